@@ -1,0 +1,205 @@
+// The environment API, after Gymnasium: reset({seed, options}) -> [obs, info] and
+// step(action) -> [obs, reward, terminated, truncated, info].
+//   terminated: the MDP reached a terminal state (goal, lava, lost ball); bootstrapping must stop.
+//   truncated:  the episode was cut for a reason outside the MDP (a time limit); the state is not terminal.
+import { Rng, assertSeed, freshSeed } from "../../common/rng.ts";
+import { formatValue, type Box, type Space, type TypedArray } from "./spaces.ts";
+import type { EnvSpec } from "./registry.ts";
+
+export type Info = Record<string, unknown>;
+export type StepResult<Obs> = [obs: Obs, reward: number, terminated: boolean, truncated: boolean, info: Info];
+
+/** An RGB image, row-major, `data.length === width * height * 3`. */
+export interface Frame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface ResetArgs {
+  /** Seeds the env's generator; a seed on the first reset fixes every later episode too. */
+  seed?: number;
+  /** Env-specific options for this episode; unknown keys throw. */
+  options?: Record<string, unknown>;
+}
+
+export interface EnvMetadata {
+  renderModes: readonly string[];
+  renderFps: number;
+}
+
+export type RenderMode = "rgb_array";
+
+/** The full state of an env, enough to restore it exactly (JSON-serialisable apart from typed arrays). */
+export type EnvState = Record<string, unknown>;
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+export abstract class Env<Obs = unknown, Act = unknown> {
+  abstract readonly observationSpace: Space<Obs>;
+  abstract readonly actionSpace: Space<Act>;
+  metadata: EnvMetadata = { renderModes: ["rgb_array"], renderFps: 10 };
+  renderMode: RenderMode | undefined = "rgb_array";
+  private specOfMake: EnvSpec | undefined;
+
+  /** Set by `make`: the id and the settings the env was made with. */
+  get spec(): EnvSpec | undefined {
+    return this.specOfMake;
+  }
+  set spec(spec: EnvSpec | undefined) {
+    this.specOfMake = spec;
+  }
+
+  abstract reset(args?: ResetArgs): [Obs, Info];
+  abstract step(action: Act): StepResult<Obs>;
+  /** The current frame when renderMode is "rgb_array", else undefined. */
+  abstract render(): Frame | undefined;
+  abstract getState(): EnvState;
+  abstract setState(state: EnvState): void;
+  close(): void {}
+
+  /** The innermost env, below every wrapper. */
+  get unwrapped(): Env<unknown, unknown> {
+    return this as Env<unknown, unknown>;
+  }
+
+  /** A name for error messages: the registered id when made by `make`, else the class name. */
+  get label(): string {
+    return this.spec?.id ?? this.constructor.name;
+  }
+}
+
+type Phase = "new" | "running" | "terminated";
+
+/**
+ * Base class of the built-in envs: typed-array observations, seeding, and input checks live here so
+ * that each env only writes its dynamics. Subclasses implement resetState, transition, writeObs, draw.
+ * `stepInto`/`resetInto` write the observation into a caller's buffer: the vector env's
+ * allocation-free hot path.
+ */
+export abstract class ArrayEnv<Act = number | ArrayLike<number>> extends Env<TypedArray, Act> {
+  /** The generator of all of the env's randomness (Gymnasium's np_random). */
+  protected rng: Rng | undefined;
+  /** True once the MDP reached a terminal state. */
+  terminated = false;
+  /** Steps since the last reset. */
+  elapsed = 0;
+  private phase: Phase = "new";
+  /** Reset option names this env accepts. */
+  protected readonly resetOptionKeys: readonly string[] = [];
+
+  abstract override readonly observationSpace: Box;
+
+  abstract readonly frameWidth: number;
+  abstract readonly frameHeight: number;
+
+  protected abstract resetState(rng: Rng, options: Record<string, unknown>): void;
+  /** Applies a checked action; returns the reward and sets `terminated`. */
+  protected abstract transition(action: Act): number;
+  protected abstract writeObs(out: TypedArray, offset: number): void;
+  protected abstract draw(out: Uint8Array): void;
+  protected abstract saveState(): EnvState;
+  protected abstract loadState(state: EnvState): void;
+
+  reset(args: ResetArgs = {}): [TypedArray, Info] {
+    const obs = this.observationSpace.zeros();
+    const info = this.resetInto(args, obs, 0);
+    return [obs, info];
+  }
+
+  resetInto(args: ResetArgs, out: TypedArray, offset: number): Info {
+    const { seed, options } = args;
+    if (seed !== undefined) {
+      assertSeed(seed, `${this.label}.reset`);
+      this.rng = new Rng(seed);
+    } else if (this.rng === undefined) {
+      this.rng = new Rng(freshSeed());
+    }
+    this.checkResetOptions(options);
+    this.terminated = false;
+    this.elapsed = 0;
+    this.resetState(this.rng, options ?? {});
+    this.phase = "running";
+    this.writeObs(out, offset);
+    return {};
+  }
+
+  step(action: Act): StepResult<TypedArray> {
+    const obs = this.observationSpace.zeros();
+    const reward = this.stepInto(action, obs, 0);
+    return [obs, reward, this.terminated, false, {}];
+  }
+
+  stepInto(action: Act, out: TypedArray, offset: number): number {
+    this.checkAction(action);
+    this.elapsed++;
+    const reward = this.transition(action);
+    if (this.terminated) this.phase = "terminated";
+    this.writeObs(out, offset);
+    return reward;
+  }
+
+  render(): Frame | undefined {
+    if (this.renderMode !== "rgb_array") return undefined;
+    const data = new Uint8Array(this.frameWidth * this.frameHeight * 3);
+    this.renderInto(data);
+    return { width: this.frameWidth, height: this.frameHeight, data };
+  }
+
+  /** Draws the current frame into `out` (length width*height*3). */
+  renderInto(out: Uint8Array): void {
+    if (this.phase === "new") throw new EnvError(`${this.label}.render: call reset() before render()`);
+    this.draw(out);
+  }
+
+  getState(): EnvState {
+    if (this.phase === "new") throw new EnvError(`${this.label}.getState: call reset() first`);
+    return { rng: this.rng!.getState(), phase: this.phase, terminated: this.terminated, elapsed: this.elapsed, ...this.saveState() };
+  }
+
+  setState(state: EnvState): void {
+    const rng = state.rng;
+    if (!Array.isArray(rng) || (state.phase !== "running" && state.phase !== "terminated")) {
+      throw new EnvError(`${this.label}.setState: not a state of this env (got keys ${Object.keys(state).join(", ")})`);
+    }
+    this.rng = Rng.fromState(rng as number[]);
+    this.phase = state.phase;
+    this.terminated = state.terminated as boolean;
+    this.elapsed = state.elapsed as number;
+    this.loadState(state);
+  }
+
+  /** The observation of the current state, freshly allocated. */
+  observe(): TypedArray {
+    const obs = this.observationSpace.zeros();
+    this.writeObs(obs, 0);
+    return obs;
+  }
+
+  protected checkAction(action: Act): void {
+    if (this.phase !== "running") {
+      throw new EnvError(
+        this.phase === "new"
+          ? `${this.label}.step: call reset() before step()`
+          : `${this.label}.step: the episode has terminated; call reset() before stepping again`,
+      );
+    }
+    const why = this.actionSpace.explain(action);
+    if (why !== null) throw new EnvError(`${this.label}.step: invalid action ${formatValue(action)}: ${why} (action space ${this.actionSpace})`);
+  }
+
+  private checkResetOptions(options: unknown): void {
+    if (options === undefined) return;
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
+      throw new EnvError(`${this.label}.reset: 'options' must be an object, got ${formatValue(options)}`);
+    }
+    for (const key of Object.keys(options)) {
+      if (!this.resetOptionKeys.includes(key)) {
+        const known = this.resetOptionKeys.length ? this.resetOptionKeys.join(", ") : "none";
+        throw new EnvError(`${this.label}.reset: unknown option '${key}' (accepted: ${known})`);
+      }
+    }
+  }
+}
