@@ -65,9 +65,12 @@ export abstract class Env<Obs = unknown, Act = unknown> {
     return this as Env<unknown, unknown>;
   }
 
-  /** A name for error messages: the registered id when made by `make`, else the class name. */
+  /** The id the env registers under, for error messages of envs built without make(). */
+  readonly defaultId?: string;
+
+  /** A name for error messages: the id it was made with, else its default id, else the class name. */
   get label(): string {
-    return this.spec?.id ?? this.constructor.name;
+    return this.spec?.id ?? this.defaultId ?? this.constructor.name;
   }
 }
 

@@ -64,7 +64,7 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
   private readonly visible: Uint8Array;
 
   constructor(
-    readonly name: string,
+    override readonly defaultId: string,
     readonly width: number,
     readonly height: number,
     defaults: O,
@@ -73,7 +73,7 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
     minimalActions: readonly ActionName[],
   ) {
     super();
-    this.options = resolveOptions(name, defaults, checks as { [K in keyof O]: Check }, given);
+    this.options = resolveOptions(defaultId, defaults, checks as { [K in keyof O]: Check }, given);
     const { view, viewSize, tileSize } = this.options;
     const [rows, cols] = view === "full" ? [height, width] : [viewSize, viewSize];
     const high = new Float64Array(rows * cols * 3);
@@ -127,7 +127,7 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
       const y = y0 + rng.int(h);
       if (this.objectAt(x, y) === OBJECT.empty && !(x === this.agentX && y === this.agentY)) return [x, y];
     }
-    throw new Error(`${this.name}: no empty cell in the rectangle (${x0}, ${y0}, ${w}, ${h})`);
+    throw new Error(`${this.label}: no empty cell in the rectangle (${x0}, ${y0}, ${w}, ${h})`);
   }
   protected placeAgent(rng: Rng, x0 = 1, y0 = 1, w = this.width - 2, h = this.height - 2): void {
     this.agentX = -1;
@@ -307,7 +307,7 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
   protected loadState(state: EnvState): void {
     const cells = state.cells as number[];
     if (!Array.isArray(cells) || cells.length !== this.cells.length) {
-      throw new Error(`${this.name}.setState: 'cells' must hold ${this.cells.length} values (a state of a ${this.width}x${this.height} grid)`);
+      throw new Error(`${this.label}.setState: 'cells' must hold ${this.cells.length} values (a state of a ${this.width}x${this.height} grid)`);
     }
     this.cells.set(cells);
     [this.agentX, this.agentY, this.agentDir] = state.agent as number[] as [number, number, number];

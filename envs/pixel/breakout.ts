@@ -28,6 +28,7 @@ const FLIP_Y = [3, 2, 1, 0];
 const PADDLE_EDGE = [2, 3, 0, 1];
 
 export class Breakout extends ArrayEnv<number> {
+  override readonly defaultId = "Breakout-v0";
   readonly options: BreakoutOptions;
   readonly observationSpace = new Box(0, 1, [N, N, CHANNELS], "uint8");
   readonly actionSpace = new Discrete(3);
@@ -45,7 +46,7 @@ export class Breakout extends ArrayEnv<number> {
 
   constructor(options?: Partial<BreakoutOptions>) {
     super();
-    this.options = resolveOptions("Breakout-v0", { stickyActions: 0, cellSize: 8 }, { stickyActions: check.number(0, 1), cellSize: check.int(1, 64) }, options);
+    this.options = resolveOptions(this.defaultId, { stickyActions: 0, cellSize: 8 }, { stickyActions: check.number(0, 1), cellSize: check.int(1, 64) }, options);
     this.frameWidth = this.frameHeight = N * this.options.cellSize;
   }
 

@@ -30,6 +30,7 @@ const TARGET_RGB = [60, 200, 90] as const;
 const BACKGROUND_RGB = [24, 24, 32] as const;
 
 export class PointMass extends ArrayEnv<ArrayLike<number>> {
+  override readonly defaultId = "PointMass-v0";
   readonly options: PointMassOptions;
   readonly observationSpace: Box;
   readonly actionSpace = new Box(-1, 1, [2], "float32");
