@@ -1,0 +1,14 @@
+// npm run bench -- <name> [options]: performance figures measured in one run, medians, with ratios.
+import { benchEnvs } from "./envs.ts";
+
+const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; about: string }> = {
+  envs: { run: benchEnvs, about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]" },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name === undefined ? undefined : BENCHES[name];
+if (bench === undefined) {
+  console.error(`usage: npm run bench -- <name> [options]\n${Object.entries(BENCHES).map(([k, b]) => `  ${k.padEnd(10)} ${b.about}`).join("\n")}`);
+  process.exit(name === undefined || name === "--help" ? 0 : 2);
+}
+await bench.run(rest);
