@@ -1,0 +1,82 @@
+// initBackend: the one place that chooses the TensorFlow.js backend. Every entry point calls it
+// and every result records what it returns.
+//   auto: @tensorflow/tfjs-node (native TensorFlow) when it loads -- an optional dependency that
+//         installs only where its library can be downloaded -- else WASM with the project's
+//         kernels, else the plain JS cpu backend (20-100x slower than WASM; never chosen if WASM works).
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { z } from "zod";
+import { delegatedKernels, installWasmKernels, uninstallWasmKernels } from "./wasmKernels.ts";
+
+export const BACKENDS = ["auto", "tfjs-node", "wasm", "wasm-stock", "cpu"] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export const BackendOptions = z.object({
+  /** Which backend; "wasm-stock" is WASM without the project's kernels (for benchmarks). */
+  backend: z.enum(BACKENDS).default("auto"),
+}).strict();
+export type BackendOptions = z.input<typeof BackendOptions>;
+
+export interface BackendInfo {
+  /** What was asked for. */
+  requested: BackendChoice;
+  /** The tfjs backend name in use: "tensorflow", "wasm" or "cpu". */
+  name: string;
+  /** "tfjs-node", "wasm" (with the project's kernels), "wasm-stock" or "cpu". */
+  kind: Exclude<BackendChoice, "auto">;
+  tfjsVersion: string;
+  /** Kernels the WASM backend runs through the cpu backend (empty elsewhere). */
+  cpuDelegated: string[];
+  /** Why faster choices were skipped under "auto". */
+  notes: string[];
+}
+
+let tfjsNodeTried: Promise<boolean> | undefined;
+
+async function loadTfjsNode(): Promise<boolean> {
+  tfjsNodeTried ??= import("@tensorflow/tfjs-node" as string).then(() => true, () => false);
+  return tfjsNodeTried;
+}
+
+async function use(name: string): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
+  const { backend: requested } = BackendOptions.parse(options);
+  const notes: string[] = [];
+  const done = (kind: BackendInfo["kind"]): BackendInfo => ({
+    requested,
+    name: tf.getBackend(),
+    kind,
+    tfjsVersion: tf.version_core,
+    cpuDelegated: kind === "wasm" ? delegatedKernels() : [],
+    notes,
+  });
+
+  if (requested === "auto" || requested === "tfjs-node") {
+    if ((await loadTfjsNode()) && (await use("tensorflow"))) return done("tfjs-node");
+    if (requested === "tfjs-node") {
+      throw new Error("initBackend: 'tfjs-node' was requested but @tensorflow/tfjs-node did not load (it is an optional dependency whose install downloads libtensorflow; try backend 'auto' or 'wasm')");
+    }
+    notes.push("@tensorflow/tfjs-node is not installed or did not load");
+  }
+  if (requested === "auto" || requested === "wasm" || requested === "wasm-stock") {
+    if (await use("wasm")) {
+      if (requested === "wasm-stock") {
+        uninstallWasmKernels();
+        return done("wasm-stock");
+      }
+      installWasmKernels();
+      return done("wasm");
+    }
+    if (requested !== "auto") throw new Error(`initBackend: the WASM backend failed to initialise`);
+    notes.push("the WASM backend failed to initialise");
+  }
+  if (!(await use("cpu"))) throw new Error("initBackend: not even the cpu backend initialised");
+  return done("cpu");
+}

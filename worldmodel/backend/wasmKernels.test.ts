@@ -1,0 +1,90 @@
+// Each kernel the project registers for WASM, and its gradient, against the cpu backend.
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "./init.ts";
+import { PROJECT_KERNELS, delegatedKernels, installWasmKernels } from "./wasmKernels.ts";
+import { Rng } from "../../common/rng.ts";
+
+const rng = new Rng(0);
+const randn = (shape: number[]) => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+
+/** Runs f on the given backend with fresh tensors; returns the value and the gradients wrt every input. */
+async function valueAndGrads(backend: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: { data: number[]; shape: number[] }[]) {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const xs = inputs.map((i) => tf.tensor(i.data, i.shape));
+    const { value, grads } = tf.valueAndGrads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), tf.range(1, f(...args).size + 1).reshape(f(...args).shape))))(xs);
+    return { out: Array.from(f(...xs).dataSync()), value: value.dataSync()[0]!, grads: grads.map((g) => Array.from(g.dataSync())) };
+  });
+}
+
+async function expectSameOnBothBackends(f: (...xs: tf.Tensor[]) => tf.Tensor, shapes: number[][], tol = 1e-4) {
+  const inputs = shapes.map((shape) => ({ data: randn(shape), shape }));
+  const ref = await valueAndGrads("cpu", f, inputs);
+  const got = await valueAndGrads("wasm", f, inputs);
+  const close = (a: number[], b: number[]) => {
+    expect(a.length).toBe(b.length);
+    const scale = Math.max(1, ...b.map(Math.abs));
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!) / scale).toBeLessThan(tol));
+  };
+  close(got.out, ref.out);
+  got.grads.forEach((g, i) => close(g, ref.grads[i]!));
+}
+
+beforeAll(async () => {
+  const info = await initBackend({ backend: "wasm" });
+  expect(info.kind).toBe("wasm");
+});
+afterAll(async () => {
+  await tf.setBackend("wasm");
+});
+
+describe("project WASM kernels match the cpu backend, values and gradients", () => {
+  it("registers the replaced and added kernels, and delegates only kernels WASM lacks", () => {
+    installWasmKernels();
+    for (const name of [...PROJECT_KERNELS.replaced, ...PROJECT_KERNELS.added]) expect(tf.getKernel(name, "wasm")).toBeDefined();
+    expect(delegatedKernels()).not.toContain("Add");
+    expect(delegatedKernels()).toContain("DepthwiseConv2dNativeBackpropFilter");
+  });
+  it.each([[false, false], [true, false], [false, true], [true, true]])("BatchMatMul transposeA=%s transposeB=%s", async (ta, tb) => {
+    await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!, ta, tb), [ta ? [7, 5] : [5, 7], tb ? [3, 7] : [7, 3]]);
+  });
+  // (tfjs's own matMul gradient does not support broadcast batch dimensions, on any backend.)
+  it("BatchMatMul with a batch dimension", async () => {
+    await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!, false, true), [[4, 5, 6], [4, 3, 6]]);
+    await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!, true, false), [[3, 6, 5], [3, 6, 2]]);
+  });
+  it.each([[false, false], [true, true]])("_FusedMatMul with bias and relu, transposes %s/%s", async (ta, tb) => {
+    await expectSameOnBothBackends(
+      (a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: "relu" }),
+      [ta ? [6, 4] : [4, 6], tb ? [5, 6] : [6, 5], [5]],
+    );
+  });
+  it("UnsortedSegmentSum (the gradient of gather) with repeated and absent ids", async () => {
+    await expectSameOnBothBackends((x) => tf.unsortedSegmentSum(x!, tf.tensor1d([0, 3, 3, 1, 0], "int32"), 5), [[5, 4]]);
+    await expectSameOnBothBackends((x) => tf.gather(x!, tf.tensor1d([2, 2, 0, 4], "int32")), [[5, 3]]);
+  });
+  it.each([
+    [1, "same"],
+    [2, "valid"],
+    [3, "valid"],
+    [2, "same"],
+  ] as const)("Conv2DBackpropFilter stride %s pad %s (tfjs has no conv2d gradient for dilation > 1)", async (stride, pad) => {
+    await expectSameOnBothBackends((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad), [[2, 7, 6, 3], [3, 3, 3, 4]]);
+  });
+  it("a cpu-delegated kernel: DepthwiseConv2dNativeBackpropFilter/Input", async () => {
+    await expectSameOnBothBackends((x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same"), [[1, 5, 5, 2], [3, 3, 2, 1]]);
+  });
+  it("does not leak tensors", async () => {
+    await tf.setBackend("wasm");
+    const a = tf.randomNormal([8, 8]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) {
+      tf.tidy(() => {
+        tf.grads((x: tf.Tensor) => tf.sum(tf.unsortedSegmentSum(tf.matMul(x, x, true, false), tf.tensor1d([0, 1, 1, 0, 2, 2, 3, 3], "int32"), 4)))([a]);
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    a.dispose();
+  });
+});
