@@ -1,0 +1,61 @@
+// Shared pieces of the estimators: argument checks, one-hot samples, the softmax Jacobian.
+import * as tf from "@tensorflow/tfjs";
+
+export class EstimatorError extends Error {
+  override name = "EstimatorError";
+}
+
+/** Throws unless tau is a finite number > 0 (and >= min when the estimator needs it). */
+export function checkTau(where: string, tau: number, min = 0): void {
+  if (typeof tau !== "number" || !Number.isFinite(tau) || tau <= 0) throw new EstimatorError(`${where}: 'tau' must be > 0, got ${tau}`);
+  if (tau < min) throw new EstimatorError(`${where}: 'tau' must be >= ${min}, got ${tau}`);
+}
+
+/** Throws if logits hold NaN or +-Infinity (one reduction; the full scan only runs on failure). */
+export function checkLogits(where: string, logits: tf.Tensor): void {
+  if (logits.rank < 1 || logits.shape[logits.rank - 1]! < 2) {
+    throw new EstimatorError(`${where}: logits must have shape [..., K] with K >= 2, got [${logits.shape.join(", ")}]`);
+  }
+  const total = tf.tidy(() => tf.sum(logits).dataSync()[0]!);
+  if (Number.isFinite(total)) return;
+  const values = logits.dataSync();
+  const i = values.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) throw new EstimatorError(`${where}: logits must be finite, got ${values[i]} at flat index ${i} of shape [${logits.shape.join(", ")}]`);
+}
+
+/** One-hot float32 rows of the argmax over the last axis (built as int32 then cast: tf.oneHot float32 is wrong on WASM). */
+export function oneHotArgmax(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.argMax(x, -1), x.shape[x.rank - 1]!, 1, 0, "int32"), "float32"));
+}
+
+/** z ~ softmax(logits) as one-hot rows, by the Gumbel-max trick: onehot(argmax(logits + g)). */
+export function sampleOneHot(logits: tf.Tensor, gumbel: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => oneHotArgmax(tf.add(logits, gumbel)));
+}
+
+/** J(q) g = q * g - q (q . g): the vector-Jacobian product of softmax at output q. */
+export function softmaxVjp(q: tf.Tensor, g: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(q, tf.sub(g, tf.sum(tf.mul(q, g), -1, true))));
+}
+
+/**
+ * Forward: `hard` (computed from the logits by `forward`); backward: dL/dlogits = `backward(dy)`.
+ * The estimators' straight-through plumbing: tf.customGrad with the gradient written out.
+ */
+export function withGradient(
+  logits: tf.Tensor,
+  forward: (logits: tf.Tensor) => { value: tf.Tensor; saved: tf.Tensor[] },
+  backward: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor,
+): tf.Tensor {
+  const op = tf.customGrad(((l: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { value, saved } = forward(l);
+    save(saved);
+    return { value, gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(logits) as tf.Tensor;
+}
+
+/** z ~ softmax(logits) as one-hot rows with no gradient path back to the logits. */
+export function sampleWithoutGradient(logits: tf.Tensor, gumbel: tf.Tensor): tf.Tensor {
+  return withGradient(logits, (l) => ({ value: sampleOneHot(l, gumbel), saved: [] }), (dy) => tf.zerosLike(dy));
+}

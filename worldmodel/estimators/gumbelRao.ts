@@ -1,0 +1,43 @@
+// Gumbel-Rao (Paulus, Maddison & Krause, ICLR 2021): ST-GS's gradient Rao-Blackwellised over the
+// Gumbel noise given the sampled class D.
+//   D ~ softmax(l) (one-hot, forward exactly);  for k = 1..K draw Gumbels conditioned on argmax = D:
+//     E ~ Exp(1) per class, log Z = logsumexp(l)
+//     perturbed_D = log Z - log E_D;  perturbed_i = -logaddexp(log E_i - l_i, log E_D - log Z)  (i != D)
+//   backward dL/dl = (1/tau) (1/K) sum_k J(y_k) g,  y_k = softmax(perturbed_k / tau),
+//   the conditional perturbations held constant. Same mean as ST-GS, lower variance.
+import * as tf from "@tensorflow/tfjs";
+import { EstimatorError, checkLogits, checkTau, sampleOneHot, softmaxVjp, withGradient } from "./categorical.ts";
+import type { Estimator } from "./types.ts";
+
+export const DEFAULT_DRAWS = 10;
+
+export const gumbelRao: Estimator = (logits, { tau, noise, draws = DEFAULT_DRAWS }) => {
+  checkTau("gumbelRao", tau);
+  checkLogits("gumbelRao", logits);
+  if (!Number.isInteger(draws) || draws < 2) throw new EstimatorError(`gumbelRao: 'draws' (K) must be an integer >= 2, got ${draws}`);
+  const g = noise.gumbel(logits.shape);
+  const e = noise.exponential([draws, ...logits.shape]);
+  const value = withGradient(
+    logits,
+    (l) => {
+      const d = sampleOneHot(l, g);
+      const ys = tf.tidy(() => {
+        const logZ = tf.logSumExp(l, -1, true);
+        const logE = tf.log(e);
+        const logED = tf.sum(tf.mul(logE, d), -1, true); // log E_D, [K, ..., 1]
+        const top = tf.sub(logZ, logED);
+        const a = tf.sub(logE, l);
+        const b = tf.sub(logED, logZ);
+        const m = tf.maximum(a, b);
+        const others = tf.neg(tf.add(m, tf.log(tf.add(tf.exp(tf.sub(a, m)), tf.exp(tf.sub(b, m))))));
+        const perturbed = tf.add(tf.mul(d, top), tf.mul(tf.sub(1, d), others));
+        return tf.softmax(tf.div(perturbed, tau));
+      });
+      return { value: d, saved: [ys] };
+    },
+    (dy, [ys]) => tf.div(tf.mean(softmaxVjp(ys!, dy), 0), tau),
+  );
+  g.dispose();
+  e.dispose();
+  return { value };
+};

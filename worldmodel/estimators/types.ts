@@ -1,0 +1,25 @@
+// The contract every gradient estimator follows, so training code can swap them by name.
+import type * as tf from "@tensorflow/tfjs";
+import type { Noise } from "./noise.ts";
+
+export interface SampleContext {
+  /** Temperature, > 0. Which estimators read it: see each file. */
+  tau: number;
+  /** The seeded noise source of every random draw. */
+  noise: Noise;
+  /** Gumbel-Rao's number of conditional draws K (>= 2). */
+  draws?: number;
+}
+
+export interface Sample {
+  /** [..., K]: a one-hot sample (hard estimators) or a point of the simplex (soft ones). */
+  value: tf.Tensor;
+  /**
+   * [...]: log p(z) of the drawn class, for score-function estimators (REINFORCE): the caller adds
+   * scoreFunctionLoss(logProb, f) to its loss, since their gradient needs f(z), not df/dz.
+   */
+  logProb?: tf.Tensor;
+}
+
+/** logits [..., K] -> a sample [..., K] whose forward value and gradient follow the estimator's definition. */
+export type Estimator = (logits: tf.Tensor, ctx: SampleContext) => Sample;
