@@ -49,9 +49,10 @@ export function polynomialToy(cfg: ToyConfig): ToyResult {
 
   const sampledLoss = (): tf.Scalar => {
     if (cfg.estimator === "exact") return exactLossOf(theta, cfg.p) as tf.Scalar;
-    const logits = tf.tile(tf.expandDims(theta, 0), [cfg.batch, 1, 1]);
+    // A broadcasting add, not tile/broadcastTo: tfjs differentiates those with one slice + add per copy.
+    const logits = tf.add(theta, tf.zeros([cfg.batch, 1, 1]));
     const { value, logProb } = getEstimator(cfg.estimator)(logits, { tau: cfg.tau, noise, draws: cfg.draws });
-    const x = tf.squeeze(tf.slice(value, [0, 0, 1], [-1, -1, 1]), [2]); // [B, D]
+    const x = tf.sum(tf.mul(value, tf.tensor1d([0, 1])), 2); // x_d = z_d[1], [B, D] (a strided slice is slow on WASM)
     const f = tf.mean(tf.pow(tf.abs(tf.sub(x, TARGET)), cfg.p), 1); // [B]
     const loss = tf.mean(f);
     return (logProb ? tf.add(loss, scoreFunctionLoss(logProb, f)) : loss) as tf.Scalar;

@@ -42,6 +42,8 @@ export interface GradientEstimate {
   mean: Float64Array;
   /** Per-coordinate variance of one sample's estimate. */
   variance: Float64Array;
+  /** Every sample's estimate, [N, D*K] flat. */
+  perSample: Float32Array;
   samples: number;
 }
 
@@ -75,7 +77,7 @@ export function estimateGradient(
   const variance = new Float64Array(size);
   for (let s = 0; s < n; s++) for (let i = 0; i < size; i++) mean[i]! += perSample[s * size + i]! / n;
   for (let s = 0; s < n; s++) for (let i = 0; i < size; i++) variance[i]! += (perSample[s * size + i]! - mean[i]!) ** 2 / (n - 1);
-  return { mean, variance, samples: n };
+  return { mean, variance, perSample: perSample as Float32Array, samples: n };
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -26,10 +26,9 @@ export const gumbelRao: Estimator = (logits, { tau, noise, draws = DEFAULT_DRAWS
         const logE = tf.log(e);
         const logED = tf.sum(tf.mul(logE, d), -1, true); // log E_D, [K, ..., 1]
         const top = tf.sub(logZ, logED);
+        // -logaddexp(a, b) = -(a + softplus(b - a)), stable for any a, b.
         const a = tf.sub(logE, l);
-        const b = tf.sub(logED, logZ);
-        const m = tf.maximum(a, b);
-        const others = tf.neg(tf.add(m, tf.log(tf.add(tf.exp(tf.sub(a, m)), tf.exp(tf.sub(b, m))))));
+        const others = tf.neg(tf.add(a, tf.softplus(tf.sub(tf.sub(logED, logZ), a))));
         const perturbed = tf.add(tf.mul(d, top), tf.mul(tf.sub(1, d), others));
         return tf.softmax(tf.div(perturbed, tau));
       });

@@ -1,0 +1,86 @@
+// npm run exp -- <experiment> [options]: runs an experiment, writes its records under the results
+// folder, and regenerates its tables and plots from the records.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { z } from "zod";
+import { BACKENDS, initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { E1Config, E1_QUICK, e1Paths, runE1, summariseE1 } from "./e1/e1.ts";
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+  return n;
+};
+const shardArg = (v: string): [number, number] => {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError(`--shard must look like k/n with 1 <= k <= n, got '${v}'`);
+  return [Number(m[1]) - 1, Number(m[2])];
+};
+
+const CliOptions = z.object({
+  seeds: z.number().int().min(1).optional(),
+  quick: z.boolean().default(false),
+  workers: z.number().int().min(1).max(64).default(1),
+  backend: z.enum(BACKENDS).default("auto"),
+  results: z.string().optional(),
+  config: z.string().optional(),
+  shard: z.tuple([z.number().int(), z.number().int()]).optional(),
+  summary: z.boolean().default(true),
+});
+type CliOptions = z.infer<typeof CliOptions>;
+
+function loadConfig(opts: CliOptions): E1Config {
+  const fromFile = opts.config ? (JSON.parse(readFileSync(opts.config, "utf8")) as object) : {};
+  const base = opts.quick ? { ...E1_QUICK, ...fromFile } : fromFile;
+  const parsed = E1Config.safeParse({ ...base, ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}) });
+  if (!parsed.success) {
+    throw new Error(`e1: invalid config${opts.config ? ` in ${opts.config}` : ""}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** Re-runs this command in `workers` child processes, one shard each (WASM uses one core per process). */
+function runShards(workers: number): Promise<void> {
+  const args = process.argv.slice(2).filter((a, i, all) => a !== "--workers" && all[i - 1] !== "--workers");
+  const children = Array.from({ length: workers }, (_, k) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args, "--shard", `${k + 1}/${workers}`, "--no-summary"], { stdio: "inherit" });
+      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${k + 1}/${workers} exited with code ${code}`))));
+    }),
+  );
+  return Promise.all(children).then(() => undefined);
+}
+
+async function e1(raw: Record<string, unknown>): Promise<void> {
+  const opts = CliOptions.parse(raw);
+  const cfg = loadConfig(opts);
+  const { recordsDir, outPrefix } = e1Paths(opts.results ?? (opts.quick ? "results/quick" : "results"));
+  if (opts.workers > 1 && !opts.shard) {
+    await runShards(opts.workers);
+  } else {
+    const backend = await initBackend({ backend: opts.backend as BackendChoice });
+    console.log(`e1: backend ${backend.kind}; records in ${recordsDir}`);
+    runE1(cfg, { recordsDir, backend, shard: opts.shard ?? [0, 1] });
+  }
+  if (opts.summary) {
+    const files = await summariseE1(recordsDir, outPrefix);
+    console.log(`e1: wrote ${files.join(", ")}`);
+  }
+}
+
+const program = new Command().name("npm run exp --").description("gumbel-worlds experiments");
+program
+  .command("e1")
+  .description("E1: gradient quality of the estimators (bias, variance, cosine vs exact) and ReinMax's polynomial toy")
+  .option("--seeds <n>", "number of seeds (0..n-1)", positiveInt("--seeds"))
+  .option("--quick", "a smoke run of about a minute (results/quick unless --results)", false)
+  .option("--workers <n>", "worker processes (one core each)", positiveInt("--workers"), 1)
+  .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
+  .option("--results <dir>", "results folder (default results, or results/quick with --quick)")
+  .option("--config <file>", "a JSON file of E1 settings (see experiments/e1/e1.ts E1Config)")
+  .option("--shard <k/n>", "run only the k-th of n shares of the runs (used by --workers)", shardArg)
+  .option("--no-summary", "skip regenerating tables and plots")
+  .action(e1);
+
+await program.parseAsync();

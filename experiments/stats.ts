@@ -1,0 +1,59 @@
+// Summary statistics over seeds: mean, standard deviation, 95% confidence interval (Student's t),
+// interquartile mean (Agarwal et al. 2021).
+
+// Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom.
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+export function std(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+}
+
+/** Half-width of the 95% confidence interval of the mean (0 for a single value). */
+export function ci95(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const t = T975[Math.min(xs.length - 1, T975.length) - 1] ?? 1.96;
+  return (t * std(xs)) / Math.sqrt(xs.length);
+}
+
+/** Mean of the middle 50% (interquartile mean), with fractional weights at the cut points. */
+export function iqm(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const lo = n / 4;
+  const hi = (3 * n) / 4;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const w = Math.max(0, Math.min(i + 1, hi) - Math.max(i, lo));
+    total += w * s[i]!;
+  }
+  return total / (hi - lo);
+}
+
+export interface Summary {
+  n: number;
+  mean: number;
+  std: number;
+  ci95: number;
+}
+
+export function summarise(xs: readonly number[]): Summary {
+  return { n: xs.length, mean: mean(xs), std: std(xs), ci95: ci95(xs) };
+}
+
+/** Groups items by a key. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
