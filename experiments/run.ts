@@ -83,4 +83,10 @@ program
   .option("--no-summary", "skip regenerating tables and plots")
   .action(e1);
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Bad input is reported as a message, not a stack trace.
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+}

@@ -3,7 +3,7 @@
 //   (b) ReinMax's polynomial programming toy: the final exact expected loss after training.
 // Runs are planned from the config, skipped when their record exists (so a run resumes), split
 // across worker processes by --shard, and summarised from the records into tables and plots.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { makeRecord, readRecords, recordPath, writeRecord, type RunRecord } from "../../common/records.ts";
@@ -87,10 +87,21 @@ export function planE1(cfg: E1Config): E1Run[] {
   return runs;
 }
 
+/** True when the run's record exists; a record of the same name made with another config is an error. */
+function recordDone(recordsDir: string, r: E1Run): boolean {
+  const path = recordPath(recordsDir, r.run);
+  if (!existsSync(path)) return false;
+  const saved = (JSON.parse(readFileSync(path, "utf8")) as RunRecord).config;
+  if (JSON.stringify(saved) !== JSON.stringify({ kind: r.kind, ...r.config })) {
+    throw new Error(`e1: ${path} was made with another config (${JSON.stringify(saved)}); delete it or pass another --results folder`);
+  }
+  return true;
+}
+
 /** Runs this shard's planned runs whose records do not exist yet. */
 export function runE1(cfg: E1Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): void {
   const [index, count] = opts.shard;
-  const todo = planE1(cfg).filter((r, i) => i % count === index && !existsSync(recordPath(opts.recordsDir, r.run)));
+  const todo = planE1(cfg).filter((r, i) => i % count === index && !recordDone(opts.recordsDir, r));
   const progress = new Progress(count > 1 ? `e1 shard ${index + 1}/${count}` : "e1", todo.length);
   for (const r of todo) {
     const started = new Date();

@@ -14,6 +14,12 @@ export type BackendChoice = (typeof BACKENDS)[number];
 export const BackendOptions = z.object({
   /** Which backend; "wasm-stock" is WASM without the project's kernels (for benchmarks). */
   backend: z.enum(BACKENDS).default("auto"),
+  /**
+   * Threads for native TensorFlow (TF_NUM_INTRAOP_THREADS, read when tfjs-node first loads). WASM
+   * threads need SharedArrayBuffer workers, which tfjs-backend-wasm does not start in Node: one
+   * process uses one core there, so sweeps run one process per core instead.
+   */
+  threads: z.number().int().min(1).max(256).optional(),
 }).strict();
 export type BackendOptions = z.input<typeof BackendOptions>;
 
@@ -27,7 +33,7 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Kernels the WASM backend runs through the cpu backend (empty elsewhere). */
   cpuDelegated: string[];
-  /** Why faster choices were skipped under "auto". */
+  /** Why faster choices were skipped under "auto", and what the threads option did. */
   notes: string[];
 }
 
@@ -47,8 +53,12 @@ async function use(name: string): Promise<boolean> {
 }
 
 export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
-  const { backend: requested } = BackendOptions.parse(options);
+  const { backend: requested, threads } = BackendOptions.parse(options);
   const notes: string[] = [];
+  if (threads !== undefined) {
+    process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
+    notes.push(`threads ${threads}: applies to tfjs-node only (WASM runs single-threaded in Node)`);
+  }
   const done = (kind: BackendInfo["kind"]): BackendInfo => ({
     requested,
     name: tf.getBackend(),

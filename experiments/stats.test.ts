@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { ci95, groupBy, iqm, mean, std } from "./stats.ts";
+
+describe("stats", () => {
+  it("mean, sample std and the t-based 95% CI", () => {
+    const xs = [1, 2, 3, 4];
+    expect(mean(xs)).toBe(2.5);
+    expect(std(xs)).toBeCloseTo(1.2909944, 6);
+    expect(ci95(xs)).toBeCloseTo((3.182 * 1.2909944) / 2, 5);
+    expect(ci95([5])).toBe(0);
+  });
+  it("IQM is the mean of the middle half, with fractional weights", () => {
+    expect(iqm([1, 2, 3, 4, 5, 6, 7, 8])).toBe(4.5);
+    expect(iqm([0, 100, 1, 2])).toBe(1.5);
+    expect(iqm([0, 1, 2, 3, 4, 5])).toBeCloseTo(2.5, 12);
+  });
+  it("groupBy keeps insertion order", () => {
+    expect([...groupBy([1, 2, 3, 4], (x) => (x % 2 ? "odd" : "even")).keys()]).toEqual(["odd", "even"]);
+  });
+});

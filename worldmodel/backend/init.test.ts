@@ -1,0 +1,30 @@
+import * as tf from "@tensorflow/tfjs";
+import { describe, expect, it } from "vitest";
+import { initBackend } from "./init.ts";
+
+describe("initBackend", () => {
+  it("auto picks tfjs-node when it loads, else the project's WASM, and says why", async () => {
+    const info = await initBackend();
+    expect(["tfjs-node", "wasm"]).toContain(info.kind);
+    if (info.kind === "wasm") expect(info.notes.join(" ")).toMatch(/tfjs-node is not installed or did not load/);
+    expect(tf.getBackend()).toBe(info.name);
+  });
+  it("wasm-stock and wasm switch the project kernels off and on", async () => {
+    expect((await initBackend({ backend: "wasm-stock" })).cpuDelegated).toEqual([]);
+    expect((await initBackend({ backend: "wasm" })).cpuDelegated.length).toBeGreaterThan(0);
+  });
+  it("cpu is available on request", async () => {
+    expect((await initBackend({ backend: "cpu" })).name).toBe("cpu");
+    await initBackend({ backend: "wasm" });
+  });
+  it("refuses an unknown backend and unknown options, naming them", async () => {
+    await expect(initBackend({ backend: "webgpu" as never })).rejects.toThrow(/backend/);
+    await expect(initBackend({ threds: 2 } as never)).rejects.toThrow(/threds/);
+  });
+  it("tfjs-node on request fails with the reason when it is not installed", async () => {
+    const info = await initBackend();
+    if (info.kind === "tfjs-node") return;
+    await expect(initBackend({ backend: "tfjs-node" })).rejects.toThrow(/'tfjs-node' was requested but @tensorflow\/tfjs-node did not load/);
+    await initBackend({ backend: "wasm" });
+  });
+});
