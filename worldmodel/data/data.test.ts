@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Rng } from "../../common/rng.ts";
+import { collect } from "./collector.ts";
+import { ReplayBuffer } from "./replayBuffer.ts";
+
+function tinyBuffer(): ReplayBuffer {
+  const buf = new ReplayBuffer({ obsShape: [2], obsDtype: "float32", actionSize: 1, capacity: 20 });
+  buf.addFirst([0, 0]);
+  buf.addStep(1, 0.5, false, [1, 1]);
+  buf.addStep(2, 1, true, [2, 2]); // episode 1 terminates after 2 transitions
+  buf.addFirst([10, 10]);
+  buf.addStep(0, 0, false, [11, 11]);
+  buf.endEpisode(); // episode 2 cut by a time limit
+  return buf;
+}
+
+describe("ReplayBuffer", () => {
+  it("samples sequences inside one episode and masks what lies past its end", () => {
+    const buf = tinyBuffer();
+    expect([buf.size, buf.transitions, buf.episodes]).toEqual([5, 3, 2]);
+    const batch = buf.sample(64, 3, new Rng(0));
+    for (let b = 0; b < 64; b++) {
+      const first = batch.obs[b * 4 * 2]!;
+      const mask = Array.from(batch.mask.subarray(b * 3, b * 3 + 3));
+      const expected = first === 0 ? [1, 1, 0] : first === 1 ? [1, 0, 0] : [1, 0, 0];
+      expect(mask).toEqual(expected);
+      // Observations never cross into the other episode.
+      const obs = Array.from(batch.obs.subarray(b * 8, b * 8 + 8)).filter((_, i) => i % 2 === 0);
+      expect(obs.every((o) => (first >= 10 ? o >= 10 : o < 10))).toBe(true);
+      if (first === 1) expect(batch.terminated[b * 3]).toBe(1);
+    }
+  });
+  it("saves and loads exactly (versioned binary file)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "buf-"));
+    try {
+      const buf = tinyBuffer();
+      buf.save(join(dir, "b.gwrb"));
+      const back = ReplayBuffer.load(join(dir, "b.gwrb"));
+      expect([back.size, back.episodes, back.spec.obsShape]).toEqual([5, 2, [2]]);
+      expect(back.sample(16, 2, new Rng(3))).toEqual(buf.sample(16, 2, new Rng(3)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("rejects wrong shapes, NaN rewards and steps outside an episode", () => {
+    const buf = new ReplayBuffer({ obsShape: [2], obsDtype: "float32", actionSize: 1, capacity: 4 });
+    expect(() => buf.addStep(0, 0, false, [0, 0])).toThrow(/call addFirst\(\)/);
+    expect(() => buf.addFirst([0])).toThrow(/must have 2 values \(shape \[2\]\), got 1/);
+    buf.addFirst([0, 0]);
+    expect(() => buf.addStep(0, NaN, false, [0, 0])).toThrow(/reward must be finite, got NaN/);
+    expect(() => buf.addStep([0, 1], 0, false, [0, 0])).toThrow(/expected 1 action values, got 2/);
+  });
+});
+
+describe("collect", () => {
+  it("stores whole episodes from a vector env: a Catch episode is 9 transitions ending in +-1", () => {
+    const buf = collect({ envId: "Catch-v0", steps: 300, numEnvs: 4, seed: 1 });
+    expect(buf.transitions).toBe(300);
+    const batch = buf.sample(200, 9, new Rng(0));
+    let complete = 0;
+    for (let b = 0; b < 200; b++) {
+      // A sequence starting on the ball's top row (ball in row 0) spans a whole episode.
+      const first = Array.from(batch.obs.subarray(b * 10 * 50, b * 10 * 50 + 5));
+      const len = batch.mask.subarray(b * 9, b * 9 + 9).reduce((a, m) => a + m, 0);
+      if (first.reduce((a, v) => a + v, 0) !== 1) continue;
+      if (len < 9) {
+        expect(batch.terminated.subarray(b * 9, b * 9 + 9).every((d) => d === 0)).toBe(true); // cut at the budget
+        continue;
+      }
+      complete++;
+      expect(batch.terminated[b * 9 + 8]).toBe(1);
+      expect(Math.abs(batch.rewards[b * 9 + 8]!)).toBe(1);
+    }
+    expect(complete).toBeGreaterThan(5);
+  });
+  it("the same seed collects the same data", () => {
+    const a = collect({ envId: "GridEmpty-v0", steps: 200, numEnvs: 2, seed: 5 }).sample(8, 3, new Rng(1));
+    const b = collect({ envId: "GridEmpty-v0", steps: 200, numEnvs: 2, seed: 5 }).sample(8, 3, new Rng(1));
+    expect(a).toEqual(b);
+  });
+  it("the explorer covers more of GridFourRooms than uniform random actions", () => {
+    const cells = (policy: "random" | "explorer") => {
+      const buf = collect({ envId: "GridFourRooms-v0", steps: 2000, numEnvs: 4, seed: 0, policy });
+      const obs = buf.observations();
+      const seen = new Set<number>();
+      for (let i = 0; i < buf.size; i++) {
+        const o = obs.subarray(i * 1083, (i + 1) * 1083);
+        for (let c = 0; c < 361; c++) if (o[c * 3] === 10) seen.add(c);
+      }
+      return seen.size;
+    };
+    expect(cells("explorer")).toBeGreaterThan(cells("random"));
+  });
+});

@@ -1,0 +1,211 @@
+// A replay buffer of whole episodes in typed arrays, sampling sequences o_0..o_H for multi-step
+// world-model training (H = horizon), with a mask that is 0 past an episode's end.
+//
+// Storage is step-major: slot i holds an observation o_i and, unless it is the last observation of
+// its episode, the transition out of it: action a_i, reward r_i and terminated d_i (for o_i -> o_{i+1}).
+// Episodes are appended step by step (addFirst, then addStep per transition) and never interleave.
+//
+// File format (save/load, version 1): the ASCII magic "GWRB", a uint32 little-endian header length,
+// a JSON header {version, obsShape, obsDtype, actionSize, size}, then the arrays back to back, each
+// 8-byte aligned: obs, actions (float32), rewards (float32), terminated (uint8), hasNext (uint8).
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../../common/atomicWrite.ts";
+import { Rng } from "../../common/rng.ts";
+import { allocate, type DType, type TypedArray } from "../../envs/core/spaces.ts";
+
+const MAGIC = "GWRB";
+const VERSION = 1;
+
+export interface BufferSpec {
+  /** Shape of one observation. */
+  obsShape: readonly number[];
+  obsDtype: DType;
+  /** Values per action: 1 for a Discrete action (its index), n for a Box [n]. */
+  actionSize: number;
+  /** Maximum number of stored observations. */
+  capacity: number;
+}
+
+/** A batch of B sequences of H transitions. */
+export interface SequenceBatch {
+  batch: number;
+  horizon: number;
+  /** [B, H+1, ...obsShape] in the stored dtype. */
+  obs: TypedArray;
+  /** [B, H, actionSize]. */
+  actions: Float32Array;
+  /** [B, H]: r_t of the transition o_t -> o_{t+1}. */
+  rewards: Float32Array;
+  /** [B, H]: 1 when o_{t+1} is terminal. */
+  terminated: Uint8Array;
+  /** [B, H]: 1 while transition t exists (0 after the episode ended: terminated or cut). */
+  mask: Float32Array;
+}
+
+export class ReplayBufferError extends Error {
+  override name = "ReplayBufferError";
+}
+
+export class ReplayBuffer {
+  readonly spec: BufferSpec;
+  readonly obsSize: number;
+  private obs: TypedArray;
+  private actions: Float32Array;
+  private rewards: Float32Array;
+  private terminated: Uint8Array;
+  /** 1 when slot i has a transition to slot i + 1. */
+  private hasNext: Uint8Array;
+  private open = false;
+  size = 0;
+  episodes = 0;
+
+  constructor(spec: BufferSpec) {
+    if (!Number.isInteger(spec.capacity) || spec.capacity < 2) throw new ReplayBufferError(`ReplayBuffer: 'capacity' must be an integer >= 2, got ${spec.capacity}`);
+    if (!Number.isInteger(spec.actionSize) || spec.actionSize < 1) throw new ReplayBufferError(`ReplayBuffer: 'actionSize' must be a positive integer, got ${spec.actionSize}`);
+    this.spec = { ...spec, obsShape: [...spec.obsShape] };
+    this.obsSize = spec.obsShape.reduce((a, b) => a * b, 1);
+    this.obs = allocate(spec.obsDtype, spec.capacity * this.obsSize);
+    this.actions = new Float32Array(spec.capacity * spec.actionSize);
+    this.rewards = new Float32Array(spec.capacity);
+    this.terminated = new Uint8Array(spec.capacity);
+    this.hasNext = new Uint8Array(spec.capacity);
+  }
+
+  /** Starts an episode with its first observation. */
+  addFirst(obs: ArrayLike<number>): void {
+    this.checkObs(obs);
+    this.ensureRoom();
+    this.obs.set(obs, this.size * this.obsSize);
+    this.hasNext[this.size] = 0;
+    this.size++;
+    this.episodes++;
+    this.open = true;
+  }
+
+  /** Appends the transition (action, reward, terminated) from the last observation to `nextObs`. */
+  addStep(action: number | ArrayLike<number>, reward: number, terminated: boolean, nextObs: ArrayLike<number>): void {
+    if (!this.open) throw new ReplayBufferError("ReplayBuffer.addStep: call addFirst() to start an episode first");
+    if (!Number.isFinite(reward)) throw new ReplayBufferError(`ReplayBuffer.addStep: reward must be finite, got ${reward}`);
+    this.checkObs(nextObs);
+    const a = typeof action === "number" ? [action] : action;
+    if (a.length !== this.spec.actionSize) throw new ReplayBufferError(`ReplayBuffer.addStep: expected ${this.spec.actionSize} action values, got ${a.length}`);
+    this.ensureRoom();
+    const i = this.size - 1;
+    this.actions.set(a, i * this.spec.actionSize);
+    this.rewards[i] = reward;
+    this.terminated[i] = terminated ? 1 : 0;
+    this.hasNext[i] = 1;
+    this.obs.set(nextObs, this.size * this.obsSize);
+    this.hasNext[this.size] = 0;
+    this.size++;
+    if (terminated) this.open = false;
+  }
+
+  /** Ends the current episode without termination (time limit). */
+  endEpisode(): void {
+    this.open = false;
+  }
+
+  /** Number of stored transitions. */
+  get transitions(): number {
+    let n = 0;
+    for (let i = 0; i < this.size; i++) n += this.hasNext[i]!;
+    return n;
+  }
+
+  /**
+   * B sequences of H transitions, each starting at a uniformly drawn transition. Past an episode's
+   * end the mask is 0 and the last observation is repeated (its actions and rewards are 0).
+   */
+  sample(batch: number, horizon: number, rng: Rng): SequenceBatch {
+    if (!Number.isInteger(horizon) || horizon < 1) throw new ReplayBufferError(`ReplayBuffer.sample: 'horizon' must be a positive integer, got ${horizon}`);
+    const starts: number[] = [];
+    for (let i = 0; i < this.size; i++) if (this.hasNext[i]) starts.push(i);
+    if (starts.length === 0) throw new ReplayBufferError("ReplayBuffer.sample: the buffer holds no transition yet");
+    const { actionSize } = this.spec;
+    const out: SequenceBatch = {
+      batch,
+      horizon,
+      obs: allocate(this.spec.obsDtype, batch * (horizon + 1) * this.obsSize),
+      actions: new Float32Array(batch * horizon * actionSize),
+      rewards: new Float32Array(batch * horizon),
+      terminated: new Uint8Array(batch * horizon),
+      mask: new Float32Array(batch * horizon),
+    };
+    for (let b = 0; b < batch; b++) {
+      let i = starts[rng.int(starts.length)]!;
+      out.obs.set(this.obs.subarray(i * this.obsSize, (i + 1) * this.obsSize), b * (horizon + 1) * this.obsSize);
+      let alive = true;
+      for (let t = 0; t < horizon; t++) {
+        const k = b * horizon + t;
+        alive = alive && this.hasNext[i] === 1;
+        if (alive) {
+          out.actions.set(this.actions.subarray(i * actionSize, (i + 1) * actionSize), k * actionSize);
+          out.rewards[k] = this.rewards[i]!;
+          out.terminated[k] = this.terminated[i]!;
+          out.mask[k] = 1;
+          i++;
+        }
+        out.obs.set(this.obs.subarray(i * this.obsSize, (i + 1) * this.obsSize), (b * (horizon + 1) + t + 1) * this.obsSize);
+      }
+    }
+    return out;
+  }
+
+  /** The stored observations [size, ...obsShape] (a view). */
+  observations(): TypedArray {
+    return this.obs.subarray(0, this.size * this.obsSize) as TypedArray;
+  }
+
+  save(path: string): void {
+    const header = JSON.stringify({ version: VERSION, obsShape: this.spec.obsShape, obsDtype: this.spec.obsDtype, actionSize: this.spec.actionSize, size: this.size, episodes: this.episodes });
+    const parts: Uint8Array[] = [];
+    const headerBytes = new TextEncoder().encode(header);
+    const prefix = new Uint8Array(8);
+    prefix.set(new TextEncoder().encode(MAGIC));
+    new DataView(prefix.buffer).setUint32(4, headerBytes.length, true);
+    parts.push(prefix, headerBytes);
+    const n = this.size;
+    for (const arr of [this.obs.subarray(0, n * this.obsSize), this.actions.subarray(0, n * this.spec.actionSize), this.rewards.subarray(0, n), this.terminated.subarray(0, n), this.hasNext.subarray(0, n)]) {
+      parts.push(new Uint8Array((8 - (parts.reduce((a, p) => a + p.length, 0) % 8)) % 8));
+      parts.push(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    }
+    const total = parts.reduce((a, p) => a + p.length, 0);
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const p of parts) {
+      bytes.set(p, offset);
+      offset += p.length;
+    }
+    writeFileAtomic(path, bytes);
+  }
+
+  static load(path: string, capacity?: number): ReplayBuffer {
+    const bytes = new Uint8Array(readFileSync(path));
+    if (new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw new ReplayBufferError(`ReplayBuffer.load: ${path} is not a replay buffer file (no ${MAGIC} magic)`);
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { version: number; obsShape: number[]; obsDtype: DType; actionSize: number; size: number; episodes: number };
+    if (header.version !== VERSION) throw new ReplayBufferError(`ReplayBuffer.load: ${path} has format version ${header.version}, this code reads version ${VERSION}`);
+    const buf = new ReplayBuffer({ obsShape: header.obsShape, obsDtype: header.obsDtype, actionSize: header.actionSize, capacity: Math.max(capacity ?? header.size, header.size, 2) });
+    let offset = 8 + headerLength;
+    const n = header.size;
+    for (const target of [buf.obs.subarray(0, n * buf.obsSize), buf.actions.subarray(0, n * header.actionSize), buf.rewards.subarray(0, n), buf.terminated.subarray(0, n), buf.hasNext.subarray(0, n)]) {
+      offset += (8 - (offset % 8)) % 8;
+      const len = target.byteLength;
+      if (offset + len > bytes.length) throw new ReplayBufferError(`ReplayBuffer.load: ${path} is truncated`);
+      new Uint8Array(target.buffer, target.byteOffset, len).set(bytes.subarray(offset, offset + len));
+      offset += len;
+    }
+    buf.size = n;
+    buf.episodes = header.episodes;
+    return buf;
+  }
+
+  private checkObs(obs: ArrayLike<number>): void {
+    if (obs.length !== this.obsSize) throw new ReplayBufferError(`ReplayBuffer: observations must have ${this.obsSize} values (shape [${this.spec.obsShape.join(", ")}]), got ${obs.length}`);
+  }
+
+  private ensureRoom(): void {
+    if (this.size >= this.spec.capacity) throw new ReplayBufferError(`ReplayBuffer: full at capacity ${this.spec.capacity}`);
+  }
+}
