@@ -1,0 +1,92 @@
+// Finite scalar quantisation (Mentzer et al., ICLR 2024), as DC-MPC uses it: each latent has
+// d = levels.length channels; channel j is bounded and rounded to one of levels[j] values:
+//   bound(z) = tanh(z + shift) * h - offset,  h = (L - 1)(1 + 1e-3) / 2,  offset = 0.5 if L even else 0,
+//              shift = atanh(offset / h)
+//   code = round_ste(bound(z)) / floor(L / 2)         (round with a straight-through gradient)
+// Levels [5, 3] give 15 codes per latent with values {-1, -.5, 0, .5, 1} x {-1, 0, 1}. A code's index
+// is the mixed-radix number of its digits (round(bound) + floor(L/2)), first channel least significant.
+import * as tf from "@tensorflow/tfjs";
+import { withGradient } from "../estimators/categorical.ts";
+
+const EPS = 1e-3;
+
+export class FSQ {
+  readonly levels: readonly number[];
+  /** Channels per latent. */
+  readonly dim: number;
+  /** Codes per latent: the product of the levels. */
+  readonly size: number;
+  /** [size, dim]: the code of every index (the codebook C). */
+  readonly codebook: tf.Tensor2D;
+  private readonly half: number[];
+  private readonly offset: number[];
+  private readonly shift: number[];
+  private readonly basis: number[];
+
+  constructor(levels: readonly number[]) {
+    if (levels.length === 0 || levels.some((l) => !Number.isInteger(l) || l < 2)) {
+      throw new RangeError(`FSQ: 'levels' must be integers >= 2, got [${levels.join(", ")}]`);
+    }
+    this.levels = [...levels];
+    this.dim = levels.length;
+    this.size = levels.reduce((a, b) => a * b, 1);
+    this.half = levels.map((l) => ((l - 1) * (1 + EPS)) / 2);
+    this.offset = levels.map((l) => (l % 2 === 0 ? 0.5 : 0));
+    this.shift = levels.map((_, j) => Math.atanh(this.offset[j]! / this.half[j]!));
+    this.basis = levels.map((_, j) => levels.slice(0, j).reduce((a, b) => a * b, 1));
+    const codes = new Float32Array(this.size * this.dim);
+    for (let i = 0; i < this.size; i++) this.indexToDigits(i).forEach((digit, j) => (codes[i * this.dim + j] = this.digitToValue(digit, j)));
+    this.codebook = tf.keep(tf.tensor2d(codes, [this.size, this.dim]));
+  }
+
+  private digitToValue(digit: number, j: number): number {
+    const width = Math.floor(this.levels[j]! / 2);
+    return (digit - width) / width;
+  }
+
+  indexToDigits(index: number): number[] {
+    return this.levels.map((l, j) => Math.floor(index / this.basis[j]!) % l);
+  }
+
+  /** z [..., dim] -> codes [..., dim] on the grid, with a straight-through gradient through the rounding. */
+  quantize(z: tf.Tensor): tf.Tensor {
+    this.checkLast(z, "quantize");
+    return tf.tidy(() => {
+      const bounded = tf.sub(tf.mul(tf.tanh(tf.add(z, tf.tensor1d(this.shift))), tf.tensor1d(this.half)), tf.tensor1d(this.offset));
+      const rounded = withGradient(bounded, (b) => ({ value: tf.round(b), saved: [] }), (dy) => dy);
+      return tf.div(rounded, tf.tensor1d(this.levels.map((l) => Math.floor(l / 2))));
+    });
+  }
+
+  /** codes [..., dim] (on the grid) -> indices [...] int32. */
+  codesToIndices(codes: tf.Tensor): tf.Tensor {
+    this.checkLast(codes, "codesToIndices");
+    return tf.tidy(() => {
+      const widths = tf.tensor1d(this.levels.map((l) => Math.floor(l / 2)));
+      const digits = tf.round(tf.add(tf.mul(codes, widths), widths));
+      return tf.cast(tf.sum(tf.mul(digits, tf.tensor1d(this.basis)), -1), "int32");
+    });
+  }
+
+  /** indices [...] int32 -> codes [..., dim]. */
+  indicesToCodes(indices: tf.Tensor): tf.Tensor {
+    return tf.gather(this.codebook, indices);
+  }
+
+  /** One-hot or soft weights [..., size] -> codes [..., dim] (the expected code for probabilities). */
+  weightsToCodes(weights: tf.Tensor): tf.Tensor {
+    if (weights.shape[weights.rank - 1] !== this.size) throw new RangeError(`FSQ.weightsToCodes: last axis must be ${this.size}, got [${weights.shape.join(", ")}]`);
+    return tf.tidy(() => {
+      const flat = tf.reshape(weights, [-1, this.size]);
+      return tf.reshape(tf.matMul(flat, this.codebook), [...weights.shape.slice(0, -1), this.dim]);
+    });
+  }
+
+  private checkLast(t: tf.Tensor, where: string): void {
+    if (t.shape[t.rank - 1] !== this.dim) throw new RangeError(`FSQ.${where}: last axis must be ${this.dim} (one per level), got [${t.shape.join(", ")}]`);
+  }
+
+  dispose(): void {
+    this.codebook.dispose();
+  }
+}
