@@ -22,8 +22,9 @@ export class Mlp {
       const bound = 1 / Math.sqrt(fanIn);
       const w = Float32Array.from({ length: fanIn * fanOut }, () => rng.uniform(-bound, bound));
       const b = Float32Array.from({ length: fanOut }, () => rng.uniform(-bound, bound));
-      this.weights.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `${name}/w${i}`));
-      this.biases.push(tf.variable(tf.tensor1d(b), true, `${name}/b${i}`));
+      // tfjs variable names are global; checkpoints use namedVariables() instead.
+      this.weights.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut])));
+      this.biases.push(tf.variable(tf.tensor1d(b)));
     }
   }
 
@@ -40,6 +41,11 @@ export class Mlp {
 
   get variables(): tf.Variable[] {
     return [...this.weights, ...this.biases];
+  }
+
+  /** Variables with stable names for checkpoints: `${name}/w0`, `${name}/b0`, ... */
+  namedVariables(): [string, tf.Variable][] {
+    return [...this.weights.map((w, i) => [`${this.name}/w${i}`, w] as [string, tf.Variable]), ...this.biases.map((b, i) => [`${this.name}/b${i}`, b] as [string, tf.Variable])];
   }
 
   /** Multiply-adds of one forward pass per example. */

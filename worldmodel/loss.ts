@@ -1,0 +1,134 @@
+// The world-model loss over a sampled sequence o_0..o_H (DC-MPC's, with a termination head):
+//   sum_t rho^t mean_b mask_t [ CE(logits_t, idx(sg(quantize(enc(o_{t+1}))))) + w_r (r_hat_t - r_t)^2
+//                               + w_d BCE(d_hat_t, d_t) ]
+// The rollout starts at quantize(enc(o_0)) and feeds each step's sampled code to the next:
+//   code_{t+1} = estimator(logits_t) @ C   (ST Gumbel-softmax by default; any estimator by name).
+// Score-function estimators (REINFORCE) add (f_b - baseline) * sum_t log p(z_t) with f_b the
+// sequence's own loss. An enabled decoder adds w_rec ||decode(code_0) - o_0||^2 (codes stopped unless
+// config.decoder.shapeCodes).
+import * as tf from "@tensorflow/tfjs";
+import type { SequenceBatch } from "./data/replayBuffer.ts";
+import { getEstimator, scoreFunctionLoss, type Noise } from "./estimators/index.ts";
+import type { WorldModel } from "./model.ts";
+
+/** A sequence batch as tensors; targets computed without gradient. */
+export interface TensorBatch {
+  batch: number;
+  horizon: number;
+  /** [B, ...obsShape]: o_0, preprocessed. */
+  obs0: tf.Tensor;
+  /** H x [B, L] int32: code indices of o_1..o_H. */
+  targets: tf.Tensor2D[];
+  /** H x [B, A]. */
+  actions: tf.Tensor2D[];
+  /** H x [B]. */
+  rewards: tf.Tensor1D[];
+  terminated: tf.Tensor1D[];
+  mask: tf.Tensor1D[];
+}
+
+/** Uploads a sampled batch; encodes o_1..o_H into target indices (no gradient). */
+export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch {
+  const { batch: n, horizon: h } = b;
+  const size = model.obsSize;
+  const steps = h + 1;
+  const actionValues = model.shape.action.kind === "discrete" ? 1 : model.actionSize;
+  const column = (src: ArrayLike<number>, t: number, width: number) => {
+    const out = new Float32Array(n * width);
+    for (let i = 0; i < n; i++) for (let k = 0; k < width; k++) out[i * width + k] = src[(i * h + t) * width + k]!;
+    return out;
+  };
+  return tf.tidy(() => {
+    const all = model.preprocess(b.obs, n * steps);
+    const perStep = tf.reshape(all, [n, steps, ...model.shape.obsShape]);
+    const obs0 = tf.squeeze(tf.slice(perStep, [0, 0], [n, 1]), [1]);
+    const later = tf.reshape(tf.slice(perStep, [0, 1], [n, h]), [n * h, ...model.shape.obsShape]);
+    const idx = tf.reshape(model.indices(model.encode(later)), [n, h, model.config.latents]);
+    const targets = tf.unstack(idx, 1) as tf.Tensor2D[];
+    const result: TensorBatch = {
+      batch: n,
+      horizon: h,
+      obs0,
+      targets,
+      actions: Array.from({ length: h }, (_, t) => model.actionFeatures(column(b.actions, t, actionValues), n)),
+      rewards: Array.from({ length: h }, (_, t) => tf.tensor1d(column(b.rewards, t, 1))),
+      terminated: Array.from({ length: h }, (_, t) => tf.tensor1d(column(b.terminated, t, 1))),
+      mask: Array.from({ length: h }, (_, t) => tf.tensor1d(column(b.mask, t, 1))),
+    };
+    return result as unknown as tf.TensorContainer;
+  }) as unknown as TensorBatch;
+}
+
+export function disposeBatch(b: TensorBatch): void {
+  tf.dispose([b.obs0, ...b.targets, ...b.actions, ...b.rewards, ...b.terminated, ...b.mask]);
+}
+
+/** Named statistics of one loss evaluation (scalars; CE etc. averaged over valid steps). */
+export interface LossStats {
+  loss: number;
+  ce: number;
+  rewardMse: number;
+  terminationBce: number;
+  reconstruction: number;
+  /** 1-step code accuracy of the first transition. */
+  accuracy1: number;
+}
+
+/** BCE with logits, elementwise: max(x, 0) - x y + log(1 + exp(-|x|)). */
+function bceWithLogits(logits: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.add(tf.sub(tf.relu(logits), tf.mul(logits, y)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+}
+
+/**
+ * The scalar loss and its parts as tensors (call inside a gradient scope). `parts` receives kept
+ * scalars for logging; the caller disposes them.
+ */
+export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, parts?: Partial<Record<keyof LossStats, tf.Scalar>>): tf.Scalar {
+  const cfg = model.config;
+  const estimator = getEstimator(cfg.estimator);
+  const codes0 = model.encode(b.obs0);
+  let code: tf.Tensor = codes0;
+  const perSample: tf.Tensor[] = [];
+  const logProbs: tf.Tensor[] = [];
+  const sums = { ce: [] as tf.Tensor[], rewardMse: [] as tf.Tensor[], terminationBce: [] as tf.Tensor[] };
+  let accuracy1: tf.Tensor | undefined;
+  for (let t = 0; t < b.horizon; t++) {
+    const { logits, reward, terminated } = model.heads(code, b.actions[t]!);
+    const target = tf.cast(tf.oneHot(b.targets[t]!, model.fsq.size, 1, 0, "int32"), "float32");
+    const ce = tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 2), 1)); // [B]
+    const mse = tf.square(tf.sub(reward, b.rewards[t]!));
+    const bce = bceWithLogits(terminated, b.terminated[t]!);
+    const m = b.mask[t]!;
+    perSample.push(tf.mul(m, tf.mul(cfg.rho ** t, tf.add(ce, tf.add(tf.mul(cfg.rewardWeight, mse), tf.mul(cfg.terminationWeight, bce))))));
+    sums.ce.push(tf.sum(tf.mul(m, ce)));
+    sums.rewardMse.push(tf.sum(tf.mul(m, mse)));
+    sums.terminationBce.push(tf.sum(tf.mul(m, bce)));
+    if (t === 0) accuracy1 = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 2), b.targets[0]!), "float32"));
+    if (t + 1 < b.horizon) {
+      const sample = estimator(logits, { tau: cfg.tau, noise, draws: cfg.draws });
+      if (sample.logProb) logProbs.push(tf.mul(m, tf.sum(sample.logProb, 1)));
+      code = model.fsq.weightsToCodes(sample.value);
+    }
+  }
+  const f = tf.addN(perSample); // [B]: each sequence's own loss
+  let total = tf.mean(f);
+  let reconstruction: tf.Tensor = tf.scalar(0);
+  if (model.decoder) {
+    const input = cfg.decoder.shapeCodes ? codes0 : tf.tensor(codes0.dataSync(), codes0.shape);
+    const target = tf.reshape(b.obs0, [b.batch, model.obsSize]);
+    reconstruction = tf.mean(tf.square(tf.sub(model.decode(input), target)));
+    total = tf.add(total, tf.mul(cfg.decoder.weight, reconstruction));
+  }
+  if (logProbs.length) total = tf.add(total, scoreFunctionLoss(tf.addN(logProbs), f));
+  if (parts) {
+    const valid = tf.maximum(tf.addN(b.mask.map((m) => tf.sum(m))), 1);
+    const keep = (x: tf.Tensor) => tf.keep(x as tf.Scalar);
+    parts.loss = keep(tf.mean(f));
+    parts.ce = keep(tf.div(tf.addN(sums.ce), valid));
+    parts.rewardMse = keep(tf.div(tf.addN(sums.rewardMse), valid));
+    parts.terminationBce = keep(tf.div(tf.addN(sums.terminationBce), valid));
+    parts.reconstruction = keep(reconstruction);
+    parts.accuracy1 = keep(accuracy1!);
+  }
+  return total as tf.Scalar;
+}

@@ -1,0 +1,80 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../common/rng.ts";
+import { makeBare } from "../envs/index.ts";
+import { initBackend } from "./backend/init.ts";
+import { parseWorldModelConfig } from "./config.ts";
+import { collect } from "./data/collector.ts";
+import { Noise } from "./estimators/index.ts";
+import { toTensorBatch, worldModelLoss, disposeBatch } from "./loss.ts";
+import { WorldModel, envShapeOf } from "./model.ts";
+import { WorldModelTrainer } from "./train.ts";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+const small = (extra: Record<string, unknown> = {}) =>
+  parseWorldModelConfig({ latents: 4, encoder: { hidden: [32] }, dynamicsHidden: [32], headHidden: [16], batch: 16, horizon: 3, ...extra });
+
+describe("WorldModel", () => {
+  it("has the documented shapes: codes [N, L, d], logits [N, L, |C|], reward and termination [N]", () => {
+    const model = new WorldModel(small(), envShapeOf(makeBare("GridEmpty-v0")), 0);
+    const obs = model.preprocess(new Uint8Array(2 * 192), 2);
+    expect(obs.shape).toEqual([2, 8, 8, 3]);
+    const codes = model.encode(obs);
+    expect(codes.shape).toEqual([2, 4, 2]);
+    const heads = model.heads(codes, model.actionFeatures([0, 2], 2));
+    expect(heads.logits.shape).toEqual([2, 4, 15]);
+    expect(heads.reward.shape).toEqual([2]);
+    expect(heads.terminated.shape).toEqual([2]);
+    expect(model.expectedNext(codes, model.actionFeatures([1, 1], 2)).shape).toEqual([2, 4, 2]);
+  });
+  it("uses a CNN encoder for pixel observations and an MLP otherwise", () => {
+    expect(new WorldModel(small(), envShapeOf(makeBare("PointMass-v0")), 0).encoder.constructor.name).toBe("Cnn");
+    expect(new WorldModel(small(), envShapeOf(makeBare("Catch-v0")), 0).encoder.constructor.name).toBe("Mlp");
+  });
+  it("rejects bad configs, naming the field", () => {
+    expect(() => parseWorldModelConfig({ levels: [1] })).toThrow(/levels\.0: Too small/);
+    expect(() => parseWorldModelConfig({ estimator: "gumbel" })).toThrow(/estimator: Invalid option/);
+    expect(() => parseWorldModelConfig({ latent: 4 })).toThrow(/Unrecognized key/);
+  });
+});
+
+describe("gradients through the rollout", () => {
+  /**
+   * Norm of the gradient that the loss of step H alone sends to the encoder, which only reaches
+   * step H through the chain code_0 -> sample -> code_1 -> ... -> logits_H.
+   */
+  function encoderGradFromLastStep(estimator: string): number {
+    const model = new WorldModel(small({ estimator, rho: 1, horizon: 3, rewardWeight: 0, terminationWeight: 0 }), envShapeOf(makeBare("GridEmpty-v0")), 1);
+    const buf = collect({ envId: "GridEmpty-v0", steps: 200, numEnvs: 2, seed: 0 });
+    const batch = toTensorBatch(model, buf.sample(16, 3, new Rng(0)));
+    batch.mask = batch.mask.map((m, t) => (t === 2 ? m : tf.zerosLike(m))) as tf.Tensor1D[];
+    const w0 = model.encoder.variables[0]!;
+    const g = tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, new Noise(0)), [w0]);
+      return tf.norm(grads[w0.name]!).dataSync()[0]!;
+    });
+    disposeBatch(batch);
+    model.dispose();
+    return g;
+  }
+  it("ST Gumbel-softmax carries the gradient of step H's loss back to the first code; hard-no-grad does not", () => {
+    expect(encoderGradFromLastStep("st-gumbel-softmax")).toBeGreaterThan(1e-6);
+    expect(encoderGradFromLastStep("hard-no-grad")).toBe(0);
+  });
+});
+
+describe("training", () => {
+  it("does not leak tensors over 50 steps", () => {
+    const model = new WorldModel(small(), envShapeOf(makeBare("Catch-v0")), 0);
+    const trainer = new WorldModelTrainer(model, 1);
+    const buf = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const rng = new Rng(0);
+    trainer.stepOnBuffer(buf, rng);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) trainer.stepOnBuffer(buf, rng);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

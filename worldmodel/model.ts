@@ -1,0 +1,164 @@
+// The discrete-latent world model: an encoder maps an observation to L latents, FSQ quantises each
+// to one of |C| codes, and a dynamics *classifier* predicts the logits of every latent's next code
+// from (codes, action); heads predict the reward and whether the step terminates. An optional
+// decoder maps codes back to observations. Methods are named after the MDP (TD-MPC2's style).
+//
+// Shapes: N a batch; L latents; d = levels.length channels per latent; |C| = prod(levels) codes;
+// A action features (one-hot for Discrete actions, the raw vector for Box actions).
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../common/rng.ts";
+import { Box, Discrete, type Env, type TypedArray } from "../envs/index.ts";
+import type { WorldModelConfig } from "./config.ts";
+import { Cnn } from "./nn/cnn.ts";
+import { Mlp } from "./nn/mlp.ts";
+import { FSQ } from "./quantizer/fsq.ts";
+
+/** What the model needs to know of an env: observation shape and scaling, action encoding. */
+export interface EnvShape {
+  obsShape: number[];
+  /** Per-element affine map to roughly [0, 1]: (x - offset) * scale. */
+  obsOffset: number[];
+  obsScale: number[];
+  action: { kind: "discrete"; n: number } | { kind: "box"; size: number };
+}
+
+export function envShapeOf(env: Env<TypedArray, unknown>): EnvShape {
+  const obs = env.observationSpace;
+  if (!(obs instanceof Box)) throw new Error(`envShapeOf: ${env.label} needs a Box observation space, got ${obs}`);
+  const offset: number[] = [];
+  const scale: number[] = [];
+  for (let i = 0; i < obs.size; i++) {
+    const [lo, hi] = [obs.low[i]!, obs.high[i]!];
+    const bounded = Number.isFinite(lo) && Number.isFinite(hi) && hi > lo;
+    offset.push(bounded ? lo : 0);
+    scale.push(bounded ? 1 / (hi - lo) : 1);
+  }
+  const act = env.actionSpace;
+  const action = act instanceof Discrete ? { kind: "discrete" as const, n: act.n } : act instanceof Box ? { kind: "box" as const, size: act.size } : undefined;
+  if (!action) throw new Error(`envShapeOf: ${env.label} needs a Discrete or Box action space, got ${act}`);
+  return { obsShape: [...obs.shape], obsOffset: compress(offset), obsScale: compress(scale), action };
+}
+
+/** One value when all are equal. */
+function compress(xs: number[]): number[] {
+  return xs.every((x) => x === xs[0]) ? [xs[0]!] : xs;
+}
+
+export interface Heads {
+  /** [N, L, |C|]: logits of each latent's next code. */
+  logits: tf.Tensor3D;
+  /** [N]: predicted reward of the transition. */
+  reward: tf.Tensor1D;
+  /** [N]: logit of "this transition terminates". */
+  terminated: tf.Tensor1D;
+}
+
+export class WorldModel {
+  readonly fsq: FSQ;
+  readonly encoder: Mlp | Cnn;
+  readonly dynamics: Mlp;
+  readonly rewardHead: Mlp;
+  readonly terminationHead: Mlp;
+  readonly decoder: Mlp | undefined;
+  readonly obsSize: number;
+  readonly actionSize: number;
+  /** L * d: the flat code vector's length. */
+  readonly codeSize: number;
+  private readonly offset: tf.Tensor1D;
+  private readonly scale: tf.Tensor1D;
+
+  constructor(readonly config: WorldModelConfig, readonly shape: EnvShape, readonly seed: number) {
+    const rng = new Rng(seed);
+    this.fsq = new FSQ(config.levels);
+    this.obsSize = shape.obsShape.reduce((a, b) => a * b, 1);
+    this.actionSize = shape.action.kind === "discrete" ? shape.action.n : shape.action.size;
+    this.codeSize = config.latents * this.fsq.dim;
+    const { type, hidden, channels } = config.encoder;
+    const image = shape.obsShape.length === 3 && shape.obsShape[0]! * shape.obsShape[1]! >= 256;
+    this.encoder = type === "cnn" || (type === "auto" && image)
+      ? new Cnn(shape.obsShape as [number, number, number], channels, hidden, this.codeSize, rng.childSeed(), "encoder")
+      : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
+    const input = this.codeSize + this.actionSize;
+    this.dynamics = new Mlp([input, ...config.dynamicsHidden, config.latents * this.fsq.size], rng.childSeed(), "elu", "dynamics");
+    this.rewardHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "reward");
+    this.terminationHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "terminated");
+    this.decoder = config.decoder.enabled ? new Mlp([this.codeSize, ...config.decoder.hidden, this.obsSize], rng.childSeed(), "elu", "decoder") : undefined;
+    this.offset = tf.keep(tf.tensor1d(shape.obsOffset));
+    this.scale = tf.keep(tf.tensor1d(shape.obsScale));
+  }
+
+  /** Raw observations (typed array, N x obsSize) -> floats [N, ...obsShape] scaled to about [0, 1]. */
+  preprocess(obs: ArrayLike<number>, n: number): tf.Tensor {
+    if (obs.length !== n * this.obsSize) throw new RangeError(`WorldModel.preprocess: expected ${n} x ${this.obsSize} values, got ${obs.length}`);
+    return tf.tidy(() => tf.reshape(tf.mul(tf.sub(tf.reshape(tf.tensor(Float32Array.from(obs), [n, this.obsSize]), [n, this.obsSize]), this.offset), this.scale), [n, ...this.shape.obsShape]));
+  }
+
+  /** Actions (N x actionValues: an index per step for Discrete) -> features [N, A]. */
+  actionFeatures(actions: ArrayLike<number>, n: number): tf.Tensor2D {
+    if (this.shape.action.kind === "discrete") {
+      if (actions.length !== n) throw new RangeError(`WorldModel.actionFeatures: expected ${n} action indices, got ${actions.length}`);
+      return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(actions), "int32"), this.actionSize, 1, 0, "int32"), "float32") as tf.Tensor2D);
+    }
+    if (actions.length !== n * this.actionSize) throw new RangeError(`WorldModel.actionFeatures: expected ${n} x ${this.actionSize} action values, got ${actions.length}`);
+    return tf.tensor2d(Float32Array.from(actions), [n, this.actionSize]);
+  }
+
+  /** Observations [N, ...obsShape] (preprocessed) -> continuous latents [N, L, d] before quantisation. */
+  embed(obs: tf.Tensor): tf.Tensor3D {
+    const n = obs.shape[0]!;
+    const z = this.encoder instanceof Cnn ? this.encoder.apply(obs as tf.Tensor4D) : this.encoder.apply(tf.reshape(obs, [n, this.obsSize]) as tf.Tensor2D);
+    return tf.reshape(z, [n, this.config.latents, this.fsq.dim]) as tf.Tensor3D;
+  }
+
+  /** Observations -> codes [N, L, d] on the FSQ grid (straight-through gradient into the encoder). */
+  encode(obs: tf.Tensor): tf.Tensor3D {
+    return this.fsq.quantize(this.embed(obs)) as tf.Tensor3D;
+  }
+
+  /** Codes [N, L, d] -> code indices [N, L] (int32, no gradient). */
+  indices(codes: tf.Tensor): tf.Tensor2D {
+    return this.fsq.codesToIndices(codes) as tf.Tensor2D;
+  }
+
+  /** (codes [N, L, d], action features [N, A]) -> next-code logits, reward and termination. */
+  heads(codes: tf.Tensor, action: tf.Tensor2D): Heads {
+    const n = codes.shape[0]!;
+    const x = tf.concat([tf.reshape(codes, [n, this.codeSize]), action], 1) as tf.Tensor2D;
+    return {
+      logits: tf.reshape(this.dynamics.apply(x), [n, this.config.latents, this.fsq.size]) as tf.Tensor3D,
+      reward: tf.reshape(this.rewardHead.apply(x), [n]) as tf.Tensor1D,
+      terminated: tf.reshape(this.terminationHead.apply(x), [n]) as tf.Tensor1D,
+    };
+  }
+
+  /** Next-code logits [N, L, |C|]. */
+  next(codes: tf.Tensor, action: tf.Tensor2D): tf.Tensor3D {
+    return this.heads(codes, action).logits;
+  }
+
+  /** The expected next code sum_i p_i c^(i): [N, L, d], deterministic (for planning). */
+  expectedNext(codes: tf.Tensor, action: tf.Tensor2D): tf.Tensor3D {
+    return this.fsq.weightsToCodes(tf.softmax(this.next(codes, action))) as tf.Tensor3D;
+  }
+
+  /** Codes [N, L, d] -> reconstructed (preprocessed) observations [N, obsSize]. */
+  decode(codes: tf.Tensor): tf.Tensor2D {
+    if (!this.decoder) throw new Error("WorldModel.decode: the decoder is disabled (config.decoder.enabled)");
+    return this.decoder.apply(tf.reshape(codes, [codes.shape[0]!, this.codeSize]) as tf.Tensor2D);
+  }
+
+  /** Every trainable variable with a stable name (checkpoints key on these names). */
+  namedVariables(): [string, tf.Variable][] {
+    return [this.encoder, this.dynamics, this.rewardHead, this.terminationHead, this.decoder].flatMap((part) => part?.namedVariables() ?? []);
+  }
+
+  get variables(): tf.Variable[] {
+    return this.namedVariables().map(([, v]) => v);
+  }
+
+  dispose(): void {
+    for (const part of [this.encoder, this.dynamics, this.rewardHead, this.terminationHead, this.decoder]) part?.dispose();
+    this.fsq.dispose();
+    tf.dispose([this.offset, this.scale]);
+  }
+}

@@ -1,0 +1,57 @@
+// One optimiser step of the world model: AdamW (Adam plus decoupled weight decay, Loshchilov &
+// Hutter 2019) with global-norm gradient clipping, all inside tf.tidy so that no tensor outlives
+// the step.
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../common/rng.ts";
+import type { ReplayBuffer } from "./data/replayBuffer.ts";
+import { Noise } from "./estimators/index.ts";
+import { disposeBatch, toTensorBatch, worldModelLoss, type LossStats } from "./loss.ts";
+import type { WorldModel } from "./model.ts";
+
+export interface TrainStats extends LossStats {
+  /** Gradient global norm before clipping. */
+  gradNorm: number;
+}
+
+export class WorldModelTrainer {
+  private readonly optimizer: tf.AdamOptimizer;
+  private readonly noise: Noise;
+  steps = 0;
+
+  constructor(readonly model: WorldModel, noiseSeed: number) {
+    this.optimizer = tf.train.adam(model.config.lr);
+    this.noise = new Noise(noiseSeed);
+  }
+
+  /** Samples a batch from the buffer and takes one step. */
+  stepOnBuffer(buffer: ReplayBuffer, rng: Rng): TrainStats {
+    return this.step(buffer.sample(this.model.config.batch, this.model.config.horizon, rng));
+  }
+
+  step(sample: Parameters<typeof toTensorBatch>[1]): TrainStats {
+    const { model } = this;
+    const cfg = model.config;
+    const batch = toTensorBatch(model, sample);
+    const parts: Partial<Record<keyof LossStats, tf.Scalar>> = {};
+    let gradNorm = 0;
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, this.noise, parts), model.variables);
+      const names = Object.keys(grads);
+      const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]!)))));
+      gradNorm = norm.dataSync()[0]!;
+      if (!Number.isFinite(gradNorm)) throw new Error(`WorldModelTrainer.step: the gradient norm is ${gradNorm} at step ${this.steps} (loss diverged; lower lr or check the data)`);
+      const factor = Math.min(1, cfg.gradClip / (gradNorm + 1e-6));
+      this.optimizer.applyGradients(names.map((name) => ({ name, tensor: factor < 1 ? tf.mul(grads[name]!, factor) : grads[name]! })));
+      if (cfg.weightDecay > 0) for (const v of model.variables) v.assign(tf.mul(v, 1 - cfg.lr * cfg.weightDecay));
+    });
+    disposeBatch(batch);
+    const stats = Object.fromEntries(Object.entries(parts).map(([k, t]) => [k, t!.dataSync()[0]!])) as unknown as LossStats;
+    tf.dispose(Object.values(parts));
+    this.steps++;
+    return { ...stats, gradNorm };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
