@@ -34,6 +34,11 @@ export const WorldModelConfig = z.object({
   /** Per-step loss weight rho^t. */
   rho: z.number().min(0).max(1).default(0.9),
   rewardWeight: z.number().min(0).default(1),
+  /**
+   * Inverse dynamics: predict a_0 from (code_0, code_1), both with gradient into the encoder. An
+   * auxiliary loss against codebook collapse on sparse-reward grids (0 turns it off).
+   */
+  inverseDynamicsWeight: z.number().min(0).default(0),
   terminationWeight: z.number().min(0).default(1),
   /** How each predicted code is sampled during training (any name from worldmodel/estimators). */
   estimator: z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]).default("st-gumbel-softmax"),

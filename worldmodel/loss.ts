@@ -5,7 +5,8 @@
 //   code_{t+1} = estimator(logits_t) @ C   (ST Gumbel-softmax by default; any estimator by name).
 // Score-function estimators (REINFORCE) add (f_b - baseline) * sum_t log p(z_t) with f_b the
 // sequence's own loss. An enabled decoder adds w_rec ||decode(code_0) - o_0||^2 (codes stopped unless
-// config.decoder.shapeCodes).
+// config.decoder.shapeCodes). Inverse dynamics adds w_inv CE(inverse(code_0, quantize(enc(o_1))), a_0),
+// which keeps the codes informative about what the agent controls (against codebook collapse).
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "./data/replayBuffer.ts";
 import { getEstimator, scoreFunctionLoss, type Noise } from "./estimators/index.ts";
@@ -15,8 +16,9 @@ import type { WorldModel } from "./model.ts";
 export interface TensorBatch {
   batch: number;
   horizon: number;
-  /** [B, ...obsShape]: o_0, preprocessed. */
+  /** [B, ...obsShape]: o_0 and o_1, preprocessed. */
   obs0: tf.Tensor;
+  obs1: tf.Tensor;
   /** H x [B, L] int32: code indices of o_1..o_H. */
   targets: tf.Tensor2D[];
   /** H x [B, A]. */
@@ -38,17 +40,26 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
     for (let i = 0; i < n; i++) for (let k = 0; k < width; k++) out[i * width + k] = src[(i * h + t) * width + k]!;
     return out;
   };
+  // Split o_0 from o_1..o_H in JS: a strided tf.slice is slow on WASM.
+  const first = new Float32Array(n * size);
+  const second = new Float32Array(n * size);
+  const later = new Float32Array(n * h * size);
+  for (let i = 0; i < n; i++) {
+    const base = i * steps * size;
+    first.set(b.obs.subarray(base, base + size), i * size);
+    second.set(b.obs.subarray(base + size, base + 2 * size), i * size);
+    later.set(b.obs.subarray(base + size, base + steps * size), i * h * size);
+  }
   return tf.tidy(() => {
-    const all = model.preprocess(b.obs, n * steps);
-    const perStep = tf.reshape(all, [n, steps, ...model.shape.obsShape]);
-    const obs0 = tf.squeeze(tf.slice(perStep, [0, 0], [n, 1]), [1]);
-    const later = tf.reshape(tf.slice(perStep, [0, 1], [n, h]), [n * h, ...model.shape.obsShape]);
-    const idx = tf.reshape(model.indices(model.encode(later)), [n, h, model.config.latents]);
-    const targets = tf.unstack(idx, 1) as tf.Tensor2D[];
+    const obs0 = model.preprocess(first, n);
+    const idx = tf.reshape(model.indices(model.encode(model.preprocess(later, n * h))), [n, h, model.config.latents]);
+    const flat = idx.arraySync() as number[][][];
+    const targets = Array.from({ length: h }, (_, t) => tf.tensor2d(flat.map((row) => row[t]!), [n, model.config.latents], "int32"));
     const result: TensorBatch = {
       batch: n,
       horizon: h,
       obs0,
+      obs1: model.preprocess(second, n),
       targets,
       actions: Array.from({ length: h }, (_, t) => model.actionFeatures(column(b.actions, t, actionValues), n)),
       rewards: Array.from({ length: h }, (_, t) => tf.tensor1d(column(b.rewards, t, 1))),
@@ -60,7 +71,7 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
 }
 
 export function disposeBatch(b: TensorBatch): void {
-  tf.dispose([b.obs0, ...b.targets, ...b.actions, ...b.rewards, ...b.terminated, ...b.mask]);
+  tf.dispose([b.obs0, b.obs1, ...b.targets, ...b.actions, ...b.rewards, ...b.terminated, ...b.mask]);
 }
 
 /** Named statistics of one loss evaluation (scalars; CE etc. averaged over valid steps). */
@@ -70,6 +81,8 @@ export interface LossStats {
   rewardMse: number;
   terminationBce: number;
   reconstruction: number;
+  /** Inverse-dynamics loss (CE for Discrete actions, MSE for Box). */
+  inverse: number;
   /** 1-step code accuracy of the first transition. */
   accuracy1: number;
 }
@@ -119,6 +132,15 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
     reconstruction = tf.mean(tf.square(tf.sub(model.decode(input), target)));
     total = tf.add(total, tf.mul(cfg.decoder.weight, reconstruction));
   }
+  let inverse: tf.Tensor = tf.scalar(0);
+  if (model.inverseDynamics) {
+    const predicted = model.inverse(codes0, model.encode(b.obs1));
+    const perSampleInverse = model.shape.action.kind === "discrete"
+      ? tf.neg(tf.sum(tf.mul(b.actions[0]!, tf.logSoftmax(predicted)), 1))
+      : tf.mean(tf.square(tf.sub(predicted, b.actions[0]!)), 1);
+    inverse = tf.div(tf.sum(tf.mul(b.mask[0]!, perSampleInverse)), tf.maximum(tf.sum(b.mask[0]!), 1));
+    total = tf.add(total, tf.mul(cfg.inverseDynamicsWeight, inverse));
+  }
   if (logProbs.length) total = tf.add(total, scoreFunctionLoss(tf.addN(logProbs), f));
   if (parts) {
     const valid = tf.maximum(tf.addN(b.mask.map((m) => tf.sum(m))), 1);
@@ -128,6 +150,7 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
     parts.rewardMse = keep(tf.div(tf.addN(sums.rewardMse), valid));
     parts.terminationBce = keep(tf.div(tf.addN(sums.terminationBce), valid));
     parts.reconstruction = keep(reconstruction);
+    parts.inverse = keep(inverse);
     parts.accuracy1 = keep(accuracy1!);
   }
   return total as tf.Scalar;

@@ -60,12 +60,15 @@ export class WorldModel {
   readonly rewardHead: Mlp;
   readonly terminationHead: Mlp;
   readonly decoder: Mlp | undefined;
+  /** (code_t, code_{t+1}) -> action logits (Discrete) or action (Box); present when its weight > 0. */
+  readonly inverseDynamics: Mlp | undefined;
   readonly obsSize: number;
   readonly actionSize: number;
   /** L * d: the flat code vector's length. */
   readonly codeSize: number;
-  private readonly offset: tf.Tensor1D;
-  private readonly scale: tf.Tensor1D;
+  /** Observation normalisation (x - offset) * scale: bounds from the space, then dataset statistics. */
+  private readonly offset: tf.Variable;
+  private readonly scale: tf.Variable;
 
   constructor(readonly config: WorldModelConfig, readonly shape: EnvShape, readonly seed: number) {
     const rng = new Rng(seed);
@@ -83,11 +86,51 @@ export class WorldModel {
     this.rewardHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "reward");
     this.terminationHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "terminated");
     this.decoder = config.decoder.enabled ? new Mlp([this.codeSize, ...config.decoder.hidden, this.obsSize], rng.childSeed(), "elu", "decoder") : undefined;
-    this.offset = tf.keep(tf.tensor1d(shape.obsOffset));
-    this.scale = tf.keep(tf.tensor1d(shape.obsScale));
+    this.inverseDynamics = config.inverseDynamicsWeight > 0 ? new Mlp([2 * this.codeSize, ...config.headHidden, this.actionSize], rng.childSeed(), "elu", "inverse") : undefined;
+    const full = (v: number[]) => (v.length === 1 ? new Array(this.obsSize).fill(v[0]) : v);
+    this.offset = tf.variable(tf.tensor1d(full(shape.obsOffset)), false);
+    this.scale = tf.variable(tf.tensor1d(full(shape.obsScale)), false);
   }
 
-  /** Raw observations (typed array, N x obsSize) -> floats [N, ...obsShape] scaled to about [0, 1]. */
+  /**
+   * Standardises each observation element with the mean and standard deviation of `observations`
+   * (N x obsSize). Without it a grid's few informative cells (the agent's) are drowned by the
+   * constant ones, the encoder's outputs barely differ and FSQ maps every state to one code.
+   * The standard deviation is floored at `minStd` of the element's range.
+   */
+  fitNormalization(observations: ArrayLike<number>, minStd = 0.05): void {
+    const n = observations.length / this.obsSize;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`WorldModel.fitNormalization: expected N x ${this.obsSize} values, got ${observations.length}`);
+    const full = (v: number[]) => (v.length === 1 ? new Array(this.obsSize).fill(v[0]) : v);
+    const baseOffset = full(this.shape.obsOffset);
+    const baseScale = full(this.shape.obsScale);
+    const mean = new Float64Array(this.obsSize);
+    const sq = new Float64Array(this.obsSize);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < this.obsSize; j++) {
+        const x = (observations[i * this.obsSize + j]! - baseOffset[j]!) * baseScale[j]!;
+        mean[j]! += x / n;
+        sq[j]! += (x * x) / n;
+      }
+    }
+    const offset = new Float32Array(this.obsSize);
+    const scale = new Float32Array(this.obsSize);
+    for (let j = 0; j < this.obsSize; j++) {
+      const std = Math.sqrt(Math.max(0, sq[j]! - mean[j]! ** 2));
+      // (x - base) * baseScale standardised: x -> ((x - base) * baseScale - mean) / std
+      scale[j] = baseScale[j]! / Math.max(std, minStd);
+      offset[j] = baseOffset[j]! + mean[j]! / baseScale[j]!;
+    }
+    this.offset.assign(tf.tensor1d(offset));
+    this.scale.assign(tf.tensor1d(scale));
+  }
+
+  /** Non-trainable state saved with the weights. */
+  namedState(): [string, tf.Variable][] {
+    return [["normalization/offset", this.offset], ["normalization/scale", this.scale]];
+  }
+
+  /** Raw observations (typed array, N x obsSize) -> normalised floats [N, ...obsShape]. */
   preprocess(obs: ArrayLike<number>, n: number): tf.Tensor {
     if (obs.length !== n * this.obsSize) throw new RangeError(`WorldModel.preprocess: expected ${n} x ${this.obsSize} values, got ${obs.length}`);
     return tf.tidy(() => tf.reshape(tf.mul(tf.sub(tf.reshape(tf.tensor(Float32Array.from(obs), [n, this.obsSize]), [n, this.obsSize]), this.offset), this.scale), [n, ...this.shape.obsShape]));
@@ -147,9 +190,20 @@ export class WorldModel {
     return this.decoder.apply(tf.reshape(codes, [codes.shape[0]!, this.codeSize]) as tf.Tensor2D);
   }
 
+  /** (codes_t, codes_{t+1}) [N, L, d] each -> action logits or values [N, A]. */
+  inverse(codes: tf.Tensor, nextCodes: tf.Tensor): tf.Tensor2D {
+    if (!this.inverseDynamics) throw new Error("WorldModel.inverse: inverse dynamics is off (config.inverseDynamicsWeight = 0)");
+    const n = codes.shape[0]!;
+    return this.inverseDynamics.apply(tf.concat([tf.reshape(codes, [n, this.codeSize]), tf.reshape(nextCodes, [n, this.codeSize])], 1) as tf.Tensor2D);
+  }
+
+  private get parts() {
+    return [this.encoder, this.dynamics, this.rewardHead, this.terminationHead, this.decoder, this.inverseDynamics];
+  }
+
   /** Every trainable variable with a stable name (checkpoints key on these names). */
   namedVariables(): [string, tf.Variable][] {
-    return [this.encoder, this.dynamics, this.rewardHead, this.terminationHead, this.decoder].flatMap((part) => part?.namedVariables() ?? []);
+    return this.parts.flatMap((part) => part?.namedVariables() ?? []);
   }
 
   get variables(): tf.Variable[] {
@@ -157,7 +211,7 @@ export class WorldModel {
   }
 
   dispose(): void {
-    for (const part of [this.encoder, this.dynamics, this.rewardHead, this.terminationHead, this.decoder]) part?.dispose();
+    for (const part of this.parts) part?.dispose();
     this.fsq.dispose();
     tf.dispose([this.offset, this.scale]);
   }

@@ -1,0 +1,20 @@
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "./common/rng.ts";
+import { initBackend } from "./worldmodel/backend/init.ts";
+import { parseWorldModelConfig } from "./worldmodel/config.ts";
+import { collect } from "./worldmodel/data/collector.ts";
+import { WorldModel, envShapeOf } from "./worldmodel/model.ts";
+import { WorldModelTrainer } from "./worldmodel/train.ts";
+import { makeBare } from "./envs/index.ts";
+const info = await initBackend({ backend: "wasm" });
+const cfg = parseWorldModelConfig({ batch: 64 });
+const model = new WorldModel(cfg, envShapeOf(makeBare("GridEmpty-v0")), 0);
+const train = collect({ envId: "GridEmpty-v0", steps: 2000, numEnvs: 8, seed: 0 });
+const trainer = new WorldModelTrainer(model, 1);
+const rng = new Rng(2);
+trainer.stepOnBuffer(train, rng);
+const prof = await tf.profile(() => { for (let i = 0; i < 5; i++) trainer.stepOnBuffer(train, rng); });
+const agg = new Map<string, [number, number]>();
+for (const k of prof.kernels) { const a = agg.get(k.name) ?? [0, 0]; a[0]++; a[1] += (k.kernelTimeMs as number) || 0; agg.set(k.name, a); }
+console.log([...agg.entries()].sort((a, b) => b[1][1] - a[1][1]).slice(0, 14).map(([n, [c, t]]) => `${n} x${c} ${t.toFixed(1)}ms${info.cpuDelegated.includes(n) ? " (cpu)" : ""}`).join("\n"));
+const t0 = performance.now(); for (let i = 0; i < 5; i++) trainer.stepOnBuffer(train, rng); console.log("ms/step", (performance.now() - t0) / 5);
