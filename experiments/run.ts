@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { BACKENDS, initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
 import { E1Config, E1_QUICK, e1Paths, runE1, summariseE1 } from "./e1/e1.ts";
+import { E2Config, E2_QUICK, e2Paths, runE2, summariseE2 } from "./e2/e2.ts";
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -30,12 +31,13 @@ const CliOptions = z.object({
 });
 type CliOptions = z.infer<typeof CliOptions>;
 
-function loadConfig(opts: CliOptions): E1Config {
+/** Reads --config, applies --quick and --seeds, and validates against the experiment's schema. */
+function loadConfig<S extends z.ZodType>(name: string, schema: S, quick: unknown, opts: CliOptions): z.infer<S> {
   const fromFile = opts.config ? (JSON.parse(readFileSync(opts.config, "utf8")) as object) : {};
-  const base = opts.quick ? { ...E1_QUICK, ...fromFile } : fromFile;
-  const parsed = E1Config.safeParse({ ...base, ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}) });
+  const base = opts.quick ? { ...(quick as object), ...fromFile } : fromFile;
+  const parsed = schema.safeParse({ ...base, ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}) });
   if (!parsed.success) {
-    throw new Error(`e1: invalid config${opts.config ? ` in ${opts.config}` : ""}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`);
+    throw new Error(`${name}: invalid config${opts.config ? ` in ${opts.config}` : ""}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`);
   }
   return parsed.data;
 }
@@ -54,7 +56,7 @@ function runShards(workers: number): Promise<void> {
 
 async function e1(raw: Record<string, unknown>): Promise<void> {
   const opts = CliOptions.parse(raw);
-  const cfg = loadConfig(opts);
+  const cfg = loadConfig("e1", E1Config, E1_QUICK, opts);
   const { recordsDir, outPrefix } = e1Paths(opts.results ?? (opts.quick ? "results/quick" : "results"));
   if (opts.workers > 1 && !opts.shard) {
     await runShards(opts.workers);
@@ -63,25 +65,45 @@ async function e1(raw: Record<string, unknown>): Promise<void> {
     console.log(`e1: backend ${backend.kind}; records in ${recordsDir}`);
     runE1(cfg, { recordsDir, backend, shard: opts.shard ?? [0, 1] });
   }
-  if (opts.summary) {
-    const files = await summariseE1(recordsDir, outPrefix);
-    console.log(`e1: wrote ${files.join(", ")}`);
+  if (opts.summary) console.log(`e1: wrote ${(await summariseE1(recordsDir, outPrefix)).join(", ")}`);
+}
+
+async function e2(raw: Record<string, unknown>): Promise<void> {
+  const opts = CliOptions.parse(raw);
+  const cfg = loadConfig("e2", E2Config, E2_QUICK, opts);
+  const { recordsDir, outPrefix, dataDir } = e2Paths(opts.results ?? (opts.quick ? "results/quick" : "results"));
+  if (opts.workers > 1 && !opts.shard) {
+    await runShards(opts.workers);
+  } else {
+    const backend = await initBackend({ backend: opts.backend as BackendChoice });
+    console.log(`e2: backend ${backend.kind}; records in ${recordsDir}`);
+    runE2(cfg, { recordsDir, dataDir, backend, shard: opts.shard ?? [0, 1] });
   }
+  if (opts.summary) console.log(`e2: wrote ${(await summariseE2(recordsDir, outPrefix)).join(", ")}`);
+}
+
+/** The options every experiment command takes. */
+function withCommonOptions(cmd: Command, quickNote: string): Command {
+  return cmd
+    .option("--seeds <n>", "number of seeds (0..n-1)", positiveInt("--seeds"))
+    .option("--quick", quickNote, false)
+    .option("--workers <n>", "worker processes (one core each)", positiveInt("--workers"), 1)
+    .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
+    .option("--results <dir>", "results folder (default results, or results/quick with --quick)")
+    .option("--config <file>", "a JSON file of the experiment's settings (its zod schema documents each field)")
+    .option("--shard <k/n>", "run only the k-th of n shares of the runs (used by --workers)", shardArg)
+    .option("--no-summary", "skip regenerating tables and plots");
 }
 
 const program = new Command().name("npm run exp --").description("gumbel-worlds experiments");
-program
-  .command("e1")
-  .description("E1: gradient quality of the estimators (bias, variance, cosine vs exact) and ReinMax's polynomial toy")
-  .option("--seeds <n>", "number of seeds (0..n-1)", positiveInt("--seeds"))
-  .option("--quick", "a smoke run of about a minute (results/quick unless --results)", false)
-  .option("--workers <n>", "worker processes (one core each)", positiveInt("--workers"), 1)
-  .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
-  .option("--results <dir>", "results folder (default results, or results/quick with --quick)")
-  .option("--config <file>", "a JSON file of E1 settings (see experiments/e1/e1.ts E1Config)")
-  .option("--shard <k/n>", "run only the k-th of n shares of the runs (used by --workers)", shardArg)
-  .option("--no-summary", "skip regenerating tables and plots")
-  .action(e1);
+withCommonOptions(
+  program.command("e1").description("E1: gradient quality of the estimators (bias, variance, cosine vs exact) and ReinMax's polynomial toy"),
+  "a smoke run of about a minute (results/quick unless --results)",
+).action(e1);
+withCommonOptions(
+  program.command("e2").description("E2: world models trained with each estimator: k-step accuracy, pixel mismatch, code usage, training curves"),
+  "a smoke run of about a minute (results/quick unless --results)",
+).action(e2);
 
 try {
   await program.parseAsync();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ci95, groupBy, iqm, mean, std } from "./stats.ts";
+import { bootstrapCi, ci95, groupBy, iqm, mean, std } from "./stats.ts";
 
 describe("stats", () => {
   it("mean, sample std and the t-based 95% CI", () => {
@@ -16,5 +16,15 @@ describe("stats", () => {
   });
   it("groupBy keeps insertion order", () => {
     expect([...groupBy([1, 2, 3, 4], (x) => (x % 2 ? "odd" : "even")).keys()]).toEqual(["odd", "even"]);
+  });
+  it("the bootstrap CI brackets the mean, is reproducible, and shrinks with more data", () => {
+    const xs = [0.1, 0.4, 0.35, 0.8, 0.2, 0.55];
+    const [lo, hi] = bootstrapCi(xs, 1);
+    expect(lo).toBeLessThan(mean(xs));
+    expect(hi).toBeGreaterThan(mean(xs));
+    expect(bootstrapCi(xs, 1)).toEqual([lo, hi]);
+    const many = Array.from({ length: 60 }, (_, i) => xs[i % 6]!);
+    const [lo2, hi2] = bootstrapCi(many, 1);
+    expect(hi2 - lo2).toBeLessThan(hi - lo);
   });
 });

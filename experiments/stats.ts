@@ -57,3 +57,26 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
   }
   return out;
 }
+
+/** 95% percentile-bootstrap interval of the mean (Efron), from a seeded Rng; [mean, mean] for one value. */
+export function bootstrapCi(xs: readonly number[], seed = 0, resamples = 2000): [number, number] {
+  if (xs.length < 2) return [mean(xs), mean(xs)];
+  let state = (seed * 2654435761 + 1) >>> 0;
+  const next = () => {
+    // xorshift32: a tiny, self-contained generator (the CI only needs to be reproducible).
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 4294967296;
+  };
+  const means: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    let s = 0;
+    for (let i = 0; i < xs.length; i++) s += xs[Math.floor(next() * xs.length)]!;
+    means.push(s / xs.length);
+  }
+  means.sort((a, b) => a - b);
+  return [means[Math.floor(0.025 * resamples)]!, means[Math.min(resamples - 1, Math.floor(0.975 * resamples))]!];
+}

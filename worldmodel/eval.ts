@@ -6,6 +6,7 @@
 //     perplexity 1, every observation mapped to one code);
 //   the frequency baseline: always predicting each latent's most frequent next code.
 import * as tf from "@tensorflow/tfjs";
+import pixelmatch from "pixelmatch";
 import type { SequenceBatch } from "./data/replayBuffer.ts";
 import { disposeBatch, toTensorBatch } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
@@ -72,4 +73,67 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
   });
   disposeBatch(b);
   return out;
+}
+
+/**
+ * An observation [H, W, C] in raw units as an RGBA grayscale image: each pixel is the largest of its
+ * channels, each scaled to [0, 255] by the space's bounds (lo, hi per element, flat).
+ */
+export function obsToRgba(obs: ArrayLike<number>, shape: readonly number[], lo: ArrayLike<number>, hi: ArrayLike<number>): Uint8Array {
+  const [h, w, c] = shape as [number, number, number];
+  const out = new Uint8Array(h * w * 4);
+  for (let p = 0; p < h * w; p++) {
+    let v = 0;
+    for (let k = 0; k < c; k++) {
+      const i = p * c + k;
+      v = Math.max(v, (obs[i]! - lo[i]!) / (hi[i]! - lo[i]! || 1));
+    }
+    const g = Math.round(255 * Math.min(1, Math.max(0, v)));
+    out.set([g, g, g, 255], p * 4);
+  }
+  return out;
+}
+
+/**
+ * Decoded open-loop predictions vs the real observations: for k = 1..H, the fraction of pixels that
+ * pixelmatch (threshold 0.1) finds different between decode(code_k) and o_k, over live sequences.
+ * Needs an image observation [H, W, C] and an enabled decoder.
+ */
+export function pixelMismatch(model: WorldModel, sample: SequenceBatch, propagation: Propagation = "expected"): number[] {
+  if (!model.decoder) throw new Error("pixelMismatch: the model has no decoder (config.decoder.enabled)");
+  const shape = model.shape.obsShape;
+  if (shape.length !== 3) throw new Error(`pixelMismatch: observations must be images [H, W, C], got [${shape.join(", ")}]`);
+  const size = model.obsSize;
+  const full = (v: number[]) => (v.length === 1 ? new Array<number>(size).fill(v[0]!) : v);
+  const lo = full(model.shape.obsOffset);
+  const hi = full(model.shape.obsScale).map((sc, i) => lo[i]! + 1 / sc);
+  const b = toTensorBatch(model, sample);
+  const n = b.batch;
+  const pixels = shape[0]! * shape[1]!;
+  const result: number[] = [];
+  tf.tidy(() => {
+    let code: tf.Tensor = model.encode(b.obs0);
+    const alive = new Float32Array(n).fill(1);
+    for (let t = 0; t < b.horizon; t++) {
+      const logits = model.next(code, b.actions[t]!);
+      const probs = propagation === "expected" ? tf.softmax(logits) : tf.cast(tf.oneHot(tf.argMax(logits, 2), model.fsq.size, 1, 0, "int32"), "float32");
+      code = model.fsq.weightsToCodes(probs);
+      const decoded = model.denormalize(model.decode(code)).dataSync();
+      const mask = b.mask[t]!.dataSync();
+      let total = 0;
+      let count = 0;
+      for (let i = 0; i < n; i++) {
+        alive[i] = alive[i]! * mask[i]!;
+        if (!alive[i]) continue;
+        const real = sample.obs.subarray((i * (sample.horizon + 1) + t + 1) * size, (i * (sample.horizon + 1) + t + 2) * size);
+        const a = obsToRgba(decoded.subarray(i * size, (i + 1) * size), shape, lo, hi);
+        const r = obsToRgba(real, shape, lo, hi);
+        total += pixelmatch(a, r, undefined, shape[1]!, shape[0]!, { threshold: 0.1 }) / pixels;
+        count++;
+      }
+      result.push(count ? total / count : NaN);
+    }
+  });
+  disposeBatch(b);
+  return result;
 }

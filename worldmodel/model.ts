@@ -130,6 +130,11 @@ export class WorldModel {
     return [["normalization/offset", this.offset], ["normalization/scale", this.scale]];
   }
 
+  /** Normalised observations [N, obsSize] (e.g. decoded) -> raw units. */
+  denormalize(x: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => tf.add(tf.div(tf.reshape(x, [-1, this.obsSize]), this.scale), this.offset) as tf.Tensor2D);
+  }
+
   /** Raw observations (typed array, N x obsSize) -> normalised floats [N, ...obsShape]. */
   preprocess(obs: ArrayLike<number>, n: number): tf.Tensor {
     if (obs.length !== n * this.obsSize) throw new RangeError(`WorldModel.preprocess: expected ${n} x ${this.obsSize} values, got ${obs.length}`);

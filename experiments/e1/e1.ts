@@ -3,15 +3,15 @@
 //   (b) ReinMax's polynomial programming toy: the final exact expected loss after training.
 // Runs are planned from the config, skipped when their record exists (so a run resumes), split
 // across worker processes by --shard, and summarised from the records into tables and plots.
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { makeRecord, readRecords, recordPath, writeRecord, type RunRecord } from "../../common/records.ts";
+import { readRecords, type RunRecord } from "../../common/records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import type { BackendInfo } from "../../worldmodel/backend/init.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { barsWithErrors, lineWithBand, renderPlot, type Row } from "../plots.ts";
-import { Progress } from "../progress.ts";
+import { csv, markdownTable } from "../tables.ts";
+import { runPlanned } from "../runner.ts";
 import { groupBy, summarise } from "../stats.ts";
 import { gradientQuality, type QualityConfig, type QualityMetrics } from "./gradientQuality.ts";
 import { polynomialToy, type ToyConfig, type ToyResult } from "./polynomialToy.ts";
@@ -87,53 +87,17 @@ export function planE1(cfg: E1Config): E1Run[] {
   return runs;
 }
 
-/** True when the run's record exists; a record of the same name made with another config is an error. */
-function recordDone(recordsDir: string, r: E1Run): boolean {
-  const path = recordPath(recordsDir, r.run);
-  if (!existsSync(path)) return false;
-  const saved = (JSON.parse(readFileSync(path, "utf8")) as RunRecord).config;
-  if (JSON.stringify(saved) !== JSON.stringify({ kind: r.kind, ...r.config })) {
-    throw new Error(`e1: ${path} was made with another config (${JSON.stringify(saved)}); delete it or pass another --results folder`);
-  }
-  return true;
-}
-
 /** Runs this shard's planned runs whose records do not exist yet. */
 export function runE1(cfg: E1Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): void {
-  const [index, count] = opts.shard;
-  const todo = planE1(cfg).filter((r, i) => i % count === index && !recordDone(opts.recordsDir, r));
-  const progress = new Progress(count > 1 ? `e1 shard ${index + 1}/${count}` : "e1", todo.length);
-  for (const r of todo) {
-    const started = new Date();
-    let metrics: QualityMetrics | ToyResult;
-    let summary: string;
-    if (r.kind === "quality") {
-      const m = gradientQuality(r.config);
-      metrics = m;
-      summary = `bias ${m.relBias.toFixed(3)} var ${m.relVariance.toFixed(3)} cos ${m.cosineSingle.toFixed(3)}`;
-    } else {
-      const m = polynomialToy(r.config);
-      metrics = m;
-      summary = `exact loss ${m.exactLoss.toFixed(5)}`;
+  const runs = planE1(cfg).map((r) => ({ run: r.run, config: { kind: r.kind, ...r.config } as (QualityConfig | ToyConfig) & { kind: E1Run["kind"] } }));
+  runPlanned("e1", runs, opts, (config) => {
+    if (config.kind === "quality") {
+      const m = gradientQuality(config as QualityConfig);
+      return { metrics: m as QualityMetrics | ToyResult, summary: `bias ${m.relBias.toFixed(3)} var ${m.relVariance.toFixed(3)} cos ${m.cosineSingle.toFixed(3)}` };
     }
-    const record = makeRecord({ experiment: "e1", run: r.run, config: { kind: r.kind, ...r.config }, seed: r.config.seed, backend: opts.backend, started, metrics });
-    writeRecord(opts.recordsDir, record);
-    progress.tick(`${r.run}: ${summary} (${record.wallSeconds.toFixed(1)} s)`);
-  }
-  progress.stop();
-}
-
-function markdownTable(rows: Row[]): string {
-  if (rows.length === 0) return "(no rows)\n";
-  const keys = Object.keys(rows[0]!);
-  const cell = (v: string | number | undefined) => (typeof v === "number" ? (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4)) : (v ?? ""));
-  return [`| ${keys.join(" | ")} |`, `|${keys.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(" | ")} |`)].join("\n") + "\n";
-}
-
-function csv(rows: Row[]): string {
-  if (rows.length === 0) return "";
-  const keys = Object.keys(rows[0]!);
-  return [keys.join(","), ...rows.map((r) => keys.map((k) => String(r[k] ?? "")).join(","))].join("\n") + "\n";
+    const m = polynomialToy(config as ToyConfig);
+    return { metrics: m, summary: `exact loss ${m.exactLoss.toFixed(5)}` };
+  });
 }
 
 /** Regenerates results/e1-* (tables and plots) from the records. Returns the written files. */

@@ -1,0 +1,216 @@
+// Experiment E2: which estimator trains the world model best? One fixed dataset per env and seed
+// (collected by the explorer policy, saved under results/e2-data), one world model per estimator
+// (GS-based ones over a tau sweep on one env), evaluated open loop on held-out sequences:
+// k-step code accuracy and cross-entropy up to k = K, pixel mismatch of decoded predictions on
+// pixel envs, code usage / perplexity (collapse), and the training curve.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { readRecords, type RunRecord } from "../../common/records.ts";
+import { Rng } from "../../common/rng.ts";
+import { writeFileAtomic } from "../../common/atomicWrite.ts";
+import { makeBare, registeredIds } from "../../envs/index.ts";
+import type { BackendInfo } from "../../worldmodel/backend/init.ts";
+import { parseWorldModelConfig, type WorldModelConfigInput } from "../../worldmodel/config.ts";
+import { collect } from "../../worldmodel/data/collector.ts";
+import { ReplayBuffer } from "../../worldmodel/data/replayBuffer.ts";
+import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
+import { evaluate, pixelMismatch, type EvalMetrics } from "../../worldmodel/eval.ts";
+import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
+import { WorldModelTrainer } from "../../worldmodel/train.ts";
+import { lineWithBand, renderPlot, type Row } from "../plots.ts";
+import { runPlanned } from "../runner.ts";
+import { bootstrapCi, groupBy, mean } from "../stats.ts";
+import { csv, markdownTable } from "../tables.ts";
+
+/** Envs whose observations are images, where decoded predictions are compared by pixelmatch. */
+const PIXEL_ENVS = ["Catch-v0", "Breakout-v0", "PointMass-v0"];
+
+export const E2Config = z.object({
+  envs: z.array(z.string()).min(1).default(["GridFourRooms-v0", "GridDoorKey-v0", "Catch-v0", "Breakout-v0"]),
+  estimators: z.array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]])).min(1).default(ESTIMATOR_NAMES),
+  /** Temperature of every run, except the sweep below. */
+  tau: z.number().positive().default(1),
+  /** The GS-based estimators run over these taus on this env. */
+  tauSweep: z.object({ env: z.string(), taus: z.array(z.number().positive()).min(1) }).strict().default({ env: "Catch-v0", taus: [0.5, 1, 2] }),
+  seeds: z.number().int().min(1).max(100).default(5),
+  data: z.object({
+    /** Training transitions per env and seed. */
+    steps: z.number().int().min(100).default(20000),
+    /** Held-out transitions for evaluation. */
+    testSteps: z.number().int().min(100).default(4000),
+    numEnvs: z.number().int().min(1).default(8),
+  }).strict().default({ steps: 20000, testSteps: 4000, numEnvs: 8 }),
+  train: z.object({
+    steps: z.number().int().min(1).default(800),
+    /** Record the training curve every this many steps. */
+    every: z.number().int().min(1).default(100),
+  }).strict().default({ steps: 800, every: 100 }),
+  /** World-model settings (worldmodel/config.ts); estimator and tau are set per run. */
+  model: z.record(z.string(), z.unknown()).default({ latents: 16, encoder: { hidden: [128] }, dynamicsHidden: [128, 128], headHidden: [64], batch: 64, lr: 1e-3 }),
+  eval: z.object({
+    /** Open-loop horizon K of the k-step metrics. */
+    k: z.number().int().min(1).max(50).default(20),
+    batch: z.number().int().min(2).default(256),
+  }).strict().default({ k: 20, batch: 256 }),
+}).strict();
+export type E2Config = z.infer<typeof E2Config>;
+
+export const E2_QUICK: z.input<typeof E2Config> = {
+  envs: ["GridEmpty-v0", "Catch-v0"],
+  estimators: ["st-gumbel-softmax", "expected", "hard-no-grad"],
+  tauSweep: { env: "Catch-v0", taus: [1] },
+  seeds: 2,
+  data: { steps: 2000, testSteps: 500, numEnvs: 4 },
+  train: { steps: 100, every: 50 },
+  eval: { k: 5, batch: 64 },
+};
+
+export interface E2RunConfig {
+  env: string;
+  estimator: EstimatorName;
+  tau: number;
+  seed: number;
+  data: E2Config["data"];
+  train: E2Config["train"];
+  model: Record<string, unknown>;
+  eval: E2Config["eval"];
+  dataDir: string;
+}
+
+export interface E2Metrics {
+  curve: { step: number; loss: number; ce: number; accuracy1: number }[];
+  final: EvalMetrics & { pixelMismatch?: number[] };
+}
+
+const fmt = (x: number) => String(x).replace(".", "p");
+
+export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E2RunConfig }[] {
+  const known = registeredIds();
+  for (const env of cfg.envs) if (!known.includes(env)) throw new Error(`e2: unknown env '${env}' (registered: ${known.join(", ")})`);
+  const runs: { run: string; config: E2RunConfig }[] = [];
+  for (let seed = 0; seed < cfg.seeds; seed++) {
+    for (const env of cfg.envs) {
+      for (const estimator of cfg.estimators) {
+        const sweep = env === cfg.tauSweep.env && TAU_ESTIMATORS.includes(estimator) ? cfg.tauSweep.taus : [cfg.tau];
+        for (const tau of sweep.filter((t) => estimator !== "reinmax" || t >= 1)) {
+          const effectiveTau = TAU_ESTIMATORS.includes(estimator) ? tau : 1;
+          const run = `${env}-${estimator}-tau${fmt(effectiveTau)}-seed${seed}`;
+          if (runs.some((r) => r.run === run)) continue;
+          const model = { ...cfg.model, decoder: { enabled: PIXEL_ENVS.includes(env) } };
+          runs.push({ run, config: { env, estimator, tau: effectiveTau, seed, data: cfg.data, train: cfg.train, model, eval: cfg.eval, dataDir } });
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+/** The fixed dataset of an env and seed: collected once, saved, and loaded by every run that needs it. */
+function dataset(c: E2RunConfig, split: "train" | "test"): ReplayBuffer {
+  const steps = split === "train" ? c.data.steps : c.data.testSteps;
+  const path = join(c.dataDir, `${c.env}-seed${c.seed}-${split}-${steps}.gwrb`);
+  if (existsSync(path)) return ReplayBuffer.load(path);
+  const seed = c.seed * 2 + (split === "train" ? 0 : 1) + 1000;
+  const buffer = collect({ envId: c.env, steps, numEnvs: c.data.numEnvs, seed, policy: "explorer" });
+  buffer.save(path);
+  return buffer;
+}
+
+export function runE2One(c: E2RunConfig): E2Metrics {
+  const train = dataset(c, "train");
+  const test = dataset(c, "test");
+  const cfg = parseWorldModelConfig({ ...(c.model as WorldModelConfigInput), estimator: c.estimator, tau: c.tau });
+  const rng = new Rng(c.seed);
+  const model = new WorldModel(cfg, envShapeOf(makeBare(c.env)), rng.childSeed());
+  model.fitNormalization(train.observations());
+  const trainer = new WorldModelTrainer(model, rng.childSeed());
+  const batchRng = new Rng(rng.childSeed());
+  const evalSample = test.sample(c.eval.batch, c.eval.k, new Rng(c.seed + 7));
+  const curve: E2Metrics["curve"] = [];
+  try {
+    for (let step = 1; step <= c.train.steps; step++) {
+      const s = trainer.stepOnBuffer(train, batchRng);
+      if (step % c.train.every === 0 || step === c.train.steps) curve.push({ step, loss: s.loss, ce: s.ce, accuracy1: evaluate(model, test.sample(c.eval.batch, 1, new Rng(step))).accuracy[0]! });
+    }
+    const final: E2Metrics["final"] = evaluate(model, evalSample);
+    if (model.decoder) final.pixelMismatch = pixelMismatch(model, evalSample);
+    return { curve, final };
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+export function runE2(cfg: E2Config, opts: { recordsDir: string; dataDir: string; backend: BackendInfo; shard: [number, number] }): void {
+  runPlanned("e2", planE2(cfg, opts.dataDir), opts, (config) => {
+    const metrics = runE2One(config);
+    const acc = metrics.final.accuracy;
+    return { metrics, summary: `acc@1 ${acc[0]!.toFixed(3)} acc@${acc.length} ${acc[acc.length - 1]!.toFixed(3)} perplexity ${metrics.final.perplexity.toFixed(2)}` };
+  });
+}
+
+const label = (r: { estimator: string; tau: number }) => (TAU_ESTIMATORS.includes(r.estimator as EstimatorName) && r.tau !== 1 ? `${r.estimator} tau ${r.tau}` : r.estimator);
+
+/** Regenerates results/e2-* from the records. */
+export async function summariseE2(recordsDir: string, outPrefix: string): Promise<string[]> {
+  const records = readRecords(recordsDir) as unknown as RunRecord<E2RunConfig, E2Metrics>[];
+  const files: string[] = [];
+  const write = (path: string, text: string) => {
+    writeFileAtomic(path, text);
+    files.push(path);
+  };
+  const rows: Row[] = [];
+  const curves: Row[] = [];
+  const kRows: Row[] = [];
+  const pixelRows: Row[] = [];
+  for (const [, group] of groupBy(records, (r) => `${r.config.env}|${label(r.config)}`)) {
+    const { env } = group[0]!.config;
+    const name = label(group[0]!.config);
+    const stat = (f: (r: RunRecord<E2RunConfig, E2Metrics>) => number) => {
+      const xs = group.map(f);
+      const [lo, hi] = bootstrapCi(xs, 1);
+      return { mean: mean(xs), lo, hi };
+    };
+    const kMax = group[0]!.metrics.final.accuracy.length;
+    const a1 = stat((r) => r.metrics.final.accuracy[0]!);
+    const aK = stat((r) => r.metrics.final.accuracy[kMax - 1]!);
+    const ppl = stat((r) => r.metrics.final.perplexity);
+    const row: Row = { env, estimator: name, seeds: group.length, "acc@1": a1.mean, "acc@1 CI": `[${a1.lo.toFixed(3)}, ${a1.hi.toFixed(3)}]`, [`acc@${kMax}`]: aK.mean, [`acc@${kMax} CI`]: `[${aK.lo.toFixed(3)}, ${aK.hi.toFixed(3)}]`, "CE@1": stat((r) => r.metrics.final.crossEntropy[0]!).mean, perplexity: ppl.mean, "freq. baseline": stat((r) => r.metrics.final.frequencyBaseline).mean };
+    if (group[0]!.metrics.final.pixelMismatch) row[`mismatch@${kMax}`] = stat((r) => r.metrics.final.pixelMismatch![kMax - 1]!).mean;
+    rows.push(row);
+    for (let k = 1; k <= kMax; k++) {
+      const s = stat((r) => r.metrics.final.accuracy[k - 1]!);
+      kRows.push({ env, estimator: name, k, accuracy: s.mean, lo: s.lo, hi: s.hi });
+      if (group[0]!.metrics.final.pixelMismatch) {
+        const p = stat((r) => r.metrics.final.pixelMismatch![k - 1]!);
+        pixelRows.push({ env, estimator: name, k, mismatch: p.mean, lo: p.lo, hi: p.hi });
+      }
+    }
+    group[0]!.metrics.curve.forEach((c, i) => {
+      const s = stat((r) => r.metrics.curve[i]?.accuracy1 ?? NaN);
+      curves.push({ env, estimator: name, step: c.step, accuracy1: s.mean, lo: s.lo, hi: s.hi });
+    });
+  }
+  rows.sort((a, b) => String(a.env).localeCompare(String(b.env)) || (b["acc@1"] as number) - (a["acc@1"] as number));
+  write(`${outPrefix}.csv`, csv(rows));
+  const md = [
+    "# E2: estimators for training the world model",
+    "",
+    `Regenerate with \`npm run exp -- e2\`. ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
+    "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code.",
+    "",
+    markdownTable(rows),
+    "Plots: `e2-accuracy.png` (accuracy vs k), `e2-pixel-mismatch.png` (decoded predictions vs real frames), `e2-curves.png` (1-step accuracy during training).",
+    "",
+  ].join("\n");
+  write(`${outPrefix}.md`, md);
+  if (kRows.length) files.push(...(await renderPlot(lineWithBand(kRows, { title: "E2: open-loop k-step code accuracy (95% bootstrap CI)", x: "k", y: "accuracy", lo: "lo", hi: "hi", color: "estimator", facet: "env" }), `${outPrefix}-accuracy`)));
+  if (pixelRows.length) files.push(...(await renderPlot(lineWithBand(pixelRows, { title: "E2: mismatched-pixel fraction of decoded k-step predictions", x: "k", y: "mismatch", lo: "lo", hi: "hi", color: "estimator", facet: "env" }), `${outPrefix}-pixel-mismatch`)));
+  if (curves.length) files.push(...(await renderPlot(lineWithBand(curves, { title: "E2: 1-step accuracy during training", x: "step", y: "accuracy1", lo: "lo", hi: "hi", color: "estimator", facet: "env" }), `${outPrefix}-curves`)));
+  return files;
+}
+
+export function e2Paths(resultsDir: string): { recordsDir: string; outPrefix: string; dataDir: string } {
+  return { recordsDir: join(resultsDir, "e2-records"), outPrefix: join(resultsDir, "e2"), dataDir: join(resultsDir, "e2-data") };
+}
