@@ -71,13 +71,13 @@ async function e1(raw: Record<string, unknown>): Promise<void> {
 async function e2(raw: Record<string, unknown>): Promise<void> {
   const opts = CliOptions.parse(raw);
   const cfg = loadConfig("e2", E2Config, E2_QUICK, opts);
-  const { recordsDir, outPrefix, dataDir } = e2Paths(opts.results ?? (opts.quick ? "results/quick" : "results"));
+  const { recordsDir, outPrefix, dataDir, imaginedDir } = e2Paths(opts.results ?? (opts.quick ? "results/quick" : "results"));
   if (opts.workers > 1 && !opts.shard) {
     await runShards(opts.workers);
   } else {
     const backend = await initBackend({ backend: opts.backend as BackendChoice });
     console.log(`e2: backend ${backend.kind}; records in ${recordsDir}`);
-    runE2(cfg, { recordsDir, dataDir, backend, shard: opts.shard ?? [0, 1] });
+    runE2(cfg, { recordsDir, dataDir, imaginedDir, backend, shard: opts.shard ?? [0, 1] });
   }
   if (opts.summary) console.log(`e2: wrote ${(await summariseE2(recordsDir, outPrefix)).join(", ")}`);
 }

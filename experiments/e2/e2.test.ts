@@ -44,7 +44,9 @@ describe("npm run exp -- e2", () => {
     expect(record.metrics.final.accuracy).toHaveLength(3);
     expect(record.metrics.final.pixelMismatch).toHaveLength(3);
     expect(record.metrics.curve.map((c: { step: number }) => c.step)).toEqual([5, 10]);
-    for (const f of ["e2.md", "e2.csv", "e2-accuracy.png", "e2-pixel-mismatch.png", "e2-curves.png"]) expect(existsSync(join(results, f)), f).toBe(true);
+    for (const f of ["e2.md", "e2.csv", "e2-accuracy.png", "e2-pixel-mismatch.png", "e2-curves.png", "e2-imagined/Catch-v0-st-gumbel-softmax.png", "e2-imagined/Catch-v0-st-gumbel-softmax.apng"]) {
+      expect(existsSync(join(results, f)), f).toBe(true);
+    }
     expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(/\| Catch-v0 \| st-gumbel-softmax \| 1 \| 0\.\d+ \| \[/);
   });
 });

@@ -18,6 +18,7 @@ import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../world
 import { evaluate, pixelMismatch, type EvalMetrics } from "../../worldmodel/eval.ts";
 import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
 import { WorldModelTrainer } from "../../worldmodel/train.ts";
+import { writeImaginedRollout } from "../../worldmodel/imagine.ts";
 import { lineWithBand, renderPlot, type Row } from "../plots.ts";
 import { runPlanned } from "../runner.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
@@ -117,7 +118,8 @@ function dataset(c: E2RunConfig, split: "train" | "test"): ReplayBuffer {
   return buffer;
 }
 
-export function runE2One(c: E2RunConfig): E2Metrics {
+/** Trains and evaluates one world model; with `imaginedPath`, also writes a picture of an imagined rollout (pixel envs). */
+export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
   const train = dataset(c, "train");
   const test = dataset(c, "test");
   const cfg = parseWorldModelConfig({ ...(c.model as WorldModelConfigInput), estimator: c.estimator, tau: c.tau });
@@ -134,7 +136,10 @@ export function runE2One(c: E2RunConfig): E2Metrics {
       if (step % c.train.every === 0 || step === c.train.steps) curve.push({ step, loss: s.loss, ce: s.ce, accuracy1: evaluate(model, test.sample(c.eval.batch, 1, new Rng(step))).accuracy[0]! });
     }
     const final: E2Metrics["final"] = evaluate(model, evalSample);
-    if (model.decoder) final.pixelMismatch = pixelMismatch(model, evalSample);
+    if (model.decoder) {
+      final.pixelMismatch = pixelMismatch(model, evalSample);
+      if (imaginedPath) writeImaginedRollout(model, test.sample(1, Math.min(c.eval.k, 10), new Rng(c.seed + 11)), imaginedPath);
+    }
     return { curve, final };
   } finally {
     trainer.dispose();
@@ -142,9 +147,10 @@ export function runE2One(c: E2RunConfig): E2Metrics {
   }
 }
 
-export function runE2(cfg: E2Config, opts: { recordsDir: string; dataDir: string; backend: BackendInfo; shard: [number, number] }): void {
+export function runE2(cfg: E2Config, opts: { recordsDir: string; dataDir: string; imaginedDir: string; backend: BackendInfo; shard: [number, number] }): void {
   runPlanned("e2", planE2(cfg, opts.dataDir), opts, (config) => {
-    const metrics = runE2One(config);
+    const imagined = config.seed === 0 ? join(opts.imaginedDir, `${config.env}-${label(config).replaceAll(" ", "-")}`) : undefined;
+    const metrics = runE2One(config, imagined);
     const acc = metrics.final.accuracy;
     return { metrics, summary: `acc@1 ${acc[0]!.toFixed(3)} acc@${acc.length} ${acc[acc.length - 1]!.toFixed(3)} perplexity ${metrics.final.perplexity.toFixed(2)}` };
   });
@@ -201,7 +207,7 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
     "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code.",
     "",
     markdownTable(rows),
-    "Plots: `e2-accuracy.png` (accuracy vs k), `e2-pixel-mismatch.png` (decoded predictions vs real frames), `e2-curves.png` (1-step accuracy during training).",
+    "Plots: `e2-accuracy.png` (accuracy vs k), `e2-pixel-mismatch.png` (decoded predictions vs real frames), `e2-curves.png` (1-step accuracy during training). Imagined rollouts of seed 0 on pixel envs (rows real | imagined | diff): `e2-imagined/*.png` and `.apng`.",
     "",
   ].join("\n");
   write(`${outPrefix}.md`, md);
@@ -211,6 +217,6 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
   return files;
 }
 
-export function e2Paths(resultsDir: string): { recordsDir: string; outPrefix: string; dataDir: string } {
-  return { recordsDir: join(resultsDir, "e2-records"), outPrefix: join(resultsDir, "e2"), dataDir: join(resultsDir, "e2-data") };
+export function e2Paths(resultsDir: string): { recordsDir: string; outPrefix: string; dataDir: string; imaginedDir: string } {
+  return { recordsDir: join(resultsDir, "e2-records"), outPrefix: join(resultsDir, "e2"), dataDir: join(resultsDir, "e2-data"), imaginedDir: join(resultsDir, "e2-imagined") };
 }
