@@ -104,9 +104,7 @@ export function pixelMismatch(model: WorldModel, sample: SequenceBatch, propagat
   const shape = model.shape.obsShape;
   if (shape.length !== 3) throw new Error(`pixelMismatch: observations must be images [H, W, C], got [${shape.join(", ")}]`);
   const size = model.obsSize;
-  const full = (v: number[]) => (v.length === 1 ? new Array<number>(size).fill(v[0]!) : v);
-  const lo = full(model.shape.obsOffset);
-  const hi = full(model.shape.obsScale).map((sc, i) => lo[i]! + 1 / sc);
+  const { lo, hi } = model.obsBounds();
   const b = toTensorBatch(model, sample);
   const n = b.batch;
   const pixels = shape[0]! * shape[1]!;

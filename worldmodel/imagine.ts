@@ -45,9 +45,7 @@ export function writeImaginedRollout(model: WorldModel, sample: SequenceBatch, p
   if (!model.decoder || shape.length !== 3) throw new Error("writeImaginedRollout: needs image observations and an enabled decoder");
   const [h, w] = shape as [number, number, number];
   const size = model.obsSize;
-  const full = (v: number[]) => (v.length === 1 ? new Array<number>(size).fill(v[0]!) : v);
-  const lo = full(model.shape.obsOffset);
-  const hi = full(model.shape.obsScale).map((sc, i) => lo[i]! + 1 / sc);
+  const { lo, hi } = model.obsBounds();
   const b = toTensorBatch(model, { ...sample, batch: 1, obs: sample.obs.subarray(0, (sample.horizon + 1) * size) as typeof sample.obs, actions: sample.actions, rewards: sample.rewards, terminated: sample.terminated, mask: sample.mask });
   const columns: Frame[][] = [];
   tf.tidy(() => {

@@ -87,9 +87,8 @@ export class WorldModel {
     this.terminationHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "terminated");
     this.decoder = config.decoder.enabled ? new Mlp([this.codeSize, ...config.decoder.hidden, this.obsSize], rng.childSeed(), "elu", "decoder") : undefined;
     this.inverseDynamics = config.inverseDynamicsWeight > 0 ? new Mlp([2 * this.codeSize, ...config.headHidden, this.actionSize], rng.childSeed(), "elu", "inverse") : undefined;
-    const full = (v: number[]) => (v.length === 1 ? new Array(this.obsSize).fill(v[0]) : v);
-    this.offset = tf.variable(tf.tensor1d(full(shape.obsOffset)), false);
-    this.scale = tf.variable(tf.tensor1d(full(shape.obsScale)), false);
+    this.offset = tf.variable(tf.tensor1d(this.perElement(shape.obsOffset)), false);
+    this.scale = tf.variable(tf.tensor1d(this.perElement(shape.obsScale)), false);
   }
 
   /**
@@ -101,9 +100,8 @@ export class WorldModel {
   fitNormalization(observations: ArrayLike<number>, minStd = 0.05): void {
     const n = observations.length / this.obsSize;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`WorldModel.fitNormalization: expected N x ${this.obsSize} values, got ${observations.length}`);
-    const full = (v: number[]) => (v.length === 1 ? new Array(this.obsSize).fill(v[0]) : v);
-    const baseOffset = full(this.shape.obsOffset);
-    const baseScale = full(this.shape.obsScale);
+    const baseOffset = this.perElement(this.shape.obsOffset);
+    const baseScale = this.perElement(this.shape.obsScale);
     const mean = new Float64Array(this.obsSize);
     const sq = new Float64Array(this.obsSize);
     for (let i = 0; i < n; i++) {
@@ -123,6 +121,18 @@ export class WorldModel {
     }
     this.offset.assign(tf.tensor1d(offset));
     this.scale.assign(tf.tensor1d(scale));
+  }
+
+  /** A compressed per-element list (one value when all are equal) at full length. */
+  private perElement(v: readonly number[]): number[] {
+    return v.length === 1 ? new Array<number>(this.obsSize).fill(v[0]!) : [...v];
+  }
+
+  /** The observation space's bounds per element, [lo, hi]. */
+  obsBounds(): { lo: number[]; hi: number[] } {
+    const lo = this.perElement(this.shape.obsOffset);
+    const hi = this.perElement(this.shape.obsScale).map((scale, i) => lo[i]! + 1 / scale);
+    return { lo, hi };
   }
 
   /** Non-trainable state saved with the weights. */

@@ -98,7 +98,9 @@ export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E
           const effectiveTau = TAU_ESTIMATORS.includes(estimator) ? tau : 1;
           const run = `${env}-${estimator}-tau${fmt(effectiveTau)}-seed${seed}`;
           if (runs.some((r) => r.run === run)) continue;
-          const model = { ...cfg.model, decoder: { enabled: PIXEL_ENVS.includes(env) } };
+          // Pixel envs always get a decoder (to compare decoded predictions with frames); others keep the config's.
+          const decoder = (cfg.model.decoder ?? {}) as { enabled?: boolean };
+          const model = { ...cfg.model, decoder: { ...decoder, enabled: PIXEL_ENVS.includes(env) || decoder.enabled === true } };
           runs.push({ run, config: { env, estimator, tau: effectiveTau, seed, data: cfg.data, train: cfg.train, model, eval: cfg.eval, dataDir } });
         }
       }
