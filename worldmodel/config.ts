@@ -39,6 +39,12 @@ export const WorldModelConfig = z.object({
    * auxiliary loss against codebook collapse on sparse-reward grids (0 turns it off).
    */
   inverseDynamicsWeight: z.number().min(0).default(0),
+  /**
+   * Stop the dynamics, reward and termination losses from training the encoder (it then learns from
+   * the auxiliary losses only). The CE target moves with the encoder, so on sparse-reward grids the
+   * encoder can otherwise drift to one code for every state, where the CE is trivially 0.
+   */
+  detachEncoder: z.boolean().default(false),
   terminationWeight: z.number().min(0).default(1),
   /** How each predicted code is sampled during training (any name from worldmodel/estimators). */
   estimator: z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]).default("st-gumbel-softmax"),

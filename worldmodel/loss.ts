@@ -100,7 +100,7 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
   const cfg = model.config;
   const estimator = getEstimator(cfg.estimator);
   const codes0 = model.encode(b.obs0);
-  let code: tf.Tensor = codes0;
+  let code: tf.Tensor = cfg.detachEncoder ? tf.tensor(codes0.dataSync(), codes0.shape) : codes0;
   const perSample: tf.Tensor[] = [];
   const logProbs: tf.Tensor[] = [];
   const sums = { ce: [] as tf.Tensor[], rewardMse: [] as tf.Tensor[], terminationBce: [] as tf.Tensor[] };

@@ -47,8 +47,8 @@ describe("gradients through the rollout", () => {
    * Norm of the gradient that the loss of step H alone sends to the encoder, which only reaches
    * step H through the chain code_0 -> sample -> code_1 -> ... -> logits_H.
    */
-  function encoderGradFromLastStep(estimator: string): number {
-    const model = new WorldModel(small({ estimator, rho: 1, horizon: 3, rewardWeight: 0, terminationWeight: 0 }), envShapeOf(makeBare("GridEmpty-v0")), 1);
+  function encoderGradFromLastStep(estimator: string, extra: Record<string, unknown> = {}): number {
+    const model = new WorldModel(small({ estimator, rho: 1, horizon: 3, rewardWeight: 0, terminationWeight: 0, ...extra }), envShapeOf(makeBare("GridEmpty-v0")), 1);
     const buf = collect({ envId: "GridEmpty-v0", steps: 200, numEnvs: 2, seed: 0 });
     const batch = toTensorBatch(model, buf.sample(16, 3, new Rng(0)));
     batch.mask = batch.mask.map((m, t) => (t === 2 ? m : tf.zerosLike(m))) as tf.Tensor1D[];
@@ -64,6 +64,9 @@ describe("gradients through the rollout", () => {
   it("ST Gumbel-softmax carries the gradient of step H's loss back to the first code; hard-no-grad does not", () => {
     expect(encoderGradFromLastStep("st-gumbel-softmax")).toBeGreaterThan(1e-6);
     expect(encoderGradFromLastStep("hard-no-grad")).toBe(0);
+  });
+  it("detachEncoder keeps the dynamics loss out of the encoder", () => {
+    expect(encoderGradFromLastStep("st-gumbel-softmax", { detachEncoder: true })).toBe(0);
   });
 });
 
