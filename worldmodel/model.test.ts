@@ -54,8 +54,14 @@ describe("gradients through the rollout", () => {
     batch.mask = batch.mask.map((m, t) => (t === 2 ? m : tf.zerosLike(m))) as tf.Tensor1D[];
     const w0 = model.encoder.variables[0]!;
     const g = tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, new Noise(0)), [w0]);
-      return tf.norm(grads[w0.name]!).dataSync()[0]!;
+      try {
+        const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, new Noise(0)), [w0]);
+        return tf.norm(grads[w0.name]!).dataSync()[0]!;
+      } catch (err) {
+        // tfjs refuses to differentiate a loss that does not depend on the variable at all.
+        if (/Cannot find a connection between any variable and the result/.test(String(err))) return 0;
+        throw err;
+      }
     });
     disposeBatch(batch);
     model.dispose();
