@@ -55,28 +55,31 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
     : { ...base, width: 420, height: 260, ...layer }) as TopLevelSpec;
 }
 
-export interface BarOptions {
+export interface PointOptions {
   title: string;
   x: string;
   y: string;
   lo: string;
   hi: string;
-  color?: string;
   facet?: string;
   yTitle?: string;
 }
 
-/** Bars of means with 95% CI error bars, optionally grouped by colour and faceted. */
-export function barsWithErrors(rows: Row[], o: BarOptions): TopLevelSpec {
-  const x = { field: o.x, type: "nominal" as const, sort: null, axis: { labelAngle: -40 } };
-  const y = { field: o.y, type: "quantitative" as const, title: o.yTitle ?? o.y, scale: { zero: false } };
-  const layers: unknown[] = [
-    { mark: "bar", encoding: { x, y, color: { field: o.color ?? o.x, type: "nominal" } } },
-    { mark: { type: "errorbar", ticks: true }, encoding: { x, y: { field: o.lo, type: "quantitative" }, y2: { field: o.hi } } },
-  ];
-  const inner = { layer: layers };
+/**
+ * Means as dots with 95% CI error bars, one per category, on a y axis fitted to the data (bars from
+ * zero would hide differences of a few thousandths), optionally faceted.
+ */
+export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
+  const x = { field: o.x, type: "nominal" as const, sort: null, axis: { labelAngle: -40, labelLimit: 240 }, title: null };
+  const yTitle = o.yTitle ?? o.y;
+  const inner = {
+    layer: [
+      { mark: { type: "errorbar", ticks: true }, encoding: { x, y: { field: o.lo, type: "quantitative", title: yTitle, scale: { zero: false } }, y2: { field: o.hi } } },
+      { mark: { type: "point", filled: true, size: 70 }, encoding: { x, y: { field: o.y, type: "quantitative", title: yTitle, scale: { zero: false } }, color: { field: o.x, type: "nominal", legend: null } } },
+    ],
+  };
   const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: o.title, data: { values: rows } };
   return (o.facet
-    ? { ...base, facet: { field: o.facet, type: "nominal" }, columns: 3, spec: { width: 240, height: 180, ...inner }, resolve: { scale: { y: "independent" } } }
+    ? { ...base, facet: { field: o.facet, type: "nominal", title: null }, columns: 3, spec: { width: 260, height: 200, ...inner }, resolve: { scale: { y: "independent" } } }
     : { ...base, width: 420, height: 240, ...inner }) as TopLevelSpec;
 }

@@ -9,7 +9,7 @@ import { readRecords, type RunRecord } from "../../common/records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import type { BackendInfo } from "../../worldmodel/backend/init.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
-import { barsWithErrors, lineWithBand, renderPlot, type Row } from "../plots.ts";
+import { lineWithBand, pointsWithErrors, renderPlot, type Row } from "../plots.ts";
 import { csv, markdownTable } from "../tables.ts";
 import { runPlanned } from "../runner.ts";
 import { groupBy, summarise } from "../stats.ts";
@@ -149,7 +149,7 @@ export async function summariseE1(recordsDir: string, outPrefix: string): Promis
     `Mean over seeds of mean_d [q_d 0.55^p + (1 - q_d) 0.45^p] after training (lower is better; the optimum is 0.45^p). Columns: p. Estimator rows at tau 1 unless marked.`,
     "",
     markdownTable(pivot),
-    "Per configuration, with 95% CI over seeds: `e1-toy.csv`. Curves: `e1-toy-curves.png`. Bars: `e1-toy-final.png`.",
+    "Per configuration, with 95% CI over seeds: `e1-toy.csv`. Curves: `e1-toy-curves.png`. Dots with error bars: `e1-toy-final.png`.",
     "",
     "## Gradient quality on an enumerable problem",
     "",
@@ -163,7 +163,7 @@ export async function summariseE1(recordsDir: string, outPrefix: string): Promis
 
   if (tRows.length) {
     const bars = tRows.map((r) => ({ ...r, label: r.tau === 1 ? String(r.estimator) : `${r.estimator} tau ${r.tau}`, lo: (r.exactLoss as number) - (r.ci95 as number), hi: (r.exactLoss as number) + (r.ci95 as number), panel: `p = ${r.p}` }));
-    files.push(...(await renderPlot(barsWithErrors(bars, { title: "Polynomial toy: final exact expected loss (95% CI over seeds)", x: "label", y: "exactLoss", lo: "lo", hi: "hi", facet: "panel", yTitle: "exact expected loss" }), `${outPrefix}-toy-final`)));
+    files.push(...(await renderPlot(pointsWithErrors(bars, { title: "Polynomial toy: final exact expected loss (95% CI over seeds)", x: "label", y: "exactLoss", lo: "lo", hi: "hi", facet: "panel", yTitle: "exact expected loss" }), `${outPrefix}-toy-final`)));
     const curveRows: Row[] = [];
     for (const [, group] of groupBy(toy.filter((r) => r.config.p === 2), (r) => `${r.config.estimator}|${r.config.tau}`)) {
       const { estimator, tau } = group[0]!.config;
