@@ -7,11 +7,10 @@ import { makeBare } from "../envs/index.ts";
 import { initBackend, BACKENDS, type BackendChoice } from "../worldmodel/backend/init.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { collect } from "../worldmodel/data/collector.ts";
-import { Noise } from "../worldmodel/estimators/index.ts";
 import { disposeBatch, toTensorBatch, worldModelLoss } from "../worldmodel/loss.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import { WorldModelTrainer } from "../worldmodel/train.ts";
-import { medianMs, printTable } from "./timing.ts";
+import { median, printTable } from "./timing.ts";
 
 export async function benchWorldModel(args: string[]): Promise<void> {
   const quick = args.includes("--quick");
@@ -27,33 +26,42 @@ export async function benchWorldModel(args: string[]): Promise<void> {
     model.fitNormalization(buffer.observations());
     const trainer = new WorldModelTrainer(model, 1);
     const rng = new Rng(0);
-    const noise = new Noise(2);
-    const sample = () => buffer.sample(cfg.batch, cfg.horizon, rng);
-    const prepare = medianMs(() => disposeBatch(toTensorBatch(model, sample())), repeats, 1);
-    const forward = medianMs(() => {
-      const b = toTensorBatch(model, sample());
+    const noise = trainer.noiseSource;
+    // Each repeat times the phases of one real training step; an extra forward pass gives the split.
+    const phases: Record<"data" | "forward" | "forwardBackward" | "optimiser", number[]> = { data: [], forward: [], forwardBackward: [], optimiser: [] };
+    for (let r = 0; r < repeats + 1; r++) {
+      const t0 = performance.now();
+      const b = toTensorBatch(model, buffer.sample(cfg.batch, cfg.horizon, rng));
+      const t1 = performance.now();
       tf.tidy(() => worldModelLoss(model, b, noise).dataSync());
-      disposeBatch(b);
-    }, repeats, 1);
-    const forwardBackward = medianMs(() => {
-      const b = toTensorBatch(model, sample());
+      const t2 = performance.now();
+      let t3 = 0;
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() => worldModelLoss(model, b, noise), model.variables);
-        Object.values(grads)[0]!.dataSync();
+        tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync();
+        t3 = performance.now();
+        trainer.applyGradients(grads);
       });
+      const t4 = performance.now();
       disposeBatch(b);
-    }, repeats, 1);
-    const full = medianMs(() => trainer.stepOnBuffer(buffer, rng), repeats, 1);
+      if (r === 0) continue; // warm-up
+      phases.data.push(t1 - t0);
+      phases.forward.push(t2 - t1);
+      phases.forwardBackward.push(t3 - t2);
+      phases.optimiser.push(t4 - t3);
+    }
+    const [data, forward, fb, optimiser] = [phases.data, phases.forward, phases.forwardBackward, phases.optimiser].map(median) as [number, number, number, number];
+    const full = data + fb + optimiser;
     const row = {
       env: envId,
       "batch x H": `${cfg.batch} x ${cfg.horizon}`,
       "step ms": full,
       "steps/s": 1000 / full,
-      "data ms": prepare,
-      "forward ms": forward - prepare,
-      "backward ms": forwardBackward - forward,
-      "optimiser ms": full - forwardBackward,
-      "step/forward": full / (forward - prepare),
+      "data ms": data,
+      "forward ms": forward,
+      "backward ms": fb - forward,
+      "optimiser ms": optimiser,
+      "step/forward": full / forward,
     };
     console.log(JSON.stringify({ bench: "worldmodel", backend: info.kind, ...row }));
     rows.push(row);

@@ -36,19 +36,30 @@ export class WorldModelTrainer {
     let gradNorm = 0;
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, this.noise, parts), model.variables);
-      const names = Object.keys(grads);
-      const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]!)))));
-      gradNorm = norm.dataSync()[0]!;
-      if (!Number.isFinite(gradNorm)) throw new Error(`WorldModelTrainer.step: the gradient norm is ${gradNorm} at step ${this.steps} (loss diverged; lower lr or check the data)`);
-      const factor = Math.min(1, cfg.gradClip / (gradNorm + 1e-6));
-      this.optimizer.applyGradients(names.map((name) => ({ name, tensor: factor < 1 ? tf.mul(grads[name]!, factor) : grads[name]! })));
-      if (cfg.weightDecay > 0) for (const v of model.variables) v.assign(tf.mul(v, 1 - cfg.lr * cfg.weightDecay));
+      gradNorm = this.applyGradients(grads);
     });
     disposeBatch(batch);
     const stats = Object.fromEntries(Object.entries(parts).map(([k, t]) => [k, t!.dataSync()[0]!])) as unknown as LossStats;
     tf.dispose(Object.values(parts));
     this.steps++;
     return { ...stats, gradNorm };
+  }
+
+  /** Clips by global norm, applies AdamW; returns the norm before clipping. Call inside tf.tidy. */
+  applyGradients(grads: tf.NamedTensorMap): number {
+    const cfg = this.model.config;
+    const names = Object.keys(grads);
+    const gradNorm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]!))))).dataSync()[0]!;
+    if (!Number.isFinite(gradNorm)) throw new Error(`WorldModelTrainer.step: the gradient norm is ${gradNorm} at step ${this.steps} (loss diverged; lower lr or check the data)`);
+    const factor = Math.min(1, cfg.gradClip / (gradNorm + 1e-6));
+    this.optimizer.applyGradients(names.map((name) => ({ name, tensor: factor < 1 ? tf.mul(grads[name]!, factor) : grads[name]! })));
+    if (cfg.weightDecay > 0) for (const v of this.model.variables) v.assign(tf.mul(v, 1 - cfg.lr * cfg.weightDecay));
+    return gradNorm;
+  }
+
+  /** The noise source of training samples (shared with benchmarks that time the phases of a step). */
+  get noiseSource(): Noise {
+    return this.noise;
   }
 
   dispose(): void {
