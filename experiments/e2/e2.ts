@@ -49,6 +49,11 @@ export const E2Config = z.object({
   }).strict().default({ steps: 800, every: 100 }),
   /** World-model settings (worldmodel/config.ts); estimator and tau are set per run. */
   model: z.record(z.string(), z.unknown()).default({ latents: 16, encoder: { hidden: [128] }, dynamicsHidden: [128, 128], headHidden: [64], batch: 64, lr: 1e-3 }),
+  /**
+   * Named variants of the model settings, each merged over `model` and run in full (e.g. auxiliary
+   * losses against collapse: experiments/e2/collapse.json). One unnamed variant by default.
+   */
+  variants: z.record(z.string(), z.record(z.string(), z.unknown())).default({ default: {} }),
   eval: z.object({
     /** Open-loop horizon K of the k-step metrics. */
     k: z.number().int().min(1).max(50).default(20),
@@ -69,6 +74,7 @@ export const E2_QUICK: z.input<typeof E2Config> = {
 
 export interface E2RunConfig {
   env: string;
+  variant: string;
   estimator: EstimatorName;
   tau: number;
   seed: number;
@@ -95,13 +101,17 @@ export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E
       for (const estimator of cfg.estimators) {
         const sweep = env === cfg.tauSweep.env && TAU_ESTIMATORS.includes(estimator) ? cfg.tauSweep.taus : [cfg.tau];
         for (const tau of sweep.filter((t) => estimator !== "reinmax" || t >= 1)) {
-          const effectiveTau = TAU_ESTIMATORS.includes(estimator) ? tau : 1;
-          const run = `${env}-${estimator}-tau${fmt(effectiveTau)}-seed${seed}`;
-          if (runs.some((r) => r.run === run)) continue;
-          // Pixel envs always get a decoder (to compare decoded predictions with frames); others keep the config's.
-          const decoder = (cfg.model.decoder ?? {}) as { enabled?: boolean };
-          const model = { ...cfg.model, decoder: { ...decoder, enabled: PIXEL_ENVS.includes(env) || decoder.enabled === true } };
-          runs.push({ run, config: { env, estimator, tau: effectiveTau, seed, data: cfg.data, train: cfg.train, model, eval: cfg.eval, dataDir } });
+          for (const [variant, overrides] of Object.entries(cfg.variants)) {
+            const effectiveTau = TAU_ESTIMATORS.includes(estimator) ? tau : 1;
+            const prefix = variant === "default" ? "" : `${variant}-`;
+            const run = `${prefix}${env}-${estimator}-tau${fmt(effectiveTau)}-seed${seed}`;
+            if (runs.some((r) => r.run === run)) continue;
+            // Pixel envs always get a decoder (to compare decoded predictions with frames); others keep the config's.
+            const merged: Record<string, unknown> = { ...cfg.model, ...overrides };
+            const decoder = (merged.decoder ?? {}) as { enabled?: boolean };
+            const model = { ...merged, decoder: { ...decoder, enabled: PIXEL_ENVS.includes(env) || decoder.enabled === true } };
+            runs.push({ run, config: { env, variant, estimator, tau: effectiveTau, seed, data: cfg.data, train: cfg.train, model, eval: cfg.eval, dataDir } });
+          }
         }
       }
     }
@@ -151,14 +161,15 @@ export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
 
 export function runE2(cfg: E2Config, opts: { recordsDir: string; dataDir: string; imaginedDir: string; backend: BackendInfo; shard: [number, number] }): void {
   runPlanned("e2", planE2(cfg, opts.dataDir), opts, (config) => {
-    const imagined = config.seed === 0 ? join(opts.imaginedDir, `${config.env}-${label(config).replaceAll(" ", "-")}`) : undefined;
+    const imagined = config.seed === 0 ? join(opts.imaginedDir, `${config.env}-${label(config).replaceAll(": ", "-").replaceAll(" ", "-")}`) : undefined;
     const metrics = runE2One(config, imagined);
     const acc = metrics.final.accuracy;
     return { metrics, summary: `acc@1 ${acc[0]!.toFixed(3)} acc@${acc.length} ${acc[acc.length - 1]!.toFixed(3)} perplexity ${metrics.final.perplexity.toFixed(2)}` };
   });
 }
 
-const label = (r: { estimator: string; tau: number }) => (TAU_ESTIMATORS.includes(r.estimator as EstimatorName) && r.tau !== 1 ? `${r.estimator} tau ${r.tau}` : r.estimator);
+const label = (r: { estimator: string; tau: number; variant?: string }) =>
+  `${r.variant && r.variant !== "default" ? `${r.variant}: ` : ""}${TAU_ESTIMATORS.includes(r.estimator as EstimatorName) && r.tau !== 1 ? `${r.estimator} tau ${r.tau}` : r.estimator}`;
 
 /** Regenerates results/e2-* from the records. */
 export async function summariseE2(recordsDir: string, outPrefix: string): Promise<string[]> {
@@ -184,7 +195,7 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
     const a1 = stat((r) => r.metrics.final.accuracy[0]!);
     const aK = stat((r) => r.metrics.final.accuracy[kMax - 1]!);
     const ppl = stat((r) => r.metrics.final.perplexity);
-    const row: Row = { env, estimator: name, seeds: group.length, "acc@1": a1.mean, "acc@1 CI": `[${a1.lo.toFixed(3)}, ${a1.hi.toFixed(3)}]`, [`acc@${kMax}`]: aK.mean, [`acc@${kMax} CI`]: `[${aK.lo.toFixed(3)}, ${aK.hi.toFixed(3)}]`, "CE@1": stat((r) => r.metrics.final.crossEntropy[0]!).mean, perplexity: ppl.mean, "freq. baseline": stat((r) => r.metrics.final.frequencyBaseline).mean };
+    const row: Row = { env, estimator: name, seeds: group.length, codes: stat((r) => r.metrics.final.codeUsage).mean, "acc@1": a1.mean, "acc@1 CI": `[${a1.lo.toFixed(3)}, ${a1.hi.toFixed(3)}]`, [`acc@${kMax}`]: aK.mean, [`acc@${kMax} CI`]: `[${aK.lo.toFixed(3)}, ${aK.hi.toFixed(3)}]`, "CE@1": stat((r) => r.metrics.final.crossEntropy[0]!).mean, perplexity: ppl.mean, "freq. baseline": stat((r) => r.metrics.final.frequencyBaseline).mean };
     if (group[0]!.metrics.final.pixelMismatch) row[`mismatch@${kMax}`] = stat((r) => r.metrics.final.pixelMismatch![kMax - 1]!).mean;
     rows.push(row);
     for (let k = 1; k <= kMax; k++) {
