@@ -64,7 +64,7 @@ describe("SyncVectorEnv", () => {
     vec.reset({ seed: 0 });
     expect(() => vec.step([[1, 0], [0, 1]])).not.toThrow();
     expect(() => vec.step([1, 0, 0, 1])).not.toThrow();
-    expect(() => vec.step([1, 0, 0])).toThrow(/expected 2,4 actions, got 3|expected .* actions, got 3/);
+    expect(() => vec.step([1, 0, 0])).toThrow(/SyncVectorEnv\.step: expected 2 actions or 4 values, got 3/);
     expect(() => vec.step([[5, 0], [0, 1]])).toThrow(/invalid action \[5, 0\]/);
   });
 

@@ -129,9 +129,9 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
   /** `actions`: n integers for Discrete envs; n x actionSize numbers (flat) or n arrays for Box envs. */
   step(actions: ArrayLike<unknown>): VectorStepResult {
     if (!this.started) throw new EnvError("SyncVectorEnv.step: call reset() before step()");
-    const expected = this.actionSize === 1 ? this.numEnvs : [this.numEnvs, this.numEnvs * this.actionSize];
     if (actions.length !== this.numEnvs && actions.length !== this.numEnvs * this.actionSize) {
-      throw new EnvError(`SyncVectorEnv.step: expected ${expected} actions, got ${actions.length}`);
+      const expected = this.actionSize === 1 ? `${this.numEnvs} actions` : `${this.numEnvs} actions or ${this.numEnvs * this.actionSize} values`;
+      throw new EnvError(`SyncVectorEnv.step: expected ${expected}, got ${actions.length}`);
     }
     const infos: Info[] = [];
     let final: { obs: (TypedArray | null)[]; info: (Info | null)[] } | undefined;
