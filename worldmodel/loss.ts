@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "./data/replayBuffer.ts";
 import { getEstimator, scoreFunctionLoss, type Noise } from "./estimators/index.ts";
+import { stopGradient } from "./estimators/categorical.ts";
 import type { WorldModel } from "./model.ts";
 
 /** A sequence batch as tensors; targets computed without gradient. */
@@ -100,7 +101,7 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
   const cfg = model.config;
   const estimator = getEstimator(cfg.estimator);
   const codes0 = model.encode(b.obs0);
-  let code: tf.Tensor = cfg.detachEncoder ? tf.tensor(codes0.dataSync(), codes0.shape) : codes0;
+  let code: tf.Tensor = cfg.detachEncoder ? stopGradient(codes0) : codes0;
   const perSample: tf.Tensor[] = [];
   const logProbs: tf.Tensor[] = [];
   const sums = { ce: [] as tf.Tensor[], rewardMse: [] as tf.Tensor[], terminationBce: [] as tf.Tensor[] };
@@ -127,7 +128,7 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
   let total = tf.mean(f);
   let reconstruction: tf.Tensor = tf.scalar(0);
   if (model.decoder) {
-    const input = cfg.decoder.shapeCodes ? codes0 : tf.tensor(codes0.dataSync(), codes0.shape);
+    const input = cfg.decoder.shapeCodes ? codes0 : stopGradient(codes0);
     const target = tf.reshape(b.obs0, [b.batch, model.obsSize]);
     reconstruction = tf.mean(tf.square(tf.sub(model.decode(input), target)));
     total = tf.add(total, tf.mul(cfg.decoder.weight, reconstruction));

@@ -59,3 +59,8 @@ export function withGradient(
 export function sampleWithoutGradient(logits: tf.Tensor, gumbel: tf.Tensor): tf.Tensor {
   return withGradient(logits, (l) => ({ value: sampleOneHot(l, gumbel), saved: [] }), (dy) => tf.zerosLike(dy));
 }
+
+/** sg(x): the same values with no gradient (no device sync, unlike re-creating the tensor from data). */
+export function stopGradient(x: tf.Tensor): tf.Tensor {
+  return withGradient(x, (v) => ({ value: tf.clone(v), saved: [] }), (dy) => tf.zerosLike(dy));
+}

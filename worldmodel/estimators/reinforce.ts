@@ -3,7 +3,7 @@
 //   gradient of E[f] estimated as (f(z_b) - b_b) dlog p(z_b)/dl,  b_b = mean_{j != b} f(z_j)
 //   = (f - b)(z - p) per variable. The sample carries logProb; add scoreFunctionLoss(logProb, f) to the loss.
 import * as tf from "@tensorflow/tfjs";
-import { EstimatorError, checkLogits, sampleWithoutGradient } from "./categorical.ts";
+import { EstimatorError, checkLogits, sampleWithoutGradient, stopGradient } from "./categorical.ts";
 import type { Estimator } from "./types.ts";
 
 export const reinforce: Estimator = (logits, { noise }) => {
@@ -27,7 +27,7 @@ export function scoreFunctionLoss(logProb: tf.Tensor, f: tf.Tensor): tf.Tensor {
   }
   if (batch < 2) throw new EstimatorError(`scoreFunctionLoss: the leave-one-out baseline needs a batch of >= 2 samples, got ${batch}`);
   return tf.tidy(() => {
-    const fs = tf.tensor(f.dataSync(), f.shape); // stop the gradient: f is a constant here
+    const fs = stopGradient(f); // f is a constant here
     const baseline = tf.div(tf.sub(tf.sum(fs), fs), batch - 1);
     const lp = logProb.rank > 1 ? tf.sum(logProb, logProb.shape.slice(1).map((_, i) => i + 1)) : logProb;
     return tf.mean(tf.mul(tf.sub(fs, baseline), lp));
