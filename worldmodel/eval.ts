@@ -14,7 +14,7 @@ import type { WorldModel } from "./model.ts";
 export type Propagation = "expected" | "mode";
 
 export interface EvalMetrics {
-  /** accuracy[k-1]: k-step code accuracy, k = 1..K. */
+  /** accuracy[k-1]: k-step code accuracy, k = 1..K (NaN where no sequence lasts k steps). */
   accuracy: number[];
   crossEntropy: number[];
   /** 1-step accuracy of predicting each latent's most frequent target code. */
@@ -41,7 +41,9 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
     for (let t = 0; t < b.horizon; t++) {
       const { logits, reward, terminated } = model.heads(code, b.actions[t]!);
       alive = tf.mul(alive, b.mask[t]!);
-      const valid = Math.max(1, tf.sum(alive).dataSync()[0]!);
+      // No live sequence this far (e.g. Catch episodes last 9 steps): the metric is undefined, NaN.
+      const live = tf.sum(alive).dataSync()[0]!;
+      const valid = live > 0 ? live : NaN;
       const hit = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 2), b.targets[t]!), "float32"), 1);
       accuracy.push(tf.sum(tf.mul(alive, hit)).dataSync()[0]! / valid);
       const target = tf.cast(tf.oneHot(b.targets[t]!, model.fsq.size, 1, 0, "int32"), "float32");

@@ -186,8 +186,10 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
   for (const [, group] of groupBy(records, (r) => `${r.config.env}|${label(r.config)}`)) {
     const { env } = group[0]!.config;
     const name = label(group[0]!.config);
-    const stat = (f: (r: RunRecord<E2RunConfig, E2Metrics>) => number) => {
-      const xs = group.map(f);
+    const stat = (f: (r: RunRecord<E2RunConfig, E2Metrics>) => number | null) => {
+      // NaN metrics (no sequence lasts k steps) are stored as null in JSON: leave them out.
+      const xs = group.map(f).filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+      if (xs.length === 0) return { mean: NaN, lo: NaN, hi: NaN };
       const [lo, hi] = bootstrapCi(xs, 1);
       return { mean: mean(xs), lo, hi };
     };
@@ -200,10 +202,10 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
     rows.push(row);
     for (let k = 1; k <= kMax; k++) {
       const s = stat((r) => r.metrics.final.accuracy[k - 1]!);
-      kRows.push({ env, estimator: name, k, accuracy: s.mean, lo: s.lo, hi: s.hi });
+      if (Number.isFinite(s.mean)) kRows.push({ env, estimator: name, k, accuracy: s.mean, lo: s.lo, hi: s.hi });
       if (group[0]!.metrics.final.pixelMismatch) {
         const p = stat((r) => r.metrics.final.pixelMismatch![k - 1]!);
-        pixelRows.push({ env, estimator: name, k, mismatch: p.mean, lo: p.lo, hi: p.hi });
+        if (Number.isFinite(p.mean)) pixelRows.push({ env, estimator: name, k, mismatch: p.mean, lo: p.lo, hi: p.hi });
       }
     }
     group[0]!.metrics.curve.forEach((c, i) => {
