@@ -42,7 +42,7 @@ export interface LineBandOptions {
 /** Mean lines with a shaded 95% CI band, one colour per series. */
 export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
   const x = { field: o.x, type: "quantitative" as const, scale: { type: o.xScale ?? "linear" }, title: o.xTitle ?? o.x };
-  const color = { field: o.color, type: "nominal" as const };
+  const color = { field: o.color, type: "nominal" as const, legend: { labelLimit: 320 } };
   const layer = {
     layer: [
       { mark: { type: "area" as const, opacity: 0.18 }, encoding: { x, y: { field: o.lo, type: "quantitative" as const, scale: { type: o.yScale ?? "linear", zero: false } }, y2: { field: o.hi }, color } },
