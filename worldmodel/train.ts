@@ -30,7 +30,6 @@ export class WorldModelTrainer {
 
   step(sample: Parameters<typeof toTensorBatch>[1]): TrainStats {
     const { model } = this;
-    const cfg = model.config;
     const batch = toTensorBatch(model, sample);
     const parts: Partial<Record<keyof LossStats, tf.Scalar>> = {};
     let gradNorm = 0;

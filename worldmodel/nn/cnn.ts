@@ -15,12 +15,12 @@ export class Cnn {
   constructor(readonly input: readonly [number, number, number], channels: readonly number[], hidden: readonly number[], out: number, seed: number, readonly name = "cnn") {
     const rng = new Rng(seed);
     let [h, w, c] = input;
-    channels.forEach((oc, i) => {
+    for (const oc of channels) {
       const bound = 1 / Math.sqrt(9 * c);
       this.filters.push(tf.variable(tf.tensor4d(Float32Array.from({ length: 9 * c * oc }, () => rng.uniform(-bound, bound)), [3, 3, c, oc])));
       this.biases.push(tf.variable(tf.tensor1d(Float32Array.from({ length: oc }, () => rng.uniform(-bound, bound)))));
       [h, w, c] = [Math.ceil(h / 2), Math.ceil(w / 2), oc];
-    });
+    }
     this.outShape = [h, w, c];
     this.head = new Mlp([h * w * c, ...hidden, out], rng.childSeed(), "relu", `${name}/head`);
   }
