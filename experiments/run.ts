@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
-import { BACKENDS, initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { BACKENDS, initBackend, type BackendChoice, type BackendInfo } from "../worldmodel/backend/init.ts";
 import { E1Config, E1_QUICK, e1Paths, runE1, summariseE1 } from "./e1/e1.ts";
 import { E2Config, E2_QUICK, e2Paths, runE2, summariseE2 } from "./e2/e2.ts";
 
@@ -54,33 +54,44 @@ function runShards(workers: number): Promise<void> {
   return Promise.all(children).then(() => undefined);
 }
 
-async function e1(raw: Record<string, unknown>): Promise<void> {
-  const opts = CliOptions.parse(raw);
-  const cfg = loadConfig("e1", E1Config, E1_QUICK, opts);
-  const { recordsDir, outPrefix } = e1Paths(opts.results ?? (opts.quick ? "results/quick" : "results"));
-  if (opts.workers > 1 && !opts.shard) {
-    await runShards(opts.workers);
-  } else {
-    const backend = await initBackend({ backend: opts.backend as BackendChoice });
-    console.log(`e1: backend ${backend.kind}; records in ${recordsDir}`);
-    runE1(cfg, { recordsDir, backend, shard: opts.shard ?? [0, 1] });
-  }
-  if (opts.summary) console.log(`e1: wrote ${(await summariseE1(recordsDir, outPrefix)).join(", ")}`);
+/** What differs between experiments; the command plumbing (config, shards, summary) is shared. */
+interface Experiment<S extends z.ZodType> {
+  schema: S;
+  quick: unknown;
+  run(cfg: z.infer<S>, resultsDir: string, backend: BackendInfo, shard: [number, number]): void;
+  /** Regenerates tables and plots from the records; returns the files written. */
+  summarise(resultsDir: string): Promise<string[]>;
 }
 
-async function e2(raw: Record<string, unknown>): Promise<void> {
-  const opts = CliOptions.parse(raw);
-  const cfg = loadConfig("e2", E2Config, E2_QUICK, opts);
-  const { recordsDir, outPrefix, dataDir, imaginedDir } = e2Paths(opts.results ?? (opts.quick ? "results/quick" : "results"));
-  if (opts.workers > 1 && !opts.shard) {
-    await runShards(opts.workers);
-  } else {
-    const backend = await initBackend({ backend: opts.backend as BackendChoice });
-    console.log(`e2: backend ${backend.kind}; records in ${recordsDir}`);
-    runE2(cfg, { recordsDir, dataDir, imaginedDir, backend, shard: opts.shard ?? [0, 1] });
-  }
-  if (opts.summary) console.log(`e2: wrote ${(await summariseE2(recordsDir, outPrefix)).join(", ")}`);
+function experimentAction<S extends z.ZodType>(name: string, exp: Experiment<S>) {
+  return async (raw: Record<string, unknown>): Promise<void> => {
+    const opts = CliOptions.parse(raw);
+    const cfg = loadConfig(name, exp.schema, exp.quick, opts);
+    const resultsDir = opts.results ?? (opts.quick ? "results/quick" : "results");
+    if (opts.workers > 1 && !opts.shard) {
+      await runShards(opts.workers);
+    } else {
+      const backend = await initBackend({ backend: opts.backend as BackendChoice });
+      console.log(`${name}: backend ${backend.kind}; results in ${resultsDir}`);
+      exp.run(cfg, resultsDir, backend, opts.shard ?? [0, 1]);
+    }
+    if (opts.summary) console.log(`${name}: wrote ${(await exp.summarise(resultsDir)).join(", ")}`);
+  };
 }
+
+const e1 = experimentAction("e1", {
+  schema: E1Config,
+  quick: E1_QUICK,
+  run: (cfg, dir, backend, shard) => runE1(cfg, { recordsDir: e1Paths(dir).recordsDir, backend, shard }),
+  summarise: (dir) => summariseE1(e1Paths(dir).recordsDir, e1Paths(dir).outPrefix),
+});
+
+const e2 = experimentAction("e2", {
+  schema: E2Config,
+  quick: E2_QUICK,
+  run: (cfg, dir, backend, shard) => runE2(cfg, { ...e2Paths(dir), backend, shard }),
+  summarise: (dir) => summariseE2(e2Paths(dir).recordsDir, e2Paths(dir).outPrefix),
+});
 
 /** The options every experiment command takes. */
 function withCommonOptions(cmd: Command, quickNote: string): Command {

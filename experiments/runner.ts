@@ -6,6 +6,9 @@ import { makeRecord, recordPath, writeRecord, type RunRecord } from "../common/r
 import type { BackendInfo } from "../worldmodel/backend/init.ts";
 import { Progress } from "./progress.ts";
 
+/** A number as it appears in run names: 0.5 -> "0p5" (no dots in file names). */
+export const numberTag = (x: number): string => String(x).replace(".", "p");
+
 export interface PlannedRun<C extends { seed: number }> {
   /** The record's file name within the experiment. */
   run: string;

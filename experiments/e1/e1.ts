@@ -11,7 +11,7 @@ import type { BackendInfo } from "../../worldmodel/backend/init.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { lineWithBand, pointsWithErrors, renderPlot, type Row } from "../plots.ts";
 import { csv, markdownTable } from "../tables.ts";
-import { runPlanned } from "../runner.ts";
+import { numberTag, runPlanned } from "../runner.ts";
 import { groupBy, summarise } from "../stats.ts";
 import { gradientQuality, type QualityConfig, type QualityMetrics } from "./gradientQuality.ts";
 import { polynomialToy, type ToyConfig, type ToyResult } from "./polynomialToy.ts";
@@ -58,8 +58,6 @@ type QualityRun = { kind: "quality"; run: string; config: QualityConfig };
 type ToyRun = { kind: "toy"; run: string; config: ToyConfig };
 export type E1Run = QualityRun | ToyRun;
 
-const fmt = (x: number) => String(x).replace(".", "p");
-
 /** Every run of the experiment, in a fixed order. */
 export function planE1(cfg: E1Config): E1Run[] {
   const runs: E1Run[] = [];
@@ -68,7 +66,7 @@ export function planE1(cfg: E1Config): E1Run[] {
       const taus = TAU_ESTIMATORS.includes(estimator) ? cfg.quality.taus.filter((t) => estimator !== "reinmax" || t >= 1) : [1];
       for (const tau of taus) {
         const { dims, classes, samples } = cfg.quality;
-        runs.push({ kind: "quality", run: `quality-${estimator}-tau${fmt(tau)}-seed${seed}`, config: { estimator, tau, seed, dims, classes, samples, draws: cfg.toy.draws } });
+        runs.push({ kind: "quality", run: `quality-${estimator}-tau${numberTag(tau)}-seed${seed}`, config: { estimator, tau, seed, dims, classes, samples, draws: cfg.toy.draws } });
       }
     }
   }
@@ -79,7 +77,7 @@ export function planE1(cfg: E1Config): E1Run[] {
         const taus = estimator !== "exact" && TAU_ESTIMATORS.includes(estimator) ? cfg.toy.taus.filter((t) => estimator !== "reinmax" || t >= 1) : [1];
         for (const tau of taus) {
           const { dims, batch, lr, steps, every, draws } = cfg.toy;
-          runs.push({ kind: "toy", run: `toy-${estimator}-p${fmt(p)}-tau${fmt(tau)}-seed${seed}`, config: { estimator, p, tau, dims, batch, lr, steps, seed, draws, every } });
+          runs.push({ kind: "toy", run: `toy-${estimator}-p${numberTag(p)}-tau${numberTag(tau)}-seed${seed}`, config: { estimator, p, tau, dims, batch, lr, steps, seed, draws, every } });
         }
       }
     }

@@ -20,7 +20,7 @@ import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
 import { WorldModelTrainer } from "../../worldmodel/train.ts";
 import { writeImaginedRollout } from "../../worldmodel/imagine.ts";
 import { lineWithBand, renderPlot, type Row } from "../plots.ts";
-import { runPlanned } from "../runner.ts";
+import { numberTag, runPlanned } from "../runner.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 
@@ -90,8 +90,6 @@ export interface E2Metrics {
   final: EvalMetrics & { pixelMismatch?: number[] };
 }
 
-const fmt = (x: number) => String(x).replace(".", "p");
-
 export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E2RunConfig }[] {
   const known = registeredIds();
   for (const env of cfg.envs) if (!known.includes(env)) throw new Error(`e2: unknown env '${env}' (registered: ${known.join(", ")})`);
@@ -104,7 +102,7 @@ export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E
           for (const [variant, overrides] of Object.entries(cfg.variants)) {
             const effectiveTau = TAU_ESTIMATORS.includes(estimator) ? tau : 1;
             const prefix = variant === "default" ? "" : `${variant}-`;
-            const run = `${prefix}${env}-${estimator}-tau${fmt(effectiveTau)}-seed${seed}`;
+            const run = `${prefix}${env}-${estimator}-tau${numberTag(effectiveTau)}-seed${seed}`;
             if (runs.some((r) => r.run === run)) continue;
             // Pixel envs always get a decoder (to compare decoded predictions with frames); others keep the config's.
             const merged: Record<string, unknown> = { ...cfg.model, ...overrides };
