@@ -56,6 +56,8 @@ export class ReplayBuffer {
   /** 1 when slot i has a transition to slot i + 1. */
   private hasNext: Uint8Array;
   private open = false;
+  /** Slots with a transition, rebuilt after additions (sampling would otherwise scan the buffer every batch). */
+  private startsCache: Int32Array | undefined;
   size = 0;
   episodes = 0;
 
@@ -95,6 +97,7 @@ export class ReplayBuffer {
     this.rewards[i] = reward;
     this.terminated[i] = terminated ? 1 : 0;
     this.hasNext[i] = 1;
+    this.startsCache = undefined;
     this.obs.set(nextObs, this.size * this.obsSize);
     this.hasNext[this.size] = 0;
     this.size++;
@@ -108,9 +111,16 @@ export class ReplayBuffer {
 
   /** Number of stored transitions. */
   get transitions(): number {
-    let n = 0;
-    for (let i = 0; i < this.size; i++) n += this.hasNext[i]!;
-    return n;
+    return this.starts().length;
+  }
+
+  private starts(): Int32Array {
+    if (this.startsCache === undefined) {
+      const list: number[] = [];
+      for (let i = 0; i < this.size; i++) if (this.hasNext[i]) list.push(i);
+      this.startsCache = Int32Array.from(list);
+    }
+    return this.startsCache;
   }
 
   /**
@@ -119,8 +129,7 @@ export class ReplayBuffer {
    */
   sample(batch: number, horizon: number, rng: Rng): SequenceBatch {
     if (!Number.isInteger(horizon) || horizon < 1) throw new ReplayBufferError(`ReplayBuffer.sample: 'horizon' must be a positive integer, got ${horizon}`);
-    const starts: number[] = [];
-    for (let i = 0; i < this.size; i++) if (this.hasNext[i]) starts.push(i);
+    const starts = this.starts();
     if (starts.length === 0) throw new ReplayBufferError("ReplayBuffer.sample: the buffer holds no transition yet");
     const { actionSize } = this.spec;
     const out: SequenceBatch = {
