@@ -17,9 +17,10 @@ import type { WorldModel } from "./model.ts";
 export interface TensorBatch {
   batch: number;
   horizon: number;
-  /** [B, ...obsShape]: o_0 and o_1, preprocessed. */
+  /** [B, ...obsShape]: o_0, preprocessed. */
   obs0: tf.Tensor;
-  obs1: tf.Tensor;
+  /** o_1, preprocessed: only for the inverse-dynamics loss. */
+  obs1?: tf.Tensor;
   /** H x [B, L] int32: code indices of o_1..o_H. */
   targets: tf.Tensor2D[];
   /** H x [B, A]. */
@@ -43,12 +44,10 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
   };
   // Split o_0 from o_1..o_H in JS: a strided tf.slice is slow on WASM.
   const first = new Float32Array(n * size);
-  const second = new Float32Array(n * size);
   const later = new Float32Array(n * h * size);
   for (let i = 0; i < n; i++) {
     const base = i * steps * size;
     first.set(b.obs.subarray(base, base + size), i * size);
-    second.set(b.obs.subarray(base + size, base + 2 * size), i * size);
     later.set(b.obs.subarray(base + size, base + steps * size), i * h * size);
   }
   return tf.tidy(() => {
@@ -60,7 +59,7 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
       batch: n,
       horizon: h,
       obs0,
-      obs1: model.preprocess(second, n),
+      obs1: model.inverseDynamics ? model.preprocess(firstOfEach(later, n, h * size, size), n) : undefined,
       targets,
       actions: Array.from({ length: h }, (_, t) => model.actionFeatures(column(b.actions, t, actionValues), n)),
       rewards: Array.from({ length: h }, (_, t) => tf.tensor1d(column(b.rewards, t, 1))),
@@ -71,8 +70,15 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
   }) as unknown as TensorBatch;
 }
 
+/** The first `size` values of each of n blocks of `stride` values. */
+function firstOfEach(values: Float32Array, n: number, stride: number, size: number): Float32Array {
+  const out = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) out.set(values.subarray(i * stride, i * stride + size), i * size);
+  return out;
+}
+
 export function disposeBatch(b: TensorBatch): void {
-  tf.dispose([b.obs0, b.obs1, ...b.targets, ...b.actions, ...b.rewards, ...b.terminated, ...b.mask]);
+  tf.dispose([b.obs0, ...(b.obs1 ? [b.obs1] : []), ...b.targets, ...b.actions, ...b.rewards, ...b.terminated, ...b.mask]);
 }
 
 /** Named statistics of one loss evaluation (scalars; CE etc. averaged over valid steps). */
@@ -135,7 +141,7 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
   }
   let inverse: tf.Tensor = tf.scalar(0);
   if (model.inverseDynamics) {
-    const predicted = model.inverse(codes0, model.encode(b.obs1));
+    const predicted = model.inverse(codes0, model.encode(b.obs1!));
     const perSampleInverse = model.shape.action.kind === "discrete"
       ? tf.neg(tf.sum(tf.mul(b.actions[0]!, tf.logSoftmax(predicted)), 1))
       : tf.mean(tf.square(tf.sub(predicted, b.actions[0]!)), 1);

@@ -89,6 +89,20 @@ describe("training", () => {
   });
 });
 
+describe("auxiliary losses", () => {
+  it("inverse dynamics predicts a_0 from the codes of o_0 and o_1 and reports its loss", () => {
+    const model = new WorldModel(small({ inverseDynamicsWeight: 1 }), envShapeOf(makeBare("Catch-v0")), 0);
+    const trainer = new WorldModelTrainer(model, 1);
+    const buf = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const stats = trainer.stepOnBuffer(buf, new Rng(0));
+    // Near log(3) for an untrained head over 3 actions.
+    expect(stats.inverse).toBeGreaterThan(0.5);
+    expect(stats.inverse).toBeLessThan(2);
+    trainer.dispose();
+    model.dispose();
+  });
+});
+
 describe("learning", () => {
   it("a model trained briefly on GridEmpty beats the frequency baseline on 1-step accuracy, without collapse", () => {
     const model = new WorldModel(small({ latents: 8, encoder: { hidden: [64] }, dynamicsHidden: [64, 64], batch: 32, lr: 1e-3 }), envShapeOf(makeBare("GridEmpty-v0")), 0);
