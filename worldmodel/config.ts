@@ -36,9 +36,11 @@ export const WorldModelConfig = z.object({
   rewardWeight: z.number().min(0).default(1),
   /**
    * Inverse dynamics: predict a_0 from (code_0, code_1), both with gradient into the encoder. An
-   * auxiliary loss against codebook collapse on sparse-reward grids (0 turns it off).
+   * auxiliary loss against codebook collapse on sparse-reward grids (0 turns it off): without it
+   * GridFourRooms collapses to one code and PointMass nearly so; weight 1 is too weak, 10 prevents
+   * collapse on every env of the suite (results/e2-collapse).
    */
-  inverseDynamicsWeight: z.number().min(0).default(0),
+  inverseDynamicsWeight: z.number().min(0).default(10),
   /**
    * Stop the dynamics, reward and termination losses from training the encoder (it then learns from
    * the auxiliary losses only). The CE target moves with the encoder, so on sparse-reward grids the

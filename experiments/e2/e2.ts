@@ -43,10 +43,11 @@ export const E2Config = z.object({
     numEnvs: z.number().int().min(1).default(8),
   }).strict().default({ steps: 20000, testSteps: 4000, numEnvs: 8 }),
   train: z.object({
-    steps: z.number().int().min(1).default(800),
+    /** 400 steps keep the reference grid (205 runs) near one hour on two processes. */
+    steps: z.number().int().min(1).default(400),
     /** Record the training curve every this many steps. */
-    every: z.number().int().min(1).default(100),
-  }).strict().default({ steps: 800, every: 100 }),
+    every: z.number().int().min(1).default(50),
+  }).strict().default({ steps: 400, every: 50 }),
   /** World-model settings (worldmodel/config.ts); estimator and tau are set per run. */
   model: z.record(z.string(), z.unknown()).default({ latents: 16, encoder: { hidden: [128] }, dynamicsHidden: [128, 128], headHidden: [64], batch: 64, lr: 1e-3 }),
   /**
