@@ -1,4 +1,5 @@
 // npm run bench -- <name> [options]: performance figures measured in one run, medians, with ratios.
+import { benchAgent } from "./agent.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
 import { benchWorldModel } from "./worldmodel.ts";
@@ -6,6 +7,7 @@ import { benchWorldModel } from "./worldmodel.ts";
 const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; about: string }> = {
   backend: { run: benchBackend, about: "ms/step and GFLOP/s of W1 (MLP) and W5 (ST-GS rollout) on cpu, stock wasm, project wasm, PyTorch [--quick] [--no-torch]" },
   worldmodel: { run: benchWorldModel, about: "world-model training steps/s (batch 256, H 5) and the forward/backward/optimiser split [--quick] [--backend=NAME]" },
+  agent: { run: benchAgent, about: "planning latency per action (ms) and agent updates/s, against one imagined step and a DQN update [--quick] [--backend=NAME]" },
   envs: { run: benchEnvs, about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]" },
 };
 

@@ -68,3 +68,17 @@ export function hstack(frames: readonly Frame[], gap = 2): Frame {
   }
   return { width, height, data };
 }
+
+/** Nearest-neighbour upscaling of an RGB frame by an integer factor. */
+export function scaleFrame(f: Frame, k: number): Frame {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`scaleFrame: factor must be a positive integer, got ${k}`);
+  const w = f.width * k;
+  const data = new Uint8Array(w * f.height * k * 3);
+  for (let y = 0; y < f.height * k; y++) {
+    for (let x = 0; x < w; x++) {
+      const s = (Math.floor(y / k) * f.width + Math.floor(x / k)) * 3;
+      data.set(f.data.subarray(s, s + 3), (y * w + x) * 3);
+    }
+  }
+  return { width: w, height: f.height * k, data };
+}

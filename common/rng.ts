@@ -102,6 +102,16 @@ export class Rng {
     return -Math.log(-Math.log(this.floatOpen()));
   }
 
+  /** An index drawn with probability proportional to the (non-negative) weights. */
+  categorical(weights: ArrayLike<number>): number {
+    let total = 0;
+    for (let i = 0; i < weights.length; i++) total += weights[i]!;
+    if (!(total > 0)) throw new RangeError(`Rng.categorical: weights must have a positive sum, got ${total}`);
+    let u = this.float() * total;
+    for (let i = 0; i < weights.length - 1; i++) if ((u -= weights[i]!) < 0) return i;
+    return weights.length - 1;
+  }
+
   /** A derived seed for a child generator (e.g. one per vector sub-env or per network layer). */
   childSeed(): number {
     return (this.gen.next() >>> 0) * 2048 + ((this.gen.next() >>> 0) & 2047);

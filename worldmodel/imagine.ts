@@ -11,7 +11,7 @@ import { disposeBatch, toTensorBatch } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
 
 /** Nearest-neighbour upscaling of an RGBA image to an RGB frame. */
-function rgbaToFrame(rgba: Uint8Array, width: number, height: number, scale: number): Frame {
+export function rgbaToFrame(rgba: Uint8Array, width: number, height: number, scale: number): Frame {
   const w = width * scale;
   const h = height * scale;
   const data = new Uint8Array(w * h * 3);

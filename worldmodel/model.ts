@@ -10,7 +10,7 @@ import { Rng } from "../common/rng.ts";
 import { Box, Discrete, type Env, type TypedArray } from "../envs/index.ts";
 import type { WorldModelConfig } from "./config.ts";
 import { Cnn } from "./nn/cnn.ts";
-import { Mlp } from "./nn/mlp.ts";
+import { Mlp, newVariable } from "./nn/mlp.ts";
 import { FSQ } from "./quantizer/fsq.ts";
 
 /** What the model needs to know of an env: observation shape and scaling, action encoding. */
@@ -87,8 +87,8 @@ export class WorldModel {
     this.terminationHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "terminated");
     this.decoder = config.decoder.enabled ? new Mlp([this.codeSize, ...config.decoder.hidden, this.obsSize], rng.childSeed(), "elu", "decoder") : undefined;
     this.inverseDynamics = config.inverseDynamicsWeight > 0 ? new Mlp([2 * this.codeSize, ...config.headHidden, this.actionSize], rng.childSeed(), "elu", "inverse") : undefined;
-    this.offset = tf.variable(tf.tensor1d(this.perElement(shape.obsOffset)), false);
-    this.scale = tf.variable(tf.tensor1d(this.perElement(shape.obsScale)), false);
+    this.offset = newVariable(() => tf.tensor1d(this.perElement(shape.obsOffset)), false);
+    this.scale = newVariable(() => tf.tensor1d(this.perElement(shape.obsScale)), false);
   }
 
   /**
@@ -197,6 +197,11 @@ export class WorldModel {
   /** The expected next code sum_i p_i c^(i): [N, L, d], deterministic (for planning). */
   expectedNext(codes: tf.Tensor, action: tf.Tensor2D): tf.Tensor3D {
     return this.fsq.weightsToCodes(tf.softmax(this.next(codes, action))) as tf.Tensor3D;
+  }
+
+  /** Weights over the codebook [N, L, |C|] (probabilities or one-hot rows) -> codes [N, L, d]. */
+  weightsToCodes(weights: tf.Tensor): tf.Tensor {
+    return this.fsq.weightsToCodes(weights);
   }
 
   /** Codes [N, L, d] -> reconstructed (preprocessed) observations [N, obsSize]. */

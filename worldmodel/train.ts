@@ -8,6 +8,9 @@ import { Noise } from "./estimators/index.ts";
 import { disposeBatch, toTensorBatch, worldModelLoss, type LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
 
+/** A tensor with a name, as optimisers' getWeights() returns them. */
+export type NamedTensor = { name: string; tensor: tf.Tensor };
+
 export interface TrainStats extends LossStats {
   /** Gradient global norm before clipping. */
   gradNorm: number;
@@ -54,6 +57,15 @@ export class WorldModelTrainer {
     this.optimizer.applyGradients(names.map((name) => ({ name, tensor: factor < 1 ? tf.mul(grads[name]!, factor) : grads[name]! })));
     if (cfg.weightDecay > 0) for (const v of this.model.variables) v.assign(tf.mul(v, 1 - cfg.lr * cfg.weightDecay));
     return gradNorm;
+  }
+
+  /** The optimiser's state (Adam's step count and moments), for checkpoints that resume training. */
+  async optimizerWeights(): Promise<NamedTensor[]> {
+    return this.optimizer.getWeights();
+  }
+
+  async setOptimizerWeights(weights: NamedTensor[]): Promise<void> {
+    await this.optimizer.setWeights(weights);
   }
 
   /** The noise source of training samples (shared with benchmarks that time the phases of a step). */

@@ -3,7 +3,7 @@
 // (PyTorch's default uniform bound 1/sqrt(fan_in)).
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../common/rng.ts";
-import { Mlp } from "./mlp.ts";
+import { Mlp, newVariable } from "./mlp.ts";
 
 export class Cnn {
   readonly filters: tf.Variable[] = [];
@@ -17,8 +17,8 @@ export class Cnn {
     let [h, w, c] = input;
     for (const oc of channels) {
       const bound = 1 / Math.sqrt(9 * c);
-      this.filters.push(tf.variable(tf.tensor4d(Float32Array.from({ length: 9 * c * oc }, () => rng.uniform(-bound, bound)), [3, 3, c, oc])));
-      this.biases.push(tf.variable(tf.tensor1d(Float32Array.from({ length: oc }, () => rng.uniform(-bound, bound)))));
+      this.filters.push(newVariable(() => tf.tensor4d(Float32Array.from({ length: 9 * c * oc }, () => rng.uniform(-bound, bound)), [3, 3, c, oc])));
+      this.biases.push(newVariable(() => tf.tensor1d(Float32Array.from({ length: oc }, () => rng.uniform(-bound, bound)))));
       [h, w, c] = [Math.ceil(h / 2), Math.ceil(w / 2), oc];
     }
     this.outShape = [h, w, c];

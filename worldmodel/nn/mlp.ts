@@ -7,6 +7,11 @@ import { Rng } from "../../common/rng.ts";
 
 export type Activation = "relu" | "elu" | "linear";
 
+/** A variable holding `make()`'s values; the initial tensor is freed (tf.variable alone would keep it alive). */
+export function newVariable(make: () => tf.Tensor, trainable = true): tf.Variable {
+  return tf.tidy(() => tf.variable(make(), trainable));
+}
+
 export class Mlp {
   readonly weights: tf.Variable[] = [];
   readonly biases: tf.Variable[] = [];
@@ -23,8 +28,8 @@ export class Mlp {
       const w = Float32Array.from({ length: fanIn * fanOut }, () => rng.uniform(-bound, bound));
       const b = Float32Array.from({ length: fanOut }, () => rng.uniform(-bound, bound));
       // tfjs variable names are global; checkpoints use namedVariables() instead.
-      this.weights.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut])));
-      this.biases.push(tf.variable(tf.tensor1d(b)));
+      this.weights.push(newVariable(() => tf.tensor2d(w, [fanIn, fanOut])));
+      this.biases.push(newVariable(() => tf.tensor1d(b)));
     }
   }
 

@@ -1,0 +1,109 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../common/rng.ts";
+import { make } from "../envs/index.ts";
+import { initBackend } from "../worldmodel/backend/init.ts";
+import { ImaginationAgent, actionSpecOf } from "./agent.ts";
+import { OraclePlanner, RandomPolicy } from "./baselines.ts";
+import { latestCheckpoint } from "./checkpoint.ts";
+import { parseAgentConfig } from "./config.ts";
+import { evaluatePolicy, isSuccess } from "./evaluate.ts";
+import { trainAgent } from "./train.ts";
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "gw-agent-"));
+  dirs.push(d);
+  return d;
+};
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A small, fast run: GridEmpty 5x5 (a 3x3 room). */
+const SMALL = { env: "GridEmpty-v0", envOptions: { size: 5 }, steps: 1200, seedSteps: 300, pretrainUpdates: 100, evalEvery: 600, evalEpisodes: 5 };
+
+describe("config", () => {
+  it("rejects bad configs with the field named", () => {
+    expect(() => parseAgentConfig({ steps: -1 })).toThrow(/steps/);
+    expect(() => parseAgentConfig({ planner: { elites: 500 } })).toThrow(/elites/);
+    expect(() => parseAgentConfig({ worldModel: { latents: 0 } })).toThrow(/latents/);
+    expect(() => parseAgentConfig({ mode: "sometimes" })).toThrow(/mode/);
+  });
+});
+
+describe("baselines", () => {
+  it("the oracle MPC solves GridEmpty and Catch; random mostly does not", () => {
+    for (const env of ["GridEmpty-v0", "Catch-v0"]) {
+      const spec = actionSpecOf(make(env));
+      expect(evaluatePolicy(env, new OraclePlanner(env, spec, 0.99, 0), 3).success).toBe(1);
+    }
+    expect(evaluatePolicy("Catch-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 20).success).toBeLessThan(0.5);
+    expect(isSuccess(1, true)).toBe(true);
+    expect(isSuccess(0, true)).toBe(false);
+  });
+});
+
+describe("ImaginationAgent", () => {
+  it("acts without leaking tensors and plans deterministically in evaluation", () => {
+    const env = make("Catch-v0");
+    const cfg = parseAgentConfig({ env: "Catch-v0" });
+    const agent = new ImaginationAgent(cfg, cfg.worldModelConfig, env, 0);
+    const [obs] = env.reset({ seed: 0 });
+    const before = tf.memory().numTensors;
+    const z0 = agent.codesOf(obs);
+    const seqs = Float32Array.from({ length: 16 * 3 }, (_, i) => i % 3);
+    expect(Array.from(agent.score(z0, seqs, 16))).toEqual(Array.from(agent.score(z0, seqs, 16)));
+    z0.dispose();
+    agent.act(obs);
+    expect(tf.memory().numTensors).toBe(before);
+    agent.dispose();
+  });
+
+  it("improves over random on GridEmpty in a short run", async () => {
+    const random = evaluatePolicy("GridEmpty-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 20, { envOptions: { size: 5 } });
+    const { agent, result } = await trainAgent(SMALL);
+    agent.dispose();
+    const last = result.evals[result.evals.length - 1]!;
+    expect(result.evals.map((e) => e.step)).toEqual([600, 1200]);
+    expect(last.return).toBeGreaterThan(random.return + 0.1);
+  });
+
+  it("resumes after an interruption without losing an evaluation record", async () => {
+    const dir = tempDir();
+    const run = { env: "Catch-v0", steps: 300, seedSteps: 60, pretrainUpdates: 10, evalEvery: 100, evalEpisodes: 3, worldModel: { batch: 16 }, value: { batch: 16 } };
+    let polls = 0;
+    const first = await trainAgent(run, { checkpointDir: dir, shouldStop: () => ++polls >= 250 });
+    first.agent.dispose();
+    expect(first.result.interrupted).toBe(true);
+    expect(first.result.evals.map((e) => e.step)).toEqual([100, 200]);
+    expect(latestCheckpoint(dir)).toMatch(/ckpt-250$/);
+    expect(readdirSync(dir).filter((f) => f.startsWith("ckpt-"))).toHaveLength(1);
+    const second = await trainAgent(run, { checkpointDir: dir, resume: true });
+    second.agent.dispose();
+    expect(second.result.resumedFrom).toBe(250);
+    expect(second.result.interrupted).toBe(false);
+    expect(second.result.evals.map((e) => e.step)).toEqual([100, 200, 300]);
+    expect(second.result.evals.slice(0, 2)).toEqual(first.result.evals);
+    await expect(trainAgent({ ...run, seed: 1 }, { checkpointDir: dir, resume: true })).rejects.toThrow(/another config/);
+  });
+
+  it("keeps the tensor count constant over training updates", async () => {
+    const env = make("Catch-v0");
+    const cfg = parseAgentConfig({ env: "Catch-v0", worldModel: { batch: 16 }, value: { batch: 16 } });
+    const agent = new ImaginationAgent(cfg, cfg.worldModelConfig, env, 0);
+    const { collect } = await import("../worldmodel/data/collector.ts");
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const rng = new Rng(0);
+    agent.update(buffer, rng);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) agent.update(buffer, rng);
+    expect(tf.memory().numTensors).toBe(before);
+    agent.dispose();
+  });
+});

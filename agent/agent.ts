@@ -1,0 +1,187 @@
+// The imagination-based agent: encode the observation to codes, plan with MPPI/CEM inside the world
+// model (expected codes by default, terminal value from the Q ensemble), act; learn the world model
+// from replayed sequences (estimator from its config: ST Gumbel-softmax by default) and the value
+// from replayed transitions, on stopped codes.
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../common/rng.ts";
+import { Box, Discrete, type Env, type TypedArray } from "../envs/index.ts";
+import type { WorldModelConfig } from "../worldmodel/config.ts";
+import type { ReplayBuffer, SequenceBatch } from "../worldmodel/data/replayBuffer.ts";
+import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
+import { WorldModelTrainer, type NamedTensor, type TrainStats } from "../worldmodel/train.ts";
+import type { AgentConfig } from "./config.ts";
+import type { Policy } from "./evaluate.ts";
+import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
+import { Planner, type ActionSpec } from "./planner.ts";
+import { ValueLearner, type TdBatch } from "./value.ts";
+
+export function actionSpecOf(env: Env<unknown, unknown>): ActionSpec {
+  const a = env.actionSpace;
+  if (a instanceof Discrete) return { kind: "discrete", n: a.n };
+  if (a instanceof Box) return { kind: "box", size: a.size, low: Array.from(a.low), high: Array.from(a.high) };
+  throw new Error(`actionSpecOf: ${env.label} needs a Discrete or Box action space, got ${a}`);
+}
+
+/** What the training loop and checkpoints need of an agent (the planner agent and DQN). */
+export interface Learner extends Policy {
+  readonly spec: ActionSpec;
+  /** The world model (DQN uses only its encoder and observation normalisation). */
+  readonly model: WorldModel;
+  /** Exploration while training; the deterministic policy when false (evaluation). */
+  explore: boolean;
+  /** Learns from replay: one update of every part. */
+  update(buffer: ReplayBuffer, rng: Rng): void;
+  /** Variables beside the world model's, saved in checkpoints. */
+  extraVariables(): [string, tf.Variable][];
+  /** Optimiser slots per optimiser, saved in checkpoints. */
+  optimizerWeights(): Promise<Record<string, NamedTensor[]>>;
+  setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void>;
+  dispose(): void;
+}
+
+export class ImaginationAgent implements Learner {
+  readonly model: WorldModel;
+  readonly trainer: WorldModelTrainer;
+  readonly value: ValueLearner;
+  readonly planner: Planner;
+  readonly spec: ActionSpec;
+  /** Propagation mode of planning (can be switched for evaluation, e.g. by E3). */
+  mode: PropagationMode;
+  /** Exploration (training) or the deterministic plan (evaluation). */
+  explore = false;
+  private readonly noiseRng: Rng;
+
+  constructor(readonly config: AgentConfig, readonly wmConfig: WorldModelConfig, env: Env<TypedArray, unknown>, seed: number) {
+    const rng = new Rng(seed);
+    this.spec = actionSpecOf(env);
+    this.model = new WorldModel(wmConfig, envShapeOf(env), rng.childSeed());
+    this.trainer = new WorldModelTrainer(this.model, rng.childSeed());
+    this.value = new ValueLearner(this.model.codeSize, this.spec, config.value, rng.childSeed());
+    this.planner = new Planner(this.spec, config.planner, rng.childSeed());
+    this.noiseRng = new Rng(rng.childSeed());
+    this.mode = config.mode;
+  }
+
+  reset(): void {
+    this.planner.reset();
+  }
+
+  /** Codes [1, L, d] of one observation. */
+  codesOf(obs: ArrayLike<number>): tf.Tensor3D {
+    return tf.tidy(() => this.model.encode(this.model.preprocess(obs, 1)));
+  }
+
+  /** Scores n sequences [n, H, width] from the codes z0 under the agent's propagation mode. */
+  score(z0: tf.Tensor, actions: Float32Array, n: number, mode: PropagationMode = this.mode): Float32Array {
+    return scoreSequences(this.model, z0, actions, n, this.config.planner.horizon, { mode, gamma: this.config.value.gamma, value: (z) => this.value.value(z), rng: this.noiseRng });
+  }
+
+  act(obs: TypedArray): number[] {
+    const z0 = this.codesOf(obs);
+    try {
+      const prior = this.priorSequences(z0);
+      return this.planner.plan((actions, n) => this.score(z0, actions, n), { explore: this.explore, prior }).action;
+    } finally {
+      z0.dispose();
+    }
+  }
+
+  /**
+   * Policy-prior sequences [P, H, width], rolled out in the model with expected codes: the greedy Q
+   * action per step (Discrete, one sequence), or the actor's action with small Gaussian noise (Box).
+   */
+  private priorSequences(z0: tf.Tensor): Float32Array | undefined {
+    const { horizon: h, policySamples } = this.config.planner;
+    if (policySamples === 0 || this.value.updates === 0) return undefined;
+    const p = this.spec.kind === "discrete" ? 1 : policySamples;
+    const width = this.spec.kind === "discrete" ? 1 : this.spec.size;
+    const out = new Float32Array(p * h * width);
+    tf.tidy(() => {
+      let z: tf.Tensor = tf.tile(z0, [p, 1, 1]);
+      for (let t = 0; t < h; t++) {
+        let a = this.value.greedy(z);
+        const values = a.dataSync();
+        if (this.spec.kind === "discrete") {
+          out[t] = Math.max(0, values.indexOf(1));
+        } else {
+          const { size, low, high } = this.spec;
+          const noisy = Float32Array.from(values, (v, q) => {
+            const half = (high[q % size]! - low[q % size]!) / 2;
+            const x = q < size ? v : v + 0.1 * half * this.noiseRng.normal(); // sequence 0 is the actor's own
+            return Math.min(high[q % size]!, Math.max(low[q % size]!, x));
+          });
+          for (let i = 0; i < p; i++) out.set(noisy.subarray(i * size, (i + 1) * size), (i * h + t) * size);
+          a = tf.tensor2d(noisy, [p, size]);
+        }
+        z = imagineStep(this.model, z, a, "expected").next;
+      }
+    });
+    return out;
+  }
+
+  /** One world-model step on sequences and one value step on transitions, both from the buffer. */
+  update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
+    const worldModel = this.trainer.stepOnBuffer(buffer, rng);
+    const { batch: size, nStep, gamma } = this.config.value;
+    const batch = tdBatch(this.model, buffer.sample(size, nStep, rng), gamma);
+    try {
+      return { worldModel, td: this.value.update(batch) };
+    } finally {
+      tf.dispose(batch as unknown as tf.TensorContainer);
+    }
+  }
+
+  extraVariables(): [string, tf.Variable][] {
+    return this.value.namedVariables();
+  }
+
+  async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
+    const groups: Record<string, NamedTensor[]> = { worldModel: await this.trainer.optimizerWeights() };
+    for (const [k, ws] of Object.entries(await this.value.optimizerWeights())) groups[`value-${k}`] = ws;
+    return groups;
+  }
+
+  async setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void> {
+    if (groups.worldModel) await this.trainer.setOptimizerWeights(groups.worldModel);
+    await this.value.setOptimizerWeights({ critic: groups["value-critic"] ?? [], actor: groups["value-actor"] ?? [] });
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+    this.model.dispose();
+    this.value.dispose();
+  }
+}
+
+/**
+ * n-step TD inputs from sampled sequences of n transitions: stopped codes of o_0 and of the last
+ * live observation o_k (k = live steps; the buffer repeats the last observation after an episode's
+ * end), the first action, R = sum_t gamma^t r_t, whether the episode terminated, and gamma^k.
+ */
+export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number): TdBatch {
+  const { batch: n, horizon: h } = b;
+  const size = model.obsSize;
+  const width = model.shape.action.kind === "discrete" ? 1 : model.actionSize;
+  const first = new Float32Array(n * size);
+  const last = new Float32Array(n * size);
+  const actions = new Float32Array(n * width);
+  const returns = new Float32Array(n);
+  const terminated = new Float32Array(n);
+  const discount = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const base = i * (h + 1) * size;
+    first.set(b.obs.subarray(base, base + size), i * size);
+    last.set(b.obs.subarray(base + h * size, base + (h + 1) * size), i * size);
+    actions.set(b.actions.subarray(i * h * width, i * h * width + width), i * width);
+    let k = 0;
+    for (let t = 0; t < h && b.mask[i * h + t]! > 0; t++, k++) {
+      returns[i]! += gamma ** t * b.rewards[i * h + t]!;
+      if (b.terminated[i * h + t]) terminated[i] = 1;
+    }
+    discount[i] = gamma ** k;
+  }
+  return tf.tidy(() => {
+    const codes = (o: Float32Array) => tf.reshape(model.encode(model.preprocess(o, n)), [n, model.codeSize]) as tf.Tensor2D;
+    return { codes: codes(first), nextCodes: codes(last), actions: model.actionFeatures(actions, n), returns: tf.tensor1d(returns), terminated: tf.tensor1d(terminated), discount: tf.tensor1d(discount) };
+  }) as TdBatch;
+}

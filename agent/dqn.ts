@@ -1,0 +1,136 @@
+// Model-free baseline: Double DQN (van Hasselt et al. 2016) with the world model's encoder
+// architecture (and observation normalisation) followed by a Q head, trained end to end:
+//   y = r + gamma (1 - d) Q'(o', argmax_a Q(o', a)),   loss = Huber(Q(o, a) - y)
+// with a Polyak-averaged target network and epsilon-greedy exploration decaying linearly.
+// Discrete actions only; it runs in the same loop, records and evaluation as the planner agent.
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import { Rng } from "../common/rng.ts";
+import type { Env, TypedArray } from "../envs/index.ts";
+import type { WorldModelConfig } from "../worldmodel/config.ts";
+import type { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
+import { Mlp, newVariable } from "../worldmodel/nn/mlp.ts";
+import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
+import type { NamedTensor } from "../worldmodel/train.ts";
+import { actionSpecOf, type Learner } from "./agent.ts";
+import type { ActionSpec } from "./planner.ts";
+
+export const DqnConfig = z.object({
+  hidden: z.array(z.number().int().min(1)).default([64, 64]),
+  lr: z.number().positive().max(1).default(1e-3),
+  gamma: z.number().min(0).max(1).default(0.99),
+  batch: z.number().int().min(2).default(64),
+  polyak: z.number().min(0).max(1).default(0.01),
+  /** Epsilon decays linearly from epsilonStart to epsilonEnd over this fraction of the run's steps. */
+  epsilonStart: z.number().min(0).max(1).default(1),
+  epsilonEnd: z.number().min(0).max(1).default(0.05),
+  epsilonFraction: z.number().min(0).max(1).default(0.3),
+}).strict();
+export type DqnConfig = z.infer<typeof DqnConfig>;
+
+export class DqnAgent implements Learner {
+  readonly spec: ActionSpec;
+  /** Encoder and normalisation only; its dynamics and heads are not trained. */
+  readonly model: WorldModel;
+  readonly head: Mlp;
+  private readonly targetEncoderVars: tf.Variable[];
+  private readonly targetHead: Mlp;
+  private readonly optimizer: tf.Optimizer;
+  private readonly rng: Rng;
+  explore = false;
+  /** Env steps seen, for the epsilon schedule (set by the loop). */
+  envStep = 0;
+
+  constructor(readonly config: DqnConfig, wmConfig: WorldModelConfig, env: Env<TypedArray, unknown>, readonly totalSteps: number, seed: number) {
+    const rng = new Rng(seed);
+    this.spec = actionSpecOf(env);
+    if (this.spec.kind !== "discrete") throw new Error(`DqnAgent: DQN needs a Discrete action space; ${env.label} has Box actions`);
+    this.model = new WorldModel({ ...wmConfig, inverseDynamicsWeight: 0, decoder: { ...wmConfig.decoder, enabled: false } }, envShapeOf(env), rng.childSeed());
+    this.head = new Mlp([this.model.codeSize, ...config.hidden, this.spec.n], rng.childSeed(), "elu", "dqn");
+    this.targetEncoderVars = this.model.encoder.variables.map((v) => newVariable(() => v.clone()));
+    this.targetHead = new Mlp(this.head.sizes, 0, "elu", "dqn_target");
+    this.targetHead.variables.forEach((v, i) => v.assign(this.head.variables[i]!));
+    this.optimizer = tf.train.adam(config.lr);
+    this.rng = new Rng(rng.childSeed());
+  }
+
+  private q(obs: tf.Tensor, target = false): tf.Tensor2D {
+    const n = obs.shape[0]!;
+    if (!target) return this.head.apply(tf.reshape(this.model.embed(obs), [n, -1]) as tf.Tensor2D);
+    // The target network: the same encoder function evaluated with the target copy of its weights.
+    return swapped(this.model.encoder.variables, this.targetEncoderVars, () => this.targetHead.apply(tf.reshape(this.model.embed(obs), [n, -1]) as tf.Tensor2D));
+  }
+
+  get epsilon(): number {
+    const { epsilonStart, epsilonEnd, epsilonFraction } = this.config;
+    const progress = Math.min(1, this.envStep / Math.max(1, epsilonFraction * this.totalSteps));
+    return epsilonStart + (epsilonEnd - epsilonStart) * progress;
+  }
+
+  /** DQN keeps no per-episode state. */
+  reset(): void {}
+
+  act(obs: TypedArray): number[] {
+    const n = (this.spec as { n: number }).n;
+    if (this.explore && this.rng.float() < this.epsilon) return [this.rng.int(n)];
+    return [tf.tidy(() => tf.argMax(this.q(this.model.preprocess(obs, 1)), 1).dataSync()[0]!)];
+  }
+
+  update(buffer: ReplayBuffer, rng: Rng): void {
+    const b = buffer.sample(this.config.batch, 1, rng);
+    const n = b.batch;
+    const size = this.model.obsSize;
+    const first = new Float32Array(n * size);
+    const second = new Float32Array(n * size);
+    for (let i = 0; i < n; i++) {
+      first.set(b.obs.subarray(2 * i * size, (2 * i + 1) * size), i * size);
+      second.set(b.obs.subarray((2 * i + 1) * size, (2 * i + 2) * size), i * size);
+    }
+    const vars = [...this.model.encoder.variables, ...this.head.variables];
+    tf.tidy(() => {
+      const o = this.model.preprocess(first, n);
+      const o2 = this.model.preprocess(second, n);
+      const a = this.model.actionFeatures(b.actions, n);
+      const best = tf.cast(tf.oneHot(tf.argMax(this.q(o2), 1), this.spec.kind === "discrete" ? this.spec.n : 1, 1, 0, "int32"), "float32");
+      const next = tf.sum(tf.mul(this.q(o2, true), best), 1);
+      const y = tf.add(tf.tensor1d(b.rewards), tf.mul(this.config.gamma, tf.mul(tf.sub(1, tf.tensor1d(Float32Array.from(b.terminated))), next)));
+      const { grads } = tf.variableGrads(() => tf.losses.huberLoss(y, tf.sum(tf.mul(this.q(o), a), 1)) as tf.Scalar, vars);
+      this.optimizer.applyGradients(grads);
+      const rate = this.config.polyak;
+      const pairs: [tf.Variable, tf.Variable][] = [...this.model.encoder.variables.map((v, i) => [v, this.targetEncoderVars[i]!] as [tf.Variable, tf.Variable]), ...this.head.variables.map((v, i) => [v, this.targetHead.variables[i]!] as [tf.Variable, tf.Variable])];
+      for (const [online, target] of pairs) target.assign(tf.add(tf.mul(target, 1 - rate), tf.mul(online, rate)));
+    });
+  }
+
+  extraVariables(): [string, tf.Variable][] {
+    return [...this.head.namedVariables(), ...this.targetHead.namedVariables(), ...this.targetEncoderVars.map((v, i) => [`dqn_target_encoder/${i}`, v] as [string, tf.Variable])];
+  }
+
+  async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
+    return { dqn: await this.optimizer.getWeights() };
+  }
+
+  async setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void> {
+    if (groups.dqn?.length) await this.optimizer.setWeights(groups.dqn);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.head.dispose();
+    this.targetHead.dispose();
+    tf.dispose(this.targetEncoderVars);
+    this.optimizer.dispose();
+  }
+}
+
+/** Runs f with `vars` temporarily holding the values of `others` (no gradient flows through it). */
+function swapped<T>(vars: tf.Variable[], others: tf.Variable[], f: () => T): T {
+  const saved = vars.map((v) => tf.keep(v.clone()));
+  vars.forEach((v, i) => v.assign(others[i]!));
+  try {
+    return f();
+  } finally {
+    vars.forEach((v, i) => v.assign(saved[i]!));
+    tf.dispose(saved);
+  }
+}

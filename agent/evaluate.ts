@@ -1,0 +1,65 @@
+// Policy evaluation on fixed seeds, shared by the agent and every baseline so their numbers compare:
+// episode i of every evaluation starts from reset({seed: EVAL_SEED_BASE + i}).
+import { Discrete, make, type Env, type TypedArray } from "../envs/index.ts";
+
+export const EVAL_SEED_BASE = 1_000_000;
+
+/**
+ * Acts in one env: called with each observation (and the env, which only the oracle looks into);
+ * `reset` at the start of every episode.
+ */
+export interface Policy {
+  reset?(): void;
+  act(obs: TypedArray, env: Env<TypedArray, unknown>): number[];
+}
+
+export interface EvalResult {
+  /** Mean episode return. */
+  return: number;
+  /** Fraction of episodes that ended in success (see `isSuccess`). */
+  success: number;
+  returns: number[];
+  lengths: number[];
+}
+
+/**
+ * Success: the episode terminated on a positive reward (grid goal reached, Catch's ball caught), or,
+ * on tasks that never terminate (PointMass), the last reward was the full reward 1 (inside the target).
+ */
+export function isSuccess(lastReward: number, terminated: boolean): boolean {
+  return terminated ? lastReward > 0 : lastReward >= 1;
+}
+
+export function evaluatePolicy(envId: string, policy: Policy, episodes: number, opts: { envOptions?: Record<string, unknown>; onStep?: (obs: TypedArray, action: number[]) => void } = {}): EvalResult {
+  const env = make(envId, opts.envOptions ?? {});
+  const returns: number[] = [];
+  const lengths: number[] = [];
+  let successes = 0;
+  for (let e = 0; e < episodes; e++) {
+    let [obs] = env.reset({ seed: EVAL_SEED_BASE + e }) as [TypedArray, unknown];
+    policy.reset?.();
+    let total = 0;
+    let length = 0;
+    for (;;) {
+      const action = policy.act(obs, env);
+      opts.onStep?.(obs, action);
+      const [next, reward, terminated, truncated] = env.step(actionArg(env.actionSpace, action));
+      total += reward;
+      length++;
+      obs = next as TypedArray;
+      if (terminated || truncated) {
+        if (isSuccess(reward, terminated)) successes++;
+        break;
+      }
+    }
+    returns.push(total);
+    lengths.push(length);
+  }
+  env.close?.();
+  return { return: returns.reduce((a, b) => a + b, 0) / episodes, success: successes / episodes, returns, lengths };
+}
+
+/** The env's action argument: an index for Discrete spaces, a Float32Array for Box ones. */
+export function actionArg(space: unknown, action: number[]): number | Float32Array {
+  return space instanceof Discrete ? action[0]! : Float32Array.from(action);
+}

@@ -1,0 +1,74 @@
+// Scoring action sequences inside a learned latent model, all N sequences in one batch per step:
+//   score = sum_t gamma^t alive_t r_hat_t + gamma^H alive_H V(z_H),   alive_{t+1} = alive_t (1 - d_hat_t)
+// with d_hat the termination head's probability. How the next code is formed is the propagation mode:
+//   expected  z' = sum_i p_i c^(i)                 (deterministic: one sequence, one score)
+//   sample    z' = c^(argmax(l + g)), g ~ Gumbel   (a draw from the model, as in ST training)
+//   mode      z' = c^(argmax l)                     (the most likely code)
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../common/rng.ts";
+import { oneHotArgmax, sampleOneHot } from "../worldmodel/estimators/categorical.ts";
+import type { Heads } from "../worldmodel/model.ts";
+
+export const PROPAGATION_MODES = ["expected", "sample", "mode"] as const;
+export type PropagationMode = (typeof PROPAGATION_MODES)[number];
+
+/** What planning needs of a world model (WorldModel implements it; tests build small ones by hand). */
+export interface LatentModel {
+  /** (codes [N, L, d], action features [N, A]) -> next-code logits [N, L, |C|], reward [N], termination logit [N]. */
+  heads(codes: tf.Tensor, action: tf.Tensor2D): Heads;
+  /** Weights over the codebook [N, L, |C|] -> codes [N, L, d]: sum_i w_i c^(i). */
+  weightsToCodes(weights: tf.Tensor): tf.Tensor;
+  /** Actions (an index per row for Discrete, `A` values for Box) -> features [N, A]. */
+  actionFeatures(actions: ArrayLike<number>, n: number): tf.Tensor2D;
+}
+
+export interface ImagineOptions {
+  mode: PropagationMode;
+  gamma: number;
+  /** V(z_H) [N] for the terminal codes; none means 0. */
+  value?: (codes: tf.Tensor) => tf.Tensor1D;
+  /** Gumbel noise for `sample` mode. */
+  rng?: Rng;
+}
+
+/** One imagined step: the next codes under `mode`, reward and continuation probability. */
+export function imagineStep(model: LatentModel, codes: tf.Tensor, action: tf.Tensor2D, mode: PropagationMode, rng?: Rng): { next: tf.Tensor; reward: tf.Tensor1D; alive: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const h = model.heads(codes, action);
+    let weights: tf.Tensor;
+    if (mode === "expected") weights = tf.softmax(h.logits);
+    else if (mode === "mode") weights = oneHotArgmax(h.logits);
+    else {
+      if (!rng) throw new Error("imagineStep: 'sample' mode needs an rng for its Gumbel noise");
+      const size = h.logits.size;
+      const g = new Float32Array(size);
+      for (let i = 0; i < size; i++) g[i] = rng.gumbel();
+      weights = sampleOneHot(h.logits, tf.tensor(g, h.logits.shape));
+    }
+    return { next: model.weightsToCodes(weights), reward: h.reward, alive: tf.sub(1, tf.sigmoid(h.terminated)) as tf.Tensor1D };
+  });
+}
+
+/**
+ * Scores n action sequences [n, H, width] from one start code z0 [1, L, d] (or n start codes
+ * [n, L, d]); returns the n scores.
+ */
+export function scoreSequences(model: LatentModel, z0: tf.Tensor, actions: Float32Array, n: number, horizon: number, opts: ImagineOptions): Float32Array {
+  const width = actions.length / (n * horizon);
+  if (!Number.isInteger(width) || width < 1) throw new RangeError(`scoreSequences: ${actions.length} action values do not fit ${n} sequences of ${horizon} steps`);
+  return tf.tidy(() => {
+    let z: tf.Tensor = z0.shape[0] === n ? z0 : tf.tile(z0, [n, ...z0.shape.slice(1).map(() => 1)]);
+    let score: tf.Tensor = tf.zeros([n]);
+    let alive: tf.Tensor = tf.ones([n]);
+    const column = new Float32Array(n * width);
+    for (let t = 0; t < horizon; t++) {
+      for (let i = 0; i < n; i++) column.set(actions.subarray((i * horizon + t) * width, (i * horizon + t + 1) * width), i * width);
+      const step = imagineStep(model, z, model.actionFeatures(column, n), opts.mode, opts.rng);
+      score = tf.add(score, tf.mul(opts.gamma ** t, tf.mul(alive, step.reward)));
+      alive = tf.mul(alive, step.alive);
+      z = step.next;
+    }
+    if (opts.value) score = tf.add(score, tf.mul(opts.gamma ** horizon, tf.mul(alive, opts.value(z))));
+    return Float32Array.from(score.dataSync());
+  });
+}

@@ -1,0 +1,202 @@
+// MPPI / CEM over action sequences, as in TD-MPC2 and DC-MPC: draw N sequences of H actions from a
+// per-step distribution (a Gaussian for Box actions, a categorical for Discrete ones), score all of
+// them in one call, refit the distribution to the k best (elites) weighted by
+// w_i = exp(temperature * (score_i - max score)), and repeat. The next call starts from the plan
+// shifted by one step (warm start). Scoring is the caller's: imagination in a world model
+// (agent/imagination.ts) or the true simulator (agent/oracle.ts).
+import { z } from "zod";
+import { Rng } from "../common/rng.ts";
+
+export const PlannerConfig = z.object({
+  // DC-MPC: horizon 3, 6 iterations, 512 samples, 64 elites. Scaled down by measurement: planning
+  // is compute-bound here (~30 ms per action at these settings on one core), and with 3-7 discrete
+  // actions and H = 3 there are at most 343 distinct sequences.
+  horizon: z.number().int().min(1).max(50).default(3),
+  iterations: z.number().int().min(1).max(50).default(3),
+  samples: z.number().int().min(2).default(64),
+  elites: z.number().int().min(1).default(8),
+  temperature: z.number().positive().default(0.5),
+  /** Gaussian std clamp for Box actions (in units of half the action range) and its start value. */
+  minStd: z.number().positive().default(0.05),
+  maxStd: z.number().positive().default(2),
+  /** Discrete actions: each refit mixes this much of the uniform distribution back in (keeps exploring). */
+  uniformMix: z.number().min(0).max(1).default(0.1),
+  /** Sequences proposed by the policy prior (value function / actor), added to every iteration's samples. */
+  policySamples: z.number().int().min(0).default(8),
+}).strict().refine((c) => c.elites <= c.samples, { message: "elites must be <= samples" }).refine((c) => c.minStd <= c.maxStd, { message: "minStd must be <= maxStd" });
+export type PlannerConfig = z.infer<typeof PlannerConfig>;
+
+export type ActionSpec = { kind: "discrete"; n: number } | { kind: "box"; size: number; low: number[]; high: number[] };
+
+/** Values per action in a sequence array: 1 (an index) for Discrete, `size` for Box. */
+export const actionWidth = (spec: ActionSpec): number => (spec.kind === "discrete" ? 1 : spec.size);
+
+/** Scores n sequences laid out [n, H, width] (row-major); returns n scores (higher is better). */
+export type SequenceScorer = (actions: Float32Array, n: number) => ArrayLike<number>;
+
+export interface Plan {
+  /** The action to take: an index (Discrete) or a vector (Box). */
+  action: number[];
+  /** Score of the best sequence of the last iteration. */
+  bestScore: number;
+  /** The last iteration's elites [elites, H, width] and their scores. */
+  elites: Float32Array;
+  eliteScores: Float64Array;
+}
+
+export class Planner {
+  readonly width: number;
+  /** Discrete: probabilities [H, n]. Box: mean and std [H, size] (in action units). */
+  private probs: Float64Array | undefined;
+  private mean: Float64Array | undefined;
+  private std: Float64Array | undefined;
+  private readonly rng: Rng;
+
+  constructor(readonly spec: ActionSpec, readonly config: PlannerConfig, seed: number) {
+    this.width = actionWidth(spec);
+    this.rng = new Rng(seed);
+    this.reset();
+  }
+
+  /** Forgets the warm start (call at the start of an episode). */
+  reset(): void {
+    const { horizon: h } = this.config;
+    if (this.spec.kind === "discrete") {
+      this.probs = new Float64Array(h * this.spec.n).fill(1 / this.spec.n);
+    } else {
+      this.mean = new Float64Array(h * this.spec.size);
+      for (let t = 0; t < h; t++) for (let j = 0; j < this.spec.size; j++) this.mean[t * this.spec.size + j] = (this.spec.low[j]! + this.spec.high[j]!) / 2;
+      this.std = new Float64Array(h * this.spec.size);
+    }
+  }
+
+  /**
+   * Plans from the current state. `explore`: the action is the first step of an elite drawn with
+   * probability proportional to its weight (DC-MPC's training behaviour); otherwise the refitted
+   * distribution's mode (deterministic). `prior`: [P, H, width] sequences to score alongside the samples.
+   */
+  plan(score: SequenceScorer, opts: { explore: boolean; prior?: Float32Array } = { explore: false }): Plan {
+    const { horizon: h, iterations, samples, elites: k, temperature } = this.config;
+    const w = this.width;
+    const stride = h * w;
+    const priorCount = opts.prior ? opts.prior.length / stride : 0;
+    if (!Number.isInteger(priorCount)) throw new RangeError(`Planner.plan: prior has ${opts.prior!.length} values, not a multiple of H x width = ${stride}`);
+    const n = samples + priorCount;
+    const actions = new Float32Array(n * stride);
+    if (opts.prior) actions.set(opts.prior, samples * stride);
+    this.startFromWarm();
+    let eliteIdx: number[] = [];
+    let scores: ArrayLike<number> = [];
+    let weights: number[] = [];
+    for (let it = 0; it < iterations; it++) {
+      this.sample(actions, samples);
+      scores = score(actions, n);
+      if (scores.length !== n) throw new RangeError(`Planner.plan: the scorer returned ${scores.length} scores for ${n} sequences`);
+      for (let i = 0; i < n; i++) if (Number.isNaN(scores[i]!)) throw new Error(`Planner.plan: the scorer returned NaN for sequence ${i} (model diverged?)`);
+      eliteIdx = topK(scores, Math.min(k, n));
+      const best = scores[eliteIdx[0]!]!;
+      weights = eliteIdx.map((i) => Math.exp(temperature * (scores[i]! - best)));
+      this.refit(actions, eliteIdx, weights);
+    }
+    const eliteActions = new Float32Array(eliteIdx.length * stride);
+    eliteIdx.forEach((i, e) => eliteActions.set(actions.subarray(i * stride, (i + 1) * stride), e * stride));
+    const eliteScores = Float64Array.from(eliteIdx, (i) => scores[i]!);
+    let action: number[];
+    if (opts.explore) {
+      const e = this.rng.categorical(weights);
+      action = Array.from(eliteActions.subarray(e * stride, e * stride + w));
+    } else action = this.mode();
+    return { action, bestScore: eliteScores[0]!, elites: eliteActions, eliteScores };
+  }
+
+  /** Shifts the last plan by one step; the new last step starts uninformed. Box stds restart at maxStd. */
+  private startFromWarm(): void {
+    const { horizon: h, maxStd } = this.config;
+    if (this.spec.kind === "discrete") {
+      const { n } = this.spec;
+      const p = this.probs!;
+      p.copyWithin(0, n);
+      p.fill(1 / n, (h - 1) * n);
+    } else {
+      const { size, low, high } = this.spec;
+      const m = this.mean!;
+      m.copyWithin(0, size);
+      for (let j = 0; j < size; j++) m[(h - 1) * size + j] = (low[j]! + high[j]!) / 2;
+      for (let t = 0; t < h; t++) for (let j = 0; j < size; j++) this.std![t * size + j] = (maxStd * (high[j]! - low[j]!)) / 2;
+    }
+  }
+
+  /** Fills rows [0, count) of `out` with sequences drawn from the current distribution. */
+  private sample(out: Float32Array, count: number): void {
+    const h = this.config.horizon;
+    if (this.spec.kind === "discrete") {
+      const { n } = this.spec;
+      const p = this.probs!;
+      for (let i = 0; i < count; i++) {
+        for (let t = 0; t < h; t++) {
+          let u = this.rng.float();
+          let a = 0;
+          while (a < n - 1 && (u -= p[t * n + a]!) >= 0) a++;
+          out[i * h + t] = a;
+        }
+      }
+    } else {
+      const { size, low, high } = this.spec;
+      const m = this.mean!;
+      const s = this.std!;
+      for (let i = 0; i < count; i++) {
+        for (let t = 0; t < h; t++) {
+          for (let j = 0; j < size; j++) {
+            const x = m[t * size + j]! + s[t * size + j]! * this.rng.normal();
+            out[(i * h + t) * size + j] = Math.min(high[j]!, Math.max(low[j]!, x));
+          }
+        }
+      }
+    }
+  }
+
+  private refit(actions: Float32Array, eliteIdx: number[], weights: number[]): void {
+    const { horizon: h, uniformMix, minStd, maxStd } = this.config;
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (this.spec.kind === "discrete") {
+      const { n } = this.spec;
+      const p = this.probs!.fill(0);
+      eliteIdx.forEach((i, e) => {
+        for (let t = 0; t < h; t++) p[t * n + actions[i * h + t]!]! += weights[e]! / total;
+      });
+      for (let j = 0; j < p.length; j++) p[j] = (1 - uniformMix) * p[j]! + uniformMix / n;
+    } else {
+      const { size, low, high } = this.spec;
+      const m = this.mean!.fill(0);
+      const s = this.std!.fill(0);
+      eliteIdx.forEach((i, e) => {
+        for (let q = 0; q < h * size; q++) m[q]! += (weights[e]! / total) * actions[i * h * size + q]!;
+      });
+      eliteIdx.forEach((i, e) => {
+        for (let q = 0; q < h * size; q++) s[q]! += (weights[e]! / total) * (actions[i * h * size + q]! - m[q]!) ** 2;
+      });
+      for (let q = 0; q < h * size; q++) {
+        const half = (high[q % size]! - low[q % size]!) / 2;
+        s[q] = Math.min(maxStd * half, Math.max(minStd * half, Math.sqrt(s[q]!)));
+      }
+    }
+  }
+
+  /** The refitted distribution's first step: the most probable action, or the Gaussian's mean. */
+  private mode(): number[] {
+    if (this.spec.kind === "discrete") {
+      const p = this.probs!.subarray(0, this.spec.n);
+      let best = 0;
+      for (let a = 1; a < p.length; a++) if (p[a]! > p[best]!) best = a;
+      return [best];
+    }
+    return Array.from(this.mean!.subarray(0, this.spec.size));
+  }
+}
+
+/** Indices of the k largest values, largest first (ties: lower index first). */
+export function topK(values: ArrayLike<number>, k: number): number[] {
+  const idx = Array.from({ length: values.length }, (_, i) => i);
+  idx.sort((a, b) => values[b]! - values[a]! || a - b);
+  return idx.slice(0, k);
+}

@@ -1,0 +1,155 @@
+// The agent's training loop: random seed steps, a pretraining burst, then plan-act-store with one
+// world-model and one value update every `updateEvery` env steps; evaluation on fixed seeds every
+// `evalEvery` steps (and at the end), each followed by a checkpoint when a folder is given.
+// Interrupting (shouldStop) writes a checkpoint and returns; `resume` continues from the latest one.
+// A resumed run starts a fresh episode and is not bit-identical to an uninterrupted one (the
+// planner's warm start and the open episode are not saved); evaluation records are never lost.
+import { Rng } from "../common/rng.ts";
+import { make, type TypedArray } from "../envs/index.ts";
+import { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
+import { ImaginationAgent, type Learner } from "./agent.ts";
+import { DqnAgent } from "./dqn.ts";
+import { latestCheckpoint, loadAgentCheckpoint, saveAgentCheckpoint } from "./checkpoint.ts";
+import { parseAgentConfig, type AgentConfig } from "./config.ts";
+import { actionArg, evaluatePolicy } from "./evaluate.ts";
+
+export interface EvalPoint {
+  step: number;
+  updates: number;
+  return: number;
+  success: number;
+  returns: number[];
+  wallSeconds: number;
+}
+
+export interface TrainResult {
+  evals: EvalPoint[];
+  /** Return of every finished training episode, by the env step it ended at. */
+  episodes: { step: number; return: number }[];
+  envSteps: number;
+  updates: number;
+  wallSeconds: number;
+  /** True when the run stopped early (shouldStop) after writing a checkpoint. */
+  interrupted: boolean;
+  resumedFrom?: number;
+}
+
+export interface TrainOptions {
+  /** Checkpoints go here (at every evaluation and on interruption). */
+  checkpointDir?: string;
+  resume?: boolean;
+  log?: (line: string) => void;
+  /** Polled after every env step: true stops the run (after a checkpoint). */
+  shouldStop?: () => boolean;
+  /** Called after every evaluation (e.g. to write a partial record). */
+  onEval?: (point: EvalPoint, result: TrainResult, agent: Learner) => void;
+}
+
+interface LoopState {
+  step: number;
+  updates: number;
+  evals: EvalPoint[];
+  episodes: { step: number; return: number }[];
+  rng: number[];
+  wallSeconds: number;
+}
+
+export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promise<{ agent: Learner; config: ReturnType<typeof parseAgentConfig>; result: TrainResult }> {
+  const config = parseAgentConfig(input);
+  const log = opts.log ?? (() => {});
+  const env = make(config.env, config.envOptions);
+  const agent: Learner = config.algorithm === "dqn" ? new DqnAgent(config.dqn, config.worldModelConfig, env, config.steps, config.seed) : new ImaginationAgent(config, config.worldModelConfig, env, config.seed);
+  const spec = env.observationSpace as unknown as { shape: number[]; dtype: "uint8" | "float32" };
+  const capacity = 2 * config.steps + 2;
+  let buffer = new ReplayBuffer({ obsShape: spec.shape, obsDtype: spec.dtype, actionSize: agent.spec.kind === "discrete" ? 1 : agent.spec.size, capacity });
+  let rng = new Rng(config.seed + 1);
+  const state: LoopState = { step: 0, updates: 0, evals: [], episodes: [], rng: [], wallSeconds: 0 };
+  let resumedFrom: number | undefined;
+  const checkpoint = opts.resume && opts.checkpointDir ? latestCheckpoint(opts.checkpointDir) : undefined;
+  if (opts.resume && !checkpoint) log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
+  if (checkpoint) {
+    const loaded = await loadAgentCheckpoint<LoopState & { config: unknown }>(checkpoint, agent, capacity);
+    if (JSON.stringify(loaded.state.config) !== JSON.stringify(stripDerived(config))) {
+      throw new Error(`trainAgent --resume: the checkpoint in ${checkpoint} was written with another config; resume with the same options or start a new output folder`);
+    }
+    buffer = loaded.buffer;
+    Object.assign(state, loaded.state);
+    rng = Rng.fromState(state.rng);
+    resumedFrom = state.step;
+    log(`resumed from ${checkpoint} at step ${state.step} (${state.evals.length} evaluations kept)`);
+  }
+  const started = performance.now() - state.wallSeconds * 1000;
+  const result = (): TrainResult => ({ evals: state.evals, episodes: state.episodes, envSteps: state.step, updates: state.updates, wallSeconds: (performance.now() - started) / 1000, interrupted: false, resumedFrom });
+  const save = async () => {
+    if (!opts.checkpointDir) return;
+    state.rng = rng.getState();
+    state.wallSeconds = (performance.now() - started) / 1000;
+    await saveAgentCheckpoint(opts.checkpointDir, agent, buffer, { ...state, config: stripDerived(config) });
+  };
+  const evaluateNow = async () => {
+    agent.explore = false;
+    const e = evaluatePolicy(config.env, agent, config.evalEpisodes, { envOptions: config.envOptions });
+    const point: EvalPoint = { step: state.step, updates: state.updates, return: e.return, success: e.success, returns: e.returns, wallSeconds: (performance.now() - started) / 1000 };
+    state.evals.push(point);
+    log(`step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`);
+    opts.onEval?.(point, result(), agent);
+    await save();
+  };
+
+  let [obs] = env.reset({ seed: rng.childSeed() }) as [TypedArray, unknown];
+  buffer.addFirst(obs);
+  agent.reset?.();
+  let episodeReturn = 0;
+  while (state.step < config.steps) {
+    let action: number[];
+    if (state.step < config.seedSteps) action = randomAction(agent, rng);
+    else {
+      agent.explore = true;
+      if (agent instanceof DqnAgent) agent.envStep = state.step;
+      action = agent.act(obs, env);
+    }
+    const [next, reward, terminated, truncated] = env.step(actionArg(env.actionSpace, action));
+    buffer.addStep(action, reward, terminated, next as TypedArray);
+    state.step++;
+    episodeReturn += reward;
+    obs = next as TypedArray;
+    if (terminated || truncated) {
+      if (!terminated) buffer.endEpisode();
+      state.episodes.push({ step: state.step, return: episodeReturn });
+      episodeReturn = 0;
+      [obs] = env.reset({ seed: rng.childSeed() }) as [TypedArray, unknown];
+      buffer.addFirst(obs);
+      agent.reset?.();
+    }
+    if (state.step === config.seedSteps) {
+      // Normalisation statistics come from the seed data; a checkpoint carries them afterwards.
+      agent.model.fitNormalization(buffer.observations());
+      for (let i = 0; i < config.pretrainUpdates; i++) agent.update(buffer, rng);
+      state.updates += config.pretrainUpdates;
+      log(`step ${state.step}: pretrained on the seed data (${config.pretrainUpdates} updates)`);
+    } else if (state.step > config.seedSteps && state.step % config.updateEvery === 0) {
+      agent.update(buffer, rng);
+      state.updates++;
+    }
+    const evaluated = state.step % config.evalEvery === 0 || state.step === config.steps;
+    if (evaluated) await evaluateNow();
+    if (opts.shouldStop?.() && state.step < config.steps) {
+      if (!evaluated) await save();
+      log(`interrupted at step ${state.step}: checkpoint written${opts.checkpointDir ? ` to ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`);
+      return { agent, config, result: { ...result(), interrupted: true } };
+    }
+  }
+  env.close();
+  return { agent, config, result: result() };
+}
+
+function randomAction(agent: Learner, rng: Rng): number[] {
+  const s = agent.spec;
+  return s.kind === "discrete" ? [rng.int(s.n)] : s.low.map((lo, j) => rng.uniform(lo, s.high[j]!));
+}
+
+/** The config as written to checkpoints (without the parsed world-model copy). */
+function stripDerived(config: AgentConfig & { worldModelConfig?: unknown }): unknown {
+  const { worldModelConfig: _, ...rest } = config;
+  return JSON.parse(JSON.stringify(rest));
+}

@@ -1,0 +1,197 @@
+// The planner's value function: an ensemble of Q heads on codes (DC-MPC), trained by n-step TD on
+// real transitions with no gradient into the world model (R = sum_{t<k} gamma^t r_t, z' = codes of o_k):
+//   Discrete:  y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', argmax_a mean_e Q_e(z', a))
+//   Box (TD3): y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', clip(pi'(z') + eps)),
+//              and the actor pi maximises mean_e Q_e(z, pi(z)).
+// Q' and pi' are target copies updated by Polyak averaging. The planner's terminal value is
+// V(z) = max_a mean_e Q_e(z, a) (Discrete) or mean_e Q_e(z, pi(z)) (Box): deterministic.
+import * as tf from "@tensorflow/tfjs";
+import type { NamedTensor } from "../worldmodel/train.ts";
+import { z } from "zod";
+import { Rng } from "../common/rng.ts";
+import { Mlp } from "../worldmodel/nn/mlp.ts";
+import type { ActionSpec } from "./planner.ts";
+
+export const ValueConfig = z.object({
+  ensemble: z.number().int().min(2).max(10).default(5),
+  hidden: z.array(z.number().int().min(1)).default([64, 64]),
+  /** DC-MPC: Adam 3e-4, Polyak 0.005 over 500k+ steps; our runs are 100x shorter, so both are faster. */
+  lr: z.number().positive().max(1).default(1e-3),
+  gamma: z.number().min(0).max(1).default(0.99),
+  /** n-step TD targets: sparse rewards (grid goals) reach earlier states n times faster than with 1 step. */
+  nStep: z.number().int().min(1).max(20).default(3),
+  /** Polyak rate of the target networks. */
+  polyak: z.number().min(0).max(1).default(0.05),
+  batch: z.number().int().min(2).default(128),
+  /** TD3 target-policy smoothing (Box actions), in units of half the action range. */
+  policyNoise: z.number().min(0).default(0.2),
+  noiseClip: z.number().min(0).default(0.5),
+}).strict();
+export type ValueConfig = z.infer<typeof ValueConfig>;
+
+/**
+ * One TD update's inputs: flat codes of o_t and of the bootstrap observation o_{t+k} [B, codeSize],
+ * the first action, the discounted reward sum over the k steps, 1 if the episode terminated within
+ * them, and the bootstrap discount gamma^k (k < n when the episode ended earlier).
+ */
+export interface TdBatch {
+  codes: tf.Tensor2D;
+  nextCodes: tf.Tensor2D;
+  /** Discrete: one-hot [B, n]. Box: the action [B, size]. */
+  actions: tf.Tensor2D;
+  returns: tf.Tensor1D;
+  terminated: tf.Tensor1D;
+  discount: tf.Tensor1D;
+}
+
+export class ValueLearner {
+  readonly critics: Mlp[];
+  readonly targets: Mlp[];
+  readonly actor: Mlp | undefined;
+  readonly actorTarget: Mlp | undefined;
+  private readonly optimizer: tf.Optimizer;
+  private readonly actorOptimizer: tf.Optimizer | undefined;
+  private readonly rng: Rng;
+  private readonly half: tf.Tensor1D | undefined;
+  private readonly mid: tf.Tensor1D | undefined;
+  updates = 0;
+
+  constructor(readonly codeSize: number, readonly spec: ActionSpec, readonly config: ValueConfig, seed: number) {
+    const rng = new Rng(seed);
+    const discrete = spec.kind === "discrete";
+    const inSize = discrete ? codeSize : codeSize + spec.size;
+    const outSize = discrete ? spec.n : 1;
+    const make = (name: string, s: number) => new Mlp([inSize, ...config.hidden, outSize], s, "elu", name);
+    this.critics = Array.from({ length: config.ensemble }, (_, e) => make(`q${e}`, rng.childSeed()));
+    this.targets = this.critics.map((c, e) => copyOf(c, `q${e}_target`));
+    if (spec.kind === "box") {
+      this.actor = new Mlp([codeSize, ...config.hidden, spec.size], rng.childSeed(), "elu", "actor");
+      this.actorTarget = copyOf(this.actor, "actor_target");
+      this.actorOptimizer = tf.train.adam(config.lr);
+      this.half = tf.tensor1d(spec.high.map((h, j) => (h - spec.low[j]!) / 2));
+      this.mid = tf.tensor1d(spec.high.map((h, j) => (h + spec.low[j]!) / 2));
+    }
+    this.optimizer = tf.train.adam(config.lr);
+    this.rng = new Rng(rng.childSeed());
+  }
+
+  /** pi(z) in action units [N, size] (Box only). */
+  policy(codes: tf.Tensor, target = false): tf.Tensor2D {
+    const actor = target ? this.actorTarget : this.actor;
+    if (!actor) throw new Error("ValueLearner.policy: only Box action spaces have an actor");
+    return tf.tidy(() => tf.add(this.mid!, tf.mul(this.half!, tf.tanh(actor.apply(flat(codes))))) as tf.Tensor2D);
+  }
+
+  /** Q_e of the given heads: Discrete [N, n] per head; Box [N] per head for the given actions. */
+  private q(heads: Mlp[], codes: tf.Tensor2D, actions?: tf.Tensor2D): tf.Tensor[] {
+    if (this.spec.kind === "discrete") return heads.map((m) => m.apply(codes));
+    return heads.map((m) => tf.reshape(m.apply(tf.concat([codes, actions!], 1) as tf.Tensor2D), [-1]));
+  }
+
+  /** The planner's terminal value V(z) [N] (codes [N, L, d] or [N, codeSize]). */
+  value(codes: tf.Tensor): tf.Tensor1D {
+    return tf.tidy(() => {
+      const c = flat(codes);
+      if (this.spec.kind === "discrete") return tf.max(tf.mean(tf.stack(this.q(this.critics, c)), 0), 1) as tf.Tensor1D;
+      return tf.mean(tf.stack(this.q(this.critics, c, this.policy(c))), 0) as tf.Tensor1D;
+    });
+  }
+
+  /** Greedy action features [N, A]: one-hot argmax_a mean_e Q_e (Discrete) or pi(z) (Box). */
+  greedy(codes: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => {
+      if (this.spec.kind === "box") return this.policy(codes);
+      const mean = tf.mean(tf.stack(this.q(this.critics, flat(codes))), 0);
+      return tf.cast(tf.oneHot(tf.argMax(mean, 1), this.spec.n, 1, 0, "int32"), "float32") as tf.Tensor2D;
+    });
+  }
+
+  /** One TD update of the critics (and the actor for Box actions), then the Polyak step. Returns the critic loss. */
+  update(b: TdBatch): number {
+    const pair = this.pickTwo();
+    const loss = tf.tidy(() => {
+      const target = tf.tidy(() => {
+        let next: tf.Tensor;
+        if (this.spec.kind === "discrete") {
+          const best = tf.oneHot(tf.argMax(tf.mean(tf.stack(this.q(this.critics, b.nextCodes)), 0), 1), this.spec.n, 1, 0, "int32");
+          const qs = this.q(pair.map((e) => this.targets[e]!), b.nextCodes).map((q) => tf.sum(tf.mul(q, tf.cast(best, "float32")), 1));
+          next = tf.minimum(qs[0]!, qs[1]!);
+        } else {
+          const a = this.smoothedTargetAction(b.nextCodes);
+          const qs = this.q(pair.map((e) => this.targets[e]!), b.nextCodes, a);
+          next = tf.minimum(qs[0]!, qs[1]!);
+        }
+        return tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
+      });
+      const vars = this.critics.flatMap((c) => c.variables);
+      const { value, grads } = tf.variableGrads(() => {
+        const qs = this.spec.kind === "discrete" ? this.q(this.critics, b.codes).map((q) => tf.sum(tf.mul(q, b.actions), 1)) : this.q(this.critics, b.codes, b.actions);
+        return tf.addN(qs.map((q) => tf.mean(tf.square(tf.sub(q, target))))) as tf.Scalar;
+      }, vars);
+      this.optimizer.applyGradients(grads);
+      if (this.actor) {
+        const actorGrads = tf.variableGrads(() => tf.neg(tf.mean(tf.stack(this.q(this.critics, b.codes, this.policy(b.codes))))) as tf.Scalar, this.actor.variables);
+        this.actorOptimizer!.applyGradients(actorGrads.grads);
+      }
+      polyak(this.critics, this.targets, this.config.polyak);
+      if (this.actor) polyak([this.actor], [this.actorTarget!], this.config.polyak);
+      return value.dataSync()[0]! / this.config.ensemble;
+    });
+    if (!Number.isFinite(loss)) throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
+    this.updates++;
+    return loss;
+  }
+
+  private smoothedTargetAction(codes: tf.Tensor2D): tf.Tensor2D {
+    const spec = this.spec as Extract<ActionSpec, { kind: "box" }>;
+    const { policyNoise, noiseClip } = this.config;
+    const n = codes.shape[0] * spec.size;
+    const eps = Float32Array.from({ length: n }, () => Math.max(-noiseClip, Math.min(noiseClip, policyNoise * this.rng.normal())));
+    return tf.tidy(() => tf.clipByValue(tf.add(this.policy(codes, true), tf.mul(this.half!, tf.tensor2d(eps, [codes.shape[0], spec.size]))), Math.min(...spec.low), Math.max(...spec.high)) as tf.Tensor2D);
+  }
+
+  private pickTwo(): [number, number] {
+    const e = this.config.ensemble;
+    const i = this.rng.int(e);
+    const j = (i + 1 + this.rng.int(e - 1)) % e;
+    return [i, j];
+  }
+
+  namedVariables(): [string, tf.Variable][] {
+    return [...this.critics, ...this.targets, ...(this.actor ? [this.actor, this.actorTarget!] : [])].flatMap((m) => m.namedVariables());
+  }
+
+  /** Optimiser slots (Adam's step count and moments) per optimiser, for checkpoints. */
+  async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
+    return { critic: await this.optimizer.getWeights(), ...(this.actorOptimizer ? { actor: await this.actorOptimizer.getWeights() } : {}) };
+  }
+
+  /** Restores what optimizerWeights() saved (same config). */
+  async setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void> {
+    if (groups.critic?.length) await this.optimizer.setWeights(groups.critic);
+    if (groups.actor?.length && this.actorOptimizer) await this.actorOptimizer.setWeights(groups.actor);
+  }
+
+  dispose(): void {
+    for (const m of [...this.critics, ...this.targets]) m.dispose();
+    this.actor?.dispose();
+    this.actorTarget?.dispose();
+    this.optimizer.dispose();
+    this.actorOptimizer?.dispose();
+    tf.dispose([this.half!, this.mid!].filter(Boolean));
+  }
+}
+
+const flat = (codes: tf.Tensor): tf.Tensor2D => tf.reshape(codes, [codes.shape[0]!, -1]) as tf.Tensor2D;
+
+/** A new Mlp with the same sizes and weights (a target network). */
+function copyOf(m: Mlp, name: string): Mlp {
+  const copy = new Mlp(m.sizes, 0, m.activation, name);
+  copy.variables.forEach((v, i) => v.assign(m.variables[i]!));
+  return copy;
+}
+
+/** target <- (1 - rate) target + rate online. */
+function polyak(online: Mlp[], target: Mlp[], rate: number): void {
+  online.forEach((m, k) => m.variables.forEach((v, i) => target[k]!.variables[i]!.assign(tf.add(tf.mul(target[k]!.variables[i]!, 1 - rate), tf.mul(v, rate)))));
+}
