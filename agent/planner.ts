@@ -72,8 +72,8 @@ export class Planner {
 
   /**
    * Plans from the current state. `explore`: the action is the first step of an elite drawn with
-   * probability proportional to its weight (DC-MPC's training behaviour); otherwise the refitted
-   * distribution's mode (deterministic). `prior`: [P, H, width] sequences to score alongside the samples.
+   * probability proportional to its weight (DC-MPC's training behaviour); otherwise the first step
+   * of the best-scoring sequence. `prior`: [P, H, width] sequences to score alongside the samples.
    */
   plan(score: SequenceScorer, opts: { explore: boolean; prior?: Float32Array } = { explore: false }): Plan {
     const { horizon: h, iterations, samples, elites: k, temperature } = this.config;
@@ -101,11 +101,11 @@ export class Planner {
     const eliteActions = new Float32Array(eliteIdx.length * stride);
     eliteIdx.forEach((i, e) => eliteActions.set(actions.subarray(i * stride, (i + 1) * stride), e * stride));
     const eliteScores = Float64Array.from(eliteIdx, (i) => scores[i]!);
-    let action: number[];
-    if (opts.explore) {
-      const e = this.rng.categorical(weights);
-      action = Array.from(eliteActions.subarray(e * stride, e * stride + w));
-    } else action = this.mode();
+    // Exploring: an elite drawn by weight (DC-MPC). Otherwise the best sequence's first action; its
+    // ties fall to the earliest sample, i.e. at random, where a fixed argmax would loop (e.g. always
+    // turn left while the value is still flat).
+    const e = opts.explore ? this.rng.categorical(weights) : 0;
+    const action = Array.from(eliteActions.subarray(e * stride, e * stride + w));
     return { action, bestScore: eliteScores[0]!, elites: eliteActions, eliteScores };
   }
 
@@ -180,17 +180,6 @@ export class Planner {
         s[q] = Math.min(maxStd * half, Math.max(minStd * half, Math.sqrt(s[q]!)));
       }
     }
-  }
-
-  /** The refitted distribution's first step: the most probable action, or the Gaussian's mean. */
-  private mode(): number[] {
-    if (this.spec.kind === "discrete") {
-      const p = this.probs!.subarray(0, this.spec.n);
-      let best = 0;
-      for (let a = 1; a < p.length; a++) if (p[a]! > p[best]!) best = a;
-      return [best];
-    }
-    return Array.from(this.mean!.subarray(0, this.spec.size));
   }
 }
 

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { BACKENDS, initBackend, type BackendChoice, type BackendInfo } from "../worldmodel/backend/init.ts";
 import { E1Config, E1_QUICK, e1Paths, runE1, summariseE1 } from "./e1/e1.ts";
 import { E2Config, E2_QUICK, e2Paths, runE2, summariseE2 } from "./e2/e2.ts";
+import { E3Config, E3_QUICK, e3Paths, runE3, summariseE3 } from "./e3/e3.ts";
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -58,7 +59,7 @@ function runShards(workers: number): Promise<void> {
 interface Experiment<S extends z.ZodType> {
   schema: S;
   quick: unknown;
-  run(cfg: z.infer<S>, resultsDir: string, backend: BackendInfo, shard: [number, number]): void;
+  run(cfg: z.infer<S>, resultsDir: string, backend: BackendInfo, shard: [number, number]): Promise<void>;
   /** Regenerates tables and plots from the records; returns the files written. */
   summarise(resultsDir: string): Promise<string[]>;
 }
@@ -73,7 +74,7 @@ function experimentAction<S extends z.ZodType>(name: string, exp: Experiment<S>)
     } else {
       const backend = await initBackend({ backend: opts.backend as BackendChoice });
       console.log(`${name}: backend ${backend.kind}; results in ${resultsDir}`);
-      exp.run(cfg, resultsDir, backend, opts.shard ?? [0, 1]);
+      await exp.run(cfg, resultsDir, backend, opts.shard ?? [0, 1]);
     }
     if (opts.summary) console.log(`${name}: wrote ${(await exp.summarise(resultsDir)).join(", ")}`);
   };
@@ -91,6 +92,13 @@ const e2 = experimentAction("e2", {
   quick: E2_QUICK,
   run: (cfg, dir, backend, shard) => runE2(cfg, { ...e2Paths(dir), backend, shard }),
   summarise: (dir) => summariseE2(e2Paths(dir).recordsDir, e2Paths(dir).outPrefix),
+});
+
+const e3 = experimentAction("e3", {
+  schema: E3Config,
+  quick: E3_QUICK,
+  run: (cfg, dir, backend, shard) => runE3(cfg, { recordsDir: e3Paths(dir).recordsDir, backend, shard }),
+  summarise: (dir) => summariseE3(e3Paths(dir).recordsDir, e3Paths(dir).outPrefix),
 });
 
 /** The options every experiment command takes. */
@@ -115,6 +123,11 @@ withCommonOptions(
   program.command("e2").description("E2: world models trained with each estimator: k-step accuracy, pixel mismatch, code usage, training curves"),
   "a smoke run of about a minute (results/quick unless --results)",
 ).action(e2);
+
+withCommonOptions(
+  program.command("e3").description("E3: planning modes (expected / sample / mode codes): score spread, rank agreement with the oracle, episode return"),
+  "a smoke run of about a minute (results/quick unless --results)",
+).action(e3);
 
 try {
   await program.parseAsync();

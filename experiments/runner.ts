@@ -27,18 +27,18 @@ export function recordDone(recordsDir: string, r: PlannedRun<{ seed: number }>):
   return true;
 }
 
-export function runPlanned<C extends { seed: number }, M>(
+export async function runPlanned<C extends { seed: number }, M>(
   experiment: string,
   runs: PlannedRun<C>[],
   opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] },
-  execute: (config: C) => { metrics: M; summary: string },
-): void {
+  execute: (config: C) => { metrics: M; summary: string } | Promise<{ metrics: M; summary: string }>,
+): Promise<void> {
   const [index, count] = opts.shard;
   const todo = runs.filter((r, i) => i % count === index && !recordDone(opts.recordsDir, r));
   const progress = new Progress(count > 1 ? `${experiment} shard ${index + 1}/${count}` : experiment, todo.length);
   for (const r of todo) {
     const started = new Date();
-    const { metrics, summary } = execute(r.config);
+    const { metrics, summary } = await execute(r.config);
     const record = makeRecord({ experiment, run: r.run, config: r.config, seed: r.config.seed, backend: opts.backend, started, metrics });
     writeRecord(opts.recordsDir, record);
     progress.tick(`${r.run}: ${summary} (${record.wallSeconds.toFixed(1)} s)`);

@@ -86,9 +86,9 @@ export function planE1(cfg: E1Config): E1Run[] {
 }
 
 /** Runs this shard's planned runs whose records do not exist yet. */
-export function runE1(cfg: E1Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): void {
+export function runE1(cfg: E1Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): Promise<void> {
   const runs = planE1(cfg).map((r) => ({ run: r.run, config: { kind: r.kind, ...r.config } as (QualityConfig | ToyConfig) & { kind: E1Run["kind"] } }));
-  runPlanned("e1", runs, opts, (config) => {
+  return runPlanned("e1", runs, opts, (config) => {
     if (config.kind === "quality") {
       const m = gradientQuality(config as QualityConfig);
       return { metrics: m as QualityMetrics | ToyResult, summary: `bias ${m.relBias.toFixed(3)} var ${m.relVariance.toFixed(3)} cos ${m.cosineSingle.toFixed(3)}` };

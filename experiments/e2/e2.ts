@@ -158,8 +158,8 @@ export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
   }
 }
 
-export function runE2(cfg: E2Config, opts: { recordsDir: string; dataDir: string; imaginedDir: string; backend: BackendInfo; shard: [number, number] }): void {
-  runPlanned("e2", planE2(cfg, opts.dataDir), opts, (config) => {
+export function runE2(cfg: E2Config, opts: { recordsDir: string; dataDir: string; imaginedDir: string; backend: BackendInfo; shard: [number, number] }): Promise<void> {
+  return runPlanned("e2", planE2(cfg, opts.dataDir), opts, (config) => {
     const imagined = config.seed === 0 ? join(opts.imaginedDir, `${config.env}-${label(config).replaceAll(": ", "-").replaceAll(" ", "-")}`) : undefined;
     const metrics = runE2One(config, imagined);
     const acc = metrics.final.accuracy;

@@ -1,0 +1,38 @@
+// E3 end to end on a tiny config (records, table, plots), and its rank statistic.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../worldmodel/backend/init.ts";
+import { E3Config, E3_QUICK, e3Paths, planE3, runE3, spearman, summariseE3 } from "./e3.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "e3-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let backend: Awaited<ReturnType<typeof initBackend>>;
+beforeAll(async () => {
+  backend = await initBackend({ backend: "wasm" });
+});
+
+describe("E3: planning modes", () => {
+  it("computes Spearman's rank correlation with ties", () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    expect(spearman([1, 1, 2], [5, 5, 6])).toBeCloseTo(1, 12);
+    expect(spearman([1, 1, 1], [1, 2, 3])).toBeNaN();
+  });
+
+  it("runs the quick preset: expected codes score every sequence with zero spread, sampled codes do not", async () => {
+    const cfg = E3Config.parse(E3_QUICK);
+    expect(planE3(cfg).map((r) => r.run)).toEqual(["Catch-v0-seed0"]);
+    const { recordsDir, outPrefix } = e3Paths(dir);
+    await runE3(cfg, { recordsDir, backend, shard: [0, 1] });
+    const record = JSON.parse(readFileSync(join(recordsDir, "Catch-v0-seed0.json"), "utf8"));
+    expect(record.metrics.modes.expected.scoreStd).toBe(0);
+    expect(record.metrics.modes.mode.scoreStd).toBe(0);
+    expect(record.metrics.modes.sample.scoreStd).toBeGreaterThan(0);
+    const files = await summariseE3(recordsDir, outPrefix);
+    expect(files).toContain(`${outPrefix}.md`);
+    expect(existsSync(`${outPrefix}-spearman.png`)).toBe(true);
+    expect(readFileSync(`${outPrefix}.md`, "utf8")).toMatch(/\| Catch-v0 \| expected \| 1 \| 0 \|/);
+  });
+});
