@@ -8,6 +8,7 @@ import { BACKENDS, initBackend, type BackendChoice, type BackendInfo } from "../
 import { E1Config, E1_QUICK, e1Paths, runE1, summariseE1 } from "./e1/e1.ts";
 import { E2Config, E2_QUICK, e2Paths, runE2, summariseE2 } from "./e2/e2.ts";
 import { E3Config, E3_QUICK, e3Paths, runE3, summariseE3 } from "./e3/e3.ts";
+import { E4Config, E4_QUICK, e4Paths, runE4, summariseE4 } from "./e4/e4.ts";
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -101,6 +102,13 @@ const e3 = experimentAction("e3", {
   summarise: (dir) => summariseE3(e3Paths(dir).recordsDir, e3Paths(dir).outPrefix),
 });
 
+const e4 = experimentAction("e4", {
+  schema: E4Config,
+  quick: E4_QUICK,
+  run: (cfg, dir, backend, shard) => runE4(cfg, { recordsDir: e4Paths(dir).recordsDir, backend, shard }),
+  summarise: (dir) => summariseE4(e4Paths(dir).recordsDir, e4Paths(dir).outPrefix),
+});
+
 /** The options every experiment command takes. */
 function withCommonOptions(cmd: Command, quickNote: string): Command {
   return cmd
@@ -128,6 +136,11 @@ withCommonOptions(
   program.command("e3").description("E3: planning modes (expected / sample / mode codes): score spread, rank agreement with the oracle, episode return"),
   "a smoke run of about a minute (results/quick unless --results)",
 ).action(e3);
+
+withCommonOptions(
+  program.command("e4").description("E4: learning curves of the agent per world-model estimator, against DQN, random and the oracle MPC"),
+  "a smoke run of about a minute (results/quick unless --results)",
+).action(e4);
 
 try {
   await program.parseAsync();

@@ -1,0 +1,34 @@
+// E4 end to end on its quick preset: the agent, DQN, random and oracle in one record format.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../worldmodel/backend/init.ts";
+import { E4Config, E4_QUICK, e4Paths, planE4, runE4, summariseE4 } from "./e4.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "e4-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let backend: Awaited<ReturnType<typeof initBackend>>;
+beforeAll(async () => {
+  backend = await initBackend({ backend: "wasm" });
+});
+
+describe("E4: agent learning curves", () => {
+  it("plans DQN only for discrete actions", () => {
+    const runs = planE4(E4Config.parse({ envs: ["Catch-v0", "PointMass-v0"], estimators: ["st-gumbel-softmax"], seeds: 1 })).map((r) => r.run);
+    expect(runs).toEqual(["Catch-v0-st-gumbel-softmax-seed0", "Catch-v0-dqn-seed0", "Catch-v0-random-seed0", "Catch-v0-oracle-seed0", "PointMass-v0-st-gumbel-softmax-seed0", "PointMass-v0-random-seed0", "PointMass-v0-oracle-seed0"]);
+    expect(() => planE4(E4Config.parse({ envs: ["Nope-v0"] }))).toThrow(/unknown env/);
+  });
+
+  it("runs the quick preset and writes the table and the curves", async () => {
+    const { recordsDir, outPrefix } = e4Paths(dir);
+    await runE4(E4Config.parse(E4_QUICK), { recordsDir, backend, shard: [0, 1] });
+    const read = (m: string) => JSON.parse(readFileSync(join(recordsDir, `Catch-v0-${m}-seed0.json`), "utf8"));
+    expect(read("st-gumbel-softmax").metrics.evals.map((e: { step: number }) => e.step)).toEqual([100, 200]);
+    expect(read("dqn").metrics.updates).toBeGreaterThan(0);
+    expect(read("oracle").metrics.evals[0].success).toBe(1);
+    await summariseE4(recordsDir, outPrefix);
+    expect(existsSync(`${outPrefix}-curves.png`)).toBe(true);
+    expect(readFileSync(`${outPrefix}.md`, "utf8")).toMatch(/\| Catch-v0 \| oracle \| 1 \| 1 \|/);
+  });
+});

@@ -1,0 +1,144 @@
+// Experiment E4: which estimator trains the world model of an agent best? Learning curves (return
+// and success on fixed evaluation seeds vs env steps) of the imagination agent per training
+// estimator, per env and seed, against baselines in the same loop and record format: DQN (discrete
+// actions), a random policy and the oracle MPC (planning in the true simulator).
+import { join } from "node:path";
+import { z } from "zod";
+import { readRecords, type RunRecord } from "../../common/records.ts";
+import { writeFileAtomic } from "../../common/atomicWrite.ts";
+import { make, registeredIds } from "../../envs/index.ts";
+import type { BackendInfo } from "../../worldmodel/backend/init.ts";
+import { ESTIMATOR_NAMES, type EstimatorName } from "../../worldmodel/estimators/index.ts";
+import { actionSpecOf } from "../../agent/agent.ts";
+import { OraclePlanner, RandomPolicy } from "../../agent/baselines.ts";
+import { evaluatePolicy } from "../../agent/evaluate.ts";
+import { trainAgent, type EvalPoint } from "../../agent/train.ts";
+import { lineWithBand, renderPlot, type Row } from "../plots.ts";
+import { runPlanned } from "../runner.ts";
+import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
+import { csv, markdownTable } from "../tables.ts";
+
+const BASELINES = ["dqn", "random", "oracle"] as const;
+type Baseline = (typeof BASELINES)[number];
+
+export const E4Config = z.object({
+  envs: z.array(z.string()).min(1).default(["GridFourRooms-v0", "GridDoorKey-v0", "Catch-v0", "PointMass-v0"]),
+  estimators: z.array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]])).min(1).default(["st-gumbel-softmax", "gumbel-softmax", "straight-through", "reinmax", "expected", "hard-no-grad"]),
+  baselines: z.array(z.enum(BASELINES)).default([...BASELINES]),
+  seeds: z.number().int().min(1).max(100).default(3),
+  /** Agent settings (agent/config.ts) shared by every run, then per env. */
+  agent: z.record(z.string(), z.unknown()).default({ steps: 3000, evalEvery: 500, seedSteps: 500, evalEpisodes: 10 }),
+  perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "PointMass-v0": { steps: 2000, evalEpisodes: 5 } }),
+  /** Oracle MPC settings (agent/planner.ts), per env. */
+  oracle: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 } }),
+}).strict();
+export type E4Config = z.infer<typeof E4Config>;
+
+export const E4_QUICK: z.input<typeof E4Config> = {
+  envs: ["Catch-v0"],
+  estimators: ["st-gumbel-softmax"],
+  baselines: ["dqn", "random", "oracle"],
+  seeds: 1,
+  agent: { steps: 200, evalEvery: 100, seedSteps: 100, pretrainUpdates: 10, evalEpisodes: 2 },
+  perEnv: {},
+};
+
+export interface E4RunConfig {
+  env: string;
+  /** An estimator name (the planner agent) or a baseline. */
+  method: EstimatorName | Baseline;
+  seed: number;
+  agent: Record<string, unknown>;
+  oracle: Record<string, unknown>;
+}
+
+export interface E4Metrics {
+  evals: EvalPoint[];
+  envSteps: number;
+  updates: number;
+}
+
+export function planE4(cfg: E4Config): { run: string; config: E4RunConfig }[] {
+  const known = registeredIds();
+  for (const env of cfg.envs) if (!known.includes(env)) throw new Error(`e4: unknown env '${env}' (registered: ${known.join(", ")})`);
+  const runs: { run: string; config: E4RunConfig }[] = [];
+  for (let seed = 0; seed < cfg.seeds; seed++) {
+    for (const env of cfg.envs) {
+      const discrete = actionSpecOf(make(env)).kind === "discrete";
+      for (const method of [...cfg.estimators, ...cfg.baselines.filter((b) => discrete || b !== "dqn")]) {
+        runs.push({ run: `${env}-${method}-seed${seed}`, config: { env, method, seed, agent: { ...cfg.agent, ...(cfg.perEnv[env] ?? {}) }, oracle: cfg.oracle[env] ?? {} } });
+      }
+    }
+  }
+  return runs;
+}
+
+export async function runE4One(c: E4RunConfig): Promise<E4Metrics> {
+  const agentCfg = c.agent as { steps?: number; evalEvery?: number; evalEpisodes?: number; envOptions?: Record<string, unknown> };
+  if (c.method === "random" || c.method === "oracle") {
+    // Policies that do not learn: evaluated once, drawn as a flat line over the run's steps.
+    const spec = actionSpecOf(make(c.env));
+    const policy = c.method === "random" ? new RandomPolicy(spec, c.seed) : new OraclePlanner(c.env, spec, 0.99, c.seed, c.oracle, agentCfg.envOptions ?? {});
+    const t0 = performance.now();
+    const e = evaluatePolicy(c.env, policy, agentCfg.evalEpisodes ?? 10, { envOptions: agentCfg.envOptions });
+    const steps = agentCfg.steps ?? 3000;
+    const point = (step: number): EvalPoint => ({ step, updates: 0, return: e.return, success: e.success, returns: e.returns, wallSeconds: (performance.now() - t0) / 1000 });
+    return { evals: [point(agentCfg.evalEvery ?? steps), point(steps)], envSteps: 0, updates: 0 };
+  }
+  const dqn = c.method === "dqn";
+  const input = { ...c.agent, env: c.env, seed: c.seed, algorithm: dqn ? "dqn" : "planner", worldModel: { ...((c.agent.worldModel as object) ?? {}), ...(dqn ? {} : { estimator: c.method }) } };
+  const { agent, result } = await trainAgent(input);
+  agent.dispose();
+  return { evals: result.evals, envSteps: result.envSteps, updates: result.updates };
+}
+
+export async function runE4(cfg: E4Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): Promise<void> {
+  await runPlanned("e4", planE4(cfg), opts, async (config) => {
+    const metrics = await runE4One(config);
+    const last = metrics.evals[metrics.evals.length - 1]!;
+    return { metrics, summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}` };
+  });
+}
+
+export async function summariseE4(recordsDir: string, outPrefix: string): Promise<string[]> {
+  const records = readRecords(recordsDir) as unknown as RunRecord<E4RunConfig, E4Metrics>[];
+  const files: string[] = [];
+  const curves: Row[] = [];
+  const rows: Row[] = [];
+  for (const [, group] of groupBy(records, (r) => `${r.config.env}|${r.config.method}`)) {
+    const { env, method } = group[0]!.config;
+    const steps = [...new Set(group.flatMap((r) => r.metrics.evals.map((e) => e.step)))].sort((a, b) => a - b);
+    for (const step of steps) {
+      const xs = group.map((r) => r.metrics.evals.find((e) => e.step === step)?.return).filter((x): x is number => typeof x === "number");
+      const [lo, hi] = xs.length > 1 ? bootstrapCi(xs, 1) : [xs[0]!, xs[0]!];
+      curves.push({ env, method, step, return: mean(xs), lo, hi });
+    }
+    const finals = group.map((r) => r.metrics.evals[r.metrics.evals.length - 1]!);
+    const returns = finals.map((e) => e.return);
+    const [lo, hi] = returns.length > 1 ? bootstrapCi(returns, 1) : [returns[0]!, returns[0]!];
+    // IQM over every final evaluation episode of every seed (Agarwal et al. 2021).
+    const episodeReturns = finals.flatMap((e) => e.returns);
+    const first90 = group.map((r) => r.metrics.evals.find((e) => e.success >= 0.9)?.step ?? NaN);
+    rows.push({ env, method, seeds: group.length, "final return": mean(returns), "return CI": `[${lo.toFixed(3)}, ${hi.toFixed(3)}]`, "IQM return": iqm(episodeReturns), success: mean(finals.map((e) => e.success)), "steps to 90% success": first90.every(Number.isFinite) ? mean(first90) : "-" });
+  }
+  rows.sort((a, b) => String(a.env).localeCompare(String(b.env)) || (b["final return"] as number) - (a["final return"] as number));
+  writeFileAtomic(`${outPrefix}.csv`, csv(rows));
+  const md = [
+    "# E4: estimators for the agent's world model, learning curves against baselines",
+    "",
+    `Regenerate with \`npm run exp -- e4\`. ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
+    "Evaluation return on fixed seeds at the end of training: mean over seeds with a 95% bootstrap CI, IQM over all final evaluation episodes, success rate, and the mean env step of the first evaluation with success >= 0.9 ('-' if a seed never got there). random and oracle (MPC in the true simulator) do not learn: one evaluation, drawn flat.",
+    "",
+    markdownTable(rows),
+    "Plot: `e4-curves.png` (return vs env steps, mean and 95% CI over seeds).",
+    "",
+  ].join("\n");
+  writeFileAtomic(`${outPrefix}.md`, md);
+  files.push(`${outPrefix}.csv`, `${outPrefix}.md`);
+  if (curves.length) files.push(...(await renderPlot(lineWithBand(curves, { title: "E4: evaluation return vs env steps (95% bootstrap CI over seeds)", x: "step", y: "return", lo: "lo", hi: "hi", color: "method", facet: "env", xTitle: "env steps" }), `${outPrefix}-curves`)));
+  return files;
+}
+
+export function e4Paths(resultsDir: string): { recordsDir: string; outPrefix: string } {
+  return { recordsDir: join(resultsDir, "e4-records"), outPrefix: join(resultsDir, "e4") };
+}
