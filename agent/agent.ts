@@ -153,6 +153,18 @@ export class ImaginationAgent implements Learner {
   }
 }
 
+/** o_0 and o_H of every sequence of a batch, as floats [B * obsSize] each. */
+export function firstAndLastObs(b: SequenceBatch, size: number): [Float32Array, Float32Array] {
+  const first = new Float32Array(b.batch * size);
+  const last = new Float32Array(b.batch * size);
+  for (let i = 0; i < b.batch; i++) {
+    const base = i * (b.horizon + 1) * size;
+    first.set(b.obs.subarray(base, base + size), i * size);
+    last.set(b.obs.subarray(base + b.horizon * size, base + (b.horizon + 1) * size), i * size);
+  }
+  return [first, last];
+}
+
 /**
  * n-step TD inputs from sampled sequences of n transitions: stopped codes of o_0 and of the last
  * live observation o_k (k = live steps; the buffer repeats the last observation after an episode's
@@ -162,16 +174,12 @@ export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number): TdB
   const { batch: n, horizon: h } = b;
   const size = model.obsSize;
   const width = model.shape.action.kind === "discrete" ? 1 : model.actionSize;
-  const first = new Float32Array(n * size);
-  const last = new Float32Array(n * size);
+  const [first, last] = firstAndLastObs(b, size);
   const actions = new Float32Array(n * width);
   const returns = new Float32Array(n);
   const terminated = new Float32Array(n);
   const discount = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const base = i * (h + 1) * size;
-    first.set(b.obs.subarray(base, base + size), i * size);
-    last.set(b.obs.subarray(base + h * size, base + (h + 1) * size), i * size);
     actions.set(b.actions.subarray(i * h * width, i * h * width + width), i * width);
     let k = 0;
     for (let t = 0; t < h && b.mask[i * h + t]! > 0; t++, k++) {

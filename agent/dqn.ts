@@ -12,7 +12,7 @@ import type { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
 import { Mlp, newVariable } from "../worldmodel/nn/mlp.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import type { NamedTensor } from "../worldmodel/train.ts";
-import { actionSpecOf, type Learner } from "./agent.ts";
+import { actionSpecOf, firstAndLastObs, type Learner } from "./agent.ts";
 import type { ActionSpec } from "./planner.ts";
 
 export const DqnConfig = z.object({
@@ -79,13 +79,7 @@ export class DqnAgent implements Learner {
   update(buffer: ReplayBuffer, rng: Rng): void {
     const b = buffer.sample(this.config.batch, 1, rng);
     const n = b.batch;
-    const size = this.model.obsSize;
-    const first = new Float32Array(n * size);
-    const second = new Float32Array(n * size);
-    for (let i = 0; i < n; i++) {
-      first.set(b.obs.subarray(2 * i * size, (2 * i + 1) * size), i * size);
-      second.set(b.obs.subarray((2 * i + 1) * size, (2 * i + 2) * size), i * size);
-    }
+    const [first, second] = firstAndLastObs(b, this.model.obsSize);
     const vars = [...this.model.encoder.variables, ...this.head.variables];
     tf.tidy(() => {
       const o = this.model.preprocess(first, n);
