@@ -63,7 +63,7 @@ const program = new Command()
     const file = o.config ? (JSON.parse(readFileSync(o.config, "utf8")) as Record<string, unknown>) : {};
     const planner = { ...((file.planner as object) ?? {}), ...(o.horizon !== undefined && { horizon: o.horizon }), ...(o.samples !== undefined && { samples: o.samples }), ...(o.iterations !== undefined && { iterations: o.iterations }) };
     const worldModel = { ...((file.worldModel as object) ?? {}), estimator: o.estimator, tau: o.tau, decoder: { enabled: true } };
-    const config = { ...MAIN_DEFAULTS, ...file, env: o.env, algorithm: o.algorithm, steps: o.steps, seed: o.seed, evalEvery: o.evalEvery, seedSteps: Math.min(MAIN_DEFAULTS.seedSteps, o.steps), mode: o.mode, planner, worldModel };
+    const config = { ...MAIN_DEFAULTS, ...file, env: o.env, algorithm: o.algorithm, steps: o.steps, seed: o.seed, evalEvery: o.evalEvery, seedSteps: Math.min((file.seedSteps as number | undefined) ?? MAIN_DEFAULTS.seedSteps, o.steps), mode: o.mode, planner, worldModel };
     const backend = await initBackend({ backend: o.backend as BackendChoice });
     let stop = false;
     process.on("SIGINT", () => {
