@@ -12,7 +12,9 @@ import type { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
 import { Mlp, newVariable } from "../worldmodel/nn/mlp.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import type { NamedTensor } from "../worldmodel/train.ts";
+import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
 import { actionSpecOf, firstAndLastObs, type Learner } from "./agent.ts";
+import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 
 export const DqnConfig = z.object({
@@ -48,8 +50,7 @@ export class DqnAgent implements Learner {
     this.model = new WorldModel({ ...wmConfig, inverseDynamicsWeight: 0, decoder: { ...wmConfig.decoder, enabled: false } }, envShapeOf(env), rng.childSeed());
     this.head = new Mlp([this.model.codeSize, ...config.hidden, this.spec.n], rng.childSeed(), "elu", "dqn");
     this.targetEncoderVars = this.model.encoder.variables.map((v) => newVariable(() => v.clone()));
-    this.targetHead = new Mlp(this.head.sizes, 0, "elu", "dqn_target");
-    this.targetHead.variables.forEach((v, i) => v.assign(this.head.variables[i]!));
+    this.targetHead = copyOf(this.head, "dqn_target");
     this.optimizer = tf.train.adam(config.lr);
     this.rng = new Rng(rng.childSeed());
   }
@@ -85,14 +86,12 @@ export class DqnAgent implements Learner {
       const o = this.model.preprocess(first, n);
       const o2 = this.model.preprocess(second, n);
       const a = this.model.actionFeatures(b.actions, n);
-      const best = tf.cast(tf.oneHot(tf.argMax(this.q(o2), 1), this.spec.kind === "discrete" ? this.spec.n : 1, 1, 0, "int32"), "float32");
+      const best = oneHotArgmax(this.q(o2));
       const next = tf.sum(tf.mul(this.q(o2, true), best), 1);
       const y = tf.add(tf.tensor1d(b.rewards), tf.mul(this.config.gamma, tf.mul(tf.sub(1, tf.tensor1d(Float32Array.from(b.terminated))), next)));
       const { grads } = tf.variableGrads(() => tf.losses.huberLoss(y, tf.sum(tf.mul(this.q(o), a), 1)) as tf.Scalar, vars);
       this.optimizer.applyGradients(grads);
-      const rate = this.config.polyak;
-      const pairs: [tf.Variable, tf.Variable][] = [...this.model.encoder.variables.map((v, i) => [v, this.targetEncoderVars[i]!] as [tf.Variable, tf.Variable]), ...this.head.variables.map((v, i) => [v, this.targetHead.variables[i]!] as [tf.Variable, tf.Variable])];
-      for (const [online, target] of pairs) target.assign(tf.add(tf.mul(target, 1 - rate), tf.mul(online, rate)));
+      polyak(vars, [...this.targetEncoderVars, ...this.targetHead.variables], this.config.polyak);
     });
   }
 

@@ -9,7 +9,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { NamedTensor } from "../worldmodel/train.ts";
 import { z } from "zod";
 import { Rng } from "../common/rng.ts";
+import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
 import { Mlp } from "../worldmodel/nn/mlp.ts";
+import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 
 export const ValueConfig = z.object({
@@ -107,7 +109,7 @@ export class ValueLearner {
     return tf.tidy(() => {
       if (this.spec.kind === "box") return this.policy(codes);
       const mean = tf.mean(tf.stack(this.q(this.critics, flat(codes))), 0);
-      return tf.cast(tf.oneHot(tf.argMax(mean, 1), this.spec.n, 1, 0, "int32"), "float32") as tf.Tensor2D;
+      return oneHotArgmax(mean) as tf.Tensor2D;
     });
   }
 
@@ -118,8 +120,8 @@ export class ValueLearner {
       const target = tf.tidy(() => {
         let next: tf.Tensor;
         if (this.spec.kind === "discrete") {
-          const best = tf.oneHot(tf.argMax(tf.mean(tf.stack(this.q(this.critics, b.nextCodes)), 0), 1), this.spec.n, 1, 0, "int32");
-          const qs = this.q(pair.map((e) => this.targets[e]!), b.nextCodes).map((q) => tf.sum(tf.mul(q, tf.cast(best, "float32")), 1));
+          const best = oneHotArgmax(tf.mean(tf.stack(this.q(this.critics, b.nextCodes)), 0));
+          const qs = this.q(pair.map((e) => this.targets[e]!), b.nextCodes).map((q) => tf.sum(tf.mul(q, best), 1));
           next = tf.minimum(qs[0]!, qs[1]!);
         } else {
           const a = this.smoothedTargetAction(b.nextCodes);
@@ -138,8 +140,9 @@ export class ValueLearner {
         const actorGrads = tf.variableGrads(() => tf.neg(tf.mean(tf.stack(this.q(this.critics, b.codes, this.policy(b.codes))))) as tf.Scalar, this.actor.variables);
         this.actorOptimizer!.applyGradients(actorGrads.grads);
       }
-      polyak(this.critics, this.targets, this.config.polyak);
-      if (this.actor) polyak([this.actor], [this.actorTarget!], this.config.polyak);
+      const online = [...this.critics, ...(this.actor ? [this.actor] : [])].flatMap((m) => m.variables);
+      const trailing = [...this.targets, ...(this.actorTarget ? [this.actorTarget] : [])].flatMap((m) => m.variables);
+      polyak(online, trailing, this.config.polyak);
       return value.dataSync()[0]! / this.config.ensemble;
     });
     if (!Number.isFinite(loss)) throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
@@ -188,15 +191,3 @@ export class ValueLearner {
 }
 
 const flat = (codes: tf.Tensor): tf.Tensor2D => tf.reshape(codes, [codes.shape[0]!, -1]) as tf.Tensor2D;
-
-/** A new Mlp with the same sizes and weights (a target network). */
-function copyOf(m: Mlp, name: string): Mlp {
-  const copy = new Mlp(m.sizes, 0, m.activation, name);
-  copy.variables.forEach((v, i) => v.assign(m.variables[i]!));
-  return copy;
-}
-
-/** target <- (1 - rate) target + rate online. */
-function polyak(online: Mlp[], target: Mlp[], rate: number): void {
-  online.forEach((m, k) => m.variables.forEach((v, i) => target[k]!.variables[i]!.assign(tf.add(tf.mul(target[k]!.variables[i]!, 1 - rate), tf.mul(v, rate)))));
-}
