@@ -22,6 +22,12 @@ export const AgentConfig = z.object({
   steps: z.number().int().min(1).default(20000),
   /** Uniform random actions for this many steps before the first update. */
   seedSteps: z.number().int().min(1).default(1000),
+  /** After the seed steps, a random action with probability epsilon, decaying linearly from epsilonStart to epsilonEnd over this fraction of `steps`. */
+  exploration: z.object({
+    epsilonStart: z.number().min(0).max(1).default(1),
+    epsilonEnd: z.number().min(0).max(1).default(0.05),
+    epsilonFraction: z.number().min(0).max(1).default(0.3),
+  }).strict().default({ epsilonStart: 1, epsilonEnd: 0.05, epsilonFraction: 0.3 }),
   /** World-model and value updates right after the seed steps (DC-MPC pretrains on its seed data). */
   pretrainUpdates: z.number().int().min(0).default(300),
   /** One world-model update and one value update every this many env steps (update-to-data ratio 1 / updateEvery). */

@@ -1,7 +1,8 @@
 // Model-free baseline: Double DQN (van Hasselt et al. 2016) with the world model's encoder
 // architecture (and observation normalisation) followed by a Q head, trained end to end:
 //   y = r + gamma (1 - d) Q'(o', argmax_a Q(o', a)),   loss = Huber(Q(o, a) - y)
-// with a Polyak-averaged target network and epsilon-greedy exploration decaying linearly.
+// with a Polyak-averaged target network; epsilon-greedy exploration comes from the loop
+// (AgentConfig.exploration), as for the planner agent.
 // Discrete actions only; it runs in the same loop, records and evaluation as the planner agent.
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
@@ -23,10 +24,6 @@ export const DqnConfig = z.object({
   gamma: z.number().min(0).max(1).default(0.99),
   batch: z.number().int().min(2).default(64),
   polyak: z.number().min(0).max(1).default(0.01),
-  /** Epsilon decays linearly from epsilonStart to epsilonEnd over this fraction of the run's steps. */
-  epsilonStart: z.number().min(0).max(1).default(1),
-  epsilonEnd: z.number().min(0).max(1).default(0.05),
-  epsilonFraction: z.number().min(0).max(1).default(0.3),
 }).strict();
 export type DqnConfig = z.infer<typeof DqnConfig>;
 
@@ -38,12 +35,10 @@ export class DqnAgent implements Learner {
   private readonly targetEncoderVars: tf.Variable[];
   private readonly targetHead: Mlp;
   private readonly optimizer: tf.Optimizer;
-  private readonly rng: Rng;
+  /** DQN's exploration is the loop's epsilon-greedy; its own action is always greedy. */
   explore = false;
-  /** Env steps seen, for the epsilon schedule (set by the loop). */
-  envStep = 0;
 
-  constructor(readonly config: DqnConfig, wmConfig: WorldModelConfig, env: Env<TypedArray, unknown>, readonly totalSteps: number, seed: number) {
+  constructor(readonly config: DqnConfig, wmConfig: WorldModelConfig, env: Env<TypedArray, unknown>, seed: number) {
     const rng = new Rng(seed);
     this.spec = actionSpecOf(env);
     if (this.spec.kind !== "discrete") throw new Error(`DqnAgent: DQN needs a Discrete action space; ${env.label} has Box actions`);
@@ -52,7 +47,6 @@ export class DqnAgent implements Learner {
     this.targetEncoderVars = this.model.encoder.variables.map((v) => newVariable(() => v.clone()));
     this.targetHead = copyOf(this.head, "dqn_target");
     this.optimizer = tf.train.adam(config.lr);
-    this.rng = new Rng(rng.childSeed());
   }
 
   private q(obs: tf.Tensor, target = false): tf.Tensor2D {
@@ -62,18 +56,10 @@ export class DqnAgent implements Learner {
     return swapped(this.model.encoder.variables, this.targetEncoderVars, () => this.targetHead.apply(tf.reshape(this.model.embed(obs), [n, -1]) as tf.Tensor2D));
   }
 
-  get epsilon(): number {
-    const { epsilonStart, epsilonEnd, epsilonFraction } = this.config;
-    const progress = Math.min(1, this.envStep / Math.max(1, epsilonFraction * this.totalSteps));
-    return epsilonStart + (epsilonEnd - epsilonStart) * progress;
-  }
-
   /** DQN keeps no per-episode state. */
   reset(): void {}
 
   act(obs: TypedArray): number[] {
-    const n = (this.spec as { n: number }).n;
-    if (this.explore && this.rng.float() < this.epsilon) return [this.rng.int(n)];
     return [tf.tidy(() => tf.argMax(this.q(this.model.preprocess(obs, 1)), 1).dataSync()[0]!)];
   }
 

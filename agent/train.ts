@@ -58,7 +58,7 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
   const config = parseAgentConfig(input);
   const log = opts.log ?? (() => {});
   const env = make(config.env, config.envOptions);
-  const agent: Learner = config.algorithm === "dqn" ? new DqnAgent(config.dqn, config.worldModelConfig, env, config.steps, config.seed) : new ImaginationAgent(config, config.worldModelConfig, env, config.seed);
+  const agent: Learner = config.algorithm === "dqn" ? new DqnAgent(config.dqn, config.worldModelConfig, env, config.seed) : new ImaginationAgent(config, config.worldModelConfig, env, config.seed);
   const spec = env.observationSpace as unknown as { shape: number[]; dtype: "uint8" | "float32" };
   const capacity = 2 * config.steps + 2;
   let buffer = new ReplayBuffer({ obsShape: spec.shape, obsDtype: spec.dtype, actionSize: agent.spec.kind === "discrete" ? 1 : agent.spec.size, capacity });
@@ -102,10 +102,9 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
   let episodeReturn = 0;
   while (state.step < config.steps) {
     let action: number[];
-    if (state.step < config.seedSteps) action = randomAction(agent, rng);
+    if (state.step < config.seedSteps || rng.float() < epsilonAt(config, state.step)) action = randomAction(agent, rng);
     else {
       agent.explore = true;
-      if (agent instanceof DqnAgent) agent.envStep = state.step;
       action = agent.act(obs, env);
     }
     const [next, reward, terminated, truncated] = env.step(actionArg(env.actionSpace, action));
@@ -141,6 +140,17 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
   }
   env.close();
   return { agent, config, result: result() };
+}
+
+/**
+ * Epsilon-greedy exploration for both agents, decaying linearly over a fraction of the run. Sparse
+ * goals need it: a planner whose value is still flat repeats one plan (GridEmpty-8x8: spinning in
+ * place for whole episodes), so without it the goal is hardly ever reached after the seed steps.
+ */
+export function epsilonAt(config: AgentConfig, step: number): number {
+  const { epsilonStart, epsilonEnd, epsilonFraction } = config.exploration;
+  const progress = Math.min(1, step / Math.max(1, epsilonFraction * config.steps));
+  return epsilonStart + (epsilonEnd - epsilonStart) * progress;
 }
 
 function randomAction(agent: Learner, rng: Rng): number[] {

@@ -40,7 +40,7 @@ export async function benchAgent(args: string[]): Promise<void> {
     const updateMs = medianMs(() => agent.update(buffer, rng), quick ? 3 : 10, 2);
     let dqnMs = NaN;
     if (agent.spec.kind === "discrete") {
-      const dqn = new DqnAgent(cfg.dqn, cfg.worldModelConfig, env, 1000, 0);
+      const dqn = new DqnAgent(cfg.dqn, cfg.worldModelConfig, env, 0);
       dqn.model.fitNormalization(buffer.observations());
       dqnMs = medianMs(() => dqn.update(buffer, rng), quick ? 3 : 10, 2);
       dqn.dispose();
