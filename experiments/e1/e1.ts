@@ -7,11 +7,10 @@ import { join } from "node:path";
 import { z } from "zod";
 import { readRecords, type RunRecord } from "../../common/records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
-import type { BackendInfo } from "../../worldmodel/backend/init.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { lineWithBand, pointsWithErrors, renderPlot, type Row } from "../plots.ts";
 import { csv, markdownTable } from "../tables.ts";
-import { numberTag, runPlanned } from "../runner.ts";
+import { numberTag, type PlannedRun } from "../runner.ts";
 import { groupBy, summarise } from "../stats.ts";
 import { gradientQuality, type QualityConfig, type QualityMetrics } from "./gradientQuality.ts";
 import { polynomialToy, type ToyConfig, type ToyResult } from "./polynomialToy.ts";
@@ -85,17 +84,20 @@ export function planE1(cfg: E1Config): E1Run[] {
   return runs;
 }
 
-/** Runs this shard's planned runs whose records do not exist yet. */
-export function runE1(cfg: E1Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): Promise<void> {
-  const runs = planE1(cfg).map((r) => ({ run: r.run, config: { kind: r.kind, ...r.config } as (QualityConfig | ToyConfig) & { kind: E1Run["kind"] } }));
-  return runPlanned("e1", runs, opts, (config) => {
-    if (config.kind === "quality") {
-      const m = gradientQuality(config as QualityConfig);
-      return { metrics: m as QualityMetrics | ToyResult, summary: `bias ${m.relBias.toFixed(3)} var ${m.relVariance.toFixed(3)} cos ${m.cosineSingle.toFixed(3)}` };
-    }
-    const m = polynomialToy(config as ToyConfig);
-    return { metrics: m, summary: `exact loss ${m.exactLoss.toFixed(5)}` };
-  });
+/** The planned runs with their kind folded into the config (what a job carries). */
+export function planE1Jobs(cfg: E1Config): PlannedRun<E1JobConfig>[] {
+  return planE1(cfg).map((r) => ({ run: r.run, config: { kind: r.kind, ...r.config } as E1JobConfig }));
+}
+export type E1JobConfig = (QualityConfig | ToyConfig) & { kind: E1Run["kind"] };
+
+/** One run: gradient quality of an estimator, or one training run of the polynomial toy. */
+export function executeE1(config: E1JobConfig): { metrics: QualityMetrics | ToyResult; summary: string } {
+  if (config.kind === "quality") {
+    const m = gradientQuality(config as QualityConfig);
+    return { metrics: m, summary: `bias ${m.relBias.toFixed(3)} var ${m.relVariance.toFixed(3)} cos ${m.cosineSingle.toFixed(3)}` };
+  }
+  const m = polynomialToy(config as ToyConfig);
+  return { metrics: m, summary: `exact loss ${m.exactLoss.toFixed(5)}` };
 }
 
 /** Regenerates results/e1-* (tables and plots) from the records. Returns the written files. */

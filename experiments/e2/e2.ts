@@ -10,7 +10,6 @@ import { readRecords, type RunRecord } from "../../common/records.ts";
 import { Rng } from "../../common/rng.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { makeBare, registeredIds } from "../../envs/index.ts";
-import type { BackendInfo } from "../../worldmodel/backend/init.ts";
 import { parseWorldModelConfig, type WorldModelConfigInput } from "../../worldmodel/config.ts";
 import { collect } from "../../worldmodel/data/collector.ts";
 import { ReplayBuffer } from "../../worldmodel/data/replayBuffer.ts";
@@ -20,7 +19,7 @@ import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
 import { WorldModelTrainer } from "../../worldmodel/train.ts";
 import { writeImaginedRollout } from "../../worldmodel/imagine.ts";
 import { lineWithBand, renderPlot, type Row } from "../plots.ts";
-import { numberTag, runPlanned } from "../runner.ts";
+import { numberTag } from "../runner.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 
@@ -158,13 +157,12 @@ export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
   }
 }
 
-export function runE2(cfg: E2Config, opts: { recordsDir: string; dataDir: string; imaginedDir: string; backend: BackendInfo; shard: [number, number] }): Promise<void> {
-  return runPlanned("e2", planE2(cfg, opts.dataDir), opts, (config) => {
-    const imagined = config.seed === 0 ? join(opts.imaginedDir, `${config.env}-${label(config).replaceAll(": ", "-").replaceAll(" ", "-")}`) : undefined;
-    const metrics = runE2One(config, imagined);
-    const acc = metrics.final.accuracy;
-    return { metrics, summary: `acc@1 ${acc[0]!.toFixed(3)} acc@${acc.length} ${acc[acc.length - 1]!.toFixed(3)} perplexity ${metrics.final.perplexity.toFixed(2)}` };
-  });
+/** One run; seed 0 also writes a picture of an imagined rollout (pixel envs) under the results folder. */
+export function executeE2(config: E2RunConfig, resultsDir: string): { metrics: E2Metrics; summary: string } {
+  const imagined = config.seed === 0 ? join(e2Paths(resultsDir).imaginedDir, `${config.env}-${label(config).replaceAll(": ", "-").replaceAll(" ", "-")}`) : undefined;
+  const metrics = runE2One(config, imagined);
+  const acc = metrics.final.accuracy;
+  return { metrics, summary: `acc@1 ${acc[0]!.toFixed(3)} acc@${acc.length} ${acc[acc.length - 1]!.toFixed(3)} perplexity ${metrics.final.perplexity.toFixed(2)}` };
 }
 
 const label = (r: { estimator: string; tau: number; variant?: string }) =>

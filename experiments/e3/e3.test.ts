@@ -2,16 +2,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../../worldmodel/backend/init.ts";
-import { E3Config, E3_QUICK, e3Paths, planE3, runE3, spearman, summariseE3 } from "./e3.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { expandSpecs } from "../sweep/jobs.ts";
+import { runInProcess } from "../sweep/localPool.ts";
+import { E3Config, E3_QUICK, e3Paths, planE3, spearman, summariseE3 } from "./e3.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "e3-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let backend: Awaited<ReturnType<typeof initBackend>>;
-beforeAll(async () => {
-  backend = await initBackend({ backend: "wasm" });
-});
 
 describe("E3: planning modes", () => {
   it("computes Spearman's rank correlation with ties", () => {
@@ -25,7 +22,8 @@ describe("E3: planning modes", () => {
     const cfg = E3Config.parse(E3_QUICK);
     expect(planE3(cfg).map((r) => r.run)).toEqual(["Catch-v0-seed0"]);
     const { recordsDir, outPrefix } = e3Paths(dir);
-    await runE3(cfg, { recordsDir, backend, shard: [0, 1] });
+    const report = await runInProcess(expandSpecs([{ experiment: "e3", config: {}, quick: true, grid: {}, results: dir }])[0]!.jobs, "wasm");
+    expect(report.failed).toEqual([]);
     const record = JSON.parse(readFileSync(join(recordsDir, "Catch-v0-seed0.json"), "utf8"));
     expect(record.metrics.modes.expected.scoreStd).toBe(0);
     expect(record.metrics.modes.mode.scoreStd).toBe(0);

@@ -13,13 +13,11 @@ import { readRecords, type RunRecord } from "../../common/records.ts";
 import { Rng } from "../../common/rng.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, makeBare, registeredIds, type EnvState, type TypedArray } from "../../envs/index.ts";
-import type { BackendInfo } from "../../worldmodel/backend/init.ts";
 import { ImaginationAgent } from "../../agent/agent.ts";
 import { actionArg, evaluatePolicy, EVAL_SEED_BASE } from "../../agent/evaluate.ts";
 import { PROPAGATION_MODES, scoreSequences, type PropagationMode } from "../../agent/imagination.ts";
 import { trainAgent } from "../../agent/train.ts";
 import { pointsWithErrors, renderPlot, type Row } from "../plots.ts";
-import { runPlanned } from "../runner.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 
@@ -181,12 +179,10 @@ export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
   }
 }
 
-export async function runE3(cfg: E3Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): Promise<void> {
-  await runPlanned("e3", planE3(cfg), opts, async (config) => {
-    const metrics = await runE3One(config);
-    const m = metrics.modes;
-    return { metrics, summary: PROPAGATION_MODES.map((k) => `${k}: std ${m[k].scoreStd.toExponential(1)} rho ${m[k].spearman.toFixed(2)} return ${m[k].return.toFixed(2)}`).join("; ") };
-  });
+export async function executeE3(config: E3RunConfig): Promise<{ metrics: E3Metrics; summary: string }> {
+  const metrics = await runE3One(config);
+  const m = metrics.modes;
+  return { metrics, summary: PROPAGATION_MODES.map((k) => `${k}: std ${m[k].scoreStd.toExponential(1)} rho ${m[k].spearman.toFixed(2)} return ${m[k].return.toFixed(2)}`).join("; ") };
 }
 
 export async function summariseE3(recordsDir: string, outPrefix: string): Promise<string[]> {

@@ -2,16 +2,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../../worldmodel/backend/init.ts";
-import { E4Config, E4_QUICK, e4Paths, planE4, runE4, summariseE4 } from "./e4.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { expandSpecs } from "../sweep/jobs.ts";
+import { runInProcess } from "../sweep/localPool.ts";
+import { E4Config, e4Paths, planE4, summariseE4 } from "./e4.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "e4-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let backend: Awaited<ReturnType<typeof initBackend>>;
-beforeAll(async () => {
-  backend = await initBackend({ backend: "wasm" });
-});
 
 describe("E4: agent learning curves", () => {
   it("plans DQN only for discrete actions", () => {
@@ -22,7 +19,8 @@ describe("E4: agent learning curves", () => {
 
   it("runs the quick preset and writes the table and the curves", async () => {
     const { recordsDir, outPrefix } = e4Paths(dir);
-    await runE4(E4Config.parse(E4_QUICK), { recordsDir, backend, shard: [0, 1] });
+    const report = await runInProcess(expandSpecs([{ experiment: "e4", config: {}, quick: true, grid: {}, results: dir }])[0]!.jobs, "wasm");
+    expect(report.failed).toEqual([]);
     const read = (m: string) => JSON.parse(readFileSync(join(recordsDir, `Catch-v0-${m}-seed0.json`), "utf8"));
     expect(read("st-gumbel-softmax").metrics.evals.map((e: { step: number }) => e.step)).toEqual([100, 200]);
     expect(read("dqn").metrics.updates).toBeGreaterThan(0);

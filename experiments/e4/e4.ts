@@ -7,14 +7,12 @@ import { z } from "zod";
 import { readRecords, type RunRecord } from "../../common/records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, registeredIds } from "../../envs/index.ts";
-import type { BackendInfo } from "../../worldmodel/backend/init.ts";
 import { ESTIMATOR_NAMES, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { actionSpecOf } from "../../agent/agent.ts";
 import { OraclePlanner, RandomPolicy } from "../../agent/baselines.ts";
 import { evaluatePolicy } from "../../agent/evaluate.ts";
 import { trainAgent, type EvalPoint } from "../../agent/train.ts";
 import { lineWithBand, renderPlot, type Row } from "../plots.ts";
-import { runPlanned } from "../runner.ts";
 import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 
@@ -26,9 +24,14 @@ export const E4Config = z.object({
   estimators: z.array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]])).min(1).default(["st-gumbel-softmax", "gumbel-softmax", "straight-through", "reinmax", "expected", "hard-no-grad"]),
   baselines: z.array(z.enum(BASELINES)).default([...BASELINES]),
   seeds: z.number().int().min(1).max(100).default(3),
-  /** Agent settings (agent/config.ts) shared by every run, then per env. */
-  agent: z.record(z.string(), z.unknown()).default({ steps: 3000, evalEvery: 500, seedSteps: 500, evalEpisodes: 10 }),
-  perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "PointMass-v0": { steps: 2000, evalEpisodes: 5 } }),
+  /**
+   * Agent settings (agent/config.ts) shared by every run, then per env. Sized so that the reference
+   * run (6 estimators + baselines x 4 envs x 3 seeds) fits about 2 hours on 2 cores: 2000 env steps
+   * (PointMass 1500: its pixel updates cost 3x), 100 pretraining updates, 5 evaluation episodes, and
+   * the small variants of the mazes (FourRooms 11x11, MiniGrid's DoorKey-5x5).
+   */
+  agent: z.record(z.string(), z.unknown()).default({ steps: 2000, evalEvery: 500, seedSteps: 500, pretrainUpdates: 100, evalEpisodes: 5 }),
+  perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "GridFourRooms-v0": { envOptions: { size: 11 } }, "GridDoorKey-v0": { envOptions: { size: 5 } }, "PointMass-v0": { steps: 1500 } }),
   /** Oracle MPC settings (agent/planner.ts), per env. */
   oracle: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 } }),
 }).strict();
@@ -92,12 +95,10 @@ export async function runE4One(c: E4RunConfig): Promise<E4Metrics> {
   return { evals: result.evals, envSteps: result.envSteps, updates: result.updates };
 }
 
-export async function runE4(cfg: E4Config, opts: { recordsDir: string; backend: BackendInfo; shard: [number, number] }): Promise<void> {
-  await runPlanned("e4", planE4(cfg), opts, async (config) => {
-    const metrics = await runE4One(config);
-    const last = metrics.evals[metrics.evals.length - 1]!;
-    return { metrics, summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}` };
-  });
+export async function executeE4(config: E4RunConfig): Promise<{ metrics: E4Metrics; summary: string }> {
+  const metrics = await runE4One(config);
+  const last = metrics.evals[metrics.evals.length - 1]!;
+  return { metrics, summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}` };
 }
 
 export async function summariseE4(recordsDir: string, outPrefix: string): Promise<string[]> {
@@ -126,10 +127,12 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E4: estimators for the agent's world model, learning curves against baselines",
     "",
-    `Regenerate with \`npm run exp -- e4\`. ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
+    `Regenerate with \`npm run sweep -- e4\` (\`--workers 2\`: about 2 hours here). ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
     "Evaluation return on fixed seeds at the end of training: mean over seeds with a 95% bootstrap CI, IQM over all final evaluation episodes, success rate, and the mean env step of the first evaluation with success >= 0.9 ('-' if a seed never got there). random and oracle (MPC in the true simulator) do not learn: one evaluation, drawn flat.",
     "",
     markdownTable(rows),
+    `Env steps and options per env: ${[...groupBy(records, (r) => r.config.env)].map(([env, g]) => `${env} ${JSON.stringify({ steps: (g[0]!.config.agent as { steps?: number }).steps, ...((g[0]!.config.agent as { envOptions?: object }).envOptions ?? {}) })}`).join("; ")}.`,
+    "",
     "Plot: `e4-curves.png` (return vs env steps, mean and 95% CI over seeds).",
     "",
   ].join("\n");

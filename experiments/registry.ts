@@ -1,0 +1,69 @@
+// The experiments, each as the parts the runners need: a validated config, a plan of runs (one run
+// = one job = one record), how to execute one run, where its records go, and how to summarise
+// them. `npm run exp`, `npm run sweep`, the queue worker and `npm run report` all work from here.
+import { z } from "zod";
+import { E1Config, E1_QUICK, e1Paths, executeE1, planE1Jobs, summariseE1 } from "./e1/e1.ts";
+import { E2Config, E2_QUICK, e2Paths, executeE2, planE2, summariseE2 } from "./e2/e2.ts";
+import { E3Config, E3_QUICK, e3Paths, executeE3, planE3, summariseE3 } from "./e3/e3.ts";
+import { E4Config, E4_QUICK, e4Paths, executeE4, planE4, summariseE4 } from "./e4/e4.ts";
+import type { PlannedRun } from "./runner.ts";
+
+export interface RunConfig {
+  seed: number;
+  [key: string]: unknown;
+}
+
+export interface ExperimentDef {
+  name: string;
+  title: string;
+  schema: z.ZodType;
+  /** Config of the `--quick` smoke preset (results/quick). */
+  quick: unknown;
+  /** Every run of a validated config, in a fixed order. */
+  plan(cfg: unknown, resultsDir: string): PlannedRun<RunConfig>[];
+  /** One run: its metrics and a one-line summary. Side files (pictures) go under resultsDir. */
+  execute(config: RunConfig, resultsDir: string): Promise<{ metrics: unknown; summary: string }>;
+  recordsDir(resultsDir: string): string;
+  /** Folders under resultsDir that hold caches, not results (a queue worker does not send them back). */
+  caches(resultsDir: string): string[];
+  /** Regenerates tables and plots from the records; returns the files written. */
+  summarise(resultsDir: string): Promise<string[]>;
+}
+
+// Each experiment's functions are typed with its own configs; the registry erases them to RunConfig
+// (configs arrive as JSON from files, processes and Redis, and are validated by the schema first).
+const def = (d: { name: string; title: string; schema: z.ZodType; quick: unknown; plan: (cfg: any, resultsDir: string) => PlannedRun<any>[]; execute: (c: any, resultsDir: string) => unknown; paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string }; summarise: (recordsDir: string, outPrefix: string) => Promise<string[]> }): ExperimentDef => ({
+  name: d.name,
+  title: d.title,
+  schema: d.schema,
+  quick: d.quick,
+  plan: d.plan,
+  execute: async (c, dir) => (await d.execute(c, dir)) as { metrics: unknown; summary: string },
+  recordsDir: (dir) => d.paths(dir).recordsDir,
+  caches: (dir) => (d.paths(dir).dataDir ? [d.paths(dir).dataDir!] : []),
+  summarise: (dir) => d.summarise(d.paths(dir).recordsDir, d.paths(dir).outPrefix),
+});
+
+export const EXPERIMENTS: Record<string, ExperimentDef> = {
+  e1: def({ name: "e1", title: "E1: gradient quality of the estimators (bias, variance, cosine vs exact) and ReinMax's polynomial toy", schema: E1Config, quick: E1_QUICK, plan: planE1Jobs, execute: executeE1, paths: e1Paths, summarise: summariseE1 }),
+  e2: def({ name: "e2", title: "E2: world models trained with each estimator: k-step accuracy, pixel mismatch, code usage, training curves", schema: E2Config, quick: E2_QUICK, plan: (cfg, dir) => planE2(cfg, e2Paths(dir).dataDir), execute: executeE2, paths: e2Paths, summarise: summariseE2 }),
+  e3: def({ name: "e3", title: "E3: planning modes (expected / sample / mode codes): score spread, rank agreement with the oracle, episode return", schema: E3Config, quick: E3_QUICK, plan: planE3, execute: executeE3, paths: e3Paths, summarise: summariseE3 }),
+  e4: def({ name: "e4", title: "E4: learning curves of the agent per world-model estimator, against DQN, random and the oracle MPC", schema: E4Config, quick: E4_QUICK, plan: planE4, execute: executeE4, paths: e4Paths, summarise: summariseE4 }),
+};
+
+export function experiment(name: string): ExperimentDef {
+  const d = EXPERIMENTS[name];
+  if (!d) throw new Error(`unknown experiment '${name}' (known: ${Object.keys(EXPERIMENTS).join(", ")})`);
+  return d;
+}
+
+/** Validates an experiment's config (`quick`: over its smoke preset), naming every bad field. */
+export function parseExperimentConfig(name: string, input: unknown, quick = false, source = ""): unknown {
+  const d = experiment(name);
+  const base = quick ? { ...(d.quick as object), ...(input as object) } : input;
+  const parsed = d.schema.safeParse(base ?? {});
+  if (!parsed.success) {
+    throw new Error(`${name}: invalid config${source ? ` in ${source}` : ""}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`);
+  }
+  return parsed.data;
+}

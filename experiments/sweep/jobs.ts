@@ -1,0 +1,127 @@
+// Sweeps as idempotent jobs. A spec names an experiment, its config and optionally a grid of config
+// values; expanding it gives one job per planned run. A job's id is the hash of what determines its
+// result (experiment, validated run config, code version), so the same run is one job however
+// often it is enqueued, and a run whose record exists is skipped.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { recordPath } from "../../common/records.ts";
+import { EXPERIMENTS, experiment, parseExperimentConfig, type RunConfig } from "../registry.ts";
+import { recordDone } from "../runner.ts";
+
+export interface Job {
+  /** Hash of experiment, run config and code version. */
+  id: string;
+  experiment: string;
+  /** The record's name within the experiment. */
+  run: string;
+  /** Where its record (and side files) go, relative to the working directory. */
+  resultsDir: string;
+  config: RunConfig;
+}
+
+/** The code version that enters job ids: the package version (bump it when results change meaning). */
+export function codeVersion(): string {
+  return (JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
+}
+
+/** JSON with object keys sorted, so equal configs hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function jobId(experimentName: string, config: unknown, version = codeVersion()): string {
+  return createHash("sha256").update(canonicalJson({ experiment: experimentName, config, version })).digest("hex").slice(0, 20);
+}
+
+export const SweepSpec = z.object({
+  experiment: z.string(),
+  /** The experiment's config (its zod schema in experiments/eN documents each field). */
+  config: z.record(z.string(), z.unknown()).default({}),
+  /** Start from the experiment's `--quick` preset. */
+  quick: z.boolean().default(false),
+  /** Values per config field (dotted paths, e.g. "agent.planner.horizon"): one sub-sweep per combination. */
+  grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
+  /** Results folder (default results, or results/quick for quick presets); grid points get subfolders. */
+  results: z.string().optional(),
+}).strict();
+export type SweepSpec = z.infer<typeof SweepSpec>;
+
+/**
+ * A preset name (e1..e4 or `all`, the committed results; with `quick` their smoke versions) or a
+ * JSON file holding one spec or an array of specs.
+ */
+export function loadSpecs(arg: string, quick = false): SweepSpec[] {
+  const presets = arg === "all" ? Object.keys(EXPERIMENTS) : EXPERIMENTS[arg] ? [arg] : undefined;
+  if (presets) return presets.map((experiment) => SweepSpec.parse({ experiment, quick }));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(arg, "utf8"));
+  } catch (err) {
+    throw new Error(`sweep: '${arg}' is neither a preset (${[...Object.keys(EXPERIMENTS), "all"].join(", ")}) nor a readable JSON spec file (${(err as Error).message})`);
+  }
+  return (Array.isArray(raw) ? raw : [raw]).map((s, i) => {
+    const parsed = SweepSpec.safeParse(s);
+    if (!parsed.success) throw new Error(`sweep: spec ${i} in ${arg}: ${parsed.error.issues.map((e) => `${e.path.join(".") || "(root)"}: ${e.message}`).join("; ")}`);
+    return { ...parsed.data, quick: parsed.data.quick || quick };
+  });
+}
+
+/** One results folder of a sweep: its experiment, and the jobs that write there. */
+export interface SweepPart {
+  experiment: string;
+  resultsDir: string;
+  jobs: Job[];
+}
+
+/** Expands specs into jobs: grid combinations x the experiment's planned runs. */
+export function expandSpecs(specs: SweepSpec[]): SweepPart[] {
+  const parts: SweepPart[] = [];
+  const version = codeVersion();
+  for (const spec of specs) {
+    const def = experiment(spec.experiment);
+    const base = spec.results ?? (spec.quick ? "results/quick" : "results");
+    const baseConfig = parseExperimentConfig(spec.experiment, spec.config, spec.quick, `sweep spec for ${spec.experiment}`);
+    for (const point of gridPoints(spec.grid)) {
+      // Grid values are set in the validated config (defaults filled in), then validated again.
+      const raw = structuredClone(baseConfig) as Record<string, unknown>;
+      for (const [path, value] of point) setPath(raw, path, value);
+      const tag = point.map(([p, v]) => `${p}=${typeof v === "object" ? canonicalJson(v) : String(v)}`).join(",").replace(/[/\\:*?"<>| ]/g, "_");
+      const resultsDir = tag ? join(base, tag) : base;
+      const cfg = tag ? parseExperimentConfig(spec.experiment, raw, false, `sweep spec for ${spec.experiment} (${tag})`) : baseConfig;
+      const jobs = def.plan(cfg, resultsDir).map((r) => ({ id: jobId(spec.experiment, r.config, version), experiment: spec.experiment, run: r.run, resultsDir, config: r.config }));
+      parts.push({ experiment: spec.experiment, resultsDir, jobs });
+    }
+  }
+  return parts;
+}
+
+/** True when the job's record exists (made with the same config; another config is an error). */
+export function jobDone(job: Job): boolean {
+  return recordDone(experiment(job.experiment).recordsDir(job.resultsDir), job);
+}
+
+export function jobRecordPath(job: Job): string {
+  return recordPath(experiment(job.experiment).recordsDir(job.resultsDir), job.run);
+}
+
+function gridPoints(grid: Record<string, unknown[]>): [string, unknown][][] {
+  let points: [string, unknown][][] = [[]];
+  for (const [path, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => [...p, [path, v] as [string, unknown]]));
+  return points;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let node = target;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof node[k] !== "object" || node[k] === null) node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}

@@ -1,0 +1,103 @@
+// Runs jobs on a local pool of worker processes (tinypool, child_process runtime: each worker its
+// own process and tfjs backend, so a WASM abort or an out-of-memory kills one worker, not the sweep).
+// Every finished job's record is written atomically as soon as it arrives; a failed job is reported
+// with its config and stderr and the others go on. Aborting (Ctrl-C) stops the workers; finished
+// records stay, and running the sweep again resumes with the rest.
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Tinypool } from "tinypool";
+import { writeRecord } from "../../common/records.ts";
+import type { BackendChoice } from "../../worldmodel/backend/init.ts";
+import { experiment } from "../registry.ts";
+import { executeJob, type JobOutcome } from "./execute.ts";
+import type { Job } from "./jobs.ts";
+
+export interface FailedJob {
+  job: Job;
+  error: string;
+  stderr: string;
+}
+
+export interface SweepReport {
+  done: Job[];
+  failed: FailedJob[];
+  /** Jobs not run because the sweep was aborted. */
+  left: Job[];
+  interrupted: boolean;
+}
+
+export interface LocalPoolOptions {
+  workers?: number;
+  backend?: BackendChoice;
+  signal?: AbortSignal;
+  onOutcome?: (job: Job, outcome: JobOutcome) => void;
+}
+
+/** Writes a finished job's record where a local run would (its experiment's records folder). */
+export function writeJobRecord(job: Job, outcome: Extract<JobOutcome, { ok: true }>): string {
+  return writeRecord(experiment(job.experiment).recordsDir(job.resultsDir), outcome.record);
+}
+
+/** Node flags that let a worker process load the TypeScript sources (tsx's loader). */
+export function tsxExecArgv(): string[] {
+  return ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href];
+}
+
+export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promise<SweepReport> {
+  const workers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), jobs.length || 1));
+  const report: SweepReport = { done: [], failed: [], left: [], interrupted: false };
+  if (jobs.length === 0) return report;
+  const pool = new Tinypool({
+    filename: new URL("./poolWorker.ts", import.meta.url).href,
+    runtime: "child_process",
+    minThreads: workers,
+    maxThreads: workers,
+    concurrentTasksPerWorker: 1,
+    execArgv: tsxExecArgv(),
+  });
+  const onAbort = () => {
+    report.interrupted = true;
+    void pool.destroy();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await Promise.all(
+      jobs.map(async (job) => {
+        let outcome: JobOutcome;
+        try {
+          if (report.interrupted) throw new Error("aborted");
+          outcome = (await pool.run({ job, backend: opts.backend ?? "auto" })) as JobOutcome;
+        } catch (err) {
+          // The worker process died (or the sweep was aborted): a failure unless we are stopping.
+          if (report.interrupted) return void report.left.push(job);
+          outcome = { ok: false, id: job.id, error: `worker process failed: ${err instanceof Error ? err.message : String(err)}`, stderr: "" };
+        }
+        if (outcome.ok) {
+          writeJobRecord(job, outcome);
+          report.done.push(job);
+        } else {
+          report.failed.push({ job, error: outcome.error, stderr: outcome.stderr });
+        }
+        opts.onOutcome?.(job, outcome);
+      }),
+    );
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    await pool.destroy();
+  }
+  return report;
+}
+
+/** Runs jobs one after another in this process (tests, and callers that already chose a backend). */
+export async function runInProcess(jobs: Job[], backend: BackendChoice = "auto"): Promise<SweepReport> {
+  const report: SweepReport = { done: [], failed: [], left: [], interrupted: false };
+  for (const job of jobs) {
+    const outcome = await executeJob(job, backend);
+    if (outcome.ok) {
+      writeJobRecord(job, outcome);
+      report.done.push(job);
+    } else report.failed.push({ job, error: outcome.error, stderr: outcome.stderr });
+  }
+  return report;
+}

@@ -1,0 +1,113 @@
+// Sweeps on the local process pool: job ids, grids, skipping finished runs, a failing job among
+// good ones, Ctrl-C and resume, and kill -9 mid-sweep leaving only whole records.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { canonicalJson, expandSpecs, jobDone, jobId, jobRecordPath, loadSpecs, SweepSpec } from "./jobs.ts";
+import { runLocal, tsxExecArgv } from "./localPool.ts";
+import { comparable, throwingJob, tinyE1Jobs, tinyE1Spec } from "./testSpecs.ts";
+
+const root = mkdtempSync(join(tmpdir(), "sweep-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const MAIN = join(import.meta.dirname, "main.ts");
+
+const readRecord = (path: string) => comparable(JSON.parse(readFileSync(path, "utf8")));
+const recordFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : []);
+
+function startSweep(specPath: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...tsxExecArgv(), MAIN, specPath, "--workers", "2", "--no-summary"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return { child, output: () => out, exited: new Promise((r) => child.on("exit", (code) => r(code))) };
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("sweep jobs", () => {
+  it("identifies a run by the hash of its config, whatever the key order", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
+    expect(jobId("e1", { seed: 0, tau: 1 }, "1")).toBe(jobId("e1", { tau: 1, seed: 0 }, "1"));
+    expect(jobId("e1", { seed: 0, tau: 1 }, "1")).not.toBe(jobId("e1", { seed: 0, tau: 2 }, "1"));
+    expect(jobId("e1", { seed: 0 }, "1")).not.toBe(jobId("e1", { seed: 0 }, "2"));
+    expect(jobId("e1", { seed: 0 }, "1")).not.toBe(jobId("e2", { seed: 0 }, "1"));
+  });
+
+  it("expands a grid into one results folder per combination and rejects bad specs", () => {
+    const spec = SweepSpec.parse({ ...tinyE1Spec(join(root, "grid")), grid: { "quality.samples": [50, 60], "toy.lr": [0.01] } });
+    const parts = expandSpecs([spec]);
+    expect(parts.map((p) => p.resultsDir)).toEqual([join(root, "grid", "quality.samples=50,toy.lr=0.01"), join(root, "grid", "quality.samples=60,toy.lr=0.01")]);
+    expect(parts[1]!.jobs.find((j) => j.run.startsWith("quality"))!.config.samples).toBe(60);
+    // A run the grid value does not enter (the toy ignores quality.samples) is the same job in both folders.
+    const ids = (i: number, kind: string) => parts[i]!.jobs.filter((j) => j.run.startsWith(kind)).map((j) => j.id);
+    expect(ids(0, "toy")).toEqual(ids(1, "toy"));
+    expect(ids(0, "quality").filter((id) => ids(1, "quality").includes(id))).toEqual([]);
+    expect(() => expandSpecs([SweepSpec.parse({ experiment: "e1", config: { seeds: 0 } })])).toThrow(/e1: invalid config.*\n.*seeds/);
+    expect(() => expandSpecs([SweepSpec.parse({ experiment: "e9" })])).toThrow(/unknown experiment 'e9'/);
+    expect(() => loadSpecs("no-such-file.json")).toThrow(/neither a preset .* nor a readable JSON spec file/);
+    expect(loadSpecs("all", true).map((s) => [s.experiment, s.quick])).toEqual([["e1", true], ["e2", true], ["e3", true], ["e4", true]]);
+  });
+
+  it("runs on 2 worker processes, reports a failing job with its error, and skips finished runs when run again", async () => {
+    const dir = join(root, "local");
+    const jobs = [...tinyE1Jobs(dir), throwingJob(dir)];
+    const report = await runLocal(jobs, { workers: 2, backend: "cpu" });
+    expect(report.done.length).toBe(jobs.length - 1);
+    expect(report.failed.map((f) => f.job.run)).toEqual(["quality-no-such-estimator-seed0"]);
+    expect(report.failed[0]!.error).toMatch(/unknown estimator 'no-such-estimator'/);
+    expect(jobs.filter((j) => jobDone(j)).length).toBe(jobs.length - 1);
+    const record = JSON.parse(readFileSync(jobRecordPath(jobs[0]!), "utf8"));
+    expect(record.id).toBe(jobs[0]!.id);
+    expect(record.backend.kind).toBe("cpu");
+    // Same jobs again: nothing left to do but the failing one.
+    expect(tinyE1Jobs(dir).every((j) => jobDone(j))).toBe(true);
+  }, 60_000);
+
+  it("Ctrl-C stops the sweep with whole records only; the same command resumes and completes", async () => {
+    const dir = join(root, "interrupt");
+    const specPath = join(root, "interrupt.json");
+    writeFileSync(specPath, JSON.stringify(tinyE1Spec(dir, true)));
+    const records = join(dir, "e1-records");
+    const first = startSweep(specPath);
+    await waitFor(() => recordFiles(records).length >= 2, 60_000, "two records");
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(1);
+    expect(first.output()).toMatch(/sweep interrupted: \d+ jobs finished and recorded, \d+ left/);
+    const kept = recordFiles(records);
+    const total = tinyE1Jobs(dir, true).length;
+    expect(kept.length).toBeLessThan(total);
+    const second = startSweep(specPath);
+    expect(await second.exited).toBe(0);
+    expect(second.output()).toMatch(new RegExp(`${kept.length} have records, ${total - kept.length} to run`));
+    expect(recordFiles(records).length).toBe(total);
+  }, 120_000);
+
+  it("kill -9 mid-sweep leaves only whole records; resuming gives the records of an uninterrupted sweep", async () => {
+    const dir = join(root, "kill");
+    const specPath = join(root, "kill.json");
+    writeFileSync(specPath, JSON.stringify(tinyE1Spec(dir, true)));
+    const records = join(dir, "e1-records");
+    const first = startSweep(specPath);
+    await waitFor(() => recordFiles(records).length >= 3, 60_000, "three records");
+    first.child.kill("SIGKILL");
+    await first.exited;
+    for (const f of readdirSync(records)) {
+      if (f.endsWith(".json")) expect(() => JSON.parse(readFileSync(join(records, f), "utf8")), f).not.toThrow();
+    }
+    expect(await startSweep(specPath).exited).toBe(0);
+    // Reference: the same jobs uninterrupted, in this process's pool.
+    const refDir = join(root, "kill-ref");
+    expect((await runLocal(tinyE1Jobs(refDir, true), { workers: 2 })).failed).toEqual([]);
+    const names = recordFiles(join(refDir, "e1-records"));
+    expect(recordFiles(records).sort()).toEqual(names.sort());
+    for (const f of names) expect(readRecord(join(records, f))).toEqual(readRecord(join(refDir, "e1-records", f)));
+  }, 180_000);
+});

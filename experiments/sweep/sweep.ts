@@ -1,0 +1,51 @@
+// A sweep from start to end: expand the specs, skip jobs whose records exist, run the rest (local
+// pool or Redis queue), regenerate each touched experiment's tables and plots, and report failures.
+import type { BackendChoice } from "../../worldmodel/backend/init.ts";
+import { Progress } from "../progress.ts";
+import { experiment } from "../registry.ts";
+import type { JobOutcome } from "./execute.ts";
+import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
+import { runLocal, type SweepReport } from "./localPool.ts";
+import { runOnQueue } from "./queue.ts";
+
+export interface SweepOptions {
+  workers?: number;
+  backend?: BackendChoice;
+  /** redis://host:port: enqueue the jobs and collect their records from queue workers. */
+  queue?: string;
+  summary?: boolean;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export async function runSweep(specs: SweepSpec[], opts: SweepOptions = {}): Promise<SweepReport & { skipped: number }> {
+  const log = opts.log ?? console.log;
+  const parts = expandSpecs(specs);
+  const all = parts.flatMap((p) => p.jobs);
+  const todo = all.filter((j) => !jobDone(j));
+  log(`sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - todo.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}`);
+  const progress = opts.log ? undefined : new Progress("sweep", todo.length);
+  let finished = 0;
+  const onOutcome = (job: Job, o: JobOutcome) => {
+    const line = `${job.experiment} ${job.run}: ${o.ok ? `${o.summary} (${o.record.wallSeconds.toFixed(1)} s)` : `FAILED ${o.error.split("\n")[0]}`}`;
+    if (progress) progress.tick(line);
+    else log(`[${++finished}/${todo.length}] ${line}`);
+  };
+  const report = opts.queue
+    ? await runOnQueue(todo, { url: opts.queue, signal: opts.signal, onOutcome })
+    : await runLocal(todo, { workers: opts.workers, backend: opts.backend, signal: opts.signal, onOutcome });
+  progress?.stop();
+  if (opts.summary !== false) {
+    const touched = new Map(parts.map((p) => [`${p.experiment} ${p.resultsDir}`, p]));
+    for (const p of touched.values()) {
+      if (!p.jobs.some((j) => jobDone(j))) continue;
+      const files = await experiment(p.experiment).summarise(p.resultsDir);
+      log(`${p.experiment}: wrote ${files.join(", ")}`);
+    }
+  }
+  for (const f of report.failed) {
+    log(`\nFAILED ${f.job.experiment} ${f.job.run} (job ${f.job.id})\n  config: ${JSON.stringify(f.job.config)}\n  error: ${f.error}${f.stderr ? `\n  stderr:\n${f.stderr}` : ""}`);
+  }
+  if (report.interrupted) log(`sweep interrupted: ${report.done.length} jobs finished and recorded, ${report.left.length} left; run the same command again to resume`);
+  return { ...report, skipped: all.length - todo.length };
+}
