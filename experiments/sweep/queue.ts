@@ -67,9 +67,11 @@ export async function runOnQueue(jobs: Job[], opts: QueueRunOptions): Promise<Sw
         break;
       }
       for (const [id, job] of open) {
+        // The state first, then the job: a job read before it completed has no return value yet.
+        const state = await queue.getJobState(id);
+        if (state !== "completed" && state !== "failed" && state !== "unknown") continue;
         const q = await QueueJob.fromId<Job, QueueResult>(queue, id);
-        if (!q) throw new Error(`queue: job ${id} (${job.experiment} ${job.run}) disappeared from Redis`);
-        const state = await q.getState();
+        if (!q || state === "unknown") throw new Error(`queue: job ${id} (${job.experiment} ${job.run}) disappeared from Redis`);
         if (state === "completed") {
           const result = q.returnvalue;
           for (const [path, data] of Object.entries(result.files ?? {})) writeFileAtomic(join(job.resultsDir, path), Buffer.from(data, "base64"));

@@ -1,0 +1,18 @@
+// npm run report [-- --results <dir>]: regenerates <dir>/README.md and <dir>/index.html (default results/).
+import { Command } from "commander";
+import { writeReport } from "./report.ts";
+
+const program = new Command()
+  .name("npm run report --")
+  .description("Write results/README.md and results/index.html from the records, summaries, plots and episodes in results/")
+  .option("--results <dir>", "results folder", "results")
+  .action((o: { results: string }) => {
+    for (const f of writeReport(o.results)) console.log(`wrote ${f}`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+}

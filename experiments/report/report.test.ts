@@ -1,0 +1,76 @@
+// The report page, opened from the file system in headless Chromium (Debian's `chromium`, driven by
+// playwright-core): every image loads and every table has rows — for a fresh small sweep and for
+// the committed results.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { experiment } from "../registry.ts";
+import { runInProcess } from "../sweep/localPool.ts";
+import { tinyE1Jobs } from "../sweep/testSpecs.ts";
+import { markdownToHtml } from "./markdown.ts";
+import { writeReport } from "./report.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const root = mkdtempSync(join(tmpdir(), "report-"));
+let browser: Browser;
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`);
+  // The flags keep Chromium from reaching out to the network (closed here) at start.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Opens a page and returns what a reader would miss: broken images and empty tables. */
+async function inspect(htmlPath: string): Promise<{ images: number; broken: string[]; tables: number; emptyTables: number }> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(pathToFileURL(htmlPath).href, { waitUntil: "load" });
+    return await page.evaluate(() => {
+      const imgs = [...document.querySelectorAll("img")];
+      const tables = [...document.querySelectorAll("table")];
+      return { images: imgs.length, broken: imgs.filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.getAttribute("src") ?? ""), tables: tables.length, emptyTables: tables.filter((t) => t.querySelectorAll("tbody tr").length === 0).length };
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+describe("npm run report", () => {
+  it("renders Markdown tables, code and images as HTML", () => {
+    const html = markdownToHtml("# T\n\ntext `a<b` **x**\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- ![p](p.png)", { headingShift: 1 });
+    expect(html).toContain("<h2>T</h2>");
+    expect(html).toContain("<code>a&lt;b</code> <strong>x</strong>");
+    expect(html).toContain("<tbody><tr><td>1</td><td>2</td></tr></tbody>");
+    expect(html).toContain('<li><img src="p.png" alt="p"></li>');
+  });
+
+  it("builds a page from a fresh sweep whose images all load and whose tables all have rows", async () => {
+    const dir = join(root, "fresh");
+    expect((await runInProcess(tinyE1Jobs(dir), "wasm")).failed).toEqual([]);
+    await experiment("e1").summarise(dir);
+    const [readme, html] = writeReport(dir);
+    expect(readFileSync(readme!, "utf8")).toMatch(/Reproduce: `npm run sweep -- e1 --workers 2`/);
+    expect(readFileSync(html!, "utf8")).toMatch(/backend wasm/);
+    const seen = await inspect(html!);
+    expect(seen.images).toBeGreaterThan(0);
+    expect(seen.tables).toBeGreaterThan(0);
+    expect(seen.broken).toEqual([]);
+    expect(seen.emptyTables).toBe(0);
+  }, 120_000);
+
+  it("the committed results make a page whose images all load and whose tables all have rows", async () => {
+    const results = join(import.meta.dirname, "..", "..", "results");
+    const out = join(root, "committed");
+    const [, html] = writeReport(results, out);
+    const seen = await inspect(html!);
+    expect(seen.images).toBeGreaterThan(10);
+    expect(seen.broken).toEqual([]);
+    expect(seen.emptyTables).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,140 @@
+// `npm run report`: results/README.md and results/index.html from what is in results/: every
+// experiment's summary (its eN.md: tables and notes), its plots and episode animations, which
+// backend and commit produced the records, and the one command that reproduces it. The page is
+// static and self-contained apart from the images beside it, so it works from the file system.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { writeFileAtomic } from "../../common/atomicWrite.ts";
+import { gitCommit, readRecords } from "../../common/records.ts";
+import { EXPERIMENTS, type ExperimentDef } from "../registry.ts";
+import { inline, markdownToHtml } from "./markdown.ts";
+
+interface Section {
+  id: string;
+  title: string;
+  command: string;
+  provenance: string;
+  /** The experiment's own summary (Markdown), if it wrote one. */
+  summary?: string;
+  /** Images (PNG, APNG) relative to the results folder. */
+  images: string[];
+  subsections: Section[];
+}
+
+const isImage = (f: string) => f.endsWith(".png") || f.endsWith(".apng");
+
+function listImages(dir: string, prefix: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => isImage(f) && (f.startsWith(`${prefix}-`) || f.startsWith(`${prefix}.`))).sort();
+}
+
+/** Animated episodes and pictures in a folder; a run drawn both as PNG and APNG is shown once (the animation). */
+function gallery(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir).filter(isImage).sort();
+  return files.filter((f) => !(f.endsWith(".png") && files.includes(f.replace(/\.png$/, ".apng"))));
+}
+
+function provenanceOf(recordsDir: string): string {
+  const records = readRecords(recordsDir);
+  if (records.length === 0) return "no records";
+  const list = (xs: string[]) => [...new Set(xs)].sort().join(", ");
+  const minutes = records.reduce((a, r) => a + r.wallSeconds, 0) / 60;
+  const dates = records.map((r) => r.startedAt).sort();
+  return `${records.length} records; backend ${list(records.map((r) => r.backend.kind))}; commit ${list(records.map((r) => r.commit))}; run time ${minutes.toFixed(0)} min (sum over runs); ${dates[0]!.slice(0, 10)} to ${dates[dates.length - 1]!.slice(0, 10)}`;
+}
+
+function experimentSection(def: ExperimentDef, resultsDir: string): Section | undefined {
+  const md = join(resultsDir, `${def.name}.md`);
+  const recordsDir = def.recordsDir(resultsDir);
+  if (!existsSync(md) && readRecords(recordsDir).length === 0) return undefined;
+  const subsections: Section[] = [];
+  // Variants with their own results folder (results/e2-collapse/e2.md) and picture folders (results/e2-imagined).
+  for (const entry of readdirSync(resultsDir).filter((f) => f.startsWith(`${def.name}-`) && statSync(join(resultsDir, f)).isDirectory()).sort()) {
+    const sub = join(resultsDir, entry);
+    if (sub === recordsDir || def.caches(resultsDir).includes(sub)) continue;
+    if (existsSync(join(sub, `${def.name}.md`))) {
+      subsections.push({ id: entry, title: entry, command: `npm run exp -- ${def.name} --results results/${entry} --config <its config>`, provenance: provenanceOf(def.recordsDir(sub)), summary: readFileSync(join(sub, `${def.name}.md`), "utf8"), images: listImages(sub, def.name).map((f) => `${entry}/${f}`), subsections: [] });
+    } else {
+      const images = gallery(sub).map((f) => `${entry}/${f}`);
+      if (images.length) subsections.push({ id: entry, title: `${entry}: episodes and rollouts`, command: "", provenance: "", images, subsections: [] });
+    }
+  }
+  return {
+    id: def.name,
+    title: def.title,
+    command: `npm run sweep -- ${def.name} --workers 2`,
+    provenance: provenanceOf(recordsDir),
+    summary: existsSync(md) ? readFileSync(md, "utf8") : undefined,
+    images: listImages(resultsDir, def.name),
+    subsections,
+  };
+}
+
+function mainJobSection(resultsDir: string): Section | undefined {
+  const dir = join(resultsDir, "latest");
+  const recordPath = join(dir, "record.json");
+  if (!existsSync(recordPath)) return undefined;
+  const r = JSON.parse(readFileSync(recordPath, "utf8")) as { backend?: { kind: string }; commit?: string; metrics?: { summary?: Record<string, unknown> } };
+  const s = r.metrics?.summary ?? {};
+  const summary = `| return | success | env steps | wall s | steps to 90% success |\n|---|---|---|---|---|\n| ${[s.return, s.success, s.envSteps, s.wallSeconds, s.stepsToSuccess90].map((x) => (typeof x === "number" ? +x.toFixed(3) : String(x ?? "-"))).join(" | ")} |\n`;
+  return { id: "main", title: "Main job (npm start)", command: "npm ci && npm start", provenance: `backend ${r.backend?.kind ?? "?"}; commit ${r.commit ?? "?"}`, summary, images: gallery(dir).map((f) => `latest/${f}`), subsections: [] };
+}
+
+export function collectSections(resultsDir: string): Section[] {
+  return [mainJobSection(resultsDir), ...Object.values(EXPERIMENTS).map((d) => experimentSection(d, resultsDir))].filter((s): s is Section => s !== undefined);
+}
+
+/** Writes README.md and index.html into `outDir` (default: the results folder itself). */
+export function writeReport(resultsDir: string, outDir = resultsDir): string[] {
+  const sections = collectSections(resultsDir);
+  // Links in the experiments' Markdown are relative to the results folder; the report may live elsewhere.
+  const rel = (p: string) => (/^[a-z]+:|^#|^\//i.test(p) ? p : relative(outDir, join(resultsDir, p)).split("\\").join("/"));
+  const header = `Generated by \`npm run report\` from the records and summaries in \`${relative(process.cwd(), resultsDir) || "."}\` (code at commit ${gitCommit()}).`;
+
+  const md: string[] = ["# gumbel-worlds results", "", header, ""];
+  for (const s of sections) md.push(...sectionMarkdown(s, 2, rel));
+  const html = [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8"><title>gumbel-worlds results</title>',
+    `<style>${CSS}</style></head><body>`,
+    "<h1>gumbel-worlds results</h1>",
+    `<p>${inline(header)}</p>`,
+    `<nav><ul>${sections.map((s) => `<li><a href="#${s.id}">${inline(s.title)}</a></li>`).join("")}</ul></nav>`,
+    ...sections.map((s) => sectionHtml(s, 2, rel)),
+    "</body></html>",
+  ].join("\n");
+  const files = [join(outDir, "README.md"), join(outDir, "index.html")];
+  writeFileAtomic(files[0]!, md.join("\n") + "\n");
+  writeFileAtomic(files[1]!, html + "\n");
+  return files;
+}
+
+function sectionMarkdown(s: Section, level: number, rel: (p: string) => string): string[] {
+  const out = [`${"#".repeat(level)} ${s.title}`, ""];
+  if (s.command) out.push(`Reproduce: \`${s.command}\``, "");
+  if (s.provenance) out.push(`Records: ${s.provenance}.`, "");
+  if (s.summary) out.push(s.summary.replace(/^# .*\n/, "").replace(/^(#{1,5}) /gm, `${"#".repeat(level - 1)}$1 `).trim(), "");
+  for (const img of s.images) out.push(`![${img}](${rel(img)})`, "");
+  for (const sub of s.subsections) out.push(...sectionMarkdown(sub, level + 1, rel));
+  return out;
+}
+
+function sectionHtml(s: Section, level: number, rel: (p: string) => string): string {
+  const parts = [`<section id="${s.id}"><h${level}>${inline(s.title)}</h${level}>`];
+  if (s.command) parts.push(`<p class="cmd">Reproduce: <code>${inline(s.command).replace(/^<code>|<\/code>$/g, "")}</code></p>`);
+  if (s.provenance) parts.push(`<p class="prov">Records: ${inline(s.provenance)}.</p>`);
+  if (s.summary) parts.push(markdownToHtml(s.summary.replace(/^# .*\n/, ""), { headingShift: level - 1, link: rel }));
+  if (s.images.length) parts.push(`<div class="gallery">${s.images.map((img) => `<figure><a href="${rel(img)}"><img src="${rel(img)}" alt="${img}" loading="eager"></a><figcaption>${img}</figcaption></figure>`).join("")}</div>`);
+  for (const sub of s.subsections) parts.push(sectionHtml(sub, Math.min(6, level + 1), rel));
+  parts.push("</section>");
+  return parts.join("\n");
+}
+
+const CSS = [
+  "body{font:15px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}",
+  "table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}",
+  "code{background:#f3f3f3;padding:1px 4px;border-radius:3px}.cmd,.prov{color:#444}",
+  ".gallery{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;max-width:100%}figure img{max-width:560px;width:100%;image-rendering:pixelated;border:1px solid #ddd}figcaption{font-size:12px;color:#666}",
+  "section{border-top:1px solid #eee;margin-top:2em}",
+].join("\n");
