@@ -1,17 +1,12 @@
 // npm run exp -- <experiment> [options]: one experiment's sweep (its preset, or a config file),
 // with its tables and plots regenerated from the records. The same engine as `npm run sweep`.
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { positiveInt, runCli } from "./cli.ts";
 import { EXPERIMENTS } from "./registry.ts";
 import { SweepSpec } from "./sweep/jobs.ts";
-import { runSweep } from "./sweep/sweep.ts";
-
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
-  return n;
-};
+import { runSweepCommand } from "./sweep/sweep.ts";
 
 interface ExpOptions {
   seeds?: number;
@@ -38,17 +33,8 @@ for (const def of Object.values(EXPERIMENTS)) {
     .action(async (o: ExpOptions) => {
       const fromFile = o.config ? (JSON.parse(readFileSync(o.config, "utf8")) as Record<string, unknown>) : {};
       const spec = SweepSpec.parse({ experiment: def.name, quick: o.quick, results: o.results, config: { ...fromFile, ...(o.seeds !== undefined ? { seeds: o.seeds } : {}) } });
-      const abort = new AbortController();
-      process.once("SIGINT", () => abort.abort());
-      const report = await runSweep([spec], { workers: o.workers, backend: o.backend, summary: o.summary, signal: abort.signal });
-      process.exitCode = report.failed.length > 0 || report.interrupted ? 1 : 0;
+      await runSweepCommand([spec], { workers: o.workers, backend: o.backend, summary: o.summary });
     });
 }
 
-try {
-  await program.parseAsync();
-} catch (err) {
-  // Bad input is reported as a message, not a stack trace.
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exitCode = 1;
-}
+await runCli(program);

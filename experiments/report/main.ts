@@ -1,5 +1,6 @@
 // npm run report [-- --results <dir>]: regenerates <dir>/README.md and <dir>/index.html (default results/).
 import { Command } from "commander";
+import { runCli } from "../cli.ts";
 import { writeReport } from "./report.ts";
 
 const program = new Command()
@@ -10,9 +11,4 @@ const program = new Command()
     for (const f of writeReport(o.results)) console.log(`wrote ${f}`);
   });
 
-try {
-  await program.parseAsync();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exitCode = 1;
-}
+await runCli(program);

@@ -49,3 +49,15 @@ export async function runSweep(specs: SweepSpec[], opts: SweepOptions = {}): Pro
   if (report.interrupted) log(`sweep interrupted: ${report.done.length} jobs finished and recorded, ${report.left.length} left; run the same command again to resume`);
   return { ...report, skipped: all.length - todo.length };
 }
+
+/** A sweep as a command: Ctrl-C stops it cleanly, a one-line tally at the end, exit code 1 on failures or interruption. */
+export async function runSweepCommand(specs: SweepSpec[], opts: Omit<SweepOptions, "signal" | "log">): Promise<void> {
+  const abort = new AbortController();
+  process.once("SIGINT", () => {
+    console.log("\nstopping: finished records are kept; run the same command again to resume");
+    abort.abort();
+  });
+  const report = await runSweep(specs, { ...opts, signal: abort.signal });
+  console.log(`sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped} skipped (records existed)${report.interrupted ? `, ${report.left.length} left` : ""}`);
+  process.exitCode = report.failed.length > 0 || report.interrupted ? 1 : 0;
+}

@@ -1,24 +1,19 @@
 // npm run worker -- --queue redis://host:port [--concurrency N]: serves sweep jobs from Redis on this
 // machine until Ctrl-C (or SIGTERM). Run it on every machine that joins, from the same commit.
 import { availableParallelism } from "node:os";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../worldmodel/backend/init.ts";
+import { positiveInt, runCli } from "../cli.ts";
 import { startQueueWorker } from "./queue.ts";
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be a positive integer, got '${v}'`);
-  return n;
-};
 
 const program = new Command()
   .name("npm run worker --")
   .description("Run sweep jobs from a Redis queue (see `npm run sweep -- --help`).")
   .requiredOption("--queue <url>", "Redis URL, redis://host:port")
-  .option("--concurrency <n>", "jobs at a time (one process each)", positiveInt, availableParallelism())
+  .option("--concurrency <n>", "jobs at a time (one process each)", positiveInt("--concurrency"), availableParallelism())
   .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
-  .option("--lock-ms <ms>", "job lock duration: a killed worker's job is retried after about this long", positiveInt, 60_000)
-  .option("--stalled-ms <ms>", "how often to look for stalled jobs", positiveInt, 30_000)
+  .option("--lock-ms <ms>", "job lock duration: a killed worker's job is retried after about this long", positiveInt("--lock-ms"), 60_000)
+  .option("--stalled-ms <ms>", "how often to look for stalled jobs", positiveInt("--stalled-ms"), 30_000)
   .action((o: { queue: string; concurrency: number; backend: BackendChoice; lockMs: number; stalledMs: number }) => {
     const w = startQueueWorker({ url: o.queue, concurrency: o.concurrency, backend: o.backend, lockDurationMs: o.lockMs, stalledIntervalMs: o.stalledMs });
     console.log(`worker: serving ${o.queue} with ${o.concurrency} process(es); Ctrl-C to stop`);
@@ -32,9 +27,4 @@ const program = new Command()
     process.once("SIGTERM", stop);
   });
 
-try {
-  await program.parseAsync();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exitCode = 1;
-}
+await runCli(program);
