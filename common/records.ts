@@ -11,6 +11,8 @@ export interface RunRecord<Config = Record<string, unknown>, Metrics = Record<st
   experiment: string;
   /** A stable name of the run within its experiment (also its file name). */
   run: string;
+  /** The sweep job's id: hash of experiment, config and code version (experiments/sweep/jobs.ts). */
+  id?: string;
   config: Config;
   seed: number;
   backend: { kind: string; name: string };
@@ -40,10 +42,11 @@ function projectVersion(): string {
   return pkg.version;
 }
 
-export function makeRecord<C, M>(args: { experiment: string; run: string; config: C; seed: number; backend: BackendInfo; started: Date; metrics: M }): RunRecord<C, M> {
+export function makeRecord<C, M>(args: { experiment: string; run: string; id?: string; config: C; seed: number; backend: BackendInfo; started: Date; metrics: M }): RunRecord<C, M> {
   return {
     experiment: args.experiment,
     run: args.run,
+    ...(args.id !== undefined ? { id: args.id } : {}),
     config: args.config,
     seed: args.seed,
     backend: { kind: args.backend.kind, name: args.backend.name },

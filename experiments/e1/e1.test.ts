@@ -30,18 +30,18 @@ describe("npm run exp -- e1", () => {
     writeFileSync(config, JSON.stringify(TINY));
     const results = join(dir, "results");
     const out = runCli("--config", config, "--results", results, "--backend", "wasm");
-    expect(out).toMatch(/\[e1 5\/5\] toy-reinforce-p2-tau1-seed0: exact loss 0\.2\d+/);
+    expect(out).toMatch(/\[sweep 5\/5\] e1 toy-reinforce-p2-tau1-seed0: exact loss 0\.2\d+/);
     const records = readdirSync(join(results, "e1-records"));
     expect(records).toHaveLength(5);
     const record = JSON.parse(readFileSync(join(results, "e1-records", "toy-exact-p2-tau1-seed0.json"), "utf8"));
-    expect(Object.keys(record)).toEqual(["experiment", "run", "config", "seed", "backend", "versions", "commit", "startedAt", "wallSeconds", "metrics"]);
+    expect(Object.keys(record)).toEqual(["experiment", "run", "id", "config", "seed", "backend", "versions", "commit", "startedAt", "wallSeconds", "metrics"]);
     expect(record.backend.kind).toBe("wasm");
     for (const f of ["e1.md", "e1-toy.csv", "e1-quality.csv", "e1-toy-final.png", "e1-toy-final.svg", "e1-toy-curves.png", "e1-quality.png"]) {
       expect(existsSync(join(results, f)), f).toBe(true);
     }
     expect(readFileSync(join(results, "e1.md"), "utf8")).toMatch(/\| st-gumbel-softmax \| 0\.2\d{4} ± /);
     const again = runCli("--config", config, "--results", results, "--backend", "wasm");
-    expect(again).not.toMatch(/\[e1 \d+\/\d+\]/);
+    expect(again).not.toMatch(/\[sweep \d+\/\d+\]/);
   });
 
   it("refuses a bad config, naming the field", () => {

@@ -37,7 +37,7 @@ describe("npm run exp -- e2", () => {
     writeFileSync(config, JSON.stringify(TINY));
     const results = join(dir, "results");
     const out = execFileSync(join(root, "node_modules/.bin/tsx"), [join(root, "experiments/run.ts"), "e2", "--config", config, "--results", results, "--backend", "wasm"], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" } });
-    expect(out).toMatch(/\[e2 2\/2\] Catch-v0-reinforce-tau1-seed0: acc@1 \d\.\d{3} acc@3 \d\.\d{3} perplexity/);
+    expect(out).toMatch(/\[sweep 2\/2\] e2 Catch-v0-reinforce-tau1-seed0: acc@1 \d\.\d{3} acc@3 \d\.\d{3} perplexity/);
     expect(readdirSync(join(results, "e2-records"))).toHaveLength(2);
     expect(readdirSync(join(results, "e2-data")).sort()).toEqual(["Catch-v0-seed0-test-200.gwrb", "Catch-v0-seed0-train-300.gwrb"]);
     const record = JSON.parse(readFileSync(join(results, "e2-records", "Catch-v0-st-gumbel-softmax-tau1-seed0.json"), "utf8"));

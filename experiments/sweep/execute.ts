@@ -7,7 +7,7 @@ import { experiment } from "../registry.ts";
 import type { Job } from "./jobs.ts";
 
 export type JobOutcome =
-  | { ok: true; id: string; record: RunRecord<unknown, unknown> & { id: string }; summary: string }
+  | { ok: true; id: string; record: RunRecord<unknown, unknown>; summary: string }
   | { ok: false; id: string; error: string; stderr: string };
 
 let backend: Promise<BackendInfo> | undefined;
@@ -28,7 +28,7 @@ export async function executeJob(job: Job, choice: BackendChoice = "auto"): Prom
   try {
     const info = await backend;
     const { metrics, summary } = await experiment(job.experiment).execute(job.config, job.resultsDir);
-    const record = { ...makeRecord({ experiment: job.experiment, run: job.run, config: job.config, seed: job.config.seed, backend: info, started, metrics }), id: job.id };
+    const record = makeRecord({ experiment: job.experiment, run: job.run, id: job.id, config: job.config, seed: job.config.seed, backend: info, started, metrics });
     return { ok: true, id: job.id, record, summary };
   } catch (err) {
     return { ok: false, id: job.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err), stderr: tail(stderr.join(""), 20000) };
