@@ -199,7 +199,8 @@ export async function summariseE3(recordsDir: string, outPrefix: string): Promis
         return { mean: mean(xs), lo, hi };
       };
       const [std, rho, agree, ret, succ] = [stat((m) => m.scoreStd), stat((m) => m.spearman), stat((m) => m.firstActionAgreement), stat((m) => m.return), stat((m) => m.success)];
-      rows.push({ env, mode, seeds: group.length, "score std": std.mean, "Spearman vs oracle": rho.mean, "Spearman CI": `[${rho.lo.toFixed(2)}, ${rho.hi.toFixed(2)}]`, "first-action agreement": agree.mean, return: ret.mean, "return CI": `[${ret.lo.toFixed(2)}, ${ret.hi.toFixed(2)}]`, success: succ.mean });
+      const rhoSeeds = group.filter((r) => Number.isFinite(r.metrics.modes[mode].spearman)).length;
+      rows.push({ env, mode, seeds: group.length, "score std": std.mean, "Spearman vs oracle": rho.mean, "Spearman seeds": rhoSeeds, "Spearman CI": `[${rho.lo.toFixed(2)}, ${rho.hi.toFixed(2)}]`, "first-action agreement": agree.mean, return: ret.mean, "return CI": `[${ret.lo.toFixed(2)}, ${ret.hi.toFixed(2)}]`, success: succ.mean });
       plotRows.push({ env, mode, metric: "Spearman vs oracle", value: rho.mean, lo: rho.lo, hi: rho.hi }, { env, mode, metric: "episode return", value: ret.mean, lo: ret.lo, hi: ret.hi });
     }
   }
@@ -208,11 +209,13 @@ export async function summariseE3(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E3: planning modes (expected vs sampled vs mode codes)",
     "",
-    `Regenerate with \`npm run exp -- e3\`. ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
+    `Regenerate with \`npm run sweep -- e3\`. ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
     "Per trained agent: fixed random action sequences scored R times from fixed states under each mode. score std: spread of one sequence's score across repeats (0 = deterministic). Spearman: rank correlation of predicted H-step returns (mean over repeats) with the true ones in the simulator. first-action agreement: the best predicted sequence starts like the truly best one. return/success: the agent planning in that mode. Means over seeds, 95% bootstrap CIs.",
     "",
     markdownTable(rows),
-    "Plot: `e3.png`.",
+    "Spearman is undefined (and left out of the mean: 'Spearman seeds' counts the seeds that have it) where every sequence's true H-step return is equal, e.g. on a grid whose goal is more than H steps from every sampled state.",
+    "",
+    "Plots: `e3-spearman.png` (rank agreement with the simulator), `e3-return.png` (episode return per mode).",
     "",
   ].join("\n");
   writeFileAtomic(`${outPrefix}.md`, md);

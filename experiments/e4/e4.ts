@@ -120,7 +120,7 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
     // IQM over every final evaluation episode of every seed (Agarwal et al. 2021).
     const episodeReturns = finals.flatMap((e) => e.returns);
     const first90 = group.map((r) => r.metrics.evals.find((e) => e.success >= 0.9)?.step ?? NaN);
-    rows.push({ env, method, seeds: group.length, "final return": mean(returns), "return CI": `[${lo.toFixed(3)}, ${hi.toFixed(3)}]`, "IQM return": iqm(episodeReturns), success: mean(finals.map((e) => e.success)), "steps to 90% success": first90.every(Number.isFinite) ? mean(first90) : "-" });
+    rows.push({ env, method, seeds: group.length, "final return": mean(returns), "return CI": `[${lo.toFixed(3)}, ${hi.toFixed(3)}]`, "IQM return": iqm(episodeReturns), success: mean(finals.map((e) => e.success)), "steps to 90% success": method === "random" || method === "oracle" ? "n/a" : first90.every(Number.isFinite) ? mean(first90) : "-" });
   }
   rows.sort((a, b) => String(a.env).localeCompare(String(b.env)) || (b["final return"] as number) - (a["final return"] as number));
   writeFileAtomic(`${outPrefix}.csv`, csv(rows));
