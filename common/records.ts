@@ -76,3 +76,9 @@ export function readRecords<C = Record<string, unknown>, M = Record<string, unkn
     .sort()
     .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as RunRecord<C, M>);
 }
+
+/** "N records; backend wasm; commit abc123": what produced a set of records, for summaries and the report. */
+export function describeRecords(records: RunRecord<unknown, unknown>[]): string {
+  const distinct = (xs: string[]) => [...new Set(xs)].join(", ") || "-";
+  return `${records.length} records; backend ${distinct(records.map((r) => r.backend.kind))}; commit ${distinct(records.map((r) => r.commit))}`;
+}

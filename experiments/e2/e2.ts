@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { readRecords, type RunRecord } from "../../common/records.ts";
+import { describeRecords, readRecords, type RunRecord } from "../../common/records.ts";
 import { Rng } from "../../common/rng.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { makeBare, registeredIds } from "../../envs/index.ts";
@@ -215,7 +215,7 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E2: estimators for training the world model",
     "",
-    `Regenerate with \`npm run exp -- e2\`. ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
+    `Regenerate with \`npm run exp -- e2\`. ${describeRecords(records)}.`,
     "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code.",
     "",
     markdownTable(rows),

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import * as tf from "@tensorflow/tfjs";
-import { readRecords, type RunRecord } from "../../common/records.ts";
+import { describeRecords, readRecords, type RunRecord } from "../../common/records.ts";
 import { Rng } from "../../common/rng.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, makeBare, registeredIds, type EnvState, type TypedArray } from "../../envs/index.ts";
@@ -209,7 +209,7 @@ export async function summariseE3(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E3: planning modes (expected vs sampled vs mode codes)",
     "",
-    `Regenerate with \`npm run sweep -- e3\`. ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
+    `Regenerate with \`npm run sweep -- e3\`. ${describeRecords(records)}.`,
     "Per trained agent: fixed random action sequences scored R times from fixed states under each mode. score std: spread of one sequence's score across repeats (0 = deterministic). Spearman: rank correlation of predicted H-step returns (mean over repeats) with the true ones in the simulator. first-action agreement: the best predicted sequence starts like the truly best one. return/success: the agent planning in that mode. Means over seeds, 95% bootstrap CIs.",
     "",
     markdownTable(rows),

@@ -4,7 +4,7 @@
 // actions), a random policy and the oracle MPC (planning in the true simulator).
 import { join } from "node:path";
 import { z } from "zod";
-import { readRecords, type RunRecord } from "../../common/records.ts";
+import { describeRecords, readRecords, type RunRecord } from "../../common/records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, registeredIds } from "../../envs/index.ts";
 import { ESTIMATOR_NAMES, type EstimatorName } from "../../worldmodel/estimators/index.ts";
@@ -127,7 +127,7 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E4: estimators for the agent's world model, learning curves against baselines",
     "",
-    `Regenerate with \`npm run sweep -- e4\` (\`--workers 2\`: about 2 hours here). ${records.length} records; backend ${[...new Set(records.map((r) => r.backend.kind))].join(", ") || "-"}; commit ${[...new Set(records.map((r) => r.commit))].join(", ") || "-"}.`,
+    `Regenerate with \`npm run sweep -- e4\` (\`--workers 2\`: about 2 hours here). ${describeRecords(records)}.`,
     "Evaluation return on fixed seeds at the end of training: mean over seeds with a 95% bootstrap CI, IQM over all final evaluation episodes, success rate, and the mean env step of the first evaluation with success >= 0.9 ('-' if a seed never got there). random and oracle (MPC in the true simulator) do not learn: one evaluation, drawn flat.",
     "",
     markdownTable(rows),

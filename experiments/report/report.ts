@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
-import { gitCommit, readRecords } from "../../common/records.ts";
+import { describeRecords, gitCommit, readRecords } from "../../common/records.ts";
 import { EXPERIMENTS, type ExperimentDef } from "../registry.ts";
 import { inline, markdownToHtml } from "./markdown.ts";
 
@@ -38,10 +38,9 @@ function gallery(dir: string): string[] {
 function provenanceOf(recordsDir: string): string {
   const records = readRecords(recordsDir);
   if (records.length === 0) return "no records";
-  const list = (xs: string[]) => [...new Set(xs)].sort().join(", ");
   const minutes = records.reduce((a, r) => a + r.wallSeconds, 0) / 60;
   const dates = records.map((r) => r.startedAt).sort();
-  return `${records.length} records; backend ${list(records.map((r) => r.backend.kind))}; commit ${list(records.map((r) => r.commit))}; run time ${minutes.toFixed(0)} min (sum over runs); ${dates[0]!.slice(0, 10)} to ${dates[dates.length - 1]!.slice(0, 10)}`;
+  return `${describeRecords(records)}; run time ${minutes.toFixed(0)} min (sum over runs); ${dates[0]!.slice(0, 10)} to ${dates[dates.length - 1]!.slice(0, 10)}`;
 }
 
 function experimentSection(def: ExperimentDef, resultsDir: string): Section | undefined {

@@ -34,9 +34,14 @@ export interface LocalPoolOptions {
   onOutcome?: (job: Job, outcome: JobOutcome) => void;
 }
 
-/** Writes a finished job's record where a local run would (its experiment's records folder). */
-export function writeJobRecord(job: Job, outcome: Extract<JobOutcome, { ok: true }>): string {
-  return writeRecord(experiment(job.experiment).recordsDir(job.resultsDir), outcome.record);
+/** Books a job's outcome: a finished job's record is written where a local run would write it, a failure is listed. */
+export function settleOutcome(report: SweepReport, job: Job, outcome: JobOutcome): void {
+  if (outcome.ok) {
+    writeRecord(experiment(job.experiment).recordsDir(job.resultsDir), outcome.record);
+    report.done.push(job);
+  } else {
+    report.failed.push({ job, error: outcome.error, stderr: outcome.stderr });
+  }
 }
 
 /** Node flags that let a worker process load the TypeScript sources (tsx's loader). */
@@ -73,12 +78,7 @@ export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promis
           if (report.interrupted) return void report.left.push(job);
           outcome = { ok: false, id: job.id, error: `worker process failed: ${err instanceof Error ? err.message : String(err)}`, stderr: "" };
         }
-        if (outcome.ok) {
-          writeJobRecord(job, outcome);
-          report.done.push(job);
-        } else {
-          report.failed.push({ job, error: outcome.error, stderr: outcome.stderr });
-        }
+        settleOutcome(report, job, outcome);
         opts.onOutcome?.(job, outcome);
       }),
     );
@@ -92,12 +92,6 @@ export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promis
 /** Runs jobs one after another in this process (tests, and callers that already chose a backend). */
 export async function runInProcess(jobs: Job[], backend: BackendChoice = "auto"): Promise<SweepReport> {
   const report: SweepReport = { done: [], failed: [], left: [], interrupted: false };
-  for (const job of jobs) {
-    const outcome = await executeJob(job, backend);
-    if (outcome.ok) {
-      writeJobRecord(job, outcome);
-      report.done.push(job);
-    } else report.failed.push({ job, error: outcome.error, stderr: outcome.stderr });
-  }
+  for (const job of jobs) settleOutcome(report, job, await executeJob(job, backend));
   return report;
 }

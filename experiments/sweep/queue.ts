@@ -14,7 +14,7 @@ import type { BackendChoice } from "../../worldmodel/backend/init.ts";
 import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";
 import type { Job } from "./jobs.ts";
-import { tsxExecArgv, writeJobRecord, type SweepReport } from "./localPool.ts";
+import { settleOutcome, tsxExecArgv, type SweepReport } from "./localPool.ts";
 
 export const QUEUE_NAME = "gumbel-worlds";
 
@@ -75,15 +75,14 @@ export async function runOnQueue(jobs: Job[], opts: QueueRunOptions): Promise<Sw
         if (state === "completed") {
           const result = q.returnvalue;
           for (const [path, data] of Object.entries(result.files ?? {})) writeFileAtomic(join(job.resultsDir, path), Buffer.from(data, "base64"));
-          writeJobRecord(job, result);
-          report.done.push(job);
+          settleOutcome(report, job, result);
           opts.onOutcome?.(job, result);
           open.delete(id);
         } else if (state === "failed" && q.attemptsMade >= attempts) {
           const [error, ...stderr] = (q.failedReason ?? "unknown error").split("\n--- stderr ---\n");
-          const failure = { job, error: `${error} (after ${q.attemptsMade} attempts)`, stderr: stderr.join("") };
-          report.failed.push(failure);
-          opts.onOutcome?.(job, { ok: false, id, error: failure.error, stderr: failure.stderr });
+          const failure: JobOutcome = { ok: false, id, error: `${error} (after ${q.attemptsMade} attempts)`, stderr: stderr.join("") };
+          settleOutcome(report, job, failure);
+          opts.onOutcome?.(job, failure);
           open.delete(id);
         }
       }
