@@ -62,16 +62,16 @@ describe("ImaginationAgent", () => {
     agent.dispose();
   });
 
-  // GridEmpty is the target here; it does not learn reliably yet (see the README's Agent section), so this
-  // short run uses Catch, where the same agent and defaults do.
+  // GridEmpty-8x8 takes the agent 8k-14k env steps (7-13 min here, see the README's Agent section): a benchmark,
+  // not a test. This short run uses Catch, where the same agent and defaults learn within 2000 steps.
   it("improves over random on Catch in a short run", async () => {
     const random = evaluatePolicy("Catch-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 20);
-    const { agent, result } = await trainAgent({ env: "Catch-v0", steps: 1500, seedSteps: 300, pretrainUpdates: 100, evalEvery: 750, evalEpisodes: 20 });
+    const { agent, result } = await trainAgent({ env: "Catch-v0", steps: 2000, seedSteps: 300, pretrainUpdates: 100, evalEvery: 1000, evalEpisodes: 20 });
     agent.dispose();
     const last = result.evals[result.evals.length - 1]!;
-    expect(result.evals.map((e) => e.step)).toEqual([750, 1500]);
-    expect(last.return).toBeGreaterThan(random.return + 0.25); // measured: 0 vs random -0.7
-  }, 150_000); // about 70 s beside the other test worker
+    expect(result.evals.map((e) => e.step)).toEqual([1000, 2000]);
+    expect(last.return).toBeGreaterThan(random.return + 0.25); // measured: -0.2 vs random -0.7
+  }, 180_000); // about 90 s beside the other test worker
 
   it("resumes after an interruption without losing an evaluation record", async () => {
     const dir = tempDir();

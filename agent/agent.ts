@@ -121,9 +121,9 @@ export class ImaginationAgent implements Learner {
 
   /** One world-model step on sequences and one value step on transitions, both from the buffer. */
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
-    const worldModel = this.trainer.stepOnBuffer(buffer, rng);
+    const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
     const { batch: size, nStep, gamma } = this.config.value;
-    const batch = tdBatch(this.model, buffer.sample(size, nStep, rng), gamma);
+    const batch = tdBatch(this.model, buffer.sample(size, nStep, rng, this.config.eventFraction), gamma);
     try {
       return { worldModel, td: this.value.update(batch) };
     } finally {
@@ -136,13 +136,14 @@ export class ImaginationAgent implements Learner {
   }
 
   async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
-    const groups: Record<string, NamedTensor[]> = { worldModel: await this.trainer.optimizerWeights() };
+    const groups: Record<string, NamedTensor[]> = {};
+    for (const [k, ws] of Object.entries(await this.trainer.optimizerWeights())) groups[k === "model" ? "worldModel" : `worldModel-${k}`] = ws;
     for (const [k, ws] of Object.entries(await this.value.optimizerWeights())) groups[`value-${k}`] = ws;
     return groups;
   }
 
   async setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void> {
-    if (groups.worldModel) await this.trainer.setOptimizerWeights(groups.worldModel);
+    await this.trainer.setOptimizerWeights({ model: groups.worldModel ?? [], encoder: groups["worldModel-encoder"] ?? [] });
     await this.value.setOptimizerWeights({ critic: groups["value-critic"] ?? [], actor: groups["value-actor"] ?? [] });
   }
 

@@ -8,8 +8,12 @@ import { PlannerConfig } from "./planner.ts";
 import { ValueConfig } from "./value.ts";
 import { DqnConfig } from "./dqn.ts";
 
-/** World-model settings for the agent: smaller and faster than the library defaults (batch 64, 8 latents). */
-export const AGENT_WORLD_MODEL = { latents: 8, encoder: { hidden: [128] }, dynamicsHidden: [128, 128], headHidden: [64], batch: 64, lr: 1e-3 };
+/**
+ * World-model settings for the agent: smaller and faster than the library defaults (batch 64, 8
+ * latents), and a slower encoder (TD-MPC2's 0.3): the value learns on codes, and at the full rate
+ * 2-7 of GridEmpty's 16 code channels per state changed every 200 updates.
+ */
+export const AGENT_WORLD_MODEL = { latents: 8, encoder: { hidden: [128] }, dynamicsHidden: [128, 128], headHidden: [64], batch: 64, lr: 1e-3, encoderLrScale: 0.3 };
 
 export const AgentConfig = z.object({
   env: z.string().default("GridEmpty-v0"),
@@ -30,6 +34,12 @@ export const AgentConfig = z.object({
   }).strict().default({ epsilonStart: 1, epsilonEnd: 0.05, epsilonFraction: 0.3 }),
   /** World-model and value updates right after the seed steps (DC-MPC pretrains on its seed data). */
   pretrainUpdates: z.number().int().min(0).default(300),
+  /**
+   * Share of every replayed batch (world model and value) drawn from sequences that meet a nonzero
+   * reward or a termination. Sparse goals are ~0.2% of uniform batches: on GridEmpty-8x8 the reward
+   * head then predicted 0.03 for the goal (true mean 0.54) after 2000 updates, 0.49 with 0.25.
+   */
+  eventFraction: z.number().min(0).max(1).default(0.25),
   /** One world-model update and one value update every this many env steps (update-to-data ratio 1 / updateEvery). */
   updateEvery: z.number().int().min(1).default(2),
   /** Evaluate (and checkpoint) every this many env steps, over this many episodes on fixed seeds. */

@@ -10,7 +10,7 @@ import { ESTIMATOR_NAMES } from "../worldmodel/estimators/index.ts";
 import { runAgentJob } from "./agentJob.ts";
 
 /** The default task and budget: a few minutes on 2 cores. */
-export const MAIN_DEFAULTS = { env: "Catch-v0", steps: 3000, evalEvery: 500, seedSteps: 500 };
+export const MAIN_DEFAULTS = { env: "Catch-v0", steps: 6000, evalEvery: 500, seedSteps: 500 };
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);

@@ -55,6 +55,11 @@ export const WorldModelConfig = z.object({
   draws: z.number().int().min(2).default(10),
   /** AdamW. */
   lr: z.number().positive().max(1).default(3e-4),
+  /**
+   * The encoder's learning rate is lr x this (TD-MPC2's enc_lr_scale, 0.3 there). Every step of the
+   * encoder moves the codes that a value function trained on codes has to follow; the agent lowers it.
+   */
+  encoderLrScale: z.number().positive().max(1).default(1),
   weightDecay: z.number().min(0).default(0),
   /** Global gradient-norm clip (DC-MPC: 20). */
   gradClip: z.number().positive().default(20),

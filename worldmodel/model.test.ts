@@ -87,6 +87,34 @@ describe("training", () => {
     for (let i = 0; i < 50; i++) trainer.stepOnBuffer(buf, rng);
     expect(tf.memory().numTensors).toBe(before);
   });
+  it("encoderLrScale slows the encoder only, and its optimiser state survives a save and restore", async () => {
+    const buf = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const firstStep = (scale: number) => {
+      const model = new WorldModel(small({ encoderLrScale: scale }), envShapeOf(makeBare("Catch-v0")), 0);
+      const before = model.variables.map((v) => Array.from(v.dataSync()));
+      const trainer = new WorldModelTrainer(model, 1);
+      trainer.stepOnBuffer(buf, new Rng(0));
+      const moved = (vs: tf.Variable[]) => vs.reduce((s, v) => s + before[model.variables.indexOf(v)]!.reduce((a, x, i) => a + Math.abs(v.dataSync()[i]! - x), 0), 0);
+      return { trainer, model, encoder: moved(model.encoder.variables), dynamics: moved(model.dynamics.variables) };
+    };
+    const full = firstStep(1);
+    const slow = firstStep(0.1);
+    // Adam's first step moves each weight by about lr, whatever the gradient's scale.
+    expect(slow.encoder / full.encoder).toBeCloseTo(0.1, 2);
+    expect(slow.dynamics / full.dynamics).toBeCloseTo(1, 5);
+    const saved = await slow.trainer.optimizerWeights();
+    expect(saved.encoder!.length).toBe(2 * slow.model.encoder.variables.length + 1); // step count, 2 moments per variable
+    expect((await full.trainer.optimizerWeights()).encoder).toBeUndefined();
+    const copy = new WorldModelTrainer(slow.model, 1);
+    await copy.setOptimizerWeights(saved);
+    const restored = await copy.optimizerWeights();
+    for (const g of ["model", "encoder"]) {
+      expect(restored[g]!.map((w) => w.tensor.shape)).toEqual(saved[g]!.map((w) => w.tensor.shape));
+      restored[g]!.forEach((w, i) => expect(Array.from(w.tensor.dataSync())).toEqual(Array.from(saved[g]![i]!.tensor.dataSync())));
+    }
+    for (const t of [full, slow]) { t.trainer.dispose(); t.model.dispose(); }
+    copy.dispose();
+  });
 });
 
 describe("auxiliary losses", () => {

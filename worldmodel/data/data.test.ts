@@ -17,6 +17,14 @@ function tinyBuffer(): ReplayBuffer {
   return buf;
 }
 
+function tinyBufferWithoutEvents(): ReplayBuffer {
+  const buf = new ReplayBuffer({ obsShape: [1], obsDtype: "float32", actionSize: 1, capacity: 8 });
+  buf.addFirst([0]);
+  buf.addStep(0, 0, false, [1]);
+  buf.addStep(0, 0, false, [2]);
+  return buf;
+}
+
 describe("ReplayBuffer", () => {
   it("samples sequences inside one episode and masks what lies past its end", () => {
     const buf = tinyBuffer();
@@ -44,6 +52,23 @@ describe("ReplayBuffer", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  it("eventFraction draws that share of sequences from those meeting a reward or termination", () => {
+    // One long episode of 100 zero-reward steps, then a rewarded terminal step.
+    const buf = new ReplayBuffer({ obsShape: [1], obsDtype: "float32", actionSize: 1, capacity: 200 });
+    buf.addFirst([0]);
+    for (let t = 1; t <= 100; t++) buf.addStep(0, 0, false, [t]);
+    buf.addStep(0, 1, true, [101]);
+    const hits = (f: number) => {
+      const b = buf.sample(100, 3, new Rng(1), f);
+      return Array.from({ length: 100 }, (_, i) => b.rewards.subarray(i * 3, i * 3 + 3).some((r) => r > 0)).filter(Boolean).length;
+    };
+    expect(hits(0)).toBeLessThan(10); // 3 of 101 starts reach the reward
+    expect(hits(0.25)).toBeGreaterThanOrEqual(25);
+    expect(hits(1)).toBe(100);
+    // With no event stored, it samples uniformly rather than failing.
+    expect(tinyBufferWithoutEvents().sample(8, 2, new Rng(0), 0.5).batch).toBe(8);
+    expect(() => buf.sample(4, 2, new Rng(0), 1.5)).toThrow(/eventFraction' must be in \[0, 1\], got 1.5/);
   });
   it("rejects wrong shapes, NaN rewards and steps outside an episode", () => {
     const buf = new ReplayBuffer({ obsShape: [2], obsDtype: "float32", actionSize: 1, capacity: 4 });

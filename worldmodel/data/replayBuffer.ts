@@ -58,6 +58,8 @@ export class ReplayBuffer {
   private open = false;
   /** Slots with a transition, rebuilt after additions (sampling would otherwise scan the buffer every batch). */
   private startsCache: Int32Array | undefined;
+  /** Slots less than `horizon` transitions before a rewarded or terminal one, per horizon (rebuilt likewise). */
+  private eventStartsCache = new Map<number, Int32Array>();
   size = 0;
   episodes = 0;
 
@@ -98,6 +100,7 @@ export class ReplayBuffer {
     this.terminated[i] = terminated ? 1 : 0;
     this.hasNext[i] = 1;
     this.startsCache = undefined;
+    this.eventStartsCache.clear();
     this.obs.set(nextObs, this.size * this.obsSize);
     this.hasNext[this.size] = 0;
     this.size++;
@@ -124,13 +127,39 @@ export class ReplayBuffer {
   }
 
   /**
+   * Slots from which a sequence of `horizon` transitions meets a rewarded or terminal transition
+   * within its episode: nextEvent[i] = 0 at an event, else nextEvent[i + 1] + 1 while the episode goes on.
+   */
+  private eventStarts(horizon: number): Int32Array {
+    let cached = this.eventStartsCache.get(horizon);
+    if (cached === undefined) {
+      const list: number[] = [];
+      let next = Infinity;
+      for (let i = this.size - 1; i >= 0; i--) {
+        if (!this.hasNext[i]) { next = Infinity; continue; }
+        next = this.rewards[i] !== 0 || this.terminated[i] ? 0 : next + 1;
+        if (next < horizon) list.push(i);
+      }
+      cached = Int32Array.from(list.reverse());
+      this.eventStartsCache.set(horizon, cached);
+    }
+    return cached;
+  }
+
+  /**
    * B sequences of H transitions, each starting at a uniformly drawn transition. Past an episode's
    * end the mask is 0 and the last observation is repeated (its actions and rewards are 0).
+   * `eventFraction`: this share of the B sequences starts instead at a slot drawn uniformly from those
+   * whose sequence meets a nonzero reward or a termination (sparse goals are otherwise ~0.2% of
+   * a batch); the uniform rest keeps every transition in reach.
    */
-  sample(batch: number, horizon: number, rng: Rng): SequenceBatch {
+  sample(batch: number, horizon: number, rng: Rng, eventFraction = 0): SequenceBatch {
     if (!Number.isInteger(horizon) || horizon < 1) throw new ReplayBufferError(`ReplayBuffer.sample: 'horizon' must be a positive integer, got ${horizon}`);
+    if (!(eventFraction >= 0 && eventFraction <= 1)) throw new ReplayBufferError(`ReplayBuffer.sample: 'eventFraction' must be in [0, 1], got ${eventFraction}`);
     const starts = this.starts();
     if (starts.length === 0) throw new ReplayBufferError("ReplayBuffer.sample: the buffer holds no transition yet");
+    const events = eventFraction > 0 ? this.eventStarts(horizon) : new Int32Array(0);
+    const eventCount = events.length > 0 ? Math.round(eventFraction * batch) : 0;
     const { actionSize } = this.spec;
     const out: SequenceBatch = {
       batch,
@@ -142,7 +171,7 @@ export class ReplayBuffer {
       mask: new Float32Array(batch * horizon),
     };
     for (let b = 0; b < batch; b++) {
-      let i = starts[rng.int(starts.length)]!;
+      let i = b < eventCount ? events[rng.int(events.length)]! : starts[rng.int(starts.length)]!;
       out.obs.set(this.obs.subarray(i * this.obsSize, (i + 1) * this.obsSize), b * (horizon + 1) * this.obsSize);
       let alive = true;
       for (let t = 0; t < horizon; t++) {
