@@ -24,12 +24,15 @@ export interface RunRecord<Config = Record<string, unknown>, Metrics = Record<st
 }
 
 let commitCache: string | undefined;
-/** The git commit of the code (with "+dirty" for uncommitted changes), or "unknown" outside a checkout. */
+/**
+ * The git commit of the code (with "+dirty" for uncommitted changes outside results/, whose records
+ * and plots describe runs, not code), or "unknown" outside a checkout.
+ */
 export function gitCommit(): string {
   if (commitCache !== undefined) return commitCache;
   try {
     const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     commitCache = dirty ? `${head}+dirty` : head;
   } catch {
     commitCache = "unknown";

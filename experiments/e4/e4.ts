@@ -127,7 +127,7 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E4: estimators for the agent's world model, learning curves against baselines",
     "",
-    `Regenerate with \`npm run sweep -- e4\` (\`--workers 2\`: about 2 hours here). ${describeRecords(records)}.`,
+    `Regenerate with \`npm run sweep -- e4\` (\`--workers 2\`: 70-80 minutes here). ${describeRecords(records)}.`,
     "Evaluation return on fixed seeds at the end of training: mean over seeds with a 95% bootstrap CI, IQM over all final evaluation episodes, success rate, and the mean env step of the first evaluation with success >= 0.9 ('-' if a seed never got there). random and oracle (MPC in the true simulator) do not learn: one evaluation, drawn flat.",
     "",
     markdownTable(rows),
