@@ -13,7 +13,7 @@ import { loadWeightsInto, saveWorldModel } from "../worldmodel/checkpoint.ts";
 import type { Learner } from "./agent.ts";
 
 const FORMAT = "gumbel-worlds/agent-checkpoint";
-const VERSION = 1;
+const VERSION = 2; // 2: the value heads as one ensemble, flat AdamW slots
 
 export class AgentCheckpointError extends Error {
   override name = "AgentCheckpointError";

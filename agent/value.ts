@@ -1,15 +1,18 @@
 // The planner's value function: an ensemble of Q heads on codes (DC-MPC), trained by n-step TD on
-// real transitions with no gradient into the world model (R = sum_{t<k} gamma^t r_t, z' = codes of o_k):
+// real transitions with no gradient into the world model (R = sum_{t<k} gamma^t r_t, z' = codes of o_k).
+// The heads are one MlpEnsemble (all members in a few batched ops, backward written out) and one
+// flat AdamW:
 //   Discrete:  y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', argmax_a mean_e Q_e(z', a))
 //   Box (TD3): y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', clip(pi'(z') + eps)),
 //              and the actor pi maximises mean_e Q_e(z, pi(z)).
 // Q' and pi' are target copies updated by Polyak averaging. The planner's terminal value is
 // V(z) = max_a mean_e Q_e(z, a) (Discrete) or mean_e Q_e(z, pi(z)) (Box): deterministic.
 import * as tf from "@tensorflow/tfjs";
-import type { NamedTensor } from "../worldmodel/train.ts";
 import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
+import { MlpEnsemble } from "../worldmodel/nn/ensemble.ts";
+import { FlatAdam, type NamedTensor } from "../worldmodel/nn/flatAdam.ts";
 import { Mlp } from "../worldmodel/nn/mlp.ts";
 import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
@@ -52,11 +55,12 @@ export interface TdBatch {
 }
 
 export class ValueLearner {
-  readonly critics: Mlp[];
-  readonly targets: Mlp[];
+  /** The Q heads: [E, N, n] (Discrete) or [E, N, 1] (Box, on codes ++ action). */
+  readonly critics: MlpEnsemble;
+  readonly targets: MlpEnsemble;
   readonly actor: Mlp | undefined;
   readonly actorTarget: Mlp | undefined;
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: FlatAdam;
   private readonly actorOptimizer: tf.Optimizer | undefined;
   private readonly rng: Rng;
   private readonly half: tf.Tensor1D | undefined;
@@ -68,9 +72,8 @@ export class ValueLearner {
     const discrete = spec.kind === "discrete";
     const inSize = discrete ? codeSize : codeSize + spec.size;
     const outSize = discrete ? spec.n : 1;
-    const make = (name: string, s: number) => new Mlp([inSize, ...config.hidden, outSize], s, "elu", name);
-    this.critics = Array.from({ length: config.ensemble }, (_, e) => make(`q${e}`, rng.childSeed()));
-    this.targets = this.critics.map((c, e) => copyOf(c, `q${e}_target`));
+    this.critics = new MlpEnsemble([inSize, ...config.hidden, outSize], Array.from({ length: config.ensemble }, () => rng.childSeed()), "elu", "q");
+    this.targets = this.critics.copy("q_target");
     if (spec.kind === "box") {
       this.actor = new Mlp([codeSize, ...config.hidden, spec.size], rng.childSeed(), "elu", "actor");
       this.actorTarget = copyOf(this.actor, "actor_target");
@@ -78,7 +81,7 @@ export class ValueLearner {
       this.half = tf.tensor1d(spec.high.map((h, j) => (h - spec.low[j]!) / 2));
       this.mid = tf.tensor1d(spec.high.map((h, j) => (h + spec.low[j]!) / 2));
     }
-    this.optimizer = tf.train.adam(config.lr);
+    this.optimizer = new FlatAdam(this.critics.variables, { lr: config.lr });
     this.rng = new Rng(rng.childSeed());
   }
 
@@ -89,18 +92,23 @@ export class ValueLearner {
     return tf.tidy(() => tf.add(this.mid!, tf.mul(this.half!, tf.tanh(actor.apply(flat(codes))))) as tf.Tensor2D);
   }
 
-  /** Q_e of the given heads: Discrete [N, n] per head; Box [N] per head for the given actions. */
-  private q(heads: Mlp[], codes: tf.Tensor2D, actions?: tf.Tensor2D): tf.Tensor[] {
-    if (this.spec.kind === "discrete") return heads.map((m) => m.apply(codes));
-    return heads.map((m) => tf.reshape(m.apply(tf.concat([codes, actions!], 1) as tf.Tensor2D), [-1]));
+  /** The heads' input: codes (Discrete) or codes ++ action (Box). */
+  private input(codes: tf.Tensor2D, actions?: tf.Tensor2D): tf.Tensor2D {
+    return this.spec.kind === "discrete" ? codes : (tf.concat([codes, actions!], 1) as tf.Tensor2D);
+  }
+
+  /** Q of every head: Discrete [E, N, n]; Box [E, N] for the given actions. */
+  private q(heads: MlpEnsemble, codes: tf.Tensor2D, actions?: tf.Tensor2D): tf.Tensor {
+    const out = heads.apply(this.input(codes, actions));
+    return this.spec.kind === "discrete" ? out : tf.squeeze(out, [2]);
   }
 
   /** The planner's terminal value V(z) [N] (codes [N, L, d] or [N, codeSize]). */
   value(codes: tf.Tensor): tf.Tensor1D {
     return tf.tidy(() => {
       const c = flat(codes);
-      if (this.spec.kind === "discrete") return tf.max(tf.mean(tf.stack(this.q(this.critics, c)), 0), 1) as tf.Tensor1D;
-      return tf.mean(tf.stack(this.q(this.critics, c, this.policy(c))), 0) as tf.Tensor1D;
+      if (this.spec.kind === "discrete") return tf.max(tf.mean(this.q(this.critics, c), 0), 1) as tf.Tensor1D;
+      return tf.mean(this.q(this.critics, c, this.policy(c)), 0) as tf.Tensor1D;
     });
   }
 
@@ -108,42 +116,40 @@ export class ValueLearner {
   greedy(codes: tf.Tensor): tf.Tensor2D {
     return tf.tidy(() => {
       if (this.spec.kind === "box") return this.policy(codes);
-      const mean = tf.mean(tf.stack(this.q(this.critics, flat(codes))), 0);
-      return oneHotArgmax(mean) as tf.Tensor2D;
+      return oneHotArgmax(tf.mean(this.q(this.critics, flat(codes)), 0)) as tf.Tensor2D;
     });
   }
 
   /** One TD update of the critics (and the actor for Box actions), then the Polyak step. Returns the critic loss. */
   update(b: TdBatch): number {
-    const pair = this.pickTwo();
+    const [i, j] = this.pickTwo();
+    const n = b.codes.shape[0];
     const loss = tf.tidy(() => {
-      const target = tf.tidy(() => {
-        let next: tf.Tensor;
-        if (this.spec.kind === "discrete") {
-          const best = oneHotArgmax(tf.mean(tf.stack(this.q(this.critics, b.nextCodes)), 0));
-          const qs = this.q(pair.map((e) => this.targets[e]!), b.nextCodes).map((q) => tf.sum(tf.mul(q, best), 1));
-          next = tf.minimum(qs[0]!, qs[1]!);
-        } else {
-          const a = this.smoothedTargetAction(b.nextCodes);
-          const qs = this.q(pair.map((e) => this.targets[e]!), b.nextCodes, a);
-          next = tf.minimum(qs[0]!, qs[1]!);
-        }
-        return tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
-      });
-      const vars = this.critics.flatMap((c) => c.variables);
-      const { value, grads } = tf.variableGrads(() => {
-        const qs = this.spec.kind === "discrete" ? this.q(this.critics, b.codes).map((q) => tf.sum(tf.mul(q, b.actions), 1)) : this.q(this.critics, b.codes, b.actions);
-        return tf.addN(qs.map((q) => tf.mean(tf.square(tf.sub(q, target))))) as tf.Scalar;
-      }, vars);
-      this.optimizer.applyGradients(grads);
+      let next: tf.Tensor;
+      let qNext: tf.Tensor;
+      if (this.spec.kind === "discrete") {
+        const best = oneHotArgmax(tf.mean(this.q(this.critics, b.nextCodes), 0));
+        qNext = tf.sum(tf.mul(this.q(this.targets, b.nextCodes), best), 2); // [E, N]
+      } else {
+        qNext = this.q(this.targets, b.nextCodes, this.smoothedTargetAction(b.nextCodes));
+      }
+      next = tf.min(tf.gather(qNext, tf.tensor1d([i, j], "int32")), 0);
+      const target = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
+      // sum_e mean_b (Q_e(z, a) - y)^2, its gradient written out: 2 (Q_e - y) / N at the taken action.
+      const { out, trace } = this.critics.applyTraced(this.input(b.codes, b.actions));
+      const discrete = this.spec.kind === "discrete";
+      const taken = discrete ? tf.sum(tf.mul(out, b.actions), 2) : tf.squeeze(out, [2]);
+      const residual = tf.sub(taken, target); // [E, N]
+      const dOut = discrete ? tf.mul(tf.expandDims(tf.mul(residual, 2 / n), 2), b.actions) : tf.expandDims(tf.mul(residual, 2 / n), 2);
+      this.optimizer.apply(this.critics.backward(trace, dOut as tf.Tensor3D).grads);
       if (this.actor) {
-        const actorGrads = tf.variableGrads(() => tf.neg(tf.mean(tf.stack(this.q(this.critics, b.codes, this.policy(b.codes))))) as tf.Scalar, this.actor.variables);
+        const actorGrads = tf.variableGrads(() => tf.neg(tf.mean(this.q(this.critics, b.codes, this.policy(b.codes)))) as tf.Scalar, this.actor.variables);
         this.actorOptimizer!.applyGradients(actorGrads.grads);
       }
-      const online = [...this.critics, ...(this.actor ? [this.actor] : [])].flatMap((m) => m.variables);
-      const trailing = [...this.targets, ...(this.actorTarget ? [this.actorTarget] : [])].flatMap((m) => m.variables);
+      const online = [...this.critics.variables, ...(this.actor ? this.actor.variables : [])];
+      const trailing = [...this.targets.variables, ...(this.actorTarget ? this.actorTarget.variables : [])];
       polyak(online, trailing, this.config.polyak);
-      return value.dataSync()[0]! / this.config.ensemble;
+      return tf.sum(tf.square(residual)).dataSync()[0]! / (n * this.config.ensemble);
     });
     if (!Number.isFinite(loss)) throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
     this.updates++;
@@ -166,22 +172,23 @@ export class ValueLearner {
   }
 
   namedVariables(): [string, tf.Variable][] {
-    return [...this.critics, ...this.targets, ...(this.actor ? [this.actor, this.actorTarget!] : [])].flatMap((m) => m.namedVariables());
+    return [...this.critics.namedVariables(), ...this.targets.namedVariables(), ...(this.actor ? [...this.actor.namedVariables(), ...this.actorTarget!.namedVariables()] : [])];
   }
 
   /** Optimiser slots (Adam's step count and moments) per optimiser, for checkpoints. */
   async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
-    return { critic: await this.optimizer.getWeights(), ...(this.actorOptimizer ? { actor: await this.actorOptimizer.getWeights() } : {}) };
+    return { critic: this.optimizer.getWeights(), ...(this.actorOptimizer ? { actor: await this.actorOptimizer.getWeights() } : {}) };
   }
 
   /** Restores what optimizerWeights() saved (same config). */
   async setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void> {
-    if (groups.critic?.length) await this.optimizer.setWeights(groups.critic);
+    if (groups.critic?.length) this.optimizer.setWeights(groups.critic);
     if (groups.actor?.length && this.actorOptimizer) await this.actorOptimizer.setWeights(groups.actor);
   }
 
   dispose(): void {
-    for (const m of [...this.critics, ...this.targets]) m.dispose();
+    this.critics.dispose();
+    this.targets.dispose();
     this.actor?.dispose();
     this.actorTarget?.dispose();
     this.optimizer.dispose();

@@ -1,15 +1,16 @@
-// One optimiser step of the world model: AdamW (Adam plus decoupled weight decay, Loshchilov &
-// Hutter 2019) with global-norm gradient clipping, all inside tf.tidy so that no tensor outlives
-// the step.
+// One optimiser step of the world model: the loss and its gradient from the fused pass
+// (fusedLoss.ts: the backward written out, tested against the tape-based loss.ts), global-norm
+// clipping, then AdamW over flat buffers, all inside tf.tidy so that no tensor outlives the step.
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
-import type { ReplayBuffer } from "./data/replayBuffer.ts";
+import type { ReplayBuffer, SequenceBatch } from "./data/replayBuffer.ts";
 import { Noise } from "./estimators/index.ts";
-import { disposeBatch, toTensorBatch, worldModelLoss, type LossStats } from "./loss.ts";
+import { fusedWorldModelGrads } from "./fusedLoss.ts";
+import type { LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
+import { FlatAdam, type NamedTensor } from "./nn/flatAdam.ts";
 
-/** A tensor with a name, as optimisers' getWeights() returns them. */
-export type NamedTensor = { name: string; tensor: tf.Tensor };
+export type { NamedTensor } from "./nn/flatAdam.ts";
 
 export interface TrainStats extends LossStats {
   /** Gradient global norm before clipping. */
@@ -17,18 +18,15 @@ export interface TrainStats extends LossStats {
 }
 
 export class WorldModelTrainer {
-  private readonly optimizer: tf.AdamOptimizer;
-  /** The encoder's optimiser when its learning rate is scaled (Adam ignores a gradient's scale, so it needs its own lr). */
-  private readonly encoderOptimizer: tf.AdamOptimizer | undefined;
-  private readonly encoderNames: Set<string>;
+  /** AdamW over every variable; the encoder's learning rate is lr x encoderLrScale. */
+  private readonly optimizer: FlatAdam;
   private readonly noise: Noise;
   steps = 0;
 
   constructor(readonly model: WorldModel, noiseSeed: number) {
-    this.optimizer = tf.train.adam(model.config.lr);
-    const scale = model.config.encoderLrScale;
-    this.encoderOptimizer = scale < 1 ? tf.train.adam(model.config.lr * scale) : undefined;
-    this.encoderNames = new Set(this.encoderOptimizer ? model.encoder.variables.map((v) => v.name) : []);
+    const { lr, encoderLrScale, weightDecay } = model.config;
+    const encoder = new Set(model.encoder.variables);
+    this.optimizer = new FlatAdam(model.variables, { lr: model.variables.map((v) => (encoder.has(v) ? lr * encoderLrScale : lr)), weightDecay });
     this.noise = new Noise(noiseSeed);
   }
 
@@ -37,47 +35,31 @@ export class WorldModelTrainer {
     return this.step(buffer.sample(this.model.config.batch, this.model.config.horizon, rng, eventFraction));
   }
 
-  step(sample: Parameters<typeof toTensorBatch>[1]): TrainStats {
-    const { model } = this;
-    const batch = toTensorBatch(model, sample);
-    const parts: Partial<Record<keyof LossStats, tf.Scalar>> = {};
-    let gradNorm = 0;
+  step(sample: SequenceBatch): TrainStats {
+    let result: TrainStats | undefined;
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, this.noise, parts), model.variables);
-      gradNorm = this.applyGradients(grads);
+      const { grads, stats } = fusedWorldModelGrads(this.model, sample, this.noise);
+      result = { ...stats, gradNorm: this.applyGradients(grads) };
     });
-    disposeBatch(batch);
-    const stats = Object.fromEntries(Object.entries(parts).map(([k, t]) => [k, t!.dataSync()[0]!])) as unknown as LossStats;
-    tf.dispose(Object.values(parts));
     this.steps++;
-    return { ...stats, gradNorm };
+    return result!;
   }
 
-  /** Clips by global norm, applies AdamW; returns the norm before clipping. Call inside tf.tidy. */
-  applyGradients(grads: tf.NamedTensorMap): number {
-    const cfg = this.model.config;
-    const names = Object.keys(grads);
-    const gradNorm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]!))))).dataSync()[0]!;
+  /** Clips by global norm and applies AdamW (grads aligned with model.variables); returns the norm before clipping. Call inside tf.tidy. */
+  applyGradients(grads: tf.Tensor[]): number {
+    const gradNorm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!;
     if (!Number.isFinite(gradNorm)) throw new Error(`WorldModelTrainer.step: the gradient norm is ${gradNorm} at step ${this.steps} (loss diverged; lower lr or check the data)`);
-    const factor = Math.min(1, cfg.gradClip / (gradNorm + 1e-6));
-    const clipped = (name: string) => ({ name, tensor: factor < 1 ? tf.mul(grads[name]!, factor) : grads[name]! });
-    this.optimizer.applyGradients(names.filter((n) => !this.encoderNames.has(n)).map(clipped));
-    this.encoderOptimizer?.applyGradients(names.filter((n) => this.encoderNames.has(n)).map(clipped));
-    if (cfg.weightDecay > 0) for (const v of this.model.variables) v.assign(tf.mul(v, 1 - (this.encoderNames.has(v.name) ? cfg.lr * cfg.encoderLrScale : cfg.lr) * cfg.weightDecay));
+    this.optimizer.apply(grads, Math.min(1, this.model.config.gradClip / (gradNorm + 1e-6)));
     return gradNorm;
   }
 
-  /**
-   * The optimisers' states (Adam's step count and moments), for checkpoints that resume training:
-   * `model`, and `encoder` when the encoder has its own optimiser (encoderLrScale < 1). Slots are positional.
-   */
+  /** The optimiser's state (step count and flat moments), for checkpoints that resume training. */
   async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
-    return { model: await this.optimizer.getWeights(), ...(this.encoderOptimizer ? { encoder: await this.encoderOptimizer.getWeights() } : {}) };
+    return { model: this.optimizer.getWeights() };
   }
 
   async setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void> {
-    if (groups.model?.length) await this.optimizer.setWeights(groups.model);
-    if (groups.encoder?.length && this.encoderOptimizer) await this.encoderOptimizer.setWeights(groups.encoder);
+    if (groups.model?.length) this.optimizer.setWeights(groups.model);
   }
 
   /** The noise source of training samples (shared with benchmarks that time the phases of a step). */
@@ -87,6 +69,5 @@ export class WorldModelTrainer {
 
   dispose(): void {
     this.optimizer.dispose();
-    this.encoderOptimizer?.dispose();
   }
 }

@@ -53,12 +53,27 @@ describe("project WASM kernels match the cpu backend, values and gradients", () 
   it("BatchMatMul with a batch dimension", async () => {
     await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!, false, true), [[4, 5, 6], [4, 3, 6]]);
     await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!, true, false), [[3, 6, 5], [3, 6, 2]]);
+    await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!), [[5, 4, 3], [5, 3, 2]]);
+    await expectSameOnBothBackends((a, b) => tf.matMul(tf.reshape(a!, [2, 3, 4, 3]), tf.reshape(b!, [2, 3, 3, 2])), [[24, 3], [18, 2]]);
   });
   it.each([[false, false], [true, true]])("_FusedMatMul with bias and relu, transposes %s/%s", async (ta, tb) => {
     await expectSameOnBothBackends(
       (a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: "relu" }),
       [ta ? [6, 4] : [4, 6], tb ? [5, 6] : [6, 5], [5]],
     );
+  });
+  it("Concat along every axis, short and long rows, and int32", async () => {
+    await expectSameOnBothBackends((a, b) => tf.concat([a!, b!], 1), [[4, 3], [4, 5]]);
+    await expectSameOnBothBackends((a, b, c) => tf.concat([a!, b!, c!], 0), [[2, 3], [4, 3], [1, 3]]);
+    await expectSameOnBothBackends((a, b) => tf.concat([a!, b!], 2), [[2, 3, 300], [2, 3, 2]]);
+    await expectSameOnBothBackends((a, b) => tf.concat([a!, b!], 1), [[2, 1, 3], [2, 2, 3]]);
+    await tf.setBackend("wasm");
+    expect(Array.from(tf.concat([tf.tensor2d([1, 2], [2, 1], "int32"), tf.tensor2d([3, 4, 5, 6], [2, 2], "int32")], 1).dataSync())).toEqual([1, 3, 4, 2, 5, 6]);
+  });
+  it("SplitV along every axis", async () => {
+    await expectSameOnBothBackends((x) => tf.concat(tf.split(x!, [1, 3, 2], 0).map((p, i) => tf.mul(p, i + 1)), 0), [[6, 4]]);
+    await expectSameOnBothBackends((x) => tf.concat(tf.split(x!, [2, 1, 2], 1).map((p, i) => tf.mul(p, i + 1)), 1), [[3, 5, 2]]);
+    await expectSameOnBothBackends((x) => tf.concat(tf.split(x!, [300, 7], 0).map((p, i) => tf.mul(p, i + 1)), 0), [[307]]);
   });
   it("UnsortedSegmentSum (the gradient of gather) with repeated and absent ids", async () => {
     await expectSameOnBothBackends((x) => tf.unsortedSegmentSum(x!, tf.tensor1d([0, 3, 3, 1, 0], "int32"), 5), [[5, 4]]);

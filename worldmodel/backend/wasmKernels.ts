@@ -1,9 +1,12 @@
 // Kernels the project registers for TensorFlow.js's WASM backend, which is ~5x faster than the JS
 // `cpu` backend but was built for inference:
 //   - BatchMatMul / _FusedMatMul with a transposed operand (every backward pass of a matmul) run a
-//     naive loop (~1.5 GFLOP/s) instead of XNNPACK (~13): transpose explicitly, then call the fast path.
+//     naive loop (~1.5 GFLOP/s) instead of XNNPACK (~13): transpose explicitly, then call the fast path;
+//     BatchMatMul with a batch dimension (the value ensemble) likewise: one XNNPACK call per entry.
 //   - UnsortedSegmentSum (the gradient of gather) is missing: a one-hot matrix times the data.
 //   - Conv2DBackpropFilter (the weight gradient of conv2d) is missing: im2col, then one matmul.
+//   - Concat and SplitV copy with one subarray() per row (stock): at this suite's sizes (rows of
+//     3-128 values) those allocations cost 20-30 us per call; here short rows are copied by a plain loop.
 //   - every other kernel that the `cpu` backend has and WASM lacks runs on a private `cpu` backend
 //     (inputs copied out of the WASM heap, results copied back).
 // installWasmKernels() registers them; uninstallWasmKernels() restores the stock backend (benchmarks
@@ -44,14 +47,45 @@ function transposeLast2(x: Info, backend: BackendWasm): Info {
   return run("Transpose", { x }, backend, { perm });
 }
 
-/** A matmul kernel that never asks XNNPACK for a transposed operand. */
-function untransposed(original: KernelFn): KernelFn {
+/**
+ * a [batch, M, K] @ b [batch, K, N] (either batch may be 1, shared) as one XNNPACK matmul per batch
+ * entry on copies: the stock kernel runs batch > 1 through a naive loop (~10x slower at [5, 128, 64]).
+ * Returns undefined where it does not apply (no batch, other broadcasting).
+ */
+function perBatch(original: KernelFn, a: Info, b: Info, backend: BackendWasm, attrs: Attrs): Info | undefined {
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const batch = Math.max(batchA, batchB);
+  if (batch === 1 || (batchA !== batchB && batchA !== 1 && batchB !== 1) || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  const out = backend.makeOutput([...(batchA >= batchB ? a : b).shape.slice(0, -2), m, n], "float32");
+  const part = (x: Info, rows: number, cols: number, i: number, whole: number) => {
+    const p = backend.makeOutput([1, rows, cols], "float32");
+    const size = rows * cols;
+    const at = whole === 1 ? 0 : i * size;
+    backend.typedArrayFromHeap(p).set(backend.typedArrayFromHeap(x).subarray(at, at + size));
+    return p;
+  };
+  for (let i = 0; i < batch; i++) {
+    const ai = part(a, m, k, i, batchA);
+    const bi = part(b, k, n, i, batchB);
+    const oi = original({ inputs: { a: ai, b: bi }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as Info;
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(oi), i * m * n);
+    release(backend, ai, bi, oi);
+  }
+  return out;
+}
+
+/** A matmul kernel that never asks XNNPACK for a transposed operand, and runs batches one by one. */
+function untransposed(original: KernelFn, batched: boolean): KernelFn {
   return ({ inputs, backend, attrs = {} }) => {
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-    if (!transposeA && !transposeB) return original({ inputs, backend, attrs });
+    if (!transposeA && !transposeB) return (batched && perBatch(original, inputs.a!, inputs.b!, backend, attrs)) || original({ inputs, backend, attrs });
     const a = transposeA ? transposeLast2(inputs.a!, backend) : inputs.a!;
     const b = transposeB ? transposeLast2(inputs.b!, backend) : inputs.b!;
-    const out = original({ inputs: { ...inputs, a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    const plain = { ...attrs, transposeA: false, transposeB: false };
+    const out = (batched && perBatch(original, a, b, backend, plain)) || original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
     if (transposeA) release(backend, a);
     if (transposeB) release(backend, b);
     return out;
@@ -124,6 +158,66 @@ const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
   return out;
 };
 
+/**
+ * Copies `rows` rows of `width` values from `src` (row stride `srcStride`, starting at `srcAt`) to
+ * `dst` (stride `dstStride`, from `dstAt`): one set() per row for long rows, a loop for short ones.
+ */
+function copyRows(src: tf.backend_util.TypedArray, srcAt: number, srcStride: number, dst: tf.backend_util.TypedArray, dstAt: number, dstStride: number, rows: number, width: number): void {
+  if (rows === 1 || (width === srcStride && width === dstStride)) {
+    dst.set(src.subarray(srcAt, srcAt + rows * width), dstAt);
+  } else if (width >= 256) {
+    for (let r = 0; r < rows; r++) dst.set(src.subarray(srcAt + r * srcStride, srcAt + r * srcStride + width), dstAt + r * dstStride);
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const s = srcAt + r * srcStride;
+      const d = dstAt + r * dstStride;
+      for (let k = 0; k < width; k++) dst[d + k] = src[s + k]!;
+    }
+  }
+}
+
+/** Concat of numeric tensors (strings go to the stock kernel). */
+function concatKernel(original: KernelFn): KernelFn {
+  return (args) => {
+    const xs = Object.values(args.inputs).filter((x) => x != null && tf.util.sizeFromShape(x.shape) > 0);
+    if (xs.length < 2 || xs[0]!.dtype === "string") return original(args);
+    const axis = tf.util.parseAxisParam(args.attrs!.axis as number, xs[0]!.shape)[0]!;
+    const outShape = tf.backend_util.computeOutShape(xs.map((x) => x.shape), axis);
+    const { backend } = args;
+    const out = backend.makeOutput(outShape, xs[0]!.dtype);
+    const rows = tf.util.sizeFromShape(outShape.slice(0, axis));
+    const outWidth = tf.util.sizeFromShape(outShape.slice(axis));
+    const dst = backend.typedArrayFromHeap(out);
+    let at = 0;
+    for (const x of xs) {
+      const width = tf.util.sizeFromShape(x.shape.slice(axis));
+      copyRows(backend.typedArrayFromHeap(x), 0, width, dst, at, outWidth, rows, width);
+      at += width;
+    }
+    return out;
+  };
+}
+
+/** SplitV: each output's rows copied out of the input. */
+const splitV: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { x } = inputs as { x: Info };
+  const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axis));
+  const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+  const srcWidth = x.shape[axis]! * inner;
+  let at = 0;
+  return sizes.map((s) => {
+    const shape = [...x.shape];
+    shape[axis] = s;
+    const out = backend.makeOutput(shape, x.dtype);
+    // Views are taken after the allocation: malloc can grow (and so detach) the WASM memory.
+    copyRows(backend.typedArrayFromHeap(x), at, srcWidth, backend.typedArrayFromHeap(out), 0, s * inner, rows, s * inner);
+    at += s * inner;
+    return out;
+  });
+};
+
 /** Runs a `cpu` kernel on copies of the inputs and copies the outputs back into WASM memory. */
 function delegateToCpu(name: string): KernelFn {
   return ({ inputs, backend, attrs }) => {
@@ -156,14 +250,17 @@ function registerWasm(name: string, kernelFunc: KernelFn): void {
 
 /** The kernels this layer adds or replaces, by kind. */
 export const PROJECT_KERNELS = {
-  replaced: ["BatchMatMul", "_FusedMatMul"],
+  replaced: ["BatchMatMul", "_FusedMatMul", "Concat", "SplitV"],
   added: ["UnsortedSegmentSum", "Conv2DBackpropFilter"],
 } as const;
 
 /** Registers the project's WASM kernels (idempotent). Returns the names of the cpu-delegated kernels. */
 export function installWasmKernels(): string[] {
   if (installed.length) return delegatedKernels();
-  for (const name of PROJECT_KERNELS.replaced) registerWasm(name, untransposed(stock(name)));
+  registerWasm("BatchMatMul", untransposed(stock("BatchMatMul"), true));
+  registerWasm("_FusedMatMul", untransposed(stock("_FusedMatMul"), false));
+  registerWasm("Concat", concatKernel(stock("Concat")));
+  registerWasm("SplitV", splitV);
   registerWasm("UnsortedSegmentSum", unsortedSegmentSum);
   registerWasm("Conv2DBackpropFilter", conv2DBackpropFilter);
   for (const config of tf.getKernelsForBackend("cpu")) {

@@ -1,5 +1,7 @@
-// Shared pieces of the estimators: argument checks, one-hot samples, the softmax Jacobian.
+// Shared pieces of the estimators: argument checks, one-hot samples, the softmax Jacobian, and
+// defineEstimator, which turns an estimator's forward and backward halves into the tape form.
 import * as tf from "@tensorflow/tfjs";
+import type { Estimator, EstimatorParts } from "./types.ts";
 
 export class EstimatorError extends Error {
   override name = "EstimatorError";
@@ -33,6 +35,25 @@ export function sampleOneHot(logits: tf.Tensor, gumbel: tf.Tensor): tf.Tensor {
   return tf.tidy(() => oneHotArgmax(tf.add(logits, gumbel)));
 }
 
+/** x / tau, skipping the op at tau = 1. */
+export function divTau(x: tf.Tensor, tau: number): tf.Tensor {
+  return tau === 1 ? x : tf.div(x, tau);
+}
+
+/**
+ * The tape form of an estimator from its halves: argument checks (the logits' finiteness too: one
+ * reduction read back, so the fused update skips it and checks its gradient norm instead), then
+ * the forward value with the backward attached through tf.customGrad.
+ */
+export function defineEstimator(name: string, parts: EstimatorParts): Estimator {
+  const estimator = (logits: tf.Tensor, ctx: Parameters<EstimatorParts["check"]>[0]) => {
+    parts.check(ctx);
+    checkLogits(name, logits);
+    return { value: tf.tidy(() => withGradient(logits, (l) => parts.forward(l, ctx), (dy, saved) => parts.backward(dy, saved, ctx) ?? tf.zerosLike(dy))) };
+  };
+  return Object.assign(estimator, { parts });
+}
+
 /** J(q) g = q * g - q (q . g): the vector-Jacobian product of softmax at output q. */
 export function softmaxVjp(q: tf.Tensor, g: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(q, tf.sub(g, tf.sum(tf.mul(q, g), -1, true))));
@@ -53,11 +74,6 @@ export function withGradient(
     return { value, gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(logits) as tf.Tensor;
-}
-
-/** z ~ softmax(logits) as one-hot rows with no gradient path back to the logits. */
-export function sampleWithoutGradient(logits: tf.Tensor, gumbel: tf.Tensor): tf.Tensor {
-  return withGradient(logits, (l) => ({ value: sampleOneHot(l, gumbel), saved: [] }), (dy) => tf.zerosLike(dy));
 }
 
 /** sg(x): the same values with no gradient (no device sync, unlike re-creating the tensor from data). */

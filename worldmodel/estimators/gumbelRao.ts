@@ -6,37 +6,26 @@
 //   backward dL/dl = (1/tau) (1/K) sum_k J(y_k) g,  y_k = softmax(perturbed_k / tau),
 //   the conditional perturbations held constant. Same mean as ST-GS, lower variance.
 import * as tf from "@tensorflow/tfjs";
-import { EstimatorError, checkLogits, checkTau, sampleOneHot, softmaxVjp, withGradient } from "./categorical.ts";
-import type { Estimator } from "./types.ts";
+import { EstimatorError, checkTau, defineEstimator, divTau, sampleOneHot, softmaxVjp } from "./categorical.ts";
 
 export const DEFAULT_DRAWS = 10;
 
-export const gumbelRao: Estimator = (logits, { tau, noise, draws = DEFAULT_DRAWS }) => {
-  checkTau("gumbelRao", tau);
-  checkLogits("gumbelRao", logits);
-  if (!Number.isInteger(draws) || draws < 2) throw new EstimatorError(`gumbelRao: 'draws' (K) must be an integer >= 2, got ${draws}`);
-  const g = noise.gumbel(logits.shape);
-  const e = noise.exponential([draws, ...logits.shape]);
-  const value = withGradient(
-    logits,
-    (l) => {
-      const d = sampleOneHot(l, g);
-      const ys = tf.tidy(() => {
-        const logZ = tf.logSumExp(l, -1, true);
-        const logE = tf.log(e);
-        const logED = tf.sum(tf.mul(logE, d), -1, true); // log E_D, [K, ..., 1]
-        const top = tf.sub(logZ, logED);
-        // -logaddexp(a, b) = -(a + softplus(b - a)), stable for any a, b.
-        const a = tf.sub(logE, l);
-        const others = tf.neg(tf.add(a, tf.softplus(tf.sub(tf.sub(logED, logZ), a))));
-        const perturbed = tf.add(tf.mul(d, top), tf.mul(tf.sub(1, d), others));
-        return tf.softmax(tf.div(perturbed, tau));
-      });
-      return { value: d, saved: [ys] };
-    },
-    (dy, [ys]) => tf.div(tf.mean(softmaxVjp(ys!, dy), 0), tau),
-  );
-  g.dispose();
-  e.dispose();
-  return { value };
-};
+export const gumbelRao = defineEstimator("gumbelRao", {
+  check: ({ tau, draws = DEFAULT_DRAWS }) => {
+    checkTau("gumbelRao", tau);
+    if (!Number.isInteger(draws) || draws < 2) throw new EstimatorError(`gumbelRao: 'draws' (K) must be an integer >= 2, got ${draws}`);
+  },
+  forward: (l, { tau, noise, draws = DEFAULT_DRAWS }) => {
+    const d = sampleOneHot(l, noise.gumbel(l.shape));
+    const logE = tf.log(noise.exponential([draws, ...l.shape]));
+    const logZ = tf.logSumExp(l, -1, true);
+    const logED = tf.sum(tf.mul(logE, d), -1, true); // log E_D, [K, ..., 1]
+    const top = tf.sub(logZ, logED);
+    // -logaddexp(a, b) = -(a + softplus(b - a)), stable for any a, b.
+    const a = tf.sub(logE, l);
+    const others = tf.neg(tf.add(a, tf.softplus(tf.sub(tf.sub(logED, logZ), a))));
+    const perturbed = tf.add(tf.mul(d, top), tf.mul(tf.sub(1, d), others));
+    return { value: d, saved: [tf.softmax(divTau(perturbed, tau))] };
+  },
+  backward: (dy, [ys], { tau }) => divTau(tf.mean(softmaxVjp(ys!, dy), 0), tau),
+});

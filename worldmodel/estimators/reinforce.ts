@@ -3,17 +3,30 @@
 //   gradient of E[f] estimated as (f(z_b) - b_b) dlog p(z_b)/dl,  b_b = mean_{j != b} f(z_j)
 //   = (f - b)(z - p) per variable. The sample carries logProb; add scoreFunctionLoss(logProb, f) to the loss.
 import * as tf from "@tensorflow/tfjs";
-import { EstimatorError, checkLogits, sampleWithoutGradient, stopGradient } from "./categorical.ts";
-import type { Estimator } from "./types.ts";
+import { EstimatorError, checkLogits, sampleOneHot, stopGradient, withGradient } from "./categorical.ts";
+import type { Estimator, EstimatorParts } from "./types.ts";
 
-export const reinforce: Estimator = (logits, { noise }) => {
-  checkLogits("reinforce", logits);
-  const g = noise.gumbel(logits.shape);
-  const z = sampleWithoutGradient(logits, g);
-  g.dispose();
-  const logProb = tf.tidy(() => tf.sum(tf.mul(z, tf.logSoftmax(logits)), -1));
-  return { value: z, logProb };
+const parts: EstimatorParts = {
+  check: () => {},
+  forward: (l, { noise }) => {
+    const z = sampleOneHot(l, noise.gumbel(l.shape));
+    const p = tf.softmax(l);
+    return { value: z, saved: [z, p], logProb: tf.sum(tf.mul(z, tf.logSoftmax(l)), -1) };
+  },
+  backward: () => null,
+  // d log p(z) / dl = z - p
+  logProbBackward: (dLogProb, [z, p]) => tf.mul(tf.expandDims(dLogProb, -1), tf.sub(z!, p!)),
 };
+
+export const reinforce: Estimator = Object.assign((logits: tf.Tensor, ctx: Parameters<EstimatorParts["forward"]>[1]) => {
+  checkLogits("reinforce", logits);
+  return tf.tidy(() => {
+    const out = parts.forward(logits, ctx);
+    // The tape sees z as a constant and log p(z) through logProbBackward.
+    const logProb = withGradient(logits, () => ({ value: tf.clone(out.logProb!), saved: out.saved }), (dy, saved) => parts.logProbBackward!(dy, saved));
+    return { value: stopGradient(out.value), logProb };
+  });
+}, { parts });
 
 /**
  * The surrogate whose gradient is the REINFORCE estimate with a leave-one-out baseline.

@@ -4,23 +4,15 @@
 //   no 1/tau factor, as the official code. Unbiased at tau = 1 for f at most quadratic per variable.
 //   tau < 1 is refused (the authors' constraint).
 import * as tf from "@tensorflow/tfjs";
-import { checkLogits, checkTau, sampleOneHot, softmaxVjp, withGradient } from "./categorical.ts";
-import type { Estimator } from "./types.ts";
+import { checkTau, defineEstimator, divTau, sampleOneHot, softmaxVjp } from "./categorical.ts";
 
-export const reinmax: Estimator = (logits, { tau, noise }) => {
-  checkTau("reinmax", tau, 1);
-  checkLogits("reinmax", logits);
-  const g = noise.gumbel(logits.shape);
-  const value = withGradient(
-    logits,
-    (l) => {
-      const z = sampleOneHot(l, g);
-      const p = tf.softmax(l);
-      const piBar = tf.div(tf.add(tf.softmax(tf.div(l, tau)), z), 2);
-      return { value: z, saved: [p, piBar] };
-    },
-    (dy, [p, piBar]) => tf.sub(tf.mul(softmaxVjp(piBar!, dy), 2), tf.mul(softmaxVjp(p!, dy), 0.5)),
-  );
-  g.dispose();
-  return { value };
-};
+export const reinmax = defineEstimator("reinmax", {
+  check: ({ tau }) => checkTau("reinmax", tau, 1),
+  forward: (l, { tau, noise }) => {
+    const z = sampleOneHot(l, noise.gumbel(l.shape));
+    const p = tf.softmax(l);
+    const piBar = tf.div(tf.add(tau === 1 ? p : tf.softmax(divTau(l, tau)), z), 2);
+    return { value: z, saved: [p, piBar] };
+  },
+  backward: (dy, [p, piBar]) => tf.sub(tf.mul(softmaxVjp(piBar!, dy), 2), tf.mul(softmaxVjp(p!, dy), 0.5)),
+});

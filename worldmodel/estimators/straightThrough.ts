@@ -3,18 +3,10 @@
 //   output z + q - sg(q): forward exactly z, backward dL/dl = (1/tau) J(q) g.
 // Unbiased for linear f at tau = 1; biased otherwise.
 import * as tf from "@tensorflow/tfjs";
-import { checkLogits, checkTau, sampleOneHot, softmaxVjp, withGradient } from "./categorical.ts";
-import type { Estimator } from "./types.ts";
+import { checkTau, defineEstimator, divTau, sampleOneHot, softmaxVjp } from "./categorical.ts";
 
-export const straightThrough: Estimator = (logits, { tau, noise }) => {
-  checkTau("straightThrough", tau);
-  checkLogits("straightThrough", logits);
-  const g = noise.gumbel(logits.shape);
-  const value = withGradient(
-    logits,
-    (l) => ({ value: sampleOneHot(l, g), saved: [tf.softmax(tf.div(l, tau))] }),
-    (dy, [q]) => tf.div(softmaxVjp(q!, dy), tau),
-  );
-  g.dispose();
-  return { value };
-};
+export const straightThrough = defineEstimator("straightThrough", {
+  check: ({ tau }) => checkTau("straightThrough", tau),
+  forward: (l, { tau, noise }) => ({ value: sampleOneHot(l, noise.gumbel(l.shape)), saved: [tf.softmax(divTau(l, tau))] }),
+  backward: (dy, [q], { tau }) => divTau(softmaxVjp(q!, dy), tau),
+});

@@ -22,4 +22,19 @@ export interface Sample {
 }
 
 /** logits [..., K] -> a sample [..., K] whose forward value and gradient follow the estimator's definition. */
-export type Estimator = (logits: tf.Tensor, ctx: SampleContext) => Sample;
+export type Estimator = ((logits: tf.Tensor, ctx: SampleContext) => Sample) & { readonly parts: EstimatorParts };
+
+/**
+ * An estimator as its two halves, the form the fused world-model update calls without a gradient
+ * tape (worldmodel/fusedLoss.ts); the tape-based form wraps the same halves in tf.customGrad.
+ */
+export interface EstimatorParts {
+  /** Argument checks that do not look at the logits' values (run once per call of the tape form, once per step of the fused one). */
+  check(ctx: SampleContext): void;
+  /** Draws the noise and returns the forward value; `saved` is what `backward` needs. */
+  forward(logits: tf.Tensor, ctx: SampleContext): { value: tf.Tensor; saved: tf.Tensor[]; logProb?: tf.Tensor };
+  /** dL/dlogits from dL/dvalue; null where the value carries no gradient. */
+  backward(dy: tf.Tensor, saved: tf.Tensor[], ctx: SampleContext): tf.Tensor | null;
+  /** Score-function estimators: dL/dlogits from dL/dlogProb [...]. */
+  logProbBackward?(dLogProb: tf.Tensor, saved: tf.Tensor[]): tf.Tensor;
+}

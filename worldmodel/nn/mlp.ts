@@ -7,6 +7,18 @@ import { Rng } from "../../common/rng.ts";
 
 export type Activation = "relu" | "elu" | "linear";
 
+/** What one forward call keeps for the manual backward: each layer's input (a hidden layer's input is the previous layer's activated output). */
+export interface MlpTrace {
+  inputs: tf.Tensor2D[];
+}
+
+/** dL/d(pre-activation) from dL/d(output) and the activated output y. */
+function activationGrad(activation: Activation, dy: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+  if (activation === "elu") return tf.engine().runKernel("EluGrad", { dy, y }) as tf.Tensor2D;
+  if (activation === "relu") return tf.mul(dy, tf.step(y)) as tf.Tensor2D;
+  return dy;
+}
+
 /** A variable holding `make()`'s values; the initial tensor is freed (tf.variable alone would keep it alive). */
 export function newVariable(make: () => tf.Tensor, trainable = true): tf.Variable {
   return tf.tidy(() => tf.variable(make(), trainable));
@@ -42,6 +54,54 @@ export class Mlp {
       h = tf.fused.matMul({ a: h, b: this.weights[i] as tf.Tensor2D, bias: this.biases[i], activation }) as tf.Tensor2D;
     }
     return h;
+  }
+
+  /** apply() that also returns what backward() needs. */
+  applyTraced(x: tf.Tensor2D): { out: tf.Tensor2D; trace: MlpTrace } {
+    const inputs: tf.Tensor2D[] = [x];
+    const last = this.weights.length - 1;
+    let h = x;
+    for (let i = 0; i <= last; i++) {
+      const activation = i < last && this.activation !== "linear" ? this.activation : undefined;
+      h = tf.fused.matMul({ a: h, b: this.weights[i] as tf.Tensor2D, bias: this.biases[i], activation }) as tf.Tensor2D;
+      if (i < last) inputs.push(h);
+    }
+    return { out: h, trace: { inputs } };
+  }
+
+  /** The weights transposed, formed once per update for every backward() of that update. */
+  transposedWeights(): tf.Tensor2D[] {
+    return this.weights.map((w) => tf.transpose(w) as tf.Tensor2D);
+  }
+
+  /**
+   * The manual backward of one traced call: dL/d(pre-activation) of every layer (for gradients()),
+   * and dL/dx when `inputGrad` (wT from transposedWeights()).
+   */
+  backward(trace: MlpTrace, dOut: tf.Tensor2D, wT: tf.Tensor2D[], inputGrad = true): { dx: tf.Tensor2D | undefined; dPre: tf.Tensor2D[] } {
+    const last = this.weights.length - 1;
+    const dPre: tf.Tensor2D[] = new Array(last + 1);
+    dPre[last] = dOut;
+    for (let i = last; i > 0; i--) dPre[i - 1] = activationGrad(this.activation, tf.matMul(dPre[i]!, wT[i]!) as tf.Tensor2D, trace.inputs[i]!);
+    return { dx: inputGrad ? (tf.matMul(dPre[0]!, wT[0]!) as tf.Tensor2D) : undefined, dPre };
+  }
+
+  /**
+   * Gradients of the variables (in `variables` order) summed over several traced calls: per layer,
+   * one matmul of the calls' stacked inputs with their stacked dPre, dW = X^T dPre, db = colsum(dPre).
+   * `firstInputs` may pass the layer-0 inputs already stacked (shared by several MLPs).
+   */
+  gradients(traces: MlpTrace[], dPres: tf.Tensor2D[][], firstInputs?: tf.Tensor2D): tf.Tensor[] {
+    const stack = (xs: tf.Tensor2D[]) => (xs.length === 1 ? xs[0]! : (tf.concat(xs, 0) as tf.Tensor2D));
+    const dW: tf.Tensor[] = [];
+    const db: tf.Tensor[] = [];
+    for (let i = 0; i < this.weights.length; i++) {
+      const x = i === 0 && firstInputs ? firstInputs : stack(traces.map((t) => t.inputs[i]!));
+      const d = stack(dPres.map((p) => p[i]!));
+      dW.push(tf.matMul(x, d, true, false));
+      db.push(tf.sum(d, 0));
+    }
+    return [...dW, ...db];
   }
 
   get variables(): tf.Variable[] {

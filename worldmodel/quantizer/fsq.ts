@@ -22,6 +22,7 @@ export class FSQ {
   private readonly offset: number[];
   private readonly shift: number[];
   private readonly basis: number[];
+  private readonly perChannel: Record<"shift" | "half" | "offset" | "widths" | "slope", tf.Tensor1D>;
 
   constructor(levels: readonly number[]) {
     if (levels.length === 0 || levels.some((l) => !Number.isInteger(l) || l < 2)) {
@@ -37,6 +38,11 @@ export class FSQ {
     const codes = new Float32Array(this.size * this.dim);
     for (let i = 0; i < this.size; i++) this.indexToDigits(i).forEach((digit, j) => (codes[i * this.dim + j] = this.digitToValue(digit, j)));
     this.codebook = tf.keep(tf.tensor2d(codes, [this.size, this.dim]));
+    const widths = levels.map((l) => Math.floor(l / 2));
+    this.perChannel = tf.tidy(() => {
+      const keep = (v: number[]) => tf.keep(tf.tensor1d(v));
+      return { shift: keep(this.shift), half: keep(this.half), offset: keep(this.offset), widths: keep(widths), slope: keep(this.half.map((h, j) => h / widths[j]!)) };
+    });
   }
 
   private digitToValue(digit: number, j: number): number {
@@ -56,6 +62,26 @@ export class FSQ {
       const rounded = withGradient(bounded, (b) => ({ value: tf.round(b), saved: [] }), (dy) => dy);
       return tf.div(rounded, tf.tensor1d(this.levels.map((l) => Math.floor(l / 2))));
     });
+  }
+
+  /**
+   * quantize() for the manual backward: also returns tanh(z + shift), from which
+   * quantizeBackward() forms dL/dz = dL/dcode * h / floor(L/2) * (1 - tanh^2) (rounding passes the gradient straight).
+   */
+  quantizeTraced(z: tf.Tensor): { codes: tf.Tensor; tanh: tf.Tensor } {
+    this.checkLast(z, "quantizeTraced");
+    const tanh = tf.tanh(tf.add(z, this.constants().shift));
+    const { half, offset, widths } = this.constants();
+    return { codes: tf.div(tf.round(tf.sub(tf.mul(tanh, half), offset)), widths), tanh };
+  }
+
+  quantizeBackward(dCodes: tf.Tensor, tanh: tf.Tensor): tf.Tensor {
+    return tf.mul(tf.mul(dCodes, this.constants().slope), tf.sub(1, tf.square(tanh)));
+  }
+
+  /** Per-channel constants as tensors, made once. */
+  private constants(): Record<"shift" | "half" | "offset" | "widths" | "slope", tf.Tensor1D> {
+    return this.perChannel;
   }
 
   /** codes [..., dim] (on the grid) -> indices [...] int32. */
@@ -88,5 +114,6 @@ export class FSQ {
 
   dispose(): void {
     this.codebook.dispose();
+    tf.dispose(Object.values(this.perChannel));
   }
 }

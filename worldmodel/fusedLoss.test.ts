@@ -1,0 +1,82 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../common/rng.ts";
+import { makeBare } from "../envs/index.ts";
+import { initBackend } from "./backend/init.ts";
+import { parseWorldModelConfig } from "./config.ts";
+import { collect } from "./data/collector.ts";
+import { ESTIMATOR_NAMES, Noise } from "./estimators/index.ts";
+import { fusedWorldModelGrads } from "./fusedLoss.ts";
+import { disposeBatch, toTensorBatch, worldModelLoss, type LossStats } from "./loss.ts";
+import { WorldModel, envShapeOf } from "./model.ts";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+const config = (extra: Record<string, unknown>) =>
+  parseWorldModelConfig({ latents: 4, encoder: { hidden: [32] }, dynamicsHidden: [32, 32], headHidden: [16], batch: 16, horizon: 4, ...extra });
+
+/** Loss parts and gradients of the tape-based reference and of the fused pass, on one batch with one noise seed. */
+function both(envId: string, extra: Record<string, unknown>) {
+  const model = new WorldModel(config(extra), envShapeOf(makeBare(envId)), 3);
+  const buffer = collect({ envId, steps: 300, numEnvs: 2, seed: 1 });
+  model.fitNormalization(buffer.observations());
+  const sample = buffer.sample(16, model.config.horizon, new Rng(2), 0.25);
+  const names = model.namedVariables().map(([n]) => n);
+  const batch = toTensorBatch(model, sample);
+  const reference = tf.tidy(() => {
+    const parts: Partial<Record<keyof LossStats, tf.Scalar>> = {};
+    const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, new Noise(7), parts), model.variables);
+    const stats = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v!.dataSync()[0]!]));
+    tf.dispose(Object.values(parts));
+    return { stats, grads: model.variables.map((v) => Array.from(grads[v.name]!.dataSync())) };
+  });
+  disposeBatch(batch);
+  let fused: { stats: LossStats; grads: number[][] } | undefined;
+  tf.tidy(() => {
+    const { grads, stats } = fusedWorldModelGrads(model, sample, new Noise(7));
+    fused = { stats, grads: grads.map((g) => Array.from(g.dataSync())) };
+  });
+  model.dispose();
+  return { names, reference, fused: fused! };
+}
+
+/** |a - b| <= 1e-5 + 1e-5 * max |reference| of that tensor, for every element. */
+function expectClose(names: string[], ref: number[][], got: number[][]) {
+  ref.forEach((r, i) => {
+    const scale = Math.max(1, ...r.map(Math.abs));
+    const worst = r.reduce((m, v, j) => Math.max(m, Math.abs(v - got[i]![j]!)), 0);
+    expect(worst, `${names[i]}: largest difference ${worst} (largest gradient ${scale})`).toBeLessThanOrEqual(1e-5 * scale);
+  });
+}
+
+describe("the fused world-model update computes the reference loss and gradients (to 1e-5)", () => {
+  for (const estimator of ESTIMATOR_NAMES) {
+    it(`${estimator} on Catch`, () => {
+      const { names, reference, fused } = both("Catch-v0", { estimator });
+      for (const [k, v] of Object.entries(reference.stats)) expect(fused.stats[k as keyof LossStats], k).toBeCloseTo(v, 5);
+      expectClose(names, reference.grads, fused.grads);
+    });
+  }
+  it("with a decoder that shapes the codes, a detached encoder and tau 0.5", () => {
+    const { names, reference, fused } = both("GridEmpty-v0", { decoder: { enabled: true, shapeCodes: true }, detachEncoder: true, tau: 0.5 });
+    for (const [k, v] of Object.entries(reference.stats)) expect(fused.stats[k as keyof LossStats], k).toBeCloseTo(v, 5);
+    expectClose(names, reference.grads, fused.grads);
+  });
+  it("with a CNN encoder and Box actions (PointMass)", () => {
+    const { names, reference, fused } = both("PointMass-v0", { horizon: 2, latents: 2 });
+    for (const [k, v] of Object.entries(reference.stats)) expect(fused.stats[k as keyof LossStats], k).toBeCloseTo(v, 5);
+    expectClose(names, reference.grads, fused.grads);
+  });
+  it("keeps no tensor after a step", () => {
+    const model = new WorldModel(config({ estimator: "reinforce", decoder: { enabled: true } }), envShapeOf(makeBare("Catch-v0")), 3);
+    const sample = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 1 }).sample(16, 4, new Rng(2));
+    const step = () => tf.tidy(() => void fusedWorldModelGrads(model, sample, new Noise(7)));
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
