@@ -6,6 +6,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
 import { medianMs, printTable } from "./timing.ts";
+import { torchEnv } from "./torchEnv.ts";
 import { mlpWorkload, rolloutWorkload, type Workload } from "./workloads.ts";
 
 const PYTHONS = ["/usr/bin/python3", "python3"];
@@ -16,8 +17,7 @@ function torchReference(): Record<string, number> | undefined {
       const out = execFileSync(python, [join(import.meta.dirname, "torch_reference.py")], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
-        // Debian's OpenBLAS 0.3.21 misdetects this CPU and runs SSE3 kernels (5x slower) without it.
-        env: { ...process.env, OPENBLAS_CORETYPE: "SkylakeX" },
+        env: torchEnv(),
         timeout: 300_000,
       });
       return Object.fromEntries(out.trim().split("\n").map((l) => JSON.parse(l) as { workload: string; ms: number }).map((r) => [r.workload, r.ms]));

@@ -47,9 +47,10 @@ export class WorldModelTrainer {
 
   /** Clips by global norm and applies AdamW (grads aligned with model.variables); returns the norm before clipping. Call inside tf.tidy. */
   applyGradients(grads: tf.Tensor[]): number {
-    const gradNorm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!;
+    const flat = this.optimizer.flatten(grads);
+    const gradNorm = Math.sqrt(tf.sum(tf.square(flat)).dataSync()[0]!);
     if (!Number.isFinite(gradNorm)) throw new Error(`WorldModelTrainer.step: the gradient norm is ${gradNorm} at step ${this.steps} (loss diverged; lower lr or check the data)`);
-    this.optimizer.apply(grads, Math.min(1, this.model.config.gradClip / (gradNorm + 1e-6)));
+    this.optimizer.applyFlat(flat, Math.min(1, this.model.config.gradClip / (gradNorm + 1e-6)));
     return gradNorm;
   }
 

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { initBackend } from "./init.ts";
+import { loadNativeGemm } from "./nativeGemm.ts";
 
 describe("initBackend", () => {
   it("auto picks tfjs-node when it loads, else the project's WASM, and says why", async () => {
@@ -12,6 +13,12 @@ describe("initBackend", () => {
   it("wasm-stock and wasm switch the project kernels off and on", async () => {
     expect((await initBackend({ backend: "wasm-stock" })).cpuDelegated).toEqual([]);
     expect((await initBackend({ backend: "wasm" })).cpuDelegated.length).toBeGreaterThan(0);
+  });
+  it("gemm 'xnnpack' keeps WASM's own matmuls; auto takes the native GEMM when it is built", async () => {
+    expect((await initBackend({ backend: "wasm", gemm: "xnnpack" })).gemm).toBe("xnnpack");
+    const info = await initBackend({ backend: "wasm" });
+    expect(info.gemm).toBe(loadNativeGemm().gemm ? "native" : "xnnpack");
+    if (info.gemm === "xnnpack") expect(info.notes.join(" ")).toMatch(/native GEMM: /);
   });
   it("cpu is available on request", async () => {
     expect((await initBackend({ backend: "cpu" })).name).toBe("cpu");

@@ -3,10 +3,12 @@
 //   auto: @tensorflow/tfjs-node (native TensorFlow) when it loads -- an optional dependency that
 //         installs only where its library can be downloaded -- else WASM with the project's
 //         kernels, else the plain JS cpu backend (20-100x slower than WASM; never chosen if WASM works).
+//   On WASM the matmuls run the native GEMM where `npm ci` could build it (gemm "auto"), else XNNPACK.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { z } from "zod";
-import { delegatedKernels, installWasmKernels, uninstallWasmKernels } from "./wasmKernels.ts";
+import { loadNativeGemm } from "./nativeGemm.ts";
+import { delegatedKernels, installWasmKernels, nativeGemmInstalled, uninstallWasmKernels, wasmKernelsInstalled } from "./wasmKernels.ts";
 
 export const BACKENDS = ["auto", "tfjs-node", "wasm", "wasm-stock", "cpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -20,6 +22,8 @@ export const BackendOptions = z.object({
    * process uses one core there, so sweeps run one process per core instead.
    */
   threads: z.number().int().min(1).max(256).optional(),
+  /** WASM matmuls: "auto" takes the native GEMM when it is built, "xnnpack" keeps WASM's own. */
+  gemm: z.enum(["auto", "xnnpack"]).default("auto"),
 }).strict();
 export type BackendOptions = z.input<typeof BackendOptions>;
 
@@ -33,6 +37,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Kernels the WASM backend runs through the cpu backend (empty elsewhere). */
   cpuDelegated: string[];
+  /** What runs the matmuls: "native" (the project's GEMM on the WASM heap), "xnnpack" (WASM), or the backend's own. */
+  gemm: "native" | "xnnpack" | "backend";
   /** Why faster choices were skipped under "auto", and what the threads option did. */
   notes: string[];
 }
@@ -53,7 +59,7 @@ async function use(name: string): Promise<boolean> {
 }
 
 export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
-  const { backend: requested, threads } = BackendOptions.parse(options);
+  const { backend: requested, threads, gemm } = BackendOptions.parse(options);
   const notes: string[] = [];
   if (threads !== undefined) {
     process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
@@ -65,6 +71,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     kind,
     tfjsVersion: tf.version_core,
     cpuDelegated: kind === "wasm" ? delegatedKernels() : [],
+    gemm: kind === "wasm" ? (nativeGemmInstalled() ? "native" : "xnnpack") : kind === "wasm-stock" ? "xnnpack" : "backend",
     notes,
   });
 
@@ -81,7 +88,10 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
         uninstallWasmKernels();
         return done("wasm-stock");
       }
-      installWasmKernels();
+      const native = gemm === "auto" ? loadNativeGemm() : { why: "gemm 'xnnpack' requested" };
+      if (wasmKernelsInstalled() && nativeGemmInstalled() !== (native.gemm !== undefined)) uninstallWasmKernels();
+      installWasmKernels(native.gemm);
+      if (!native.gemm) notes.push(`native GEMM: ${native.why}`);
       return done("wasm");
     }
     if (requested !== "auto") throw new Error(`initBackend: the WASM backend failed to initialise`);

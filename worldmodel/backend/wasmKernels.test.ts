@@ -2,7 +2,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "./init.ts";
-import { PROJECT_KERNELS, delegatedKernels, installWasmKernels } from "./wasmKernels.ts";
+import { loadNativeGemm } from "./nativeGemm.ts";
+import { PROJECT_KERNELS, delegatedKernels, installWasmKernels, nativeGemmInstalled } from "./wasmKernels.ts";
 import { Rng } from "../../common/rng.ts";
 
 const rng = new Rng(0);
@@ -89,6 +90,23 @@ describe("project WASM kernels match the cpu backend, values and gradients", () 
   });
   it("a cpu-delegated kernel: DepthwiseConv2dNativeBackpropFilter/Input", async () => {
     await expectSameOnBothBackends((x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same"), [[1, 5, 5, 2], [3, 3, 2, 1]]);
+  });
+  it.each(["xnnpack", "auto"] as const)("matmuls with gemm %s: every transpose, batches, bias, relu and elu", async (gemm) => {
+    await initBackend({ backend: "wasm", gemm });
+    expect(nativeGemmInstalled()).toBe(gemm === "auto" && loadNativeGemm().gemm !== undefined);
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!, ta, tb), [ta ? [70, 9] : [9, 70], tb ? [67, 70] : [70, 67]]);
+      await expectSameOnBothBackends((a, b) => tf.matMul(a!, b!, ta, tb), [ta ? [3, 5, 6] : [3, 6, 5], tb ? [3, 2, 5] : [3, 5, 2]]);
+    }
+    for (const activation of ["linear", "relu", "elu"] as const) {
+      await expectSameOnBothBackends((a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation }), [[13, 20], [20, 130], [130]]);
+    }
+    // elu near 0, where exp(x) - 1 would lose precision
+    await tf.setBackend("wasm");
+    const x = tf.tensor2d([-1e-4, -0.005, -0.02, -3, 2], [5, 1]);
+    const got = tf.fused.matMul({ a: x, b: tf.tensor2d([1], [1, 1]), activation: "elu" }).dataSync();
+    [-1e-4, -0.005, -0.02, -3, 2].forEach((v, i) => expect(Math.abs(got[i]! - (v > 0 ? v : Math.expm1(v)))).toBeLessThan(Math.abs(v) * 1e-5 + 1e-8));
+    await initBackend({ backend: "wasm" });
   });
   it("does not leak tensors", async () => {
     await tf.setBackend("wasm");

@@ -5,6 +5,8 @@
 //     BatchMatMul with a batch dimension (the value ensemble) likewise: one XNNPACK call per entry.
 //   - UnsortedSegmentSum (the gradient of gather) is missing: a one-hot matrix times the data.
 //   - Conv2DBackpropFilter (the weight gradient of conv2d) is missing: im2col, then one matmul.
+//   - with the native GEMM built (nativeGemm.ts), BatchMatMul / _FusedMatMul (bias, relu, elu) run
+//     it on the WASM heap in place instead, transposes included; anything else takes the paths above.
 //   - Concat and SplitV copy with one subarray() per row (stock): at this suite's sizes (rows of
 //     3-128 values) those allocations cost 20-30 us per call; here short rows are copied by a plain loop.
 //   - every other kernel that the `cpu` backend has and WASM lacks runs on a private `cpu` backend
@@ -14,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type { NativeGemm } from "./nativeGemm.ts";
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -88,6 +91,33 @@ function untransposed(original: KernelFn, batched: boolean): KernelFn {
     const out = (batched && perBatch(original, a, b, backend, plain)) || original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
     if (transposeA) release(backend, a);
     if (transposeB) release(backend, b);
+    return out;
+  };
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, elu: 2 };
+
+/** A matmul kernel on the native GEMM; `fallback` takes what it does not cover. */
+function nativeMatMul(native: NativeGemm, fallback: KernelFn): KernelFn {
+  return (args) => {
+    const { inputs, backend, attrs = {} } = args;
+    const { a, b, bias, preluActivationWeights } = inputs as Record<string, Info | undefined>;
+    const { transposeA: ta, transposeB: tb } = attrs as { transposeA: boolean; transposeB: boolean };
+    const act = ACTIVATIONS[(attrs.activation as string | undefined) ?? "linear"];
+    if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2 || act === undefined || preluActivationWeights) return fallback(args);
+    const [ra, rb] = [a.shape.length, b.shape.length];
+    const m = ta ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+    const k = ta ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+    const n = tb ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const batch = Math.max(batchA, batchB);
+    const biasOk = !bias || (bias.dtype === "float32" && tf.util.sizeFromShape(bias.shape) === n && bias.shape[bias.shape.length - 1] === n);
+    if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1) || !biasOk || m * n * k === 0) return fallback(args);
+    const out = backend.makeOutput([...(batchA >= batchB ? a : b).shape.slice(0, -2), m, n], "float32");
+    // Views are taken after the allocation (malloc can grow, and so detach, the WASM memory).
+    const heap = (x: Info) => backend.typedArrayFromHeap(x) as Float32Array;
+    native.gemm(heap(a), heap(b), heap(out), batchA, batchB, m, k, n, ta, tb, bias ? heap(bias) : null, act);
     return out;
   };
 }
@@ -254,11 +284,17 @@ export const PROJECT_KERNELS = {
   added: ["UnsortedSegmentSum", "Conv2DBackpropFilter"],
 } as const;
 
-/** Registers the project's WASM kernels (idempotent). Returns the names of the cpu-delegated kernels. */
-export function installWasmKernels(): string[] {
+/**
+ * Registers the project's WASM kernels (idempotent), the matmuls on `native` when given. Returns the
+ * names of the cpu-delegated kernels.
+ */
+export function installWasmKernels(native?: NativeGemm): string[] {
   if (installed.length) return delegatedKernels();
-  registerWasm("BatchMatMul", untransposed(stock("BatchMatMul"), true));
-  registerWasm("_FusedMatMul", untransposed(stock("_FusedMatMul"), false));
+  const batchMatMul = untransposed(stock("BatchMatMul"), true);
+  const fusedMatMul = untransposed(stock("_FusedMatMul"), false);
+  registerWasm("BatchMatMul", native ? nativeMatMul(native, batchMatMul) : batchMatMul);
+  registerWasm("_FusedMatMul", native ? nativeMatMul(native, fusedMatMul) : fusedMatMul);
+  nativeInstalled = native !== undefined;
   registerWasm("Concat", concatKernel(stock("Concat")));
   registerWasm("SplitV", splitV);
   registerWasm("UnsortedSegmentSum", unsortedSegmentSum);
@@ -276,6 +312,13 @@ export function delegatedKernels(): string[] {
 
 export function wasmKernelsInstalled(): boolean {
   return installed.length > 0;
+}
+
+let nativeInstalled = false;
+
+/** Whether the installed matmul kernels run the native GEMM. */
+export function nativeGemmInstalled(): boolean {
+  return installed.length > 0 && nativeInstalled;
 }
 
 /** Restores the stock WASM kernels. */

@@ -47,14 +47,23 @@ export class FlatAdam {
     this.weightDecay = options.weightDecay ?? 0;
   }
 
+  /** The gradients (aligned with `variables`) as one flat vector. */
+  flatten(grads: tf.Tensor[]): tf.Tensor1D {
+    if (grads.length !== this.variables.length) throw new RangeError(`FlatAdam: ${grads.length} gradients for ${this.variables.length} variables`);
+    return tf.concat(grads.map((x) => tf.reshape(x, [-1]))) as tf.Tensor1D;
+  }
+
   /** One step with `grads` aligned with `variables`, each scaled by `scale` (e.g. a clipping factor). */
   apply(grads: tf.Tensor[], scale = 1): void {
-    if (grads.length !== this.variables.length) throw new RangeError(`FlatAdam.apply: ${grads.length} gradients for ${this.variables.length} variables`);
+    tf.tidy(() => this.applyFlat(this.flatten(grads), scale));
+  }
+
+  /** One step with the gradients already flattened (see flatten()). */
+  applyFlat(g: tf.Tensor1D, scale = 1): void {
     this.iterations++;
     const { beta1: b1, beta2: b2 } = this;
     const t = this.iterations;
     tf.tidy(() => {
-      const g = tf.concat(grads.map((x) => tf.reshape(x, [-1])));
       const m = tf.add(tf.mul(this.m, b1), tf.mul(g, (1 - b1) * scale));
       const v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), (1 - b2) * scale * scale));
       this.m.assign(m);
