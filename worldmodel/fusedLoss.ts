@@ -17,6 +17,7 @@ import { getEstimator, type Noise } from "./estimators/index.ts";
 import type { LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
 import { Mlp, type MlpTrace } from "./nn/mlp.ts";
+import { matMul } from "./nn/ops.ts";
 
 export interface FusedGradients {
   /** d total loss / d variable, aligned with model.variables. */
@@ -128,29 +129,32 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     if (t + 1 < h) {
       const s = estimator.forward(logits, ctx);
       samples.push({ saved: s.saved, logProb: s.logProb });
-      code = tf.reshape(model.fsq.weightsToCodes(s.value), [n, K]) as tf.Tensor2D;
+      code = tf.reshape(matMul(tf.reshape(s.value, [n * L, C]), model.fsq.codebook), [n, K]) as tf.Tensor2D;
     }
   }
 
   // Loss parts over all steps at once: rows of [H*B] vectors.
   const stack = (xs: tf.Tensor[]) => (xs.length === 1 ? xs[0]! : tf.concat(xs, 0));
-  const ce = tf.mul(tf.sum(tf.mul(tf.logSoftmax(stack(logitsAll)), stack(onehots)), [1, 2]), -1 / L);
+  // CE from the target's probability: a log of [H*B, L] values instead of a log-softmax (exp) of all |C|.
+  const targetProb = tf.sum(tf.mul(stack(probs), stack(onehots)), 2);
+  const ce = tf.mul(tf.sum(tf.log(tf.maximum(targetProb, 1e-30)), 1), -1 / L);
   const rewardPred = tf.reshape(stack(rewardOut), [h * n]);
   const termLogit = tf.reshape(stack(termOut), [h * n]);
   const rewardTarget = tf.tensor1d(concatArrays(cols.rewards));
   const termTarget = tf.tensor1d(concatArrays(cols.terminated));
   const mse = tf.squaredDifference(rewardPred, rewardTarget);
   const bce = tf.add(tf.sub(tf.relu(termLogit), tf.mul(termLogit, termTarget)), tf.log1p(tf.exp(tf.neg(tf.abs(termLogit)))));
-  const parts = tf.stack([ce, mse, bce], 1); // [H*B, 3]
+  const column = (x: tf.Tensor) => tf.reshape(x, [h * n, 1]);
+  const parts = tf.concat([column(ce), column(mse), column(bce)], 1); // [H*B, 3] (WASM's stack is slow)
   // Row 0: masked means; row 1: the rho-weighted batch mean of each part.
   const statWeights = new Float32Array(2 * h * n);
   cols.mask.forEach((m, t) => m.forEach((v, i) => ((statWeights[t * n + i] = v / valid), (statWeights[h * n + t * n + i] = weight[t]![i]!))));
-  const partStats = tf.matMul(tf.tensor2d(statWeights, [2, h * n]), parts); // [2, 3]
+  const partStats = matMul(tf.tensor2d(statWeights, [2, h * n]), parts); // [2, 3]
 
   // Score-function estimators: each sequence's own loss f_b and its leave-one-out advantage.
   let advantage: tf.Tensor | undefined;
   if (estimator.logProbBackward) {
-    const perStep = tf.reshape(tf.matMul(parts, tf.tensor2d([1, cfg.rewardWeight, cfg.terminationWeight], [3, 1])), [h, n]);
+    const perStep = tf.reshape(matMul(parts, tf.tensor2d([1, cfg.rewardWeight, cfg.terminationWeight], [3, 1])), [h, n]);
     const f = tf.sum(tf.mul(perStep, tf.tensor2d(concatArrays(weight), [h, n])), 0); // already divided by B
     advantage = tf.mul(tf.sub(f, tf.div(tf.sub(tf.sum(f), f), n - 1)), n); // f_b - b_b, undoing the 1/B
   }
@@ -166,7 +170,7 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     if (t + 1 < h) {
       const s = samples[t]!;
       if (dCode) {
-        const dValue = tf.reshape(tf.matMul(tf.reshape(dCode, [n * L, model.fsq.dim]), codebookT), [n, L, C]);
+        const dValue = tf.reshape(matMul(tf.reshape(dCode, [n * L, model.fsq.dim]), codebookT), [n, L, C]);
         const g = estimator.backward(dValue, s.saved, ctx);
         if (g) dLogits = tf.add(dLogits, g);
       }
@@ -184,7 +188,7 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     dPres.dynamics[t] = dyn.dPre;
     dPres.reward[t] = rew.dPre;
     dPres.terminated[t] = term.dPre;
-    dCode = tf.slice(tf.matMul(tf.concat([dyn.dPre[0]!, rew.dPre[0]!, term.dPre[0]!], 1), firstT), [0, 0], [n, K]) as tf.Tensor2D;
+    dCode = tf.slice(matMul(tf.concat([dyn.dPre[0]!, rew.dPre[0]!, term.dPre[0]!], 1), firstT), [0, 0], [n, K]) as tf.Tensor2D;
   }
   const xsAll = tf.concat(xs, 0) as tf.Tensor2D;
   const grads = new Map<tf.Variable, tf.Tensor>();
@@ -226,7 +230,7 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     dCode1 = tf.slice(back.dx!, [0, K], [n, K]);
   }
   const dCodes01 = tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0);
-  const dz = tf.reshape(model.fsq.quantizeBackward(tf.reshape(dCodes01, [2 * n, L, model.fsq.dim]), q01.tanh), [2 * n, K]) as tf.Tensor2D;
+  const dz = tf.reshape(model.fsq.quantizeBackward(tf.reshape(dCodes01, [2 * n, L, model.fsq.dim]), q01.sigmoid), [2 * n, K]) as tf.Tensor2D;
   if (model.encoder instanceof Mlp) {
     const back = model.encoder.backward(enc.trace!, dz, model.encoder.transposedWeights(), false);
     put(model.encoder, model.encoder.gradients([enc.trace!], [back.dPre]));
@@ -238,7 +242,7 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
 
   // One read for every statistic.
   const accuracy1 = tf.mean(tf.cast(tf.equal(tf.argMax(logitsAll[0]!, 2), tf.tensor2d(targetIdx.subarray(0, n * L), [n, L], "int32")), "float32"));
-  const read = tf.concat([tf.reshape(partStats, [6]), tf.stack([reconstruction, inverse, accuracy1])]).dataSync();
+  const read = tf.concat([partStats, reconstruction, inverse, accuracy1].map((x) => tf.reshape(x, [-1]))).dataSync();
   const [ceMean, mseMean, bceMean, ceW, mseW, bceW, rec, inv, acc] = Array.from(read);
   const stats: LossStats = {
     loss: ceW! + cfg.rewardWeight * mseW! + cfg.terminationWeight * bceW!,

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 export interface NativeGemm {
   /**
    * out[b] = act(op(a[b]) op(b[b]) + bias): a [batchA, m, k] (or [batchA, k, m] transposed), b
-   * [batchB, k, n] (or [batchB, n, k]); a batch of 1 is shared. act: 0 linear, 1 relu, 2 elu.
+   * [batchB, k, n] (or [batchB, n, k]); a batch of 1 is shared; bias [n] or [batch, n]. act: 0 linear, 1 relu, 2 elu.
    */
   gemm(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, bias: Float32Array | null, activation: number): void;
 }

@@ -101,6 +101,8 @@ describe("project WASM kernels match the cpu backend, values and gradients", () 
     for (const activation of ["linear", "relu", "elu"] as const) {
       await expectSameOnBothBackends((a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation }), [[13, 20], [20, 130], [130]]);
     }
+    await expectSameOnBothBackends((a, b, bias) => tf.fused.matMul({ a, b, bias, activation: "elu" }), [[4, 6, 5], [4, 5, 19], [4, 1, 19]]);
+    await expectSameOnBothBackends((a, b, bias) => tf.fused.matMul({ a, b, bias, activation: "relu", transposeB: true }), [[3, 6, 5], [3, 7, 5], [7]]);
     // elu near 0, where exp(x) - 1 would lose precision
     await tf.setBackend("wasm");
     const x = tf.tensor2d([-1e-4, -0.005, -0.02, -3, 2], [5, 1]);

@@ -53,46 +53,64 @@ function transposeLast2(x: Info, backend: BackendWasm): Info {
 /**
  * a [batch, M, K] @ b [batch, K, N] (either batch may be 1, shared) as one XNNPACK matmul per batch
  * entry on copies: the stock kernel runs batch > 1 through a naive loop (~10x slower at [5, 128, 64]).
- * Returns undefined where it does not apply (no batch, other broadcasting).
+ * A fused matmul's bias may hold one row per entry ([batch, 1, N]). Returns undefined where it does
+ * not apply (no batch, other broadcasting).
  */
-function perBatch(original: KernelFn, a: Info, b: Info, backend: BackendWasm, attrs: Attrs): Info | undefined {
+function perBatch(original: KernelFn, a: Info, b: Info, backend: BackendWasm, attrs: Attrs, bias?: Info): Info | undefined {
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
   const batch = Math.max(batchA, batchB);
   if (batch === 1 || (batchA !== batchB && batchA !== 1 && batchB !== 1) || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
   const [m, k] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.shape.length - 1]!;
+  const biasRows = bias ? tf.util.sizeFromShape(bias.shape) / n : 0;
+  if (bias && (bias.shape[bias.shape.length - 1] !== n || (biasRows !== 1 && biasRows !== batch))) return undefined;
   const out = backend.makeOutput([...(batchA >= batchB ? a : b).shape.slice(0, -2), m, n], "float32");
-  const part = (x: Info, rows: number, cols: number, i: number, whole: number) => {
-    const p = backend.makeOutput([1, rows, cols], "float32");
-    const size = rows * cols;
+  const part = (x: Info, shape: number[], i: number, whole: number) => {
+    const p = backend.makeOutput(shape, "float32");
+    const size = tf.util.sizeFromShape(shape);
     const at = whole === 1 ? 0 : i * size;
     backend.typedArrayFromHeap(p).set(backend.typedArrayFromHeap(x).subarray(at, at + size));
     return p;
   };
   for (let i = 0; i < batch; i++) {
-    const ai = part(a, m, k, i, batchA);
-    const bi = part(b, k, n, i, batchB);
-    const oi = original({ inputs: { a: ai, b: bi }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as Info;
+    const ai = part(a, [1, m, k], i, batchA);
+    const bi = part(b, [1, k, n], i, batchB);
+    const biasI = bias ? part(bias, [n], i, biasRows) : undefined;
+    const oi = original({ inputs: { a: ai, b: bi, ...(biasI ? { bias: biasI } : {}) }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as Info;
     backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(oi), i * m * n);
-    release(backend, ai, bi, oi);
+    release(backend, ai, bi, oi, ...(biasI ? [biasI] : []));
   }
   return out;
 }
 
-/** A matmul kernel that never asks XNNPACK for a transposed operand, and runs batches one by one. */
-function untransposed(original: KernelFn, batched: boolean): KernelFn {
-  return ({ inputs, backend, attrs = {} }) => {
+/**
+ * A matmul kernel that never asks XNNPACK for a transposed operand, runs batches one by one, and
+ * takes 2-D operands (the stock kernels need 3-D; the project calls the kernels directly on 2-D
+ * tensors to spare tf.matMul's three reshapes).
+ */
+function untransposed(original: KernelFn): KernelFn {
+  const kernel: KernelFn = ({ inputs, backend, attrs = {} }) => {
+    if (inputs.a!.shape.length === 2 && inputs.b!.shape.length === 2) {
+      const a3 = run("Reshape", { x: inputs.a! }, backend, { shape: [1, ...inputs.a!.shape] });
+      const b3 = run("Reshape", { x: inputs.b! }, backend, { shape: [1, ...inputs.b!.shape] });
+      const out3 = kernel({ inputs: { ...inputs, a: a3, b: b3 }, backend, attrs }) as Info;
+      const out = run("Reshape", { x: out3 }, backend, { shape: out3.shape.slice(1) });
+      release(backend, a3, b3, out3);
+      return out;
+    }
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-    if (!transposeA && !transposeB) return (batched && perBatch(original, inputs.a!, inputs.b!, backend, attrs)) || original({ inputs, backend, attrs });
+    const batched = !inputs.preluActivationWeights;
+    if (!transposeA && !transposeB) return (batched && perBatch(original, inputs.a!, inputs.b!, backend, attrs, inputs.bias)) || original({ inputs, backend, attrs });
     const a = transposeA ? transposeLast2(inputs.a!, backend) : inputs.a!;
     const b = transposeB ? transposeLast2(inputs.b!, backend) : inputs.b!;
     const plain = { ...attrs, transposeA: false, transposeB: false };
-    const out = (batched && perBatch(original, a, b, backend, plain)) || original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
+    const out = (batched && perBatch(original, a, b, backend, plain, inputs.bias)) || original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
     if (transposeA) release(backend, a);
     if (transposeB) release(backend, b);
     return out;
   };
+  return kernel;
 }
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, elu: 2 };
@@ -112,7 +130,9 @@ function nativeMatMul(native: NativeGemm, fallback: KernelFn): KernelFn {
     const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
     const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
     const batch = Math.max(batchA, batchB);
-    const biasOk = !bias || (bias.dtype === "float32" && tf.util.sizeFromShape(bias.shape) === n && bias.shape[bias.shape.length - 1] === n);
+    // A bias row shared by every batch entry ([n]), or one row per entry ([batch, 1, n]).
+    const biasRows = bias ? tf.util.sizeFromShape(bias.shape) / n : 1;
+    const biasOk = !bias || (bias.dtype === "float32" && bias.shape[bias.shape.length - 1] === n && (biasRows === 1 || (biasRows === batch && bias.shape[bias.shape.length - 2] === 1)));
     if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1) || !biasOk || m * n * k === 0) return fallback(args);
     const out = backend.makeOutput([...(batchA >= batchB ? a : b).shape.slice(0, -2), m, n], "float32");
     // Views are taken after the allocation (malloc can grow, and so detach, the WASM memory).
@@ -290,8 +310,8 @@ export const PROJECT_KERNELS = {
  */
 export function installWasmKernels(native?: NativeGemm): string[] {
   if (installed.length) return delegatedKernels();
-  const batchMatMul = untransposed(stock("BatchMatMul"), true);
-  const fusedMatMul = untransposed(stock("_FusedMatMul"), false);
+  const batchMatMul = untransposed(stock("BatchMatMul"));
+  const fusedMatMul = untransposed(stock("_FusedMatMul"));
   registerWasm("BatchMatMul", native ? nativeMatMul(native, batchMatMul) : batchMatMul);
   registerWasm("_FusedMatMul", native ? nativeMatMul(native, fusedMatMul) : fusedMatMul);
   nativeInstalled = native !== undefined;

@@ -5,7 +5,8 @@
 // initialised as Mlp(sizes, seeds[e]) would be (PyTorch's uniform bound 1/sqrt(fan_in)).
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../common/rng.ts";
-import { newVariable, type Activation } from "./mlp.ts";
+import { columnSums, newVariable, type Activation } from "./mlp.ts";
+import { dense, matMul } from "./ops.ts";
 
 /** What applyTraced() keeps for backward(): the input and every hidden layer's activated output. */
 export interface EnsembleTrace {
@@ -61,14 +62,12 @@ export class MlpEnsemble {
     const n = x.shape[0];
     const e = this.members;
     const last = this.weights.length - 1;
-    const act = (h: tf.Tensor) => (this.activation === "elu" ? tf.elu(h) : this.activation === "relu" ? tf.relu(h) : h);
-    const first = tf.fused.matMul({ a: x, b: this.weights[0] as tf.Tensor2D, bias: this.biases[0], activation: last > 0 && this.activation !== "linear" ? this.activation : undefined });
+    const first = dense(x, this.weights[0]!, this.biases[0]!, last > 0 ? this.activation : "linear");
     let h = tf.transpose(tf.reshape(first, [n, e, this.sizes[1]!]), [1, 0, 2]) as tf.Tensor3D;
     const hidden: tf.Tensor3D[] = [];
     for (let i = 1; i <= last; i++) {
       hidden.push(h);
-      const pre = tf.add(tf.matMul(h, this.weights[i] as tf.Tensor3D), this.biases[i]!);
-      h = (i < last ? act(pre) : pre) as tf.Tensor3D;
+      h = dense(h, this.weights[i]!, this.biases[i]!, i < last ? this.activation : "linear") as tf.Tensor3D;
     }
     return { out: h, trace: { x, hidden } };
   }
@@ -82,15 +81,15 @@ export class MlpEnsemble {
     let dPre: tf.Tensor3D = dOut;
     for (let i = last; i >= 1; i--) {
       const input = trace.hidden[i - 1]!;
-      dW[i] = tf.matMul(input, dPre, true, false);
-      db[i] = tf.sum(dPre, 1, true);
-      const dInput = tf.matMul(dPre, this.weights[i] as tf.Tensor3D, false, true) as tf.Tensor3D;
+      dW[i] = matMul(input, dPre, true, false);
+      db[i] = matMul(tf.ones([dPre.shape[0], 1, dPre.shape[1]]), dPre); // per member: column sums, [E, 1, h]
+      const dInput = matMul(dPre, this.weights[i]!, false, true) as tf.Tensor3D;
       dPre = (this.activation === "linear" ? dInput : this.activation === "elu" ? tf.engine().runKernel("EluGrad", { dy: dInput, y: input }) : tf.mul(dInput, tf.step(input))) as tf.Tensor3D;
     }
     const dFirst = tf.reshape(tf.transpose(dPre, [1, 0, 2]), [n, -1]) as tf.Tensor2D;
-    dW[0] = tf.matMul(trace.x, dFirst, true, false);
-    db[0] = tf.sum(dFirst, 0);
-    const dx = inputGrad ? (tf.matMul(dFirst, this.weights[0] as tf.Tensor2D, false, true) as tf.Tensor2D) : undefined;
+    dW[0] = matMul(trace.x, dFirst, true, false);
+    db[0] = columnSums(dFirst);
+    const dx = inputGrad ? (matMul(dFirst, this.weights[0]!, false, true) as tf.Tensor2D) : undefined;
     return { grads: [...dW, ...db], dx };
   }
 
