@@ -125,7 +125,6 @@ export class ValueLearner {
     const [i, j] = this.pickTwo();
     const n = b.codes.shape[0];
     const loss = tf.tidy(() => {
-      let next: tf.Tensor;
       let qNext: tf.Tensor;
       if (this.spec.kind === "discrete") {
         const best = oneHotArgmax(tf.mean(this.q(this.critics, b.nextCodes), 0));
@@ -133,7 +132,7 @@ export class ValueLearner {
       } else {
         qNext = this.q(this.targets, b.nextCodes, this.smoothedTargetAction(b.nextCodes));
       }
-      next = tf.min(tf.gather(qNext, tf.tensor1d([i, j], "int32")), 0);
+      const next = tf.reshape(tf.minimum(tf.slice(qNext, [i, 0], [1, n]), tf.slice(qNext, [j, 0], [1, n])), [n]); // slices: WASM's gather is slow
       const target = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
       // sum_e mean_b (Q_e(z, a) - y)^2, its gradient written out: 2 (Q_e - y) / N at the taken action.
       const { out, trace } = this.critics.applyTraced(this.input(b.codes, b.actions));

@@ -5,9 +5,9 @@ import { benchEnvs } from "./envs.ts";
 import { benchWorldModel } from "./worldmodel.ts";
 
 const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; about: string }> = {
-  backend: { run: benchBackend, about: "ms/step and GFLOP/s of W1 (MLP) and W5 (ST-GS rollout) on cpu, stock wasm, project wasm, PyTorch [--quick] [--no-torch]" },
-  worldmodel: { run: benchWorldModel, about: "world-model training steps/s (batch 256, H 5) and the forward/backward/optimiser split [--quick] [--backend=NAME]" },
-  agent: { run: benchAgent, about: "planning latency per action (ms) and agent updates/s, against one imagined step and a DQN update [--quick] [--backend=NAME]" },
+  backend: { run: benchBackend, about: "ms/step and GFLOP/s of W1 (MLP) and W5 (ST-GS rollout) on cpu, stock wasm, project wasm (XNNPACK and native GEMM), PyTorch [--quick] [--no-torch]" },
+  worldmodel: { run: benchWorldModel, about: "world-model training steps/s (batch 256, H 5): the tape-based loss and gradient against the fused pass [--quick] [--backend=NAME]" },
+  agent: { run: benchAgent, about: "agent update and planner scoring call against a PyTorch port (checked, alternated), kernel calls, plan ms [--quick] [--json] [--no-torch] [--backend=NAME]" },
   envs: { run: benchEnvs, about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]" },
 };
 

@@ -10,24 +10,12 @@ checks the results (losses, gradient norm, weights after the step, imagined scor
 
 usage: python3 torch_agent.py INPUT.json   -> one JSON line: checks, update_ms, score_ms
 """
-import json, math, sys, time
+import json, math, sys
 import torch
 import torch.nn.functional as F
+from torch_timing import median_ms
 
 torch.set_num_threads(1)
-
-
-def median_ms(fn, repeats, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    n = len(times)
-    return times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
 
 
 class Port:
@@ -213,8 +201,8 @@ def main():
         port.value_step(td_batches[i], (first, (first + 1 + int(torch.randint(e - 1, (1,)))) % e))
 
     repeats = spec["timing"]["repeats"]
-    update_ms = median_ms(update, repeats)
-    score_ms = median_ms(lambda: port.score(z0, seqs), repeats * 3)
+    update_ms = median_ms(update, repeats, 3)
+    score_ms = median_ms(lambda: port.score(z0, seqs), repeats * 3, 3)
     print(json.dumps({"torch": torch.__version__, "worst_check": worst, "worst_diff": diffs[worst], "checks": diffs, "update_ms": update_ms, "score_ms": score_ms}))
 
 

@@ -1,23 +1,12 @@
 """The workloads of bench/workloads.ts in PyTorch, one thread: the reference our tfjs times are divided by.
 Prints one JSON line per workload: {"workload", "ms"} (median ms per training step)."""
-import json, sys, time
+import json, sys
 import torch
+from torch_timing import median_ms
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
 B = 256
-
-
-def median_ms(step, repeats=30, warmup=5):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return times[len(times) // 2]
 
 
 def mlp(sizes):

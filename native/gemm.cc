@@ -127,6 +127,9 @@ void gemm(const float* a, bool trans_a, const float* b, bool trans_b, float* c, 
   const int64_t sa_k = trans_a ? m : 1;
   int64_t i = 0;
   for (; i + kRows <= m; i += kRows) block_rows<kRows>(a + i * sa_i, sa_i, sa_k, bp, cp + i * np, k, np);
+  // The last rows in tiles of 4, 2, 1 (a tile of one row reuses each loaded B vector once only).
+  for (; i + 4 <= m; i += 4) block_rows<4>(a + i * sa_i, sa_i, sa_k, bp, cp + i * np, k, np);
+  for (; i + 2 <= m; i += 2) block_rows<2>(a + i * sa_i, sa_i, sa_k, bp, cp + i * np, k, np);
   for (; i < m; i++) block_rows<1>(a + i * sa_i, sa_i, sa_k, bp, cp + i * np, k, np);
   if (np != n)
     for (int64_t r = 0; r < m; r++) std::memcpy(c + r * n, cp + r * np, n * sizeof(float));
@@ -147,7 +150,7 @@ int64_t integer(napi_env env, napi_value v) {
   return x;
 }
 
-// gemm(a, b, out, batchA, batchB, m, k, n, transposeA, transposeB, bias | null, activation)
+// gemm(a, b, out, batchA, batchB, m, k, n, transposeA, transposeB, bias [n] or [batch, n] | null, activation)
 napi_value Gemm(napi_env env, napi_callback_info info) {
   size_t argc = 12;
   napi_value args[12];
@@ -172,16 +175,17 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   const int64_t batch = batch_a > batch_b ? batch_a : batch_b;
   const bool shapes_ok = a && b && c && m > 0 && k > 0 && n > 0 && (batch_a == batch || batch_a == 1) && (batch_b == batch || batch_b == 1) &&
                          la == static_cast<size_t>(batch_a * m * k) && lb == static_cast<size_t>(batch_b * k * n) && lc == static_cast<size_t>(batch * m * n) &&
-                         (bias_type == napi_null || (bias && lbias == static_cast<size_t>(n))) && activation >= kLinear && activation <= kElu;
+                         (bias_type == napi_null || (bias && (lbias == static_cast<size_t>(n) || lbias == static_cast<size_t>(batch * n)))) &&
+                         activation >= kLinear && activation <= kElu;
   if (!shapes_ok) {
-    napi_throw_range_error(env, nullptr, "gemm: arrays do not match the given shapes (float32 [batch, m, k] @ [batch, k, n] -> [batch, m, n], bias [n])");
+    napi_throw_range_error(env, nullptr, "gemm: arrays do not match the given shapes (float32 [batch, m, k] @ [batch, k, n] -> [batch, m, n], bias [n] or [batch, n])");
     return nullptr;
   }
   std::vector<float> packed, padded;
   for (int64_t i = 0; i < batch; i++) {
     float* ci = c + i * m * n;
     gemm(a + (batch_a == 1 ? 0 : i * m * k), trans_a, b + (batch_b == 1 ? 0 : i * k * n), trans_b, ci, m, k, n, packed, padded);
-    epilogue(ci, m, n, bias, static_cast<int>(activation));
+    epilogue(ci, m, n, bias && lbias != static_cast<size_t>(n) ? bias + i * n : bias, static_cast<int>(activation));
   }
   return nullptr;
 }

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { makeBare } from "../envs/index.ts";
-import { initBackend } from "./backend/init.ts";
+import { initBackend, type BackendOptions } from "./backend/init.ts";
 import { parseWorldModelConfig } from "./config.ts";
 import { collect } from "./data/collector.ts";
 import { ESTIMATOR_NAMES, Noise } from "./estimators/index.ts";
@@ -51,24 +51,46 @@ function expectClose(names: string[], ref: number[][], got: number[][]) {
   });
 }
 
+function expectSame(envId: string, extra: Record<string, unknown>) {
+  const { names, reference, fused } = both(envId, extra);
+  for (const [k, v] of Object.entries(reference.stats)) expect(fused.stats[k as keyof LossStats], k).toBeCloseTo(v, 5);
+  expectClose(names, reference.grads, fused.grads);
+}
+
 describe("the fused world-model update computes the reference loss and gradients (to 1e-5)", () => {
-  for (const estimator of ESTIMATOR_NAMES) {
-    it(`${estimator} on Catch`, () => {
-      const { names, reference, fused } = both("Catch-v0", { estimator });
-      for (const [k, v] of Object.entries(reference.stats)) expect(fused.stats[k as keyof LossStats], k).toBeCloseTo(v, 5);
-      expectClose(names, reference.grads, fused.grads);
-    });
-  }
+  for (const estimator of ESTIMATOR_NAMES) it(`${estimator} on Catch`, () => expectSame("Catch-v0", { estimator }));
   it("with a decoder that shapes the codes, a detached encoder and tau 0.5", () => {
-    const { names, reference, fused } = both("GridEmpty-v0", { decoder: { enabled: true, shapeCodes: true }, detachEncoder: true, tau: 0.5 });
-    for (const [k, v] of Object.entries(reference.stats)) expect(fused.stats[k as keyof LossStats], k).toBeCloseTo(v, 5);
-    expectClose(names, reference.grads, fused.grads);
+    expectSame("GridEmpty-v0", { decoder: { enabled: true, shapeCodes: true }, detachEncoder: true, tau: 0.5 });
   });
-  it("with a CNN encoder and Box actions (PointMass)", () => {
-    const { names, reference, fused } = both("PointMass-v0", { horizon: 2, latents: 2 });
-    for (const [k, v] of Object.entries(reference.stats)) expect(fused.stats[k as keyof LossStats], k).toBeCloseTo(v, 5);
-    expectClose(names, reference.grads, fused.grads);
+  it("with a CNN encoder and Box actions (PointMass)", () => expectSame("PointMass-v0", { horizon: 2, latents: 2 }));
+});
+
+// The same on the other backends that load here: WASM without the native GEMM (users without a C++
+// compiler), the JS cpu backend, and tfjs-node where it is installed.
+const others: { name: string; options: BackendOptions }[] = [
+  { name: "wasm with XNNPACK's GEMM", options: { backend: "wasm", gemm: "xnnpack" } },
+  { name: "cpu", options: { backend: "cpu" } },
+  { name: "tfjs-node", options: { backend: "tfjs-node" } },
+];
+for (const { name, options } of others) {
+  describe(`on ${name}`, () => {
+    let loaded = false;
+    beforeAll(async () => {
+      loaded = await initBackend(options).then(() => true, () => false);
+    });
+    afterAll(async () => {
+      await initBackend({ backend: "wasm" });
+    });
+    for (const estimator of ["st-gumbel-softmax", "reinforce"]) {
+      it(`${estimator} on Catch (skipped where the backend does not load)`, (ctx) => {
+        if (!loaded) ctx.skip();
+        expectSame("Catch-v0", { estimator });
+      });
+    }
   });
+}
+
+describe("memory", () => {
   it("keeps no tensor after a step", () => {
     const model = new WorldModel(config({ estimator: "reinforce", decoder: { enabled: true } }), envShapeOf(makeBare("Catch-v0")), 3);
     const sample = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 1 }).sample(16, 4, new Rng(2));

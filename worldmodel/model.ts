@@ -155,7 +155,14 @@ export class WorldModel {
   actionFeatures(actions: ArrayLike<number>, n: number): tf.Tensor2D {
     if (this.shape.action.kind === "discrete") {
       if (actions.length !== n) throw new RangeError(`WorldModel.actionFeatures: expected ${n} action indices, got ${actions.length}`);
-      return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(actions), "int32"), this.actionSize, 1, 0, "int32"), "float32") as tf.Tensor2D);
+      // One-hot rows built in JS: uploading them costs no kernel call (tf.oneHot + cast cost two).
+      const rows = new Float32Array(n * this.actionSize);
+      for (let i = 0; i < n; i++) {
+        const a = actions[i]!;
+        if (!Number.isInteger(a) || a < 0 || a >= this.actionSize) throw new RangeError(`WorldModel.actionFeatures: action ${i} is ${a}, expected an integer in [0, ${this.actionSize})`);
+        rows[i * this.actionSize + a] = 1;
+      }
+      return tf.tensor2d(rows, [n, this.actionSize]);
     }
     if (actions.length !== n * this.actionSize) throw new RangeError(`WorldModel.actionFeatures: expected ${n} x ${this.actionSize} action values, got ${actions.length}`);
     return tf.tensor2d(Float32Array.from(actions), [n, this.actionSize]);

@@ -4,9 +4,9 @@
 // fewer, larger ops are faster.
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../common/rng.ts";
-import { dense, matMul } from "./ops.ts";
+import { dense, matMul, type Activation } from "./ops.ts";
 
-export type Activation = "relu" | "elu" | "linear";
+export type { Activation } from "./ops.ts";
 
 /** What one forward call keeps for the manual backward: each layer's input (a hidden layer's input is the previous layer's activated output). */
 export interface MlpTrace {

@@ -5,7 +5,8 @@
 // registered gradient (tf.fused.matMul attaches one), so under a gradient tape dense() is tf.fused.matMul.
 import * as tf from "@tensorflow/tfjs";
 import { wasmKernelsInstalled } from "../backend/wasmKernels.ts";
-import type { Activation } from "./mlp.ts";
+
+export type Activation = "relu" | "elu" | "linear";
 
 const direct = () => tf.getBackend() !== "wasm" || wasmKernelsInstalled();
 const taping = () => (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();

@@ -7,6 +7,7 @@
 // is the mixed-radix number of its digits (round(bound) + floor(L/2)), first channel least significant.
 import * as tf from "@tensorflow/tfjs";
 import { withGradient } from "../estimators/categorical.ts";
+import { matMul } from "../nn/ops.ts";
 
 const EPS = 1e-3;
 
@@ -110,10 +111,7 @@ export class FSQ {
   /** One-hot or soft weights [..., size] -> codes [..., dim] (the expected code for probabilities). */
   weightsToCodes(weights: tf.Tensor): tf.Tensor {
     if (weights.shape[weights.rank - 1] !== this.size) throw new RangeError(`FSQ.weightsToCodes: last axis must be ${this.size}, got [${weights.shape.join(", ")}]`);
-    return tf.tidy(() => {
-      const flat = tf.reshape(weights, [-1, this.size]);
-      return tf.reshape(tf.matMul(flat, this.codebook), [...weights.shape.slice(0, -1), this.dim]);
-    });
+    return tf.tidy(() => tf.reshape(matMul(tf.reshape(weights, [-1, this.size]), this.codebook), [...weights.shape.slice(0, -1), this.dim]));
   }
 
   private checkLast(t: tf.Tensor, where: string): void {
