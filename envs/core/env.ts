@@ -4,6 +4,8 @@
 //   truncated:  the episode was cut for a reason outside the MDP (a time limit); the state is not terminal.
 import { Rng, assertSeed, freshSeed } from "../../common/rng.ts";
 import { formatValue, type Box, type Space, type TypedArray } from "./spaces.ts";
+import { EnvError } from "./errors.ts";
+import { StateReader } from "./stateReader.ts";
 import type { EnvSpec } from "./registry.ts";
 
 export type Info = Record<string, unknown>;
@@ -33,9 +35,7 @@ export type RenderMode = "rgb_array";
 /** The full state of an env, enough to restore it exactly (JSON-serialisable apart from typed arrays). */
 export type EnvState = Record<string, unknown>;
 
-export class EnvError extends Error {
-  override name = "EnvError";
-}
+export { EnvError } from "./errors.ts";
 
 export abstract class Env<Obs = unknown, Act = unknown> {
   abstract readonly observationSpace: Space<Obs>;
@@ -104,6 +104,7 @@ export abstract class ArrayEnv<Act = number | ArrayLike<number>> extends Env<Typ
   protected abstract writeObs(out: TypedArray, offset: number): void;
   protected abstract draw(out: Uint8Array): void;
   protected abstract saveState(): EnvState;
+  /** Restores the env's own fields; reads them all through a StateReader before assigning any. */
   protected abstract loadState(state: EnvState): void;
 
   reset(args: ResetArgs = {}): [TypedArray, Info] {
@@ -162,16 +163,22 @@ export abstract class ArrayEnv<Act = number | ArrayLike<number>> extends Env<Typ
     return { rng: this.rng!.getState(), phase: this.phase, terminated: this.terminated, elapsed: this.elapsed, ...this.saveState() };
   }
 
+  /** Restores a state from getState(); a bad one is refused (EnvError naming the field) and the env keeps its own. */
   setState(state: EnvState): void {
-    const rng = state.rng;
-    if (!Array.isArray(rng) || (state.phase !== "running" && state.phase !== "terminated")) {
-      throw new EnvError(`${this.label}.setState: not a state of this env (got keys ${Object.keys(state).join(", ")})`);
-    }
-    this.rng = Rng.fromState(rng as number[]);
+    const where = `${this.label}.setState`;
+    if (typeof state !== "object" || state === null || Array.isArray(state)) throw new EnvError(`${where}: expected a state object from getState(), got ${formatValue(state)}`);
+    if (state.phase !== "running" && state.phase !== "terminated") throw new EnvError(`${where}: 'phase' must be "running" or "terminated", got ${formatValue(state.phase)}`);
+    const read = new StateReader(where, state);
+    const rng = read.ints("rng", 4, -(2 ** 31), 2 ** 32 - 1);
+    if (rng.every((x) => x === 0)) throw new EnvError(`${where}: 'rng' must not be all zeros (not a generator state)`);
+    const terminated = read.bool("terminated");
+    if (terminated !== (state.phase === "terminated")) throw new EnvError(`${where}: 'terminated' (${terminated}) contradicts 'phase' ("${state.phase}")`);
+    const elapsed = read.int("elapsed", 0, Number.MAX_SAFE_INTEGER);
+    this.loadState(state); // checks every field of the env's own before it changes any
+    this.rng = Rng.fromState(rng);
     this.phase = state.phase;
-    this.terminated = state.terminated as boolean;
-    this.elapsed = state.elapsed as number;
-    this.loadState(state);
+    this.terminated = terminated;
+    this.elapsed = elapsed;
   }
 
   /** The observation of the current state, freshly allocated. */

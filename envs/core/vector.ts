@@ -11,7 +11,7 @@
 // Bare built-in envs (ArrayEnv) are stepped through stepInto(), which writes straight into the
 // batch: no per-step allocation when `copy` is false. Any other env is stepped through its API.
 import { ArrayEnv, EnvError, type Env, type Info } from "./env.ts";
-import { Box, Discrete, MultiDiscrete, allocate, type Space, type TypedArray } from "./spaces.ts";
+import { Box, Discrete, MultiDiscrete, allocate, formatValue, type Space, type TypedArray } from "./spaces.ts";
 import { makeBare } from "./registry.ts";
 
 export type AutoresetMode = "next-step" | "same-step" | "disabled";
@@ -132,6 +132,13 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
     if (actions.length !== this.numEnvs && actions.length !== this.numEnvs * this.actionSize) {
       const expected = this.actionSize === 1 ? `${this.numEnvs} actions` : `${this.numEnvs} actions or ${this.numEnvs * this.actionSize} values`;
       throw new EnvError(`SyncVectorEnv.step: expected ${expected}, got ${actions.length}`);
+    }
+    // Every action is checked before any env steps: a bad one leaves all of them as they were.
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (this.autoresetMode === "next-step" && this.needsReset[i]) continue; // this env resets and ignores its action
+      const action = this.actionOf(actions, i);
+      const why = this.singleActionSpace.explain(action);
+      if (why !== null) throw new EnvError(`SyncVectorEnv.step: invalid action for env ${i}: ${formatValue(action)}: ${why} (action space ${this.singleActionSpace}); no env was stepped`);
     }
     const infos: Info[] = [];
     let final: { obs: (TypedArray | null)[]; info: (Info | null)[] } | undefined;

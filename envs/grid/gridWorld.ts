@@ -9,6 +9,7 @@
 // Rows come first (y, then x), as in an image; MiniGrid stores x first.
 import type { Rng } from "../../common/rng.ts";
 import { ArrayEnv, type EnvState } from "../core/env.ts";
+import { StateReader } from "../core/stateReader.ts";
 import { Box, Discrete, type TypedArray } from "../core/spaces.ts";
 import { check, resolveOptions, type Check } from "../core/options.ts";
 import { blit, type Tile } from "../render/raster.ts";
@@ -305,12 +306,12 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
     return { cells: Array.from(this.cells), agent: [this.agentX, this.agentY, this.agentDir], carrying: [...this.carrying] };
   }
   protected loadState(state: EnvState): void {
-    const cells = state.cells as number[];
-    if (!Array.isArray(cells) || cells.length !== this.cells.length) {
-      throw new Error(`${this.label}.setState: 'cells' must hold ${this.cells.length} values (a state of a ${this.width}x${this.height} grid)`);
-    }
+    const read = new StateReader(`${this.label}.setState`, state);
+    const cells = read.ints("cells", this.cells.length, 0, 255); // [H, W, 3] of this grid
+    const agent = read.ints("agent", 3, 0, [this.width - 1, this.height - 1, 3]);
+    const carrying = read.ints("carrying", 2, 0, 255);
     this.cells.set(cells);
-    [this.agentX, this.agentY, this.agentDir] = state.agent as number[] as [number, number, number];
-    this.carrying = [...(state.carrying as [number, number])];
+    [this.agentX, this.agentY, this.agentDir] = agent as [number, number, number];
+    this.carrying = [carrying[0]!, carrying[1]!];
   }
 }

@@ -4,6 +4,7 @@
 // Actions: 0 no-op, 1 left, 2 right. Observation: uint8 [10, 10, 4], channels paddle, ball, trail, brick.
 import type { Rng } from "../../common/rng.ts";
 import { ArrayEnv, type EnvState } from "../core/env.ts";
+import { StateReader } from "../core/stateReader.ts";
 import { check, resolveOptions } from "../core/options.ts";
 import { Box, Discrete, type TypedArray } from "../core/spaces.ts";
 import type { RGB } from "../render/raster.ts";
@@ -143,11 +144,18 @@ export class Breakout extends ArrayEnv<number> {
     };
   }
   protected loadState(state: EnvState): void {
-    this.bricks.set(state.bricks as number[]);
-    [this.ballX, this.ballY, this.ballDir] = state.ball as [number, number, number];
-    [this.lastX, this.lastY] = state.last as [number, number];
-    this.paddleX = state.paddleX as number;
-    this.strike = state.strike as boolean;
-    this.lastAction = state.lastAction as number;
+    const read = new StateReader(`${this.label}.setState`, state);
+    const bricks = read.ints("bricks", N * N, 0, 1);
+    const ball = read.ints("ball", 3, 0, [N - 1, N - 1, 3]);
+    const last = read.ints("last", 2, 0, N - 1);
+    const paddleX = read.int("paddleX", 0, N - 1);
+    const strike = read.bool("strike");
+    const lastAction = read.int("lastAction", 0, 2);
+    this.bricks.set(bricks);
+    [this.ballX, this.ballY, this.ballDir] = ball as [number, number, number];
+    [this.lastX, this.lastY] = last as [number, number];
+    this.paddleX = paddleX;
+    this.strike = strike;
+    this.lastAction = lastAction;
   }
 }

@@ -4,6 +4,7 @@
 // Actions: 0 left, 1 stay, 2 right. Observation: uint8 [rows, columns, 1], 1 on the ball and the paddle.
 import type { Rng } from "../../common/rng.ts";
 import { ArrayEnv, type EnvState } from "../core/env.ts";
+import { StateReader } from "../core/stateReader.ts";
 import { check, resolveOptions } from "../core/options.ts";
 import { Box, Discrete, type TypedArray } from "../core/spaces.ts";
 import type { RGB } from "../render/raster.ts";
@@ -72,7 +73,11 @@ export class Catch extends ArrayEnv<number> {
     return { ball: [this.ballX, this.ballY], paddleX: this.paddleX };
   }
   protected loadState(state: EnvState): void {
-    [this.ballX, this.ballY] = state.ball as [number, number];
-    this.paddleX = state.paddleX as number;
+    const read = new StateReader(`${this.label}.setState`, state);
+    const { rows, columns } = this.options;
+    const ball = read.ints("ball", 2, 0, [columns - 1, rows - 1]);
+    const paddleX = read.int("paddleX", 0, columns - 1);
+    [this.ballX, this.ballY] = ball as [number, number];
+    this.paddleX = paddleX;
   }
 }

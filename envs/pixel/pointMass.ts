@@ -8,6 +8,7 @@
 // so sub-pixel positions stay visible; or "state": float32 [6] = (x, y, vx, vy, tx, ty).
 import type { Rng } from "../../common/rng.ts";
 import { ArrayEnv, type EnvState } from "../core/env.ts";
+import { StateReader } from "../core/stateReader.ts";
 import { check, resolveOptions } from "../core/options.ts";
 import { Box, type TypedArray } from "../core/spaces.ts";
 
@@ -122,9 +123,13 @@ export class PointMass extends ArrayEnv<ArrayLike<number>> {
     return { pos: Array.from(this.pos), vel: Array.from(this.vel), target: Array.from(this.target) };
   }
   protected loadState(state: EnvState): void {
-    this.pos.set(state.pos as number[]);
-    this.vel.set(state.vel as number[]);
-    this.target.set(state.target as number[]);
+    const read = new StateReader(`${this.label}.setState`, state);
+    const pos = read.numbers("pos", 2, -1, 1);
+    const vel = read.numbers("vel", 2, -1e6, 1e6);
+    const target = read.numbers("target", 2, -1, 1);
+    this.pos.set(pos);
+    this.vel.set(vel);
+    this.target.set(target);
   }
 }
 
