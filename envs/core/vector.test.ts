@@ -65,7 +65,7 @@ describe("SyncVectorEnv", () => {
     expect(() => vec.step([[1, 0], [0, 1]])).not.toThrow();
     expect(() => vec.step([1, 0, 0, 1])).not.toThrow();
     expect(() => vec.step([1, 0, 0])).toThrow(/SyncVectorEnv\.step: expected 2 actions or 4 values, got 3/);
-    expect(() => vec.step([[5, 0], [0, 1]])).toThrow(/invalid action \[5, 0\]/);
+    expect(() => vec.step([[5, 0], [0, 1]])).toThrow(/invalid action for env \d: \[5, 0\]/);
   });
 
   it("copy: false returns the live buffers (no allocation); copy: true returns copies", () => {
