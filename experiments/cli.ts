@@ -1,4 +1,6 @@
-// What the command-line entry points share: option parsers and how a command reports bad input.
+// What the command-line entry points share: option parsers and how a command reports bad input:
+// one line on stderr naming the problem and exit code 1, never a stack trace (set
+// GUMBEL_WORLDS_DEBUG=1 to see one).
 import { InvalidArgumentError, type Command } from "commander";
 
 /** A commander parser for a positive integer option, naming the option in its error. */
@@ -8,12 +10,57 @@ export const positiveInt = (name: string) => (v: string): number => {
   return n;
 };
 
-/** Runs a command; bad input is reported as a message (exit code 1), not a stack trace. */
-export async function runCli(program: Command): Promise<void> {
+/** A commander parser for a non-negative integer option. */
+export const nonNegativeInt = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${v}'`);
+  return n;
+};
+
+/** A commander parser for a finite positive number. */
+export const positiveNumber = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a finite positive number, got '${v}'`);
+  return n;
+};
+
+/** One line for an error: its message (a multi-line one folded), the stack only with GUMBEL_WORLDS_DEBUG. */
+export function reportError(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`error: ${message.trim().replace(/\s*\n\s*/g, " | ")}`);
+  if (process.env.GUMBEL_WORLDS_DEBUG && err instanceof Error) console.error(err.stack);
+}
+
+let installed = false;
+
+/**
+ * Errors that escape every await (a throw in a callback, a rejected promise nobody awaits) also end
+ * as one line and exit 1. Prepended, so they run before the WASM backend's own handler, which
+ * rethrows and so prints its whole minified source line.
+ */
+function installFatalHandlers(): void {
+  if (installed) return;
+  installed = true;
+  const fatal = (err: unknown) => {
+    reportError(err);
+    process.exit(1);
+  };
+  process.prependListener("uncaughtException", fatal);
+  process.prependListener("unhandledRejection", fatal);
+}
+
+/** Runs an entry point's main function under the error handling above. */
+export async function runMain(main: () => unknown): Promise<void> {
+  installFatalHandlers();
   try {
-    await program.parseAsync();
+    await main();
   } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
+    reportError(err);
     process.exitCode = 1;
   }
+}
+
+/** Runs a commander program under the error handling above. */
+export async function runCli(program: Command): Promise<void> {
+  await runMain(() => program.parseAsync());
 }

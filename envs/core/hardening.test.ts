@@ -1,7 +1,7 @@
 // Bad input to setState and to the vector env's step is refused with an EnvError that names the
 // field or env, the value and what was expected, and nothing changes.
 import { describe, expect, it } from "vitest";
-import { EnvError, makeBare, makeVec } from "../index.ts";
+import { EnvError, makeBare, makeVec, type ArrayEnv } from "../index.ts";
 
 describe("setState refuses states that are not this env's, naming the field", () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
@@ -16,7 +16,7 @@ describe("setState refuses states that are not this env's, naming the field", ()
     ["Breakout-v0", { strike: 1 }, /'strike' must be true or false, got 1/],
   ];
   it.each(cases)("%s with %j", (id, change, message) => {
-    const env = makeBare(id);
+    const env = makeBare(id) as unknown as ArrayEnv;
     env.reset({ seed: 0 });
     const good = env.getState();
     const before = Array.from(env.observe());

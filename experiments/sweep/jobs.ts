@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { setPath } from "../../common/configMerge.ts";
 import { recordPath } from "../../common/records.ts";
 import { EXPERIMENTS, experiment, parseExperimentConfig, type RunConfig } from "../registry.ts";
 import { recordDone } from "../runner.ts";
@@ -116,12 +117,3 @@ function gridPoints(grid: Record<string, unknown[]>): [string, unknown][][] {
   return points;
 }
 
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split(".");
-  let node = target;
-  for (const k of keys.slice(0, -1)) {
-    if (typeof node[k] !== "object" || node[k] === null) node[k] = {};
-    node = node[k] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]!] = value;
-}
