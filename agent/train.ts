@@ -39,7 +39,7 @@ export interface TrainOptions {
   checkpointDir?: string;
   resume?: boolean;
   log?: (line: string) => void;
-  /** Polled after every env step: true stops the run (after a checkpoint). */
+  /** Polled after every env step (the loop yields to the event loop every 8 steps so that signal handlers can set it): true stops the run after a checkpoint. */
   shouldStop?: () => boolean;
   /** Called after every evaluation (e.g. to write a partial record). */
   onEval?: (point: EvalPoint, result: TrainResult, agent: Learner) => void;
@@ -132,6 +132,8 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
     }
     const evaluated = state.step % config.evalEvery === 0 || state.step === config.steps;
     if (evaluated) await evaluateNow();
+    // Let signal handlers (Ctrl-C) run: without a turn of the event loop they wait for the whole run.
+    if (opts.shouldStop && state.step % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
     if (opts.shouldStop?.() && state.step < config.steps) {
       if (!evaluated) await save();
       log(`interrupted at step ${state.step}: checkpoint written${opts.checkpointDir ? ` to ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`);

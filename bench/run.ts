@@ -1,4 +1,5 @@
 // npm run bench -- <name> [options]: performance figures measured in one run, medians, with ratios.
+import { runMain } from "../experiments/cli.ts";
 import { benchAgent } from "./agent.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
@@ -12,9 +13,12 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
 };
 
 const [name, ...rest] = process.argv.slice(2);
-const bench = name === undefined ? undefined : BENCHES[name];
-if (bench === undefined) {
-  console.error(`usage: npm run bench -- <name> [options]\n${Object.entries(BENCHES).map(([k, b]) => `  ${k.padEnd(10)} ${b.about}`).join("\n")}`);
-  process.exit(name === undefined || name === "--help" ? 0 : 2);
+if (name === undefined || name === "--help" || name === "-h") {
+  console.log(`usage: npm run bench -- <name> [options]\n${Object.entries(BENCHES).map(([k, b]) => `  ${k.padEnd(10)} ${b.about}`).join("\n")}`);
+} else {
+  await runMain(async () => {
+    const bench = BENCHES[name];
+    if (bench === undefined) throw new Error(`bench: unknown benchmark '${name}' (known: ${Object.keys(BENCHES).join(", ")}; npm run bench -- --help)`);
+    await bench.run(rest);
+  });
 }
-await bench.run(rest);

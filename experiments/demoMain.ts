@@ -1,13 +1,8 @@
 // npm run demo: the environment suite at a glance (a random-policy episode per env as an APNG, and
 // a vector-env steps/s table) under results/demo/.
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { nonNegativeInt as int, runCli } from "./cli.ts";
 import { runDemo } from "./demo.ts";
-
-const int = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${v}'`);
-  return n;
-};
 
 const program = new Command()
   .name("npm run demo --")
@@ -17,4 +12,4 @@ const program = new Command()
   .option("--max-frames <n>", "frames per episode APNG at most", int("--max-frames"), 200)
   .action((opts: { out: string; seed: number; maxFrames: number }) => runDemo(opts));
 
-program.parse();
+await runCli(program);
