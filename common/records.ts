@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic } from "./atomicWrite.ts";
+import { checkName } from "./safePaths.ts";
 import type { BackendInfo } from "../worldmodel/backend/init.ts";
 
 export interface RunRecord<Config = Record<string, unknown>, Metrics = Record<string, unknown>> {
@@ -62,7 +63,7 @@ export function makeRecord<C, M>(args: { experiment: string; run: string; id?: s
 }
 
 export function recordPath(dir: string, run: string): string {
-  return join(dir, `${run}.json`);
+  return join(dir, `${checkName(run, "record run name")}.json`);
 }
 
 export function writeRecord(dir: string, record: RunRecord<unknown, unknown>): string {

@@ -39,6 +39,7 @@ describe("bad input: one line on stderr naming the problem, exit code 1, on ever
     ["experiments/run.ts", ["e1", "--config", nested], /invalid config .* Unrecognized key: "worldModel"/],
     ["experiments/sweep/main.ts", [join(dir, "null.json")], /spec 0 in .*null.json: \(root\): Invalid input: expected object/],
     ["experiments/sweep/workerMain.ts", ["--queue", "http://x"], /--queue: 'http:\/\/x' must start with redis:\/\//],
+    ["experiments/sweep/workerMain.ts", ["--queue", "redis://127.0.0.1:1", "--connect-timeout", "2"], /no Redis answered at redis:\/\/127.0.0.1:1 within 2 s \(connect ECONNREFUSED/],
     ["experiments/report/main.ts", ["--results", join(dir, "none")], /--results: '.*none' is not a folder/],
     ["experiments/demoMain.ts", ["--seed", "-1"], /--seed must be a non-negative integer, got '-1'/],
     ["bench/run.ts", ["nope"], /unknown benchmark 'nope' \(known: backend, worldmodel, agent, envs/],

@@ -1,11 +1,11 @@
 // npm run exp -- <experiment> [options]: one experiment's sweep (its preset, or a config file),
 // with its tables and plots regenerated from the records. The same engine as `npm run sweep`.
-import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { readJsonObject } from "../common/configMerge.ts";
 import { BACKENDS, type BackendChoice } from "../worldmodel/backend/init.ts";
 import { positiveInt, runCli } from "./cli.ts";
 import { EXPERIMENTS } from "./registry.ts";
-import { SweepSpec } from "./sweep/jobs.ts";
+import { confineResults, SweepSpec } from "./sweep/jobs.ts";
 import { runSweepCommand } from "./sweep/sweep.ts";
 
 interface ExpOptions {
@@ -16,6 +16,7 @@ interface ExpOptions {
   results?: string;
   config?: string;
   summary: boolean;
+  allowOutsideResults: boolean;
 }
 
 const program = new Command().name("npm run exp --").description("gumbel-worlds experiments (`npm run sweep` runs grids of them, locally or through Redis)");
@@ -30,9 +31,10 @@ for (const def of Object.values(EXPERIMENTS)) {
     .option("--results <dir>", "results folder (default results, or results/quick with --quick)")
     .option("--config <file>", "a JSON file of the experiment's settings (its zod schema documents each field)")
     .option("--no-summary", "skip regenerating tables and plots")
+    .option("--allow-outside-results", "let --results lie outside results/", false)
     .action(async (o: ExpOptions) => {
-      const fromFile = o.config ? (JSON.parse(readFileSync(o.config, "utf8")) as Record<string, unknown>) : {};
-      const spec = SweepSpec.parse({ experiment: def.name, quick: o.quick, results: o.results, config: { ...fromFile, ...(o.seeds !== undefined ? { seeds: o.seeds } : {}) } });
+      const fromFile = o.config ? readJsonObject(o.config) : {};
+      const spec = confineResults(SweepSpec.parse({ experiment: def.name, quick: o.quick, results: o.results, config: { ...fromFile, ...(o.seeds !== undefined ? { seeds: o.seeds } : {}) } }), o.allowOutsideResults);
       await runSweepCommand([spec], { workers: o.workers, backend: o.backend, summary: o.summary });
     });
 }

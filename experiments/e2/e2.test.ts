@@ -36,7 +36,7 @@ describe("npm run exp -- e2", () => {
     const config = join(dir, "tiny.json");
     writeFileSync(config, JSON.stringify(TINY));
     const results = join(dir, "results");
-    const out = execFileSync(join(root, "node_modules/.bin/tsx"), [join(root, "experiments/run.ts"), "e2", "--config", config, "--results", results, "--backend", "wasm"], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" } });
+    const out = execFileSync(join(root, "node_modules/.bin/tsx"), [join(root, "experiments/run.ts"), "e2", "--config", config, "--results", results, "--allow-outside-results", "--backend", "wasm"], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" } });
     expect(out).toMatch(/\[sweep 2\/2\] e2 Catch-v0-reinforce-tau1-seed0: acc@1 \d\.\d{3} acc@3 \d\.\d{3} perplexity/);
     expect(readdirSync(join(results, "e2-records"))).toHaveLength(2);
     expect(readdirSync(join(results, "e2-data")).sort()).toEqual(["Catch-v0-seed0-test-200.gwrb", "Catch-v0-seed0-train-300.gwrb"]);

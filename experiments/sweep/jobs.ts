@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { setPath } from "../../common/configMerge.ts";
+import { isInside } from "../../common/safePaths.ts";
 import { recordPath } from "../../common/records.ts";
 import { EXPERIMENTS, experiment, parseExperimentConfig, type RunConfig } from "../registry.ts";
 import { recordDone } from "../runner.ts";
@@ -57,7 +58,22 @@ export type SweepSpec = z.infer<typeof SweepSpec>;
  * A preset name (e1..e4 or `all`, the committed results; with `quick` their smoke versions) or a
  * JSON file holding one spec or an array of specs.
  */
-export function loadSpecs(arg: string, quick = false): SweepSpec[] {
+export function loadSpecs(arg: string, quick = false, allowOutsideResults = false): SweepSpec[] {
+  return readSpecs(arg, quick).map((s) => confineResults(s, allowOutsideResults));
+}
+
+/** The project's results folder: sweeps write below it unless the command line says otherwise. */
+export const RESULTS_ROOT = "results";
+
+/** Throws unless the spec's results folder is inside results/ (or `allowOutside`, the command line's explicit choice). */
+export function confineResults(spec: SweepSpec, allowOutside: boolean): SweepSpec {
+  if (spec.results !== undefined && !allowOutside && !isInside(spec.results, RESULTS_ROOT)) {
+    throw new Error(`sweep: results folder '${spec.results}' is outside ${RESULTS_ROOT}/ (pass --allow-outside-results on the command line to write there)`);
+  }
+  return spec;
+}
+
+function readSpecs(arg: string, quick: boolean): SweepSpec[] {
   const presets = arg === "all" ? Object.keys(EXPERIMENTS) : EXPERIMENTS[arg] ? [arg] : undefined;
   if (presets) return presets.map((experiment) => SweepSpec.parse({ experiment, quick }));
   let raw: unknown;

@@ -36,6 +36,9 @@ export interface LocalPoolOptions {
 
 /** Books a job's outcome: a finished job's record is written where a local run would write it, a failure is listed. */
 export function settleOutcome(report: SweepReport, job: Job, outcome: JobOutcome): void {
+  if (outcome.ok && outcome.record.run !== job.run) {
+    outcome = { ok: false, id: job.id, error: `job ${job.id}: the worker returned a record named ${JSON.stringify(outcome.record.run)}, expected ${JSON.stringify(job.run)}`, stderr: "" };
+  }
   if (outcome.ok) {
     writeRecord(experiment(job.experiment).recordsDir(job.resultsDir), outcome.record);
     report.done.push(job);

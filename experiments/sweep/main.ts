@@ -17,8 +17,10 @@ const program = new Command()
   .option("--queue <url>", "enqueue on Redis (redis://host:port) and collect the records that workers send back")
   .addOption(new Option("--backend <name>", "tfjs backend of the local workers").choices([...BACKENDS]).default("auto"))
   .option("--no-summary", "skip regenerating tables and plots")
-  .action(async (spec: string, o: { quick: boolean; workers: number; queue?: string; backend: BackendChoice; summary: boolean }) => {
-    await runSweepCommand(loadSpecs(spec, o.quick), { workers: o.workers, queue: o.queue, backend: o.backend, summary: o.summary });
+  .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
+  .option("--connect-timeout <s>", "with --queue: seconds to wait for Redis to answer before giving up", positiveInt("--connect-timeout"), 30)
+  .action(async (spec: string, o: { quick: boolean; workers: number; queue?: string; backend: BackendChoice; summary: boolean; allowOutsideResults: boolean; connectTimeout: number }) => {
+    await runSweepCommand(loadSpecs(spec, o.quick, o.allowOutsideResults), { workers: o.workers, queue: o.queue, queueTimeoutMs: o.connectTimeout * 1000, backend: o.backend, summary: o.summary });
   });
 
 await runCli(program);

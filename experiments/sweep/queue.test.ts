@@ -1,12 +1,13 @@
 // The Redis queue against a real redis-server: two workers give the records of a local run, enqueueing
 // again adds nothing, a throwing job is retried then listed, and a worker killed mid-job loses nothing.
 import { spawn } from "node:child_process";
+import { getEventListeners } from "node:events";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jobRecordPath } from "./jobs.ts";
+import { jobRecordPath, type Job } from "./jobs.ts";
 import { runLocal, tsxExecArgv } from "./localPool.ts";
 import { connectionOf, QUEUE_NAME, runOnQueue, startQueueWorker } from "./queue.ts";
 import { startRedis } from "./redisServer.ts";
@@ -65,6 +66,39 @@ describe("sweeps through a Redis queue", () => {
       await Promise.all(workers.map((w) => w.close()));
     }
   }, 90_000);
+
+  it("refuses a worker's reply that names a file or a record outside the results folder: the job fails, nothing is written", async () => {
+    const dir = join(root, "hostile", "results");
+    const [a, b] = tinyE1Jobs(dir).map((j, i) => ({ ...j, id: `hostile-${i}-${j.id}` }));
+    const reply = (job: Job) =>
+      job.id === a!.id
+        ? { ok: true, id: job.id, summary: "", record: { run: job.run }, files: { "../../outside/x": Buffer.from("x").toString("base64") } }
+        : { ok: true, id: job.id, summary: "", record: { run: "../../evil" }, files: {} };
+    const evil = new Worker<Job>(QUEUE_NAME, async (q) => reply(q.data), { connection: connectionOf(redis.url) });
+    try {
+      const report = await runOnQueue([a!, b!], { url: redis.url, pollMs: 100 });
+      expect(report.done).toEqual([]);
+      const errors = Object.fromEntries(report.failed.map((f) => [f.job.id, f.error]));
+      expect(errors[a!.id]).toMatch(/side file \("\.\.\/\.\.\/outside\/x"\): "\.\." is not a plain name/);
+      expect(errors[b!.id]).toMatch(/returned a record named "\.\.\/\.\.\/evil", expected "[a-z]/);
+      expect(existsSync(join(root, "outside"))).toBe(false);
+      expect(existsSync(join(root, "evil.json"))).toBe(false);
+    } finally {
+      await evil.close();
+    }
+  }, 60_000);
+
+  it("polls without piling up abort listeners, and stops when aborted", async () => {
+    const [job] = tinyE1Jobs(join(root, "unserved")).map((j) => ({ ...j, id: `unserved-${j.id}` }));
+    const abort = new AbortController();
+    const running = runOnQueue([job!], { url: redis.url, pollMs: 20, signal: abort.signal });
+    await new Promise((r) => setTimeout(r, 1000)); // ~50 polls, nobody serving the queue
+    expect(getEventListeners(abort.signal, "abort").length).toBeLessThanOrEqual(1);
+    abort.abort();
+    const report = await running;
+    expect(report.interrupted).toBe(true);
+    expect(report.left.map((j) => j.id)).toEqual([job!.id]);
+  }, 60_000);
 
   it("retries a throwing job with backoff, then lists it with its error", async () => {
     const w = startQueueWorker({ url: redis.url, concurrency: 1, backend: "cpu", ...fast, log: () => {} });

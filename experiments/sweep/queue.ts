@@ -8,8 +8,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Job as QueueJob, Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
 import { Tinypool } from "tinypool";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
+import { checkRelativePath } from "../../common/safePaths.ts";
 import type { BackendChoice } from "../../worldmodel/backend/init.ts";
 import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";
@@ -33,6 +35,32 @@ export function connectionOf(url: string): { host: string; port: number; usernam
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined;
   if (db !== undefined && !Number.isInteger(db)) throw new Error(`--queue: '${url}': the database must be a number`);
   return { host: u.hostname || "127.0.0.1", port: Number(u.port || 6379), ...(u.username ? { username: decodeURIComponent(u.username) } : {}), ...(u.password ? { password: decodeURIComponent(u.password) } : {}), ...(db !== undefined ? { db } : {}), maxRetriesPerRequest: null };
+}
+
+/**
+ * Waits until Redis at `url` answers PING, trying every second for at most `timeoutMs`; then one
+ * clear error. Without it BullMQ retries an unreachable server for ever, printing as it goes.
+ */
+export async function waitForRedis(url: string, timeoutMs = 30_000): Promise<void> {
+  const { maxRetriesPerRequest: _, ...options } = connectionOf(url);
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  for (;;) {
+    const client = new Redis({ ...options, lazyConnect: true, connectTimeout: Math.min(5000, Math.max(100, deadline - Date.now())), maxRetriesPerRequest: 0, retryStrategy: () => null });
+    let reason: string | undefined; // the socket's error says more than the rejected connect()
+    client.on("error", (err: Error) => (reason ??= err.message));
+    try {
+      await client.connect();
+      await client.ping();
+      return;
+    } catch (err) {
+      last = reason ?? ((err as Error).message || last);
+    } finally {
+      client.disconnect();
+    }
+    if (Date.now() + 1000 > deadline) throw new Error(`--queue: no Redis answered at ${url} within ${(timeoutMs / 1000).toFixed(0)} s (${last}); start redis-server there, or check the address`);
+    await sleep(1000);
+  }
 }
 
 export interface QueueRunOptions {
@@ -74,9 +102,17 @@ export async function runOnQueue(jobs: Job[], opts: QueueRunOptions): Promise<Sw
         if (!q || state === "unknown") throw new Error(`queue: job ${id} (${job.experiment} ${job.run}) disappeared from Redis`);
         if (state === "completed") {
           const result = q.returnvalue;
-          for (const [path, data] of Object.entries(result.files ?? {})) writeFileAtomic(join(job.resultsDir, path), Buffer.from(data, "base64"));
-          settleOutcome(report, job, result);
-          opts.onOutcome?.(job, result);
+          // A worker's reply names files and a record: refused unless they stay inside the job's results folder.
+          let outcome: JobOutcome = result;
+          try {
+            const files = Object.entries(result.files ?? {}).map(([path, data]) => [checkRelativePath(path, `queue: job ${id}: side file`), data] as const);
+            if (result.record.run !== job.run) throw new Error(`queue: job ${id}: the worker returned a record named ${JSON.stringify(result.record.run)}, expected ${JSON.stringify(job.run)}`);
+            for (const [path, data] of files) writeFileAtomic(join(job.resultsDir, path), Buffer.from(data, "base64"));
+          } catch (err) {
+            outcome = { ok: false, id, error: (err as Error).message, stderr: "" };
+          }
+          settleOutcome(report, job, outcome);
+          opts.onOutcome?.(job, outcome);
           open.delete(id);
         } else if (state === "failed" && q.attemptsMade >= attempts) {
           const [error, ...stderr] = (q.failedReason ?? "unknown error").split("\n--- stderr ---\n");
@@ -161,8 +197,10 @@ function sideFiles(job: Job, since: number): Record<string, string> {
   return out;
 }
 
+/** Waits `ms`, or less if `signal` aborts; the abort listener is removed either way (it is added on every poll). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => (clearTimeout(t), resolve());
+    const t = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });

@@ -17,7 +17,7 @@ const readRecord = (path: string) => comparable(JSON.parse(readFileSync(path, "u
 const recordFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : []);
 
 function startSweep(specPath: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...tsxExecArgv(), MAIN, specPath, "--workers", "2", "--no-summary"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...tsxExecArgv(), MAIN, specPath, "--workers", "2", "--no-summary", "--allow-outside-results"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
@@ -33,6 +33,17 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
 }
 
 describe("sweep jobs", () => {
+  it("keeps a spec's results folder inside results/ unless the command line allows it, and refuses __proto__ grid paths", () => {
+    const spec = join(root, "outside.json");
+    writeFileSync(spec, JSON.stringify({ experiment: "e1", results: "../../outside" }));
+    expect(() => loadSpecs(spec)).toThrow(/results folder '\.\.\/\.\.\/outside' is outside results\/ \(pass --allow-outside-results/);
+    expect(loadSpecs(spec, false, true)[0]!.results).toBe("../../outside");
+    writeFileSync(spec, JSON.stringify({ experiment: "e1", results: "results/mine" }));
+    expect(loadSpecs(spec)[0]!.results).toBe("results/mine");
+    writeFileSync(spec, JSON.stringify({ experiment: "e1", quick: true, grid: { "__proto__.polluted": [1] } }));
+    expect(() => expandSpecs(loadSpecs(spec))).toThrow(/the key '__proto__' is not allowed/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
   it("identifies a run by the hash of its config, whatever the key order", () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
     expect(jobId("e1", { seed: 0, tau: 1 }, "1")).toBe(jobId("e1", { tau: 1, seed: 0 }, "1"));
@@ -79,8 +90,10 @@ describe("sweep jobs", () => {
     const first = startSweep(specPath);
     await waitFor(() => recordFiles(records).length >= 2, 60_000, "two records");
     first.child.kill("SIGINT");
+    setTimeout(() => first.child.kill("SIGINT"), 100); // an impatient second Ctrl-C does not lose the tally
     expect(await first.exited).toBe(1);
     expect(first.output()).toMatch(/sweep interrupted: \d+ jobs finished and recorded, \d+ left/);
+    expect(first.output()).toMatch(/^sweep: \d+ done, 0 failed, 0 skipped \(records existed\), \d+ left$/m);
     const kept = recordFiles(records);
     const total = tinyE1Jobs(dir, true).length;
     expect(kept.length).toBeLessThan(total);
@@ -88,7 +101,7 @@ describe("sweep jobs", () => {
     expect(await second.exited).toBe(0);
     expect(second.output()).toMatch(new RegExp(`${kept.length} have records, ${total - kept.length} to run`));
     expect(recordFiles(records).length).toBe(total);
-  }, 120_000);
+  }, 240_000);
 
   it("kill -9 mid-sweep leaves only whole records; resuming gives the records of an uninterrupted sweep", async () => {
     const dir = join(root, "kill");

@@ -6,13 +6,15 @@ import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";
 import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
 import { runLocal, type SweepReport } from "./localPool.ts";
-import { runOnQueue } from "./queue.ts";
+import { runOnQueue, waitForRedis } from "./queue.ts";
 
 export interface SweepOptions {
   workers?: number;
   backend?: BackendChoice;
   /** redis://host:port: enqueue the jobs and collect their records from queue workers. */
   queue?: string;
+  /** How long to wait for that Redis to answer before giving up (default 30 s). */
+  queueTimeoutMs?: number;
   summary?: boolean;
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -31,6 +33,7 @@ export async function runSweep(specs: SweepSpec[], opts: SweepOptions = {}): Pro
     if (progress) progress.tick(line);
     else log(`[${++finished}/${todo.length}] ${line}`);
   };
+  if (opts.queue && todo.length > 0) await waitForRedis(opts.queue, opts.queueTimeoutMs);
   const report = opts.queue
     ? await runOnQueue(todo, { url: opts.queue, signal: opts.signal, onOutcome })
     : await runLocal(todo, { workers: opts.workers, backend: opts.backend, signal: opts.signal, onOutcome });
@@ -53,8 +56,10 @@ export async function runSweep(specs: SweepSpec[], opts: SweepOptions = {}): Pro
 /** A sweep as a command: Ctrl-C stops it cleanly, a one-line tally at the end, exit code 1 on failures or interruption. */
 export async function runSweepCommand(specs: SweepSpec[], opts: Omit<SweepOptions, "signal" | "log">): Promise<void> {
   const abort = new AbortController();
-  process.once("SIGINT", () => {
-    console.log("\nstopping: finished records are kept; run the same command again to resume");
+  // Every Ctrl-C after the first is answered, not left to Node's default (which would end the
+  // process before the tally below).
+  process.on("SIGINT", () => {
+    console.log(abort.signal.aborted ? "still stopping: the tally follows" : "\nstopping: finished records are kept; run the same command again to resume");
     abort.abort();
   });
   const report = await runSweep(specs, { ...opts, signal: abort.signal });

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../worldmodel/backend/init.ts";
 import { positiveInt, runCli } from "../cli.ts";
-import { startQueueWorker } from "./queue.ts";
+import { startQueueWorker, waitForRedis } from "./queue.ts";
 
 const program = new Command()
   .name("npm run worker --")
@@ -14,7 +14,9 @@ const program = new Command()
   .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
   .option("--lock-ms <ms>", "job lock duration: a killed worker's job is retried after about this long", positiveInt("--lock-ms"), 60_000)
   .option("--stalled-ms <ms>", "how often to look for stalled jobs", positiveInt("--stalled-ms"), 30_000)
-  .action((o: { queue: string; concurrency: number; backend: BackendChoice; lockMs: number; stalledMs: number }) => {
+  .option("--connect-timeout <s>", "seconds to wait for Redis to answer before giving up", positiveInt("--connect-timeout"), 30)
+  .action(async (o: { queue: string; concurrency: number; backend: BackendChoice; lockMs: number; stalledMs: number; connectTimeout: number }) => {
+    await waitForRedis(o.queue, o.connectTimeout * 1000);
     const w = startQueueWorker({ url: o.queue, concurrency: o.concurrency, backend: o.backend, lockDurationMs: o.lockMs, stalledIntervalMs: o.stalledMs });
     console.log(`worker: serving ${o.queue} with ${o.concurrency} process(es); Ctrl-C to stop`);
     const stop = async () => {
