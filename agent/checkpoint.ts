@@ -1,8 +1,12 @@
 // Agent checkpoints: everything a run needs to continue after an interruption, in one folder per
 // checkpoint (ckpt-<step>/): the world model (its TensorFlow.js checkpoint), value and optimiser
 // weights (TensorFlow.js weights format), the replay buffer and the loop's state (JSON). `latest.json`
-// names the newest complete checkpoint and is replaced atomically after the folder is written, so a
-// crash at any moment leaves the previous checkpoint usable; older folders are removed after that.
+// names the newest complete checkpoint and is replaced atomically after the folder is written and
+// read back, so a crash at any moment leaves the previous checkpoint usable; older folders are
+// removed after that. Every file is verified on load: the world model's weights by the hash in their
+// name, the buffer by its SHA-256 trailer, agent.bin and the loop state by SHA-256s in state.json
+// (the state's over its canonical JSON); a corrupt checkpoint is refused with one line.
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -13,7 +17,7 @@ import { loadWeightsInto, saveWorldModel } from "../worldmodel/checkpoint.ts";
 import type { Learner } from "./agent.ts";
 
 const FORMAT = "gumbel-worlds/agent-checkpoint";
-const VERSION = 2; // 2: the value heads as one ensemble, flat AdamW slots
+const VERSION = 3; // 2: the value heads as one ensemble, flat AdamW slots; 3: checksums
 
 export class AgentCheckpointError extends Error {
   override name = "AgentCheckpointError";
@@ -30,19 +34,65 @@ export async function saveAgentCheckpoint(root: string, agent: Learner, buffer: 
   // Optimiser slots are positional (tfjs names them after process-local variable ids): store them by index.
   for (const [g, ws] of Object.entries(groups)) ws.forEach((w, i) => named.push({ name: `optimizer/${g}/${String(i).padStart(4, "0")}`, tensor: w.tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);
-  writeFileAtomic(join(dir, "agent.bin"), new Uint8Array(data as ArrayBuffer));
+  const bin = new Uint8Array(data as ArrayBuffer);
+  writeFileAtomic(join(dir, "agent.bin"), bin);
   buffer.save(join(dir, "buffer.gwrb"));
-  writeFileAtomic(join(dir, "state.json"), JSON.stringify({ format: FORMAT, version: VERSION, weights: specs, state }, null, 1) + "\n");
+  const json: StateJson = { format: FORMAT, version: VERSION, weights: specs, agentBin: sha256(bin), state, stateSha256: sha256(canonicalJson(state)) };
+  writeFileAtomic(join(dir, "state.json"), JSON.stringify(json, null, 1) + "\n");
+  verifyCheckpoint(dir); // read back before the older checkpoints go
   writeFileAtomic(join(root, "latest.json"), JSON.stringify({ checkpoint: name, step: state.step }) + "\n");
   for (const f of readdirSync(root)) if (/^ckpt-\d+$/.test(f) && f !== name) rmSync(join(root, f), { recursive: true, force: true });
   return dir;
+}
+
+interface StateJson {
+  format: string;
+  version: number;
+  weights: tf.io.WeightsManifestEntry[];
+  agentBin: string;
+  state: { step: number } & Record<string, unknown>;
+  stateSha256: string;
+}
+
+const sha256 = (x: Uint8Array | string) => createHash("sha256").update(x).digest("hex");
+
+/** JSON with sorted keys: the state's checksum does not depend on key order. */
+function canonicalJson(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonicalJson).join(",")}]`;
+  if (x && typeof x === "object") return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((x as Record<string, unknown>)[k])}`).join(",")}}`;
+  return JSON.stringify(x);
+}
+
+/** Reads a checkpoint's state.json and checks every file's checksum; returns the manifest. */
+function verifyCheckpoint(dir: string): StateJson {
+  const fail = (why: string): never => {
+    throw new AgentCheckpointError(`checkpoint ${dir} is corrupt or incomplete: ${why}`);
+  };
+  let json: StateJson;
+  try {
+    json = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateJson;
+  } catch (err) {
+    return fail(`state.json unreadable (${(err as Error).message})`);
+  }
+  if (json?.format !== FORMAT) fail("state.json is not an agent checkpoint's");
+  if (json.version !== VERSION) throw new AgentCheckpointError(`loadAgentCheckpoint: ${dir} is a version-${json.version} agent checkpoint; this code reads version ${VERSION}`);
+  if (typeof json.state !== "object" || json.state === null || sha256(canonicalJson(json.state)) !== json.stateSha256) fail("the loop state in state.json does not match its checksum");
+  if (!Number.isInteger(json.state.step) || json.state.step < 0) fail(`the state's step is ${JSON.stringify(json.state.step)}`);
+  if (!existsSync(join(dir, "agent.bin")) || sha256(readFileSync(join(dir, "agent.bin"))) !== json.agentBin) fail("agent.bin does not match its checksum");
+  return json;
 }
 
 /** The newest complete checkpoint under `root`, if any. */
 export function latestCheckpoint(root: string): string | undefined {
   const pointer = join(root, "latest.json");
   if (!existsSync(pointer)) return undefined;
-  const { checkpoint } = JSON.parse(readFileSync(pointer, "utf8")) as { checkpoint: string };
+  let checkpoint: unknown;
+  try {
+    checkpoint = (JSON.parse(readFileSync(pointer, "utf8")) as { checkpoint?: unknown })?.checkpoint;
+  } catch (err) {
+    throw new AgentCheckpointError(`latestCheckpoint: ${pointer} is unreadable (${(err as Error).message})`);
+  }
+  if (typeof checkpoint !== "string" || !/^ckpt-\d+$/.test(checkpoint)) throw new AgentCheckpointError(`latestCheckpoint: ${pointer} names no checkpoint folder (got ${JSON.stringify(checkpoint)})`);
   const dir = join(root, checkpoint);
   if (!existsSync(join(dir, "state.json"))) throw new AgentCheckpointError(`latestCheckpoint: ${pointer} names ${dir}, which is incomplete`);
   return dir;
@@ -50,8 +100,8 @@ export function latestCheckpoint(root: string): string | undefined {
 
 /** Loads weights and optimiser state into `agent` (built with the same config); returns the buffer (room for `capacity` observations) and the loop state. */
 export async function loadAgentCheckpoint<S>(dir: string, agent: Learner, capacity: number): Promise<{ buffer: ReplayBuffer; state: S }> {
-  const json = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { format: string; version: number; weights: tf.io.WeightsManifestEntry[]; state: S };
-  if (json.format !== FORMAT || json.version !== VERSION) throw new AgentCheckpointError(`loadAgentCheckpoint: ${dir} is not a version-${VERSION} agent checkpoint`);
+  const json = verifyCheckpoint(dir);
+  const buffer = ReplayBuffer.load(join(dir, "buffer.gwrb"), capacity); // verified before any weight changes
   loadWeightsInto(agent.model, join(dir, "worldmodel"));
   const bytes = readFileSync(join(dir, "agent.bin"));
   const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), json.weights);
@@ -72,5 +122,5 @@ export async function loadAgentCheckpoint<S>(dir: string, agent: Learner, capaci
   } finally {
     tf.dispose(Object.values(tensors));
   }
-  return { buffer: ReplayBuffer.load(join(dir, "buffer.gwrb"), capacity), state: json.state };
+  return { buffer, state: json.state as unknown as S };
 }

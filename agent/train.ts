@@ -4,6 +4,7 @@
 // Interrupting (shouldStop) writes a checkpoint and returns; `resume` continues from the latest one.
 // A resumed run starts a fresh episode and is not bit-identical to an uninterrupted one (the
 // planner's warm start and the open episode are not saved); evaluation records are never lost.
+import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import { make, type TypedArray } from "../envs/index.ts";
 import { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
@@ -45,14 +46,17 @@ export interface TrainOptions {
   onEval?: (point: EvalPoint, result: TrainResult, agent: Learner) => void;
 }
 
-interface LoopState {
-  step: number;
-  updates: number;
-  evals: EvalPoint[];
-  episodes: { step: number; return: number }[];
-  rng: number[];
-  wallSeconds: number;
-}
+/** What a checkpoint keeps of the loop, validated on load. */
+const LoopState = z.object({
+  step: z.number().int().min(0),
+  updates: z.number().int().min(0),
+  evals: z.array(z.object({ step: z.number().int().min(0), updates: z.number().int().min(0), return: z.number(), success: z.number().min(0).max(1), returns: z.array(z.number()), wallSeconds: z.number().min(0) }).strict()),
+  episodes: z.array(z.object({ step: z.number().int().min(0), return: z.number() }).strict()),
+  rng: z.array(z.number().int()).length(4).refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" }),
+  wallSeconds: z.number().min(0),
+  config: z.unknown(),
+}).strict();
+type LoopState = Omit<z.infer<typeof LoopState>, "config">;
 
 export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promise<{ agent: Learner; config: ReturnType<typeof parseAgentConfig>; result: TrainResult }> {
   const config = parseAgentConfig(input);
@@ -68,12 +72,17 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
   const checkpoint = opts.resume && opts.checkpointDir ? latestCheckpoint(opts.checkpointDir) : undefined;
   if (opts.resume && !checkpoint) log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
   if (checkpoint) {
-    const loaded = await loadAgentCheckpoint<LoopState & { config: unknown }>(checkpoint, agent, capacity);
-    if (JSON.stringify(loaded.state.config) !== JSON.stringify(stripDerived(config))) {
+    const loaded = await loadAgentCheckpoint<unknown>(checkpoint, agent, capacity);
+    const parsed = LoopState.safeParse(loaded.state);
+    if (!parsed.success) throw new Error(`trainAgent --resume: the loop state in ${checkpoint} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    const restored = parsed.data;
+    if (restored.step > config.steps) throw new Error(`trainAgent --resume: ${checkpoint} is at step ${restored.step}, past this run's ${config.steps} steps`);
+    if (JSON.stringify(restored.config) !== JSON.stringify(stripDerived(config))) {
       throw new Error(`trainAgent --resume: the checkpoint in ${checkpoint} was written with another config; resume with the same options or start a new output folder`);
     }
     buffer = loaded.buffer;
-    Object.assign(state, loaded.state);
+    const { config: _, ...loop } = restored;
+    Object.assign(state, loop);
     rng = Rng.fromState(state.rng);
     resumedFrom = state.step;
     log(`resumed from ${checkpoint} at step ${state.step} (${state.evals.length} evaluations kept)`);

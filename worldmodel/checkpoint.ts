@@ -32,7 +32,7 @@ export async function saveWorldModel(model: WorldModel, dir: string): Promise<vo
   const named = [...model.namedVariables(), ...model.namedState()].map(([name, tensor]) => ({ name, tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);
   const bytes = new Uint8Array(data as ArrayBuffer);
-  const file = `weights-${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}.bin`;
+  const file = `weights-${sha256(bytes).slice(0, 16)}.bin`;
   writeFileAtomic(join(dir, file), bytes);
   const json: ModelJson = {
     format: FORMAT,
@@ -47,11 +47,18 @@ export async function saveWorldModel(model: WorldModel, dir: string): Promise<vo
   for (const f of readdirSync(dir)) if (/^weights-[0-9a-f]+\.bin$/.test(f) && f !== file) rmSync(join(dir, f), { force: true });
 }
 
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
 function readModelJson(dir: string): ModelJson {
   const path = join(dir, "model.json");
   if (!existsSync(path)) throw new CheckpointError(`loadWorldModel: no model.json in ${dir}`);
-  const json = JSON.parse(readFileSync(path, "utf8")) as ModelJson;
-  if (json.format !== FORMAT) throw new CheckpointError(`loadWorldModel: ${path} is not a world-model checkpoint (format '${json.format}')`);
+  let json: ModelJson;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8")) as ModelJson;
+  } catch (err) {
+    throw new CheckpointError(`loadWorldModel: ${path} is not valid JSON (${(err as Error).message})`);
+  }
+  if (json?.format !== FORMAT) throw new CheckpointError(`loadWorldModel: ${path} is not a world-model checkpoint (format '${json?.format}')`);
   if (json.version !== VERSION) throw new CheckpointError(`loadWorldModel: ${path} has version ${json.version}; this code reads version ${VERSION}`);
   return json;
 }
@@ -63,7 +70,11 @@ export function loadWeightsInto(model: WorldModel, dir: string): void {
     throw new CheckpointError(`loadWorldModel: ${dir} was trained on another env shape (${JSON.stringify(json.envShape.obsShape)}, ${JSON.stringify(json.envShape.action)}) than the model (${JSON.stringify(model.shape.obsShape)}, ${JSON.stringify(model.shape.action)})`);
   }
   const group = json.weightsManifest[0]!;
-  const buffer = readFileSync(join(dir, group.paths[0]!));
+  const name = group.paths[0]!;
+  const path = join(dir, name);
+  if (!/^weights-[0-9a-f]{16}\.bin$/.test(name) || !existsSync(path)) throw new CheckpointError(`loadWorldModel: ${dir}/model.json names a weights file '${name}' that is not there`);
+  const buffer = readFileSync(path);
+  if (`weights-${sha256(buffer).slice(0, 16)}.bin` !== name) throw new CheckpointError(`loadWorldModel: ${path} is corrupt (its contents do not match the hash in its name)`);
   const tensors = tf.io.decodeWeights(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength), group.weights);
   try {
     const targets = [...model.namedVariables(), ...model.namedState()];

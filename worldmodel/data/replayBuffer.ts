@@ -5,16 +5,19 @@
 // its episode, the transition out of it: action a_i, reward r_i and terminated d_i (for o_i -> o_{i+1}).
 // Episodes are appended step by step (addFirst, then addStep per transition) and never interleave.
 //
-// File format (save/load, version 1): the ASCII magic "GWRB", a uint32 little-endian header length,
+// File format (save/load, version 2): the ASCII magic "GWRB", a uint32 little-endian header length,
 // a JSON header {version, obsShape, obsDtype, actionSize, size}, then the arrays back to back, each
-// 8-byte aligned: obs, actions (float32), rewards (float32), terminated (uint8), hasNext (uint8).
+// 8-byte aligned: obs, actions (float32), rewards (float32), terminated (uint8), hasNext (uint8);
+// last, the SHA-256 of everything before it (32 bytes): a flipped byte anywhere is refused on load.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { Rng } from "../../common/rng.ts";
 import { allocate, type DType, type TypedArray } from "../../envs/core/spaces.ts";
 
 const MAGIC = "GWRB";
-const VERSION = 1;
+const VERSION = 2;
+const DIGEST = 32;
 
 export interface BufferSpec {
   /** Shape of one observation. */
@@ -209,20 +212,30 @@ export class ReplayBuffer {
       parts.push(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
     }
     const total = parts.reduce((a, p) => a + p.length, 0);
-    const bytes = new Uint8Array(total);
+    const bytes = new Uint8Array(total + DIGEST);
     let offset = 0;
     for (const p of parts) {
       bytes.set(p, offset);
       offset += p.length;
     }
+    bytes.set(createHash("sha256").update(bytes.subarray(0, total)).digest(), total);
     writeFileAtomic(path, bytes);
   }
 
   static load(path: string, capacity?: number): ReplayBuffer {
-    const bytes = new Uint8Array(readFileSync(path));
-    if (new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw new ReplayBufferError(`ReplayBuffer.load: ${path} is not a replay buffer file (no ${MAGIC} magic)`);
+    const file = new Uint8Array(readFileSync(path));
+    if (file.length < 8 + DIGEST || new TextDecoder().decode(file.subarray(0, 4)) !== MAGIC) throw new ReplayBufferError(`ReplayBuffer.load: ${path} is not a replay buffer file (no ${MAGIC} magic)`);
+    const bytes = file.subarray(0, file.length - DIGEST);
+    if (!createHash("sha256").update(bytes).digest().equals(file.subarray(file.length - DIGEST))) {
+      throw new ReplayBufferError(`ReplayBuffer.load: ${path} is corrupt (its SHA-256 does not match its contents)`);
+    }
     const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { version: number; obsShape: number[]; obsDtype: DType; actionSize: number; size: number; episodes: number };
+    let header: { version: number; obsShape: number[]; obsDtype: DType; actionSize: number; size: number; episodes: number };
+    try {
+      header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    } catch {
+      throw new ReplayBufferError(`ReplayBuffer.load: ${path} has an unreadable header`);
+    }
     if (header.version !== VERSION) throw new ReplayBufferError(`ReplayBuffer.load: ${path} has format version ${header.version}, this code reads version ${VERSION}`);
     const buf = new ReplayBuffer({ obsShape: header.obsShape, obsDtype: header.obsDtype, actionSize: header.actionSize, capacity: Math.max(capacity ?? header.size, header.size, 2) });
     let offset = 8 + headerLength;
