@@ -1,54 +1,46 @@
-// The Markdown the experiments write (headings, paragraphs, lists, pipe tables, inline code, bold,
-// links and images) as HTML, so the report page needs no library and no network.
+// The experiments' Markdown as HTML for the report page, through markdown-it with raw HTML off:
+// text is escaped, and links and images keep only relative and http(s) URLs (no javascript:,
+// data: or file:), so a results folder's or a summary's content cannot run script on the page.
+import MarkdownIt from "markdown-it";
+import type { Token } from "markdown-it";
 
-const escapeHtml = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+/** Escapes text for an HTML element's content or a double-quoted attribute value. */
+export const escapeHtml = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 
-/** Inline Markdown: `code`, **bold**, ![alt](src), [text](href); links may be rewritten (e.g. made relative). */
-export function inline(text: string, link: (href: string) => string = (h) => h): string {
-  const parts = text.split(/(`[^`]*`)/);
-  return parts
-    .map((p) => {
-      if (p.startsWith("`") && p.endsWith("`") && p.length >= 2) return `<code>${escapeHtml(p.slice(1, -1))}</code>`;
-      return escapeHtml(p)
-        .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt: string, src: string) => `<img src="${link(src)}" alt="${alt}">`)
-        .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, t: string, href: string) => `<a href="${link(href)}">${t}</a>`)
-        .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>");
-    })
-    .join("");
+/** Relative (no scheme, not protocol-relative) or http(s). */
+export const safeUrl = (url: string): boolean => {
+  const u = url.trim();
+  return /^https?:\/\//i.test(u) || (!/^[a-z][a-z0-9+.-]*:/i.test(u) && !u.startsWith("//") && !/[\u0000-\u001f]/.test(u));
+};
+
+function renderer(opts: { headingShift?: number; link?: (href: string) => string }): InstanceType<typeof MarkdownIt> {
+  const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+  md.validateLink = safeUrl;
+  const link = opts.link ?? ((h: string) => h);
+  const shift = opts.headingShift ?? 0;
+  // After parsing: URLs rewritten (made relative to the page), headings shifted.
+  md.core.ruler.push("report_rewrite", (state) => {
+    const visit = (tokens: Token[]) => {
+      for (const t of tokens) {
+        if (t.type === "heading_open" || t.type === "heading_close") t.tag = `h${Math.min(6, Number(t.tag.slice(1)) + shift)}`;
+        for (const attr of ["href", "src"]) {
+          const url = t.attrGet(attr);
+          if (url !== null) t.attrSet(attr, link(String(url)));
+        }
+        if (t.children) visit(t.children);
+      }
+    };
+    visit(state.tokens);
+  });
+  return md;
 }
 
-const cells = (line: string) => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+/** Inline Markdown (code, emphasis, links, images) as HTML; `link` may rewrite URLs (e.g. make them relative). */
+export function inline(text: string, link?: (href: string) => string): string {
+  return renderer({ link }).renderInline(text);
+}
 
 /** Block Markdown to HTML; headings are shifted down by `headingShift` levels (to nest documents). */
 export function markdownToHtml(md: string, opts: { headingShift?: number; link?: (href: string) => string } = {}): string {
-  const lines = md.split("\n");
-  const out: string[] = [];
-  const shift = opts.headingShift ?? 0;
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i]!;
-    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
-    if (heading) {
-      const level = Math.min(6, heading[1]!.length + shift);
-      out.push(`<h${level}>${inline(heading[2]!, opts.link)}</h${level}>`);
-      i++;
-    } else if (line.trim().startsWith("|") && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1] ?? "")) {
-      const head = cells(line);
-      i += 2;
-      const body: string[][] = [];
-      while (i < lines.length && lines[i]!.trim().startsWith("|")) body.push(cells(lines[i++]!));
-      out.push(`<table><thead><tr>${head.map((h) => `<th>${inline(h, opts.link)}</th>`).join("")}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${inline(c, opts.link)}</td>`).join("")}</tr>`).join("")}</tbody></table>`);
-    } else if (/^\s*[-*]\s+/.test(line)) {
-      const items: string[] = [];
-      while (i < lines.length && /^\s*[-*]\s+/.test(lines[i]!)) items.push(lines[i++]!.replace(/^\s*[-*]\s+/, ""));
-      out.push(`<ul>${items.map((t) => `<li>${inline(t, opts.link)}</li>`).join("")}</ul>`);
-    } else if (line.trim() === "") {
-      i++;
-    } else {
-      const para: string[] = [];
-      while (i < lines.length && lines[i]!.trim() !== "" && !/^(#{1,6})\s/.test(lines[i]!) && !lines[i]!.trim().startsWith("|") && !/^\s*[-*]\s+/.test(lines[i]!)) para.push(lines[i++]!);
-      out.push(`<p>${inline(para.join(" "), opts.link)}</p>`);
-    }
-  }
-  return out.join("\n");
+  return renderer(opts).render(md);
 }

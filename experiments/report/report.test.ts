@@ -1,7 +1,7 @@
 // The report page, opened from the file system in headless Chromium (Debian's `chromium`, driven by
 // playwright-core): every image loads and every table has rows — for a fresh small sweep and for
 // the committed results.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,11 +43,11 @@ async function inspect(htmlPath: string): Promise<{ images: number; broken: stri
 
 describe("npm run report", () => {
   it("renders Markdown tables, code and images as HTML", () => {
-    const html = markdownToHtml("# T\n\ntext `a<b` **x**\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- ![p](p.png)", { headingShift: 1 });
+    const html = markdownToHtml("# T\n\ntext `a<b` **x**\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- ![p](p.png)", { headingShift: 1 }).replaceAll("\n", "");
     expect(html).toContain("<h2>T</h2>");
     expect(html).toContain("<code>a&lt;b</code> <strong>x</strong>");
     expect(html).toContain("<tbody><tr><td>1</td><td>2</td></tr></tbody>");
-    expect(html).toContain('<li><img src="p.png" alt="p"></li>');
+    expect(html).toContain('<img src="p.png" alt="p">');
   });
 
   it("builds a page from a fresh sweep whose images all load and whose tables all have rows", async () => {
@@ -63,6 +63,39 @@ describe("npm run report", () => {
     expect(seen.broken).toEqual([]);
     expect(seen.emptyTables).toBe(0);
   }, 120_000);
+
+  it("a page built from hostile folder and file names and summaries runs no script", async () => {
+    const dir = join(root, "hostile");
+    const evil = `e1-"><img src=x onerror=alert(1)>`;
+    mkdirSync(join(dir, evil), { recursive: true });
+    const png = join(import.meta.dirname, "..", "..", "results", "e1-toy-final.png");
+    writeFileSync(join(dir, "e1.md"), "# E1\n\n[a link](javascript:alert(2)) [data](data:text/html,<script>alert(3)</script>) <script>alert(4)</script>\n\n| a | b |\n|---|---|\n| <img src=x onerror=alert(5)> | [x](vbscript:msgbox) |\n");
+    writeFileSync(join(dir, evil, "e1.md"), "# x\n\n![img](javascript:alert(6)) <b onmouseover=alert(7)>hover</b>\n\n| k | v |\n|---|---|\n| 1 | 2 |\n");
+    copyFileSync(png, join(dir, `e1-"><svg onload=alert(8)>.png`));
+    copyFileSync(png, join(dir, evil, "e1-plot.png"));
+    const [, html] = writeReport(dir);
+    const page = await browser.newPage();
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => (dialogs.push(d.message()), void d.dismiss()));
+    try {
+      await page.goto(pathToFileURL(html!).href, { waitUntil: "load" });
+      await page.hover("text=hover").catch(() => {});
+      await page.waitForTimeout(300);
+      const found = await page.evaluate(() => ({
+        scripts: document.scripts.length,
+        handlers: [...document.querySelectorAll("*")].flatMap((e) => [...e.attributes].filter((a) => a.name.startsWith("on")).map((a) => `${e.tagName} ${a.name}`)),
+        urls: [...document.querySelectorAll("[href], [src]")].map((e) => e.getAttribute("href") ?? e.getAttribute("src") ?? "").filter((u) => /^\s*(javascript|data|vbscript):/i.test(u)),
+        images: [...document.querySelectorAll("img")].filter((i) => i.naturalWidth > 0).length,
+      }));
+      expect(dialogs).toEqual([]);
+      expect(found.scripts).toBe(0);
+      expect(found.handlers).toEqual([]);
+      expect(found.urls).toEqual([]);
+      expect(found.images).toBe(2); // the two real PNGs, names and all
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 
   it("the committed results make a page whose images all load and whose tables all have rows", async () => {
     const results = join(import.meta.dirname, "..", "..", "results");
