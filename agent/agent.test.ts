@@ -65,7 +65,7 @@ describe("ImaginationAgent", () => {
   // GridEmpty-8x8 takes the agent 8k-14k env steps with the defaults (see the README's Agent section): a
   // benchmark. A 5x5 room with a 3x faster world model (lr 3e-3: its codes settle within ~1000 updates
   // instead of ~3000) is a short run. Measured at step 1000: 0.955 / 0 / 0.946 for seeds 0 / 1 / 2 (random
-  // 0.44); seed 1 gets there by step 1000 of a 1500-step run. The test is seed 0's run, about 55 s.
+  // 0.44); seed 1 gets there by step 1000 of a 1500-step run. The test is seed 0's run, about 22 s.
   it("improves over random on GridEmpty-5x5 in a short run", async () => {
     const envOptions = { size: 5 };
     const random = evaluatePolicy("GridEmpty-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 50, { envOptions });
@@ -82,7 +82,7 @@ describe("ImaginationAgent", () => {
     const last = result.evals[result.evals.length - 1]!;
     expect(result.evals.map((e) => e.step)).toEqual([1000, 2000]);
     expect(last.return).toBeGreaterThan(random.return + 0.25); // measured: -0.2 vs random -0.7
-  }, 180_000); // about 90 s beside the other test worker
+  }, 180_000); // about 30 s beside the other test worker
 
   it("resumes after an interruption without losing an evaluation record", async () => {
     const dir = tempDir();

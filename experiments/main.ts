@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { PROPAGATION_MODES } from "../agent/imagination.ts";
 import { readJsonObject } from "../common/configMerge.ts";
-import { BACKENDS, initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
 import { ESTIMATOR_NAMES } from "../worldmodel/estimators/index.ts";
 import { runAgentJob } from "./agentJob.ts";
 import { nonNegativeInt, positiveInt, positiveNumber, runCli } from "./cli.ts";
@@ -33,7 +33,7 @@ const program = new Command()
   .action(async (o: MainOptions) => {
     const config = mainConfig(o, o.config ? readJsonObject(o.config) : {});
     const backend = await initBackend({ backend: o.backend as BackendChoice });
-    console.log(`backend: ${backend.kind}${backend.kind === "wasm" ? ` (GEMM ${backend.gemm})` : ""}${backend.notes.length ? `; ${backend.notes.join("; ")}` : ""}`);
+    console.log(describeBackend(backend));
     // Under `npm start` one Ctrl-C arrives twice (from the terminal, and relayed by tsx): a second
     // SIGINT quits at once only when it comes more than a second after the first.
     let stop = false;

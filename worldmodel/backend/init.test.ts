@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { initBackend } from "./init.ts";
+import { describeBackend, initBackend } from "./init.ts";
 import { loadNativeGemm } from "./nativeGemm.ts";
 
 describe("initBackend", () => {
@@ -19,6 +19,13 @@ describe("initBackend", () => {
     const info = await initBackend({ backend: "wasm" });
     expect(info.gemm).toBe(loadNativeGemm().gemm ? "native" : "xnnpack");
     if (info.gemm === "xnnpack") expect(info.notes.join(" ")).toMatch(/native GEMM: /);
+  });
+  it("describes its choice in one line", async () => {
+    const line = describeBackend(await initBackend());
+    expect(line).toMatch(/^backend: (wasm \(project kernels, GEMM (native|xnnpack)\)|tfjs-node \(native TensorFlow\)) chosen by auto/);
+    expect(line).not.toContain("\n");
+    expect(describeBackend(await initBackend({ backend: "cpu" }))).toBe("backend: cpu as requested");
+    await initBackend({ backend: "wasm" });
   });
   it("cpu is available on request", async () => {
     expect((await initBackend({ backend: "cpu" })).name).toBe("cpu");

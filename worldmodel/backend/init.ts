@@ -100,3 +100,9 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   if (!(await use("cpu"))) throw new Error("initBackend: not even the cpu backend initialised");
   return done("cpu");
 }
+
+/** One line: which backend runs and why the faster ones did not (for logs and the start of a run). */
+export function describeBackend(info: BackendInfo): string {
+  const what = info.kind === "wasm" ? `wasm (project kernels, GEMM ${info.gemm})` : info.kind === "tfjs-node" ? "tfjs-node (native TensorFlow)" : info.kind;
+  return `backend: ${what}${info.requested === "auto" ? " chosen by auto" : " as requested"}${info.notes.length ? `; ${info.notes.join("; ")}` : ""}`;
+}
