@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SyncVectorEnv, make, makeBare, makeVec } from "../index.ts";
+import { RecordEpisodeStatistics, SyncVectorEnv, make, makeBare, makeVec } from "../index.ts";
 import type { Env, TypedArray } from "../index.ts";
 
 describe("SyncVectorEnv", () => {
@@ -46,9 +46,48 @@ describe("SyncVectorEnv", () => {
     const vec = makeVec("Catch-v0", 2, {}, { autoresetMode: "disabled" });
     vec.reset({ seed: 0 });
     for (let t = 0; t < 9; t++) vec.step([1, 1]);
-    expect(() => vec.step([1, 1])).toThrow(/the episode has terminated/);
+    expect(() => vec.step([1, 1])).toThrow(/env 0 ended \(terminated or truncated\) and autoresetMode is "disabled": reset it/);
     vec.reset({ resetMask: [true, true] });
     expect(() => vec.step([1, 1])).not.toThrow();
+  });
+
+  // Gymnasium's TimeLimit sets truncated = elapsed >= max_episode_steps whatever terminated says.
+  it("reports terminated and truncated together when the episode ends on the limit step, as Gymnasium (bare and make() paths)", () => {
+    const bare = makeVec("Catch-v0", 1, {}, { maxEpisodeSteps: 9 });
+    const made = new SyncVectorEnv([() => make("Catch-v0", { maxEpisodeSteps: 9 })]);
+    for (const vec of [bare, made]) {
+      vec.reset({ seed: 0 });
+      let out = vec.step([1]);
+      for (let t = 1; t < 9; t++) out = vec.step([1]);
+      expect([out[2][0], out[3][0]]).toEqual([1, 1]);
+    }
+  });
+
+  // Gymnasium asserts that no ended sub-env is stepped in "disabled" mode; a vector limit ends one too.
+  it("disabled autoreset refuses to step an env cut by the vector env's step limit, as Gymnasium", () => {
+    const vec = makeVec("PointMass-v0", 2, {}, { autoresetMode: "disabled", maxEpisodeSteps: 3 });
+    vec.reset({ seed: 0 });
+    let trunc: Uint8Array = new Uint8Array(2);
+    for (let t = 0; t < 3; t++) [, , , trunc] = vec.step(new Float32Array(4));
+    expect(Array.from(trunc)).toEqual([1, 1]);
+    expect(() => vec.step(new Float32Array(4))).toThrow(/env 0 ended/);
+    vec.reset({ resetMask: [1, 1] });
+    expect(() => vec.step(new Float32Array(4))).not.toThrow();
+  });
+
+  // Gymnasium 1.x: infos["final_info"] is itself a dict of arrays with `_key` masks.
+  it("same-step final_info is a dict of arrays with _key masks, as Gymnasium 1.x", () => {
+    // Only env 0 reports episode statistics: final_info.episode is set for it and null (mask false) for env 1.
+    const vec = new SyncVectorEnv([() => new RecordEpisodeStatistics(make("Catch-v0")), () => make("Catch-v0")], { autoresetMode: "same-step" });
+    vec.reset({ seed: 0 });
+    let info: Record<string, unknown> = {};
+    for (let t = 0; t < 9; t++) info = vec.step([1, 1])[4];
+    expect(info._final_obs).toEqual([true, true]);
+    expect(info._final_info).toEqual([true, true]);
+    const final = info.final_info as { episode: ({ l: number } | null)[]; _episode: boolean[] };
+    expect(final._episode).toEqual([true, false]);
+    expect(final.episode[0]!.l).toBe(9);
+    expect(final.episode[1]).toBeNull();
   });
 
   it("truncates bare envs at the registered limit", () => {

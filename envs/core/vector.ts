@@ -136,6 +136,10 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
     // Every action is checked before any env steps: a bad one leaves all of them as they were.
     for (let i = 0; i < this.numEnvs; i++) {
       if (this.autoresetMode === "next-step" && this.needsReset[i]) continue; // this env resets and ignores its action
+      if (this.autoresetMode === "disabled" && this.needsReset[i]) {
+        // Gymnasium asserts here; so do TimeLimit + OrderEnforcing on the make() path.
+        throw new EnvError(`SyncVectorEnv.step: env ${i} ended (terminated or truncated) and autoresetMode is "disabled": reset it with reset({resetMask}) before stepping it again`);
+      }
       const action = this.actionOf(actions, i);
       const why = this.singleActionSpace.explain(action);
       if (why !== null) throw new EnvError(`SyncVectorEnv.step: invalid action for env ${i}: ${formatValue(action)}: ${why} (action space ${this.singleActionSpace}); no env was stepped`);
@@ -157,14 +161,15 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
         final.obs[i] = this.obs.slice(i * this.obsSize, (i + 1) * this.obsSize);
         final.info[i] = infos[i]!;
         infos[i] = this.resetOne(i, {});
-      } else if (done && this.autoresetMode === "next-step") {
-        this.needsReset[i] = 1;
+      } else if (done) {
+        this.needsReset[i] = 1; // next-step: reset on the next call; disabled: refuse to step until reset
       }
     }
     const info = mergeInfos(infos, this.numEnvs);
     if (final) {
+      // Gymnasium 1.x: final_obs per env (null where unset), final_info itself a dict of arrays with `_key` masks.
       const mask = final.obs.map((o) => o !== null);
-      Object.assign(info, { final_obs: final.obs, _final_obs: mask, final_info: final.info, _final_info: mask });
+      Object.assign(info, { final_obs: final.obs, _final_obs: mask, final_info: mergeInfos(final.info.map((x) => x ?? undefined), this.numEnvs), _final_info: mask });
     }
     return [this.out(this.obs), this.out(this.rewards), this.out(this.terminations), this.out(this.truncations), info];
   }
@@ -194,7 +199,8 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
       const bare = env as unknown as ArrayEnv<Act>;
       this.rewards[i] = bare.stepInto(action, this.obs, i * this.obsSize);
       this.terminations[i] = +bare.terminated;
-      this.truncations[i] = +(!bare.terminated && this.maxEpisodeSteps !== undefined && bare.elapsed >= this.maxEpisodeSteps);
+      // As Gymnasium's TimeLimit: truncated at the limit step even when that step also terminates.
+      this.truncations[i] = +(this.maxEpisodeSteps !== undefined && bare.elapsed >= this.maxEpisodeSteps);
       return EMPTY_INFO;
     }
     const [obs, reward, terminated, truncated, info] = env.step(action);

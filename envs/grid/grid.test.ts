@@ -47,8 +47,9 @@ describe("GridEmpty", () => {
 });
 
 describe("partial view", () => {
+  // MiniGrid's process_vis occlusion, as in FourRooms, DoorKey and LavaGap (see_through_walls=False).
   it("is egocentric: the agent at the bottom centre, the cell ahead above it", () => {
-    const env = new GridEmpty({ size: 8, view: "partial" });
+    const env = new GridEmpty({ size: 8, view: "partial", seeThroughWalls: false });
     const [obs] = env.reset({ seed: 0 }); // at (1,1) facing right: ahead is (2,1), empty
     const cell = (i: number, j: number) => Array.from(obs.subarray((j * 7 + i) * 3, (j * 7 + i) * 3 + 3));
     expect(env.observationSpace.shape).toEqual([7, 7, 3]);
@@ -60,8 +61,8 @@ describe("partial view", () => {
     expect(cell(0, 6)).toEqual([OBJECT.unseen, 0, 0]);
   });
   // MiniGrid's visibility lets light pass diagonally around a lone wall cell, so the test builds a whole wall.
-  it("walls hide what lies behind them, open doors do not", () => {
-    const env = new GridEmpty({ size: 8, view: "partial" });
+  it("walls hide what lies behind them, open doors do not (see_through_walls=False)", () => {
+    const env = new GridEmpty({ size: 8, view: "partial", seeThroughWalls: false });
     env.reset({ seed: 0 }); // at (1,1) facing right
     const ahead = (k: number) => Array.from(env.observe().subarray(((6 - k) * 7 + 3) * 3, ((6 - k) * 7 + 3) * 3 + 3));
     expect(ahead(2)).toEqual([OBJECT.empty, 0, 0]);
@@ -70,6 +71,25 @@ describe("partial view", () => {
     expect(ahead(2)).toEqual([OBJECT.unseen, 0, 0]);
     env.put(2, 1, OBJECT.door, COLOR.blue, DOOR_STATE.open);
     expect(ahead(2)).toEqual([OBJECT.empty, 0, 0]);
+  });
+});
+
+describe("see_through_walls per env, as MiniGrid", () => {
+  it("GridEmpty sees through walls by default (MiniGrid's Empty: see_through_walls=True): nothing is unseen", () => {
+    const env = new GridEmpty({ size: 8, view: "partial" });
+    env.reset({ seed: 0 });
+    for (let y = 1; y < 7; y++) env.put(2, y, OBJECT.wall, COLOR.grey);
+    const obs = env.observe();
+    for (let c = 0; c < 49; c++) expect(obs[c * 3], `view cell ${c}`).not.toBe(OBJECT.unseen);
+    // Beyond the wall across the room, the room's far cells and the goal's row are in view.
+    expect(Array.from(obs.subarray((4 * 7 + 3) * 3, (4 * 7 + 3) * 3 + 3))).toEqual([OBJECT.empty, 0, 0]);
+  });
+  it("the other grids hide what walls hide (see_through_walls=False), and the option overrides either way", () => {
+    for (const env of [new GridDoorKey({ view: "partial" }), new GridEmpty({ view: "partial", seeThroughWalls: false })]) {
+      env.reset({ seed: 0 });
+      expect(Array.from(env.observe()).some((v, i) => i % 3 === 0 && v === OBJECT.unseen)).toBe(true);
+    }
+    expect(() => new GridEmpty({ seeThroughWalls: "yes" as never })).toThrow(/seeThroughWalls/);
   });
 });
 

@@ -27,6 +27,11 @@ export interface GridOptions extends Record<string, unknown> {
   view: "full" | "partial";
   /** Side of the partial view (odd, >= 3). */
   viewSize: number;
+  /**
+   * The partial view shows what lies behind walls and closed doors (MiniGrid's see_through_walls,
+   * set per env there: True for Empty, False for FourRooms, DoorKey and LavaGap).
+   */
+  seeThroughWalls: boolean;
   /** Pixels per cell when rendering. */
   tileSize: number;
   /** Steps allowed per episode; used by the reward formula and as make()'s time limit. */
@@ -35,11 +40,12 @@ export interface GridOptions extends Record<string, unknown> {
   fullActionSet: boolean;
 }
 
-export const GRID_DEFAULTS = { view: "full" as GridOptions["view"], viewSize: 7, tileSize: 8, fullActionSet: false };
+export const GRID_DEFAULTS = { view: "full" as GridOptions["view"], viewSize: 7, seeThroughWalls: false, tileSize: 8, fullActionSet: false };
 
 export const GRID_CHECKS: Record<keyof GridOptions, Check> = {
   view: check.oneOf(["full", "partial"]),
   viewSize: (v) => (typeof v === "number" && Number.isInteger(v) && v >= 3 && v % 2 === 1 ? null : "an odd integer >= 3"),
+  seeThroughWalls: check.bool(),
   tileSize: check.int(2, 64),
   maxSteps: check.int(1),
   fullActionSet: check.bool(),
@@ -252,6 +258,7 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
   private computeVisibility(): void {
     const v = this.options.viewSize;
     const vis = this.visible;
+    if (this.options.seeThroughWalls) return void vis.fill(1);
     vis.fill(0);
     vis[(v - 1) * v + (v >> 1)] = 1;
     for (let j = v - 1; j >= 0; j--) {

@@ -3,8 +3,9 @@ import { Wrapper } from "../core/wrapper.ts";
 
 /**
  * Throws on step() or render() before the first reset(), and on step() after an episode ended
- * (terminated or truncated) until the next reset(). Gymnasium only warns about the latter; stepping
- * a finished episode is always a bug in the caller's loop, so here it is an error.
+ * (terminated or truncated) until the next reset(). Gymnasium's wrappers let the latter pass
+ * silently (only its CartPole warns); stepping a finished episode is always a bug in the caller's
+ * loop, so here it is an error.
  */
 export class OrderEnforcing<Obs, Act> extends Wrapper<Obs, Act> {
   private hasReset = false;
