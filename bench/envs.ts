@@ -43,6 +43,21 @@ function vectorRate(id: string, steps: number, render: boolean): number {
   }, calls * NUM_ENVS);
 }
 
+/** Step + render of one bare grid env with `tileSize`-pixel tiles: frames/s (MiniGrid's own tiles are 32 px). */
+function frameRate(id: string, tileSize: number, steps: number, render: boolean): number {
+  const env = makeBare(id, { tileSize }) as ArrayEnv;
+  const frame = new Uint8Array(env.frameWidth * env.frameHeight * 3);
+  const actions = actionsFor(env, 4096) as number[];
+  env.reset({ seed: 0 });
+  return medianRate(() => {
+    for (let t = 0; t < steps; t++) {
+      env.stepInto(actions[t & 4095]!, env.observationSpace.zeros(), 0);
+      if (env.terminated || env.elapsed >= 256) env.reset();
+      if (render) env.renderInto(frame);
+    }
+  }, steps);
+}
+
 export function benchEnvs(args: string[]): void {
   const quick = args.includes("--quick");
   const ids = args.filter((a) => !a.startsWith("--"));
@@ -60,4 +75,17 @@ export function benchEnvs(args: string[]): void {
     rows.push({ env: id, "make()": made, bare, [`vec${NUM_ENVS}`]: vec, [`vec${NUM_ENVS}+render`]: vecRender, "bare/make": bare / made, "vec/make": vec / made });
   }
   printTable(rows);
+  const grids = selected.filter((id) => id.startsWith("Grid"));
+  if (grids.length === 0) return;
+  const frameSteps = quick ? 2_000 : 20_000;
+  console.log(`# grid envs, one bare env: step + render (rgb_array) frames/s at 8 and 32 px tiles, against stepping alone; median of 5 runs of ${frameSteps} steps`);
+  const frames: Record<string, string | number>[] = [];
+  for (const id of grids) {
+    const steps = frameRate(id, 8, frameSteps, false);
+    const f8 = frameRate(id, 8, frameSteps, true);
+    const f32 = frameRate(id, 32, frameSteps, true);
+    console.log(JSON.stringify({ bench: "envs-render", env: id, steps_per_s: steps, frames_per_s_8px: f8, frames_per_s_32px: f32 }));
+    frames.push({ env: id, "steps/s": steps, "frames/s 8px": f8, "frames/s 32px": f32, "32px / steps": f32 / steps });
+  }
+  printTable(frames);
 }
