@@ -149,14 +149,17 @@ function exportForPort(dir: string, envId: string, agent: ImaginationAgent, buff
   const gumbel = Noise.prototype.gumbel;
   const value = agent.value as unknown as { pickTwo: () => [number, number] };
   const pickTwo = value.pickTwo.bind(agent.value);
-  buffer.sample = (...a: Parameters<ReplayBuffer["sample"]>) => (batches.push(sample(...a)), batches.at(-1)!);
+  buffer.sample = (...a: Parameters<ReplayBuffer["sample"]>) => {
+    batches.push(sample(...a));
+    return batches.at(-1)!;
+  };
   Noise.prototype.gumbel = function (this: Noise, shape: number[]) {
     const g = gumbel.call(this, shape);
     gumbels.push(Array.from(g.dataSync()));
     return g;
   };
   value.pickTwo = () => (pair = pickTwo());
-  let stats;
+  let stats: ReturnType<ImaginationAgent["update"]>;
   try {
     stats = agent.update(buffer, rng);
   } finally {

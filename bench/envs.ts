@@ -1,7 +1,7 @@
 // npm run bench -- envs: steps/s per env for one env through the full API (make: checker,
 // order enforcing, time limit), one bare env, and a 64-env vector env with and without rendering.
 // Prints JSON lines, then a table with ratios to the single made env measured in the same run.
-import { ArrayEnv, make, makeBare, makeVec, registeredIds, type Env } from "../envs/index.ts";
+import { type ArrayEnv, make, makeBare, makeVec, registeredIds, type Env } from "../envs/index.ts";
 import { medianRate, printTable } from "./timing.ts";
 
 const NUM_ENVS = 64;

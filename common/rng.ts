@@ -1,7 +1,7 @@
 // Seeded random numbers for everything in the toolkit: envs, spaces, network init, Gumbel noise.
 // A thin mutable wrapper over pure-rand's xoroshiro128+. Seeds are scrambled first (splitmix32
 // finaliser) because xoroshiro's raw first draws for seeds 0..4 are nearly equal.
-import { xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
+import { type xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import { randomInt } from "node:crypto";
 
 type Generator = ReturnType<typeof xoroshiro128plus>;

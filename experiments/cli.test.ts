@@ -12,7 +12,10 @@ import { tsxExecArgv } from "./sweep/localPool.ts";
 const root = join(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+const file = (name: string, text: string) => {
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+};
 
 /** Runs `tsx <script> ...args`; resolves with the exit code and output. */
 async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

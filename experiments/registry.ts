@@ -1,7 +1,7 @@
 // The experiments, each as the parts the runners need: a validated config, a plan of runs (one run
 // = one job = one record), how to execute one run, where its records go, and how to summarise
 // them. `npm run exp`, `npm run sweep`, the queue worker and `npm run report` all work from here.
-import { z } from "zod";
+import type { z } from "zod";
 import { E1Config, E1_QUICK, e1Paths, executeE1, planE1Jobs, summariseE1 } from "./e1/e1.ts";
 import { E2Config, E2_QUICK, e2Paths, executeE2, planE2, summariseE2 } from "./e2/e2.ts";
 import { E3Config, E3_QUICK, e3Paths, executeE3, planE3, summariseE3 } from "./e3/e3.ts";

@@ -148,7 +148,12 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
   const parts = tf.concat([column(ce), column(mse), column(bce)], 1); // [H*B, 3] (WASM's stack is slow)
   // Row 0: masked means; row 1: the rho-weighted batch mean of each part.
   const statWeights = new Float32Array(2 * h * n);
-  cols.mask.forEach((m, t) => m.forEach((v, i) => ((statWeights[t * n + i] = v / valid), (statWeights[h * n + t * n + i] = weight[t]![i]!))));
+  for (let t = 0; t < h; t++) {
+    for (let i = 0; i < n; i++) {
+      statWeights[t * n + i] = cols.mask[t]![i]! / valid;
+      statWeights[h * n + t * n + i] = weight[t]![i]!;
+    }
+  }
   const partStats = matMul(tf.tensor2d(statWeights, [2, h * n]), parts); // [2, 3]
 
   // Score-function estimators: each sequence's own loss f_b and its leave-one-out advantage.
@@ -259,6 +264,9 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
 function concatArrays(xs: Float32Array[]): Float32Array {
   const out = new Float32Array(xs.reduce((s, x) => s + x.length, 0));
   let at = 0;
-  for (const x of xs) out.set(x, at), (at += x.length);
+  for (const x of xs) {
+    out.set(x, at);
+    at += x.length;
+  }
   return out;
 }

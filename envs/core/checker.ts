@@ -1,7 +1,7 @@
 // checkEnv: Gymnasium's env checker as small named checks. Each check gets a fresh env from the
 // factory, so a failing check cannot poison the next. runEnvChecks returns every result;
 // checkEnv throws one error listing the failures.
-import { Env, EnvError } from "./env.ts";
+import { type Env, EnvError } from "./env.ts";
 import { Box, Discrete, Space, spaceFromJSON } from "./spaces.ts";
 
 type AnyEnv = Env<any, any>;

@@ -44,7 +44,10 @@ export class Wrapper<Obs = unknown, Act = unknown, InnerObs = Obs, InnerAct = Ac
     return own === undefined ? this.env.getState() : { inner: this.env.getState(), wrapper: own };
   }
   setState(state: EnvState): void {
-    if (this.saveWrapperState() === undefined) return this.env.setState(state);
+    if (this.saveWrapperState() === undefined) {
+      this.env.setState(state);
+      return;
+    }
     if (!("inner" in state) || !("wrapper" in state)) {
       throw new Error(`${this.constructor.name}.setState: expected a state saved through this wrapper (keys inner, wrapper)`);
     }

@@ -35,7 +35,10 @@ describe("GridEmpty", () => {
     env.reset({ seed: 0 });
     let truncated = false;
     let t = 0;
-    while (!truncated) [, , , truncated] = env.step(left), t++;
+    while (!truncated) {
+      [, , , truncated] = env.step(left);
+      t++;
+    }
     expect(t).toBe(64);
   });
   it("rejects bad options, naming the env and the option", () => {

@@ -6,7 +6,7 @@ describe("Catch", () => {
     const play = (follow: boolean) => {
       const env = new Catch();
       env.reset({ seed: 3 });
-      let out;
+      let out: ReturnType<Catch["step"]>;
       do {
         const dx = Math.sign(env.ballX - env.paddleX);
         out = env.step(follow ? dx + 1 : env.ballX >= 2 ? 0 : 2);

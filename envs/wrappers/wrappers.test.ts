@@ -29,7 +29,7 @@ describe("wrappers", () => {
   it("RecordEpisodeStatistics puts {r, l, t} in the info of the last step", () => {
     const env = new RecordEpisodeStatistics(make("Catch-v0"));
     env.reset({ seed: 0 });
-    let out;
+    let out: ReturnType<typeof env.step>;
     do out = env.step(1); while (!out[2]);
     const ep = out[4].episode as { r: number; l: number; t: number };
     expect(ep.l).toBe(9);
@@ -41,7 +41,7 @@ describe("wrappers", () => {
     const env = new ActionRepeat(make("Catch-v0"), 4);
     env.reset({ seed: 0 });
     const lens = [];
-    let out;
+    let out: ReturnType<typeof env.step>;
     do { out = env.step(1); lens.push(1); } while (!out[2]);
     expect(lens).toHaveLength(3); // 9 steps in repeats of 4: 4 + 4 + 1
     expect(Math.abs(out[1])).toBe(1);

@@ -112,6 +112,7 @@ export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
   const { agent: learner, config, result } = await trainAgent({ ...c.agent, env: c.env, seed: c.seed });
   if (!(learner instanceof ImaginationAgent)) throw new Error("e3: needs the planner agent (algorithm 'planner')");
   const agent = learner;
+  let metrics: E3Metrics;
   try {
     const h = config.planner.horizon;
     const gamma = config.value.gamma;
@@ -172,11 +173,12 @@ export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
       const ev = evaluatePolicy(c.env, agent, c.episodes, { envOptions: config.envOptions });
       modes[mode] = { scoreStd: mean(stds), spearman: rhos.length ? mean(rhos) : NaN, firstActionAgreement: agree / states.length, return: ev.return, success: ev.success };
     }
-    return { trainReturn: result.evals[result.evals.length - 1]?.return ?? NaN, modes };
+    metrics = { trainReturn: result.evals[result.evals.length - 1]?.return ?? NaN, modes };
   } finally {
     learner.dispose();
-    if (tf.memory().numTensors > 10_000) throw new Error(`e3: ${tf.memory().numTensors} tensors alive after a run (leak)`);
   }
+  if (tf.memory().numTensors > 10_000) throw new Error(`e3: ${tf.memory().numTensors} tensors alive after a run (leak)`);
+  return metrics;
 }
 
 export async function executeE3(config: E3RunConfig): Promise<{ metrics: E3Metrics; summary: string }> {

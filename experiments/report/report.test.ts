@@ -76,7 +76,10 @@ describe("npm run report", () => {
     const [, html] = writeReport(dir);
     const page = await browser.newPage();
     const dialogs: string[] = [];
-    page.on("dialog", (d) => (dialogs.push(d.message()), void d.dismiss()));
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     try {
       await page.goto(pathToFileURL(html!).href, { waitUntil: "load" });
       await page.hover("text=hover").catch(() => {});

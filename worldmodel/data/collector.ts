@@ -1,7 +1,7 @@
 // Collects episodes into a ReplayBuffer by running a policy on a vector env. Each sub-env's episode
 // is staged and appended whole when it ends, so episodes stay contiguous in the buffer.
 import { Rng } from "../../common/rng.ts";
-import { Box, Discrete, makeVec, type TypedArray } from "../../envs/index.ts";
+import { type Box, Discrete, makeVec, type TypedArray } from "../../envs/index.ts";
 import { ReplayBuffer } from "./replayBuffer.ts";
 
 /** Maps a batch of observations [n, ...] to n actions (flat, n x actionSize). */

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
-import { Rng } from "../../common/rng.ts";
+import type { Rng } from "../../common/rng.ts";
 import { allocate, type DType, type TypedArray } from "../../envs/core/spaces.ts";
 
 const MAGIC = "GWRB";
