@@ -69,7 +69,16 @@ describe("ImaginationAgent", () => {
   it("improves over random on GridEmpty-5x5 in a short run", async () => {
     const envOptions = { size: 5 };
     const random = evaluatePolicy("GridEmpty-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 50, { envOptions });
-    const { agent, result } = await trainAgent({ env: "GridEmpty-v0", envOptions, steps: 1000, seedSteps: 300, pretrainUpdates: 500, evalEvery: 500, evalEpisodes: 3, worldModel: { lr: 3e-3, encoderLrScale: 1 } });
+    const { agent, result } = await trainAgent({
+      env: "GridEmpty-v0",
+      envOptions,
+      steps: 1000,
+      seedSteps: 300,
+      pretrainUpdates: 500,
+      evalEvery: 500,
+      evalEpisodes: 3,
+      worldModel: { lr: 3e-3, encoderLrScale: 1 },
+    });
     agent.dispose();
     expect(result.evals.map((e) => e.step)).toEqual([500, 1000]);
     expect(result.evals[1]!.return).toBeGreaterThan(random.return + 0.3);
@@ -77,7 +86,14 @@ describe("ImaginationAgent", () => {
 
   it("improves over random on Catch in a short run", async () => {
     const random = evaluatePolicy("Catch-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 20);
-    const { agent, result } = await trainAgent({ env: "Catch-v0", steps: 2000, seedSteps: 300, pretrainUpdates: 100, evalEvery: 1000, evalEpisodes: 20 });
+    const { agent, result } = await trainAgent({
+      env: "Catch-v0",
+      steps: 2000,
+      seedSteps: 300,
+      pretrainUpdates: 100,
+      evalEvery: 1000,
+      evalEpisodes: 20,
+    });
     agent.dispose();
     const last = result.evals[result.evals.length - 1]!;
     expect(result.evals.map((e) => e.step)).toEqual([1000, 2000]);
@@ -86,7 +102,16 @@ describe("ImaginationAgent", () => {
 
   it("resumes after an interruption without losing an evaluation record", async () => {
     const dir = tempDir();
-    const run = { env: "Catch-v0", steps: 300, seedSteps: 60, pretrainUpdates: 10, evalEvery: 100, evalEpisodes: 3, worldModel: { batch: 16 }, value: { batch: 16 } };
+    const run = {
+      env: "Catch-v0",
+      steps: 300,
+      seedSteps: 60,
+      pretrainUpdates: 10,
+      evalEvery: 100,
+      evalEpisodes: 3,
+      worldModel: { batch: 16 },
+      value: { batch: 16 },
+    };
     let polls = 0;
     const first = await trainAgent(run, { checkpointDir: dir, shouldStop: () => ++polls >= 250 });
     first.agent.dispose();
@@ -100,7 +125,9 @@ describe("ImaginationAgent", () => {
     expect(second.result.interrupted).toBe(false);
     expect(second.result.evals.map((e) => e.step)).toEqual([100, 200, 300]);
     expect(second.result.evals.slice(0, 2)).toEqual(first.result.evals);
-    await expect(trainAgent({ ...run, seed: 1 }, { checkpointDir: dir, resume: true })).rejects.toThrow(/another config/);
+    await expect(trainAgent({ ...run, seed: 1 }, { checkpointDir: dir, resume: true })).rejects.toThrow(
+      /another config/,
+    );
   });
 
   it("keeps the tensor count constant over training updates", async () => {

@@ -51,7 +51,12 @@ export class ImaginationAgent implements Learner {
   explore = false;
   private readonly noiseRng: Rng;
 
-  constructor(readonly config: AgentConfig, readonly wmConfig: WorldModelConfig, env: Env<TypedArray, unknown>, seed: number) {
+  constructor(
+    readonly config: AgentConfig,
+    readonly wmConfig: WorldModelConfig,
+    env: Env<TypedArray, unknown>,
+    seed: number,
+  ) {
     const rng = new Rng(seed);
     this.spec = actionSpecOf(env);
     this.model = new WorldModel(wmConfig, envShapeOf(env), rng.childSeed());
@@ -73,7 +78,12 @@ export class ImaginationAgent implements Learner {
 
   /** Scores n sequences [n, H, width] from the codes z0 under the agent's propagation mode. */
   score(z0: tf.Tensor, actions: Float32Array, n: number, mode: PropagationMode = this.mode): Float32Array {
-    return scoreSequences(this.model, z0, actions, n, this.config.planner.horizon, { mode, gamma: this.config.value.gamma, value: (z) => this.value.value(z), rng: this.noiseRng });
+    return scoreSequences(this.model, z0, actions, n, this.config.planner.horizon, {
+      mode,
+      gamma: this.config.value.gamma,
+      value: (z) => this.value.value(z),
+      rng: this.noiseRng,
+    });
   }
 
   act(obs: TypedArray): number[] {
@@ -137,13 +147,17 @@ export class ImaginationAgent implements Learner {
 
   async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
     const groups: Record<string, NamedTensor[]> = {};
-    for (const [k, ws] of Object.entries(await this.trainer.optimizerWeights())) groups[k === "model" ? "worldModel" : `worldModel-${k}`] = ws;
+    for (const [k, ws] of Object.entries(await this.trainer.optimizerWeights()))
+      groups[k === "model" ? "worldModel" : `worldModel-${k}`] = ws;
     for (const [k, ws] of Object.entries(await this.value.optimizerWeights())) groups[`value-${k}`] = ws;
     return groups;
   }
 
   async setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void> {
-    await this.trainer.setOptimizerWeights({ model: groups.worldModel ?? [], encoder: groups["worldModel-encoder"] ?? [] });
+    await this.trainer.setOptimizerWeights({
+      model: groups.worldModel ?? [],
+      encoder: groups["worldModel-encoder"] ?? [],
+    });
     await this.value.setOptimizerWeights({ critic: groups["value-critic"] ?? [], actor: groups["value-actor"] ?? [] });
   }
 
@@ -190,7 +204,15 @@ export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number): TdB
     discount[i] = gamma ** k;
   }
   return tf.tidy(() => {
-    const codes = (o: Float32Array) => tf.reshape(model.encode(model.preprocess(o, n)), [n, model.codeSize]) as tf.Tensor2D;
-    return { codes: codes(first), nextCodes: codes(last), actions: model.actionFeatures(actions, n), returns: tf.tensor1d(returns), terminated: tf.tensor1d(terminated), discount: tf.tensor1d(discount) };
+    const codes = (o: Float32Array) =>
+      tf.reshape(model.encode(model.preprocess(o, n)), [n, model.codeSize]) as tf.Tensor2D;
+    return {
+      codes: codes(first),
+      nextCodes: codes(last),
+      actions: model.actionFeatures(actions, n),
+      returns: tf.tensor1d(returns),
+      terminated: tf.tensor1d(terminated),
+      discount: tf.tensor1d(discount),
+    };
   }) as TdBatch;
 }

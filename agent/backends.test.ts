@@ -27,7 +27,10 @@ for (const { name, options, learns } of BACKENDS) {
   describe(`on ${name} (skipped where it does not load)`, () => {
     let loaded = false;
     beforeAll(async () => {
-      loaded = await initBackend(options).then(() => true, () => false);
+      loaded = await initBackend(options).then(
+        () => true,
+        () => false,
+      );
     });
     afterAll(async () => {
       await initBackend({ backend: "wasm" });
@@ -35,14 +38,27 @@ for (const { name, options, learns } of BACKENDS) {
 
     it("REINFORCE and plain ST at tau 1 are unbiased where the theory says so", (ctx) => {
       if (!loaded) ctx.skip();
-      const theta = tf.tensor([[0.5, -0.3, 0.1], [-0.7, 0.2, 0.4]]);
-      const w = tf.tensor([[1, -2, 0.5], [0.3, 1.5, -1]]);
+      const theta = tf.tensor([
+        [0.5, -0.3, 0.1],
+        [-0.7, 0.2, 0.4],
+      ]);
+      const w = tf.tensor([
+        [1, -2, 0.5],
+        [0.3, 1.5, -1],
+      ]);
       const linear = (z: tf.Tensor) => tf.sum(tf.mul(z, w), [1, 2]);
       const nonlinear = (z: tf.Tensor) => tf.sin(tf.mul(tf.sum(tf.mul(z, w), [1, 2]), 2));
-      for (const [estimator, f] of [["reinforce", nonlinear], ["straight-through", linear]] as const) {
+      for (const [estimator, f] of [
+        ["reinforce", nonlinear],
+        ["straight-through", linear],
+      ] as const) {
         const exact = exactGradient(theta, f).grad;
         const est = estimateGradient(estimator, theta, f, { samples: 8000, tau: 1, noise: new Noise(3) });
-        est.mean.forEach((m, i) => expect(Math.abs(m - exact[i]!), `${estimator} coordinate ${i}`).toBeLessThan(5 * Math.sqrt(est.variance[i]! / 8000) + 1e-4));
+        est.mean.forEach((m, i) =>
+          expect(Math.abs(m - exact[i]!), `${estimator} coordinate ${i}`).toBeLessThan(
+            5 * Math.sqrt(est.variance[i]! / 8000) + 1e-4,
+          ),
+        );
       }
       tf.dispose([theta, w]);
     });
@@ -50,7 +66,12 @@ for (const { name, options, learns } of BACKENDS) {
     it("the agent's update and planner keep the tensor count constant", (ctx) => {
       if (!loaded) ctx.skip();
       const env = make("Catch-v0");
-      const cfg = parseAgentConfig({ env: "Catch-v0", worldModel: { batch: 8 }, value: { batch: 8 }, planner: { samples: 8, elites: 2 } });
+      const cfg = parseAgentConfig({
+        env: "Catch-v0",
+        worldModel: { batch: 8 },
+        value: { batch: 8 },
+        planner: { samples: 8, elites: 2 },
+      });
       const agent = new ImaginationAgent(cfg, cfg.worldModelConfig, env, 0);
       const buffer = collect({ envId: "Catch-v0", steps: 200, numEnvs: 2, seed: 0 });
       agent.model.fitNormalization(buffer.observations());
@@ -68,12 +89,23 @@ for (const { name, options, learns } of BACKENDS) {
     });
 
     // The JS cpu backend is 20-100x slower than the others: there the learning run is a benchmark.
-    it.runIf(learns)("learns Catch in a short run", async (ctx) => {
-      if (!loaded) ctx.skip();
-      const random = evaluatePolicy("Catch-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 20);
-      const { agent, result } = await trainAgent({ env: "Catch-v0", steps: 2000, seedSteps: 300, pretrainUpdates: 100, evalEvery: 1000, evalEpisodes: 20 });
-      agent.dispose();
-      expect(result.evals.at(-1)!.return).toBeGreaterThan(random.return + 0.25);
-    }, 240_000);
+    it.runIf(learns)(
+      "learns Catch in a short run",
+      async (ctx) => {
+        if (!loaded) ctx.skip();
+        const random = evaluatePolicy("Catch-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 20);
+        const { agent, result } = await trainAgent({
+          env: "Catch-v0",
+          steps: 2000,
+          seedSteps: 300,
+          pretrainUpdates: 100,
+          evalEvery: 1000,
+          evalEpisodes: 20,
+        });
+        agent.dispose();
+        expect(result.evals.at(-1)!.return).toBeGreaterThan(random.return + 0.25);
+      },
+      240_000,
+    );
   });
 }

@@ -10,7 +10,10 @@ import { Planner, PlannerConfig, type ActionSpec } from "./planner.ts";
 
 export class RandomPolicy implements Policy {
   private readonly rng: Rng;
-  constructor(readonly spec: ActionSpec, seed: number) {
+  constructor(
+    readonly spec: ActionSpec,
+    seed: number,
+  ) {
     this.rng = new Rng(seed);
   }
   act(): number[] {
@@ -27,7 +30,14 @@ export class OraclePlanner implements Policy {
   readonly planner: Planner;
   readonly horizon: number;
 
-  constructor(readonly envId: string, readonly spec: ActionSpec, readonly gamma: number, seed: number, planner: Partial<PlannerConfig> = {}, envOptions: Record<string, unknown> = {}) {
+  constructor(
+    readonly envId: string,
+    readonly spec: ActionSpec,
+    readonly gamma: number,
+    seed: number,
+    planner: Partial<PlannerConfig> = {},
+    envOptions: Record<string, unknown> = {},
+  ) {
     this.sim = makeBare(envId, envOptions);
     const cfg = PlannerConfig.parse({ ...ORACLE_PLANNER, ...planner });
     this.horizon = cfg.horizon;

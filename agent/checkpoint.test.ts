@@ -14,7 +14,16 @@ beforeAll(async () => {
   await initBackend({ backend: "wasm" });
 });
 
-const run = { env: "Catch-v0", steps: 120, seedSteps: 40, pretrainUpdates: 2, evalEvery: 60, evalEpisodes: 1, worldModel: { batch: 8 }, value: { batch: 8 } };
+const run = {
+  env: "Catch-v0",
+  steps: 120,
+  seedSteps: 40,
+  pretrainUpdates: 2,
+  evalEvery: 60,
+  evalEpisodes: 1,
+  worldModel: { batch: 8 },
+  value: { batch: 8 },
+};
 
 /** A fresh copy of a good checkpoint folder (interrupted at step 100) to break. */
 let good = "";
@@ -39,8 +48,16 @@ const flipByte = (path: string, at: number) => {
 
 describe("corrupt checkpoints are refused on --resume, naming what is wrong", () => {
   it.each([
-    ["a flipped byte in the replay buffer's observations", (c: string) => flipByte(join(c, "buffer.gwrb"), 400), /buffer.gwrb is corrupt \(its SHA-256 does not match/],
-    ["a flipped byte in agent.bin", (c: string) => flipByte(join(c, "agent.bin"), 10), /agent.bin does not match its checksum/],
+    [
+      "a flipped byte in the replay buffer's observations",
+      (c: string) => flipByte(join(c, "buffer.gwrb"), 400),
+      /buffer.gwrb is corrupt \(its SHA-256 does not match/,
+    ],
+    [
+      "a flipped byte in agent.bin",
+      (c: string) => flipByte(join(c, "agent.bin"), 10),
+      /agent.bin does not match its checksum/,
+    ],
     [
       "a weights file whose content no longer matches the hash in its name",
       (c: string) => {
@@ -50,7 +67,7 @@ describe("corrupt checkpoints are refused on --resume, naming what is wrong", ()
       /weights-[0-9a-f]+\.bin is corrupt \(its contents do not match the hash in its name\)/,
     ],
     [
-      "state.step edited to \"abc\"",
+      'state.step edited to "abc"',
       (c: string) => {
         const p = join(c, "state.json");
         writeFileSync(p, readFileSync(p, "utf8").replace(/"step": \d+/, '"step": "abc"'));
@@ -58,11 +75,15 @@ describe("corrupt checkpoints are refused on --resume, naming what is wrong", ()
       /the loop state in state.json does not match its checksum/,
     ],
     ["state.json truncated", (c: string) => writeFileSync(join(c, "state.json"), "{"), /state.json unreadable/],
-  ])("%s", async (_what, breakIt, message) => {
-    const { dir, ckpt } = copy(`broken-${Math.random().toString(36).slice(2)}`);
-    breakIt(ckpt);
-    await expect(trainAgent(run, { checkpointDir: dir, resume: true })).rejects.toThrow(message);
-  }, 60_000);
+  ])(
+    "%s",
+    async (_what, breakIt, message) => {
+      const { dir, ckpt } = copy(`broken-${Math.random().toString(36).slice(2)}`);
+      breakIt(ckpt);
+      await expect(trainAgent(run, { checkpointDir: dir, resume: true })).rejects.toThrow(message);
+    },
+    60_000,
+  );
 
   it("a loop state with a consistent checksum but invalid fields is refused by its schema", async () => {
     const { dir, ckpt } = copy("bad-rng");
@@ -71,9 +92,19 @@ describe("corrupt checkpoints are refused on --resume, naming what is wrong", ()
     json.state.rng = [0, 0, 0, 0];
     // Recompute the checksum as a careless tool would: the schema still refuses the state.
     const { createHash } = await import("node:crypto");
-    const canonical = (x: unknown): string => (Array.isArray(x) ? `[${x.map(canonical).join(",")}]` : x && typeof x === "object" ? `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`).join(",")}}` : JSON.stringify(x));
+    const canonical = (x: unknown): string =>
+      Array.isArray(x)
+        ? `[${x.map(canonical).join(",")}]`
+        : x && typeof x === "object"
+          ? `{${Object.keys(x)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`)
+              .join(",")}}`
+          : JSON.stringify(x);
     json.stateSha256 = createHash("sha256").update(canonical(json.state)).digest("hex");
     writeFileSync(p, JSON.stringify(json));
-    await expect(trainAgent(run, { checkpointDir: dir, resume: true })).rejects.toThrow(/loop state .* is invalid: rng: a generator state is not all zeros/);
+    await expect(trainAgent(run, { checkpointDir: dir, resume: true })).rejects.toThrow(
+      /loop state .* is invalid: rng: a generator state is not all zeros/,
+    );
   }, 60_000);
 });

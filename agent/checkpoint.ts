@@ -23,7 +23,12 @@ export class AgentCheckpointError extends Error {
   override name = "AgentCheckpointError";
 }
 
-export async function saveAgentCheckpoint(root: string, agent: Learner, buffer: ReplayBuffer, state: { step: number } & Record<string, unknown>): Promise<string> {
+export async function saveAgentCheckpoint(
+  root: string,
+  agent: Learner,
+  buffer: ReplayBuffer,
+  state: { step: number } & Record<string, unknown>,
+): Promise<string> {
   const name = `ckpt-${state.step}`;
   const dir = join(root, name);
   rmSync(dir, { recursive: true, force: true });
@@ -32,16 +37,25 @@ export async function saveAgentCheckpoint(root: string, agent: Learner, buffer: 
   const groups = await agent.optimizerWeights();
   const named: NamedTensor[] = agent.extraVariables().map(([n, v]) => ({ name: `agent/${n}`, tensor: v }));
   // Optimiser slots are positional (tfjs names them after process-local variable ids): store them by index.
-  for (const [g, ws] of Object.entries(groups)) ws.forEach((w, i) => named.push({ name: `optimizer/${g}/${String(i).padStart(4, "0")}`, tensor: w.tensor }));
+  for (const [g, ws] of Object.entries(groups))
+    ws.forEach((w, i) => named.push({ name: `optimizer/${g}/${String(i).padStart(4, "0")}`, tensor: w.tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);
   const bin = new Uint8Array(data as ArrayBuffer);
   writeFileAtomic(join(dir, "agent.bin"), bin);
   buffer.save(join(dir, "buffer.gwrb"));
-  const json: StateJson = { format: FORMAT, version: VERSION, weights: specs, agentBin: sha256(bin), state, stateSha256: sha256(canonicalJson(state)) };
+  const json: StateJson = {
+    format: FORMAT,
+    version: VERSION,
+    weights: specs,
+    agentBin: sha256(bin),
+    state,
+    stateSha256: sha256(canonicalJson(state)),
+  };
   writeFileAtomic(join(dir, "state.json"), JSON.stringify(json, null, 1) + "\n");
   verifyCheckpoint(dir); // read back before the older checkpoints go
   writeFileAtomic(join(root, "latest.json"), JSON.stringify({ checkpoint: name, step: state.step }) + "\n");
-  for (const f of readdirSync(root)) if (/^ckpt-\d+$/.test(f) && f !== name) rmSync(join(root, f), { recursive: true, force: true });
+  for (const f of readdirSync(root))
+    if (/^ckpt-\d+$/.test(f) && f !== name) rmSync(join(root, f), { recursive: true, force: true });
   return dir;
 }
 
@@ -59,7 +73,11 @@ const sha256 = (x: Uint8Array | string) => createHash("sha256").update(x).digest
 /** JSON with sorted keys: the state's checksum does not depend on key order. */
 function canonicalJson(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonicalJson).join(",")}]`;
-  if (x && typeof x === "object") return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((x as Record<string, unknown>)[k])}`).join(",")}}`;
+  if (x && typeof x === "object")
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((x as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   return JSON.stringify(x);
 }
 
@@ -75,10 +93,16 @@ function verifyCheckpoint(dir: string): StateJson {
     return fail(`state.json unreadable (${(err as Error).message})`);
   }
   if (json?.format !== FORMAT) fail("state.json is not an agent checkpoint's");
-  if (json.version !== VERSION) throw new AgentCheckpointError(`loadAgentCheckpoint: ${dir} is a version-${json.version} agent checkpoint; this code reads version ${VERSION}`);
-  if (typeof json.state !== "object" || json.state === null || sha256(canonicalJson(json.state)) !== json.stateSha256) fail("the loop state in state.json does not match its checksum");
-  if (!Number.isInteger(json.state.step) || json.state.step < 0) fail(`the state's step is ${JSON.stringify(json.state.step)}`);
-  if (!existsSync(join(dir, "agent.bin")) || sha256(readFileSync(join(dir, "agent.bin"))) !== json.agentBin) fail("agent.bin does not match its checksum");
+  if (json.version !== VERSION)
+    throw new AgentCheckpointError(
+      `loadAgentCheckpoint: ${dir} is a version-${json.version} agent checkpoint; this code reads version ${VERSION}`,
+    );
+  if (typeof json.state !== "object" || json.state === null || sha256(canonicalJson(json.state)) !== json.stateSha256)
+    fail("the loop state in state.json does not match its checksum");
+  if (!Number.isInteger(json.state.step) || json.state.step < 0)
+    fail(`the state's step is ${JSON.stringify(json.state.step)}`);
+  if (!existsSync(join(dir, "agent.bin")) || sha256(readFileSync(join(dir, "agent.bin"))) !== json.agentBin)
+    fail("agent.bin does not match its checksum");
   return json;
 }
 
@@ -92,23 +116,37 @@ export function latestCheckpoint(root: string): string | undefined {
   } catch (err) {
     throw new AgentCheckpointError(`latestCheckpoint: ${pointer} is unreadable (${(err as Error).message})`);
   }
-  if (typeof checkpoint !== "string" || !/^ckpt-\d+$/.test(checkpoint)) throw new AgentCheckpointError(`latestCheckpoint: ${pointer} names no checkpoint folder (got ${JSON.stringify(checkpoint)})`);
+  if (typeof checkpoint !== "string" || !/^ckpt-\d+$/.test(checkpoint))
+    throw new AgentCheckpointError(
+      `latestCheckpoint: ${pointer} names no checkpoint folder (got ${JSON.stringify(checkpoint)})`,
+    );
   const dir = join(root, checkpoint);
-  if (!existsSync(join(dir, "state.json"))) throw new AgentCheckpointError(`latestCheckpoint: ${pointer} names ${dir}, which is incomplete`);
+  if (!existsSync(join(dir, "state.json")))
+    throw new AgentCheckpointError(`latestCheckpoint: ${pointer} names ${dir}, which is incomplete`);
   return dir;
 }
 
 /** Loads weights and optimiser state into `agent` (built with the same config); returns the buffer (room for `capacity` observations) and the loop state. */
-export async function loadAgentCheckpoint<S>(dir: string, agent: Learner, capacity: number): Promise<{ buffer: ReplayBuffer; state: S }> {
+export async function loadAgentCheckpoint<S>(
+  dir: string,
+  agent: Learner,
+  capacity: number,
+): Promise<{ buffer: ReplayBuffer; state: S }> {
   const json = verifyCheckpoint(dir);
   const buffer = ReplayBuffer.load(join(dir, "buffer.gwrb"), capacity); // verified before any weight changes
   loadWeightsInto(agent.model, join(dir, "worldmodel"));
   const bytes = readFileSync(join(dir, "agent.bin"));
-  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), json.weights);
+  const tensors = tf.io.decodeWeights(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    json.weights,
+  );
   try {
     for (const [n, v] of agent.extraVariables()) {
       const t = tensors[`agent/${n}`];
-      if (!t || t.shape.join() !== v.shape.join()) throw new AgentCheckpointError(`loadAgentCheckpoint: ${dir} has no weight '${n}' of shape [${v.shape.join(", ")}] (config mismatch?)`);
+      if (!t || t.shape.join() !== v.shape.join())
+        throw new AgentCheckpointError(
+          `loadAgentCheckpoint: ${dir} has no weight '${n}' of shape [${v.shape.join(", ")}] (config mismatch?)`,
+        );
       v.assign(t);
     }
     const groups: Record<string, NamedTensor[]> = {};

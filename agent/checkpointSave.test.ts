@@ -14,7 +14,10 @@ vi.mock("../common/atomicWrite.ts", async (importOriginal) => {
   return {
     ...original,
     writeFileAtomic: (path: string, data: string | Uint8Array) => {
-      const bytes = lossy.enabled && path.endsWith("agent.bin") && typeof data !== "string" ? data.subarray(0, data.length - 1) : data;
+      const bytes =
+        lossy.enabled && path.endsWith("agent.bin") && typeof data !== "string"
+          ? data.subarray(0, data.length - 1)
+          : data;
       original.writeFileAtomic(path, bytes);
     },
   };
@@ -28,13 +31,26 @@ beforeAll(async () => {
 
 describe("saving a checkpoint", () => {
   it("keeps the previous checkpoint as the latest when the new one does not read back", async () => {
-    const run = { env: "Catch-v0", steps: 120, seedSteps: 40, pretrainUpdates: 2, evalEvery: 60, evalEpisodes: 1, worldModel: { batch: 8 }, value: { batch: 8 } };
+    const run = {
+      env: "Catch-v0",
+      steps: 120,
+      seedSteps: 40,
+      pretrainUpdates: 2,
+      evalEvery: 60,
+      evalEpisodes: 1,
+      worldModel: { batch: 8 },
+      value: { batch: 8 },
+    };
     const dir = join(root, "run");
     let evals = 0;
     // onEval runs before each checkpoint: the first is written whole, the second's agent.bin loses its last byte.
     const result = trainAgent(run, { checkpointDir: dir, onEval: () => void (lossy.enabled = ++evals >= 2) });
     await expect(result).rejects.toThrow(/ckpt-120 is corrupt or incomplete: agent.bin does not match its checksum/);
     expect(latestCheckpoint(dir)).toMatch(/ckpt-60$/);
-    expect(readdirSync(dir).filter((f) => f.startsWith("ckpt-")).sort()).toEqual(["ckpt-120", "ckpt-60"]);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.startsWith("ckpt-"))
+        .sort(),
+    ).toEqual(["ckpt-120", "ckpt-60"]);
   }, 120_000);
 });

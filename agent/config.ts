@@ -13,54 +13,74 @@ import { DqnConfig } from "./dqn.ts";
  * latents), and a slower encoder (TD-MPC2's 0.3): the value learns on codes, and at the full rate
  * 2-7 of GridEmpty's 16 code channels per state changed every 200 updates.
  */
-export const AGENT_WORLD_MODEL = { latents: 8, encoder: { hidden: [128] }, dynamicsHidden: [128, 128], headHidden: [64], batch: 64, lr: 1e-3, encoderLrScale: 0.3 };
+export const AGENT_WORLD_MODEL = {
+  latents: 8,
+  encoder: { hidden: [128] },
+  dynamicsHidden: [128, 128],
+  headHidden: [64],
+  batch: 64,
+  lr: 1e-3,
+  encoderLrScale: 0.3,
+};
 
-export const AgentConfig = z.object({
-  env: z.string().default("GridEmpty-v0"),
-  /** Options passed to make() (e.g. {size: 5} for a small GridEmpty). */
-  envOptions: z.record(z.string(), z.unknown()).default({}),
-  /** `planner`: the imagination agent (MPC in the world model). `dqn`: the model-free baseline. */
-  algorithm: z.enum(["planner", "dqn"]).default("planner"),
-  seed: z.number().int().min(0).default(0),
-  /** Environment steps of the whole run. */
-  steps: z.number().int().min(1).default(20000),
-  /** Uniform random actions for this many steps before the first update. */
-  seedSteps: z.number().int().min(1).default(1000),
-  /** After the seed steps, a random action with probability epsilon, decaying linearly from epsilonStart to epsilonEnd over this fraction of `steps`. */
-  exploration: z.object({
-    epsilonStart: z.number().min(0).max(1).default(1),
-    epsilonEnd: z.number().min(0).max(1).default(0.05),
-    epsilonFraction: z.number().min(0).max(1).default(0.3),
-  }).strict().default({ epsilonStart: 1, epsilonEnd: 0.05, epsilonFraction: 0.3 }),
-  /** World-model and value updates right after the seed steps (DC-MPC pretrains on its seed data). */
-  pretrainUpdates: z.number().int().min(0).default(300),
-  /**
-   * Share of every replayed batch (world model and value) drawn from sequences that meet a nonzero
-   * reward or a termination. Sparse goals are ~0.2% of uniform batches: on GridEmpty-8x8 the reward
-   * head then predicted 0.03 for the goal (true mean 0.54) after 2000 updates, 0.49 with 0.25.
-   */
-  eventFraction: z.number().min(0).max(1).default(0.25),
-  /** One world-model update and one value update every this many env steps (update-to-data ratio 1 / updateEvery). */
-  updateEvery: z.number().int().min(1).default(2),
-  /** Evaluate (and checkpoint) every this many env steps, over this many episodes on fixed seeds. */
-  evalEvery: z.number().int().min(1).default(2000),
-  evalEpisodes: z.number().int().min(1).default(10),
-  /** How imagined codes are propagated when planning (`expected` is deterministic). */
-  mode: z.enum(PROPAGATION_MODES).default("expected"),
-  /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */
-  worldModel: z.record(z.string(), z.unknown()).default({}),
-  planner: PlannerConfig.default(PlannerConfig.parse({})),
-  value: ValueConfig.default(ValueConfig.parse({})),
-  dqn: DqnConfig.default(DqnConfig.parse({})),
-}).strict();
+export const AgentConfig = z
+  .object({
+    env: z.string().default("GridEmpty-v0"),
+    /** Options passed to make() (e.g. {size: 5} for a small GridEmpty). */
+    envOptions: z.record(z.string(), z.unknown()).default({}),
+    /** `planner`: the imagination agent (MPC in the world model). `dqn`: the model-free baseline. */
+    algorithm: z.enum(["planner", "dqn"]).default("planner"),
+    seed: z.number().int().min(0).default(0),
+    /** Environment steps of the whole run. */
+    steps: z.number().int().min(1).default(20000),
+    /** Uniform random actions for this many steps before the first update. */
+    seedSteps: z.number().int().min(1).default(1000),
+    /** After the seed steps, a random action with probability epsilon, decaying linearly from epsilonStart to epsilonEnd over this fraction of `steps`. */
+    exploration: z
+      .object({
+        epsilonStart: z.number().min(0).max(1).default(1),
+        epsilonEnd: z.number().min(0).max(1).default(0.05),
+        epsilonFraction: z.number().min(0).max(1).default(0.3),
+      })
+      .strict()
+      .default({ epsilonStart: 1, epsilonEnd: 0.05, epsilonFraction: 0.3 }),
+    /** World-model and value updates right after the seed steps (DC-MPC pretrains on its seed data). */
+    pretrainUpdates: z.number().int().min(0).default(300),
+    /**
+     * Share of every replayed batch (world model and value) drawn from sequences that meet a nonzero
+     * reward or a termination. Sparse goals are ~0.2% of uniform batches: on GridEmpty-8x8 the reward
+     * head then predicted 0.03 for the goal (true mean 0.54) after 2000 updates, 0.49 with 0.25.
+     */
+    eventFraction: z.number().min(0).max(1).default(0.25),
+    /** One world-model update and one value update every this many env steps (update-to-data ratio 1 / updateEvery). */
+    updateEvery: z.number().int().min(1).default(2),
+    /** Evaluate (and checkpoint) every this many env steps, over this many episodes on fixed seeds. */
+    evalEvery: z.number().int().min(1).default(2000),
+    evalEpisodes: z.number().int().min(1).default(10),
+    /** How imagined codes are propagated when planning (`expected` is deterministic). */
+    mode: z.enum(PROPAGATION_MODES).default("expected"),
+    /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */
+    worldModel: z.record(z.string(), z.unknown()).default({}),
+    planner: PlannerConfig.default(PlannerConfig.parse({})),
+    value: ValueConfig.default(ValueConfig.parse({})),
+    dqn: DqnConfig.default(DqnConfig.parse({})),
+  })
+  .strict();
 export type AgentConfig = z.infer<typeof AgentConfig>;
 export type AgentConfigInput = z.input<typeof AgentConfig>;
 
 /** Parses an agent config, throwing one error that names every bad field (world-model fields included). */
 export function parseAgentConfig(input: unknown): AgentConfig & { worldModelConfig: WorldModelConfig } {
   const parsed = AgentConfig.safeParse(input ?? {});
-  if (!parsed.success) throw new Error(`AgentConfig: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `AgentConfig: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
   const wm = parsed.data.worldModel as Record<string, unknown>;
-  const worldModelConfig = parseWorldModelConfig({ ...AGENT_WORLD_MODEL, ...wm, encoder: { ...AGENT_WORLD_MODEL.encoder, ...(wm.encoder as object) } });
+  const worldModelConfig = parseWorldModelConfig({
+    ...AGENT_WORLD_MODEL,
+    ...wm,
+    encoder: { ...AGENT_WORLD_MODEL.encoder, ...(wm.encoder as object) },
+  });
   return { ...parsed.data, worldModelConfig };
 }

@@ -18,13 +18,15 @@ import { actionSpecOf, firstAndLastObs, type Learner } from "./agent.ts";
 import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 
-export const DqnConfig = z.object({
-  hidden: z.array(z.number().int().min(1)).default([64, 64]),
-  lr: z.number().positive().max(1).default(1e-3),
-  gamma: z.number().min(0).max(1).default(0.99),
-  batch: z.number().int().min(2).default(64),
-  polyak: z.number().min(0).max(1).default(0.01),
-}).strict();
+export const DqnConfig = z
+  .object({
+    hidden: z.array(z.number().int().min(1)).default([64, 64]),
+    lr: z.number().positive().max(1).default(1e-3),
+    gamma: z.number().min(0).max(1).default(0.99),
+    batch: z.number().int().min(2).default(64),
+    polyak: z.number().min(0).max(1).default(0.01),
+  })
+  .strict();
 export type DqnConfig = z.infer<typeof DqnConfig>;
 
 export class DqnAgent implements Learner {
@@ -38,11 +40,21 @@ export class DqnAgent implements Learner {
   /** DQN's exploration is the loop's epsilon-greedy; its own action is always greedy. */
   explore = false;
 
-  constructor(readonly config: DqnConfig, wmConfig: WorldModelConfig, env: Env<TypedArray, unknown>, seed: number) {
+  constructor(
+    readonly config: DqnConfig,
+    wmConfig: WorldModelConfig,
+    env: Env<TypedArray, unknown>,
+    seed: number,
+  ) {
     const rng = new Rng(seed);
     this.spec = actionSpecOf(env);
-    if (this.spec.kind !== "discrete") throw new Error(`DqnAgent: DQN needs a Discrete action space; ${env.label} has Box actions`);
-    this.model = new WorldModel({ ...wmConfig, inverseDynamicsWeight: 0, decoder: { ...wmConfig.decoder, enabled: false } }, envShapeOf(env), rng.childSeed());
+    if (this.spec.kind !== "discrete")
+      throw new Error(`DqnAgent: DQN needs a Discrete action space; ${env.label} has Box actions`);
+    this.model = new WorldModel(
+      { ...wmConfig, inverseDynamicsWeight: 0, decoder: { ...wmConfig.decoder, enabled: false } },
+      envShapeOf(env),
+      rng.childSeed(),
+    );
     this.head = new Mlp([this.model.codeSize, ...config.hidden, this.spec.n], rng.childSeed(), "elu", "dqn");
     this.targetEncoderVars = this.model.encoder.variables.map((v) => newVariable(() => v.clone()));
     this.targetHead = copyOf(this.head, "dqn_target");
@@ -53,7 +65,9 @@ export class DqnAgent implements Learner {
     const n = obs.shape[0]!;
     if (!target) return this.head.apply(tf.reshape(this.model.embed(obs), [n, -1]) as tf.Tensor2D);
     // The target network: the same encoder function evaluated with the target copy of its weights.
-    return swapped(this.model.encoder.variables, this.targetEncoderVars, () => this.targetHead.apply(tf.reshape(this.model.embed(obs), [n, -1]) as tf.Tensor2D));
+    return swapped(this.model.encoder.variables, this.targetEncoderVars, () =>
+      this.targetHead.apply(tf.reshape(this.model.embed(obs), [n, -1]) as tf.Tensor2D),
+    );
   }
 
   /** DQN keeps no per-episode state. */
@@ -74,15 +88,25 @@ export class DqnAgent implements Learner {
       const a = this.model.actionFeatures(b.actions, n);
       const best = oneHotArgmax(this.q(o2));
       const next = tf.sum(tf.mul(this.q(o2, true), best), 1);
-      const y = tf.add(tf.tensor1d(b.rewards), tf.mul(this.config.gamma, tf.mul(tf.sub(1, tf.tensor1d(Float32Array.from(b.terminated))), next)));
-      const { grads } = tf.variableGrads(() => tf.losses.huberLoss(y, tf.sum(tf.mul(this.q(o), a), 1)) as tf.Scalar, vars);
+      const y = tf.add(
+        tf.tensor1d(b.rewards),
+        tf.mul(this.config.gamma, tf.mul(tf.sub(1, tf.tensor1d(Float32Array.from(b.terminated))), next)),
+      );
+      const { grads } = tf.variableGrads(
+        () => tf.losses.huberLoss(y, tf.sum(tf.mul(this.q(o), a), 1)) as tf.Scalar,
+        vars,
+      );
       this.optimizer.applyGradients(grads);
       polyak(vars, [...this.targetEncoderVars, ...this.targetHead.variables], this.config.polyak);
     });
   }
 
   extraVariables(): [string, tf.Variable][] {
-    return [...this.head.namedVariables(), ...this.targetHead.namedVariables(), ...this.targetEncoderVars.map((v, i) => [`dqn_target_encoder/${i}`, v] as [string, tf.Variable])];
+    return [
+      ...this.head.namedVariables(),
+      ...this.targetHead.namedVariables(),
+      ...this.targetEncoderVars.map((v, i) => [`dqn_target_encoder/${i}`, v] as [string, tf.Variable]),
+    ];
   }
 
   async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {

@@ -30,7 +30,12 @@ export function isSuccess(lastReward: number, terminated: boolean): boolean {
   return terminated ? lastReward > 0 : lastReward >= 1;
 }
 
-export function evaluatePolicy(envId: string, policy: Policy, episodes: number, opts: { envOptions?: Record<string, unknown>; onStep?: (obs: TypedArray, action: number[]) => void } = {}): EvalResult {
+export function evaluatePolicy(
+  envId: string,
+  policy: Policy,
+  episodes: number,
+  opts: { envOptions?: Record<string, unknown>; onStep?: (obs: TypedArray, action: number[]) => void } = {},
+): EvalResult {
   const env = make(envId, opts.envOptions ?? {});
   const returns: number[] = [];
   const lengths: number[] = [];

@@ -32,7 +32,13 @@ export interface ImagineOptions {
 }
 
 /** One imagined step: the next codes under `mode`, reward and continuation probability. */
-export function imagineStep(model: LatentModel, codes: tf.Tensor, action: tf.Tensor2D, mode: PropagationMode, rng?: Rng): { next: tf.Tensor; reward: tf.Tensor1D; alive: tf.Tensor1D } {
+export function imagineStep(
+  model: LatentModel,
+  codes: tf.Tensor,
+  action: tf.Tensor2D,
+  mode: PropagationMode,
+  rng?: Rng,
+): { next: tf.Tensor; reward: tf.Tensor1D; alive: tf.Tensor1D } {
   return tf.tidy(() => {
     const h = model.heads(codes, action);
     let weights: tf.Tensor;
@@ -45,7 +51,11 @@ export function imagineStep(model: LatentModel, codes: tf.Tensor, action: tf.Ten
       for (let i = 0; i < size; i++) g[i] = rng.gumbel();
       weights = sampleOneHot(h.logits, tf.tensor(g, h.logits.shape));
     }
-    return { next: model.weightsToCodes(weights), reward: h.reward, alive: tf.sub(1, tf.sigmoid(h.terminated)) as tf.Tensor1D };
+    return {
+      next: model.weightsToCodes(weights),
+      reward: h.reward,
+      alive: tf.sub(1, tf.sigmoid(h.terminated)) as tf.Tensor1D,
+    };
   });
 }
 
@@ -53,9 +63,19 @@ export function imagineStep(model: LatentModel, codes: tf.Tensor, action: tf.Ten
  * Scores n action sequences [n, H, width] from one start code z0 [1, L, d] (or n start codes
  * [n, L, d]); returns the n scores.
  */
-export function scoreSequences(model: LatentModel, z0: tf.Tensor, actions: Float32Array, n: number, horizon: number, opts: ImagineOptions): Float32Array {
+export function scoreSequences(
+  model: LatentModel,
+  z0: tf.Tensor,
+  actions: Float32Array,
+  n: number,
+  horizon: number,
+  opts: ImagineOptions,
+): Float32Array {
   const width = actions.length / (n * horizon);
-  if (!Number.isInteger(width) || width < 1) throw new RangeError(`scoreSequences: ${actions.length} action values do not fit ${n} sequences of ${horizon} steps`);
+  if (!Number.isInteger(width) || width < 1)
+    throw new RangeError(
+      `scoreSequences: ${actions.length} action values do not fit ${n} sequences of ${horizon} steps`,
+    );
   return tf.tidy(() => {
     // n copies of one start code by a broadcasting add (WASM's tile kernel is ~10x slower).
     let z: tf.Tensor = z0.shape[0] === n ? z0 : tf.add(tf.zeros([n, ...z0.shape.slice(1)]), z0);
@@ -63,7 +83,8 @@ export function scoreSequences(model: LatentModel, z0: tf.Tensor, actions: Float
     let alive: tf.Tensor = tf.ones([n]);
     const column = new Float32Array(n * width);
     for (let t = 0; t < horizon; t++) {
-      for (let i = 0; i < n; i++) column.set(actions.subarray((i * horizon + t) * width, (i * horizon + t + 1) * width), i * width);
+      for (let i = 0; i < n; i++)
+        column.set(actions.subarray((i * horizon + t) * width, (i * horizon + t + 1) * width), i * width);
       const step = imagineStep(model, z, model.actionFeatures(column, n), opts.mode, opts.rng);
       score = tf.add(score, tf.mul(opts.gamma ** t, tf.mul(alive, step.reward)));
       alive = tf.mul(alive, step.alive);

@@ -20,7 +20,11 @@ beforeAll(async () => {
  */
 function corridor(): LatentModel & { start: tf.Tensor } {
   const S = 5;
-  const move = (d: number) => tf.tensor2d(Array.from({ length: S * S }, (_, k) => (Math.min(S - 1, Math.max(0, Math.floor(k / S) + d)) === k % S ? 1 : 0)), [S, S]);
+  const move = (d: number) =>
+    tf.tensor2d(
+      Array.from({ length: S * S }, (_, k) => (Math.min(S - 1, Math.max(0, Math.floor(k / S) + d)) === k % S ? 1 : 0)),
+      [S, S],
+    );
   const [left, right] = [move(-1), move(1)].map((t) => tf.keep(t));
   const entryReward = tf.keep(tf.tensor1d([0.2, 0, 0, 0, 1]));
   const terminal = tf.keep(tf.tensor1d([1, 0, 0, 0, 1]));
@@ -41,24 +45,33 @@ function corridor(): LatentModel & { start: tf.Tensor } {
       });
     },
     weightsToCodes: (w) => tf.clone(w),
-    actionFeatures: (a) => tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(a), "int32"), 2, 1, 0, "int32"), "float32") as tf.Tensor2D),
+    actionFeatures: (a) =>
+      tf.tidy(
+        () => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(a), "int32"), 2, 1, 0, "int32"), "float32") as tf.Tensor2D,
+      ),
   };
 }
 
-const plannerConfig = (extra: Record<string, unknown> = {}) => PlannerConfig.parse({ horizon: 3, iterations: 4, samples: 64, elites: 8, policySamples: 0, ...extra });
+const plannerConfig = (extra: Record<string, unknown> = {}) =>
+  PlannerConfig.parse({ horizon: 3, iterations: 4, samples: 64, elites: 8, policySamples: 0, ...extra });
 
 describe("Planner", () => {
   it("finds the optimal first action on a hand-built model with known dynamics", () => {
     const model = corridor();
     for (const seed of [0, 1, 2]) {
       const planner = new Planner({ kind: "discrete", n: 2 }, plannerConfig(), seed);
-      const plan = planner.plan((actions, n) => scoreSequences(model, model.start, actions, n, 3, { mode: "expected", gamma: 0.99 }));
+      const plan = planner.plan((actions, n) =>
+        scoreSequences(model, model.start, actions, n, 3, { mode: "expected", gamma: 0.99 }),
+      );
       expect(plan.action).toEqual([1]);
       expect(plan.bestScore).toBeCloseTo(0.99 ** 2, 4);
     }
     // The test discriminates: looking one step ahead, left (0.2 now) is better.
     const myopic = new Planner({ kind: "discrete", n: 2 }, plannerConfig({ horizon: 1 }), 0);
-    expect(myopic.plan((actions, n) => scoreSequences(model, model.start, actions, n, 1, { mode: "expected", gamma: 0.99 })).action).toEqual([0]);
+    expect(
+      myopic.plan((actions, n) => scoreSequences(model, model.start, actions, n, 1, { mode: "expected", gamma: 0.99 }))
+        .action,
+    ).toEqual([0]);
   });
 
   it("counts nothing after termination (alive weighting)", () => {
@@ -73,8 +86,13 @@ describe("Planner", () => {
   });
 
   it("refits a Gaussian for Box actions to the best region (MPPI)", () => {
-    const planner = new Planner({ kind: "box", size: 1, low: [-1], high: [1] }, plannerConfig({ iterations: 6, samples: 256, elites: 32 }), 3);
-    const score = (actions: Float32Array, n: number) => Float64Array.from({ length: n }, (_, i) => -((actions[i * 3]! - 0.3) ** 2) - (actions[i * 3 + 1]! + 0.5) ** 2);
+    const planner = new Planner(
+      { kind: "box", size: 1, low: [-1], high: [1] },
+      plannerConfig({ iterations: 6, samples: 256, elites: 32 }),
+      3,
+    );
+    const score = (actions: Float32Array, n: number) =>
+      Float64Array.from({ length: n }, (_, i) => -((actions[i * 3]! - 0.3) ** 2) - (actions[i * 3 + 1]! + 0.5) ** 2);
     const plan = planner.plan(score);
     expect(plan.action[0]).toBeCloseTo(0.3, 1);
     expect(plan.elites.length).toBe(32 * 3);
@@ -91,7 +109,11 @@ describe("Planner", () => {
 
 describe("propagation modes", () => {
   it("expected mode scores one sequence identically twice; sample mode does not", () => {
-    const model = new WorldModel(parseWorldModelConfig({ latents: 4, encoder: { hidden: [16] }, dynamicsHidden: [16], headHidden: [8] }), envShapeOf(makeBare("Catch-v0")), 0);
+    const model = new WorldModel(
+      parseWorldModelConfig({ latents: 4, encoder: { hidden: [16] }, dynamicsHidden: [16], headHidden: [8] }),
+      envShapeOf(makeBare("Catch-v0")),
+      0,
+    );
     const z0 = tf.tidy(() => model.encode(model.preprocess(new Float32Array(model.obsSize).fill(0.5), 1)));
     const seqs = Float32Array.from({ length: 8 * 4 }, (_, i) => i % 3);
     const value = (z: tf.Tensor) => tf.sum(tf.reshape(z, [z.shape[0]!, -1]), 1) as tf.Tensor1D;

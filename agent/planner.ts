@@ -7,23 +7,27 @@
 import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 
-export const PlannerConfig = z.object({
-  // DC-MPC: horizon 3, 6 iterations, 512 samples, 64 elites. Scaled down by measurement: planning
-  // is compute-bound here (~30 ms per action at these settings on one core), and with 3-7 discrete
-  // actions and H = 3 there are at most 343 distinct sequences.
-  horizon: z.number().int().min(1).max(50).default(3),
-  iterations: z.number().int().min(1).max(50).default(3),
-  samples: z.number().int().min(2).default(64),
-  elites: z.number().int().min(1).default(8),
-  temperature: z.number().positive().default(0.5),
-  /** Gaussian std clamp for Box actions (in units of half the action range) and its start value. */
-  minStd: z.number().positive().default(0.05),
-  maxStd: z.number().positive().default(2),
-  /** Discrete actions: each refit mixes this much of the uniform distribution back in (keeps exploring). */
-  uniformMix: z.number().min(0).max(1).default(0.1),
-  /** Sequences proposed by the policy prior (value function / actor), added to every iteration's samples. */
-  policySamples: z.number().int().min(0).default(8),
-}).strict().refine((c) => c.elites <= c.samples, { message: "elites must be <= samples" }).refine((c) => c.minStd <= c.maxStd, { message: "minStd must be <= maxStd" });
+export const PlannerConfig = z
+  .object({
+    // DC-MPC: horizon 3, 6 iterations, 512 samples, 64 elites. Scaled down by measurement: planning
+    // is compute-bound here (~30 ms per action at these settings on one core), and with 3-7 discrete
+    // actions and H = 3 there are at most 343 distinct sequences.
+    horizon: z.number().int().min(1).max(50).default(3),
+    iterations: z.number().int().min(1).max(50).default(3),
+    samples: z.number().int().min(2).default(64),
+    elites: z.number().int().min(1).default(8),
+    temperature: z.number().positive().default(0.5),
+    /** Gaussian std clamp for Box actions (in units of half the action range) and its start value. */
+    minStd: z.number().positive().default(0.05),
+    maxStd: z.number().positive().default(2),
+    /** Discrete actions: each refit mixes this much of the uniform distribution back in (keeps exploring). */
+    uniformMix: z.number().min(0).max(1).default(0.1),
+    /** Sequences proposed by the policy prior (value function / actor), added to every iteration's samples. */
+    policySamples: z.number().int().min(0).default(8),
+  })
+  .strict()
+  .refine((c) => c.elites <= c.samples, { message: "elites must be <= samples" })
+  .refine((c) => c.minStd <= c.maxStd, { message: "minStd must be <= maxStd" });
 export type PlannerConfig = z.infer<typeof PlannerConfig>;
 
 export type ActionSpec = { kind: "discrete"; n: number } | { kind: "box"; size: number; low: number[]; high: number[] };
@@ -52,7 +56,11 @@ export class Planner {
   private std: Float64Array | undefined;
   private readonly rng: Rng;
 
-  constructor(readonly spec: ActionSpec, readonly config: PlannerConfig, seed: number) {
+  constructor(
+    readonly spec: ActionSpec,
+    readonly config: PlannerConfig,
+    seed: number,
+  ) {
     this.width = actionWidth(spec);
     this.rng = new Rng(seed);
     this.reset();
@@ -65,7 +73,9 @@ export class Planner {
       this.probs = new Float64Array(h * this.spec.n).fill(1 / this.spec.n);
     } else {
       this.mean = new Float64Array(h * this.spec.size);
-      for (let t = 0; t < h; t++) for (let j = 0; j < this.spec.size; j++) this.mean[t * this.spec.size + j] = (this.spec.low[j]! + this.spec.high[j]!) / 2;
+      for (let t = 0; t < h; t++)
+        for (let j = 0; j < this.spec.size; j++)
+          this.mean[t * this.spec.size + j] = (this.spec.low[j]! + this.spec.high[j]!) / 2;
       this.std = new Float64Array(h * this.spec.size);
     }
   }
@@ -80,7 +90,10 @@ export class Planner {
     const w = this.width;
     const stride = h * w;
     const priorCount = opts.prior ? opts.prior.length / stride : 0;
-    if (!Number.isInteger(priorCount)) throw new RangeError(`Planner.plan: prior has ${opts.prior!.length} values, not a multiple of H x width = ${stride}`);
+    if (!Number.isInteger(priorCount))
+      throw new RangeError(
+        `Planner.plan: prior has ${opts.prior!.length} values, not a multiple of H x width = ${stride}`,
+      );
     const n = samples + priorCount;
     const actions = new Float32Array(n * stride);
     if (opts.prior) actions.set(opts.prior, samples * stride);
@@ -91,8 +104,11 @@ export class Planner {
     for (let it = 0; it < iterations; it++) {
       this.sample(actions, samples);
       scores = score(actions, n);
-      if (scores.length !== n) throw new RangeError(`Planner.plan: the scorer returned ${scores.length} scores for ${n} sequences`);
-      for (let i = 0; i < n; i++) if (Number.isNaN(scores[i]!)) throw new Error(`Planner.plan: the scorer returned NaN for sequence ${i} (model diverged?)`);
+      if (scores.length !== n)
+        throw new RangeError(`Planner.plan: the scorer returned ${scores.length} scores for ${n} sequences`);
+      for (let i = 0; i < n; i++)
+        if (Number.isNaN(scores[i]!))
+          throw new Error(`Planner.plan: the scorer returned NaN for sequence ${i} (model diverged?)`);
       eliteIdx = topK(scores, Math.min(k, n));
       const best = scores[eliteIdx[0]!]!;
       weights = eliteIdx.map((i) => Math.exp(temperature * (scores[i]! - best)));
@@ -122,7 +138,8 @@ export class Planner {
       const m = this.mean!;
       m.copyWithin(0, size);
       for (let j = 0; j < size; j++) m[(h - 1) * size + j] = (low[j]! + high[j]!) / 2;
-      for (let t = 0; t < h; t++) for (let j = 0; j < size; j++) this.std![t * size + j] = (maxStd * (high[j]! - low[j]!)) / 2;
+      for (let t = 0; t < h; t++)
+        for (let j = 0; j < size; j++) this.std![t * size + j] = (maxStd * (high[j]! - low[j]!)) / 2;
     }
   }
 

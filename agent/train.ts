@@ -47,38 +47,74 @@ export interface TrainOptions {
 }
 
 /** What a checkpoint keeps of the loop, validated on load. */
-const LoopState = z.object({
-  step: z.number().int().min(0),
-  updates: z.number().int().min(0),
-  evals: z.array(z.object({ step: z.number().int().min(0), updates: z.number().int().min(0), return: z.number(), success: z.number().min(0).max(1), returns: z.array(z.number()), wallSeconds: z.number().min(0) }).strict()),
-  episodes: z.array(z.object({ step: z.number().int().min(0), return: z.number() }).strict()),
-  rng: z.array(z.number().int()).length(4).refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" }),
-  wallSeconds: z.number().min(0),
-  config: z.unknown(),
-}).strict();
+const LoopState = z
+  .object({
+    step: z.number().int().min(0),
+    updates: z.number().int().min(0),
+    evals: z.array(
+      z
+        .object({
+          step: z.number().int().min(0),
+          updates: z.number().int().min(0),
+          return: z.number(),
+          success: z.number().min(0).max(1),
+          returns: z.array(z.number()),
+          wallSeconds: z.number().min(0),
+        })
+        .strict(),
+    ),
+    episodes: z.array(z.object({ step: z.number().int().min(0), return: z.number() }).strict()),
+    rng: z
+      .array(z.number().int())
+      .length(4)
+      .refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" }),
+    wallSeconds: z.number().min(0),
+    config: z.unknown(),
+  })
+  .strict();
 type LoopState = Omit<z.infer<typeof LoopState>, "config">;
 
-export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promise<{ agent: Learner; config: ReturnType<typeof parseAgentConfig>; result: TrainResult }> {
+export async function trainAgent(
+  input: unknown,
+  opts: TrainOptions = {},
+): Promise<{ agent: Learner; config: ReturnType<typeof parseAgentConfig>; result: TrainResult }> {
   const config = parseAgentConfig(input);
   const log = opts.log ?? (() => {});
   const env = make(config.env, config.envOptions);
-  const agent: Learner = config.algorithm === "dqn" ? new DqnAgent(config.dqn, config.worldModelConfig, env, config.seed) : new ImaginationAgent(config, config.worldModelConfig, env, config.seed);
+  const agent: Learner =
+    config.algorithm === "dqn"
+      ? new DqnAgent(config.dqn, config.worldModelConfig, env, config.seed)
+      : new ImaginationAgent(config, config.worldModelConfig, env, config.seed);
   const spec = env.observationSpace as unknown as { shape: number[]; dtype: "uint8" | "float32" };
   const capacity = 2 * config.steps + 2;
-  let buffer = new ReplayBuffer({ obsShape: spec.shape, obsDtype: spec.dtype, actionSize: agent.spec.kind === "discrete" ? 1 : agent.spec.size, capacity });
+  let buffer = new ReplayBuffer({
+    obsShape: spec.shape,
+    obsDtype: spec.dtype,
+    actionSize: agent.spec.kind === "discrete" ? 1 : agent.spec.size,
+    capacity,
+  });
   let rng = new Rng(config.seed + 1);
   const state: LoopState = { step: 0, updates: 0, evals: [], episodes: [], rng: [], wallSeconds: 0 };
   let resumedFrom: number | undefined;
   const checkpoint = opts.resume && opts.checkpointDir ? latestCheckpoint(opts.checkpointDir) : undefined;
-  if (opts.resume && !checkpoint) log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
+  if (opts.resume && !checkpoint)
+    log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
   if (checkpoint) {
     const loaded = await loadAgentCheckpoint<unknown>(checkpoint, agent, capacity);
     const parsed = LoopState.safeParse(loaded.state);
-    if (!parsed.success) throw new Error(`trainAgent --resume: the loop state in ${checkpoint} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    if (!parsed.success)
+      throw new Error(
+        `trainAgent --resume: the loop state in ${checkpoint} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+      );
     const restored = parsed.data;
-    if (restored.step > config.steps) throw new Error(`trainAgent --resume: ${checkpoint} is at step ${restored.step}, past this run's ${config.steps} steps`);
+    if (restored.step > config.steps)
+      throw new Error(
+        `trainAgent --resume: ${checkpoint} is at step ${restored.step}, past this run's ${config.steps} steps`,
+      );
     if (JSON.stringify(restored.config) !== JSON.stringify(stripDerived(config))) {
-      throw new Error(`trainAgent --resume: the checkpoint in ${checkpoint} was written with another config; resume with the same options or start a new output folder`);
+      throw new Error(
+        `trainAgent --resume: the checkpoint in ${checkpoint} was written with another config; resume with the same options or start a new output folder`,
+      );
     }
     buffer = loaded.buffer;
     const { config: _, ...loop } = restored;
@@ -88,7 +124,15 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
     log(`resumed from ${checkpoint} at step ${state.step} (${state.evals.length} evaluations kept)`);
   }
   const started = performance.now() - state.wallSeconds * 1000;
-  const result = (): TrainResult => ({ evals: state.evals, episodes: state.episodes, envSteps: state.step, updates: state.updates, wallSeconds: (performance.now() - started) / 1000, interrupted: false, resumedFrom });
+  const result = (): TrainResult => ({
+    evals: state.evals,
+    episodes: state.episodes,
+    envSteps: state.step,
+    updates: state.updates,
+    wallSeconds: (performance.now() - started) / 1000,
+    interrupted: false,
+    resumedFrom,
+  });
   const save = async () => {
     if (!opts.checkpointDir) return;
     state.rng = rng.getState();
@@ -98,9 +142,18 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
   const evaluateNow = async () => {
     agent.explore = false;
     const e = evaluatePolicy(config.env, agent, config.evalEpisodes, { envOptions: config.envOptions });
-    const point: EvalPoint = { step: state.step, updates: state.updates, return: e.return, success: e.success, returns: e.returns, wallSeconds: (performance.now() - started) / 1000 };
+    const point: EvalPoint = {
+      step: state.step,
+      updates: state.updates,
+      return: e.return,
+      success: e.success,
+      returns: e.returns,
+      wallSeconds: (performance.now() - started) / 1000,
+    };
     state.evals.push(point);
-    log(`step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`);
+    log(
+      `step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`,
+    );
     opts.onEval?.(point, result(), agent);
     await save();
   };
@@ -145,7 +198,9 @@ export async function trainAgent(input: unknown, opts: TrainOptions = {}): Promi
     if (opts.shouldStop && state.step % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
     if (opts.shouldStop?.() && state.step < config.steps) {
       if (!evaluated) await save();
-      log(`interrupted at step ${state.step}: checkpoint written${opts.checkpointDir ? ` to ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`);
+      log(
+        `interrupted at step ${state.step}: checkpoint written${opts.checkpointDir ? ` to ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`,
+      );
       return { agent, config, result: { ...result(), interrupted: true } };
     }
   }

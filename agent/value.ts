@@ -17,26 +17,28 @@ import { Mlp } from "../worldmodel/nn/mlp.ts";
 import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 
-export const ValueConfig = z.object({
-  ensemble: z.number().int().min(2).max(10).default(5),
-  hidden: z.array(z.number().int().min(1)).default([64, 64]),
-  /** DC-MPC: Adam 3e-4, Polyak 0.005 over 500k+ steps; our runs are 100x shorter, so both are faster. */
-  lr: z.number().positive().max(1).default(1e-3),
-  /**
-   * 0.95 (TD-MPC2's heuristic gives 0.95 for short episodes): with 0.99 neighbouring grid states
-   * differ by ~1% in value, below the value's noise (measured on GridEmpty 5x5: 0.99 never reached
-   * the goal in 1200 steps; 0.95 and 0.9 did by step 900).
-   */
-  gamma: z.number().min(0).max(1).default(0.95),
-  /** n-step TD targets: sparse rewards (grid goals) reach earlier states n times faster than with 1 step. */
-  nStep: z.number().int().min(1).max(20).default(3),
-  /** Polyak rate of the target networks. */
-  polyak: z.number().min(0).max(1).default(0.05),
-  batch: z.number().int().min(2).default(128),
-  /** TD3 target-policy smoothing (Box actions), in units of half the action range. */
-  policyNoise: z.number().min(0).default(0.2),
-  noiseClip: z.number().min(0).default(0.5),
-}).strict();
+export const ValueConfig = z
+  .object({
+    ensemble: z.number().int().min(2).max(10).default(5),
+    hidden: z.array(z.number().int().min(1)).default([64, 64]),
+    /** DC-MPC: Adam 3e-4, Polyak 0.005 over 500k+ steps; our runs are 100x shorter, so both are faster. */
+    lr: z.number().positive().max(1).default(1e-3),
+    /**
+     * 0.95 (TD-MPC2's heuristic gives 0.95 for short episodes): with 0.99 neighbouring grid states
+     * differ by ~1% in value, below the value's noise (measured on GridEmpty 5x5: 0.99 never reached
+     * the goal in 1200 steps; 0.95 and 0.9 did by step 900).
+     */
+    gamma: z.number().min(0).max(1).default(0.95),
+    /** n-step TD targets: sparse rewards (grid goals) reach earlier states n times faster than with 1 step. */
+    nStep: z.number().int().min(1).max(20).default(3),
+    /** Polyak rate of the target networks. */
+    polyak: z.number().min(0).max(1).default(0.05),
+    batch: z.number().int().min(2).default(128),
+    /** TD3 target-policy smoothing (Box actions), in units of half the action range. */
+    policyNoise: z.number().min(0).default(0.2),
+    noiseClip: z.number().min(0).default(0.5),
+  })
+  .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;
 
 /**
@@ -67,12 +69,22 @@ export class ValueLearner {
   private readonly mid: tf.Tensor1D | undefined;
   updates = 0;
 
-  constructor(readonly codeSize: number, readonly spec: ActionSpec, readonly config: ValueConfig, seed: number) {
+  constructor(
+    readonly codeSize: number,
+    readonly spec: ActionSpec,
+    readonly config: ValueConfig,
+    seed: number,
+  ) {
     const rng = new Rng(seed);
     const discrete = spec.kind === "discrete";
     const inSize = discrete ? codeSize : codeSize + spec.size;
     const outSize = discrete ? spec.n : 1;
-    this.critics = new MlpEnsemble([inSize, ...config.hidden, outSize], Array.from({ length: config.ensemble }, () => rng.childSeed()), "elu", "q");
+    this.critics = new MlpEnsemble(
+      [inSize, ...config.hidden, outSize],
+      Array.from({ length: config.ensemble }, () => rng.childSeed()),
+      "elu",
+      "q",
+    );
     this.targets = this.critics.copy("q_target");
     if (spec.kind === "box") {
       this.actor = new Mlp([codeSize, ...config.hidden, spec.size], rng.childSeed(), "elu", "actor");
@@ -139,10 +151,15 @@ export class ValueLearner {
       const discrete = this.spec.kind === "discrete";
       const taken = discrete ? tf.sum(tf.mul(out, b.actions), 2) : tf.squeeze(out, [2]);
       const residual = tf.sub(taken, target); // [E, N]
-      const dOut = discrete ? tf.mul(tf.expandDims(tf.mul(residual, 2 / n), 2), b.actions) : tf.expandDims(tf.mul(residual, 2 / n), 2);
+      const dOut = discrete
+        ? tf.mul(tf.expandDims(tf.mul(residual, 2 / n), 2), b.actions)
+        : tf.expandDims(tf.mul(residual, 2 / n), 2);
       this.optimizer.apply(this.critics.backward(trace, dOut as tf.Tensor3D).grads);
       if (this.actor) {
-        const actorGrads = tf.variableGrads(() => tf.neg(tf.mean(this.q(this.critics, b.codes, this.policy(b.codes)))) as tf.Scalar, this.actor.variables);
+        const actorGrads = tf.variableGrads(
+          () => tf.neg(tf.mean(this.q(this.critics, b.codes, this.policy(b.codes)))) as tf.Scalar,
+          this.actor.variables,
+        );
         this.actorOptimizer!.applyGradients(actorGrads.grads);
       }
       const online = [...this.critics.variables, ...(this.actor ? this.actor.variables : [])];
@@ -150,7 +167,8 @@ export class ValueLearner {
       polyak(online, trailing, this.config.polyak);
       return tf.sum(tf.square(residual)).dataSync()[0]! / (n * this.config.ensemble);
     });
-    if (!Number.isFinite(loss)) throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
+    if (!Number.isFinite(loss))
+      throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
     this.updates++;
     return loss;
   }
@@ -159,8 +177,17 @@ export class ValueLearner {
     const spec = this.spec as Extract<ActionSpec, { kind: "box" }>;
     const { policyNoise, noiseClip } = this.config;
     const n = codes.shape[0] * spec.size;
-    const eps = Float32Array.from({ length: n }, () => Math.max(-noiseClip, Math.min(noiseClip, policyNoise * this.rng.normal())));
-    return tf.tidy(() => tf.clipByValue(tf.add(this.policy(codes, true), tf.mul(this.half!, tf.tensor2d(eps, [codes.shape[0], spec.size]))), Math.min(...spec.low), Math.max(...spec.high)) as tf.Tensor2D);
+    const eps = Float32Array.from({ length: n }, () =>
+      Math.max(-noiseClip, Math.min(noiseClip, policyNoise * this.rng.normal())),
+    );
+    return tf.tidy(
+      () =>
+        tf.clipByValue(
+          tf.add(this.policy(codes, true), tf.mul(this.half!, tf.tensor2d(eps, [codes.shape[0], spec.size]))),
+          Math.min(...spec.low),
+          Math.max(...spec.high),
+        ) as tf.Tensor2D,
+    );
   }
 
   private pickTwo(): [number, number] {
@@ -171,12 +198,19 @@ export class ValueLearner {
   }
 
   namedVariables(): [string, tf.Variable][] {
-    return [...this.critics.namedVariables(), ...this.targets.namedVariables(), ...(this.actor ? [...this.actor.namedVariables(), ...this.actorTarget!.namedVariables()] : [])];
+    return [
+      ...this.critics.namedVariables(),
+      ...this.targets.namedVariables(),
+      ...(this.actor ? [...this.actor.namedVariables(), ...this.actorTarget!.namedVariables()] : []),
+    ];
   }
 
   /** Optimiser slots (Adam's step count and moments) per optimiser, for checkpoints. */
   async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
-    return { critic: this.optimizer.getWeights(), ...(this.actorOptimizer ? { actor: await this.actorOptimizer.getWeights() } : {}) };
+    return {
+      critic: this.optimizer.getWeights(),
+      ...(this.actorOptimizer ? { actor: await this.actorOptimizer.getWeights() } : {}),
+    };
   }
 
   /** Restores what optimizerWeights() saved (same config). */

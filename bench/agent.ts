@@ -40,8 +40,15 @@ function findTorchPython(): string | undefined {
 }
 
 type Batch = Record<"obs" | "actions" | "rewards" | "terminated" | "mask", number[]>;
-const plain = (b: SequenceBatch): Batch => ({ obs: Array.from(b.obs), actions: Array.from(b.actions), rewards: Array.from(b.rewards), terminated: Array.from(b.terminated), mask: Array.from(b.mask) });
-const weights = (named: [string, tf.Variable][]) => Object.fromEntries(named.map(([n, v]) => [n, { shape: v.shape, data: Array.from(v.dataSync()) }]));
+const plain = (b: SequenceBatch): Batch => ({
+  obs: Array.from(b.obs),
+  actions: Array.from(b.actions),
+  rewards: Array.from(b.rewards),
+  terminated: Array.from(b.terminated),
+  mask: Array.from(b.mask),
+});
+const weights = (named: [string, tf.Variable][]) =>
+  Object.fromEntries(named.map(([n, v]) => [n, { shape: v.shape, data: Array.from(v.dataSync()) }]));
 
 interface EnvFigures {
   update_ms: number;
@@ -59,7 +66,8 @@ interface EnvFigures {
 export async function benchAgent(args: string[]): Promise<void> {
   const quick = args.includes("--quick");
   const backendArg = args.find((a) => a.startsWith("--backend="))?.split("=")[1] ?? "auto";
-  if (!(BACKENDS as readonly string[]).includes(backendArg)) throw new Error(`bench agent: --backend must be one of ${BACKENDS.join(", ")}, got '${backendArg}'`);
+  if (!(BACKENDS as readonly string[]).includes(backendArg))
+    throw new Error(`bench agent: --backend must be one of ${BACKENDS.join(", ")}, got '${backendArg}'`);
   const info = await initBackend({ backend: backendArg as BackendChoice });
   const python = args.includes("--no-torch") ? undefined : findTorchPython();
   const rounds = quick ? 2 : 4;
@@ -80,9 +88,12 @@ export async function benchAgent(args: string[]): Promise<void> {
       const n = cfg.planner.samples + (discrete ? 1 : cfg.planner.policySamples);
       const seqRng = new Rng(1);
       const width = discrete ? 1 : (agent.spec as { size: number }).size;
-      const sequences = Float32Array.from({ length: n * cfg.planner.horizon * width }, () => (discrete ? seqRng.int((agent.spec as { n: number }).n) : seqRng.uniform(-1, 1)));
+      const sequences = Float32Array.from({ length: n * cfg.planner.horizon * width }, () =>
+        discrete ? seqRng.int((agent.spec as { n: number }).n) : seqRng.uniform(-1, 1),
+      );
       const z0 = agent.codesOf(obs);
-      const port = python && discrete ? exportForPort(dir, envId, agent, buffer, rng, z0, sequences, n, perRound) : undefined;
+      const port =
+        python && discrete ? exportForPort(dir, envId, agent, buffer, rng, z0, sequences, n, perRound) : undefined;
       if (!port) agent.update(buffer, rng);
       const counted = countKernels(() => agent.update(buffer, rng));
       const ours: number[] = [];
@@ -91,22 +102,43 @@ export async function benchAgent(args: string[]): Promise<void> {
       for (let r = 0; r < rounds; r++) {
         ours.push(medianMs(() => agent.update(buffer, rng), perRound, 2));
         oursScore.push(medianMs(() => agent.score(z0, sequences, n), perRound * 3, 3));
-        if (port) theirs.push(JSON.parse(execFileSync(python!, [join(import.meta.dirname, "torch_agent.py"), port], { encoding: "utf8", env: torchEnv(), timeout: 600_000 }).trim().split("\n").pop()!));
+        if (port)
+          theirs.push(
+            JSON.parse(
+              execFileSync(python!, [join(import.meta.dirname, "torch_agent.py"), port], {
+                encoding: "utf8",
+                env: torchEnv(),
+                timeout: 600_000,
+              })
+                .trim()
+                .split("\n")
+                .pop()!,
+            ),
+          );
       }
       const scoreMs = median(oursScore);
       agent.explore = false;
       const planMs = medianMs(() => agent.act(obs), perRound, 2);
-      const figures: EnvFigures = { update_ms: median(ours), kernel_calls: counted.calls, tensors: counted.tensors, plan_ms: planMs, score_ms: scoreMs };
+      const figures: EnvFigures = {
+        update_ms: median(ours),
+        kernel_calls: counted.calls,
+        tensors: counted.tensors,
+        plan_ms: planMs,
+        score_ms: scoreMs,
+      };
       if (theirs.length) {
         figures.torch_update_ms = median(theirs.map((t) => t.update_ms));
         figures.update_ratio = figures.update_ms / figures.torch_update_ms;
         figures.torch_score_ms = median(theirs.map((t) => t.score_ms));
         figures.plan_ratio = scoreMs / figures.torch_score_ms;
         figures.torch_check = theirs[0]!.worst_diff;
-        console.log(`# ${envId}: the port's largest relative difference from the project's first update: ${theirs[0]!.worst_diff.toExponential(2)} (${theirs[0]!.worst_check})`);
+        console.log(
+          `# ${envId}: the port's largest relative difference from the project's first update: ${theirs[0]!.worst_diff.toExponential(2)} (${theirs[0]!.worst_check})`,
+        );
       }
       envs[envId] = figures;
-      if (!args.includes("--json")) console.log(JSON.stringify({ bench: "agent", backend: info.kind, gemm: info.gemm, env: envId, ...figures }));
+      if (!args.includes("--json"))
+        console.log(JSON.stringify({ bench: "agent", backend: info.kind, gemm: info.gemm, env: envId, ...figures }));
       z0.dispose();
       agent.dispose();
     }
@@ -114,20 +146,25 @@ export async function benchAgent(args: string[]): Promise<void> {
     if (process.env.GW_BENCH_KEEP) console.log(`# port inputs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`# agent update = one world-model step (batch 64, H 5) + one value step; ${rounds} alternating rounds of ${perRound} updates, medians; backend ${info.kind}, GEMM ${info.gemm}`);
-  if (!python) console.log('# PyTorch port skipped: `python3 -c "import torch"` fails (Debian: apt-get install python3-torch)');
-  printTable(Object.entries(envs).map(([env, f]) => ({
-    env,
-    "update ms": f.update_ms,
-    "torch ms": f.torch_update_ms ?? NaN,
-    "update ratio": f.update_ratio ?? NaN,
-    "kernel calls": f.kernel_calls,
-    tensors: f.tensors,
-    "plan ms/action": f.plan_ms,
-    "score ms": f.score_ms,
-    "torch score ms": f.torch_score_ms ?? NaN,
-    "plan ratio": f.plan_ratio ?? NaN,
-  })));
+  console.log(
+    `# agent update = one world-model step (batch 64, H 5) + one value step; ${rounds} alternating rounds of ${perRound} updates, medians; backend ${info.kind}, GEMM ${info.gemm}`,
+  );
+  if (!python)
+    console.log('# PyTorch port skipped: `python3 -c "import torch"` fails (Debian: apt-get install python3-torch)');
+  printTable(
+    Object.entries(envs).map(([env, f]) => ({
+      env,
+      "update ms": f.update_ms,
+      "torch ms": f.torch_update_ms ?? NaN,
+      "update ratio": f.update_ratio ?? NaN,
+      "kernel calls": f.kernel_calls,
+      tensors: f.tensors,
+      "plan ms/action": f.plan_ms,
+      "score ms": f.score_ms,
+      "torch score ms": f.torch_score_ms ?? NaN,
+      "plan ratio": f.plan_ratio ?? NaN,
+    })),
+  );
   if (args.includes("--json")) console.log(JSON.stringify({ envs }));
 }
 
@@ -136,10 +173,24 @@ export async function benchAgent(args: string[]): Promise<void> {
  * noise, ensemble pair, resulting losses and weight sums) and scores, and batches to time on. Runs
  * that first update on the agent. Returns the file.
  */
-function exportForPort(dir: string, envId: string, agent: ImaginationAgent, buffer: ReplayBuffer, rng: Rng, z0: tf.Tensor, sequences: Float32Array, n: number, repeats: number): string {
+function exportForPort(
+  dir: string,
+  envId: string,
+  agent: ImaginationAgent,
+  buffer: ReplayBuffer,
+  rng: Rng,
+  z0: tf.Tensor,
+  sequences: Float32Array,
+  n: number,
+  repeats: number,
+): string {
   const cfg = agent.config;
   const wm = agent.model.config;
-  const initial = weights([...agent.model.namedVariables(), ...agent.model.namedState(), ...agent.value.namedVariables()]);
+  const initial = weights([
+    ...agent.model.namedVariables(),
+    ...agent.model.namedState(),
+    ...agent.value.namedVariables(),
+  ]);
   const scores = Array.from(agent.score(z0, sequences, n));
   // Record what the first update draws: its batches, its Gumbel noise, its ensemble pair.
   const batches: SequenceBatch[] = [];
@@ -167,25 +218,61 @@ function exportForPort(dir: string, envId: string, agent: ImaginationAgent, buff
     Noise.prototype.gumbel = gumbel;
     value.pickTwo = pickTwo;
   }
-  const sums = Object.fromEntries([...agent.model.namedVariables(), ...agent.value.namedVariables()].map(([name, v]) => [name, tf.tidy(() => tf.sum(tf.abs(v)).dataSync()[0]!)]));
+  const sums = Object.fromEntries(
+    [...agent.model.namedVariables(), ...agent.value.namedVariables()].map(([name, v]) => [
+      name,
+      tf.tidy(() => tf.sum(tf.abs(v)).dataSync()[0]!),
+    ]),
+  );
   const timingRng = new Rng(7);
   const spec = {
     env: envId,
     config: {
-      latents: wm.latents, levels: wm.levels, batch: wm.batch, horizon: wm.horizon, obsSize: agent.model.obsSize, actions: agent.model.actionSize,
-      encoderHidden: wm.encoder.hidden, dynamicsHidden: wm.dynamicsHidden, headHidden: wm.headHidden, lr: wm.lr, encoderLrScale: wm.encoderLrScale,
-      rho: wm.rho, tau: wm.tau, rewardWeight: wm.rewardWeight, terminationWeight: wm.terminationWeight, inverseDynamicsWeight: wm.inverseDynamicsWeight, gradClip: wm.gradClip,
-      ensemble: cfg.value.ensemble, valueHidden: cfg.value.hidden, valueLr: cfg.value.lr, valueBatch: cfg.value.batch, nStep: cfg.value.nStep, gamma: cfg.value.gamma, polyak: cfg.value.polyak,
+      latents: wm.latents,
+      levels: wm.levels,
+      batch: wm.batch,
+      horizon: wm.horizon,
+      obsSize: agent.model.obsSize,
+      actions: agent.model.actionSize,
+      encoderHidden: wm.encoder.hidden,
+      dynamicsHidden: wm.dynamicsHidden,
+      headHidden: wm.headHidden,
+      lr: wm.lr,
+      encoderLrScale: wm.encoderLrScale,
+      rho: wm.rho,
+      tau: wm.tau,
+      rewardWeight: wm.rewardWeight,
+      terminationWeight: wm.terminationWeight,
+      inverseDynamicsWeight: wm.inverseDynamicsWeight,
+      gradClip: wm.gradClip,
+      ensemble: cfg.value.ensemble,
+      valueHidden: cfg.value.hidden,
+      valueLr: cfg.value.lr,
+      valueBatch: cfg.value.batch,
+      nStep: cfg.value.nStep,
+      gamma: cfg.value.gamma,
+      polyak: cfg.value.polyak,
       planHorizon: cfg.planner.horizon,
     },
     weights: initial,
     codebook: Array.from(agent.model.fsq.codebook.dataSync()),
-    check: { wmBatch: plain(batches[0]!), tdBatch: plain(batches[1]!), gumbels, pair, stats: { ...stats.worldModel, td: stats.td }, sums },
+    check: {
+      wmBatch: plain(batches[0]!),
+      tdBatch: plain(batches[1]!),
+      gumbels,
+      pair,
+      stats: { ...stats.worldModel, td: stats.td },
+      sums,
+    },
     score: { z0: Array.from(z0.dataSync()), actions: Array.from(sequences), n, scores },
     timing: {
       repeats,
-      wmBatches: Array.from({ length: 8 }, () => plain(buffer.sample(wm.batch, wm.horizon, timingRng, cfg.eventFraction))),
-      tdBatches: Array.from({ length: 8 }, () => plain(buffer.sample(cfg.value.batch, cfg.value.nStep, timingRng, cfg.eventFraction))),
+      wmBatches: Array.from({ length: 8 }, () =>
+        plain(buffer.sample(wm.batch, wm.horizon, timingRng, cfg.eventFraction)),
+      ),
+      tdBatches: Array.from({ length: 8 }, () =>
+        plain(buffer.sample(cfg.value.batch, cfg.value.nStep, timingRng, cfg.eventFraction)),
+      ),
     },
   };
   delete (spec.check.stats as Record<string, unknown>).reconstruction;

@@ -21,7 +21,13 @@ function torchReference(): Record<string, number> | undefined {
         env: torchEnv(),
         timeout: 300_000,
       });
-      return Object.fromEntries(out.trim().split("\n").map((l) => JSON.parse(l) as { workload: string; ms: number }).map((r) => [r.workload, r.ms]));
+      return Object.fromEntries(
+        out
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as { workload: string; ms: number })
+          .map((r) => [r.workload, r.ms]),
+      );
     } catch {
       // no torch with this interpreter
     }
@@ -51,7 +57,17 @@ export async function benchBackend(args: string[]): Promise<void> {
       }
       w.dispose();
       (results[key] ??= { workload: w.name, gflop: w.flops / 1e9 })[label] = ms;
-      console.log(JSON.stringify({ bench: "backend", workload: w.name, backend: label, gemm: info.gemm, ms, gflops: typeof ms === "number" ? w.flops / 1e6 / ms : null, numTensors: tf.memory().numTensors }));
+      console.log(
+        JSON.stringify({
+          bench: "backend",
+          workload: w.name,
+          backend: label,
+          gemm: info.gemm,
+          ms,
+          gflops: typeof ms === "number" ? w.flops / 1e6 / ms : null,
+          numTensors: tf.memory().numTensors,
+        }),
+      );
     }
   }
   const torch = args.includes("--no-torch") ? undefined : torchReference();
@@ -75,8 +91,13 @@ export async function benchBackend(args: string[]): Promise<void> {
     }
     return row;
   });
-  console.log(`# median ms per training step (${repeats} repeats; cpu 5); "wasm" is the project's kernels with GEMM ${gemm}, "wasm-xnnpack" the same with WASM's own GEMM; ratios > 1 mean "wasm" is faster`);
-  if (!torch) console.log("# PyTorch reference skipped: `python3 -c 'import torch'` fails (Debian package python3-torch provides it)");
+  console.log(
+    `# median ms per training step (${repeats} repeats; cpu 5); "wasm" is the project's kernels with GEMM ${gemm}, "wasm-xnnpack" the same with WASM's own GEMM; ratios > 1 mean "wasm" is faster`,
+  );
+  if (!torch)
+    console.log(
+      "# PyTorch reference skipped: `python3 -c 'import torch'` fails (Debian package python3-torch provides it)",
+    );
   printTable(rows);
   await initBackend({ backend: "wasm" });
 }

@@ -30,8 +30,13 @@ function vectorRate(id: string, steps: number, render: boolean): number {
   const pool = actionsFor(single, 4096);
   const isBox = !(typeof pool[0] === "number");
   const batches = Array.from({ length: 64 }, (_, b) =>
-    isBox ? Float32Array.from(Array.from({ length: NUM_ENVS }, (_, i) => Array.from(pool[(b * NUM_ENVS + i) & 4095] as Float32Array)).flat())
-          : Int32Array.from({ length: NUM_ENVS }, (_, i) => pool[(b * NUM_ENVS + i) & 4095] as number),
+    isBox
+      ? Float32Array.from(
+          Array.from({ length: NUM_ENVS }, (_, i) =>
+            Array.from(pool[(b * NUM_ENVS + i) & 4095] as Float32Array),
+          ).flat(),
+        )
+      : Int32Array.from({ length: NUM_ENVS }, (_, i) => pool[(b * NUM_ENVS + i) & 4095] as number),
   );
   vec.reset({ seed: 0 });
   const calls = Math.max(1, Math.round(steps / NUM_ENVS));
@@ -70,21 +75,46 @@ export function benchEnvs(args: string[]): void {
     const bare = singleRate(makeBare(id), steps);
     const vec = vectorRate(id, steps, false);
     const vecRender = vectorRate(id, Math.round(steps / 20), true);
-    const rec = { bench: "envs", env: id, made_steps_per_s: made, bare_steps_per_s: bare, vector_steps_per_s: vec, vector_render_steps_per_s: vecRender };
+    const rec = {
+      bench: "envs",
+      env: id,
+      made_steps_per_s: made,
+      bare_steps_per_s: bare,
+      vector_steps_per_s: vec,
+      vector_render_steps_per_s: vecRender,
+    };
     console.log(JSON.stringify(rec));
-    rows.push({ env: id, "make()": made, bare, [`vec${NUM_ENVS}`]: vec, [`vec${NUM_ENVS}+render`]: vecRender, "bare/make": bare / made, "vec/make": vec / made });
+    rows.push({
+      env: id,
+      "make()": made,
+      bare,
+      [`vec${NUM_ENVS}`]: vec,
+      [`vec${NUM_ENVS}+render`]: vecRender,
+      "bare/make": bare / made,
+      "vec/make": vec / made,
+    });
   }
   printTable(rows);
   const grids = selected.filter((id) => id.startsWith("Grid"));
   if (grids.length === 0) return;
   const frameSteps = quick ? 2_000 : 20_000;
-  console.log(`# grid envs, one bare env: step + render (rgb_array) frames/s at 8 and 32 px tiles, against stepping alone; median of 5 runs of ${frameSteps} steps`);
+  console.log(
+    `# grid envs, one bare env: step + render (rgb_array) frames/s at 8 and 32 px tiles, against stepping alone; median of 5 runs of ${frameSteps} steps`,
+  );
   const frames: Record<string, string | number>[] = [];
   for (const id of grids) {
     const steps = frameRate(id, 8, frameSteps, false);
     const f8 = frameRate(id, 8, frameSteps, true);
     const f32 = frameRate(id, 32, frameSteps, true);
-    console.log(JSON.stringify({ bench: "envs-render", env: id, steps_per_s: steps, frames_per_s_8px: f8, frames_per_s_32px: f32 }));
+    console.log(
+      JSON.stringify({
+        bench: "envs-render",
+        env: id,
+        steps_per_s: steps,
+        frames_per_s_8px: f8,
+        frames_per_s_32px: f32,
+      }),
+    );
     frames.push({ env: id, "steps/s": steps, "frames/s 8px": f8, "frames/s 32px": f32, "32px / steps": f32 / steps });
   }
   printTable(frames);

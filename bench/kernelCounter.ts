@@ -29,5 +29,9 @@ export function countKernels(fn: () => void): KernelCount {
     configs.forEach((c, i) => ((c as { kernelFunc: tf.KernelFunc }).kernelFunc = originals[i]!));
   }
   const calls = [...byKernel.values()].reduce((a, b) => a + b, 0);
-  return { calls, tensors: engineClass().nextTensorId - firstId, byKernel: [...byKernel.entries()].sort((a, b) => b[1] - a[1]) };
+  return {
+    calls,
+    tensors: engineClass().nextTensorId - firstId,
+    byKernel: [...byKernel.entries()].sort((a, b) => b[1] - a[1]),
+  };
 }

@@ -6,19 +6,41 @@ import { benchEnvs } from "./envs.ts";
 import { benchWorldModel } from "./worldmodel.ts";
 
 const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; about: string }> = {
-  backend: { run: benchBackend, about: "ms/step and GFLOP/s of W1 (MLP) and W5 (ST-GS rollout) on cpu, stock wasm, project wasm (XNNPACK and native GEMM), PyTorch [--quick] [--no-torch]" },
-  worldmodel: { run: benchWorldModel, about: "world-model training steps/s (batch 256, H 5): the tape-based loss and gradient against the fused pass [--quick] [--backend=NAME]" },
-  agent: { run: benchAgent, about: "agent update and planner scoring call against a PyTorch port (checked, alternated), kernel calls, plan ms [--quick] [--json] [--no-torch] [--backend=NAME]" },
-  envs: { run: benchEnvs, about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]" },
+  backend: {
+    run: benchBackend,
+    about:
+      "ms/step and GFLOP/s of W1 (MLP) and W5 (ST-GS rollout) on cpu, stock wasm, project wasm (XNNPACK and native GEMM), PyTorch [--quick] [--no-torch]",
+  },
+  worldmodel: {
+    run: benchWorldModel,
+    about:
+      "world-model training steps/s (batch 256, H 5): the tape-based loss and gradient against the fused pass [--quick] [--backend=NAME]",
+  },
+  agent: {
+    run: benchAgent,
+    about:
+      "agent update and planner scoring call against a PyTorch port (checked, alternated), kernel calls, plan ms [--quick] [--json] [--no-torch] [--backend=NAME]",
+  },
+  envs: {
+    run: benchEnvs,
+    about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]",
+  },
 };
 
 const [name, ...rest] = process.argv.slice(2);
 if (name === undefined || name === "--help" || name === "-h") {
-  console.log(`usage: npm run bench -- <name> [options]\n${Object.entries(BENCHES).map(([k, b]) => `  ${k.padEnd(10)} ${b.about}`).join("\n")}`);
+  console.log(
+    `usage: npm run bench -- <name> [options]\n${Object.entries(BENCHES)
+      .map(([k, b]) => `  ${k.padEnd(10)} ${b.about}`)
+      .join("\n")}`,
+  );
 } else {
   await runMain(async () => {
     const bench = BENCHES[name];
-    if (bench === undefined) throw new Error(`bench: unknown benchmark '${name}' (known: ${Object.keys(BENCHES).join(", ")}; npm run bench -- --help)`);
+    if (bench === undefined)
+      throw new Error(
+        `bench: unknown benchmark '${name}' (known: ${Object.keys(BENCHES).join(", ")}; npm run bench -- --help)`,
+      );
     await bench.run(rest);
   });
 }

@@ -19,7 +19,10 @@ export interface Workload {
 const BATCH = 256;
 
 function randomTensor(rng: Rng, shape: number[]): tf.Tensor {
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 }
 
 export function mlpWorkload(seed = 0): Workload {
@@ -54,7 +57,19 @@ export function rolloutWorkload(seed = 0, horizon = 5): Workload {
   const start = randomTensor(rng, [BATCH, dim]) as tf.Tensor2D;
   const actions = Array.from({ length: horizon }, () => randomTensor(rng, [BATCH, actionDim]));
   const targets = Array.from({ length: horizon }, () =>
-    tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from({ length: BATCH }, () => rng.int(codes)), "int32"), codes, 1, 0, "int32"), "float32"),
+    tf.cast(
+      tf.oneHot(
+        tf.tensor1d(
+          Int32Array.from({ length: BATCH }, () => rng.int(codes)),
+          "int32",
+        ),
+        codes,
+        1,
+        0,
+        "int32",
+      ),
+      "float32",
+    ),
   );
   const noise = new Noise(rng.childSeed());
   const sample = getEstimator("st-gumbel-softmax");
@@ -64,16 +79,23 @@ export function rolloutWorkload(seed = 0, horizon = 5): Workload {
     flops: 3 * 2 * BATCH * horizon * (dynamics.macsPerExample + codes * dim),
     step: () => {
       tf.tidy(() => {
-        opt.minimize(() => {
-          let code: tf.Tensor2D = start;
-          let loss: tf.Tensor = tf.scalar(0);
-          for (let t = 0; t < horizon; t++) {
-            const logits = dynamics.apply(tf.concat([code, actions[t]!], 1) as tf.Tensor2D);
-            loss = tf.add(loss, tf.mul(0.9 ** t, tf.mean(tf.neg(tf.sum(tf.mul(targets[t]!, tf.logSoftmax(logits)), 1)))));
-            code = tf.matMul(sample(logits, { tau: 1, noise }).value, codebook) as tf.Tensor2D;
-          }
-          return loss as tf.Scalar;
-        }, false, [...dynamics.variables, codebook]);
+        opt.minimize(
+          () => {
+            let code: tf.Tensor2D = start;
+            let loss: tf.Tensor = tf.scalar(0);
+            for (let t = 0; t < horizon; t++) {
+              const logits = dynamics.apply(tf.concat([code, actions[t]!], 1) as tf.Tensor2D);
+              loss = tf.add(
+                loss,
+                tf.mul(0.9 ** t, tf.mean(tf.neg(tf.sum(tf.mul(targets[t]!, tf.logSoftmax(logits)), 1)))),
+              );
+              code = tf.matMul(sample(logits, { tau: 1, noise }).value, codebook) as tf.Tensor2D;
+            }
+            return loss as tf.Scalar;
+          },
+          false,
+          [...dynamics.variables, codebook],
+        );
       });
     },
     dispose: () => {

@@ -16,7 +16,8 @@ import { median, printTable } from "./timing.ts";
 export async function benchWorldModel(args: string[]): Promise<void> {
   const quick = args.includes("--quick");
   const backendArg = args.find((a) => a.startsWith("--backend="))?.split("=")[1] ?? "auto";
-  if (!(BACKENDS as readonly string[]).includes(backendArg)) throw new Error(`bench worldmodel: --backend must be one of ${BACKENDS.join(", ")}, got '${backendArg}'`);
+  if (!(BACKENDS as readonly string[]).includes(backendArg))
+    throw new Error(`bench worldmodel: --backend must be one of ${BACKENDS.join(", ")}, got '${backendArg}'`);
   const info = await initBackend({ backend: backendArg as BackendChoice });
   const repeats = quick ? 3 : 10;
   const rows: Record<string, string | number>[] = [];
@@ -68,6 +69,8 @@ export async function benchWorldModel(args: string[]): Promise<void> {
     trainer.dispose();
     model.dispose();
   }
-  console.log(`# world-model training step, median of ${repeats}, backend ${info.kind}; loss+grad includes the upload and target encoding; the tape and fused passes alternate`);
+  console.log(
+    `# world-model training step, median of ${repeats}, backend ${info.kind}; loss+grad includes the upload and target encoding; the tape and fused passes alternate`,
+  );
   printTable(rows);
 }

@@ -7,7 +7,8 @@ type Plain = Record<string, unknown>;
 
 const FORBIDDEN = new Set(["__proto__", "prototype", "constructor"]);
 
-export const isPlainObject = (x: unknown): x is Plain => typeof x === "object" && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+export const isPlainObject = (x: unknown): x is Plain =>
+  typeof x === "object" && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
 
 /** Throws unless `key` is an ordinary property name. */
 export function checkKey(key: string, where: string): void {
@@ -43,7 +44,9 @@ export function readJsonObject(file: string, what = "--config"): Plain {
     text = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${what}: cannot read '${file}' (${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a folder, not a file" : (err as Error).message})`);
+    throw new Error(
+      `${what}: cannot read '${file}' (${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a folder, not a file" : (err as Error).message})`,
+    );
   }
   let value: unknown;
   try {
@@ -51,6 +54,9 @@ export function readJsonObject(file: string, what = "--config"): Plain {
   } catch (err) {
     throw new Error(`${what}: '${file}' is not valid JSON (${(err as Error).message})`);
   }
-  if (!isPlainObject(value)) throw new Error(`${what}: '${file}' must hold a JSON object, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
+  if (!isPlainObject(value))
+    throw new Error(
+      `${what}: '${file}' must hold a JSON object, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`,
+    );
   return value;
 }

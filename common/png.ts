@@ -46,10 +46,19 @@ export function encodeApng(frames: readonly Frame[], delayMs = 100): Uint8Array 
   if (frames.length === 0) throw new RangeError("encodeApng: no frames");
   const { width, height } = frames[0]!;
   const bufs = frames.map((f, i) => {
-    if (f.width !== width || f.height !== height) throw new RangeError(`encodeApng: frame ${i} is ${f.width}x${f.height}, expected ${width}x${height}`);
+    if (f.width !== width || f.height !== height)
+      throw new RangeError(`encodeApng: frame ${i} is ${f.width}x${f.height}, expected ${width}x${height}`);
     return toRGBA(f).buffer as ArrayBuffer;
   });
-  return new Uint8Array(UPNG.encode(bufs, width, height, 0, frames.map(() => delayMs)));
+  return new Uint8Array(
+    UPNG.encode(
+      bufs,
+      width,
+      height,
+      0,
+      frames.map(() => delayMs),
+    ),
+  );
 }
 
 export function writeApng(path: string, frames: readonly Frame[], delayMs = 100): void {
@@ -63,7 +72,8 @@ export function hstack(frames: readonly Frame[], gap = 2): Frame {
   const data = new Uint8Array(width * height * 3);
   let x0 = 0;
   for (const f of frames) {
-    for (let y = 0; y < f.height; y++) data.set(f.data.subarray(y * f.width * 3, (y + 1) * f.width * 3), (y * width + x0) * 3);
+    for (let y = 0; y < f.height; y++)
+      data.set(f.data.subarray(y * f.width * 3, (y + 1) * f.width * 3), (y * width + x0) * 3);
     x0 += f.width + gap;
   }
   return { width, height, data };

@@ -32,8 +32,15 @@ let commitCache: string | undefined;
 export function gitCommit(): string {
   if (commitCache !== undefined) return commitCache;
   try {
-    const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dirty = execFileSync(
+      "git",
+      ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    ).trim();
     commitCache = dirty ? `${head}+dirty` : head;
   } catch {
     commitCache = "unknown";
@@ -46,7 +53,16 @@ function projectVersion(): string {
   return pkg.version;
 }
 
-export function makeRecord<C, M>(args: { experiment: string; run: string; id?: string; config: C; seed: number; backend: BackendInfo; started: Date; metrics: M }): RunRecord<C, M> {
+export function makeRecord<C, M>(args: {
+  experiment: string;
+  run: string;
+  id?: string;
+  config: C;
+  seed: number;
+  backend: BackendInfo;
+  started: Date;
+  metrics: M;
+}): RunRecord<C, M> {
   return {
     experiment: args.experiment,
     run: args.run,

@@ -8,7 +8,9 @@ const NAME = /^[A-Za-z0-9_=,+-][A-Za-z0-9._=,+-]*$/;
 /** Throws unless `name` is a plain file name (no separator, no `..`, a fixed character set). */
 export function checkName(name: unknown, what: string): string {
   if (typeof name !== "string" || name.length === 0 || name.length > 200 || !NAME.test(name)) {
-    throw new Error(`${what}: ${JSON.stringify(name)} is not a plain name (letters, digits and . _ - = , + only, not starting with a dot)`);
+    throw new Error(
+      `${what}: ${JSON.stringify(name)} is not a plain name (letters, digits and . _ - = , + only, not starting with a dot)`,
+    );
   }
   return name;
 }

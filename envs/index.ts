@@ -30,10 +30,30 @@ export { ACTION } from "./grid/gridWorld.ts";
 
 const gridLimit = (env: Env<any, any>) => (env as GridWorld).options.maxSteps;
 
-register("GridEmpty-v0", (o) => new GridEmpty(o), { maxEpisodeSteps: gridLimit, description: "MiniGrid Empty: reach the goal in an empty room (size 8)" });
-register("GridFourRooms-v0", (o) => new GridFourRooms(o), { maxEpisodeSteps: gridLimit, description: "MiniGrid FourRooms: four rooms, random start and goal (19x19)" });
-register("GridDoorKey-v0", (o) => new GridDoorKey(o), { maxEpisodeSteps: gridLimit, description: "MiniGrid DoorKey: fetch the key, unlock the door, reach the goal (8x8)" });
-register("GridLavaGap-v0", (o) => new GridLavaGap(o), { maxEpisodeSteps: gridLimit, description: "MiniGrid LavaGap: cross the lava wall through its gap (7x7)" });
-register("Catch-v0", (o) => new Catch(o), { description: "bsuite Catch: move the paddle under the falling ball (10x5)" });
-register("Breakout-v0", (o) => new Breakout(o), { maxEpisodeSteps: 1000, description: "MinAtar Breakout: bounce the ball to break bricks (10x10x4)" });
-register("PointMass-v0", (o) => new PointMass(o), { maxEpisodeSteps: 100, description: "steer a point mass to a target with a continuous 2-D force (32x32x2 pixels)" });
+register("GridEmpty-v0", (o) => new GridEmpty(o), {
+  maxEpisodeSteps: gridLimit,
+  description: "MiniGrid Empty: reach the goal in an empty room (size 8)",
+});
+register("GridFourRooms-v0", (o) => new GridFourRooms(o), {
+  maxEpisodeSteps: gridLimit,
+  description: "MiniGrid FourRooms: four rooms, random start and goal (19x19)",
+});
+register("GridDoorKey-v0", (o) => new GridDoorKey(o), {
+  maxEpisodeSteps: gridLimit,
+  description: "MiniGrid DoorKey: fetch the key, unlock the door, reach the goal (8x8)",
+});
+register("GridLavaGap-v0", (o) => new GridLavaGap(o), {
+  maxEpisodeSteps: gridLimit,
+  description: "MiniGrid LavaGap: cross the lava wall through its gap (7x7)",
+});
+register("Catch-v0", (o) => new Catch(o), {
+  description: "bsuite Catch: move the paddle under the falling ball (10x5)",
+});
+register("Breakout-v0", (o) => new Breakout(o), {
+  maxEpisodeSteps: 1000,
+  description: "MinAtar Breakout: bounce the ball to break bricks (10x10x4)",
+});
+register("PointMass-v0", (o) => new PointMass(o), {
+  maxEpisodeSteps: 100,
+  description: "steer a point mass to a target with a continuous 2-D force (32x32x2 pixels)",
+});

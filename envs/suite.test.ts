@@ -13,7 +13,15 @@ const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 /** The fixed action list of each golden strip. */
 function goldenActions(id: string): unknown[] {
-  if (id === "PointMass-v0") return [[1, 0], [1, 0.5], [0, 1], [-0.5, 1], [0, 0], [-1, -1]];
+  if (id === "PointMass-v0")
+    return [
+      [1, 0],
+      [1, 0.5],
+      [0, 1],
+      [-0.5, 1],
+      [0, 0],
+      [-1, -1],
+    ];
   if (id === "GridDoorKey-v0") return [3, 0, 2, 3, 1, 2];
   return [2, 2, 1, 2, 0, 2];
 }
@@ -113,7 +121,8 @@ describe.each(registeredIds())("%s", (id) => {
 function invalidActions(space: unknown): unknown[] {
   const common = [NaN, undefined, null, "1", {}, Infinity];
   if (space instanceof Discrete) return [...common, -1, space.n, 1.5, [0]];
-  if (space instanceof Box) return [...common, [NaN, 0], [0], [0, 0, 0], [2, 0], [0, -1.01], new Float32Array([Infinity, 0])];
+  if (space instanceof Box)
+    return [...common, [NaN, 0], [0], [0, 0, 0], [2, 0], [0, -1.01], new Float32Array([Infinity, 0])];
   return common;
 }
 

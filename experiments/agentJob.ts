@@ -44,8 +44,22 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
   const started = new Date();
   const writeRun = (config: unknown, result: TrainResult) => {
     const last = result.evals[result.evals.length - 1];
-    const summary = { return: last?.return ?? NaN, success: last?.success ?? NaN, envSteps: result.envSteps, wallSeconds: result.wallSeconds, stepsToSuccess90: result.evals.find((e) => e.success >= 0.9)?.step ?? null };
-    const record = makeRecord({ experiment: "agent", run: basename(o.out), config, seed: (config as { seed: number }).seed, backend: o.backend, started, metrics: { ...result, summary } });
+    const summary = {
+      return: last?.return ?? NaN,
+      success: last?.success ?? NaN,
+      envSteps: result.envSteps,
+      wallSeconds: result.wallSeconds,
+      stepsToSuccess90: result.evals.find((e) => e.success >= 0.9)?.step ?? null,
+    };
+    const record = makeRecord({
+      experiment: "agent",
+      run: basename(o.out),
+      config,
+      seed: (config as { seed: number }).seed,
+      backend: o.backend,
+      started,
+      metrics: { ...result, summary },
+    });
     writeFileAtomic(join(o.out, "record.json"), JSON.stringify(record, null, 1) + "\n");
     return summary;
   };
@@ -62,7 +76,13 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
       await writeCurve(result, join(o.out, "curve"), config.env);
       writeEpisode(agent, config.env, config.envOptions, join(o.out, "episode.apng"));
     }
-    return { env: config.env, estimator: config.worldModelConfig.estimator, ...summary, backend: o.backend.kind, interrupted: result.interrupted };
+    return {
+      env: config.env,
+      estimator: config.worldModelConfig.estimator,
+      ...summary,
+      backend: o.backend.kind,
+      interrupted: result.interrupted,
+    };
   } finally {
     agent.dispose();
   }
@@ -73,11 +93,29 @@ async function writeCurve(result: TrainResult, path: string, env: string): Promi
     const sd = Math.sqrt(e.returns.reduce((a, r) => a + (r - e.return) ** 2, 0) / Math.max(1, e.returns.length - 1));
     const se = sd / Math.sqrt(e.returns.length);
     return [
-      { step: e.step, value: e.return, lo: e.return - 1.96 * se, hi: e.return + 1.96 * se, metric: "return (mean, 95% CI)" },
+      {
+        step: e.step,
+        value: e.return,
+        lo: e.return - 1.96 * se,
+        hi: e.return + 1.96 * se,
+        metric: "return (mean, 95% CI)",
+      },
       { step: e.step, value: e.success, lo: e.success, hi: e.success, metric: "success rate" },
     ];
   });
-  await renderPlot(lineWithBand(rows, { title: `Imagination agent on ${env}: evaluation vs env steps`, x: "step", y: "value", lo: "lo", hi: "hi", color: "metric", xTitle: "env steps", yTitle: "evaluation" }), path);
+  await renderPlot(
+    lineWithBand(rows, {
+      title: `Imagination agent on ${env}: evaluation vs env steps`,
+      x: "step",
+      y: "value",
+      lo: "lo",
+      hi: "hi",
+      color: "metric",
+      xTitle: "env steps",
+      yTitle: "evaluation",
+    }),
+    path,
+  );
 }
 
 /**
@@ -85,7 +123,13 @@ async function writeCurve(result: TrainResult, path: string, env: string): Promi
  * observation and the decoded open-loop imagination from the episode's first code under the actions
  * taken. Needs the world model's decoder (the main job enables it; it does not shape the codes).
  */
-export function writeEpisode(agent: Learner, envId: string, envOptions: Record<string, unknown>, path: string, maxSteps = 100): void {
+export function writeEpisode(
+  agent: Learner,
+  envId: string,
+  envOptions: Record<string, unknown>,
+  path: string,
+  maxSteps = 100,
+): void {
   if (!(agent instanceof ImaginationAgent) || !agent.model.decoder) return;
   const model = agent.model;
   const env = make(envId, envOptions);
@@ -95,7 +139,8 @@ export function writeEpisode(agent: Learner, envId: string, envOptions: Record<s
   const { lo, hi } = model.obsBounds();
   const shape = model.shape.obsShape.length === 3 ? model.shape.obsShape : [1, model.obsSize, 1];
   const scale = Math.max(1, Math.floor(env.render()!.height / shape[0]!));
-  const image = (values: ArrayLike<number>): Frame => rgbaToFrame(obsToRgba(values, shape, lo, hi), shape[1]!, shape[0]!, scale);
+  const image = (values: ArrayLike<number>): Frame =>
+    rgbaToFrame(obsToRgba(values, shape, lo, hi), shape[1]!, shape[0]!, scale);
   let z = agent.codesOf(obs);
   const frames: Frame[] = [];
   try {
@@ -109,7 +154,9 @@ export function writeEpisode(agent: Learner, envId: string, envOptions: Record<s
       const [o, , terminated, truncated] = env.step(actionArg(env.actionSpace, action));
       obs = o as TypedArray;
       if (terminated || truncated) {
-        frames.push(hstack([env.render()!, image(obs), image(tf.tidy(() => model.denormalize(model.decode(z)).dataSync()))]));
+        frames.push(
+          hstack([env.render()!, image(obs), image(tf.tidy(() => model.denormalize(model.decode(z)).dataSync()))]),
+        );
         break;
       }
     }
@@ -118,5 +165,8 @@ export function writeEpisode(agent: Learner, envId: string, envOptions: Record<s
   }
   // Small envs render a few dozen pixels: scale the strip to at least 240 pixels high.
   const k = Math.max(1, Math.ceil(240 / frames[0]!.height));
-  writeApng(path, frames.map((f) => scaleFrame(f, k)));
+  writeApng(
+    path,
+    frames.map((f) => scaleFrame(f, k)),
+  );
 }

@@ -20,7 +20,11 @@ const file = (name: string, text: string) => {
 /** Runs `tsx <script> ...args`; resolves with the exit code and output. */
 async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...tsxExecArgv(), join(root, script), ...args], { cwd: root, timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [...tsxExecArgv(), join(root, script), ...args],
+      { cwd: root, timeout: 120_000 },
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -34,39 +38,82 @@ describe("bad input: one line on stderr naming the problem, exit code 1, on ever
     ["experiments/main.ts", ["--env", "Nope-v0"], /unknown env id 'Nope-v0'. Registered ids: GridEmpty-v0/],
     ["experiments/main.ts", ["--steps", "0"], /--steps must be a positive integer, got '0'/],
     ["experiments/main.ts", ["--tau", "Infinity"], /--tau must be a finite positive number, got 'Infinity'/],
-    ["experiments/main.ts", ["--config", join(dir, "missing.json")], /--config: cannot read '.*missing.json' \(no such file\)/],
+    [
+      "experiments/main.ts",
+      ["--config", join(dir, "missing.json")],
+      /--config: cannot read '.*missing.json' \(no such file\)/,
+    ],
     ["experiments/main.ts", ["--config", file("bad.json", "{bad")], /--config: '.*bad.json' is not valid JSON/],
-    ["experiments/main.ts", ["--config", file("null.json", "null")], /--config: '.*null.json' must hold a JSON object, got null/],
+    [
+      "experiments/main.ts",
+      ["--config", file("null.json", "null")],
+      /--config: '.*null.json' must hold a JSON object, got null/,
+    ],
     ["experiments/main.ts", ["--config", nested], /decoder: Unrecognized key: "bogus"/],
-    ["experiments/main.ts", ["--config", file("many.json", '{"steps": "many"}')], /steps: Invalid input: expected number, received string/],
+    [
+      "experiments/main.ts",
+      ["--config", file("many.json", '{"steps": "many"}')],
+      /steps: Invalid input: expected number, received string/,
+    ],
     ["experiments/run.ts", ["e1", "--config", nested], /invalid config .* Unrecognized key: "worldModel"/],
-    ["experiments/sweep/main.ts", [join(dir, "null.json")], /spec 0 in .*null.json: \(root\): Invalid input: expected object/],
+    [
+      "experiments/sweep/main.ts",
+      [join(dir, "null.json")],
+      /spec 0 in .*null.json: \(root\): Invalid input: expected object/,
+    ],
     ["experiments/sweep/workerMain.ts", ["--queue", "http://x"], /--queue: 'http:\/\/x' must start with redis:\/\//],
-    ["experiments/sweep/workerMain.ts", ["--queue", "redis://127.0.0.1:1", "--connect-timeout", "2"], /no Redis answered at redis:\/\/127.0.0.1:1 within 2 s \(connect ECONNREFUSED/],
+    [
+      "experiments/sweep/workerMain.ts",
+      ["--queue", "redis://127.0.0.1:1", "--connect-timeout", "2"],
+      /no Redis answered at redis:\/\/127.0.0.1:1 within 2 s \(connect ECONNREFUSED/,
+    ],
     ["experiments/report/main.ts", ["--results", join(dir, "none")], /--results: '.*none' is not a folder/],
     ["experiments/demoMain.ts", ["--seed", "-1"], /--seed must be a non-negative integer, got '-1'/],
     ["bench/run.ts", ["nope"], /unknown benchmark 'nope' \(known: backend, worldmodel, agent, envs/],
   ];
-  it.each(cases)("%s %j", async (script, args, message) => {
-    const { code, stderr } = await run(script, [...args, ...(script.endsWith("main.ts") && script.startsWith("experiments/main") ? ["--out", join(dir, "out")] : [])]);
-    expect(code).toBe(1);
-    const lines = stderr.trim().split("\n");
-    expect(lines, stderr.slice(0, 500)).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: /);
-    expect(lines[0]).toMatch(message);
-  }, 120_000);
+  it.each(cases)(
+    "%s %j",
+    async (script, args, message) => {
+      const { code, stderr } = await run(script, [
+        ...args,
+        ...(script.endsWith("main.ts") && script.startsWith("experiments/main") ? ["--out", join(dir, "out")] : []),
+      ]);
+      expect(code).toBe(1);
+      const lines = stderr.trim().split("\n");
+      expect(lines, stderr.slice(0, 500)).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toMatch(message);
+    },
+    120_000,
+  );
 });
 
 describe("npm start's config", () => {
   it("defaults < the file < the options typed, merging nested objects", () => {
-    const file = { env: "GridEmpty-v0", steps: 300, seed: 4, mode: "sample", worldModel: { estimator: "reinmax", decoder: { hidden: [32] } }, planner: { samples: 16 } };
+    const file = {
+      env: "GridEmpty-v0",
+      steps: 300,
+      seed: 4,
+      mode: "sample",
+      worldModel: { estimator: "reinmax", decoder: { hidden: [32] } },
+      planner: { samples: 16 },
+    };
     const fromFile = mainConfig({ out: "o", resume: false, backend: "auto" }, file);
-    expect(fromFile).toMatchObject({ env: "GridEmpty-v0", steps: 300, seed: 4, mode: "sample", evalEvery: 500, seedSteps: 300 });
+    expect(fromFile).toMatchObject({
+      env: "GridEmpty-v0",
+      steps: 300,
+      seed: 4,
+      mode: "sample",
+      evalEvery: 500,
+      seedSteps: 300,
+    });
     expect(fromFile.worldModel).toEqual({ estimator: "reinmax", tau: 1, decoder: { enabled: true, hidden: [32] } });
     const typed = mainConfig({ out: "o", resume: false, backend: "auto", steps: 900, tau: 2, horizon: 5 }, file);
     expect(typed).toMatchObject({ env: "GridEmpty-v0", steps: 900, planner: { samples: 16, horizon: 5 } });
     expect(typed.worldModel).toMatchObject({ estimator: "reinmax", tau: 2 });
-    expect(() => mainConfig({ out: "o", resume: false, backend: "auto" }, JSON.parse('{"__proto__": {"x": 1}}'))).toThrow(/the key '__proto__' is not allowed/);
+    expect(() =>
+      mainConfig({ out: "o", resume: false, backend: "auto" }, JSON.parse('{"__proto__": {"x": 1}}')),
+    ).toThrow(/the key '__proto__' is not allowed/);
   });
 });
 
@@ -99,7 +146,9 @@ describe("Ctrl-C on npm start", () => {
     const resumed = await run("experiments/main.ts", args.slice(2).concat("--resume"));
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(new RegExp(`resumed from .*ckpt-${step} at step ${step}`));
-    const record = JSON.parse(readFileSync(join(out, "record.json"), "utf8")) as { metrics: { evals: { step: number }[]; resumedFrom: number } };
+    const record = JSON.parse(readFileSync(join(out, "record.json"), "utf8")) as {
+      metrics: { evals: { step: number }[]; resumedFrom: number };
+    };
     expect(record.metrics.evals.map((e) => e.step)).toEqual([1000, 1200]);
     expect(record.metrics.resumedFrom).toBe(step);
     expect(existsSync(join(out, "curve.png"))).toBe(true);

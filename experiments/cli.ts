@@ -4,25 +4,33 @@
 import { InvalidArgumentError, type Command } from "commander";
 
 /** A commander parser for a positive integer option, naming the option in its error. */
-export const positiveInt = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
-  return n;
-};
+export const positiveInt =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
 
 /** A commander parser for a non-negative integer option. */
-export const nonNegativeInt = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${v}'`);
-  return n;
-};
+export const nonNegativeInt =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${v}'`);
+    return n;
+  };
 
 /** A commander parser for a finite positive number. */
-export const positiveNumber = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a finite positive number, got '${v}'`);
-  return n;
-};
+export const positiveNumber =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a finite positive number, got '${v}'`);
+    return n;
+  };
 
 /** One line for an error: its message (a multi-line one folded), the stack only with GUMBEL_WORLDS_DEBUG. */
 export function reportError(err: unknown): void {

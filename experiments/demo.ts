@@ -53,11 +53,23 @@ export function runDemo(opts: DemoOptions): void {
     const file = join(opts.out, `${id}.apng`);
     writeApng(file, frames, 100);
     const rate = vectorStepsPerSecond(id);
-    rows.push({ env: id, episodeReturn: ret, episodeLength: length, vectorStepsPerSecond: Math.round(rate), apng: file });
+    rows.push({
+      env: id,
+      episodeReturn: ret,
+      episodeLength: length,
+      vectorStepsPerSecond: Math.round(rate),
+      apng: file,
+    });
   }
   writeFileAtomic(join(opts.out, "demo.json"), JSON.stringify({ seed: opts.seed, rows }, null, 2) + "\n");
-  console.log(["env".padEnd(18), "return".padStart(8), "length".padStart(7), "steps/s (64 envs)".padStart(18), "  episode"].join(""));
+  console.log(
+    ["env".padEnd(18), "return".padStart(8), "length".padStart(7), "steps/s (64 envs)".padStart(18), "  episode"].join(
+      "",
+    ),
+  );
   for (const r of rows) {
-    console.log(`${r.env.padEnd(18)}${r.episodeReturn.toFixed(3).padStart(8)}${String(r.episodeLength).padStart(7)}${r.vectorStepsPerSecond.toLocaleString("en-US").padStart(18)}  ${r.apng}`);
+    console.log(
+      `${r.env.padEnd(18)}${r.episodeReturn.toFixed(3).padStart(8)}${String(r.episodeLength).padStart(7)}${r.vectorStepsPerSecond.toLocaleString("en-US").padStart(18)}  ${r.apng}`,
+    );
   }
 }

@@ -11,22 +11,42 @@ import { runAgentJob } from "./agentJob.ts";
 import { nonNegativeInt, positiveInt, positiveNumber, runCli } from "./cli.ts";
 import { MAIN_DEFAULTS, mainConfig, type MainOptions } from "./mainConfig.ts";
 
-
 const program = new Command()
   .name("npm start --")
-  .description("Train the imagination agent on one task and write results/latest/ (record.json, curve.png, episode.apng)")
+  .description(
+    "Train the imagination agent on one task and write results/latest/ (record.json, curve.png, episode.apng)",
+  )
   .option("--env <id>", `environment id (default ${MAIN_DEFAULTS.env})`)
-  .addOption(new Option("--algorithm <name>", "agent: planner (imagination MPC) or dqn (model-free baseline) (default planner)").choices(["planner", "dqn"]))
-  .addOption(new Option("--estimator <name>", "gradient estimator of the world model's rollouts (default st-gumbel-softmax)").choices([...ESTIMATOR_NAMES]))
+  .addOption(
+    new Option(
+      "--algorithm <name>",
+      "agent: planner (imagination MPC) or dqn (model-free baseline) (default planner)",
+    ).choices(["planner", "dqn"]),
+  )
+  .addOption(
+    new Option(
+      "--estimator <name>",
+      "gradient estimator of the world model's rollouts (default st-gumbel-softmax)",
+    ).choices([...ESTIMATOR_NAMES]),
+  )
   .option("--tau <t>", "Gumbel-softmax temperature (default 1)", positiveNumber("--tau"))
   .option("--steps <n>", `environment steps (default ${MAIN_DEFAULTS.steps})`, positiveInt("--steps"))
   .option("--seed <n>", "seed of everything random in the run (default 0)", nonNegativeInt("--seed"))
-  .option("--eval-every <n>", `evaluate and checkpoint every n env steps (default ${MAIN_DEFAULTS.evalEvery})`, positiveInt("--eval-every"))
-  .addOption(new Option("--mode <mode>", "latent propagation when planning (default expected)").choices([...PROPAGATION_MODES]))
+  .option(
+    "--eval-every <n>",
+    `evaluate and checkpoint every n env steps (default ${MAIN_DEFAULTS.evalEvery})`,
+    positiveInt("--eval-every"),
+  )
+  .addOption(
+    new Option("--mode <mode>", "latent propagation when planning (default expected)").choices([...PROPAGATION_MODES]),
+  )
   .option("--horizon <n>", "planning horizon", positiveInt("--horizon"))
   .option("--samples <n>", "planner samples per iteration", positiveInt("--samples"))
   .option("--iterations <n>", "planner iterations", positiveInt("--iterations"))
-  .option("--config <file>", "JSON agent config (any field of agent/config.ts): over the defaults, under the options typed here")
+  .option(
+    "--config <file>",
+    "JSON agent config (any field of agent/config.ts): over the defaults, under the options typed here",
+  )
   .option("--out <dir>", "output directory", "results/latest")
   .option("--resume", "continue from the checkpoint in the output directory", false)
   .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
@@ -45,7 +65,14 @@ const program = new Command()
       firstAt = Date.now();
       console.log("\ninterrupt: writing a checkpoint (Ctrl-C again to quit at once)");
     });
-    const s = await runAgentJob({ config, out: o.out, resume: o.resume, backend, shouldStop: () => stop, log: (l) => console.log(l) });
+    const s = await runAgentJob({
+      config,
+      out: o.out,
+      resume: o.resume,
+      backend,
+      shouldStop: () => stop,
+      log: (l) => console.log(l),
+    });
     console.log(
       s.interrupted
         ? `interrupted at step ${s.envSteps}; continue with: npm start -- --resume${o.out !== "results/latest" ? ` --out ${o.out}` : ""} (same options)`

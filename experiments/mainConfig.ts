@@ -37,7 +37,10 @@ export interface MainOptions {
  * The run's agent config: MAIN_DEFAULTS, then the config file, then the options the user typed
  * (commander's defaults never override the file). Validated once, by parseAgentConfig in the run.
  */
-export function mainConfig(o: MainOptions, file: Record<string, unknown>): Record<string, unknown> & { algorithm: string } {
+export function mainConfig(
+  o: MainOptions,
+  file: Record<string, unknown>,
+): Record<string, unknown> & { algorithm: string } {
   const typed = (name: keyof MainOptions) => (o[name] !== undefined ? { [name]: o[name] } : {});
   const flags = {
     ...typed("env"),
@@ -51,7 +54,7 @@ export function mainConfig(o: MainOptions, file: Record<string, unknown>): Recor
   };
   const config = deepMerge(deepMerge(MAIN_DEFAULTS, file, "--config"), flags);
   // A short run still gets its seed steps inside the run.
-  if (typeof config.seedSteps === "number" && typeof config.steps === "number") config.seedSteps = Math.min(config.seedSteps, config.steps);
+  if (typeof config.seedSteps === "number" && typeof config.steps === "number")
+    config.seedSteps = Math.min(config.seedSteps, config.steps);
   return config as Record<string, unknown> & { algorithm: string };
 }
-

@@ -9,7 +9,12 @@ import { writeFileAtomic } from "../common/atomicWrite.ts";
 export type Row = Record<string, string | number>;
 
 const FONT = "DejaVu Sans";
-const CONFIG = { font: FONT, axis: { labelFont: FONT, titleFont: FONT }, legend: { labelFont: FONT, titleFont: FONT }, title: { font: FONT } };
+const CONFIG = {
+  font: FONT,
+  axis: { labelFont: FONT, titleFont: FONT },
+  legend: { labelFont: FONT, titleFont: FONT },
+  title: { font: FONT },
+};
 
 /** Renders a vega-lite spec to `${path}.svg` and `${path}.png`; returns the two paths. */
 export async function renderPlot(spec: TopLevelSpec, path: string): Promise<[string, string]> {
@@ -17,7 +22,13 @@ export async function renderPlot(spec: TopLevelSpec, path: string): Promise<[str
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();
-  const png = new Resvg(svg, { background: "white", fitTo: { mode: "zoom", value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: FONT } }).render().asPng();
+  const png = new Resvg(svg, {
+    background: "white",
+    fitTo: { mode: "zoom", value: 2 },
+    font: { loadSystemFonts: true, defaultFontFamily: FONT },
+  })
+    .render()
+    .asPng();
   writeFileAtomic(`${path}.svg`, svg);
   writeFileAtomic(`${path}.png`, png);
   return [`${path}.svg`, `${path}.png`];
@@ -41,18 +52,51 @@ export interface LineBandOptions {
 
 /** Mean lines with a shaded 95% CI band, one colour per series. */
 export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
-  const x = { field: o.x, type: "quantitative" as const, scale: { type: o.xScale ?? "linear" }, title: o.xTitle ?? o.x };
+  const x = {
+    field: o.x,
+    type: "quantitative" as const,
+    scale: { type: o.xScale ?? "linear" },
+    title: o.xTitle ?? o.x,
+  };
   const color = { field: o.color, type: "nominal" as const, legend: { labelLimit: 320 } };
   const layer = {
     layer: [
-      { mark: { type: "area" as const, opacity: 0.18 }, encoding: { x, y: { field: o.lo, type: "quantitative" as const, scale: { type: o.yScale ?? "linear", zero: false } }, y2: { field: o.hi }, color } },
-      { mark: { type: "line" as const, point: true }, encoding: { x, y: { field: o.y, type: "quantitative" as const, title: o.yTitle ?? o.y, scale: { type: o.yScale ?? "linear", zero: false } }, color } },
+      {
+        mark: { type: "area" as const, opacity: 0.18 },
+        encoding: {
+          x,
+          y: { field: o.lo, type: "quantitative" as const, scale: { type: o.yScale ?? "linear", zero: false } },
+          y2: { field: o.hi },
+          color,
+        },
+      },
+      {
+        mark: { type: "line" as const, point: true },
+        encoding: {
+          x,
+          y: {
+            field: o.y,
+            type: "quantitative" as const,
+            title: o.yTitle ?? o.y,
+            scale: { type: o.yScale ?? "linear", zero: false },
+          },
+          color,
+        },
+      },
     ],
   };
   const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: o.title, data: { values: rows } };
-  return (o.facet
-    ? { ...base, facet: { field: o.facet, type: "nominal" }, columns: 3, spec: { width: 220, height: 160, ...layer }, resolve: { scale: { y: "independent" } } }
-    : { ...base, width: 420, height: 260, ...layer }) as TopLevelSpec;
+  return (
+    o.facet
+      ? {
+          ...base,
+          facet: { field: o.facet, type: "nominal" },
+          columns: 3,
+          spec: { width: 220, height: 160, ...layer },
+          resolve: { scale: { y: "independent" } },
+        }
+      : { ...base, width: 420, height: 260, ...layer }
+  ) as TopLevelSpec;
 }
 
 export interface PointOptions {
@@ -70,16 +114,44 @@ export interface PointOptions {
  * zero would hide differences of a few thousandths), optionally faceted.
  */
 export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
-  const x = { field: o.x, type: "nominal" as const, sort: null, axis: { labelAngle: -40, labelLimit: 240 }, title: null };
+  const x = {
+    field: o.x,
+    type: "nominal" as const,
+    sort: null,
+    axis: { labelAngle: -40, labelLimit: 240 },
+    title: null,
+  };
   const yTitle = o.yTitle ?? o.y;
   const inner = {
     layer: [
-      { mark: { type: "errorbar", ticks: true }, encoding: { x, y: { field: o.lo, type: "quantitative", title: yTitle, scale: { zero: false } }, y2: { field: o.hi } } },
-      { mark: { type: "point", filled: true, size: 70 }, encoding: { x, y: { field: o.y, type: "quantitative", title: yTitle, scale: { zero: false } }, color: { field: o.x, type: "nominal", legend: null } } },
+      {
+        mark: { type: "errorbar", ticks: true },
+        encoding: {
+          x,
+          y: { field: o.lo, type: "quantitative", title: yTitle, scale: { zero: false } },
+          y2: { field: o.hi },
+        },
+      },
+      {
+        mark: { type: "point", filled: true, size: 70 },
+        encoding: {
+          x,
+          y: { field: o.y, type: "quantitative", title: yTitle, scale: { zero: false } },
+          color: { field: o.x, type: "nominal", legend: null },
+        },
+      },
     ],
   };
   const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: o.title, data: { values: rows } };
-  return (o.facet
-    ? { ...base, facet: { field: o.facet, type: "nominal", title: null }, columns: 3, spec: { width: 260, height: 200, ...inner }, resolve: { scale: { y: "independent" } } }
-    : { ...base, width: 420, height: 240, ...inner }) as TopLevelSpec;
+  return (
+    o.facet
+      ? {
+          ...base,
+          facet: { field: o.facet, type: "nominal", title: null },
+          columns: 3,
+          spec: { width: 260, height: 200, ...inner },
+          resolve: { scale: { y: "independent" } },
+        }
+      : { ...base, width: 420, height: 240, ...inner }
+  ) as TopLevelSpec;
 }

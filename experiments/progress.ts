@@ -5,9 +5,15 @@ export class Progress {
   private readonly bar: cliProgress.SingleBar | undefined;
   private done = 0;
 
-  constructor(private readonly label: string, private readonly total: number) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {
     if (process.stdout.isTTY && !process.env.CI) {
-      this.bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} {last}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+      this.bar = new cliProgress.SingleBar(
+        { format: `${label} [{bar}] {value}/{total} {last}`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
       this.bar.start(total, 0, { last: "" });
     }
   }

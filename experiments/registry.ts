@@ -32,7 +32,16 @@ export interface ExperimentDef {
 
 // Each experiment's functions are typed with its own configs; the registry erases them to RunConfig
 // (configs arrive as JSON from files, processes and Redis, and are validated by the schema first).
-const def = (d: { name: string; title: string; schema: z.ZodType; quick: unknown; plan: (cfg: any, resultsDir: string) => PlannedRun<any>[]; execute: (c: any, resultsDir: string) => unknown; paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string }; summarise: (recordsDir: string, outPrefix: string) => Promise<string[]> }): ExperimentDef => ({
+const def = (d: {
+  name: string;
+  title: string;
+  schema: z.ZodType;
+  quick: unknown;
+  plan: (cfg: any, resultsDir: string) => PlannedRun<any>[];
+  execute: (c: any, resultsDir: string) => unknown;
+  paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string };
+  summarise: (recordsDir: string, outPrefix: string) => Promise<string[]>;
+}): ExperimentDef => ({
   name: d.name,
   title: d.title,
   schema: d.schema,
@@ -45,10 +54,47 @@ const def = (d: { name: string; title: string; schema: z.ZodType; quick: unknown
 });
 
 export const EXPERIMENTS: Record<string, ExperimentDef> = {
-  e1: def({ name: "e1", title: "E1: gradient quality of the estimators (bias, variance, cosine vs exact) and ReinMax's polynomial toy", schema: E1Config, quick: E1_QUICK, plan: planE1Jobs, execute: executeE1, paths: e1Paths, summarise: summariseE1 }),
-  e2: def({ name: "e2", title: "E2: world models trained with each estimator: k-step accuracy, pixel mismatch, code usage, training curves", schema: E2Config, quick: E2_QUICK, plan: (cfg, dir) => planE2(cfg, e2Paths(dir).dataDir), execute: executeE2, paths: e2Paths, summarise: summariseE2 }),
-  e3: def({ name: "e3", title: "E3: planning modes (expected / sample / mode codes): score spread, rank agreement with the oracle, episode return", schema: E3Config, quick: E3_QUICK, plan: planE3, execute: executeE3, paths: e3Paths, summarise: summariseE3 }),
-  e4: def({ name: "e4", title: "E4: learning curves of the agent per world-model estimator, against DQN, random and the oracle MPC", schema: E4Config, quick: E4_QUICK, plan: planE4, execute: executeE4, paths: e4Paths, summarise: summariseE4 }),
+  e1: def({
+    name: "e1",
+    title: "E1: gradient quality of the estimators (bias, variance, cosine vs exact) and ReinMax's polynomial toy",
+    schema: E1Config,
+    quick: E1_QUICK,
+    plan: planE1Jobs,
+    execute: executeE1,
+    paths: e1Paths,
+    summarise: summariseE1,
+  }),
+  e2: def({
+    name: "e2",
+    title: "E2: world models trained with each estimator: k-step accuracy, pixel mismatch, code usage, training curves",
+    schema: E2Config,
+    quick: E2_QUICK,
+    plan: (cfg, dir) => planE2(cfg, e2Paths(dir).dataDir),
+    execute: executeE2,
+    paths: e2Paths,
+    summarise: summariseE2,
+  }),
+  e3: def({
+    name: "e3",
+    title:
+      "E3: planning modes (expected / sample / mode codes): score spread, rank agreement with the oracle, episode return",
+    schema: E3Config,
+    quick: E3_QUICK,
+    plan: planE3,
+    execute: executeE3,
+    paths: e3Paths,
+    summarise: summariseE3,
+  }),
+  e4: def({
+    name: "e4",
+    title: "E4: learning curves of the agent per world-model estimator, against DQN, random and the oracle MPC",
+    schema: E4Config,
+    quick: E4_QUICK,
+    plan: planE4,
+    execute: executeE4,
+    paths: e4Paths,
+    summarise: summariseE4,
+  }),
 };
 
 export function experiment(name: string): ExperimentDef {
@@ -63,7 +109,9 @@ export function parseExperimentConfig(name: string, input: unknown, quick = fals
   const base = quick ? { ...(d.quick as object), ...(input as object) } : input;
   const parsed = d.schema.safeParse(base ?? {});
   if (!parsed.success) {
-    throw new Error(`${name}: invalid config${source ? ` in ${source}` : ""}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`);
+    throw new Error(
+      `${name}: invalid config${source ? ` in ${source}` : ""}:\n${parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}`,
+    );
   }
   return parsed.data;
 }

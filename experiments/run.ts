@@ -19,7 +19,9 @@ interface ExpOptions {
   allowOutsideResults: boolean;
 }
 
-const program = new Command().name("npm run exp --").description("gumbel-worlds experiments (`npm run sweep` runs grids of them, locally or through Redis)");
+const program = new Command()
+  .name("npm run exp --")
+  .description("gumbel-worlds experiments (`npm run sweep` runs grids of them, locally or through Redis)");
 for (const def of Object.values(EXPERIMENTS)) {
   program
     .command(def.name)
@@ -34,7 +36,15 @@ for (const def of Object.values(EXPERIMENTS)) {
     .option("--allow-outside-results", "let --results lie outside results/", false)
     .action(async (o: ExpOptions) => {
       const fromFile = o.config ? readJsonObject(o.config) : {};
-      const spec = confineResults(SweepSpec.parse({ experiment: def.name, quick: o.quick, results: o.results, config: { ...fromFile, ...(o.seeds !== undefined ? { seeds: o.seeds } : {}) } }), o.allowOutsideResults);
+      const spec = confineResults(
+        SweepSpec.parse({
+          experiment: def.name,
+          quick: o.quick,
+          results: o.results,
+          config: { ...fromFile, ...(o.seeds !== undefined ? { seeds: o.seeds } : {}) },
+        }),
+        o.allowOutsideResults,
+      );
       await runSweepCommand([spec], { workers: o.workers, backend: o.backend, summary: o.summary });
     });
 }

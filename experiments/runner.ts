@@ -19,7 +19,9 @@ export function recordDone(recordsDir: string, r: PlannedRun<{ seed: number }>):
   if (!existsSync(path)) return false;
   const saved = (JSON.parse(readFileSync(path, "utf8")) as RunRecord).config;
   if (JSON.stringify(saved) !== JSON.stringify(r.config)) {
-    throw new Error(`${path} was made with another config (${JSON.stringify(saved)}); delete it or pass another --results folder`);
+    throw new Error(
+      `${path} was made with another config (${JSON.stringify(saved)}); delete it or pass another --results folder`,
+    );
   }
   return true;
 }

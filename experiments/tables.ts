@@ -5,8 +5,20 @@ export function markdownTable(rows: Row[]): string {
   if (rows.length === 0) return "(no rows)\n";
   const keys = Object.keys(rows[0]!);
   const cell = (v: string | number | undefined) =>
-    typeof v !== "number" ? (v ?? "") : Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
-  return [`| ${keys.join(" | ")} |`, `|${keys.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(" | ")} |`)].join("\n") + "\n";
+    typeof v !== "number"
+      ? (v ?? "")
+      : Number.isInteger(v)
+        ? String(v)
+        : Math.abs(v) >= 100
+          ? v.toFixed(1)
+          : v.toPrecision(4);
+  return (
+    [
+      `| ${keys.join(" | ")} |`,
+      `|${keys.map(() => "---").join("|")}|`,
+      ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(" | ")} |`),
+    ].join("\n") + "\n"
+  );
 }
 
 export function csv(rows: Row[]): string {
@@ -14,4 +26,3 @@ export function csv(rows: Row[]): string {
   const keys = Object.keys(rows[0]!);
   return [keys.join(","), ...rows.map((r) => keys.map((k) => String(r[k] ?? "")).join(","))].join("\n") + "\n";
 }
-

@@ -14,7 +14,8 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
       // A file that failed to load has no tests; count it as a failure so it cannot pass silently.
-      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) failed++;
+      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed"))
+        failed++;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);

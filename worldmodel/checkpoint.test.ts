@@ -19,7 +19,10 @@ const cfg = parseWorldModelConfig({ latents: 4, encoder: { hidden: [16] }, dynam
 
 function predictions(model: WorldModel): number[] {
   return tf.tidy(() => {
-    const obs = model.preprocess(Uint8Array.from({ length: 3 * 50 }, (_, i) => (i * 7) % 2), 3);
+    const obs = model.preprocess(
+      Uint8Array.from({ length: 3 * 50 }, (_, i) => (i * 7) % 2),
+      3,
+    );
     const heads = model.heads(model.encode(obs), model.actionFeatures([0, 1, 2], 3));
     return [...heads.logits.dataSync(), ...heads.reward.dataSync(), ...heads.terminated.dataSync()];
   });
@@ -47,8 +50,14 @@ describe("world-model checkpoints", () => {
   it("loading into a model of another shape or config gives a clear error", async () => {
     const model = new WorldModel(cfg, envShapeOf(makeBare("Catch-v0")), 5);
     await saveWorldModel(model, join(dir, "c"));
-    const wider = new WorldModel(parseWorldModelConfig({ ...cfg, dynamicsHidden: [32] }), envShapeOf(makeBare("Catch-v0")), 5);
-    expect(() => loadWeightsInto(wider, join(dir, "c"))).toThrow(/weight 'dynamics\/w0' has shape \[11, 16\] in .*, the model expects \[11, 32\]/);
+    const wider = new WorldModel(
+      parseWorldModelConfig({ ...cfg, dynamicsHidden: [32] }),
+      envShapeOf(makeBare("Catch-v0")),
+      5,
+    );
+    expect(() => loadWeightsInto(wider, join(dir, "c"))).toThrow(
+      /weight 'dynamics\/w0' has shape \[11, 16\] in .*, the model expects \[11, 32\]/,
+    );
     const other = new WorldModel(cfg, envShapeOf(makeBare("Breakout-v0")), 5);
     expect(() => loadWeightsInto(other, join(dir, "c"))).toThrow(/was trained on another env shape/);
     writeFileSync(join(dir, "c", "model.json"), JSON.stringify({ format: "something-else" }));

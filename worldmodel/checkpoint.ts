@@ -44,7 +44,8 @@ export async function saveWorldModel(model: WorldModel, dir: string): Promise<vo
     weightsManifest: [{ paths: [file], weights: specs }],
   };
   writeFileAtomic(join(dir, "model.json"), JSON.stringify(json, null, 1) + "\n");
-  for (const f of readdirSync(dir)) if (/^weights-[0-9a-f]+\.bin$/.test(f) && f !== file) rmSync(join(dir, f), { force: true });
+  for (const f of readdirSync(dir))
+    if (/^weights-[0-9a-f]+\.bin$/.test(f) && f !== file) rmSync(join(dir, f), { force: true });
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -58,8 +59,12 @@ function readModelJson(dir: string): ModelJson {
   } catch (err) {
     throw new CheckpointError(`loadWorldModel: ${path} is not valid JSON (${(err as Error).message})`);
   }
-  if (json?.format !== FORMAT) throw new CheckpointError(`loadWorldModel: ${path} is not a world-model checkpoint (format '${json?.format}')`);
-  if (json.version !== VERSION) throw new CheckpointError(`loadWorldModel: ${path} has version ${json.version}; this code reads version ${VERSION}`);
+  if (json?.format !== FORMAT)
+    throw new CheckpointError(`loadWorldModel: ${path} is not a world-model checkpoint (format '${json?.format}')`);
+  if (json.version !== VERSION)
+    throw new CheckpointError(
+      `loadWorldModel: ${path} has version ${json.version}; this code reads version ${VERSION}`,
+    );
   return json;
 }
 
@@ -67,25 +72,37 @@ function readModelJson(dir: string): ModelJson {
 export function loadWeightsInto(model: WorldModel, dir: string): void {
   const json = readModelJson(dir);
   if (JSON.stringify(json.envShape) !== JSON.stringify(model.shape)) {
-    throw new CheckpointError(`loadWorldModel: ${dir} was trained on another env shape (${JSON.stringify(json.envShape.obsShape)}, ${JSON.stringify(json.envShape.action)}) than the model (${JSON.stringify(model.shape.obsShape)}, ${JSON.stringify(model.shape.action)})`);
+    throw new CheckpointError(
+      `loadWorldModel: ${dir} was trained on another env shape (${JSON.stringify(json.envShape.obsShape)}, ${JSON.stringify(json.envShape.action)}) than the model (${JSON.stringify(model.shape.obsShape)}, ${JSON.stringify(model.shape.action)})`,
+    );
   }
   const group = json.weightsManifest[0]!;
   const name = group.paths[0]!;
   const path = join(dir, name);
-  if (!/^weights-[0-9a-f]{16}\.bin$/.test(name) || !existsSync(path)) throw new CheckpointError(`loadWorldModel: ${dir}/model.json names a weights file '${name}' that is not there`);
+  if (!/^weights-[0-9a-f]{16}\.bin$/.test(name) || !existsSync(path))
+    throw new CheckpointError(`loadWorldModel: ${dir}/model.json names a weights file '${name}' that is not there`);
   const buffer = readFileSync(path);
-  if (`weights-${sha256(buffer).slice(0, 16)}.bin` !== name) throw new CheckpointError(`loadWorldModel: ${path} is corrupt (its contents do not match the hash in its name)`);
-  const tensors = tf.io.decodeWeights(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength), group.weights);
+  if (`weights-${sha256(buffer).slice(0, 16)}.bin` !== name)
+    throw new CheckpointError(`loadWorldModel: ${path} is corrupt (its contents do not match the hash in its name)`);
+  const tensors = tf.io.decodeWeights(
+    buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength),
+    group.weights,
+  );
   try {
     const targets = [...model.namedVariables(), ...model.namedState()];
     const expected = new Set(targets.map(([n]) => n));
     const extra = Object.keys(tensors).filter((n) => !expected.has(n));
-    if (extra.length) throw new CheckpointError(`loadWorldModel: ${dir} has weights the model lacks: ${extra.join(", ")} (config mismatch?)`);
+    if (extra.length)
+      throw new CheckpointError(
+        `loadWorldModel: ${dir} has weights the model lacks: ${extra.join(", ")} (config mismatch?)`,
+      );
     for (const [name, variable] of targets) {
       const t = tensors[name];
       if (!t) throw new CheckpointError(`loadWorldModel: ${dir} lacks weight '${name}' (config mismatch?)`);
       if (t.shape.join() !== variable.shape.join()) {
-        throw new CheckpointError(`loadWorldModel: weight '${name}' has shape [${t.shape.join(", ")}] in ${dir}, the model expects [${variable.shape.join(", ")}]`);
+        throw new CheckpointError(
+          `loadWorldModel: weight '${name}' has shape [${t.shape.join(", ")}] in ${dir}, the model expects [${variable.shape.join(", ")}]`,
+        );
       }
     }
     for (const [name, variable] of targets) variable.assign(tensors[name]!);

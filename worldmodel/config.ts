@@ -4,67 +4,75 @@
 import { z } from "zod";
 import { ESTIMATOR_NAMES, type EstimatorName } from "./estimators/index.ts";
 
-export const WorldModelConfig = z.object({
-  /** Latents per state (L); each is one FSQ code. */
-  latents: z.number().int().min(1).max(1024).default(16),
-  /** FSQ levels per latent channel: [5, 3] gives 15 codes of 2 channels. */
-  levels: z.array(z.number().int().min(2).max(64)).min(1).max(8).default([5, 3]),
-  encoder: z.object({
-    /** "auto": a CNN for images of at least 16x16 pixels, an MLP otherwise. */
-    type: z.enum(["auto", "mlp", "cnn"]).default("auto"),
-    /** MLP hidden sizes (and the CNN's dense layer). */
-    hidden: z.array(z.number().int().min(1)).default([256]),
-    /** CNN channels per 3x3 stride-2 convolution. */
-    channels: z.array(z.number().int().min(1)).default([16, 32]),
-  }).strict().default({ type: "auto", hidden: [256], channels: [16, 32] }),
-  /** Dynamics MLP hidden sizes: (codes ++ action) -> hidden -> L x |C| logits. */
-  dynamicsHidden: z.array(z.number().int().min(1)).default([256, 256]),
-  /** Reward and termination heads: (codes ++ action) -> hidden -> 1. */
-  headHidden: z.array(z.number().int().min(1)).default([128]),
-  decoder: z.object({
-    /** Train a decoder from codes to observations (to look at imagined rollouts). */
-    enabled: z.boolean().default(false),
-    hidden: z.array(z.number().int().min(1)).default([256]),
-    /** Let the reconstruction loss shape the codes (an auxiliary loss against collapse); else codes are stopped. */
-    shapeCodes: z.boolean().default(false),
-    weight: z.number().min(0).default(1),
-  }).strict().default({ enabled: false, hidden: [256], shapeCodes: false, weight: 1 }),
-  /** Training rollout length H. */
-  horizon: z.number().int().min(1).max(50).default(5),
-  /** Per-step loss weight rho^t. */
-  rho: z.number().min(0).max(1).default(0.9),
-  rewardWeight: z.number().min(0).default(1),
-  /**
-   * Inverse dynamics: predict a_0 from (code_0, code_1), both with gradient into the encoder. An
-   * auxiliary loss against codebook collapse on sparse-reward grids (0 turns it off): without it
-   * GridFourRooms collapses to one code and PointMass nearly so; weight 1 is too weak, 10 prevents
-   * collapse on every env of the suite (results/e2-collapse).
-   */
-  inverseDynamicsWeight: z.number().min(0).default(10),
-  /**
-   * Stop the dynamics, reward and termination losses from training the encoder (it then learns from
-   * the auxiliary losses only). The CE target moves with the encoder, so on sparse-reward grids the
-   * encoder can otherwise drift to one code for every state, where the CE is trivially 0.
-   */
-  detachEncoder: z.boolean().default(false),
-  terminationWeight: z.number().min(0).default(1),
-  /** How each predicted code is sampled during training (any name from worldmodel/estimators). */
-  estimator: z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]).default("st-gumbel-softmax"),
-  tau: z.number().positive().default(1),
-  /** Gumbel-Rao's K. */
-  draws: z.number().int().min(2).default(10),
-  /** AdamW. */
-  lr: z.number().positive().max(1).default(3e-4),
-  /**
-   * The encoder's learning rate is lr x this (TD-MPC2's enc_lr_scale, 0.3 there). Every step of the
-   * encoder moves the codes that a value function trained on codes has to follow; the agent lowers it.
-   */
-  encoderLrScale: z.number().positive().max(1).default(1),
-  weightDecay: z.number().min(0).default(0),
-  /** Global gradient-norm clip (DC-MPC: 20). */
-  gradClip: z.number().positive().default(20),
-  batch: z.number().int().min(2).default(256),
-}).strict();
+export const WorldModelConfig = z
+  .object({
+    /** Latents per state (L); each is one FSQ code. */
+    latents: z.number().int().min(1).max(1024).default(16),
+    /** FSQ levels per latent channel: [5, 3] gives 15 codes of 2 channels. */
+    levels: z.array(z.number().int().min(2).max(64)).min(1).max(8).default([5, 3]),
+    encoder: z
+      .object({
+        /** "auto": a CNN for images of at least 16x16 pixels, an MLP otherwise. */
+        type: z.enum(["auto", "mlp", "cnn"]).default("auto"),
+        /** MLP hidden sizes (and the CNN's dense layer). */
+        hidden: z.array(z.number().int().min(1)).default([256]),
+        /** CNN channels per 3x3 stride-2 convolution. */
+        channels: z.array(z.number().int().min(1)).default([16, 32]),
+      })
+      .strict()
+      .default({ type: "auto", hidden: [256], channels: [16, 32] }),
+    /** Dynamics MLP hidden sizes: (codes ++ action) -> hidden -> L x |C| logits. */
+    dynamicsHidden: z.array(z.number().int().min(1)).default([256, 256]),
+    /** Reward and termination heads: (codes ++ action) -> hidden -> 1. */
+    headHidden: z.array(z.number().int().min(1)).default([128]),
+    decoder: z
+      .object({
+        /** Train a decoder from codes to observations (to look at imagined rollouts). */
+        enabled: z.boolean().default(false),
+        hidden: z.array(z.number().int().min(1)).default([256]),
+        /** Let the reconstruction loss shape the codes (an auxiliary loss against collapse); else codes are stopped. */
+        shapeCodes: z.boolean().default(false),
+        weight: z.number().min(0).default(1),
+      })
+      .strict()
+      .default({ enabled: false, hidden: [256], shapeCodes: false, weight: 1 }),
+    /** Training rollout length H. */
+    horizon: z.number().int().min(1).max(50).default(5),
+    /** Per-step loss weight rho^t. */
+    rho: z.number().min(0).max(1).default(0.9),
+    rewardWeight: z.number().min(0).default(1),
+    /**
+     * Inverse dynamics: predict a_0 from (code_0, code_1), both with gradient into the encoder. An
+     * auxiliary loss against codebook collapse on sparse-reward grids (0 turns it off): without it
+     * GridFourRooms collapses to one code and PointMass nearly so; weight 1 is too weak, 10 prevents
+     * collapse on every env of the suite (results/e2-collapse).
+     */
+    inverseDynamicsWeight: z.number().min(0).default(10),
+    /**
+     * Stop the dynamics, reward and termination losses from training the encoder (it then learns from
+     * the auxiliary losses only). The CE target moves with the encoder, so on sparse-reward grids the
+     * encoder can otherwise drift to one code for every state, where the CE is trivially 0.
+     */
+    detachEncoder: z.boolean().default(false),
+    terminationWeight: z.number().min(0).default(1),
+    /** How each predicted code is sampled during training (any name from worldmodel/estimators). */
+    estimator: z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]).default("st-gumbel-softmax"),
+    tau: z.number().positive().default(1),
+    /** Gumbel-Rao's K. */
+    draws: z.number().int().min(2).default(10),
+    /** AdamW. */
+    lr: z.number().positive().max(1).default(3e-4),
+    /**
+     * The encoder's learning rate is lr x this (TD-MPC2's enc_lr_scale, 0.3 there). Every step of the
+     * encoder moves the codes that a value function trained on codes has to follow; the agent lowers it.
+     */
+    encoderLrScale: z.number().positive().max(1).default(1),
+    weightDecay: z.number().min(0).default(0),
+    /** Global gradient-norm clip (DC-MPC: 20). */
+    gradClip: z.number().positive().default(20),
+    batch: z.number().int().min(2).default(256),
+  })
+  .strict();
 
 export type WorldModelConfig = z.infer<typeof WorldModelConfig>;
 export type WorldModelConfigInput = z.input<typeof WorldModelConfig>;
@@ -73,7 +81,9 @@ export type WorldModelConfigInput = z.input<typeof WorldModelConfig>;
 export function parseWorldModelConfig(input: unknown): WorldModelConfig {
   const parsed = WorldModelConfig.safeParse(input ?? {});
   if (!parsed.success) {
-    throw new Error(`WorldModelConfig: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `WorldModelConfig: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }

@@ -52,9 +52,13 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
       if (t === 0) {
         rewardMse = tf.sum(tf.mul(alive, tf.square(tf.sub(reward, b.rewards[0]!)))).dataSync()[0]! / valid;
         const predicted = tf.cast(tf.greater(terminated, 0), "float32");
-        terminationAccuracy = tf.sum(tf.mul(alive, tf.cast(tf.equal(predicted, b.terminated[0]!), "float32"))).dataSync()[0]! / valid;
+        terminationAccuracy =
+          tf.sum(tf.mul(alive, tf.cast(tf.equal(predicted, b.terminated[0]!), "float32"))).dataSync()[0]! / valid;
       }
-      const probs = propagation === "expected" ? tf.softmax(logits) : tf.cast(tf.oneHot(tf.argMax(logits, 2), model.fsq.size, 1, 0, "int32"), "float32");
+      const probs =
+        propagation === "expected"
+          ? tf.softmax(logits)
+          : tf.cast(tf.oneHot(tf.argMax(logits, 2), model.fsq.size, 1, 0, "int32"), "float32");
       code = model.fsq.weightsToCodes(probs);
     }
     // Code statistics of the first step's targets (the encoder's codes of real observations).
@@ -71,7 +75,15 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
       perplexity += Math.exp(h);
       baselineHits += Math.max(...counts.values());
     }
-    return { accuracy, crossEntropy, frequencyBaseline: baselineHits / (n * L), rewardMse, terminationAccuracy, codeUsage: usage / L, perplexity: perplexity / L };
+    return {
+      accuracy,
+      crossEntropy,
+      frequencyBaseline: baselineHits / (n * L),
+      rewardMse,
+      terminationAccuracy,
+      codeUsage: usage / L,
+      perplexity: perplexity / L,
+    };
   });
   disposeBatch(b);
   return out;
@@ -81,7 +93,12 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
  * An observation [H, W, C] in raw units as an RGBA grayscale image: each pixel is the largest of its
  * channels, each scaled to [0, 255] by the space's bounds (lo, hi per element, flat).
  */
-export function obsToRgba(obs: ArrayLike<number>, shape: readonly number[], lo: ArrayLike<number>, hi: ArrayLike<number>): Uint8Array {
+export function obsToRgba(
+  obs: ArrayLike<number>,
+  shape: readonly number[],
+  lo: ArrayLike<number>,
+  hi: ArrayLike<number>,
+): Uint8Array {
   const [h, w, c] = shape as [number, number, number];
   const out = new Uint8Array(h * w * 4);
   for (let p = 0; p < h * w; p++) {
@@ -101,10 +118,15 @@ export function obsToRgba(obs: ArrayLike<number>, shape: readonly number[], lo: 
  * pixelmatch (threshold 0.1) finds different between decode(code_k) and o_k, over live sequences.
  * Needs an image observation [H, W, C] and an enabled decoder.
  */
-export function pixelMismatch(model: WorldModel, sample: SequenceBatch, propagation: Propagation = "expected"): number[] {
+export function pixelMismatch(
+  model: WorldModel,
+  sample: SequenceBatch,
+  propagation: Propagation = "expected",
+): number[] {
   if (!model.decoder) throw new Error("pixelMismatch: the model has no decoder (config.decoder.enabled)");
   const shape = model.shape.obsShape;
-  if (shape.length !== 3) throw new Error(`pixelMismatch: observations must be images [H, W, C], got [${shape.join(", ")}]`);
+  if (shape.length !== 3)
+    throw new Error(`pixelMismatch: observations must be images [H, W, C], got [${shape.join(", ")}]`);
   const size = model.obsSize;
   const { lo, hi } = model.obsBounds();
   const b = toTensorBatch(model, sample);
@@ -116,7 +138,10 @@ export function pixelMismatch(model: WorldModel, sample: SequenceBatch, propagat
     const alive = new Float32Array(n).fill(1);
     for (let t = 0; t < b.horizon; t++) {
       const logits = model.next(code, b.actions[t]!);
-      const probs = propagation === "expected" ? tf.softmax(logits) : tf.cast(tf.oneHot(tf.argMax(logits, 2), model.fsq.size, 1, 0, "int32"), "float32");
+      const probs =
+        propagation === "expected"
+          ? tf.softmax(logits)
+          : tf.cast(tf.oneHot(tf.argMax(logits, 2), model.fsq.size, 1, 0, "int32"), "float32");
       code = model.fsq.weightsToCodes(probs);
       const decoded = model.denormalize(model.decode(code)).dataSync();
       const mask = b.mask[t]!.dataSync();
@@ -125,7 +150,10 @@ export function pixelMismatch(model: WorldModel, sample: SequenceBatch, propagat
       for (let i = 0; i < n; i++) {
         alive[i] = alive[i]! * mask[i]!;
         if (!alive[i]) continue;
-        const real = sample.obs.subarray((i * (sample.horizon + 1) + t + 1) * size, (i * (sample.horizon + 1) + t + 2) * size);
+        const real = sample.obs.subarray(
+          (i * (sample.horizon + 1) + t + 1) * size,
+          (i * (sample.horizon + 1) + t + 2) * size,
+        );
         const a = obsToRgba(decoded.subarray(i * size, (i + 1) * size), shape, lo, hi);
         const r = obsToRgba(real, shape, lo, hi);
         total += pixelmatch(a, r, undefined, shape[1]!, shape[0]!, { threshold: 0.1 }) / pixels;

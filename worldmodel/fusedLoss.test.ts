@@ -15,7 +15,15 @@ beforeAll(async () => {
 });
 
 const config = (extra: Record<string, unknown>) =>
-  parseWorldModelConfig({ latents: 4, encoder: { hidden: [32] }, dynamicsHidden: [32, 32], headHidden: [16], batch: 16, horizon: 4, ...extra });
+  parseWorldModelConfig({
+    latents: 4,
+    encoder: { hidden: [32] },
+    dynamicsHidden: [32, 32],
+    headHidden: [16],
+    batch: 16,
+    horizon: 4,
+    ...extra,
+  });
 
 /** Loss parts and gradients of the tape-based reference and of the fused pass, on one batch with one noise seed. */
 function both(envId: string, extra: Record<string, unknown>) {
@@ -47,7 +55,9 @@ function expectClose(names: string[], ref: number[][], got: number[][]) {
   ref.forEach((r, i) => {
     const scale = Math.max(1, ...r.map(Math.abs));
     const worst = r.reduce((m, v, j) => Math.max(m, Math.abs(v - got[i]![j]!)), 0);
-    expect(worst, `${names[i]}: largest difference ${worst} (largest gradient ${scale})`).toBeLessThanOrEqual(1e-5 * scale);
+    expect(worst, `${names[i]}: largest difference ${worst} (largest gradient ${scale})`).toBeLessThanOrEqual(
+      1e-5 * scale,
+    );
   });
 }
 
@@ -76,7 +86,10 @@ for (const { name, options } of others) {
   describe(`on ${name}`, () => {
     let loaded = false;
     beforeAll(async () => {
-      loaded = await initBackend(options).then(() => true, () => false);
+      loaded = await initBackend(options).then(
+        () => true,
+        () => false,
+      );
     });
     afterAll(async () => {
       await initBackend({ backend: "wasm" });
@@ -92,7 +105,11 @@ for (const { name, options } of others) {
 
 describe("memory", () => {
   it("keeps no tensor after a step", () => {
-    const model = new WorldModel(config({ estimator: "reinforce", decoder: { enabled: true } }), envShapeOf(makeBare("Catch-v0")), 3);
+    const model = new WorldModel(
+      config({ estimator: "reinforce", decoder: { enabled: true } }),
+      envShapeOf(makeBare("Catch-v0")),
+      3,
+    );
     const sample = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 1 }).sample(16, 4, new Rng(2));
     const step = () => tf.tidy(() => void fusedWorldModelGrads(model, sample, new Noise(7)));
     step();

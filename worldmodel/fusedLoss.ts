@@ -56,7 +56,14 @@ function columns(b: SequenceBatch, obsSize: number, actionValues: number): Colum
     return out;
   };
   const each = (src: ArrayLike<number>, width: number) => Array.from({ length: h }, (_, t) => column(src, t, width));
-  return { obs01, obsLater, actions: each(b.actions, actionValues), rewards: each(b.rewards, 1), terminated: each(b.terminated, 1), mask: each(b.mask, 1) };
+  return {
+    obs01,
+    obsLater,
+    actions: each(b.actions, actionValues),
+    rewards: each(b.rewards, 1),
+    terminated: each(b.terminated, 1),
+    mask: each(b.mask, 1),
+  };
 }
 
 /** The encoder's continuous latents [n, codeSize] of preprocessed observations, with an MLP trace when asked. */
@@ -90,15 +97,27 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
   const q01 = model.fsq.quantizeTraced(tf.reshape(enc.z, [2 * n, L, model.fsq.dim]));
   const codes01 = tf.reshape(q01.codes, [2 * n, K]) as tf.Tensor2D;
   const targetCodes = [tf.slice(codes01, [n, 0], [n, K])];
-  if (h > 1) targetCodes.push(tf.reshape(model.encode(model.preprocess(cols.obsLater, (h - 1) * n)), [(h - 1) * n, K]) as tf.Tensor2D);
-  const targetIdx = model.fsq.codesToIndices(tf.reshape(targetCodes.length === 1 ? targetCodes[0]! : tf.concat(targetCodes, 0), [h * n, L, model.fsq.dim])).dataSync();
+  if (h > 1)
+    targetCodes.push(
+      tf.reshape(model.encode(model.preprocess(cols.obsLater, (h - 1) * n)), [(h - 1) * n, K]) as tf.Tensor2D,
+    );
+  const targetIdx = model.fsq
+    .codesToIndices(
+      tf.reshape(targetCodes.length === 1 ? targetCodes[0]! : tf.concat(targetCodes, 0), [h * n, L, model.fsq.dim]),
+    )
+    .dataSync();
 
   // Targets as one-hot rows and the per-sample weights of each step's loss, built in JS (no ops).
   const onehot = new Float32Array(h * n * L * C);
   for (let r = 0; r < h * n * L; r++) onehot[r * C + targetIdx[r]!] = 1;
-  const onehots = Array.from({ length: h }, (_, t) => tf.tensor3d(onehot.subarray(t * n * L * C, (t + 1) * n * L * C), [n, L, C]));
+  const onehots = Array.from({ length: h }, (_, t) =>
+    tf.tensor3d(onehot.subarray(t * n * L * C, (t + 1) * n * L * C), [n, L, C]),
+  );
   const weight = cols.mask.map((m, t) => Float32Array.from(m, (v) => (v * cfg.rho ** t) / n)); // d mean_b f_b / d perSample
-  const valid = Math.max(1, cols.mask.reduce((s, m) => s + m.reduce((a, v) => a + v, 0), 0));
+  const valid = Math.max(
+    1,
+    cols.mask.reduce((s, m) => s + m.reduce((a, v) => a + v, 0), 0),
+  );
   const actions = cols.actions.map((a) => model.actionFeatures(a, n));
 
   // Forward rollout.
@@ -143,7 +162,10 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
   const rewardTarget = tf.tensor1d(concatArrays(cols.rewards));
   const termTarget = tf.tensor1d(concatArrays(cols.terminated));
   const mse = tf.squaredDifference(rewardPred, rewardTarget);
-  const bce = tf.add(tf.sub(tf.relu(termLogit), tf.mul(termLogit, termTarget)), tf.log1p(tf.exp(tf.neg(tf.abs(termLogit)))));
+  const bce = tf.add(
+    tf.sub(tf.relu(termLogit), tf.mul(termLogit, termTarget)),
+    tf.log1p(tf.exp(tf.neg(tf.abs(termLogit)))),
+  );
   const column = (x: tf.Tensor) => tf.reshape(x, [h * n, 1]);
   const parts = tf.concat([column(ce), column(mse), column(bce)], 1); // [H*B, 3] (WASM's stack is slow)
   // Row 0: masked means; row 1: the rho-weighted batch mean of each part.
@@ -159,19 +181,32 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
   // Score-function estimators: each sequence's own loss f_b and its leave-one-out advantage.
   let advantage: tf.Tensor | undefined;
   if (estimator.logProbBackward) {
-    const perStep = tf.reshape(matMul(parts, tf.tensor2d([1, cfg.rewardWeight, cfg.terminationWeight], [3, 1])), [h, n]);
+    const perStep = tf.reshape(matMul(parts, tf.tensor2d([1, cfg.rewardWeight, cfg.terminationWeight], [3, 1])), [
+      h,
+      n,
+    ]);
     const f = tf.sum(tf.mul(perStep, tf.tensor2d(concatArrays(weight), [h, n])), 0); // already divided by B
     advantage = tf.mul(tf.sub(f, tf.div(tf.sub(tf.sum(f), f), n - 1)), n); // f_b - b_b, undoing the 1/B
   }
 
   // Backward through time.
-  const wT = { dynamics: model.dynamics.transposedWeights(), reward: model.rewardHead.transposedWeights(), terminated: model.terminationHead.transposedWeights() };
+  const wT = {
+    dynamics: model.dynamics.transposedWeights(),
+    reward: model.rewardHead.transposedWeights(),
+    terminated: model.terminationHead.transposedWeights(),
+  };
   const firstT = tf.concat([wT.dynamics[0]!, wT.reward[0]!, wT.terminated[0]!], 0) as tf.Tensor2D; // [hidden sum, K + A]
   const codebookT = tf.transpose(model.fsq.codebook);
   const dPres = { dynamics: [] as tf.Tensor2D[][], reward: [] as tf.Tensor2D[][], terminated: [] as tf.Tensor2D[][] };
   let dCode: tf.Tensor2D | undefined; // dL / d code_{t+1}
   for (let t = h - 1; t >= 0; t--) {
-    let dLogits: tf.Tensor = tf.mul(tf.sub(probs[t]!, onehots[t]!), tf.tensor3d(weight[t]!.map((w) => w / L), [n, 1, 1]));
+    let dLogits: tf.Tensor = tf.mul(
+      tf.sub(probs[t]!, onehots[t]!),
+      tf.tensor3d(
+        weight[t]!.map((w) => w / L),
+        [n, 1, 1],
+      ),
+    );
     if (t + 1 < h) {
       const s = samples[t]!;
       if (dCode) {
@@ -185,15 +220,30 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
       }
     }
     const w = tf.tensor2d(weight[t]!, [n, 1]);
-    const dReward = tf.mul(tf.sub(rewardOut[t]!, tf.tensor2d(cols.rewards[t]!, [n, 1])), tf.mul(w, 2 * cfg.rewardWeight));
-    const dTerm = tf.mul(tf.sub(tf.sigmoid(termOut[t]!), tf.tensor2d(cols.terminated[t]!, [n, 1])), tf.mul(w, cfg.terminationWeight));
-    const dyn = model.dynamics.backward(traces.dynamics[t]!, tf.reshape(dLogits, [n, L * C]) as tf.Tensor2D, wT.dynamics, false);
+    const dReward = tf.mul(
+      tf.sub(rewardOut[t]!, tf.tensor2d(cols.rewards[t]!, [n, 1])),
+      tf.mul(w, 2 * cfg.rewardWeight),
+    );
+    const dTerm = tf.mul(
+      tf.sub(tf.sigmoid(termOut[t]!), tf.tensor2d(cols.terminated[t]!, [n, 1])),
+      tf.mul(w, cfg.terminationWeight),
+    );
+    const dyn = model.dynamics.backward(
+      traces.dynamics[t]!,
+      tf.reshape(dLogits, [n, L * C]) as tf.Tensor2D,
+      wT.dynamics,
+      false,
+    );
     const rew = model.rewardHead.backward(traces.reward[t]!, dReward as tf.Tensor2D, wT.reward, false);
     const term = model.terminationHead.backward(traces.terminated[t]!, dTerm as tf.Tensor2D, wT.terminated, false);
     dPres.dynamics[t] = dyn.dPre;
     dPres.reward[t] = rew.dPre;
     dPres.terminated[t] = term.dPre;
-    dCode = tf.slice(matMul(tf.concat([dyn.dPre[0]!, rew.dPre[0]!, term.dPre[0]!], 1), firstT), [0, 0], [n, K]) as tf.Tensor2D;
+    dCode = tf.slice(
+      matMul(tf.concat([dyn.dPre[0]!, rew.dPre[0]!, term.dPre[0]!], 1), firstT),
+      [0, 0],
+      [n, K],
+    ) as tf.Tensor2D;
   }
   const xsAll = tf.concat(xs, 0) as tf.Tensor2D;
   const grads = new Map<tf.Variable, tf.Tensor>();
@@ -212,13 +262,21 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     const target = tf.slice(tf.reshape(x01, [2 * n, model.obsSize]), [0, 0], [n, model.obsSize]);
     const diff = tf.sub(out, target);
     reconstruction = tf.mean(tf.square(diff));
-    const back = model.decoder.backward(trace, tf.mul(diff, (2 * cfg.decoder.weight) / (n * model.obsSize)) as tf.Tensor2D, model.decoder.transposedWeights(), cfg.decoder.shapeCodes);
+    const back = model.decoder.backward(
+      trace,
+      tf.mul(diff, (2 * cfg.decoder.weight) / (n * model.obsSize)) as tf.Tensor2D,
+      model.decoder.transposedWeights(),
+      cfg.decoder.shapeCodes,
+    );
     put(model.decoder, model.decoder.gradients([trace], [back.dPre]));
     if (back.dx) dCode0 = tf.add(dCode0, back.dx);
   }
   if (model.inverseDynamics) {
     const { out, trace } = model.inverseDynamics.applyTraced(tf.concat([code0, code1], 1) as tf.Tensor2D);
-    const valid0 = Math.max(1, cols.mask[0]!.reduce((a, v) => a + v, 0));
+    const valid0 = Math.max(
+      1,
+      cols.mask[0]!.reduce((a, v) => a + v, 0),
+    );
     const m0 = tf.tensor2d(cols.mask[0]!, [n, 1]);
     let dOut: tf.Tensor;
     if (discrete) {
@@ -235,18 +293,29 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     dCode1 = tf.slice(back.dx!, [0, K], [n, K]);
   }
   const dCodes01 = tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0);
-  const dz = tf.reshape(model.fsq.quantizeBackward(tf.reshape(dCodes01, [2 * n, L, model.fsq.dim]), q01.sigmoid), [2 * n, K]) as tf.Tensor2D;
+  const dz = tf.reshape(model.fsq.quantizeBackward(tf.reshape(dCodes01, [2 * n, L, model.fsq.dim]), q01.sigmoid), [
+    2 * n,
+    K,
+  ]) as tf.Tensor2D;
   if (model.encoder instanceof Mlp) {
     const back = model.encoder.backward(enc.trace!, dz, model.encoder.transposedWeights(), false);
     put(model.encoder, model.encoder.gradients([enc.trace!], [back.dPre]));
   } else {
     // The CNN encoder keeps the tape: its gradient is the VJP of embed at dz.
-    const { grads: g } = tf.variableGrads(() => tf.sum(tf.mul(tf.reshape(model.embed(x01), [2 * n, K]), dz)) as tf.Scalar, model.encoder.variables);
+    const { grads: g } = tf.variableGrads(
+      () => tf.sum(tf.mul(tf.reshape(model.embed(x01), [2 * n, K]), dz)) as tf.Scalar,
+      model.encoder.variables,
+    );
     model.encoder.variables.forEach((v) => grads.set(v, g[v.name]!));
   }
 
   // One read for every statistic.
-  const accuracy1 = tf.mean(tf.cast(tf.equal(tf.argMax(logitsAll[0]!, 2), tf.tensor2d(targetIdx.subarray(0, n * L), [n, L], "int32")), "float32"));
+  const accuracy1 = tf.mean(
+    tf.cast(
+      tf.equal(tf.argMax(logitsAll[0]!, 2), tf.tensor2d(targetIdx.subarray(0, n * L), [n, L], "int32")),
+      "float32",
+    ),
+  );
   const read = tf.concat([partStats, reconstruction, inverse, accuracy1].map((x) => tf.reshape(x, [-1]))).dataSync();
   const [ceMean, mseMean, bceMean, ceW, mseW, bceW, rec, inv, acc] = Array.from(read);
   const stats: LossStats = {

@@ -30,7 +30,8 @@ function vstack(frames: Frame[], gap = 2): Frame {
   const data = new Uint8Array(width * height * 3);
   let y0 = 0;
   for (const f of frames) {
-    for (let y = 0; y < f.height; y++) data.set(f.data.subarray(y * f.width * 3, (y + 1) * f.width * 3), ((y0 + y) * width) * 3);
+    for (let y = 0; y < f.height; y++)
+      data.set(f.data.subarray(y * f.width * 3, (y + 1) * f.width * 3), (y0 + y) * width * 3);
     y0 += f.height + gap;
   }
   return { width, height, data };
@@ -42,11 +43,20 @@ function vstack(frames: Frame[], gap = 2): Frame {
  */
 export function writeImaginedRollout(model: WorldModel, sample: SequenceBatch, path: string, scale = 8): void {
   const shape = model.shape.obsShape;
-  if (!model.decoder || shape.length !== 3) throw new Error("writeImaginedRollout: needs image observations and an enabled decoder");
+  if (!model.decoder || shape.length !== 3)
+    throw new Error("writeImaginedRollout: needs image observations and an enabled decoder");
   const [h, w] = shape as [number, number, number];
   const size = model.obsSize;
   const { lo, hi } = model.obsBounds();
-  const b = toTensorBatch(model, { ...sample, batch: 1, obs: sample.obs.subarray(0, (sample.horizon + 1) * size) as typeof sample.obs, actions: sample.actions, rewards: sample.rewards, terminated: sample.terminated, mask: sample.mask });
+  const b = toTensorBatch(model, {
+    ...sample,
+    batch: 1,
+    obs: sample.obs.subarray(0, (sample.horizon + 1) * size) as typeof sample.obs,
+    actions: sample.actions,
+    rewards: sample.rewards,
+    terminated: sample.terminated,
+    mask: sample.mask,
+  });
   const columns: Frame[][] = [];
   tf.tidy(() => {
     let code: tf.Tensor = model.encode(b.obs0);
@@ -63,5 +73,9 @@ export function writeImaginedRollout(model: WorldModel, sample: SequenceBatch, p
   disposeBatch(b);
   if (columns.length === 0) throw new Error("writeImaginedRollout: the first sequence has no transition");
   writePng(`${path}.png`, hstack(columns.map((c) => vstack(c))));
-  writeApng(`${path}.apng`, columns.map((c) => hstack(c)), 300);
+  writeApng(
+    `${path}.apng`,
+    columns.map((c) => hstack(c)),
+    300,
+  );
 }

@@ -54,7 +54,13 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
     const obs0 = model.preprocess(first, n);
     const idx = tf.reshape(model.indices(model.encode(model.preprocess(later, n * h))), [n, h, model.config.latents]);
     const flat = idx.arraySync() as number[][][];
-    const targets = Array.from({ length: h }, (_, t) => tf.tensor2d(flat.map((row) => row[t]!), [n, model.config.latents], "int32"));
+    const targets = Array.from({ length: h }, (_, t) =>
+      tf.tensor2d(
+        flat.map((row) => row[t]!),
+        [n, model.config.latents],
+        "int32",
+      ),
+    );
     const result: TensorBatch = {
       batch: n,
       horizon: h,
@@ -78,7 +84,15 @@ function firstOfEach(values: Float32Array, n: number, stride: number, size: numb
 }
 
 export function disposeBatch(b: TensorBatch): void {
-  tf.dispose([b.obs0, ...(b.obs1 ? [b.obs1] : []), ...b.targets, ...b.actions, ...b.rewards, ...b.terminated, ...b.mask]);
+  tf.dispose([
+    b.obs0,
+    ...(b.obs1 ? [b.obs1] : []),
+    ...b.targets,
+    ...b.actions,
+    ...b.rewards,
+    ...b.terminated,
+    ...b.mask,
+  ]);
 }
 
 /** Named statistics of one loss evaluation (scalars; CE etc. averaged over valid steps). */
@@ -103,7 +117,12 @@ function bceWithLogits(logits: tf.Tensor, y: tf.Tensor): tf.Tensor {
  * The scalar loss and its parts as tensors (call inside a gradient scope). `parts` receives kept
  * scalars for logging; the caller disposes them.
  */
-export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, parts?: Partial<Record<keyof LossStats, tf.Scalar>>): tf.Scalar {
+export function worldModelLoss(
+  model: WorldModel,
+  b: TensorBatch,
+  noise: Noise,
+  parts?: Partial<Record<keyof LossStats, tf.Scalar>>,
+): tf.Scalar {
   const cfg = model.config;
   const estimator = getEstimator(cfg.estimator);
   const codes0 = model.encode(b.obs0);
@@ -119,7 +138,12 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
     const mse = tf.square(tf.sub(reward, b.rewards[t]!));
     const bce = bceWithLogits(terminated, b.terminated[t]!);
     const m = b.mask[t]!;
-    perSample.push(tf.mul(m, tf.mul(cfg.rho ** t, tf.add(ce, tf.add(tf.mul(cfg.rewardWeight, mse), tf.mul(cfg.terminationWeight, bce))))));
+    perSample.push(
+      tf.mul(
+        m,
+        tf.mul(cfg.rho ** t, tf.add(ce, tf.add(tf.mul(cfg.rewardWeight, mse), tf.mul(cfg.terminationWeight, bce)))),
+      ),
+    );
     sums.ce.push(tf.sum(tf.mul(m, ce)));
     sums.rewardMse.push(tf.sum(tf.mul(m, mse)));
     sums.terminationBce.push(tf.sum(tf.mul(m, bce)));
@@ -142,9 +166,10 @@ export function worldModelLoss(model: WorldModel, b: TensorBatch, noise: Noise, 
   let inverse: tf.Tensor = tf.scalar(0);
   if (model.inverseDynamics) {
     const predicted = model.inverse(codes0, model.encode(b.obs1!));
-    const perSampleInverse = model.shape.action.kind === "discrete"
-      ? tf.neg(tf.sum(tf.mul(b.actions[0]!, tf.logSoftmax(predicted)), 1))
-      : tf.mean(tf.square(tf.sub(predicted, b.actions[0]!)), 1);
+    const perSampleInverse =
+      model.shape.action.kind === "discrete"
+        ? tf.neg(tf.sum(tf.mul(b.actions[0]!, tf.logSoftmax(predicted)), 1))
+        : tf.mean(tf.square(tf.sub(predicted, b.actions[0]!)), 1);
     inverse = tf.div(tf.sum(tf.mul(b.mask[0]!, perSampleInverse)), tf.maximum(tf.sum(b.mask[0]!), 1));
     total = tf.add(total, tf.mul(cfg.inverseDynamicsWeight, inverse));
   }

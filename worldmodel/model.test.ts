@@ -16,7 +16,15 @@ beforeAll(async () => {
 });
 
 const small = (extra: Record<string, unknown> = {}) =>
-  parseWorldModelConfig({ latents: 4, encoder: { hidden: [32] }, dynamicsHidden: [32], headHidden: [16], batch: 16, horizon: 3, ...extra });
+  parseWorldModelConfig({
+    latents: 4,
+    encoder: { hidden: [32] },
+    dynamicsHidden: [32],
+    headHidden: [16],
+    batch: 16,
+    horizon: 3,
+    ...extra,
+  });
 
 describe("WorldModel", () => {
   it("has the documented shapes: codes [N, L, d], logits [N, L, |C|], reward and termination [N]", () => {
@@ -48,7 +56,11 @@ describe("gradients through the rollout", () => {
    * step H through the chain code_0 -> sample -> code_1 -> ... -> logits_H.
    */
   function encoderGradFromLastStep(estimator: string, extra: Record<string, unknown> = {}): number {
-    const model = new WorldModel(small({ estimator, rho: 1, horizon: 3, rewardWeight: 0, terminationWeight: 0, ...extra }), envShapeOf(makeBare("GridEmpty-v0")), 1);
+    const model = new WorldModel(
+      small({ estimator, rho: 1, horizon: 3, rewardWeight: 0, terminationWeight: 0, ...extra }),
+      envShapeOf(makeBare("GridEmpty-v0")),
+      1,
+    );
     const buf = collect({ envId: "GridEmpty-v0", steps: 200, numEnvs: 2, seed: 0 });
     const batch = toTensorBatch(model, buf.sample(16, 3, new Rng(0)));
     batch.mask = batch.mask.map((m, t) => (t === 2 ? m : tf.zerosLike(m))) as tf.Tensor1D[];
@@ -94,7 +106,11 @@ describe("training", () => {
       const before = model.variables.map((v) => Array.from(v.dataSync()));
       const trainer = new WorldModelTrainer(model, 1);
       trainer.stepOnBuffer(buf, new Rng(0));
-      const moved = (vs: tf.Variable[]) => vs.reduce((s, v) => s + before[model.variables.indexOf(v)]!.reduce((a, x, i) => a + Math.abs(v.dataSync()[i]! - x), 0), 0);
+      const moved = (vs: tf.Variable[]) =>
+        vs.reduce(
+          (s, v) => s + before[model.variables.indexOf(v)]!.reduce((a, x, i) => a + Math.abs(v.dataSync()[i]! - x), 0),
+          0,
+        );
       return { trainer, model, encoder: moved(model.encoder.variables), dynamics: moved(model.dynamics.variables) };
     };
     const full = firstStep(1);
@@ -110,9 +126,14 @@ describe("training", () => {
     const restored = await copy.optimizerWeights();
     for (const g of ["model"]) {
       expect(restored[g]!.map((w) => w.tensor.shape)).toEqual(saved[g]!.map((w) => w.tensor.shape));
-      restored[g]!.forEach((w, i) => expect(Array.from(w.tensor.dataSync())).toEqual(Array.from(saved[g]![i]!.tensor.dataSync())));
+      restored[g]!.forEach((w, i) =>
+        expect(Array.from(w.tensor.dataSync())).toEqual(Array.from(saved[g]![i]!.tensor.dataSync())),
+      );
     }
-    for (const t of [full, slow]) { t.trainer.dispose(); t.model.dispose(); }
+    for (const t of [full, slow]) {
+      t.trainer.dispose();
+      t.model.dispose();
+    }
     copy.dispose();
   });
 });
@@ -133,7 +154,11 @@ describe("auxiliary losses", () => {
 
 describe("learning", () => {
   it("a model trained briefly on GridEmpty beats the frequency baseline on 1-step accuracy, without collapse", () => {
-    const model = new WorldModel(small({ latents: 8, encoder: { hidden: [64] }, dynamicsHidden: [64, 64], batch: 32, lr: 1e-3 }), envShapeOf(makeBare("GridEmpty-v0")), 0);
+    const model = new WorldModel(
+      small({ latents: 8, encoder: { hidden: [64] }, dynamicsHidden: [64, 64], batch: 32, lr: 1e-3 }),
+      envShapeOf(makeBare("GridEmpty-v0")),
+      0,
+    );
     const train = collect({ envId: "GridEmpty-v0", steps: 4000, numEnvs: 4, seed: 0, policy: "explorer" });
     const test = collect({ envId: "GridEmpty-v0", steps: 1000, numEnvs: 4, seed: 1, policy: "explorer" });
     model.fitNormalization(train.observations());

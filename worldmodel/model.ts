@@ -34,7 +34,12 @@ export function envShapeOf(env: Env<TypedArray, unknown>): EnvShape {
     scale.push(bounded ? 1 / (hi - lo) : 1);
   }
   const act = env.actionSpace;
-  const action = act instanceof Discrete ? { kind: "discrete" as const, n: act.n } : act instanceof Box ? { kind: "box" as const, size: act.size } : undefined;
+  const action =
+    act instanceof Discrete
+      ? { kind: "discrete" as const, n: act.n }
+      : act instanceof Box
+        ? { kind: "box" as const, size: act.size }
+        : undefined;
   if (!action) throw new Error(`envShapeOf: ${env.label} needs a Discrete or Box action space, got ${act}`);
   return { obsShape: [...obs.shape], obsOffset: compress(offset), obsScale: compress(scale), action };
 }
@@ -70,7 +75,11 @@ export class WorldModel {
   private readonly offset: tf.Variable;
   private readonly scale: tf.Variable;
 
-  constructor(readonly config: WorldModelConfig, readonly shape: EnvShape, readonly seed: number) {
+  constructor(
+    readonly config: WorldModelConfig,
+    readonly shape: EnvShape,
+    readonly seed: number,
+  ) {
     const rng = new Rng(seed);
     this.fsq = new FSQ(config.levels);
     this.obsSize = shape.obsShape.reduce((a, b) => a * b, 1);
@@ -78,15 +87,33 @@ export class WorldModel {
     this.codeSize = config.latents * this.fsq.dim;
     const { type, hidden, channels } = config.encoder;
     const image = shape.obsShape.length === 3 && shape.obsShape[0]! * shape.obsShape[1]! >= 256;
-    this.encoder = type === "cnn" || (type === "auto" && image)
-      ? new Cnn(shape.obsShape as [number, number, number], channels, hidden, this.codeSize, rng.childSeed(), "encoder")
-      : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
+    this.encoder =
+      type === "cnn" || (type === "auto" && image)
+        ? new Cnn(
+            shape.obsShape as [number, number, number],
+            channels,
+            hidden,
+            this.codeSize,
+            rng.childSeed(),
+            "encoder",
+          )
+        : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
     const input = this.codeSize + this.actionSize;
-    this.dynamics = new Mlp([input, ...config.dynamicsHidden, config.latents * this.fsq.size], rng.childSeed(), "elu", "dynamics");
+    this.dynamics = new Mlp(
+      [input, ...config.dynamicsHidden, config.latents * this.fsq.size],
+      rng.childSeed(),
+      "elu",
+      "dynamics",
+    );
     this.rewardHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "reward");
     this.terminationHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "terminated");
-    this.decoder = config.decoder.enabled ? new Mlp([this.codeSize, ...config.decoder.hidden, this.obsSize], rng.childSeed(), "elu", "decoder") : undefined;
-    this.inverseDynamics = config.inverseDynamicsWeight > 0 ? new Mlp([2 * this.codeSize, ...config.headHidden, this.actionSize], rng.childSeed(), "elu", "inverse") : undefined;
+    this.decoder = config.decoder.enabled
+      ? new Mlp([this.codeSize, ...config.decoder.hidden, this.obsSize], rng.childSeed(), "elu", "decoder")
+      : undefined;
+    this.inverseDynamics =
+      config.inverseDynamicsWeight > 0
+        ? new Mlp([2 * this.codeSize, ...config.headHidden, this.actionSize], rng.childSeed(), "elu", "inverse")
+        : undefined;
     this.offset = newVariable(() => tf.tensor1d(this.perElement(shape.obsOffset)), false);
     this.scale = newVariable(() => tf.tensor1d(this.perElement(shape.obsScale)), false);
   }
@@ -99,7 +126,10 @@ export class WorldModel {
    */
   fitNormalization(observations: ArrayLike<number>, minStd = 0.05): void {
     const n = observations.length / this.obsSize;
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`WorldModel.fitNormalization: expected N x ${this.obsSize} values, got ${observations.length}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(
+        `WorldModel.fitNormalization: expected N x ${this.obsSize} values, got ${observations.length}`,
+      );
     const baseOffset = this.perElement(this.shape.obsOffset);
     const baseScale = this.perElement(this.shape.obsScale);
     const mean = new Float64Array(this.obsSize);
@@ -137,7 +167,10 @@ export class WorldModel {
 
   /** Non-trainable state saved with the weights. */
   namedState(): [string, tf.Variable][] {
-    return [["normalization/offset", this.offset], ["normalization/scale", this.scale]];
+    return [
+      ["normalization/offset", this.offset],
+      ["normalization/scale", this.scale],
+    ];
   }
 
   /** Normalised observations [N, obsSize] (e.g. decoded) -> raw units. */
@@ -147,31 +180,50 @@ export class WorldModel {
 
   /** Raw observations (typed array, N x obsSize) -> normalised floats [N, ...obsShape]. */
   preprocess(obs: ArrayLike<number>, n: number): tf.Tensor {
-    if (obs.length !== n * this.obsSize) throw new RangeError(`WorldModel.preprocess: expected ${n} x ${this.obsSize} values, got ${obs.length}`);
-    return tf.tidy(() => tf.reshape(tf.mul(tf.sub(tf.reshape(tf.tensor(Float32Array.from(obs), [n, this.obsSize]), [n, this.obsSize]), this.offset), this.scale), [n, ...this.shape.obsShape]));
+    if (obs.length !== n * this.obsSize)
+      throw new RangeError(`WorldModel.preprocess: expected ${n} x ${this.obsSize} values, got ${obs.length}`);
+    return tf.tidy(() =>
+      tf.reshape(
+        tf.mul(
+          tf.sub(tf.reshape(tf.tensor(Float32Array.from(obs), [n, this.obsSize]), [n, this.obsSize]), this.offset),
+          this.scale,
+        ),
+        [n, ...this.shape.obsShape],
+      ),
+    );
   }
 
   /** Actions (N x actionValues: an index per step for Discrete) -> features [N, A]. */
   actionFeatures(actions: ArrayLike<number>, n: number): tf.Tensor2D {
     if (this.shape.action.kind === "discrete") {
-      if (actions.length !== n) throw new RangeError(`WorldModel.actionFeatures: expected ${n} action indices, got ${actions.length}`);
+      if (actions.length !== n)
+        throw new RangeError(`WorldModel.actionFeatures: expected ${n} action indices, got ${actions.length}`);
       // One-hot rows built in JS: uploading them costs no kernel call (tf.oneHot + cast cost two).
       const rows = new Float32Array(n * this.actionSize);
       for (let i = 0; i < n; i++) {
         const a = actions[i]!;
-        if (!Number.isInteger(a) || a < 0 || a >= this.actionSize) throw new RangeError(`WorldModel.actionFeatures: action ${i} is ${a}, expected an integer in [0, ${this.actionSize})`);
+        if (!Number.isInteger(a) || a < 0 || a >= this.actionSize)
+          throw new RangeError(
+            `WorldModel.actionFeatures: action ${i} is ${a}, expected an integer in [0, ${this.actionSize})`,
+          );
         rows[i * this.actionSize + a] = 1;
       }
       return tf.tensor2d(rows, [n, this.actionSize]);
     }
-    if (actions.length !== n * this.actionSize) throw new RangeError(`WorldModel.actionFeatures: expected ${n} x ${this.actionSize} action values, got ${actions.length}`);
+    if (actions.length !== n * this.actionSize)
+      throw new RangeError(
+        `WorldModel.actionFeatures: expected ${n} x ${this.actionSize} action values, got ${actions.length}`,
+      );
     return tf.tensor2d(Float32Array.from(actions), [n, this.actionSize]);
   }
 
   /** Observations [N, ...obsShape] (preprocessed) -> continuous latents [N, L, d] before quantisation. */
   embed(obs: tf.Tensor): tf.Tensor3D {
     const n = obs.shape[0]!;
-    const z = this.encoder instanceof Cnn ? this.encoder.apply(obs as tf.Tensor4D) : this.encoder.apply(tf.reshape(obs, [n, this.obsSize]) as tf.Tensor2D);
+    const z =
+      this.encoder instanceof Cnn
+        ? this.encoder.apply(obs as tf.Tensor4D)
+        : this.encoder.apply(tf.reshape(obs, [n, this.obsSize]) as tf.Tensor2D);
     return tf.reshape(z, [n, this.config.latents, this.fsq.dim]) as tf.Tensor3D;
   }
 
@@ -219,9 +271,12 @@ export class WorldModel {
 
   /** (codes_t, codes_{t+1}) [N, L, d] each -> action logits or values [N, A]. */
   inverse(codes: tf.Tensor, nextCodes: tf.Tensor): tf.Tensor2D {
-    if (!this.inverseDynamics) throw new Error("WorldModel.inverse: inverse dynamics is off (config.inverseDynamicsWeight = 0)");
+    if (!this.inverseDynamics)
+      throw new Error("WorldModel.inverse: inverse dynamics is off (config.inverseDynamicsWeight = 0)");
     const n = codes.shape[0]!;
-    return this.inverseDynamics.apply(tf.concat([tf.reshape(codes, [n, this.codeSize]), tf.reshape(nextCodes, [n, this.codeSize])], 1) as tf.Tensor2D);
+    return this.inverseDynamics.apply(
+      tf.concat([tf.reshape(codes, [n, this.codeSize]), tf.reshape(nextCodes, [n, this.codeSize])], 1) as tf.Tensor2D,
+    );
   }
 
   private get parts() {

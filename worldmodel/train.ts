@@ -23,10 +23,16 @@ export class WorldModelTrainer {
   private readonly noise: Noise;
   steps = 0;
 
-  constructor(readonly model: WorldModel, noiseSeed: number) {
+  constructor(
+    readonly model: WorldModel,
+    noiseSeed: number,
+  ) {
     const { lr, encoderLrScale, weightDecay } = model.config;
     const encoder = new Set(model.encoder.variables);
-    this.optimizer = new FlatAdam(model.variables, { lr: model.variables.map((v) => (encoder.has(v) ? lr * encoderLrScale : lr)), weightDecay });
+    this.optimizer = new FlatAdam(model.variables, {
+      lr: model.variables.map((v) => (encoder.has(v) ? lr * encoderLrScale : lr)),
+      weightDecay,
+    });
     this.noise = new Noise(noiseSeed);
   }
 
@@ -49,7 +55,10 @@ export class WorldModelTrainer {
   applyGradients(grads: tf.Tensor[]): number {
     const flat = this.optimizer.flatten(grads);
     const gradNorm = Math.sqrt(tf.sum(tf.square(flat)).dataSync()[0]!);
-    if (!Number.isFinite(gradNorm)) throw new Error(`WorldModelTrainer.step: the gradient norm is ${gradNorm} at step ${this.steps} (loss diverged; lower lr or check the data)`);
+    if (!Number.isFinite(gradNorm))
+      throw new Error(
+        `WorldModelTrainer.step: the gradient norm is ${gradNorm} at step ${this.steps} (loss diverged; lower lr or check the data)`,
+      );
     this.optimizer.applyFlat(flat, Math.min(1, this.model.config.gradClip / (gradNorm + 1e-6)));
     return gradNorm;
   }

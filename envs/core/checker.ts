@@ -59,9 +59,15 @@ function invalidAction(space: Space<unknown>): unknown {
 const CHECKS: Record<string, (make: () => AnyEnv) => void> = {
   "spaces are valid and describe themselves"(make) {
     const env = make();
-    for (const [name, space] of [["observationSpace", env.observationSpace], ["actionSpace", env.actionSpace]] as const) {
+    for (const [name, space] of [
+      ["observationSpace", env.observationSpace],
+      ["actionSpace", env.actionSpace],
+    ] as const) {
       assert(space instanceof Space, `${name} must be a Space, got ${String(space)}`);
-      assert(same(spaceFromJSON(space.toJSON()).toJSON(), space.toJSON()), `${name} JSON does not round-trip: ${space}`);
+      assert(
+        same(spaceFromJSON(space.toJSON()).toJSON(), space.toJSON()),
+        `${name} JSON does not round-trip: ${space}`,
+      );
       space.seed(SEED);
       assert(space.contains(space.sample()), `${name}.sample() is not contained in the space`);
     }
@@ -77,8 +83,14 @@ const CHECKS: Record<string, (make: () => AnyEnv) => void> = {
   "reset with a seed is deterministic"(make) {
     const env = make();
     const actions = sampleActions(env, STEPS);
-    assert(same(rollout(env, SEED, actions), rollout(env, SEED, actions)), "two rollouts from reset({seed}) with the same actions differ");
-    assert(same(rollout(env, SEED, actions), rollout(make(), SEED, actions)), "two envs reset with the same seed differ");
+    assert(
+      same(rollout(env, SEED, actions), rollout(env, SEED, actions)),
+      "two rollouts from reset({seed}) with the same actions differ",
+    );
+    assert(
+      same(rollout(env, SEED, actions), rollout(make(), SEED, actions)),
+      "two envs reset with the same seed differ",
+    );
   },
   "step returns the 5-tuple with obs in space, finite reward, boolean flags"(make) {
     const env = make();
@@ -90,7 +102,10 @@ const CHECKS: Record<string, (make: () => AnyEnv) => void> = {
       const why = env.observationSpace.explain(obs);
       assert(why === null, `step observation not in observation space: ${why}`);
       assert(typeof reward === "number" && Number.isFinite(reward), `reward must be a finite number, got ${reward}`);
-      assert(typeof terminated === "boolean" && typeof truncated === "boolean", "terminated and truncated must be booleans");
+      assert(
+        typeof terminated === "boolean" && typeof truncated === "boolean",
+        "terminated and truncated must be booleans",
+      );
       assert(typeof info === "object" && info !== null, "info must be an object");
       if (terminated || truncated) env.reset();
     }
@@ -112,7 +127,10 @@ const CHECKS: Record<string, (make: () => AnyEnv) => void> = {
     const frame = env.render();
     assert(frame !== undefined, 'render() returned nothing with renderMode "rgb_array"');
     assert(frame.data instanceof Uint8Array, "frame data must be a Uint8Array");
-    assert(frame.width > 0 && frame.height > 0 && frame.data.length === frame.width * frame.height * 3, `frame must be HxWx3, got ${frame.width}x${frame.height} with ${frame.data.length} values`);
+    assert(
+      frame.width > 0 && frame.height > 0 && frame.data.length === frame.width * frame.height * 3,
+      `frame must be HxWx3, got ${frame.width}x${frame.height} with ${frame.data.length} values`,
+    );
   },
   "getState/setState restores the env exactly"(make) {
     const env = make();
@@ -121,7 +139,10 @@ const CHECKS: Record<string, (make: () => AnyEnv) => void> = {
     const saved = structuredClone(env.getState());
     const first = play(env, actions.slice(5));
     env.setState(saved);
-    assert(same(first, play(env, actions.slice(5))), "stepping after setState(getState()) differs from the original continuation");
+    assert(
+      same(first, play(env, actions.slice(5))),
+      "stepping after setState(getState()) differs from the original continuation",
+    );
   },
   "close can be called twice"(make) {
     const env = make();
@@ -145,5 +166,8 @@ export function runEnvChecks(make: () => AnyEnv): CheckResult[] {
 /** Throws an EnvError listing every failed check. `make` builds a fresh env per check. */
 export function checkEnv(make: () => AnyEnv): void {
   const failed = runEnvChecks(make).filter((r) => !r.passed);
-  if (failed.length) throw new EnvError(`checkEnv: ${failed.length} check(s) failed:\n${failed.map((f) => `- ${f.name}: ${f.message}`).join("\n")}`);
+  if (failed.length)
+    throw new EnvError(
+      `checkEnv: ${failed.length} check(s) failed:\n${failed.map((f) => `- ${f.name}: ${f.message}`).join("\n")}`,
+    );
 }

@@ -160,19 +160,28 @@ export abstract class ArrayEnv<Act = number | ArrayLike<number>> extends Env<Typ
 
   getState(): EnvState {
     if (this.phase === "new") throw new EnvError(`${this.label}.getState: call reset() first`);
-    return { rng: this.rng!.getState(), phase: this.phase, terminated: this.terminated, elapsed: this.elapsed, ...this.saveState() };
+    return {
+      rng: this.rng!.getState(),
+      phase: this.phase,
+      terminated: this.terminated,
+      elapsed: this.elapsed,
+      ...this.saveState(),
+    };
   }
 
   /** Restores a state from getState(); a bad one is refused (EnvError naming the field) and the env keeps its own. */
   setState(state: EnvState): void {
     const where = `${this.label}.setState`;
-    if (typeof state !== "object" || state === null || Array.isArray(state)) throw new EnvError(`${where}: expected a state object from getState(), got ${formatValue(state)}`);
-    if (state.phase !== "running" && state.phase !== "terminated") throw new EnvError(`${where}: 'phase' must be "running" or "terminated", got ${formatValue(state.phase)}`);
+    if (typeof state !== "object" || state === null || Array.isArray(state))
+      throw new EnvError(`${where}: expected a state object from getState(), got ${formatValue(state)}`);
+    if (state.phase !== "running" && state.phase !== "terminated")
+      throw new EnvError(`${where}: 'phase' must be "running" or "terminated", got ${formatValue(state.phase)}`);
     const read = new StateReader(where, state);
     const rng = read.ints("rng", 4, -(2 ** 31), 2 ** 32 - 1);
     if (rng.every((x) => x === 0)) throw new EnvError(`${where}: 'rng' must not be all zeros (not a generator state)`);
     const terminated = read.bool("terminated");
-    if (terminated !== (state.phase === "terminated")) throw new EnvError(`${where}: 'terminated' (${terminated}) contradicts 'phase' ("${state.phase}")`);
+    if (terminated !== (state.phase === "terminated"))
+      throw new EnvError(`${where}: 'terminated' (${terminated}) contradicts 'phase' ("${state.phase}")`);
     const elapsed = read.int("elapsed", 0, Number.MAX_SAFE_INTEGER);
     this.loadState(state); // checks every field of the env's own before it changes any
     this.rng = Rng.fromState(rng);
@@ -197,7 +206,10 @@ export abstract class ArrayEnv<Act = number | ArrayLike<number>> extends Env<Typ
       );
     }
     const why = this.actionSpace.explain(action);
-    if (why !== null) throw new EnvError(`${this.label}.step: invalid action ${formatValue(action)}: ${why} (action space ${this.actionSpace})`);
+    if (why !== null)
+      throw new EnvError(
+        `${this.label}.step: invalid action ${formatValue(action)}: ${why} (action space ${this.actionSpace})`,
+      );
   }
 
   private checkResetOptions(options: unknown): void {

@@ -11,7 +11,11 @@ describe("setState refuses states that are not this env's, naming the field", ()
     ["Catch-v0", { elapsed: -3 }, /'elapsed' must be an integer in \[0, /],
     ["Catch-v0", { rng: [0, 0, 0, 0] }, /'rng' must not be all zeros/],
     ["Catch-v0", { terminated: true }, /'terminated' \(true\) contradicts 'phase' \("running"\)/],
-    ["GridEmpty-v0", { agent: [50, 50, 0] }, /'agent' must be 3 integers in \[0, 7\] x \[0, 7\] x \[0, 3\], got \[50, 50, 0\]/],
+    [
+      "GridEmpty-v0",
+      { agent: [50, 50, 0] },
+      /'agent' must be 3 integers in \[0, 7\] x \[0, 7\] x \[0, 3\], got \[50, 50, 0\]/,
+    ],
     ["PointMass-v0", { pos: [0.1, Infinity] }, /'pos' must be 2 finite numbers in \[-1, 1\]/],
     ["Breakout-v0", { strike: 1 }, /'strike' must be true or false, got 1/],
   ];

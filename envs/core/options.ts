@@ -7,13 +7,25 @@ import { formatValue } from "./spaces.ts";
 export type Check = (v: unknown) => string | null;
 
 export const check = {
-  int: (min: number, max = Infinity): Check => (v) =>
-    typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in [${min}, ${max}]`,
-  number: (min: number, max = Infinity): Check => (v) =>
-    typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? null : `a finite number in [${min}, ${max}]`,
+  int:
+    (min: number, max = Infinity): Check =>
+    (v) =>
+      typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in [${min}, ${max}]`,
+  number:
+    (min: number, max = Infinity): Check =>
+    (v) =>
+      typeof v === "number" && Number.isFinite(v) && v >= min && v <= max
+        ? null
+        : `a finite number in [${min}, ${max}]`,
   bool: (): Check => (v) => (typeof v === "boolean" ? null : "true or false"),
-  oneOf: (values: readonly unknown[]): Check => (v) => (values.includes(v) ? null : `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`),
-  optional: (inner: Check): Check => (v) => (v === undefined || v === null ? null : inner(v)),
+  oneOf:
+    (values: readonly unknown[]): Check =>
+    (v) =>
+      values.includes(v) ? null : `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`,
+  optional:
+    (inner: Check): Check =>
+    (v) =>
+      v === undefined || v === null ? null : inner(v),
 };
 
 /** Merges `given` over `defaults` after checking every key and value. */
@@ -30,7 +42,8 @@ export function resolveOptions<T extends Record<string, unknown>>(
       throw new EnvError(`${envName}: unknown option '${key}' (accepted: ${Object.keys(checks).join(", ")})`);
     }
     const expected = checks[key as keyof T](value);
-    if (expected !== null) throw new EnvError(`${envName}: option '${key}' must be ${expected}, got ${formatValue(value)}`);
+    if (expected !== null)
+      throw new EnvError(`${envName}: option '${key}' must be ${expected}, got ${formatValue(value)}`);
     (out as Record<string, unknown>)[key] = value;
   }
   return out;

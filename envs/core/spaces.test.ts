@@ -16,7 +16,10 @@ describe("Discrete", () => {
     expect(s.explain("1")).toMatch(/integer/);
   });
   it("seed 0 is deterministic and differs from seed 1", () => {
-    const draw = (seed: number) => { const s = new Discrete(1000, 0, seed); return [s.sample(), s.sample(), s.sample()]; };
+    const draw = (seed: number) => {
+      const s = new Discrete(1000, 0, seed);
+      return [s.sample(), s.sample(), s.sample()];
+    };
     expect(draw(0)).toEqual(draw(0));
     expect(draw(0)).not.toEqual(draw(1));
   });
@@ -64,7 +67,13 @@ describe("composite spaces and JSON", () => {
     expect(t.explain([0, [2, 0]])).toMatch(/element 1: value 0: expected a number in \[0, 1\], got 2/);
   });
   it("round-trips through JSON", () => {
-    const spaces = [new Discrete(5, 1), new Box([0, -1], [1, 1], [2], "float64"), new MultiDiscrete([4, 2]), new Tuple([new Discrete(2)]), new Dict({ x: new Box(0, 255, [2, 2, 3], "uint8") })];
+    const spaces = [
+      new Discrete(5, 1),
+      new Box([0, -1], [1, 1], [2], "float64"),
+      new MultiDiscrete([4, 2]),
+      new Tuple([new Discrete(2)]),
+      new Dict({ x: new Box(0, 255, [2, 2, 3], "uint8") }),
+    ];
     for (const s of spaces) expect(spaceFromJSON(s.toJSON()).toJSON()).toEqual(s.toJSON());
   });
 });

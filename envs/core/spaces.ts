@@ -65,7 +65,11 @@ export { formatValue };
 
 /** {start, ..., start + n - 1}; members are plain integer numbers. */
 export class Discrete extends Space<number> {
-  constructor(readonly n: number, readonly start = 0, seed?: number) {
+  constructor(
+    readonly n: number,
+    readonly start = 0,
+    seed?: number,
+  ) {
     super(seed);
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`Discrete: 'n' must be a positive integer, got ${n}`);
     if (!Number.isInteger(start)) throw new RangeError(`Discrete: 'start' must be an integer, got ${start}`);
@@ -110,7 +114,9 @@ export class Box extends Space<TypedArray> {
     const [dmin, dmax] = DTYPE_RANGE[dtype];
     for (let i = 0; i < this.size; i++) {
       if (!(this.low[i]! <= this.high[i]!)) {
-        throw new RangeError(`Box: 'low' must be <= 'high' everywhere, got low=${this.low[i]} > high=${this.high[i]} at ${i}`);
+        throw new RangeError(
+          `Box: 'low' must be <= 'high' everywhere, got low=${this.low[i]} > high=${this.high[i]} at ${i}`,
+        );
       }
       if (this.low[i]! < dmin || this.high[i]! > dmax) {
         throw new RangeError(`Box: bounds [${this.low[i]}, ${this.high[i]}] do not fit dtype ${dtype}`);
@@ -159,7 +165,12 @@ export class Box extends Space<TypedArray> {
     for (let i = 0; i < this.size; i++) {
       const v = arr[i]!;
       const expected = `${this.isInteger ? "an integer" : "a number"} in [${this.low[i]}, ${this.high[i]}]`;
-      const bad = typeof v !== "number" || Number.isNaN(v) || (this.isInteger && !Number.isInteger(v)) || v < this.low[i]! || v > this.high[i]!;
+      const bad =
+        typeof v !== "number" ||
+        Number.isNaN(v) ||
+        (this.isInteger && !Number.isInteger(v)) ||
+        v < this.low[i]! ||
+        v > this.high[i]!;
       if (bad) return `value ${i}: expected ${expected}, got ${String(v)}`;
     }
     return null;
@@ -212,12 +223,14 @@ export class MultiDiscrete extends Space<Int32Array> {
     return this.nvec.map((n) => this.rng.int(n));
   }
   explain(x: unknown): string | null {
-    if (!(ArrayBuffer.isView(x) || Array.isArray(x))) return `expected an array of ${this.nvec.length} integers, got ${formatValue(x)}`;
+    if (!(ArrayBuffer.isView(x) || Array.isArray(x)))
+      return `expected an array of ${this.nvec.length} integers, got ${formatValue(x)}`;
     const arr = x as ArrayLike<number>;
     if (arr.length !== this.nvec.length) return `expected ${this.nvec.length} values, got ${arr.length}`;
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i]!;
-      if (!Number.isInteger(v) || v < 0 || v >= this.nvec[i]!) return `value ${i}: expected an integer in [0, ${this.nvec[i]! - 1}], got ${v}`;
+      if (!Number.isInteger(v) || v < 0 || v >= this.nvec[i]!)
+        return `value ${i}: expected an integer in [0, ${this.nvec[i]! - 1}], got ${v}`;
     }
     return null;
   }
@@ -227,7 +240,10 @@ export class MultiDiscrete extends Space<Int32Array> {
 }
 
 export class Tuple extends Space<unknown[]> {
-  constructor(readonly spaces: readonly Space<unknown>[], seed?: number) {
+  constructor(
+    readonly spaces: readonly Space<unknown>[],
+    seed?: number,
+  ) {
     super(seed);
     this.seed(seed);
   }
@@ -240,7 +256,8 @@ export class Tuple extends Space<unknown[]> {
     return this.spaces.map((s) => s.sample());
   }
   explain(x: unknown): string | null {
-    if (!Array.isArray(x) || x.length !== this.spaces.length) return `expected an array of ${this.spaces.length} elements, got ${formatValue(x)}`;
+    if (!Array.isArray(x) || x.length !== this.spaces.length)
+      return `expected an array of ${this.spaces.length} elements, got ${formatValue(x)}`;
     for (let i = 0; i < x.length; i++) {
       const why = this.spaces[i]!.explain(x[i]);
       if (why) return `element ${i}: ${why}`;
@@ -253,7 +270,10 @@ export class Tuple extends Space<unknown[]> {
 }
 
 export class Dict extends Space<Record<string, unknown>> {
-  constructor(readonly spaces: Readonly<Record<string, Space<unknown>>>, seed?: number) {
+  constructor(
+    readonly spaces: Readonly<Record<string, Space<unknown>>>,
+    seed?: number,
+  ) {
     super(seed);
     this.seed(seed);
   }
@@ -266,7 +286,8 @@ export class Dict extends Space<Record<string, unknown>> {
     return Object.fromEntries(Object.entries(this.spaces).map(([k, s]) => [k, s.sample()]));
   }
   explain(x: unknown): string | null {
-    if (typeof x !== "object" || x === null || Array.isArray(x)) return `expected an object with keys ${Object.keys(this.spaces).join(", ")}, got ${formatValue(x)}`;
+    if (typeof x !== "object" || x === null || Array.isArray(x))
+      return `expected an object with keys ${Object.keys(this.spaces).join(", ")}, got ${formatValue(x)}`;
     const obj = x as Record<string, unknown>;
     for (const [k, s] of Object.entries(this.spaces)) {
       if (!(k in obj)) return `missing key '${k}'`;
@@ -284,13 +305,17 @@ export class Dict extends Space<Record<string, unknown>> {
 /** Rebuilds a space from its JSON description (inverse of toJSON). */
 export function spaceFromJSON(json: SpaceJSON): Space<unknown> {
   switch (json.type) {
-    case "Discrete": return new Discrete(json.n, json.start);
+    case "Discrete":
+      return new Discrete(json.n, json.start);
     case "Box": {
       const bound = (v: number[]) => (v.length === 1 ? v[0]! : v);
       return new Box(bound(json.low), bound(json.high), json.shape, json.dtype);
     }
-    case "MultiDiscrete": return new MultiDiscrete(json.nvec);
-    case "Tuple": return new Tuple(json.spaces.map(spaceFromJSON));
-    case "Dict": return new Dict(Object.fromEntries(Object.entries(json.spaces).map(([k, s]) => [k, spaceFromJSON(s)])));
+    case "MultiDiscrete":
+      return new MultiDiscrete(json.nvec);
+    case "Tuple":
+      return new Tuple(json.spaces.map(spaceFromJSON));
+    case "Dict":
+      return new Dict(Object.fromEntries(Object.entries(json.spaces).map(([k, s]) => [k, spaceFromJSON(s)])));
   }
 }

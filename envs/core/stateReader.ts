@@ -5,7 +5,10 @@ import { EnvError } from "./errors.ts";
 import { formatValue } from "./spaces.ts";
 
 export class StateReader {
-  constructor(private readonly where: string, private readonly state: Record<string, unknown>) {}
+  constructor(
+    private readonly where: string,
+    private readonly state: Record<string, unknown>,
+  ) {}
 
   private fail(field: string, expected: string): never {
     throw new EnvError(`${this.where}: '${field}' must be ${expected}, got ${formatValue(this.state[field])}`);
@@ -13,13 +16,15 @@ export class StateReader {
 
   int(field: string, lo: number, hi: number): number {
     const v = this.state[field];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) this.fail(field, `an integer in [${lo}, ${hi}]`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi)
+      this.fail(field, `an integer in [${lo}, ${hi}]`);
     return v;
   }
 
   number(field: string, lo: number, hi: number): number {
     const v = this.state[field];
-    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) this.fail(field, `a number in [${lo}, ${hi}]`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi)
+      this.fail(field, `a number in [${lo}, ${hi}]`);
     return v;
   }
 
@@ -38,11 +43,29 @@ export class StateReader {
     return this.list(field, length, lo, hi, false);
   }
 
-  private list(field: string, length: number, lo: number | readonly number[], hi: number | readonly number[], integer: boolean): number[] {
+  private list(
+    field: string,
+    length: number,
+    lo: number | readonly number[],
+    hi: number | readonly number[],
+    integer: boolean,
+  ): number[] {
     const v = this.state[field];
     const at = (r: number | readonly number[], i: number) => (typeof r === "number" ? r : r[i]!);
-    const range = typeof lo === "number" && typeof hi === "number" ? `in [${lo}, ${hi}]` : `in ${Array.from({ length }, (_, i) => `[${at(lo, i)}, ${at(hi, i)}]`).join(" x ")}`;
-    const ok = Array.isArray(v) && v.length === length && v.every((x, i) => typeof x === "number" && (integer ? Number.isInteger(x) : Number.isFinite(x)) && x >= at(lo, i) && x <= at(hi, i));
+    const range =
+      typeof lo === "number" && typeof hi === "number"
+        ? `in [${lo}, ${hi}]`
+        : `in ${Array.from({ length }, (_, i) => `[${at(lo, i)}, ${at(hi, i)}]`).join(" x ")}`;
+    const ok =
+      Array.isArray(v) &&
+      v.length === length &&
+      v.every(
+        (x, i) =>
+          typeof x === "number" &&
+          (integer ? Number.isInteger(x) : Number.isFinite(x)) &&
+          x >= at(lo, i) &&
+          x <= at(hi, i),
+      );
     if (!ok) this.fail(field, `${length} ${integer ? "integers" : "finite numbers"} ${range}`);
     return v as number[];
   }

@@ -8,7 +8,9 @@ describe("SyncVectorEnv", () => {
     const singles = [0, 1, 2].map(() => makeBare("Catch-v0"));
     const [obs] = vec.reset({ seed: 10 });
     expect(vec.observationSpace.shape).toEqual([3, 10, 5, 1]);
-    singles.forEach((e, i) => expect(Array.from(obs.subarray(i * 50, (i + 1) * 50))).toEqual(Array.from(e.reset({ seed: 10 + i })[0])));
+    singles.forEach((e, i) =>
+      expect(Array.from(obs.subarray(i * 50, (i + 1) * 50))).toEqual(Array.from(e.reset({ seed: 10 + i })[0])),
+    );
     const [o2, r2] = vec.step([0, 1, 2]);
     singles.forEach((e, i) => {
       const [o, r] = e.step(i);
@@ -46,7 +48,9 @@ describe("SyncVectorEnv", () => {
     const vec = makeVec("Catch-v0", 2, {}, { autoresetMode: "disabled" });
     vec.reset({ seed: 0 });
     for (let t = 0; t < 9; t++) vec.step([1, 1]);
-    expect(() => vec.step([1, 1])).toThrow(/env 0 ended \(terminated or truncated\) and autoresetMode is "disabled": reset it/);
+    expect(() => vec.step([1, 1])).toThrow(
+      /env 0 ended \(terminated or truncated\) and autoresetMode is "disabled": reset it/,
+    );
     vec.reset({ resetMask: [true, true] });
     expect(() => vec.step([1, 1])).not.toThrow();
   });
@@ -78,7 +82,9 @@ describe("SyncVectorEnv", () => {
   // Gymnasium 1.x: infos["final_info"] is itself a dict of arrays with `_key` masks.
   it("same-step final_info is a dict of arrays with _key masks, as Gymnasium 1.x", () => {
     // Only env 0 reports episode statistics: final_info.episode is set for it and null (mask false) for env 1.
-    const vec = new SyncVectorEnv([() => new RecordEpisodeStatistics(make("Catch-v0")), () => make("Catch-v0")], { autoresetMode: "same-step" });
+    const vec = new SyncVectorEnv([() => new RecordEpisodeStatistics(make("Catch-v0")), () => make("Catch-v0")], {
+      autoresetMode: "same-step",
+    });
     vec.reset({ seed: 0 });
     let info: Record<string, unknown> = {};
     for (let t = 0; t < 9; t++) info = vec.step([1, 1])[4];
@@ -101,10 +107,20 @@ describe("SyncVectorEnv", () => {
   it("accepts Box actions flat or per env, and refuses the wrong count", () => {
     const vec = makeVec("PointMass-v0", 2, { observation: "state" });
     vec.reset({ seed: 0 });
-    expect(() => vec.step([[1, 0], [0, 1]])).not.toThrow();
+    expect(() =>
+      vec.step([
+        [1, 0],
+        [0, 1],
+      ]),
+    ).not.toThrow();
     expect(() => vec.step([1, 0, 0, 1])).not.toThrow();
     expect(() => vec.step([1, 0, 0])).toThrow(/SyncVectorEnv\.step: expected 2 actions or 4 values, got 3/);
-    expect(() => vec.step([[5, 0], [0, 1]])).toThrow(/invalid action for env \d: \[5, 0\]/);
+    expect(() =>
+      vec.step([
+        [5, 0],
+        [0, 1],
+      ]),
+    ).toThrow(/invalid action for env \d: \[5, 0\]/);
   });
 
   it("copy: false returns the live buffers (no allocation); copy: true returns copies", () => {
@@ -117,7 +133,10 @@ describe("SyncVectorEnv", () => {
   });
 
   it("refuses envs with different spaces", () => {
-    const fns = [() => makeBare("Catch-v0"), () => makeBare("Catch-v0", { rows: 8 })] as (() => Env<TypedArray, number>)[];
+    const fns = [() => makeBare("Catch-v0"), () => makeBare("Catch-v0", { rows: 8 })] as (() => Env<
+      TypedArray,
+      number
+    >)[];
     expect(() => new SyncVectorEnv(fns)).toThrow(/all envs must share spaces/);
   });
 });

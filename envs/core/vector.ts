@@ -35,7 +35,13 @@ export interface VectorResetArgs {
   resetMask?: ArrayLike<boolean | number>;
 }
 
-export type VectorStepResult = [obs: TypedArray, rewards: Float64Array, terminations: Uint8Array, truncations: Uint8Array, info: Info];
+export type VectorStepResult = [
+  obs: TypedArray,
+  rewards: Float64Array,
+  terminations: Uint8Array,
+  truncations: Uint8Array,
+  info: Info,
+];
 
 export class SyncVectorEnv<Act = number | ArrayLike<number>> {
   readonly numEnvs: number;
@@ -65,10 +71,15 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
     this.numEnvs = this.envs.length;
     const first = this.envs[0]!;
     if (!(first.observationSpace instanceof Box)) {
-      throw new EnvError(`SyncVectorEnv: ${first.label} must have a Box observation space, got ${first.observationSpace}`);
+      throw new EnvError(
+        `SyncVectorEnv: ${first.label} must have a Box observation space, got ${first.observationSpace}`,
+      );
     }
     for (const env of this.envs) {
-      if (String(env.observationSpace) !== String(first.observationSpace) || String(env.actionSpace) !== String(first.actionSpace)) {
+      if (
+        String(env.observationSpace) !== String(first.observationSpace) ||
+        String(env.actionSpace) !== String(first.actionSpace)
+      ) {
         throw new EnvError(`SyncVectorEnv: all envs must share spaces; ${env.label} differs from ${first.label}`);
       }
     }
@@ -80,7 +91,8 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
     this.observationSpace = new Box(tile(single.low), tile(single.high), [n, ...single.shape], single.dtype);
     const act = this.singleActionSpace as Space<unknown>;
     if (act instanceof Discrete) {
-      if (act.start !== 0) throw new EnvError(`SyncVectorEnv: Discrete action spaces must start at 0, got ${act.start}`);
+      if (act.start !== 0)
+        throw new EnvError(`SyncVectorEnv: Discrete action spaces must start at 0, got ${act.start}`);
       this.actionSpace = new MultiDiscrete(new Array(n).fill(act.n));
       this.actionSize = 1;
     } else if (act instanceof Box) {
@@ -91,13 +103,17 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
     }
     this.autoresetMode = options.autoresetMode ?? "next-step";
     if (!["next-step", "same-step", "disabled"].includes(this.autoresetMode)) {
-      throw new EnvError(`SyncVectorEnv: 'autoresetMode' must be "next-step", "same-step" or "disabled", got ${JSON.stringify(this.autoresetMode)}`);
+      throw new EnvError(
+        `SyncVectorEnv: 'autoresetMode' must be "next-step", "same-step" or "disabled", got ${JSON.stringify(this.autoresetMode)}`,
+      );
     }
     this.copy = options.copy ?? true;
     this.fast = this.envs.every((e) => e instanceof ArrayEnv);
     this.maxEpisodeSteps = options.maxEpisodeSteps ?? (this.fast ? first.spec?.maxEpisodeSteps : undefined);
     if (!this.fast && options.maxEpisodeSteps !== undefined) {
-      throw new EnvError("SyncVectorEnv: 'maxEpisodeSteps' applies to bare envs only; wrap the envs in TimeLimit instead");
+      throw new EnvError(
+        "SyncVectorEnv: 'maxEpisodeSteps' applies to bare envs only; wrap the envs in TimeLimit instead",
+      );
     }
     this.obsSize = single.size;
     this.obs = allocate(single.dtype, n * this.obsSize);
@@ -110,7 +126,9 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
   reset(args: VectorResetArgs = {}): [TypedArray, Info] {
     const { seed, options, resetMask } = args;
     if (Array.isArray(seed) && seed.length !== this.numEnvs) {
-      throw new EnvError(`SyncVectorEnv.reset: 'seed' must be one number or ${this.numEnvs} numbers, got ${seed.length}`);
+      throw new EnvError(
+        `SyncVectorEnv.reset: 'seed' must be one number or ${this.numEnvs} numbers, got ${seed.length}`,
+      );
     }
     if (resetMask !== undefined && resetMask.length !== this.numEnvs) {
       throw new EnvError(`SyncVectorEnv.reset: 'resetMask' must have ${this.numEnvs} entries, got ${resetMask.length}`);
@@ -130,7 +148,10 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
   step(actions: ArrayLike<unknown>): VectorStepResult {
     if (!this.started) throw new EnvError("SyncVectorEnv.step: call reset() before step()");
     if (actions.length !== this.numEnvs && actions.length !== this.numEnvs * this.actionSize) {
-      const expected = this.actionSize === 1 ? `${this.numEnvs} actions` : `${this.numEnvs} actions or ${this.numEnvs * this.actionSize} values`;
+      const expected =
+        this.actionSize === 1
+          ? `${this.numEnvs} actions`
+          : `${this.numEnvs} actions or ${this.numEnvs * this.actionSize} values`;
       throw new EnvError(`SyncVectorEnv.step: expected ${expected}, got ${actions.length}`);
     }
     // Every action is checked before any env steps: a bad one leaves all of them as they were.
@@ -138,11 +159,16 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
       if (this.autoresetMode === "next-step" && this.needsReset[i]) continue; // this env resets and ignores its action
       if (this.autoresetMode === "disabled" && this.needsReset[i]) {
         // Gymnasium asserts here; so do TimeLimit + OrderEnforcing on the make() path.
-        throw new EnvError(`SyncVectorEnv.step: env ${i} ended (terminated or truncated) and autoresetMode is "disabled": reset it with reset({resetMask}) before stepping it again`);
+        throw new EnvError(
+          `SyncVectorEnv.step: env ${i} ended (terminated or truncated) and autoresetMode is "disabled": reset it with reset({resetMask}) before stepping it again`,
+        );
       }
       const action = this.actionOf(actions, i);
       const why = this.singleActionSpace.explain(action);
-      if (why !== null) throw new EnvError(`SyncVectorEnv.step: invalid action for env ${i}: ${formatValue(action)}: ${why} (action space ${this.singleActionSpace}); no env was stepped`);
+      if (why !== null)
+        throw new EnvError(
+          `SyncVectorEnv.step: invalid action for env ${i}: ${formatValue(action)}: ${why} (action space ${this.singleActionSpace}); no env was stepped`,
+        );
     }
     const infos: Info[] = [];
     let final: { obs: (TypedArray | null)[]; info: (Info | null)[] } | undefined;
@@ -169,7 +195,15 @@ export class SyncVectorEnv<Act = number | ArrayLike<number>> {
     if (final) {
       // Gymnasium 1.x: final_obs per env (null where unset), final_info itself a dict of arrays with `_key` masks.
       const mask = final.obs.map((o) => o !== null);
-      Object.assign(info, { final_obs: final.obs, _final_obs: mask, final_info: mergeInfos(final.info.map((x) => x ?? undefined), this.numEnvs), _final_info: mask });
+      Object.assign(info, {
+        final_obs: final.obs,
+        _final_obs: mask,
+        final_info: mergeInfos(
+          final.info.map((x) => x ?? undefined),
+          this.numEnvs,
+        ),
+        _final_info: mask,
+      });
     }
     return [this.out(this.obs), this.out(this.rewards), this.out(this.terminations), this.out(this.truncations), info];
   }
@@ -237,8 +271,17 @@ function mergeInfos(infos: (Info | undefined)[], n: number): Info {
 }
 
 /** n bare copies of a registered env in a vector env (fast path), truncated at the registered step limit. */
-export function makeVec(id: string, numEnvs: number, options: Record<string, unknown> = {}, vectorOptions: VectorOptions = {}): SyncVectorEnv {
-  if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new EnvError(`makeVec: 'numEnvs' must be a positive integer, got ${numEnvs}`);
-  const fns = Array.from({ length: numEnvs }, () => () => makeBare(id, options) as Env<TypedArray, number | ArrayLike<number>>);
+export function makeVec(
+  id: string,
+  numEnvs: number,
+  options: Record<string, unknown> = {},
+  vectorOptions: VectorOptions = {},
+): SyncVectorEnv {
+  if (!Number.isInteger(numEnvs) || numEnvs < 1)
+    throw new EnvError(`makeVec: 'numEnvs' must be a positive integer, got ${numEnvs}`);
+  const fns = Array.from(
+    { length: numEnvs },
+    () => () => makeBare(id, options) as Env<TypedArray, number | ArrayLike<number>>,
+  );
   return new SyncVectorEnv(fns, vectorOptions);
 }

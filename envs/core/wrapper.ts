@@ -49,7 +49,9 @@ export class Wrapper<Obs = unknown, Act = unknown, InnerObs = Obs, InnerAct = Ac
       return;
     }
     if (!("inner" in state) || !("wrapper" in state)) {
-      throw new Error(`${this.constructor.name}.setState: expected a state saved through this wrapper (keys inner, wrapper)`);
+      throw new Error(
+        `${this.constructor.name}.setState: expected a state saved through this wrapper (keys inner, wrapper)`,
+      );
     }
     this.env.setState(state.inner as EnvState);
     this.loadWrapperState(state.wrapper);

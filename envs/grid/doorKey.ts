@@ -15,7 +15,15 @@ export class GridDoorKey extends GridWorld<DoorKeyOptions> {
     const size = options?.size ?? 8;
     const checks = { ...GRID_CHECKS, size: check.int(5, 64) };
     const actions = ["left", "right", "forward", "pickup", "drop", "toggle"] as const;
-    super("GridDoorKey-v0", size, size, { ...GRID_DEFAULTS, size, maxSteps: 10 * size * size }, checks, options, actions);
+    super(
+      "GridDoorKey-v0",
+      size,
+      size,
+      { ...GRID_DEFAULTS, size, maxSteps: 10 * size * size },
+      checks,
+      options,
+      actions,
+    );
   }
 
   protected generate(rng: Rng): void {

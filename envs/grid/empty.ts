@@ -16,7 +16,15 @@ export class GridEmpty extends GridWorld<EmptyOptions> {
     const size = options?.size ?? 8;
     const checks = { ...GRID_CHECKS, size: check.int(4, 64), randomStart: check.bool() };
     // MiniGrid builds Empty with see_through_walls=True.
-    super("GridEmpty-v0", size, size, { ...GRID_DEFAULTS, seeThroughWalls: true, size, randomStart: false, maxSteps: 4 * size * size }, checks, options, NAVIGATION);
+    super(
+      "GridEmpty-v0",
+      size,
+      size,
+      { ...GRID_DEFAULTS, seeThroughWalls: true, size, randomStart: false, maxSteps: 4 * size * size },
+      checks,
+      options,
+      NAVIGATION,
+    );
   }
 
   protected generate(rng: Rng): void {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { ACTION, COLOR, DOOR_STATE, GridDoorKey, GridEmpty, GridFourRooms, GridLavaGap, OBJECT, make } from "../index.ts";
+import {
+  ACTION,
+  COLOR,
+  DOOR_STATE,
+  GridDoorKey,
+  GridEmpty,
+  GridFourRooms,
+  GridLavaGap,
+  OBJECT,
+  make,
+} from "../index.ts";
 
 const { left, right, forward, pickup, toggle } = ACTION;
 
@@ -42,10 +52,16 @@ describe("GridEmpty", () => {
     expect(t).toBe(64);
   });
   it("rejects bad options, naming the env and the option", () => {
-    expect(() => new GridEmpty({ size: 2 })).toThrow(/GridEmpty-v0: option 'size' must be an integer in \[4, 64\], got 2/);
-    expect(() => new GridEmpty({ view: "egocentric" as never })).toThrow(/option 'view' must be one of "full", "partial"/);
+    expect(() => new GridEmpty({ size: 2 })).toThrow(
+      /GridEmpty-v0: option 'size' must be an integer in \[4, 64\], got 2/,
+    );
+    expect(() => new GridEmpty({ view: "egocentric" as never })).toThrow(
+      /option 'view' must be one of "full", "partial"/,
+    );
     expect(() => make("GridEmpty-v0", { colour: 1 })).toThrow(/GridEmpty-v0: unknown option 'colour'/);
-    expect(() => new GridEmpty().reset({ options: { agentPos: 1 } })).toThrow(/GridEmpty-v0\.reset: unknown option 'agentPos'/);
+    expect(() => new GridEmpty().reset({ options: { agentPos: 1 } })).toThrow(
+      /GridEmpty-v0\.reset: unknown option 'agentPos'/,
+    );
   });
 });
 
@@ -88,7 +104,10 @@ describe("see_through_walls per env, as MiniGrid", () => {
     expect(Array.from(obs.subarray((4 * 7 + 3) * 3, (4 * 7 + 3) * 3 + 3))).toEqual([OBJECT.empty, 0, 0]);
   });
   it("the other grids hide what walls hide (see_through_walls=False), and the option overrides either way", () => {
-    for (const env of [new GridDoorKey({ view: "partial" }), new GridEmpty({ view: "partial", seeThroughWalls: false })]) {
+    for (const env of [
+      new GridDoorKey({ view: "partial" }),
+      new GridEmpty({ view: "partial", seeThroughWalls: false }),
+    ]) {
       env.reset({ seed: 0 });
       expect(Array.from(env.observe()).some((v, i) => i % 3 === 0 && v === OBJECT.unseen)).toBe(true);
     }

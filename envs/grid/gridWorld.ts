@@ -13,7 +13,19 @@ import { StateReader } from "../core/stateReader.ts";
 import { Box, Discrete, type TypedArray } from "../core/spaces.ts";
 import { check, resolveOptions, type Check } from "../core/options.ts";
 import { blit, type Tile } from "../render/raster.ts";
-import { COLOR, DIR_DX, DIR_DY, DOOR_STATE, NUM_COLORS, NUM_STATES, OBJECT, canOverlap, canPickUp, drawCell, seeBehind } from "./objects.ts";
+import {
+  COLOR,
+  DIR_DX,
+  DIR_DY,
+  DOOR_STATE,
+  NUM_COLORS,
+  NUM_STATES,
+  OBJECT,
+  canOverlap,
+  canPickUp,
+  drawCell,
+  seeBehind,
+} from "./objects.ts";
 
 /** MiniGrid's actions, in its order. */
 export const ACTION = { left: 0, right: 1, forward: 2, pickup: 3, drop: 4, toggle: 5, done: 6 } as const;
@@ -40,11 +52,18 @@ export interface GridOptions extends Record<string, unknown> {
   fullActionSet: boolean;
 }
 
-export const GRID_DEFAULTS = { view: "full" as GridOptions["view"], viewSize: 7, seeThroughWalls: false, tileSize: 8, fullActionSet: false };
+export const GRID_DEFAULTS = {
+  view: "full" as GridOptions["view"],
+  viewSize: 7,
+  seeThroughWalls: false,
+  tileSize: 8,
+  fullActionSet: false,
+};
 
 export const GRID_CHECKS: Record<keyof GridOptions, Check> = {
   view: check.oneOf(["full", "partial"]),
-  viewSize: (v) => (typeof v === "number" && Number.isInteger(v) && v >= 3 && v % 2 === 1 ? null : "an odd integer >= 3"),
+  viewSize: (v) =>
+    typeof v === "number" && Number.isInteger(v) && v >= 3 && v % 2 === 1 ? null : "an odd integer >= 3",
   seeThroughWalls: check.bool(),
   tileSize: check.int(2, 64),
   maxSteps: check.int(1),
@@ -294,7 +313,13 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
         const i = this.index(x, y);
         const dir = x === this.agentX && y === this.agentY ? this.agentDir : -1;
         const hl = highlighted?.has(y * this.width + x) ?? false;
-        const key = this.cells[i]! | (this.cells[i + 1]! << 4) | (this.cells[i + 2]! << 8) | ((dir + 1) << 10) | (+hl << 13) | (t << 14);
+        const key =
+          this.cells[i]! |
+          (this.cells[i + 1]! << 4) |
+          (this.cells[i + 2]! << 8) |
+          ((dir + 1) << 10) |
+          (+hl << 13) |
+          (t << 14);
         if (this.frameKeys[y * this.width + x] === key) continue;
         this.frameKeys[y * this.width + x] = key;
         let tile = tileCache.get(key);
@@ -323,7 +348,11 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
 
   // --- state ---
   protected saveState(): EnvState {
-    return { cells: Array.from(this.cells), agent: [this.agentX, this.agentY, this.agentDir], carrying: [...this.carrying] };
+    return {
+      cells: Array.from(this.cells),
+      agent: [this.agentX, this.agentY, this.agentDir],
+      carrying: [...this.carrying],
+    };
   }
   protected loadState(state: EnvState): void {
     const read = new StateReader(`${this.label}.setState`, state);

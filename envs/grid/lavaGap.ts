@@ -14,7 +14,15 @@ export class GridLavaGap extends GridWorld<LavaGapOptions> {
   constructor(options?: Partial<LavaGapOptions>) {
     const size = options?.size ?? 7;
     const checks = { ...GRID_CHECKS, size: check.int(5, 64) };
-    super("GridLavaGap-v0", size, size, { ...GRID_DEFAULTS, size, maxSteps: 4 * size * size }, checks, options, NAVIGATION);
+    super(
+      "GridLavaGap-v0",
+      size,
+      size,
+      { ...GRID_DEFAULTS, size, maxSteps: 4 * size * size },
+      checks,
+      options,
+      NAVIGATION,
+    );
   }
 
   protected generate(rng: Rng): void {

@@ -19,7 +19,12 @@ export interface BreakoutOptions extends Record<string, unknown> {
 const N = 10;
 const CHANNELS = 4;
 const [PADDLE, BALL, TRAIL, BRICK] = [0, 1, 2, 3];
-const COLORS: readonly RGB[] = [[80, 160, 255], [255, 255, 255], [120, 120, 120], [230, 90, 60]];
+const COLORS: readonly RGB[] = [
+  [80, 160, 255],
+  [255, 255, 255],
+  [120, 120, 120],
+  [230, 90, 60],
+];
 const BACKGROUND: RGB = [0, 0, 0];
 // Direction after a bounce: dx = +-1, dy = +-1 encoded as MinAtar's 0..3 (up-left, up-right, down-right, down-left).
 const DX = [-1, 1, 1, -1];
@@ -47,7 +52,12 @@ export class Breakout extends ArrayEnv<number> {
 
   constructor(options?: Partial<BreakoutOptions>) {
     super();
-    this.options = resolveOptions(this.defaultId, { stickyActions: 0, cellSize: 8 }, { stickyActions: check.number(0, 1), cellSize: check.int(1, 64) }, options);
+    this.options = resolveOptions(
+      this.defaultId,
+      { stickyActions: 0, cellSize: 8 },
+      { stickyActions: check.number(0, 1), cellSize: check.int(1, 64) },
+      options,
+    );
     this.frameWidth = this.frameHeight = N * this.options.cellSize;
   }
 

@@ -34,7 +34,12 @@ export class Catch extends ArrayEnv<number> {
 
   constructor(options?: Partial<CatchOptions>) {
     super();
-    this.options = resolveOptions(this.defaultId, { rows: 10, columns: 5, cellSize: 8 }, { rows: check.int(3, 64), columns: check.int(2, 64), cellSize: check.int(1, 64) }, options);
+    this.options = resolveOptions(
+      this.defaultId,
+      { rows: 10, columns: 5, cellSize: 8 },
+      { rows: check.int(3, 64), columns: check.int(2, 64), cellSize: check.int(1, 64) },
+      options,
+    );
     const { rows, columns, cellSize } = this.options;
     this.observationSpace = new Box(0, 1, [rows, columns, 1], "uint8");
     this.frameWidth = columns * cellSize;

@@ -65,7 +65,12 @@ describe("Breakout", () => {
       env.reset({ seed: 0 });
       env.step(2); // paddle 4 -> 5
       let left = 0;
-      for (let t = 0; t < 5; t++) { const before = env.paddleX; env.step(1); left += +(env.paddleX < before); if (env.terminated) break; }
+      for (let t = 0; t < 5; t++) {
+        const before = env.paddleX;
+        env.step(1);
+        left += +(env.paddleX < before);
+        if (env.terminated) break;
+      }
       return left;
     };
     expect(moves(0)).toBeGreaterThan(0);
@@ -95,7 +100,8 @@ describe("PointMass", () => {
   it("pixel observations show the point and the target as discs of coverage", () => {
     const env = new PointMass({ imageSize: 32 });
     const [obs] = env.reset({ seed: 0 });
-    const mass = (c: number) => Array.from({ length: 1024 }, (_, i) => obs[i * 2 + c]!).reduce((a, b) => a + b, 0) / 255;
+    const mass = (c: number) =>
+      Array.from({ length: 1024 }, (_, i) => obs[i * 2 + c]!).reduce((a, b) => a + b, 0) / 255;
     // Disc area in pixels: pi (r * 16)^2.
     expect(mass(0)).toBeCloseTo(Math.PI * (0.08 * 16) ** 2, 0);
     expect(mass(1)).toBeCloseTo(Math.PI * (0.15 * 16) ** 2, 0);
@@ -103,6 +109,8 @@ describe("PointMass", () => {
   it("refuses actions outside [-1, 1] instead of clamping them", () => {
     const env = new PointMass();
     env.reset({ seed: 0 });
-    expect(() => env.step([1.5, 0])).toThrow(/PointMass-v0\.step: invalid action \[1\.5, 0\]: value 0: expected a number in \[-1, 1\], got 1\.5/);
+    expect(() => env.step([1.5, 0])).toThrow(
+      /PointMass-v0\.step: invalid action \[1\.5, 0\]: value 0: expected a number in \[-1, 1\], got 1\.5/,
+    );
   });
 });

@@ -59,7 +59,10 @@ export class PointMass extends ArrayEnv<ArrayLike<number>> {
       options,
     );
     const s = this.options.imageSize;
-    this.observationSpace = this.options.observation === "pixels" ? new Box(0, 255, [s, s, 2], "uint8") : new Box(-Infinity, Infinity, [6], "float32");
+    this.observationSpace =
+      this.options.observation === "pixels"
+        ? new Box(0, 255, [s, s, 2], "uint8")
+        : new Box(-Infinity, Infinity, [6], "float32");
     this.frameWidth = this.frameHeight = this.options.frameSize;
     this.coverage = new Float32Array(s * s);
   }
@@ -99,7 +102,10 @@ export class PointMass extends ArrayEnv<ArrayLike<number>> {
     }
     const s = this.options.imageSize;
     out.fill(0, offset, offset + s * s * 2);
-    for (const [channel, centre, radius] of [[0, this.pos, POINT_RADIUS], [1, this.target, this.options.targetRadius]] as const) {
+    for (const [channel, centre, radius] of [
+      [0, this.pos, POINT_RADIUS],
+      [1, this.target, this.options.targetRadius],
+    ] as const) {
       discCoverage(this.coverage, s, centre[0]!, centre[1]!, radius);
       for (let i = 0; i < s * s; i++) out[offset + i * 2 + channel] = Math.round(255 * this.coverage[i]!);
     }

@@ -5,13 +5,22 @@
 export type RGB = readonly [number, number, number];
 export type Shape = (x: number, y: number) => boolean;
 
-export const inRect = (xmin: number, xmax: number, ymin: number, ymax: number): Shape => (x, y) =>
-  x >= xmin && x <= xmax && y >= ymin && y <= ymax;
+export const inRect =
+  (xmin: number, xmax: number, ymin: number, ymax: number): Shape =>
+  (x, y) =>
+    x >= xmin && x <= xmax && y >= ymin && y <= ymax;
 
-export const inCircle = (cx: number, cy: number, r: number): Shape => (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
+export const inCircle =
+  (cx: number, cy: number, r: number): Shape =>
+  (x, y) =>
+    (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
 
 /** Point in a triangle (sign of the three edge cross products). */
-export const inTriangle = (a: readonly [number, number], b: readonly [number, number], c: readonly [number, number]): Shape => {
+export const inTriangle = (
+  a: readonly [number, number],
+  b: readonly [number, number],
+  c: readonly [number, number],
+): Shape => {
   const edge = (p: readonly [number, number], q: readonly [number, number], x: number, y: number) =>
     (q[0] - p[0]) * (y - p[1]) - (q[1] - p[1]) * (x - p[0]);
   return (x, y) => {
@@ -23,17 +32,22 @@ export const inTriangle = (a: readonly [number, number], b: readonly [number, nu
 };
 
 /** The shape rotated by `quarterTurns` x 90 degrees clockwise (screen coordinates) about the tile centre. */
-export const rotated = (shape: Shape, quarterTurns: number): Shape => (x, y) => {
-  let u = x - 0.5;
-  let v = y - 0.5;
-  for (let k = 0; k < ((quarterTurns % 4) + 4) % 4; k++) [u, v] = [v, -u];
-  return shape(u + 0.5, v + 0.5);
-};
+export const rotated =
+  (shape: Shape, quarterTurns: number): Shape =>
+  (x, y) => {
+    let u = x - 0.5;
+    let v = y - 0.5;
+    for (let k = 0; k < ((quarterTurns % 4) + 4) % 4; k++) [u, v] = [v, -u];
+    return shape(u + 0.5, v + 0.5);
+  };
 
 /** A square RGB tile of `size` pixels. */
 export class Tile {
   readonly data: Uint8Array;
-  constructor(readonly size: number, background: RGB = [0, 0, 0]) {
+  constructor(
+    readonly size: number,
+    background: RGB = [0, 0, 0],
+  ) {
     this.data = new Uint8Array(size * size * 3);
     this.fill(() => true, background);
   }
@@ -52,7 +66,8 @@ export class Tile {
   }
   /** Blends every pixel towards white by `amount` (MiniGrid's highlight of visible cells). */
   highlight(amount: number): this {
-    for (let i = 0; i < this.data.length; i++) this.data[i] = Math.min(255, Math.round(this.data[i]! + (255 - this.data[i]!) * amount));
+    for (let i = 0; i < this.data.length; i++)
+      this.data[i] = Math.min(255, Math.round(this.data[i]! + (255 - this.data[i]!) * amount));
     return this;
   }
 }
@@ -67,7 +82,15 @@ export function blit(frame: Uint8Array, frameWidth: number, tile: Tile, x0: numb
 }
 
 /** Fills an axis-aligned pixel rectangle of a frame. */
-export function fillPixels(frame: Uint8Array, frameWidth: number, x0: number, y0: number, w: number, h: number, color: RGB): void {
+export function fillPixels(
+  frame: Uint8Array,
+  frameWidth: number,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  color: RGB,
+): void {
   for (let y = y0; y < y0 + h; y++) {
     for (let x = x0; x < x0 + w; x++) {
       const o = (y * frameWidth + x) * 3;

@@ -8,7 +8,8 @@ export class FlattenObservation<Act> extends Wrapper<TypedArray, Act> {
   constructor(env: Env<TypedArray, Act>) {
     super(env);
     const inner = env.observationSpace;
-    if (!(inner instanceof Box)) throw new EnvError(`FlattenObservation: ${env.label} must have a Box observation space, got ${inner}`);
+    if (!(inner instanceof Box))
+      throw new EnvError(`FlattenObservation: ${env.label} must have a Box observation space, got ${inner}`);
     this.flat = new Box(inner.low, inner.high, [inner.size], inner.dtype);
   }
   override get observationSpace(): Box {

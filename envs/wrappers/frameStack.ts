@@ -11,10 +11,14 @@ export class FrameStack<Act> extends Wrapper<TypedArray, Act> {
   private readonly frames: TypedArray;
   private readonly frameSize: number;
 
-  constructor(env: Env<TypedArray, Act>, readonly k: number) {
+  constructor(
+    env: Env<TypedArray, Act>,
+    readonly k: number,
+  ) {
     super(env);
     const inner = env.observationSpace;
-    if (!(inner instanceof Box)) throw new EnvError(`FrameStack: ${env.label} must have a Box observation space, got ${inner}`);
+    if (!(inner instanceof Box))
+      throw new EnvError(`FrameStack: ${env.label} must have a Box observation space, got ${inner}`);
     if (!Number.isInteger(k) || k < 1) throw new EnvError(`FrameStack: 'k' must be a positive integer, got ${k}`);
     const tile = (a: Float64Array) => Array.from({ length: k }, () => Array.from(a)).flat();
     this.stacked = new Box(tile(inner.low), tile(inner.high), [k, ...inner.shape], inner.dtype);

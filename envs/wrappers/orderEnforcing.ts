@@ -21,7 +21,8 @@ export class OrderEnforcing<Obs, Act> extends Wrapper<Obs, Act> {
   }
   override step(action: Act): StepResult<Obs> {
     if (!this.hasReset) throw new EnvError(`${this.label}.step: call reset() before step()`);
-    if (this.ended) throw new EnvError(`${this.label}.step: the episode has ended (terminated or truncated); call reset() first`);
+    if (this.ended)
+      throw new EnvError(`${this.label}.step: the episode has ended (terminated or truncated); call reset() first`);
     const out = super.step(action);
     this.ended = out[2] || out[3];
     return out;

@@ -28,9 +28,12 @@ export class PassiveEnvChecker<Obs, Act> extends Wrapper<Obs, Act> {
       this.checkedStep = true;
       const [obs, reward, terminated, truncated, info] = out;
       this.checkObs(obs, "step");
-      if (typeof reward !== "number" || !Number.isFinite(reward)) this.fail("step", `reward must be a finite number, got ${formatValue(reward)}`);
-      if (typeof terminated !== "boolean") this.fail("step", `terminated must be a boolean, got ${formatValue(terminated)}`);
-      if (typeof truncated !== "boolean") this.fail("step", `truncated must be a boolean, got ${formatValue(truncated)}`);
+      if (typeof reward !== "number" || !Number.isFinite(reward))
+        this.fail("step", `reward must be a finite number, got ${formatValue(reward)}`);
+      if (typeof terminated !== "boolean")
+        this.fail("step", `terminated must be a boolean, got ${formatValue(terminated)}`);
+      if (typeof truncated !== "boolean")
+        this.fail("step", `truncated must be a boolean, got ${formatValue(truncated)}`);
       this.checkInfo(info, "step");
     }
     return out;
@@ -40,7 +43,8 @@ export class PassiveEnvChecker<Obs, Act> extends Wrapper<Obs, Act> {
     if (why !== null) this.fail(where, `observation is not in the observation space: ${why}`);
   }
   private checkInfo(info: Info, where: string): void {
-    if (typeof info !== "object" || info === null || Array.isArray(info)) this.fail(where, `info must be an object, got ${formatValue(info)}`);
+    if (typeof info !== "object" || info === null || Array.isArray(info))
+      this.fail(where, `info must be an object, got ${formatValue(info)}`);
   }
   private fail(where: string, message: string): never {
     throw new EnvError(`${this.label}.${where}: ${message}`);

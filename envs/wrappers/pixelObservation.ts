@@ -16,13 +16,19 @@ export class PixelObservation<Act> extends Wrapper<TypedArray, Act, unknown, Act
   private readonly width: number;
   private readonly channels: number;
 
-  constructor(env: Env<unknown, Act>, readonly opts: PixelObservationOptions = {}) {
+  constructor(
+    env: Env<unknown, Act>,
+    readonly opts: PixelObservationOptions = {},
+  ) {
     super(env);
-    if (env.renderMode !== "rgb_array") throw new EnvError(`PixelObservation: ${env.label} must have renderMode "rgb_array", got ${env.renderMode}`);
+    if (env.renderMode !== "rgb_array")
+      throw new EnvError(`PixelObservation: ${env.label} must have renderMode "rgb_array", got ${env.renderMode}`);
     const base = env.unwrapped as Partial<{ frameHeight: number; frameWidth: number }>;
     const [h, w] = opts.resize ?? [base.frameHeight, base.frameWidth];
     if (h === undefined || w === undefined) {
-      throw new EnvError(`PixelObservation: ${env.label} does not declare its frame size; pass 'resize: [height, width]'`);
+      throw new EnvError(
+        `PixelObservation: ${env.label} does not declare its frame size; pass 'resize: [height, width]'`,
+      );
     }
     if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) {
       throw new EnvError(`PixelObservation: 'resize' must be two positive integers [height, width], got [${h}, ${w}]`);

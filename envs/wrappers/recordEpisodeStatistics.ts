@@ -19,7 +19,10 @@ export class RecordEpisodeStatistics<Obs, Act> extends Wrapper<Obs, Act> {
   /** Statistics of every finished episode, oldest first (bounded by `bufferLength`). */
   readonly history: EpisodeStatistics[] = [];
 
-  constructor(env: Env<Obs, Act>, readonly bufferLength = 100) {
+  constructor(
+    env: Env<Obs, Act>,
+    readonly bufferLength = 100,
+  ) {
     super(env);
   }
   override reset(args?: ResetArgs): [Obs, Info] {

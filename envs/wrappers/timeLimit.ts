@@ -7,7 +7,10 @@ import { Wrapper } from "../core/wrapper.ts";
  */
 export class TimeLimit<Obs, Act> extends Wrapper<Obs, Act> {
   private elapsed = 0;
-  constructor(env: Env<Obs, Act>, readonly maxEpisodeSteps: number) {
+  constructor(
+    env: Env<Obs, Act>,
+    readonly maxEpisodeSteps: number,
+  ) {
     super(env);
     if (!Number.isInteger(maxEpisodeSteps) || maxEpisodeSteps < 1) {
       throw new EnvError(`TimeLimit: 'maxEpisodeSteps' must be a positive integer, got ${maxEpisodeSteps}`);
@@ -19,7 +22,9 @@ export class TimeLimit<Obs, Act> extends Wrapper<Obs, Act> {
   }
   override step(action: Act): StepResult<Obs> {
     if (this.elapsed >= this.maxEpisodeSteps) {
-      throw new EnvError(`${this.label}.step: the episode was truncated at ${this.maxEpisodeSteps} steps; call reset() first`);
+      throw new EnvError(
+        `${this.label}.step: the episode was truncated at ${this.maxEpisodeSteps} steps; call reset() first`,
+      );
     }
     const result = super.step(action);
     this.elapsed++;

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  ActionRepeat, Catch, FlattenObservation, FrameStack, GridEmpty, OrderEnforcing, PassiveEnvChecker, PixelObservation,
-  RecordEpisodeStatistics, TimeLimit, make, makeBare, registeredIds, resizeFrame,
+  ActionRepeat,
+  Catch,
+  FlattenObservation,
+  FrameStack,
+  GridEmpty,
+  OrderEnforcing,
+  PassiveEnvChecker,
+  PixelObservation,
+  RecordEpisodeStatistics,
+  TimeLimit,
+  make,
+  makeBare,
+  registeredIds,
+  resizeFrame,
 } from "../index.ts";
 
 describe("make()", () => {
@@ -9,12 +21,16 @@ describe("make()", () => {
     const env = make("GridEmpty-v0");
     expect(env).toBeInstanceOf(TimeLimit);
     expect((env as TimeLimit<unknown, unknown>).env).toBeInstanceOf(OrderEnforcing);
-    expect(((env as TimeLimit<unknown, unknown>).env as OrderEnforcing<unknown, unknown>).env).toBeInstanceOf(PassiveEnvChecker);
+    expect(((env as TimeLimit<unknown, unknown>).env as OrderEnforcing<unknown, unknown>).env).toBeInstanceOf(
+      PassiveEnvChecker,
+    );
     expect(env.unwrapped).toBeInstanceOf(GridEmpty);
     expect(env.spec?.maxEpisodeSteps).toBe(256);
   });
   it("unknown ids list the registered ones", () => {
-    expect(() => make("GridEmpty-v9")).toThrow(new RegExp(`unknown env id 'GridEmpty-v9'. Registered ids: ${registeredIds().join(", ")}`));
+    expect(() => make("GridEmpty-v9")).toThrow(
+      new RegExp(`unknown env id 'GridEmpty-v9'. Registered ids: ${registeredIds().join(", ")}`),
+    );
   });
   it("maxEpisodeSteps: null removes the time limit; a number overrides it", () => {
     expect(make("GridEmpty-v0", { maxEpisodeSteps: null })).toBeInstanceOf(OrderEnforcing);
@@ -30,7 +46,8 @@ describe("wrappers", () => {
     const env = new RecordEpisodeStatistics(make("Catch-v0"));
     env.reset({ seed: 0 });
     let out: ReturnType<typeof env.step>;
-    do out = env.step(1); while (!out[2]);
+    do out = env.step(1);
+    while (!out[2]);
     const ep = out[4].episode as { r: number; l: number; t: number };
     expect(ep.l).toBe(9);
     expect(Math.abs(ep.r)).toBe(1);
@@ -42,7 +59,10 @@ describe("wrappers", () => {
     env.reset({ seed: 0 });
     const lens = [];
     let out: ReturnType<typeof env.step>;
-    do { out = env.step(1); lens.push(1); } while (!out[2]);
+    do {
+      out = env.step(1);
+      lens.push(1);
+    } while (!out[2]);
     expect(lens).toHaveLength(3); // 9 steps in repeats of 4: 4 + 4 + 1
     expect(Math.abs(out[1])).toBe(1);
   });

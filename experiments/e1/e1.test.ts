@@ -8,17 +8,28 @@ import { E1Config, planE1 } from "./e1.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "e1-"));
-const TINY = { seeds: 1, estimators: ["st-gumbel-softmax", "reinforce"], quality: { seeds: 1, taus: [1], samples: 50 }, toy: { ps: [2], taus: [1], dims: 8, steps: 20, every: 10 } };
+const TINY = {
+  seeds: 1,
+  estimators: ["st-gumbel-softmax", "reinforce"],
+  quality: { seeds: 1, taus: [1], samples: 50 },
+  toy: { ps: [2], taus: [1], dims: 8, steps: 20, every: 10 },
+};
 
 function runCli(...args: string[]): string {
-  return execFileSync(join(root, "node_modules/.bin/tsx"), [join(root, "experiments/run.ts"), "e1", "--allow-outside-results", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" } });
+  return execFileSync(
+    join(root, "node_modules/.bin/tsx"),
+    [join(root, "experiments/run.ts"), "e1", "--allow-outside-results", ...args],
+    { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" } },
+  );
 }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("npm run exp -- e1", () => {
   it("plans each estimator at the taus it accepts", () => {
-    const runs = planE1(E1Config.parse({ seeds: 1, quality: { seeds: 1, taus: [0.5, 1] }, toy: { ps: [2], taus: [1, 0.5] } }));
+    const runs = planE1(
+      E1Config.parse({ seeds: 1, quality: { seeds: 1, taus: [0.5, 1] }, toy: { ps: [2], taus: [1, 0.5] } }),
+    );
     expect(runs.some((r) => r.run === "quality-reinmax-tau0p5-seed0")).toBe(false);
     expect(runs.some((r) => r.run === "quality-reinmax-tau1-seed0")).toBe(true);
     expect(runs.filter((r) => r.run.startsWith("toy-reinforce-"))).toHaveLength(1);
@@ -34,9 +45,29 @@ describe("npm run exp -- e1", () => {
     const records = readdirSync(join(results, "e1-records"));
     expect(records).toHaveLength(5);
     const record = JSON.parse(readFileSync(join(results, "e1-records", "toy-exact-p2-tau1-seed0.json"), "utf8"));
-    expect(Object.keys(record)).toEqual(["experiment", "run", "id", "config", "seed", "backend", "versions", "commit", "startedAt", "wallSeconds", "metrics"]);
+    expect(Object.keys(record)).toEqual([
+      "experiment",
+      "run",
+      "id",
+      "config",
+      "seed",
+      "backend",
+      "versions",
+      "commit",
+      "startedAt",
+      "wallSeconds",
+      "metrics",
+    ]);
     expect(record.backend.kind).toBe("wasm");
-    for (const f of ["e1.md", "e1-toy.csv", "e1-quality.csv", "e1-toy-final.png", "e1-toy-final.svg", "e1-toy-curves.png", "e1-quality.png"]) {
+    for (const f of [
+      "e1.md",
+      "e1-toy.csv",
+      "e1-quality.csv",
+      "e1-toy-final.png",
+      "e1-toy-final.svg",
+      "e1-toy-curves.png",
+      "e1-quality.png",
+    ]) {
       expect(existsSync(join(results, f)), f).toBe(true);
     }
     expect(readFileSync(join(results, "e1.md"), "utf8")).toMatch(/\| st-gumbel-softmax \| 0\.2\d{4} ± /);

@@ -15,35 +15,53 @@ import { groupBy, summarise } from "../stats.ts";
 import { gradientQuality, type QualityConfig, type QualityMetrics } from "./gradientQuality.ts";
 import { polynomialToy, type ToyConfig, type ToyResult } from "./polynomialToy.ts";
 
-export const E1Config = z.object({
-  /** Seeds of the toy runs: 0..seeds-1. */
-  seeds: z.number().int().min(1).max(100).default(3),
-  /** Estimators to compare ("exact" is added to the toy as the reference). */
-  estimators: z.array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]])).default(ESTIMATOR_NAMES),
-  quality: z.object({
-    /** Seeds of the quality runs (cheap, and theta varies with the seed): 0..seeds-1. */
-    seeds: z.number().int().min(1).max(1000).default(10),
-    taus: z.array(z.number().positive()).default([0.1, 0.3, 0.5, 1, 2]),
-    dims: z.number().int().min(1).max(6).default(4),
-    classes: z.number().int().min(2).max(16).default(8),
-    /** Single-sample estimates per run. */
-    samples: z.number().int().min(2).default(2000),
-  }).strict().default({ seeds: 10, taus: [0.1, 0.3, 0.5, 1, 2], dims: 4, classes: 8, samples: 2000 }),
-  toy: z.object({
-    ps: z.array(z.number().min(1)).default([1.5, 2, 3]),
-    taus: z.array(z.number().positive()).default([1, 0.5]),
-    dims: z.number().int().min(1).default(128),
-    batch: z.number().int().min(2).default(64),
-    lr: z.number().positive().default(1e-3),
-    steps: z.number().int().min(1).default(8000),
-    /** Record the exact loss every this many steps. */
-    every: z.number().int().min(1).default(200),
-    /** Gumbel-Rao's K. */
-    draws: z.number().int().min(2).default(10),
-    /** Gumbel-Rao costs K times more per step: restrict it to these p (empty: all). */
-    gumbelRaoPs: z.array(z.number().min(1)).default([2]),
-  }).strict().default({ ps: [1.5, 2, 3], taus: [1, 0.5], dims: 128, batch: 64, lr: 1e-3, steps: 8000, every: 200, draws: 10, gumbelRaoPs: [2] }),
-}).strict();
+export const E1Config = z
+  .object({
+    /** Seeds of the toy runs: 0..seeds-1. */
+    seeds: z.number().int().min(1).max(100).default(3),
+    /** Estimators to compare ("exact" is added to the toy as the reference). */
+    estimators: z.array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]])).default(ESTIMATOR_NAMES),
+    quality: z
+      .object({
+        /** Seeds of the quality runs (cheap, and theta varies with the seed): 0..seeds-1. */
+        seeds: z.number().int().min(1).max(1000).default(10),
+        taus: z.array(z.number().positive()).default([0.1, 0.3, 0.5, 1, 2]),
+        dims: z.number().int().min(1).max(6).default(4),
+        classes: z.number().int().min(2).max(16).default(8),
+        /** Single-sample estimates per run. */
+        samples: z.number().int().min(2).default(2000),
+      })
+      .strict()
+      .default({ seeds: 10, taus: [0.1, 0.3, 0.5, 1, 2], dims: 4, classes: 8, samples: 2000 }),
+    toy: z
+      .object({
+        ps: z.array(z.number().min(1)).default([1.5, 2, 3]),
+        taus: z.array(z.number().positive()).default([1, 0.5]),
+        dims: z.number().int().min(1).default(128),
+        batch: z.number().int().min(2).default(64),
+        lr: z.number().positive().default(1e-3),
+        steps: z.number().int().min(1).default(8000),
+        /** Record the exact loss every this many steps. */
+        every: z.number().int().min(1).default(200),
+        /** Gumbel-Rao's K. */
+        draws: z.number().int().min(2).default(10),
+        /** Gumbel-Rao costs K times more per step: restrict it to these p (empty: all). */
+        gumbelRaoPs: z.array(z.number().min(1)).default([2]),
+      })
+      .strict()
+      .default({
+        ps: [1.5, 2, 3],
+        taus: [1, 0.5],
+        dims: 128,
+        batch: 64,
+        lr: 1e-3,
+        steps: 8000,
+        every: 200,
+        draws: 10,
+        gumbelRaoPs: [2],
+      }),
+  })
+  .strict();
 export type E1Config = z.infer<typeof E1Config>;
 
 /** What `--quick` runs: about a minute on 2 cores, same code paths. */
@@ -62,10 +80,16 @@ export function planE1(cfg: E1Config): E1Run[] {
   const runs: E1Run[] = [];
   for (let seed = 0; seed < cfg.quality.seeds; seed++) {
     for (const estimator of cfg.estimators) {
-      const taus = TAU_ESTIMATORS.includes(estimator) ? cfg.quality.taus.filter((t) => estimator !== "reinmax" || t >= 1) : [1];
+      const taus = TAU_ESTIMATORS.includes(estimator)
+        ? cfg.quality.taus.filter((t) => estimator !== "reinmax" || t >= 1)
+        : [1];
       for (const tau of taus) {
         const { dims, classes, samples } = cfg.quality;
-        runs.push({ kind: "quality", run: `quality-${estimator}-tau${numberTag(tau)}-seed${seed}`, config: { estimator, tau, seed, dims, classes, samples, draws: cfg.toy.draws } });
+        runs.push({
+          kind: "quality",
+          run: `quality-${estimator}-tau${numberTag(tau)}-seed${seed}`,
+          config: { estimator, tau, seed, dims, classes, samples, draws: cfg.toy.draws },
+        });
       }
     }
   }
@@ -73,10 +97,17 @@ export function planE1(cfg: E1Config): E1Run[] {
     for (const p of cfg.toy.ps) {
       for (const estimator of ["exact" as const, ...cfg.estimators]) {
         if (estimator === "gumbel-rao" && cfg.toy.gumbelRaoPs.length && !cfg.toy.gumbelRaoPs.includes(p)) continue;
-        const taus = estimator !== "exact" && TAU_ESTIMATORS.includes(estimator) ? cfg.toy.taus.filter((t) => estimator !== "reinmax" || t >= 1) : [1];
+        const taus =
+          estimator !== "exact" && TAU_ESTIMATORS.includes(estimator)
+            ? cfg.toy.taus.filter((t) => estimator !== "reinmax" || t >= 1)
+            : [1];
         for (const tau of taus) {
           const { dims, batch, lr, steps, every, draws } = cfg.toy;
-          runs.push({ kind: "toy", run: `toy-${estimator}-p${numberTag(p)}-tau${numberTag(tau)}-seed${seed}`, config: { estimator, p, tau, dims, batch, lr, steps, seed, draws, every } });
+          runs.push({
+            kind: "toy",
+            run: `toy-${estimator}-p${numberTag(p)}-tau${numberTag(tau)}-seed${seed}`,
+            config: { estimator, p, tau, dims, batch, lr, steps, seed, draws, every },
+          });
         }
       }
     }
@@ -94,7 +125,10 @@ export type E1JobConfig = (QualityConfig | ToyConfig) & { kind: E1Run["kind"] };
 export function executeE1(config: E1JobConfig): { metrics: QualityMetrics | ToyResult; summary: string } {
   if (config.kind === "quality") {
     const m = gradientQuality(config as QualityConfig);
-    return { metrics: m, summary: `bias ${m.relBias.toFixed(3)} var ${m.relVariance.toFixed(3)} cos ${m.cosineSingle.toFixed(3)}` };
+    return {
+      metrics: m,
+      summary: `bias ${m.relBias.toFixed(3)} var ${m.relVariance.toFixed(3)} cos ${m.cosineSingle.toFixed(3)}`,
+    };
   }
   const m = polynomialToy(config as ToyConfig);
   return { metrics: m, summary: `exact loss ${m.exactLoss.toFixed(5)}` };
@@ -102,8 +136,14 @@ export function executeE1(config: E1JobConfig): { metrics: QualityMetrics | ToyR
 
 /** Regenerates results/e1-* (tables and plots) from the records. Returns the written files. */
 export async function summariseE1(recordsDir: string, outPrefix: string): Promise<string[]> {
-  const records = readRecords(recordsDir) as RunRecord<Record<string, unknown> & { kind: string }, Record<string, unknown>>[];
-  const quality = records.filter((r) => r.config.kind === "quality") as unknown as RunRecord<QualityConfig, QualityMetrics>[];
+  const records = readRecords(recordsDir) as RunRecord<
+    Record<string, unknown> & { kind: string },
+    Record<string, unknown>
+  >[];
+  const quality = records.filter((r) => r.config.kind === "quality") as unknown as RunRecord<
+    QualityConfig,
+    QualityMetrics
+  >[];
   const toy = records.filter((r) => r.config.kind === "toy") as unknown as RunRecord<ToyConfig, ToyResult>[];
   const files: string[] = [];
   const write = (path: string, text: string) => {
@@ -131,7 +171,17 @@ export async function summariseE1(recordsDir: string, outPrefix: string): Promis
   for (const [, group] of groupBy(toy, (r) => `${r.config.estimator}|${r.config.p}|${r.config.tau}`)) {
     const { estimator, p, tau } = group[0]!.config;
     const s = summarise(group.map((r) => r.metrics.exactLoss));
-    tRows.push({ estimator, p, tau, seeds: group.length, exactLoss: s.mean, ci95: s.ci95, std: s.std, optimum: group[0]!.metrics.optimum, wallSeconds: summarise(group.map((r) => r.wallSeconds)).mean });
+    tRows.push({
+      estimator,
+      p,
+      tau,
+      seeds: group.length,
+      exactLoss: s.mean,
+      ci95: s.ci95,
+      std: s.std,
+      optimum: group[0]!.metrics.optimum,
+      wallSeconds: summarise(group.map((r) => r.wallSeconds)).mean,
+    });
   }
   tRows.sort((a, b) => (a.p as number) - (b.p as number) || (a.exactLoss as number) - (b.exactLoss as number));
   write(`${outPrefix}-toy.csv`, csv(tRows));
@@ -155,36 +205,106 @@ export async function summariseE1(recordsDir: string, outPrefix: string): Promis
     "",
     "D = 4 categorical variables of K = 8 classes (8^4 = 4096 configurations), f(z) = sin(sum z.w) + (z_0.w_0)(z_1.w_1)^2 + sum (z.u)^2 / D, theta ~ N(0, 1) per seed. relBias = ||E[g] - g*|| / ||g*|| (relBiasFloor: its Monte Carlo noise level); relVariance = tr Cov[g] / ||g*||^2 per single sample; cosineSingle = mean cosine of one sample's estimate with g*.",
     "",
-    markdownTable(qRows.map((r) => ({ estimator: r.estimator!, tau: r.tau!, relBias: r.relBias!, relBiasFloor: r.relBiasFloor!, relVariance: r.relVariance!, cosineSingle: r.cosineSingle!, cosineMean: r.cosineMean! }))),
+    markdownTable(
+      qRows.map((r) => ({
+        estimator: r.estimator!,
+        tau: r.tau!,
+        relBias: r.relBias!,
+        relBiasFloor: r.relBiasFloor!,
+        relVariance: r.relVariance!,
+        cosineSingle: r.cosineSingle!,
+        cosineMean: r.cosineMean!,
+      })),
+    ),
     "Plots: `e1-quality.png` (bias, variance, cosine over tau).",
     "",
   ].join("\n");
   write(`${outPrefix}.md`, md);
 
   if (tRows.length) {
-    const bars = tRows.map((r) => ({ ...r, label: r.tau === 1 ? String(r.estimator) : `${r.estimator} tau ${r.tau}`, lo: (r.exactLoss as number) - (r.ci95 as number), hi: (r.exactLoss as number) + (r.ci95 as number), panel: `p = ${r.p}` }));
-    files.push(...(await renderPlot(pointsWithErrors(bars, { title: "Polynomial toy: final exact expected loss (95% CI over seeds)", x: "label", y: "exactLoss", lo: "lo", hi: "hi", facet: "panel", yTitle: "exact expected loss" }), `${outPrefix}-toy-final`)));
+    const bars = tRows.map((r) => ({
+      ...r,
+      label: r.tau === 1 ? String(r.estimator) : `${r.estimator} tau ${r.tau}`,
+      lo: (r.exactLoss as number) - (r.ci95 as number),
+      hi: (r.exactLoss as number) + (r.ci95 as number),
+      panel: `p = ${r.p}`,
+    }));
+    files.push(
+      ...(await renderPlot(
+        pointsWithErrors(bars, {
+          title: "Polynomial toy: final exact expected loss (95% CI over seeds)",
+          x: "label",
+          y: "exactLoss",
+          lo: "lo",
+          hi: "hi",
+          facet: "panel",
+          yTitle: "exact expected loss",
+        }),
+        `${outPrefix}-toy-final`,
+      )),
+    );
     const curveRows: Row[] = [];
-    for (const [, group] of groupBy(toy.filter((r) => r.config.p === 2), (r) => `${r.config.estimator}|${r.config.tau}`)) {
+    for (const [, group] of groupBy(
+      toy.filter((r) => r.config.p === 2),
+      (r) => `${r.config.estimator}|${r.config.tau}`,
+    )) {
       const { estimator, tau } = group[0]!.config;
       const steps = group[0]!.metrics.curve.map((c) => c.step);
       steps.forEach((step, i) => {
         const s = summarise(group.map((r) => r.metrics.curve[i]?.exactLoss ?? NaN));
-        curveRows.push({ series: tau === 1 ? estimator : `${estimator} tau ${tau}`, step, loss: s.mean, lo: s.mean - s.ci95, hi: s.mean + s.ci95 });
+        curveRows.push({
+          series: tau === 1 ? estimator : `${estimator} tau ${tau}`,
+          step,
+          loss: s.mean,
+          lo: s.mean - s.ci95,
+          hi: s.mean + s.ci95,
+        });
       });
     }
-    files.push(...(await renderPlot(lineWithBand(curveRows, { title: "Polynomial toy, p = 2: exact expected loss during training", x: "step", y: "loss", lo: "lo", hi: "hi", color: "series", yTitle: "exact expected loss" }), `${outPrefix}-toy-curves`)));
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(curveRows, {
+          title: "Polynomial toy, p = 2: exact expected loss during training",
+          x: "step",
+          y: "loss",
+          lo: "lo",
+          hi: "hi",
+          color: "series",
+          yTitle: "exact expected loss",
+        }),
+        `${outPrefix}-toy-curves`,
+      )),
+    );
   }
   if (qRows.length) {
     const long: Row[] = [];
     for (const r of qRows) {
-      for (const [metric, key] of [["relative bias", "relBias"], ["relative variance", "relVariance"], ["cosine (one sample)", "cosineSingle"]] as const) {
+      for (const [metric, key] of [
+        ["relative bias", "relBias"],
+        ["relative variance", "relVariance"],
+        ["cosine (one sample)", "cosineSingle"],
+      ] as const) {
         const m = r[key] as number;
         const c = r[`${key}_ci95`] as number;
         long.push({ estimator: r.estimator!, tau: r.tau!, metric, value: m, lo: m - c, hi: m + c });
       }
     }
-    files.push(...(await renderPlot(lineWithBand(long, { title: "Gradient quality vs the exact gradient (D = 4, K = 8), 95% CI over seeds", x: "tau", y: "value", lo: "lo", hi: "hi", color: "estimator", facet: "metric", xScale: "log", xTitle: "tau" }), `${outPrefix}-quality`)));
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(long, {
+          title: "Gradient quality vs the exact gradient (D = 4, K = 8), 95% CI over seeds",
+          x: "tau",
+          y: "value",
+          lo: "lo",
+          hi: "hi",
+          color: "estimator",
+          facet: "metric",
+          xScale: "log",
+          xTitle: "tau",
+        }),
+        `${outPrefix}-quality`,
+      )),
+    );
   }
   return files;
 }
@@ -201,7 +321,10 @@ function pivotToy(rows: Row[]): Row[] {
   }
   const optimum: Row = { estimator: "optimum 0.45^p" };
   for (const p of ps) optimum[`p = ${p}`] = (0.45 ** p).toFixed(5);
-  const all = [...out.values()].map((r) => Object.fromEntries([["estimator", r.estimator!], ...ps.map((p) => [`p = ${p}`, r[`p = ${p}`] ?? "-"])]) as Row);
+  const all = [...out.values()].map(
+    (r) =>
+      Object.fromEntries([["estimator", r.estimator!], ...ps.map((p) => [`p = ${p}`, r[`p = ${p}`] ?? "-"])]) as Row,
+  );
   return [...all, optimum];
 }
 

@@ -19,8 +19,18 @@ export function makeObjective(d: number, k: number): Objective {
   const cached = objectives.get(key);
   if (cached) return cached;
   const rng = new Rng(OBJECTIVE_SEED);
-  const w = tf.keep(tf.tensor2d(Float32Array.from({ length: d * k }, () => rng.normal()), [d, k]));
-  const u = tf.keep(tf.tensor2d(Float32Array.from({ length: d * k }, () => rng.normal()), [d, k]));
+  const w = tf.keep(
+    tf.tensor2d(
+      Float32Array.from({ length: d * k }, () => rng.normal()),
+      [d, k],
+    ),
+  );
+  const u = tf.keep(
+    tf.tensor2d(
+      Float32Array.from({ length: d * k }, () => rng.normal()),
+      [d, k],
+    ),
+  );
   const f: Objective = (z) =>
     tf.tidy(() => {
       const s = tf.sum(tf.mul(z, w), 2); // [N, D]
@@ -54,9 +64,17 @@ export interface QualityMetrics {
 export function gradientQuality(cfg: QualityConfig): QualityMetrics {
   const rng = new Rng(cfg.seed);
   const f = makeObjective(cfg.dims, cfg.classes);
-  const theta = tf.tensor2d(Float32Array.from({ length: cfg.dims * cfg.classes }, () => rng.normal()), [cfg.dims, cfg.classes]);
+  const theta = tf.tensor2d(
+    Float32Array.from({ length: cfg.dims * cfg.classes }, () => rng.normal()),
+    [cfg.dims, cfg.classes],
+  );
   const exact = exactGradient(theta, f).grad;
-  const est = estimateGradient(cfg.estimator, theta, f, { samples: cfg.samples, tau: cfg.tau, noise: new Noise(rng.childSeed()), draws: cfg.draws });
+  const est = estimateGradient(cfg.estimator, theta, f, {
+    samples: cfg.samples,
+    tau: cfg.tau,
+    noise: new Noise(rng.childSeed()),
+    draws: cfg.draws,
+  });
   theta.dispose();
   const norm2 = exact.reduce((a, b) => a + b * b, 0);
   const biasSq = est.mean.reduce((a, m, i) => a + (m - exact[i]!) ** 2, 0);

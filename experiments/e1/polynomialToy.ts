@@ -45,7 +45,8 @@ export function polynomialToy(cfg: ToyConfig): ToyResult {
   const opt = tf.train.adam(cfg.lr);
   const noise = new Noise(rng.childSeed());
   const curve: ToyResult["curve"] = [];
-  const record = (step: number) => curve.push({ step, exactLoss: tf.tidy(() => exactLossOf(theta, cfg.p).dataSync()[0]!) });
+  const record = (step: number) =>
+    curve.push({ step, exactLoss: tf.tidy(() => exactLossOf(theta, cfg.p).dataSync()[0]!) });
 
   const sampledLoss = (): tf.Scalar => {
     if (cfg.estimator === "exact") return exactLossOf(theta, cfg.p) as tf.Scalar;

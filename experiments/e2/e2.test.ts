@@ -23,7 +23,14 @@ const TINY = {
 
 describe("npm run exp -- e2", () => {
   it("plans the tau sweep on one env only, and refuses unknown envs", () => {
-    const runs = planE2(E2Config.parse({ envs: ["GridFourRooms-v0", "Catch-v0"], estimators: ["st-gumbel-softmax", "reinmax", "expected"], seeds: 1 }), "data");
+    const runs = planE2(
+      E2Config.parse({
+        envs: ["GridFourRooms-v0", "Catch-v0"],
+        estimators: ["st-gumbel-softmax", "reinmax", "expected"],
+        seeds: 1,
+      }),
+      "data",
+    );
     const names = runs.map((r) => r.run);
     expect(names.filter((n) => n.startsWith("Catch-v0-st-gumbel-softmax"))).toHaveLength(3);
     expect(names.filter((n) => n.startsWith("GridFourRooms-v0-st-gumbel-softmax"))).toHaveLength(1);
@@ -36,17 +43,46 @@ describe("npm run exp -- e2", () => {
     const config = join(dir, "tiny.json");
     writeFileSync(config, JSON.stringify(TINY));
     const results = join(dir, "results");
-    const out = execFileSync(join(root, "node_modules/.bin/tsx"), [join(root, "experiments/run.ts"), "e2", "--config", config, "--results", results, "--allow-outside-results", "--backend", "wasm"], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" } });
+    const out = execFileSync(
+      join(root, "node_modules/.bin/tsx"),
+      [
+        join(root, "experiments/run.ts"),
+        "e2",
+        "--config",
+        config,
+        "--results",
+        results,
+        "--allow-outside-results",
+        "--backend",
+        "wasm",
+      ],
+      { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" } },
+    );
     expect(out).toMatch(/\[sweep 2\/2\] e2 Catch-v0-reinforce-tau1-seed0: acc@1 \d\.\d{3} acc@3 \d\.\d{3} perplexity/);
     expect(readdirSync(join(results, "e2-records"))).toHaveLength(2);
-    expect(readdirSync(join(results, "e2-data")).sort()).toEqual(["Catch-v0-seed0-test-200.gwrb", "Catch-v0-seed0-train-300.gwrb"]);
-    const record = JSON.parse(readFileSync(join(results, "e2-records", "Catch-v0-st-gumbel-softmax-tau1-seed0.json"), "utf8"));
+    expect(readdirSync(join(results, "e2-data")).sort()).toEqual([
+      "Catch-v0-seed0-test-200.gwrb",
+      "Catch-v0-seed0-train-300.gwrb",
+    ]);
+    const record = JSON.parse(
+      readFileSync(join(results, "e2-records", "Catch-v0-st-gumbel-softmax-tau1-seed0.json"), "utf8"),
+    );
     expect(record.metrics.final.accuracy).toHaveLength(3);
     expect(record.metrics.final.pixelMismatch).toHaveLength(3);
     expect(record.metrics.curve.map((c: { step: number }) => c.step)).toEqual([5, 10]);
-    for (const f of ["e2.md", "e2.csv", "e2-accuracy.png", "e2-pixel-mismatch.png", "e2-curves.png", "e2-imagined/Catch-v0-st-gumbel-softmax.png", "e2-imagined/Catch-v0-st-gumbel-softmax.apng"]) {
+    for (const f of [
+      "e2.md",
+      "e2.csv",
+      "e2-accuracy.png",
+      "e2-pixel-mismatch.png",
+      "e2-curves.png",
+      "e2-imagined/Catch-v0-st-gumbel-softmax.png",
+      "e2-imagined/Catch-v0-st-gumbel-softmax.apng",
+    ]) {
       expect(existsSync(join(results, f)), f).toBe(true);
     }
-    expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(/\| Catch-v0 \| st-gumbel-softmax \| 1 \| [\d.]+ \| 0\.\d+ \| \[/);
+    expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(
+      /\| Catch-v0 \| st-gumbel-softmax \| 1 \| [\d.]+ \| 0\.\d+ \| \[/,
+    );
   });
 });

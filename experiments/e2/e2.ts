@@ -26,40 +26,64 @@ import { csv, markdownTable } from "../tables.ts";
 /** Envs whose observations are images, where decoded predictions are compared by pixelmatch. */
 const PIXEL_ENVS = ["Catch-v0", "Breakout-v0", "PointMass-v0"];
 
-export const E2Config = z.object({
-  envs: z.array(z.string()).min(1).default(["GridFourRooms-v0", "GridDoorKey-v0", "Catch-v0", "Breakout-v0"]),
-  estimators: z.array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]])).min(1).default(ESTIMATOR_NAMES),
-  /** Temperature of every run, except the sweep below. */
-  tau: z.number().positive().default(1),
-  /** The GS-based estimators run over these taus on this env. */
-  tauSweep: z.object({ env: z.string(), taus: z.array(z.number().positive()).min(1) }).strict().default({ env: "Catch-v0", taus: [0.5, 1, 2] }),
-  seeds: z.number().int().min(1).max(100).default(5),
-  data: z.object({
-    /** Training transitions per env and seed. */
-    steps: z.number().int().min(100).default(20000),
-    /** Held-out transitions for evaluation. */
-    testSteps: z.number().int().min(100).default(4000),
-    numEnvs: z.number().int().min(1).default(8),
-  }).strict().default({ steps: 20000, testSteps: 4000, numEnvs: 8 }),
-  train: z.object({
-    /** 400 steps keep the reference grid (205 runs) near one hour on two processes. */
-    steps: z.number().int().min(1).default(400),
-    /** Record the training curve every this many steps. */
-    every: z.number().int().min(1).default(50),
-  }).strict().default({ steps: 400, every: 50 }),
-  /** World-model settings (worldmodel/config.ts); estimator and tau are set per run. */
-  model: z.record(z.string(), z.unknown()).default({ latents: 16, encoder: { hidden: [128] }, dynamicsHidden: [128, 128], headHidden: [64], batch: 64, lr: 1e-3 }),
-  /**
-   * Named variants of the model settings, each merged over `model` and run in full (e.g. auxiliary
-   * losses against collapse: experiments/e2/collapse.json). One unnamed variant by default.
-   */
-  variants: z.record(z.string(), z.record(z.string(), z.unknown())).default({ default: {} }),
-  eval: z.object({
-    /** Open-loop horizon K of the k-step metrics. */
-    k: z.number().int().min(1).max(50).default(20),
-    batch: z.number().int().min(2).default(256),
-  }).strict().default({ k: 20, batch: 256 }),
-}).strict();
+export const E2Config = z
+  .object({
+    envs: z.array(z.string()).min(1).default(["GridFourRooms-v0", "GridDoorKey-v0", "Catch-v0", "Breakout-v0"]),
+    estimators: z
+      .array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]))
+      .min(1)
+      .default(ESTIMATOR_NAMES),
+    /** Temperature of every run, except the sweep below. */
+    tau: z.number().positive().default(1),
+    /** The GS-based estimators run over these taus on this env. */
+    tauSweep: z
+      .object({ env: z.string(), taus: z.array(z.number().positive()).min(1) })
+      .strict()
+      .default({ env: "Catch-v0", taus: [0.5, 1, 2] }),
+    seeds: z.number().int().min(1).max(100).default(5),
+    data: z
+      .object({
+        /** Training transitions per env and seed. */
+        steps: z.number().int().min(100).default(20000),
+        /** Held-out transitions for evaluation. */
+        testSteps: z.number().int().min(100).default(4000),
+        numEnvs: z.number().int().min(1).default(8),
+      })
+      .strict()
+      .default({ steps: 20000, testSteps: 4000, numEnvs: 8 }),
+    train: z
+      .object({
+        /** 400 steps keep the reference grid (205 runs) near one hour on two processes. */
+        steps: z.number().int().min(1).default(400),
+        /** Record the training curve every this many steps. */
+        every: z.number().int().min(1).default(50),
+      })
+      .strict()
+      .default({ steps: 400, every: 50 }),
+    /** World-model settings (worldmodel/config.ts); estimator and tau are set per run. */
+    model: z.record(z.string(), z.unknown()).default({
+      latents: 16,
+      encoder: { hidden: [128] },
+      dynamicsHidden: [128, 128],
+      headHidden: [64],
+      batch: 64,
+      lr: 1e-3,
+    }),
+    /**
+     * Named variants of the model settings, each merged over `model` and run in full (e.g. auxiliary
+     * losses against collapse: experiments/e2/collapse.json). One unnamed variant by default.
+     */
+    variants: z.record(z.string(), z.record(z.string(), z.unknown())).default({ default: {} }),
+    eval: z
+      .object({
+        /** Open-loop horizon K of the k-step metrics. */
+        k: z.number().int().min(1).max(50).default(20),
+        batch: z.number().int().min(2).default(256),
+      })
+      .strict()
+      .default({ k: 20, batch: 256 }),
+  })
+  .strict();
 export type E2Config = z.infer<typeof E2Config>;
 
 export const E2_QUICK: z.input<typeof E2Config> = {
@@ -92,7 +116,8 @@ export interface E2Metrics {
 
 export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E2RunConfig }[] {
   const known = registeredIds();
-  for (const env of cfg.envs) if (!known.includes(env)) throw new Error(`e2: unknown env '${env}' (registered: ${known.join(", ")})`);
+  for (const env of cfg.envs)
+    if (!known.includes(env)) throw new Error(`e2: unknown env '${env}' (registered: ${known.join(", ")})`);
   const runs: { run: string; config: E2RunConfig }[] = [];
   for (let seed = 0; seed < cfg.seeds; seed++) {
     for (const env of cfg.envs) {
@@ -107,8 +132,25 @@ export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E
             // Pixel envs always get a decoder (to compare decoded predictions with frames); others keep the config's.
             const merged: Record<string, unknown> = { ...cfg.model, ...overrides };
             const decoder = (merged.decoder ?? {}) as { enabled?: boolean };
-            const model = { ...merged, decoder: { ...decoder, enabled: PIXEL_ENVS.includes(env) || decoder.enabled === true } };
-            runs.push({ run, config: { env, variant, estimator, tau: effectiveTau, seed, data: cfg.data, train: cfg.train, model, eval: cfg.eval, dataDir } });
+            const model = {
+              ...merged,
+              decoder: { ...decoder, enabled: PIXEL_ENVS.includes(env) || decoder.enabled === true },
+            };
+            runs.push({
+              run,
+              config: {
+                env,
+                variant,
+                estimator,
+                tau: effectiveTau,
+                seed,
+                data: cfg.data,
+                train: cfg.train,
+                model,
+                eval: cfg.eval,
+                dataDir,
+              },
+            });
           }
         }
       }
@@ -143,12 +185,19 @@ export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
   try {
     for (let step = 1; step <= c.train.steps; step++) {
       const s = trainer.stepOnBuffer(train, batchRng);
-      if (step % c.train.every === 0 || step === c.train.steps) curve.push({ step, loss: s.loss, ce: s.ce, accuracy1: evaluate(model, test.sample(c.eval.batch, 1, new Rng(step))).accuracy[0]! });
+      if (step % c.train.every === 0 || step === c.train.steps)
+        curve.push({
+          step,
+          loss: s.loss,
+          ce: s.ce,
+          accuracy1: evaluate(model, test.sample(c.eval.batch, 1, new Rng(step))).accuracy[0]!,
+        });
     }
     const final: E2Metrics["final"] = evaluate(model, evalSample);
     if (model.decoder) {
       final.pixelMismatch = pixelMismatch(model, evalSample);
-      if (imaginedPath) writeImaginedRollout(model, test.sample(1, Math.min(c.eval.k, 10), new Rng(c.seed + 11)), imaginedPath);
+      if (imaginedPath)
+        writeImaginedRollout(model, test.sample(1, Math.min(c.eval.k, 10), new Rng(c.seed + 11)), imaginedPath);
     }
     return { curve, final };
   } finally {
@@ -159,10 +208,19 @@ export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
 
 /** One run; seed 0 also writes a picture of an imagined rollout (pixel envs) under the results folder. */
 export function executeE2(config: E2RunConfig, resultsDir: string): { metrics: E2Metrics; summary: string } {
-  const imagined = config.seed === 0 ? join(e2Paths(resultsDir).imaginedDir, `${config.env}-${label(config).replaceAll(": ", "-").replaceAll(" ", "-")}`) : undefined;
+  const imagined =
+    config.seed === 0
+      ? join(
+          e2Paths(resultsDir).imaginedDir,
+          `${config.env}-${label(config).replaceAll(": ", "-").replaceAll(" ", "-")}`,
+        )
+      : undefined;
   const metrics = runE2One(config, imagined);
   const acc = metrics.final.accuracy;
-  return { metrics, summary: `acc@1 ${acc[0]!.toFixed(3)} acc@${acc.length} ${acc[acc.length - 1]!.toFixed(3)} perplexity ${metrics.final.perplexity.toFixed(2)}` };
+  return {
+    metrics,
+    summary: `acc@1 ${acc[0]!.toFixed(3)} acc@${acc.length} ${acc[acc.length - 1]!.toFixed(3)} perplexity ${metrics.final.perplexity.toFixed(2)}`,
+  };
 }
 
 const label = (r: { estimator: string; tau: number; variant?: string }) =>
@@ -194,8 +252,21 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
     const a1 = stat((r) => r.metrics.final.accuracy[0]!);
     const aK = stat((r) => r.metrics.final.accuracy[kMax - 1]!);
     const ppl = stat((r) => r.metrics.final.perplexity);
-    const row: Row = { env, estimator: name, seeds: group.length, codes: stat((r) => r.metrics.final.codeUsage).mean, "acc@1": a1.mean, "acc@1 CI": `[${a1.lo.toFixed(3)}, ${a1.hi.toFixed(3)}]`, [`acc@${kMax}`]: aK.mean, [`acc@${kMax} CI`]: `[${aK.lo.toFixed(3)}, ${aK.hi.toFixed(3)}]`, "CE@1": stat((r) => r.metrics.final.crossEntropy[0]!).mean, perplexity: ppl.mean, "freq. baseline": stat((r) => r.metrics.final.frequencyBaseline).mean };
-    if (group[0]!.metrics.final.pixelMismatch) row[`mismatch@${kMax}`] = stat((r) => r.metrics.final.pixelMismatch![kMax - 1]!).mean;
+    const row: Row = {
+      env,
+      estimator: name,
+      seeds: group.length,
+      codes: stat((r) => r.metrics.final.codeUsage).mean,
+      "acc@1": a1.mean,
+      "acc@1 CI": `[${a1.lo.toFixed(3)}, ${a1.hi.toFixed(3)}]`,
+      [`acc@${kMax}`]: aK.mean,
+      [`acc@${kMax} CI`]: `[${aK.lo.toFixed(3)}, ${aK.hi.toFixed(3)}]`,
+      "CE@1": stat((r) => r.metrics.final.crossEntropy[0]!).mean,
+      perplexity: ppl.mean,
+      "freq. baseline": stat((r) => r.metrics.final.frequencyBaseline).mean,
+    };
+    if (group[0]!.metrics.final.pixelMismatch)
+      row[`mismatch@${kMax}`] = stat((r) => r.metrics.final.pixelMismatch![kMax - 1]!).mean;
     rows.push(row);
     for (let k = 1; k <= kMax; k++) {
       const s = stat((r) => r.metrics.final.accuracy[k - 1]!);
@@ -223,12 +294,64 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
     "",
   ].join("\n");
   write(`${outPrefix}.md`, md);
-  if (kRows.length) files.push(...(await renderPlot(lineWithBand(kRows, { title: "E2: open-loop k-step code accuracy (95% bootstrap CI)", x: "k", y: "accuracy", lo: "lo", hi: "hi", color: "estimator", facet: "env" }), `${outPrefix}-accuracy`)));
-  if (pixelRows.length) files.push(...(await renderPlot(lineWithBand(pixelRows, { title: "E2: mismatched-pixel fraction of decoded k-step predictions", x: "k", y: "mismatch", lo: "lo", hi: "hi", color: "estimator", facet: "env" }), `${outPrefix}-pixel-mismatch`)));
-  if (curves.length) files.push(...(await renderPlot(lineWithBand(curves, { title: "E2: 1-step accuracy during training", x: "step", y: "accuracy1", lo: "lo", hi: "hi", color: "estimator", facet: "env" }), `${outPrefix}-curves`)));
+  if (kRows.length)
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(kRows, {
+          title: "E2: open-loop k-step code accuracy (95% bootstrap CI)",
+          x: "k",
+          y: "accuracy",
+          lo: "lo",
+          hi: "hi",
+          color: "estimator",
+          facet: "env",
+        }),
+        `${outPrefix}-accuracy`,
+      )),
+    );
+  if (pixelRows.length)
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(pixelRows, {
+          title: "E2: mismatched-pixel fraction of decoded k-step predictions",
+          x: "k",
+          y: "mismatch",
+          lo: "lo",
+          hi: "hi",
+          color: "estimator",
+          facet: "env",
+        }),
+        `${outPrefix}-pixel-mismatch`,
+      )),
+    );
+  if (curves.length)
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(curves, {
+          title: "E2: 1-step accuracy during training",
+          x: "step",
+          y: "accuracy1",
+          lo: "lo",
+          hi: "hi",
+          color: "estimator",
+          facet: "env",
+        }),
+        `${outPrefix}-curves`,
+      )),
+    );
   return files;
 }
 
-export function e2Paths(resultsDir: string): { recordsDir: string; outPrefix: string; dataDir: string; imaginedDir: string } {
-  return { recordsDir: join(resultsDir, "e2-records"), outPrefix: join(resultsDir, "e2"), dataDir: join(resultsDir, "e2-data"), imaginedDir: join(resultsDir, "e2-imagined") };
+export function e2Paths(resultsDir: string): {
+  recordsDir: string;
+  outPrefix: string;
+  dataDir: string;
+  imaginedDir: string;
+} {
+  return {
+    recordsDir: join(resultsDir, "e2-records"),
+    outPrefix: join(resultsDir, "e2"),
+    dataDir: join(resultsDir, "e2-data"),
+    imaginedDir: join(resultsDir, "e2-imagined"),
+  };
 }

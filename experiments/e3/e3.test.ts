@@ -22,7 +22,10 @@ describe("E3: planning modes", () => {
     const cfg = E3Config.parse(E3_QUICK);
     expect(planE3(cfg).map((r) => r.run)).toEqual(["Catch-v0-seed0"]);
     const { recordsDir, outPrefix } = e3Paths(dir);
-    const report = await runInProcess(expandSpecs([{ experiment: "e3", config: {}, quick: true, grid: {}, results: dir }])[0]!.jobs, "wasm");
+    const report = await runInProcess(
+      expandSpecs([{ experiment: "e3", config: {}, quick: true, grid: {}, results: dir }])[0]!.jobs,
+      "wasm",
+    );
     expect(report.failed).toEqual([]);
     const record = JSON.parse(readFileSync(join(recordsDir, "Catch-v0-seed0.json"), "utf8"));
     expect(record.metrics.modes.expected.scoreStd).toBe(0);

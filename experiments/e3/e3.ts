@@ -21,20 +21,24 @@ import { pointsWithErrors, renderPlot, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 
-export const E3Config = z.object({
-  envs: z.array(z.string()).min(1).default(["Catch-v0", "GridEmpty-v0"]),
-  seeds: z.number().int().min(1).max(100).default(3),
-  /** Agent settings (agent/config.ts) of the training run, per env id (merged over `agent`). */
-  agent: z.record(z.string(), z.unknown()).default({ steps: 3000, evalEvery: 1000, seedSteps: 500 }),
-  perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "GridEmpty-v0": { envOptions: { size: 6 } } }),
-  /** Start states: observations along the trained agent's evaluation episodes. */
-  states: z.number().int().min(1).default(16),
-  /** Fixed random action sequences scored from every state. */
-  sequences: z.number().int().min(2).default(64),
-  repeats: z.number().int().min(2).default(10),
-  /** Episodes per mode for the return. */
-  episodes: z.number().int().min(1).default(20),
-}).strict();
+export const E3Config = z
+  .object({
+    envs: z.array(z.string()).min(1).default(["Catch-v0", "GridEmpty-v0"]),
+    seeds: z.number().int().min(1).max(100).default(3),
+    /** Agent settings (agent/config.ts) of the training run, per env id (merged over `agent`). */
+    agent: z.record(z.string(), z.unknown()).default({ steps: 3000, evalEvery: 1000, seedSteps: 500 }),
+    perEnv: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .default({ "GridEmpty-v0": { envOptions: { size: 6 } } }),
+    /** Start states: observations along the trained agent's evaluation episodes. */
+    states: z.number().int().min(1).default(16),
+    /** Fixed random action sequences scored from every state. */
+    sequences: z.number().int().min(2).default(64),
+    repeats: z.number().int().min(2).default(10),
+    /** Episodes per mode for the return. */
+    episodes: z.number().int().min(1).default(20),
+  })
+  .strict();
 export type E3Config = z.infer<typeof E3Config>;
 
 export const E3_QUICK: z.input<typeof E3Config> = {
@@ -75,11 +79,20 @@ export interface E3Metrics {
 
 export function planE3(cfg: E3Config): { run: string; config: E3RunConfig }[] {
   const known = registeredIds();
-  for (const env of cfg.envs) if (!known.includes(env)) throw new Error(`e3: unknown env '${env}' (registered: ${known.join(", ")})`);
+  for (const env of cfg.envs)
+    if (!known.includes(env)) throw new Error(`e3: unknown env '${env}' (registered: ${known.join(", ")})`);
   return cfg.envs.flatMap((env) =>
     Array.from({ length: cfg.seeds }, (_, seed) => ({
       run: `${env}-seed${seed}`,
-      config: { env, seed, agent: { ...cfg.agent, ...(cfg.perEnv[env] ?? {}) }, states: cfg.states, sequences: cfg.sequences, repeats: cfg.repeats, episodes: cfg.episodes },
+      config: {
+        env,
+        seed,
+        agent: { ...cfg.agent, ...(cfg.perEnv[env] ?? {}) },
+        states: cfg.states,
+        sequences: cfg.sequences,
+        repeats: cfg.repeats,
+        episodes: cfg.episodes,
+      },
     })),
   );
 }
@@ -99,7 +112,9 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   };
   const [ra, rb] = [rank(a), rank(b)];
   const [ma, mb] = [mean(ra), mean(rb)];
-  let num = 0, da = 0, db = 0;
+  let num = 0,
+    da = 0,
+    db = 0;
   for (let i = 0; i < ra.length; i++) {
     num += (ra[i]! - ma) * (rb[i]! - mb);
     da += (ra[i]! - ma) ** 2;
@@ -133,14 +148,20 @@ export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
     }
     const width = agent.spec.kind === "discrete" ? 1 : agent.spec.size;
     const seqs = new Float32Array(c.sequences * h * width);
-    for (let i = 0; i < seqs.length; i++) seqs[i] = agent.spec.kind === "discrete" ? rng.int(agent.spec.n) : rng.uniform(agent.spec.low[i % width]!, agent.spec.high[i % width]!);
+    for (let i = 0; i < seqs.length; i++)
+      seqs[i] =
+        agent.spec.kind === "discrete"
+          ? rng.int(agent.spec.n)
+          : rng.uniform(agent.spec.low[i % width]!, agent.spec.high[i % width]!);
     const sim = makeBare(c.env, config.envOptions);
     const trueReturns = (state: EnvState) =>
       Float64Array.from({ length: c.sequences }, (_, i) => {
         sim.setState(state);
         let total = 0;
         for (let t = 0; t < h; t++) {
-          const [, r, terminated] = sim.step(actionArg(sim.actionSpace, Array.from(seqs.subarray((i * h + t) * width, (i * h + t + 1) * width))));
+          const [, r, terminated] = sim.step(
+            actionArg(sim.actionSpace, Array.from(seqs.subarray((i * h + t) * width, (i * h + t + 1) * width))),
+          );
           total += gamma ** t * r;
           if (terminated) break;
         }
@@ -155,7 +176,9 @@ export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
         const z0 = agent.codesOf(s.obs);
         // Planner scores (with the terminal value) for the repeat spread; H-step returns (no value) for the ranking.
         const repeats = Array.from({ length: c.repeats }, () => agent.score(z0, seqs, c.sequences, mode));
-        const predicted = Array.from({ length: c.repeats }, () => scoreSequences(agent.model, z0, seqs, c.sequences, h, { mode, gamma, rng }));
+        const predicted = Array.from({ length: c.repeats }, () =>
+          scoreSequences(agent.model, z0, seqs, c.sequences, h, { mode, gamma, rng }),
+        );
         z0.dispose();
         for (let i = 0; i < c.sequences; i++) {
           const xs = repeats.map((r) => r[i]!);
@@ -171,20 +194,33 @@ export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
       }
       agent.mode = mode;
       const ev = evaluatePolicy(c.env, agent, c.episodes, { envOptions: config.envOptions });
-      modes[mode] = { scoreStd: mean(stds), spearman: rhos.length ? mean(rhos) : NaN, firstActionAgreement: agree / states.length, return: ev.return, success: ev.success };
+      modes[mode] = {
+        scoreStd: mean(stds),
+        spearman: rhos.length ? mean(rhos) : NaN,
+        firstActionAgreement: agree / states.length,
+        return: ev.return,
+        success: ev.success,
+      };
     }
     metrics = { trainReturn: result.evals[result.evals.length - 1]?.return ?? NaN, modes };
   } finally {
     learner.dispose();
   }
-  if (tf.memory().numTensors > 10_000) throw new Error(`e3: ${tf.memory().numTensors} tensors alive after a run (leak)`);
+  if (tf.memory().numTensors > 10_000)
+    throw new Error(`e3: ${tf.memory().numTensors} tensors alive after a run (leak)`);
   return metrics;
 }
 
 export async function executeE3(config: E3RunConfig): Promise<{ metrics: E3Metrics; summary: string }> {
   const metrics = await runE3One(config);
   const m = metrics.modes;
-  return { metrics, summary: PROPAGATION_MODES.map((k) => `${k}: std ${m[k].scoreStd.toExponential(1)} rho ${m[k].spearman.toFixed(2)} return ${m[k].return.toFixed(2)}`).join("; ") };
+  return {
+    metrics,
+    summary: PROPAGATION_MODES.map(
+      (k) =>
+        `${k}: std ${m[k].scoreStd.toExponential(1)} rho ${m[k].spearman.toFixed(2)} return ${m[k].return.toFixed(2)}`,
+    ).join("; "),
+  };
 }
 
 export async function summariseE3(recordsDir: string, outPrefix: string): Promise<string[]> {
@@ -195,15 +231,38 @@ export async function summariseE3(recordsDir: string, outPrefix: string): Promis
   for (const [env, group] of groupBy(records, (r) => r.config.env)) {
     for (const mode of PROPAGATION_MODES) {
       const stat = (f: (m: ModeMetrics) => number) => {
-        const xs = group.map((r) => f(r.metrics.modes[mode])).filter((x) => typeof x === "number" && Number.isFinite(x));
+        const xs = group
+          .map((r) => f(r.metrics.modes[mode]))
+          .filter((x) => typeof x === "number" && Number.isFinite(x));
         if (!xs.length) return { mean: NaN, lo: NaN, hi: NaN };
         const [lo, hi] = bootstrapCi(xs, 1);
         return { mean: mean(xs), lo, hi };
       };
-      const [std, rho, agree, ret, succ] = [stat((m) => m.scoreStd), stat((m) => m.spearman), stat((m) => m.firstActionAgreement), stat((m) => m.return), stat((m) => m.success)];
+      const [std, rho, agree, ret, succ] = [
+        stat((m) => m.scoreStd),
+        stat((m) => m.spearman),
+        stat((m) => m.firstActionAgreement),
+        stat((m) => m.return),
+        stat((m) => m.success),
+      ];
       const rhoSeeds = group.filter((r) => Number.isFinite(r.metrics.modes[mode].spearman)).length;
-      rows.push({ env, mode, seeds: group.length, "score std": std.mean, "Spearman vs oracle": rho.mean, "Spearman seeds": rhoSeeds, "Spearman CI": `[${rho.lo.toFixed(2)}, ${rho.hi.toFixed(2)}]`, "first-action agreement": agree.mean, return: ret.mean, "return CI": `[${ret.lo.toFixed(2)}, ${ret.hi.toFixed(2)}]`, success: succ.mean });
-      plotRows.push({ env, mode, metric: "Spearman vs oracle", value: rho.mean, lo: rho.lo, hi: rho.hi }, { env, mode, metric: "episode return", value: ret.mean, lo: ret.lo, hi: ret.hi });
+      rows.push({
+        env,
+        mode,
+        seeds: group.length,
+        "score std": std.mean,
+        "Spearman vs oracle": rho.mean,
+        "Spearman seeds": rhoSeeds,
+        "Spearman CI": `[${rho.lo.toFixed(2)}, ${rho.hi.toFixed(2)}]`,
+        "first-action agreement": agree.mean,
+        return: ret.mean,
+        "return CI": `[${ret.lo.toFixed(2)}, ${ret.hi.toFixed(2)}]`,
+        success: succ.mean,
+      });
+      plotRows.push(
+        { env, mode, metric: "Spearman vs oracle", value: rho.mean, lo: rho.lo, hi: rho.hi },
+        { env, mode, metric: "episode return", value: ret.mean, lo: ret.lo, hi: ret.hi },
+      );
     }
   }
   writeFileAtomic(`${outPrefix}.csv`, csv(rows));
@@ -225,7 +284,23 @@ export async function summariseE3(recordsDir: string, outPrefix: string): Promis
   if (plotRows.length) {
     for (const metric of ["Spearman vs oracle", "episode return"]) {
       const tag = metric === "episode return" ? "return" : "spearman";
-      files.push(...(await renderPlot(pointsWithErrors(plotRows.filter((r) => r.metric === metric).map((r) => ({ ...r, mode: `${r.env} ${r.mode}` })), { title: `E3: ${metric} per planning mode (95% bootstrap CI)`, x: "mode", y: "value", lo: "lo", hi: "hi", facet: "env", yTitle: metric }), `${outPrefix}-${tag}`)));
+      files.push(
+        ...(await renderPlot(
+          pointsWithErrors(
+            plotRows.filter((r) => r.metric === metric).map((r) => ({ ...r, mode: `${r.env} ${r.mode}` })),
+            {
+              title: `E3: ${metric} per planning mode (95% bootstrap CI)`,
+              x: "mode",
+              y: "value",
+              lo: "lo",
+              hi: "hi",
+              facet: "env",
+              yTitle: metric,
+            },
+          ),
+          `${outPrefix}-${tag}`,
+        )),
+      );
     }
   }
   return files;

@@ -12,14 +12,27 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("E4: agent learning curves", () => {
   it("plans DQN only for discrete actions", () => {
-    const runs = planE4(E4Config.parse({ envs: ["Catch-v0", "PointMass-v0"], estimators: ["st-gumbel-softmax"], seeds: 1 })).map((r) => r.run);
-    expect(runs).toEqual(["Catch-v0-st-gumbel-softmax-seed0", "Catch-v0-dqn-seed0", "Catch-v0-random-seed0", "Catch-v0-oracle-seed0", "PointMass-v0-st-gumbel-softmax-seed0", "PointMass-v0-random-seed0", "PointMass-v0-oracle-seed0"]);
+    const runs = planE4(
+      E4Config.parse({ envs: ["Catch-v0", "PointMass-v0"], estimators: ["st-gumbel-softmax"], seeds: 1 }),
+    ).map((r) => r.run);
+    expect(runs).toEqual([
+      "Catch-v0-st-gumbel-softmax-seed0",
+      "Catch-v0-dqn-seed0",
+      "Catch-v0-random-seed0",
+      "Catch-v0-oracle-seed0",
+      "PointMass-v0-st-gumbel-softmax-seed0",
+      "PointMass-v0-random-seed0",
+      "PointMass-v0-oracle-seed0",
+    ]);
     expect(() => planE4(E4Config.parse({ envs: ["Nope-v0"] }))).toThrow(/unknown env/);
   });
 
   it("runs the quick preset and writes the table and the curves", async () => {
     const { recordsDir, outPrefix } = e4Paths(dir);
-    const report = await runInProcess(expandSpecs([{ experiment: "e4", config: {}, quick: true, grid: {}, results: dir }])[0]!.jobs, "wasm");
+    const report = await runInProcess(
+      expandSpecs([{ experiment: "e4", config: {}, quick: true, grid: {}, results: dir }])[0]!.jobs,
+      "wasm",
+    );
     expect(report.failed).toEqual([]);
     const read = (m: string) => JSON.parse(readFileSync(join(recordsDir, `Catch-v0-${m}-seed0.json`), "utf8"));
     expect(read("st-gumbel-softmax").metrics.evals.map((e: { step: number }) => e.step)).toEqual([100, 200]);

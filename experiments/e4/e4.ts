@@ -19,22 +19,35 @@ import { csv, markdownTable } from "../tables.ts";
 const BASELINES = ["dqn", "random", "oracle"] as const;
 type Baseline = (typeof BASELINES)[number];
 
-export const E4Config = z.object({
-  envs: z.array(z.string()).min(1).default(["GridFourRooms-v0", "GridDoorKey-v0", "Catch-v0", "PointMass-v0"]),
-  estimators: z.array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]])).min(1).default(["st-gumbel-softmax", "gumbel-softmax", "straight-through", "reinmax", "expected", "hard-no-grad"]),
-  baselines: z.array(z.enum(BASELINES)).default([...BASELINES]),
-  seeds: z.number().int().min(1).max(100).default(3),
-  /**
-   * Agent settings (agent/config.ts) shared by every run, then per env. Sized so that the reference
-   * run (6 estimators + baselines x 4 envs x 3 seeds) fits about 2 hours on 2 cores: 2000 env steps
-   * (PointMass 1500: its pixel updates cost 3x), 100 pretraining updates, 5 evaluation episodes, and
-   * the small variants of the mazes (FourRooms 11x11, MiniGrid's DoorKey-5x5).
-   */
-  agent: z.record(z.string(), z.unknown()).default({ steps: 2000, evalEvery: 500, seedSteps: 500, pretrainUpdates: 100, evalEpisodes: 5 }),
-  perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "GridFourRooms-v0": { envOptions: { size: 11 } }, "GridDoorKey-v0": { envOptions: { size: 5 } }, "PointMass-v0": { steps: 1500 } }),
-  /** Oracle MPC settings (agent/planner.ts), per env. */
-  oracle: z.record(z.string(), z.record(z.string(), z.unknown())).default({ "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 } }),
-}).strict();
+export const E4Config = z
+  .object({
+    envs: z.array(z.string()).min(1).default(["GridFourRooms-v0", "GridDoorKey-v0", "Catch-v0", "PointMass-v0"]),
+    estimators: z
+      .array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]))
+      .min(1)
+      .default(["st-gumbel-softmax", "gumbel-softmax", "straight-through", "reinmax", "expected", "hard-no-grad"]),
+    baselines: z.array(z.enum(BASELINES)).default([...BASELINES]),
+    seeds: z.number().int().min(1).max(100).default(3),
+    /**
+     * Agent settings (agent/config.ts) shared by every run, then per env. Sized so that the reference
+     * run (6 estimators + baselines x 4 envs x 3 seeds) fits about 2 hours on 2 cores: 2000 env steps
+     * (PointMass 1500: its pixel updates cost 3x), 100 pretraining updates, 5 evaluation episodes, and
+     * the small variants of the mazes (FourRooms 11x11, MiniGrid's DoorKey-5x5).
+     */
+    agent: z
+      .record(z.string(), z.unknown())
+      .default({ steps: 2000, evalEvery: 500, seedSteps: 500, pretrainUpdates: 100, evalEpisodes: 5 }),
+    perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({
+      "GridFourRooms-v0": { envOptions: { size: 11 } },
+      "GridDoorKey-v0": { envOptions: { size: 5 } },
+      "PointMass-v0": { steps: 1500 },
+    }),
+    /** Oracle MPC settings (agent/planner.ts), per env. */
+    oracle: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .default({ "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 } }),
+  })
+  .strict();
 export type E4Config = z.infer<typeof E4Config>;
 
 export const E4_QUICK: z.input<typeof E4Config> = {
@@ -63,13 +76,23 @@ export interface E4Metrics {
 
 export function planE4(cfg: E4Config): { run: string; config: E4RunConfig }[] {
   const known = registeredIds();
-  for (const env of cfg.envs) if (!known.includes(env)) throw new Error(`e4: unknown env '${env}' (registered: ${known.join(", ")})`);
+  for (const env of cfg.envs)
+    if (!known.includes(env)) throw new Error(`e4: unknown env '${env}' (registered: ${known.join(", ")})`);
   const runs: { run: string; config: E4RunConfig }[] = [];
   for (let seed = 0; seed < cfg.seeds; seed++) {
     for (const env of cfg.envs) {
       const discrete = actionSpecOf(make(env)).kind === "discrete";
       for (const method of [...cfg.estimators, ...cfg.baselines.filter((b) => discrete || b !== "dqn")]) {
-        runs.push({ run: `${env}-${method}-seed${seed}`, config: { env, method, seed, agent: { ...cfg.agent, ...(cfg.perEnv[env] ?? {}) }, oracle: cfg.oracle[env] ?? {} } });
+        runs.push({
+          run: `${env}-${method}-seed${seed}`,
+          config: {
+            env,
+            method,
+            seed,
+            agent: { ...cfg.agent, ...(cfg.perEnv[env] ?? {}) },
+            oracle: cfg.oracle[env] ?? {},
+          },
+        });
       }
     }
   }
@@ -77,19 +100,40 @@ export function planE4(cfg: E4Config): { run: string; config: E4RunConfig }[] {
 }
 
 export async function runE4One(c: E4RunConfig): Promise<E4Metrics> {
-  const agentCfg = c.agent as { steps?: number; evalEvery?: number; evalEpisodes?: number; envOptions?: Record<string, unknown> };
+  const agentCfg = c.agent as {
+    steps?: number;
+    evalEvery?: number;
+    evalEpisodes?: number;
+    envOptions?: Record<string, unknown>;
+  };
   if (c.method === "random" || c.method === "oracle") {
     // Policies that do not learn: evaluated once, drawn as a flat line over the run's steps.
     const spec = actionSpecOf(make(c.env));
-    const policy = c.method === "random" ? new RandomPolicy(spec, c.seed) : new OraclePlanner(c.env, spec, 0.99, c.seed, c.oracle, agentCfg.envOptions ?? {});
+    const policy =
+      c.method === "random"
+        ? new RandomPolicy(spec, c.seed)
+        : new OraclePlanner(c.env, spec, 0.99, c.seed, c.oracle, agentCfg.envOptions ?? {});
     const t0 = performance.now();
     const e = evaluatePolicy(c.env, policy, agentCfg.evalEpisodes ?? 10, { envOptions: agentCfg.envOptions });
     const steps = agentCfg.steps ?? 3000;
-    const point = (step: number): EvalPoint => ({ step, updates: 0, return: e.return, success: e.success, returns: e.returns, wallSeconds: (performance.now() - t0) / 1000 });
+    const point = (step: number): EvalPoint => ({
+      step,
+      updates: 0,
+      return: e.return,
+      success: e.success,
+      returns: e.returns,
+      wallSeconds: (performance.now() - t0) / 1000,
+    });
     return { evals: [point(agentCfg.evalEvery ?? steps), point(steps)], envSteps: 0, updates: 0 };
   }
   const dqn = c.method === "dqn";
-  const input = { ...c.agent, env: c.env, seed: c.seed, algorithm: dqn ? "dqn" : "planner", worldModel: { ...((c.agent.worldModel as object) ?? {}), ...(dqn ? {} : { estimator: c.method }) } };
+  const input = {
+    ...c.agent,
+    env: c.env,
+    seed: c.seed,
+    algorithm: dqn ? "dqn" : "planner",
+    worldModel: { ...((c.agent.worldModel as object) ?? {}), ...(dqn ? {} : { estimator: c.method }) },
+  };
   const { agent, result } = await trainAgent(input);
   agent.dispose();
   return { evals: result.evals, envSteps: result.envSteps, updates: result.updates };
@@ -110,7 +154,9 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
     const { env, method } = group[0]!.config;
     const steps = [...new Set(group.flatMap((r) => r.metrics.evals.map((e) => e.step)))].sort((a, b) => a - b);
     for (const step of steps) {
-      const xs = group.map((r) => r.metrics.evals.find((e) => e.step === step)?.return).filter((x): x is number => typeof x === "number");
+      const xs = group
+        .map((r) => r.metrics.evals.find((e) => e.step === step)?.return)
+        .filter((x): x is number => typeof x === "number");
       const [lo, hi] = xs.length > 1 ? bootstrapCi(xs, 1) : [xs[0]!, xs[0]!];
       curves.push({ env, method, step, return: mean(xs), lo, hi });
     }
@@ -120,9 +166,22 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
     // IQM over every final evaluation episode of every seed (Agarwal et al. 2021).
     const episodeReturns = finals.flatMap((e) => e.returns);
     const first90 = group.map((r) => r.metrics.evals.find((e) => e.success >= 0.9)?.step ?? NaN);
-    rows.push({ env, method, seeds: group.length, "final return": mean(returns), "return CI": `[${lo.toFixed(3)}, ${hi.toFixed(3)}]`, "IQM return": iqm(episodeReturns), success: mean(finals.map((e) => e.success)), "steps to 90% success": method === "random" || method === "oracle" ? "n/a" : first90.every(Number.isFinite) ? mean(first90) : "-" });
+    rows.push({
+      env,
+      method,
+      seeds: group.length,
+      "final return": mean(returns),
+      "return CI": `[${lo.toFixed(3)}, ${hi.toFixed(3)}]`,
+      "IQM return": iqm(episodeReturns),
+      success: mean(finals.map((e) => e.success)),
+      "steps to 90% success":
+        method === "random" || method === "oracle" ? "n/a" : first90.every(Number.isFinite) ? mean(first90) : "-",
+    });
   }
-  rows.sort((a, b) => String(a.env).localeCompare(String(b.env)) || (b["final return"] as number) - (a["final return"] as number));
+  rows.sort(
+    (a, b) =>
+      String(a.env).localeCompare(String(b.env)) || (b["final return"] as number) - (a["final return"] as number),
+  );
   writeFileAtomic(`${outPrefix}.csv`, csv(rows));
   const md = [
     "# E4: estimators for the agent's world model, learning curves against baselines",
@@ -138,7 +197,22 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
   ].join("\n");
   writeFileAtomic(`${outPrefix}.md`, md);
   files.push(`${outPrefix}.csv`, `${outPrefix}.md`);
-  if (curves.length) files.push(...(await renderPlot(lineWithBand(curves, { title: "E4: evaluation return vs env steps (95% bootstrap CI over seeds)", x: "step", y: "return", lo: "lo", hi: "hi", color: "method", facet: "env", xTitle: "env steps" }), `${outPrefix}-curves`)));
+  if (curves.length)
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(curves, {
+          title: "E4: evaluation return vs env steps (95% bootstrap CI over seeds)",
+          x: "step",
+          y: "return",
+          lo: "lo",
+          hi: "hi",
+          color: "method",
+          facet: "env",
+          xTitle: "env steps",
+        }),
+        `${outPrefix}-curves`,
+      )),
+    );
   return files;
 }
 

@@ -5,12 +5,20 @@ import MarkdownIt from "markdown-it";
 import type { Token } from "markdown-it";
 
 /** Escapes text for an HTML element's content or a double-quoted attribute value. */
-export const escapeHtml = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
+export const escapeHtml = (s: string): string =>
+  s
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
 
 /** Relative (no scheme, not protocol-relative) or http(s). */
 export const safeUrl = (url: string): boolean => {
   const u = url.trim();
-  return /^https?:\/\//i.test(u) || (!/^[a-z][a-z0-9+.-]*:/i.test(u) && !u.startsWith("//") && !/[\u0000-\u001f]/.test(u));
+  return (
+    /^https?:\/\//i.test(u) || (!/^[a-z][a-z0-9+.-]*:/i.test(u) && !u.startsWith("//") && !/[\u0000-\u001f]/.test(u))
+  );
 };
 
 function renderer(opts: { headingShift?: number; link?: (href: string) => string }): InstanceType<typeof MarkdownIt> {
@@ -22,7 +30,8 @@ function renderer(opts: { headingShift?: number; link?: (href: string) => string
   md.core.ruler.push("report_rewrite", (state) => {
     const visit = (tokens: Token[]) => {
       for (const t of tokens) {
-        if (t.type === "heading_open" || t.type === "heading_close") t.tag = `h${Math.min(6, Number(t.tag.slice(1)) + shift)}`;
+        if (t.type === "heading_open" || t.type === "heading_close")
+          t.tag = `h${Math.min(6, Number(t.tag.slice(1)) + shift)}`;
         for (const attr of ["href", "src"]) {
           const url = t.attrGet(attr);
           if (url !== null) t.attrSet(attr, link(String(url)));
@@ -41,6 +50,9 @@ export function inline(text: string, link?: (href: string) => string): string {
 }
 
 /** Block Markdown to HTML; headings are shifted down by `headingShift` levels (to nest documents). */
-export function markdownToHtml(md: string, opts: { headingShift?: number; link?: (href: string) => string } = {}): string {
+export function markdownToHtml(
+  md: string,
+  opts: { headingShift?: number; link?: (href: string) => string } = {},
+): string {
   return renderer(opts).render(md);
 }

@@ -17,9 +17,23 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = mkdtempSync(join(tmpdir(), "report-"));
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`,
+    );
   // The flags keep Chromium from reaching out to the network (closed here) at start.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -27,14 +41,21 @@ afterAll(async () => {
 });
 
 /** Opens a page and returns what a reader would miss: broken images and empty tables. */
-async function inspect(htmlPath: string): Promise<{ images: number; broken: string[]; tables: number; emptyTables: number }> {
+async function inspect(
+  htmlPath: string,
+): Promise<{ images: number; broken: string[]; tables: number; emptyTables: number }> {
   const page = await browser.newPage();
   try {
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: "load" });
     return await page.evaluate(() => {
       const imgs = [...document.querySelectorAll("img")];
       const tables = [...document.querySelectorAll("table")];
-      return { images: imgs.length, broken: imgs.filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.getAttribute("src") ?? ""), tables: tables.length, emptyTables: tables.filter((t) => t.querySelectorAll("tbody tr").length === 0).length };
+      return {
+        images: imgs.length,
+        broken: imgs.filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.getAttribute("src") ?? ""),
+        tables: tables.length,
+        emptyTables: tables.filter((t) => t.querySelectorAll("tbody tr").length === 0).length,
+      };
     });
   } finally {
     await page.close();
@@ -43,7 +64,9 @@ async function inspect(htmlPath: string): Promise<{ images: number; broken: stri
 
 describe("npm run report", () => {
   it("renders Markdown tables, code and images as HTML", () => {
-    const html = markdownToHtml("# T\n\ntext `a<b` **x**\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- ![p](p.png)", { headingShift: 1 }).replaceAll("\n", "");
+    const html = markdownToHtml("# T\n\ntext `a<b` **x**\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- ![p](p.png)", {
+      headingShift: 1,
+    }).replaceAll("\n", "");
     expect(html).toContain("<h2>T</h2>");
     expect(html).toContain("<code>a&lt;b</code> <strong>x</strong>");
     expect(html).toContain("<tbody><tr><td>1</td><td>2</td></tr></tbody>");
@@ -69,8 +92,14 @@ describe("npm run report", () => {
     const evil = `e1-"><img src=x onerror=alert(1)>`;
     mkdirSync(join(dir, evil), { recursive: true });
     const png = join(import.meta.dirname, "..", "..", "results", "e1-toy-final.png");
-    writeFileSync(join(dir, "e1.md"), "# E1\n\n[a link](javascript:alert(2)) [data](data:text/html,<script>alert(3)</script>) <script>alert(4)</script>\n\n| a | b |\n|---|---|\n| <img src=x onerror=alert(5)> | [x](vbscript:msgbox) |\n");
-    writeFileSync(join(dir, evil, "e1.md"), "# x\n\n![img](javascript:alert(6)) <b onmouseover=alert(7)>hover</b>\n\n| k | v |\n|---|---|\n| 1 | 2 |\n");
+    writeFileSync(
+      join(dir, "e1.md"),
+      "# E1\n\n[a link](javascript:alert(2)) [data](data:text/html,<script>alert(3)</script>) <script>alert(4)</script>\n\n| a | b |\n|---|---|\n| <img src=x onerror=alert(5)> | [x](vbscript:msgbox) |\n",
+    );
+    writeFileSync(
+      join(dir, evil, "e1.md"),
+      "# x\n\n![img](javascript:alert(6)) <b onmouseover=alert(7)>hover</b>\n\n| k | v |\n|---|---|\n| 1 | 2 |\n",
+    );
     copyFileSync(png, join(dir, `e1-"><svg onload=alert(8)>.png`));
     copyFileSync(png, join(dir, evil, "e1-plot.png"));
     const [, html] = writeReport(dir);
@@ -86,8 +115,12 @@ describe("npm run report", () => {
       await page.waitForTimeout(300);
       const found = await page.evaluate(() => ({
         scripts: document.scripts.length,
-        handlers: [...document.querySelectorAll("*")].flatMap((e) => [...e.attributes].filter((a) => a.name.startsWith("on")).map((a) => `${e.tagName} ${a.name}`)),
-        urls: [...document.querySelectorAll("[href], [src]")].map((e) => e.getAttribute("href") ?? e.getAttribute("src") ?? "").filter((u) => /^\s*(javascript|data|vbscript):/i.test(u)),
+        handlers: [...document.querySelectorAll("*")].flatMap((e) =>
+          [...e.attributes].filter((a) => a.name.startsWith("on")).map((a) => `${e.tagName} ${a.name}`),
+        ),
+        urls: [...document.querySelectorAll("[href], [src]")]
+          .map((e) => e.getAttribute("href") ?? e.getAttribute("src") ?? "")
+          .filter((u) => /^\s*(javascript|data|vbscript):/i.test(u)),
         images: [...document.querySelectorAll("img")].filter((i) => i.naturalWidth > 0).length,
       }));
       expect(dialogs).toEqual([]);

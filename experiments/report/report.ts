@@ -25,7 +25,9 @@ const isImage = (f: string) => f.endsWith(".png") || f.endsWith(".apng");
 
 function listImages(dir: string, prefix: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => isImage(f) && (f.startsWith(`${prefix}-`) || f.startsWith(`${prefix}.`))).sort();
+  return readdirSync(dir)
+    .filter((f) => isImage(f) && (f.startsWith(`${prefix}-`) || f.startsWith(`${prefix}.`)))
+    .sort();
 }
 
 /** Animated episodes and pictures in a folder; a run drawn both as PNG and APNG is shown once (the animation). */
@@ -49,14 +51,32 @@ function experimentSection(def: ExperimentDef, resultsDir: string): Section | un
   if (!existsSync(md) && readRecords(recordsDir).length === 0) return undefined;
   const subsections: Section[] = [];
   // Variants with their own results folder (results/e2-collapse/e2.md) and picture folders (results/e2-imagined).
-  for (const entry of readdirSync(resultsDir).filter((f) => f.startsWith(`${def.name}-`) && statSync(join(resultsDir, f)).isDirectory()).sort()) {
+  for (const entry of readdirSync(resultsDir)
+    .filter((f) => f.startsWith(`${def.name}-`) && statSync(join(resultsDir, f)).isDirectory())
+    .sort()) {
     const sub = join(resultsDir, entry);
     if (sub === recordsDir || def.caches(resultsDir).includes(sub)) continue;
     if (existsSync(join(sub, `${def.name}.md`))) {
-      subsections.push({ id: entry, title: entry, command: `npm run exp -- ${def.name} --results results/${entry} --config <its config>`, provenance: provenanceOf(def.recordsDir(sub)), summary: readFileSync(join(sub, `${def.name}.md`), "utf8"), images: listImages(sub, def.name).map((f) => `${entry}/${f}`), subsections: [] });
+      subsections.push({
+        id: entry,
+        title: entry,
+        command: `npm run exp -- ${def.name} --results results/${entry} --config <its config>`,
+        provenance: provenanceOf(def.recordsDir(sub)),
+        summary: readFileSync(join(sub, `${def.name}.md`), "utf8"),
+        images: listImages(sub, def.name).map((f) => `${entry}/${f}`),
+        subsections: [],
+      });
     } else {
       const images = gallery(sub).map((f) => `${entry}/${f}`);
-      if (images.length) subsections.push({ id: entry, title: `${entry}: episodes and rollouts`, command: "", provenance: "", images, subsections: [] });
+      if (images.length)
+        subsections.push({
+          id: entry,
+          title: `${entry}: episodes and rollouts`,
+          command: "",
+          provenance: "",
+          images,
+          subsections: [],
+        });
     }
   }
   return {
@@ -74,14 +94,29 @@ function mainJobSection(resultsDir: string): Section | undefined {
   const dir = join(resultsDir, "latest");
   const recordPath = join(dir, "record.json");
   if (!existsSync(recordPath)) return undefined;
-  const r = JSON.parse(readFileSync(recordPath, "utf8")) as { backend?: { kind: string }; commit?: string; metrics?: { summary?: Record<string, unknown> } };
+  const r = JSON.parse(readFileSync(recordPath, "utf8")) as {
+    backend?: { kind: string };
+    commit?: string;
+    metrics?: { summary?: Record<string, unknown> };
+  };
   const s = r.metrics?.summary ?? {};
   const summary = `| return | success | env steps | wall s | steps to 90% success |\n|---|---|---|---|---|\n| ${[s.return, s.success, s.envSteps, s.wallSeconds, s.stepsToSuccess90].map((x) => (typeof x === "number" ? +x.toFixed(3) : String(x ?? "-"))).join(" | ")} |\n`;
-  return { id: "main", title: "Main job (npm start)", command: "npm ci && npm start", provenance: `backend ${r.backend?.kind ?? "?"}; commit ${r.commit ?? "?"}`, summary, images: gallery(dir).map((f) => `latest/${f}`), subsections: [] };
+  return {
+    id: "main",
+    title: "Main job (npm start)",
+    command: "npm ci && npm start",
+    provenance: `backend ${r.backend?.kind ?? "?"}; commit ${r.commit ?? "?"}`,
+    summary,
+    images: gallery(dir).map((f) => `latest/${f}`),
+    subsections: [],
+  };
 }
 
 export function collectSections(resultsDir: string): Section[] {
-  return [mainJobSection(resultsDir), ...Object.values(EXPERIMENTS).map((d) => experimentSection(d, resultsDir))].filter((s): s is Section => s !== undefined);
+  return [
+    mainJobSection(resultsDir),
+    ...Object.values(EXPERIMENTS).map((d) => experimentSection(d, resultsDir)),
+  ].filter((s): s is Section => s !== undefined);
 }
 
 /** Writes README.md and index.html into `outDir` (default: the results folder itself). */
@@ -92,7 +127,12 @@ export function writeReport(resultsDir: string, outDir = resultsDir): string[] {
   const rel = (p: string) => {
     if (/^https?:\/\//i.test(p) || p.startsWith("#")) return p;
     if (!safeUrl(p)) return "#";
-    return relative(outDir, join(resultsDir, decodeURIComponentSafe(p))).split("\\").join("/").split("/").map(encodeURIComponent).join("/");
+    return relative(outDir, join(resultsDir, decodeURIComponentSafe(p)))
+      .split("\\")
+      .join("/")
+      .split("/")
+      .map(encodeURIComponent)
+      .join("/");
   };
   const header = `Generated by \`npm run report\` from the records and summaries in \`${relative(process.cwd(), resultsDir) || "."}\` (code at commit ${gitCommit()}).`;
 
@@ -132,7 +172,14 @@ function sectionMarkdown(s: Section, level: number, rel: (p: string) => string):
   const out = [`${"#".repeat(level)} ${mdText(s.title)}`, ""];
   if (s.command) out.push(`Reproduce: \`${s.command}\``, "");
   if (s.provenance) out.push(`Records: ${s.provenance}.`, "");
-  if (s.summary) out.push(s.summary.replace(/^# .*\n/, "").replace(/^(#{1,5}) /gm, `${"#".repeat(level - 1)}$1 `).trim(), "");
+  if (s.summary)
+    out.push(
+      s.summary
+        .replace(/^# .*\n/, "")
+        .replace(/^(#{1,5}) /gm, `${"#".repeat(level - 1)}$1 `)
+        .trim(),
+      "",
+    );
   for (const img of s.images) out.push(`![${mdText(img)}](<${rel(img)}>)`, "");
   for (const sub of s.subsections) out.push(...sectionMarkdown(sub, level + 1, rel));
   return out;
@@ -143,7 +190,10 @@ function sectionHtml(s: Section, level: number, rel: (p: string) => string): str
   if (s.command) parts.push(`<p class="cmd">Reproduce: <code>${escapeHtml(s.command)}</code></p>`);
   if (s.provenance) parts.push(`<p class="prov">Records: ${escapeHtml(s.provenance)}.</p>`);
   if (s.summary) parts.push(markdownToHtml(s.summary.replace(/^# .*\n/, ""), { headingShift: level - 1, link: rel }));
-  if (s.images.length) parts.push(`<div class="gallery">${s.images.map((img) => `<figure><a href="${escapeHtml(rel(img))}"><img src="${escapeHtml(rel(img))}" alt="${escapeHtml(img)}" loading="eager"></a><figcaption>${escapeHtml(img)}</figcaption></figure>`).join("")}</div>`);
+  if (s.images.length)
+    parts.push(
+      `<div class="gallery">${s.images.map((img) => `<figure><a href="${escapeHtml(rel(img))}"><img src="${escapeHtml(rel(img))}" alt="${escapeHtml(img)}" loading="eager"></a><figcaption>${escapeHtml(img)}</figcaption></figure>`).join("")}</div>`,
+    );
   for (const sub of s.subsections) parts.push(sectionHtml(sub, Math.min(6, level + 1), rel));
   parts.push("</section>");
   return parts.join("\n");

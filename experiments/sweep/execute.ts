@@ -14,7 +14,8 @@ let backend: Promise<BackendInfo> | undefined;
 let backendChoice: BackendChoice | undefined;
 
 export async function executeJob(job: Job, choice: BackendChoice = "auto"): Promise<JobOutcome> {
-  if (backend && backendChoice !== choice) throw new Error(`executeJob: this process runs backend ${backendChoice}, the job asks for ${choice}`);
+  if (backend && backendChoice !== choice)
+    throw new Error(`executeJob: this process runs backend ${backendChoice}, the job asks for ${choice}`);
   backendChoice = choice;
   backend ??= initBackend({ backend: choice });
   const stderr: string[] = [];
@@ -28,10 +29,24 @@ export async function executeJob(job: Job, choice: BackendChoice = "auto"): Prom
   try {
     const info = await backend;
     const { metrics, summary } = await experiment(job.experiment).execute(job.config, job.resultsDir);
-    const record = makeRecord({ experiment: job.experiment, run: job.run, id: job.id, config: job.config, seed: job.config.seed, backend: info, started, metrics });
+    const record = makeRecord({
+      experiment: job.experiment,
+      run: job.run,
+      id: job.id,
+      config: job.config,
+      seed: job.config.seed,
+      backend: info,
+      started,
+      metrics,
+    });
     return { ok: true, id: job.id, record, summary };
   } catch (err) {
-    return { ok: false, id: job.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err), stderr: tail(stderr.join(""), 20000) };
+    return {
+      ok: false,
+      id: job.id,
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      stderr: tail(stderr.join(""), 20000),
+    };
   } finally {
     process.stderr.write = write;
   }

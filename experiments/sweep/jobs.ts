@@ -25,33 +25,44 @@ export interface Job {
 
 /** The code version that enters job ids: the package version (bump it when results change meaning). */
 export function codeVersion(): string {
-  return (JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as { version: string }
+  ).version;
 }
 
 /** JSON with object keys sorted, so equal configs hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value);
 }
 
 export function jobId(experimentName: string, config: unknown, version = codeVersion()): string {
-  return createHash("sha256").update(canonicalJson({ experiment: experimentName, config, version })).digest("hex").slice(0, 20);
+  return createHash("sha256")
+    .update(canonicalJson({ experiment: experimentName, config, version }))
+    .digest("hex")
+    .slice(0, 20);
 }
 
-export const SweepSpec = z.object({
-  experiment: z.string(),
-  /** The experiment's config (its zod schema in experiments/eN documents each field). */
-  config: z.record(z.string(), z.unknown()).default({}),
-  /** Start from the experiment's `--quick` preset. */
-  quick: z.boolean().default(false),
-  /** Values per config field (dotted paths, e.g. "agent.planner.horizon"): one sub-sweep per combination. */
-  grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
-  /** Results folder (default results, or results/quick for quick presets); grid points get subfolders. */
-  results: z.string().optional(),
-}).strict();
+export const SweepSpec = z
+  .object({
+    experiment: z.string(),
+    /** The experiment's config (its zod schema in experiments/eN documents each field). */
+    config: z.record(z.string(), z.unknown()).default({}),
+    /** Start from the experiment's `--quick` preset. */
+    quick: z.boolean().default(false),
+    /** Values per config field (dotted paths, e.g. "agent.planner.horizon"): one sub-sweep per combination. */
+    grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
+    /** Results folder (default results, or results/quick for quick presets); grid points get subfolders. */
+    results: z.string().optional(),
+  })
+  .strict();
 export type SweepSpec = z.infer<typeof SweepSpec>;
 
 /**
@@ -68,7 +79,9 @@ export const RESULTS_ROOT = "results";
 /** Throws unless the spec's results folder is inside results/ (or `allowOutside`, the command line's explicit choice). */
 export function confineResults(spec: SweepSpec, allowOutside: boolean): SweepSpec {
   if (spec.results !== undefined && !allowOutside && !isInside(spec.results, RESULTS_ROOT)) {
-    throw new Error(`sweep: results folder '${spec.results}' is outside ${RESULTS_ROOT}/ (pass --allow-outside-results on the command line to write there)`);
+    throw new Error(
+      `sweep: results folder '${spec.results}' is outside ${RESULTS_ROOT}/ (pass --allow-outside-results on the command line to write there)`,
+    );
   }
   return spec;
 }
@@ -80,11 +93,16 @@ function readSpecs(arg: string, quick: boolean): SweepSpec[] {
   try {
     raw = JSON.parse(readFileSync(arg, "utf8"));
   } catch (err) {
-    throw new Error(`sweep: '${arg}' is neither a preset (${[...Object.keys(EXPERIMENTS), "all"].join(", ")}) nor a readable JSON spec file (${(err as Error).message})`);
+    throw new Error(
+      `sweep: '${arg}' is neither a preset (${[...Object.keys(EXPERIMENTS), "all"].join(", ")}) nor a readable JSON spec file (${(err as Error).message})`,
+    );
   }
   return (Array.isArray(raw) ? raw : [raw]).map((s, i) => {
     const parsed = SweepSpec.safeParse(s);
-    if (!parsed.success) throw new Error(`sweep: spec ${i} in ${arg}: ${parsed.error.issues.map((e) => `${e.path.join(".") || "(root)"}: ${e.message}`).join("; ")}`);
+    if (!parsed.success)
+      throw new Error(
+        `sweep: spec ${i} in ${arg}: ${parsed.error.issues.map((e) => `${e.path.join(".") || "(root)"}: ${e.message}`).join("; ")}`,
+      );
     return { ...parsed.data, quick: parsed.data.quick || quick };
   });
 }
@@ -103,15 +121,31 @@ export function expandSpecs(specs: SweepSpec[]): SweepPart[] {
   for (const spec of specs) {
     const def = experiment(spec.experiment);
     const base = spec.results ?? (spec.quick ? "results/quick" : "results");
-    const baseConfig = parseExperimentConfig(spec.experiment, spec.config, spec.quick, `sweep spec for ${spec.experiment}`);
+    const baseConfig = parseExperimentConfig(
+      spec.experiment,
+      spec.config,
+      spec.quick,
+      `sweep spec for ${spec.experiment}`,
+    );
     for (const point of gridPoints(spec.grid)) {
       // Grid values are set in the validated config (defaults filled in), then validated again.
       const raw = structuredClone(baseConfig) as Record<string, unknown>;
       for (const [path, value] of point) setPath(raw, path, value);
-      const tag = point.map(([p, v]) => `${p}=${typeof v === "object" ? canonicalJson(v) : String(v)}`).join(",").replace(/[/\\:*?"<>| ]/g, "_");
+      const tag = point
+        .map(([p, v]) => `${p}=${typeof v === "object" ? canonicalJson(v) : String(v)}`)
+        .join(",")
+        .replace(/[/\\:*?"<>| ]/g, "_");
       const resultsDir = tag ? join(base, tag) : base;
-      const cfg = tag ? parseExperimentConfig(spec.experiment, raw, false, `sweep spec for ${spec.experiment} (${tag})`) : baseConfig;
-      const jobs = def.plan(cfg, resultsDir).map((r) => ({ id: jobId(spec.experiment, r.config, version), experiment: spec.experiment, run: r.run, resultsDir, config: r.config }));
+      const cfg = tag
+        ? parseExperimentConfig(spec.experiment, raw, false, `sweep spec for ${spec.experiment} (${tag})`)
+        : baseConfig;
+      const jobs = def.plan(cfg, resultsDir).map((r) => ({
+        id: jobId(spec.experiment, r.config, version),
+        experiment: spec.experiment,
+        run: r.run,
+        resultsDir,
+        config: r.config,
+      }));
       parts.push({ experiment: spec.experiment, resultsDir, jobs });
     }
   }
@@ -129,7 +163,7 @@ export function jobRecordPath(job: Job): string {
 
 function gridPoints(grid: Record<string, unknown[]>): [string, unknown][][] {
   let points: [string, unknown][][] = [[]];
-  for (const [path, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => [...p, [path, v] as [string, unknown]]));
+  for (const [path, values] of Object.entries(grid))
+    points = points.flatMap((p) => values.map((v) => [...p, [path, v] as [string, unknown]]));
   return points;
 }
-

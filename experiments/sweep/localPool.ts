@@ -37,7 +37,12 @@ export interface LocalPoolOptions {
 /** Books a job's outcome: a finished job's record is written where a local run would write it, a failure is listed. */
 export function settleOutcome(report: SweepReport, job: Job, outcome: JobOutcome): void {
   if (outcome.ok && outcome.record.run !== job.run) {
-    outcome = { ok: false, id: job.id, error: `job ${job.id}: the worker returned a record named ${JSON.stringify(outcome.record.run)}, expected ${JSON.stringify(job.run)}`, stderr: "" };
+    outcome = {
+      ok: false,
+      id: job.id,
+      error: `job ${job.id}: the worker returned a record named ${JSON.stringify(outcome.record.run)}, expected ${JSON.stringify(job.run)}`,
+      stderr: "",
+    };
   }
   if (outcome.ok) {
     writeRecord(experiment(job.experiment).recordsDir(job.resultsDir), outcome.record);
@@ -79,7 +84,12 @@ export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promis
         } catch (err) {
           // The worker process died (or the sweep was aborted): a failure unless we are stopping.
           if (report.interrupted) return void report.left.push(job);
-          outcome = { ok: false, id: job.id, error: `worker process failed: ${err instanceof Error ? err.message : String(err)}`, stderr: "" };
+          outcome = {
+            ok: false,
+            id: job.id,
+            error: `worker process failed: ${err instanceof Error ? err.message : String(err)}`,
+            stderr: "",
+          };
         }
         settleOutcome(report, job, outcome);
         opts.onOutcome?.(job, outcome);

@@ -10,17 +10,46 @@ import { runSweepCommand } from "./sweep.ts";
 
 const program = new Command()
   .name("npm run sweep --")
-  .description("Run an experiment grid as idempotent jobs: on local worker processes, or through a Redis queue (BullMQ) served by `npm run worker`.")
-  .argument("<spec>", "a preset (e1, e2, e3, e4: the committed results; all: every one) or a JSON spec file {experiment, config, grid, quick, results} (or an array of them)")
+  .description(
+    "Run an experiment grid as idempotent jobs: on local worker processes, or through a Redis queue (BullMQ) served by `npm run worker`.",
+  )
+  .argument(
+    "<spec>",
+    "a preset (e1, e2, e3, e4: the committed results; all: every one) or a JSON spec file {experiment, config, grid, quick, results} (or an array of them)",
+  )
   .option("--quick", "the presets' smoke versions (results/quick)", false)
   .option("--workers <n>", "local worker processes (one core each)", positiveInt("--workers"), availableParallelism())
   .option("--queue <url>", "enqueue on Redis (redis://host:port) and collect the records that workers send back")
   .addOption(new Option("--backend <name>", "tfjs backend of the local workers").choices([...BACKENDS]).default("auto"))
   .option("--no-summary", "skip regenerating tables and plots")
   .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
-  .option("--connect-timeout <s>", "with --queue: seconds to wait for Redis to answer before giving up", positiveInt("--connect-timeout"), 30)
-  .action(async (spec: string, o: { quick: boolean; workers: number; queue?: string; backend: BackendChoice; summary: boolean; allowOutsideResults: boolean; connectTimeout: number }) => {
-    await runSweepCommand(loadSpecs(spec, o.quick, o.allowOutsideResults), { workers: o.workers, queue: o.queue, queueTimeoutMs: o.connectTimeout * 1000, backend: o.backend, summary: o.summary });
-  });
+  .option(
+    "--connect-timeout <s>",
+    "with --queue: seconds to wait for Redis to answer before giving up",
+    positiveInt("--connect-timeout"),
+    30,
+  )
+  .action(
+    async (
+      spec: string,
+      o: {
+        quick: boolean;
+        workers: number;
+        queue?: string;
+        backend: BackendChoice;
+        summary: boolean;
+        allowOutsideResults: boolean;
+        connectTimeout: number;
+      },
+    ) => {
+      await runSweepCommand(loadSpecs(spec, o.quick, o.allowOutsideResults), {
+        workers: o.workers,
+        queue: o.queue,
+        queueTimeoutMs: o.connectTimeout * 1000,
+        backend: o.backend,
+        summary: o.summary,
+      });
+    },
+  );
 
 await runCli(program);

@@ -29,7 +29,10 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const records = (dir: string) => readdirSync(join(dir, "e1-records")).filter((f) => f.endsWith(".json")).sort();
+const records = (dir: string) =>
+  readdirSync(join(dir, "e1-records"))
+    .filter((f) => f.endsWith(".json"))
+    .sort();
 const read = (path: string) => comparable(JSON.parse(readFileSync(path, "utf8")));
 const fast = { lockDurationMs: 3000, stalledIntervalMs: 1000 };
 
@@ -42,7 +45,9 @@ describe("sweeps through a Redis queue", () => {
 
   it("two workers run the jobs; the records equal a local run's; enqueueing again adds nothing", async () => {
     const lines: string[][] = [[], []];
-    const workers = [0, 1].map((k) => startQueueWorker({ url: redis.url, concurrency: 1, backend: "cpu", ...fast, log: (l) => lines[k]!.push(l) }));
+    const workers = [0, 1].map((k) =>
+      startQueueWorker({ url: redis.url, concurrency: 1, backend: "cpu", ...fast, log: (l) => lines[k]!.push(l) }),
+    );
     try {
       const dir = join(root, "queued");
       const jobs = tinyE1Jobs(dir);
@@ -53,7 +58,8 @@ describe("sweeps through a Redis queue", () => {
       const localDir = join(root, "local");
       expect((await runLocal(tinyE1Jobs(localDir), { workers: 2, backend: "cpu" })).failed).toEqual([]);
       expect(records(dir)).toEqual(records(localDir));
-      for (const f of records(dir)) expect(read(join(dir, "e1-records", f))).toEqual(read(join(localDir, "e1-records", f)));
+      for (const f of records(dir))
+        expect(read(join(dir, "e1-records", f))).toEqual(read(join(localDir, "e1-records", f)));
       // The same jobs again (a second coordinator, or the same sweep re-run): no new job, same results.
       rmSync(join(dir, "e1-records"), { recursive: true });
       const again = await runOnQueue(jobs, { url: redis.url, pollMs: 100 });
@@ -72,7 +78,13 @@ describe("sweeps through a Redis queue", () => {
     const [a, b] = tinyE1Jobs(dir).map((j, i) => ({ ...j, id: `hostile-${i}-${j.id}` }));
     const reply = (job: Job) =>
       job.id === a!.id
-        ? { ok: true, id: job.id, summary: "", record: { run: job.run }, files: { "../../outside/x": Buffer.from("x").toString("base64") } }
+        ? {
+            ok: true,
+            id: job.id,
+            summary: "",
+            record: { run: job.run },
+            files: { "../../outside/x": Buffer.from("x").toString("base64") },
+          }
         : { ok: true, id: job.id, summary: "", record: { run: "../../evil" }, files: {} };
     const evil = new Worker<Job>(QUEUE_NAME, async (q) => reply(q.data), { connection: connectionOf(redis.url) });
     try {
@@ -103,7 +115,12 @@ describe("sweeps through a Redis queue", () => {
   it("retries a throwing job with backoff, then lists it with its error", async () => {
     const w = startQueueWorker({ url: redis.url, concurrency: 1, backend: "cpu", ...fast, log: () => {} });
     try {
-      const report = await runOnQueue([throwingJob(join(root, "throws"))], { url: redis.url, attempts: 2, backoffMs: 100, pollMs: 100 });
+      const report = await runOnQueue([throwingJob(join(root, "throws"))], {
+        url: redis.url,
+        attempts: 2,
+        backoffMs: 100,
+        pollMs: 100,
+      });
       expect(report.done).toEqual([]);
       expect(report.failed.length).toBe(1);
       expect(report.failed[0]!.error).toMatch(/unknown estimator 'no-such-estimator'.*\(after 2 attempts\)/s);
@@ -115,7 +132,24 @@ describe("sweeps through a Redis queue", () => {
   it("a worker killed mid-job (kill -9) loses nothing: the job is retried by another worker", async () => {
     const dir = join(root, "killed");
     const job = tinyE1Jobs(dir, true).find((j) => j.run.startsWith("toy-st-gumbel"))!;
-    const doomed = spawn(process.execPath, [...tsxExecArgv(), join(import.meta.dirname, "workerMain.ts"), "--queue", redis.url, "--concurrency", "1", "--backend", "wasm", "--lock-ms", "3000", "--stalled-ms", "1000"], { stdio: ["ignore", "pipe", "pipe"] });
+    const doomed = spawn(
+      process.execPath,
+      [
+        ...tsxExecArgv(),
+        join(import.meta.dirname, "workerMain.ts"),
+        "--queue",
+        redis.url,
+        "--concurrency",
+        "1",
+        "--backend",
+        "wasm",
+        "--lock-ms",
+        "3000",
+        "--stalled-ms",
+        "1000",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     doomed.stdout!.on("data", (d) => (out += d));
     const collecting = runOnQueue([job], { url: redis.url, pollMs: 100 });

@@ -24,7 +24,14 @@ export const QUEUE_NAME = "gumbel-worlds";
 type QueueResult = Extract<JobOutcome, { ok: true }> & { files: Record<string, string> };
 
 /** redis://[user:password@]host:port[/db] -> ioredis connection options. */
-export function connectionOf(url: string): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {
+export function connectionOf(url: string): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  maxRetriesPerRequest: null;
+} {
   let u: URL;
   try {
     u = new URL(url);
@@ -34,7 +41,14 @@ export function connectionOf(url: string): { host: string; port: number; usernam
   if (u.protocol !== "redis:") throw new Error(`--queue: '${url}' must start with redis://`);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined;
   if (db !== undefined && !Number.isInteger(db)) throw new Error(`--queue: '${url}': the database must be a number`);
-  return { host: u.hostname || "127.0.0.1", port: Number(u.port || 6379), ...(u.username ? { username: decodeURIComponent(u.username) } : {}), ...(u.password ? { password: decodeURIComponent(u.password) } : {}), ...(db !== undefined ? { db } : {}), maxRetriesPerRequest: null };
+  return {
+    host: u.hostname || "127.0.0.1",
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(db !== undefined ? { db } : {}),
+    maxRetriesPerRequest: null,
+  };
 }
 
 /**
@@ -46,7 +60,13 @@ export async function waitForRedis(url: string, timeoutMs = 30_000): Promise<voi
   const deadline = Date.now() + timeoutMs;
   let last = "no answer";
   for (;;) {
-    const client = new Redis({ ...options, lazyConnect: true, connectTimeout: Math.min(5000, Math.max(100, deadline - Date.now())), maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      ...options,
+      lazyConnect: true,
+      connectTimeout: Math.min(5000, Math.max(100, deadline - Date.now())),
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     let reason: string | undefined; // the socket's error says more than the rejected connect()
     client.on("error", (err: Error) => (reason ??= err.message));
     try {
@@ -58,7 +78,10 @@ export async function waitForRedis(url: string, timeoutMs = 30_000): Promise<voi
     } finally {
       client.disconnect();
     }
-    if (Date.now() + 1000 > deadline) throw new Error(`--queue: no Redis answered at ${url} within ${(timeoutMs / 1000).toFixed(0)} s (${last}); start redis-server there, or check the address`);
+    if (Date.now() + 1000 > deadline)
+      throw new Error(
+        `--queue: no Redis answered at ${url} within ${(timeoutMs / 1000).toFixed(0)} s (${last}); start redis-server there, or check the address`,
+      );
     await sleep(1000);
   }
 }
@@ -81,7 +104,13 @@ export async function runOnQueue(jobs: Job[], opts: QueueRunOptions): Promise<Sw
   const queue = new Queue(QUEUE_NAME, { connection: connectionOf(opts.url) });
   const attempts = opts.attempts ?? 3;
   try {
-    await queue.addBulk(jobs.map((job) => ({ name: job.experiment, data: job, opts: { jobId: job.id, attempts, backoff: { type: "exponential", delay: opts.backoffMs ?? 5000 } } })));
+    await queue.addBulk(
+      jobs.map((job) => ({
+        name: job.experiment,
+        data: job,
+        opts: { jobId: job.id, attempts, backoff: { type: "exponential", delay: opts.backoffMs ?? 5000 } },
+      })),
+    );
     // A job that failed for good in an earlier sweep is tried again.
     for (const job of jobs) {
       const q = await QueueJob.fromId(queue, job.id);
@@ -99,14 +128,20 @@ export async function runOnQueue(jobs: Job[], opts: QueueRunOptions): Promise<Sw
         const state = await queue.getJobState(id);
         if (state !== "completed" && state !== "failed" && state !== "unknown") continue;
         const q = await QueueJob.fromId<Job, QueueResult>(queue, id);
-        if (!q || state === "unknown") throw new Error(`queue: job ${id} (${job.experiment} ${job.run}) disappeared from Redis`);
+        if (!q || state === "unknown")
+          throw new Error(`queue: job ${id} (${job.experiment} ${job.run}) disappeared from Redis`);
         if (state === "completed") {
           const result = q.returnvalue;
           // A worker's reply names files and a record: refused unless they stay inside the job's results folder.
           let outcome: JobOutcome = result;
           try {
-            const files = Object.entries(result.files ?? {}).map(([path, data]) => [checkRelativePath(path, `queue: job ${id}: side file`), data] as const);
-            if (result.record.run !== job.run) throw new Error(`queue: job ${id}: the worker returned a record named ${JSON.stringify(result.record.run)}, expected ${JSON.stringify(job.run)}`);
+            const files = Object.entries(result.files ?? {}).map(
+              ([path, data]) => [checkRelativePath(path, `queue: job ${id}: side file`), data] as const,
+            );
+            if (result.record.run !== job.run)
+              throw new Error(
+                `queue: job ${id}: the worker returned a record named ${JSON.stringify(result.record.run)}, expected ${JSON.stringify(job.run)}`,
+              );
             for (const [path, data] of files) writeFileAtomic(join(job.resultsDir, path), Buffer.from(data, "base64"));
           } catch (err) {
             outcome = { ok: false, id, error: (err as Error).message, stderr: "" };
@@ -116,7 +151,12 @@ export async function runOnQueue(jobs: Job[], opts: QueueRunOptions): Promise<Sw
           open.delete(id);
         } else if (state === "failed" && q.attemptsMade >= attempts) {
           const [error, ...stderr] = (q.failedReason ?? "unknown error").split("\n--- stderr ---\n");
-          const failure: JobOutcome = { ok: false, id, error: `${error} (after ${q.attemptsMade} attempts)`, stderr: stderr.join("") };
+          const failure: JobOutcome = {
+            ok: false,
+            id,
+            error: `${error} (after ${q.attemptsMade} attempts)`,
+            stderr: stderr.join(""),
+          };
           settleOutcome(report, job, failure);
           opts.onOutcome?.(job, failure);
           open.delete(id);
@@ -145,7 +185,14 @@ export interface QueueWorkerOptions {
 export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; close: () => Promise<void> } {
   const concurrency = opts.concurrency ?? 1;
   const log = opts.log ?? console.log;
-  const pool = new Tinypool({ filename: new URL("./poolWorker.ts", import.meta.url).href, runtime: "child_process", minThreads: concurrency, maxThreads: concurrency, concurrentTasksPerWorker: 1, execArgv: tsxExecArgv() });
+  const pool = new Tinypool({
+    filename: new URL("./poolWorker.ts", import.meta.url).href,
+    runtime: "child_process",
+    minThreads: concurrency,
+    maxThreads: concurrency,
+    concurrentTasksPerWorker: 1,
+    execArgv: tsxExecArgv(),
+  });
   const worker = new Worker<Job, QueueResult>(
     QUEUE_NAME,
     async (q) => {
@@ -190,7 +237,8 @@ function sideFiles(job: Job, since: number): Record<string, string> {
       const path = join(dir, name);
       const st = statSync(path);
       if (st.isDirectory()) walk(path);
-      else if (st.mtimeMs >= since && !name.endsWith(".tmp")) out[relative(job.resultsDir, path)] = readFileSync(path).toString("base64");
+      else if (st.mtimeMs >= since && !name.endsWith(".tmp"))
+        out[relative(job.resultsDir, path)] = readFileSync(path).toString("base64");
     }
   };
   walk(job.resultsDir, true);

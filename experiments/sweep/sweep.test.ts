@@ -17,7 +17,11 @@ const readRecord = (path: string) => comparable(JSON.parse(readFileSync(path, "u
 const recordFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : []);
 
 function startSweep(specPath: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...tsxExecArgv(), MAIN, specPath, "--workers", "2", "--no-summary", "--allow-outside-results"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [...tsxExecArgv(), MAIN, specPath, "--workers", "2", "--no-summary", "--allow-outside-results"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
@@ -36,7 +40,9 @@ describe("sweep jobs", () => {
   it("keeps a spec's results folder inside results/ unless the command line allows it, and refuses __proto__ grid paths", () => {
     const spec = join(root, "outside.json");
     writeFileSync(spec, JSON.stringify({ experiment: "e1", results: "../../outside" }));
-    expect(() => loadSpecs(spec)).toThrow(/results folder '\.\.\/\.\.\/outside' is outside results\/ \(pass --allow-outside-results/);
+    expect(() => loadSpecs(spec)).toThrow(
+      /results folder '\.\.\/\.\.\/outside' is outside results\/ \(pass --allow-outside-results/,
+    );
     expect(loadSpecs(spec, false, true)[0]!.results).toBe("../../outside");
     writeFileSync(spec, JSON.stringify({ experiment: "e1", results: "results/mine" }));
     expect(loadSpecs(spec)[0]!.results).toBe("results/mine");
@@ -45,7 +51,9 @@ describe("sweep jobs", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
   it("identifies a run by the hash of its config, whatever the key order", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}',
+    );
     expect(jobId("e1", { seed: 0, tau: 1 }, "1")).toBe(jobId("e1", { tau: 1, seed: 0 }, "1"));
     expect(jobId("e1", { seed: 0, tau: 1 }, "1")).not.toBe(jobId("e1", { seed: 0, tau: 2 }, "1"));
     expect(jobId("e1", { seed: 0 }, "1")).not.toBe(jobId("e1", { seed: 0 }, "2"));
@@ -53,18 +61,31 @@ describe("sweep jobs", () => {
   });
 
   it("expands a grid into one results folder per combination and rejects bad specs", () => {
-    const spec = SweepSpec.parse({ ...tinyE1Spec(join(root, "grid")), grid: { "quality.samples": [50, 60], "toy.lr": [0.01] } });
+    const spec = SweepSpec.parse({
+      ...tinyE1Spec(join(root, "grid")),
+      grid: { "quality.samples": [50, 60], "toy.lr": [0.01] },
+    });
     const parts = expandSpecs([spec]);
-    expect(parts.map((p) => p.resultsDir)).toEqual([join(root, "grid", "quality.samples=50,toy.lr=0.01"), join(root, "grid", "quality.samples=60,toy.lr=0.01")]);
+    expect(parts.map((p) => p.resultsDir)).toEqual([
+      join(root, "grid", "quality.samples=50,toy.lr=0.01"),
+      join(root, "grid", "quality.samples=60,toy.lr=0.01"),
+    ]);
     expect(parts[1]!.jobs.find((j) => j.run.startsWith("quality"))!.config.samples).toBe(60);
     // A run the grid value does not enter (the toy ignores quality.samples) is the same job in both folders.
     const ids = (i: number, kind: string) => parts[i]!.jobs.filter((j) => j.run.startsWith(kind)).map((j) => j.id);
     expect(ids(0, "toy")).toEqual(ids(1, "toy"));
     expect(ids(0, "quality").filter((id) => ids(1, "quality").includes(id))).toEqual([]);
-    expect(() => expandSpecs([SweepSpec.parse({ experiment: "e1", config: { seeds: 0 } })])).toThrow(/e1: invalid config.*\n.*seeds/);
+    expect(() => expandSpecs([SweepSpec.parse({ experiment: "e1", config: { seeds: 0 } })])).toThrow(
+      /e1: invalid config.*\n.*seeds/,
+    );
     expect(() => expandSpecs([SweepSpec.parse({ experiment: "e9" })])).toThrow(/unknown experiment 'e9'/);
     expect(() => loadSpecs("no-such-file.json")).toThrow(/neither a preset .* nor a readable JSON spec file/);
-    expect(loadSpecs("all", true).map((s) => [s.experiment, s.quick])).toEqual([["e1", true], ["e2", true], ["e3", true], ["e4", true]]);
+    expect(loadSpecs("all", true).map((s) => [s.experiment, s.quick])).toEqual([
+      ["e1", true],
+      ["e2", true],
+      ["e3", true],
+      ["e4", true],
+    ]);
   });
 
   it("runs on 2 worker processes, reports a failing job with its error, and skips finished runs when run again", async () => {

@@ -20,12 +20,17 @@ export interface SweepOptions {
   log?: (line: string) => void;
 }
 
-export async function runSweep(specs: SweepSpec[], opts: SweepOptions = {}): Promise<SweepReport & { skipped: number }> {
+export async function runSweep(
+  specs: SweepSpec[],
+  opts: SweepOptions = {},
+): Promise<SweepReport & { skipped: number }> {
   const log = opts.log ?? console.log;
   const parts = expandSpecs(specs);
   const all = parts.flatMap((p) => p.jobs);
   const todo = all.filter((j) => !jobDone(j));
-  log(`sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - todo.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}`);
+  log(
+    `sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - todo.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}`,
+  );
   const progress = opts.log ? undefined : new Progress("sweep", todo.length);
   let finished = 0;
   const onOutcome = (job: Job, o: JobOutcome) => {
@@ -47,9 +52,14 @@ export async function runSweep(specs: SweepSpec[], opts: SweepOptions = {}): Pro
     }
   }
   for (const f of report.failed) {
-    log(`\nFAILED ${f.job.experiment} ${f.job.run} (job ${f.job.id})\n  config: ${JSON.stringify(f.job.config)}\n  error: ${f.error}${f.stderr ? `\n  stderr:\n${f.stderr}` : ""}`);
+    log(
+      `\nFAILED ${f.job.experiment} ${f.job.run} (job ${f.job.id})\n  config: ${JSON.stringify(f.job.config)}\n  error: ${f.error}${f.stderr ? `\n  stderr:\n${f.stderr}` : ""}`,
+    );
   }
-  if (report.interrupted) log(`sweep interrupted: ${report.done.length} jobs finished and recorded, ${report.left.length} left; run the same command again to resume`);
+  if (report.interrupted)
+    log(
+      `sweep interrupted: ${report.done.length} jobs finished and recorded, ${report.left.length} left; run the same command again to resume`,
+    );
   return { ...report, skipped: all.length - todo.length };
 }
 
@@ -59,10 +69,16 @@ export async function runSweepCommand(specs: SweepSpec[], opts: Omit<SweepOption
   // Every Ctrl-C after the first is answered, not left to Node's default (which would end the
   // process before the tally below).
   process.on("SIGINT", () => {
-    console.log(abort.signal.aborted ? "still stopping: the tally follows" : "\nstopping: finished records are kept; run the same command again to resume");
+    console.log(
+      abort.signal.aborted
+        ? "still stopping: the tally follows"
+        : "\nstopping: finished records are kept; run the same command again to resume",
+    );
     abort.abort();
   });
   const report = await runSweep(specs, { ...opts, signal: abort.signal });
-  console.log(`sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped} skipped (records existed)${report.interrupted ? `, ${report.left.length} left` : ""}`);
+  console.log(
+    `sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped} skipped (records existed)${report.interrupted ? `, ${report.left.length} left` : ""}`,
+  );
   process.exitCode = report.failed.length > 0 || report.interrupted ? 1 : 0;
 }

@@ -21,8 +21,23 @@ export function tinyE1Jobs(results: string, slow = false): Job[] {
 
 /** A job that passes planning but throws when executed (an estimator that does not exist). */
 export function throwingJob(results: string): Job {
-  const config = { kind: "quality", estimator: "no-such-estimator", tau: 1, seed: 0, dims: 2, classes: 4, samples: 10, draws: 10 };
-  return { id: jobId("e1", config), experiment: "e1", run: "quality-no-such-estimator-seed0", resultsDir: results, config };
+  const config = {
+    kind: "quality",
+    estimator: "no-such-estimator",
+    tau: 1,
+    seed: 0,
+    dims: 2,
+    classes: 4,
+    samples: 10,
+    draws: 10,
+  };
+  return {
+    id: jobId("e1", config),
+    experiment: "e1",
+    run: "quality-no-such-estimator-seed0",
+    resultsDir: results,
+    config,
+  };
 }
 
 /** A record without the fields that differ between two runs of the same job (time, host). */

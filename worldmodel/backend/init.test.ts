@@ -22,7 +22,9 @@ describe("initBackend", () => {
   });
   it("describes its choice in one line", async () => {
     const line = describeBackend(await initBackend());
-    expect(line).toMatch(/^backend: (wasm \(project kernels, GEMM (native|xnnpack)\)|tfjs-node \(native TensorFlow\)) chosen by auto/);
+    expect(line).toMatch(
+      /^backend: (wasm \(project kernels, GEMM (native|xnnpack)\)|tfjs-node \(native TensorFlow\)) chosen by auto/,
+    );
     expect(line).not.toContain("\n");
     expect(describeBackend(await initBackend({ backend: "cpu" }))).toBe("backend: cpu as requested");
     await initBackend({ backend: "wasm" });
@@ -38,7 +40,9 @@ describe("initBackend", () => {
   it("tfjs-node on request fails with the reason when it is not installed", async () => {
     const info = await initBackend();
     if (info.kind === "tfjs-node") return;
-    await expect(initBackend({ backend: "tfjs-node" })).rejects.toThrow(/'tfjs-node' was requested but @tensorflow\/tfjs-node did not load/);
+    await expect(initBackend({ backend: "tfjs-node" })).rejects.toThrow(
+      /'tfjs-node' was requested but @tensorflow\/tfjs-node did not load/,
+    );
     await initBackend({ backend: "wasm" });
   });
 });

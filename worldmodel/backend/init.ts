@@ -8,23 +8,31 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { z } from "zod";
 import { loadNativeGemm } from "./nativeGemm.ts";
-import { delegatedKernels, installWasmKernels, nativeGemmInstalled, uninstallWasmKernels, wasmKernelsInstalled } from "./wasmKernels.ts";
+import {
+  delegatedKernels,
+  installWasmKernels,
+  nativeGemmInstalled,
+  uninstallWasmKernels,
+  wasmKernelsInstalled,
+} from "./wasmKernels.ts";
 
 export const BACKENDS = ["auto", "tfjs-node", "wasm", "wasm-stock", "cpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
-export const BackendOptions = z.object({
-  /** Which backend; "wasm-stock" is WASM without the project's kernels (for benchmarks). */
-  backend: z.enum(BACKENDS).default("auto"),
-  /**
-   * Threads for native TensorFlow (TF_NUM_INTRAOP_THREADS, read when tfjs-node first loads). WASM
-   * threads need SharedArrayBuffer workers, which tfjs-backend-wasm does not start in Node: one
-   * process uses one core there, so sweeps run one process per core instead.
-   */
-  threads: z.number().int().min(1).max(256).optional(),
-  /** WASM matmuls: "auto" takes the native GEMM when it is built, "xnnpack" keeps WASM's own. */
-  gemm: z.enum(["auto", "xnnpack"]).default("auto"),
-}).strict();
+export const BackendOptions = z
+  .object({
+    /** Which backend; "wasm-stock" is WASM without the project's kernels (for benchmarks). */
+    backend: z.enum(BACKENDS).default("auto"),
+    /**
+     * Threads for native TensorFlow (TF_NUM_INTRAOP_THREADS, read when tfjs-node first loads). WASM
+     * threads need SharedArrayBuffer workers, which tfjs-backend-wasm does not start in Node: one
+     * process uses one core there, so sweeps run one process per core instead.
+     */
+    threads: z.number().int().min(1).max(256).optional(),
+    /** WASM matmuls: "auto" takes the native GEMM when it is built, "xnnpack" keeps WASM's own. */
+    gemm: z.enum(["auto", "xnnpack"]).default("auto"),
+  })
+  .strict();
 export type BackendOptions = z.input<typeof BackendOptions>;
 
 export interface BackendInfo {
@@ -46,7 +54,10 @@ export interface BackendInfo {
 let tfjsNodeTried: Promise<boolean> | undefined;
 
 async function loadTfjsNode(): Promise<boolean> {
-  tfjsNodeTried ??= import("@tensorflow/tfjs-node" as string).then(() => true, () => false);
+  tfjsNodeTried ??= import("@tensorflow/tfjs-node" as string).then(
+    () => true,
+    () => false,
+  );
   return tfjsNodeTried;
 }
 
@@ -71,14 +82,17 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     kind,
     tfjsVersion: tf.version_core,
     cpuDelegated: kind === "wasm" ? delegatedKernels() : [],
-    gemm: kind === "wasm" ? (nativeGemmInstalled() ? "native" : "xnnpack") : kind === "wasm-stock" ? "xnnpack" : "backend",
+    gemm:
+      kind === "wasm" ? (nativeGemmInstalled() ? "native" : "xnnpack") : kind === "wasm-stock" ? "xnnpack" : "backend",
     notes,
   });
 
   if (requested === "auto" || requested === "tfjs-node") {
     if ((await loadTfjsNode()) && (await use("tensorflow"))) return done("tfjs-node");
     if (requested === "tfjs-node") {
-      throw new Error("initBackend: 'tfjs-node' was requested but @tensorflow/tfjs-node did not load (it is an optional dependency whose install downloads libtensorflow; try backend 'auto' or 'wasm')");
+      throw new Error(
+        "initBackend: 'tfjs-node' was requested but @tensorflow/tfjs-node did not load (it is an optional dependency whose install downloads libtensorflow; try backend 'auto' or 'wasm')",
+      );
     }
     notes.push("@tensorflow/tfjs-node is not installed or did not load");
   }
@@ -103,6 +117,11 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
 
 /** One line: which backend runs and why the faster ones did not (for logs and the start of a run). */
 export function describeBackend(info: BackendInfo): string {
-  const what = info.kind === "wasm" ? `wasm (project kernels, GEMM ${info.gemm})` : info.kind === "tfjs-node" ? "tfjs-node (native TensorFlow)" : info.kind;
+  const what =
+    info.kind === "wasm"
+      ? `wasm (project kernels, GEMM ${info.gemm})`
+      : info.kind === "tfjs-node"
+        ? "tfjs-node (native TensorFlow)"
+        : info.kind;
   return `backend: ${what}${info.requested === "auto" ? " chosen by auto" : " as requested"}${info.notes.length ? `; ${info.notes.join("; ")}` : ""}`;
 }

@@ -56,11 +56,24 @@ function transposeLast2(x: Info, backend: BackendWasm): Info {
  * A fused matmul's bias may hold one row per entry ([batch, 1, N]). Returns undefined where it does
  * not apply (no batch, other broadcasting).
  */
-function perBatch(original: KernelFn, a: Info, b: Info, backend: BackendWasm, attrs: Attrs, bias?: Info): Info | undefined {
+function perBatch(
+  original: KernelFn,
+  a: Info,
+  b: Info,
+  backend: BackendWasm,
+  attrs: Attrs,
+  bias?: Info,
+): Info | undefined {
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
   const batch = Math.max(batchA, batchB);
-  if (batch === 1 || (batchA !== batchB && batchA !== 1 && batchB !== 1) || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
+  if (
+    batch === 1 ||
+    (batchA !== batchB && batchA !== 1 && batchB !== 1) ||
+    a.dtype !== "float32" ||
+    b.dtype !== "float32"
+  )
+    return undefined;
   const [m, k] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.shape.length - 1]!;
   const biasRows = bias ? tf.util.sizeFromShape(bias.shape) / n : 0;
@@ -77,7 +90,11 @@ function perBatch(original: KernelFn, a: Info, b: Info, backend: BackendWasm, at
     const ai = part(a, [1, m, k], i, batchA);
     const bi = part(b, [1, k, n], i, batchB);
     const biasI = bias ? part(bias, [n], i, biasRows) : undefined;
-    const oi = original({ inputs: { a: ai, b: bi, ...(biasI ? { bias: biasI } : {}) }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as Info;
+    const oi = original({
+      inputs: { a: ai, b: bi, ...(biasI ? { bias: biasI } : {}) },
+      backend,
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+    }) as Info;
     backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(oi), i * m * n);
     release(backend, ai, bi, oi, ...(biasI ? [biasI] : []));
   }
@@ -101,11 +118,17 @@ function untransposed(original: KernelFn): KernelFn {
     }
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     const batched = !inputs.preluActivationWeights;
-    if (!transposeA && !transposeB) return (batched && perBatch(original, inputs.a!, inputs.b!, backend, attrs, inputs.bias)) || original({ inputs, backend, attrs });
+    if (!transposeA && !transposeB)
+      return (
+        (batched && perBatch(original, inputs.a!, inputs.b!, backend, attrs, inputs.bias)) ||
+        original({ inputs, backend, attrs })
+      );
     const a = transposeA ? transposeLast2(inputs.a!, backend) : inputs.a!;
     const b = transposeB ? transposeLast2(inputs.b!, backend) : inputs.b!;
     const plain = { ...attrs, transposeA: false, transposeB: false };
-    const out = (batched && perBatch(original, a, b, backend, plain, inputs.bias)) || original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
+    const out =
+      (batched && perBatch(original, a, b, backend, plain, inputs.bias)) ||
+      original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
     if (transposeA) release(backend, a);
     if (transposeB) release(backend, b);
     return out;
@@ -122,7 +145,17 @@ function nativeMatMul(native: NativeGemm, fallback: KernelFn): KernelFn {
     const { a, b, bias, preluActivationWeights } = inputs as Record<string, Info | undefined>;
     const { transposeA: ta, transposeB: tb } = attrs as { transposeA: boolean; transposeB: boolean };
     const act = ACTIVATIONS[(attrs.activation as string | undefined) ?? "linear"];
-    if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2 || act === undefined || preluActivationWeights) return fallback(args);
+    if (
+      !a ||
+      !b ||
+      a.dtype !== "float32" ||
+      b.dtype !== "float32" ||
+      a.shape.length < 2 ||
+      b.shape.length < 2 ||
+      act === undefined ||
+      preluActivationWeights
+    )
+      return fallback(args);
     const [ra, rb] = [a.shape.length, b.shape.length];
     const m = ta ? a.shape[ra - 1]! : a.shape[ra - 2]!;
     const k = ta ? a.shape[ra - 2]! : a.shape[ra - 1]!;
@@ -132,8 +165,13 @@ function nativeMatMul(native: NativeGemm, fallback: KernelFn): KernelFn {
     const batch = Math.max(batchA, batchB);
     // A bias row shared by every batch entry ([n]), or one row per entry ([batch, 1, n]).
     const biasRows = bias ? tf.util.sizeFromShape(bias.shape) / n : 1;
-    const biasOk = !bias || (bias.dtype === "float32" && bias.shape[bias.shape.length - 1] === n && (biasRows === 1 || (biasRows === batch && bias.shape[bias.shape.length - 2] === 1)));
-    if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1) || !biasOk || m * n * k === 0) return fallback(args);
+    const biasOk =
+      !bias ||
+      (bias.dtype === "float32" &&
+        bias.shape[bias.shape.length - 1] === n &&
+        (biasRows === 1 || (biasRows === batch && bias.shape[bias.shape.length - 2] === 1)));
+    if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1) || !biasOk || m * n * k === 0)
+      return fallback(args);
     const out = backend.makeOutput([...(batchA >= batchB ? a : b).shape.slice(0, -2), m, n], "float32");
     // Views are taken after the allocation (malloc can grow, and so detach, the WASM memory).
     const heap = (x: Info) => backend.typedArrayFromHeap(x) as Float32Array;
@@ -172,11 +210,24 @@ const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
     throw new Error(`wasmKernels: Conv2DBackpropFilter supports dataFormat NHWC only, got ${String(attrs.dataFormat)}`);
   }
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, attrs.strides as [number, number], (attrs.dilations as [number, number]) ?? 1,
-    attrs.pad as "same" | "valid" | number, attrs.dimRoundingMode as "floor" | undefined, false, "channelsLast",
+    x.shape as [number, number, number, number],
+    filterShape,
+    attrs.strides as [number, number],
+    (attrs.dilations as [number, number]) ?? 1,
+    attrs.pad as "same" | "valid" | number,
+    attrs.dimRoundingMode as "floor" | undefined,
+    false,
+    "channelsLast",
   );
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: IC, outHeight: OH, outWidth: OW, outChannels: OC } = info;
-  const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = info;
+  const {
+    filterHeight: FH,
+    filterWidth: FW,
+    strideHeight: SH,
+    strideWidth: SW,
+    dilationHeight: DH,
+    dilationWidth: DW,
+  } = info;
   const { top: padTop, left: padLeft } = info.padInfo;
   const xs = backend.readSync(x.dataId) as Float32Array;
   const rows = FH * FW * IC;
@@ -212,11 +263,21 @@ const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
  * Copies `rows` rows of `width` values from `src` (row stride `srcStride`, starting at `srcAt`) to
  * `dst` (stride `dstStride`, from `dstAt`): one set() per row for long rows, a loop for short ones.
  */
-function copyRows(src: tf.backend_util.TypedArray, srcAt: number, srcStride: number, dst: tf.backend_util.TypedArray, dstAt: number, dstStride: number, rows: number, width: number): void {
+function copyRows(
+  src: tf.backend_util.TypedArray,
+  srcAt: number,
+  srcStride: number,
+  dst: tf.backend_util.TypedArray,
+  dstAt: number,
+  dstStride: number,
+  rows: number,
+  width: number,
+): void {
   if (rows === 1 || (width === srcStride && width === dstStride)) {
     dst.set(src.subarray(srcAt, srcAt + rows * width), dstAt);
   } else if (width >= 256) {
-    for (let r = 0; r < rows; r++) dst.set(src.subarray(srcAt + r * srcStride, srcAt + r * srcStride + width), dstAt + r * dstStride);
+    for (let r = 0; r < rows; r++)
+      dst.set(src.subarray(srcAt + r * srcStride, srcAt + r * srcStride + width), dstAt + r * dstStride);
   } else {
     for (let r = 0; r < rows; r++) {
       const s = srcAt + r * srcStride;
@@ -232,7 +293,10 @@ function concatKernel(original: KernelFn): KernelFn {
     const xs = Object.values(args.inputs).filter((x) => x != null && tf.util.sizeFromShape(x.shape) > 0);
     if (xs.length < 2 || xs[0]!.dtype === "string") return original(args);
     const axis = tf.util.parseAxisParam(args.attrs!.axis as number, xs[0]!.shape)[0]!;
-    const outShape = tf.backend_util.computeOutShape(xs.map((x) => x.shape), axis);
+    const outShape = tf.backend_util.computeOutShape(
+      xs.map((x) => x.shape),
+      axis,
+    );
     const { backend } = args;
     const out = backend.makeOutput(outShape, xs[0]!.dtype);
     const rows = tf.util.sizeFromShape(outShape.slice(0, axis));
@@ -262,7 +326,16 @@ const splitV: KernelFn = ({ inputs, backend, attrs = {} }) => {
     shape[axis] = s;
     const out = backend.makeOutput(shape, x.dtype);
     // Views are taken after the allocation: malloc can grow (and so detach) the WASM memory.
-    copyRows(backend.typedArrayFromHeap(x), at, srcWidth, backend.typedArrayFromHeap(out), 0, s * inner, rows, s * inner);
+    copyRows(
+      backend.typedArrayFromHeap(x),
+      at,
+      srcWidth,
+      backend.typedArrayFromHeap(out),
+      0,
+      s * inner,
+      rows,
+      s * inner,
+    );
     at += s * inner;
     return out;
   });
@@ -272,11 +345,19 @@ const splitV: KernelFn = ({ inputs, backend, attrs = {} }) => {
 function delegateToCpu(name: string): KernelFn {
   return ({ inputs, backend, attrs }) => {
     cpu ??= new MathBackendCPU();
-    const kernel = tf.getKernel(name, "cpu")!.kernelFunc as unknown as (a: { inputs: Record<string, Info>; backend: MathBackendCPU; attrs?: Attrs }) => Info | Info[];
+    const kernel = tf.getKernel(name, "cpu")!.kernelFunc as unknown as (a: {
+      inputs: Record<string, Info>;
+      backend: MathBackendCPU;
+      attrs?: Attrs;
+    }) => Info | Info[];
     const cpuInputs: Record<string, Info> = {};
     for (const [key, info] of Object.entries(inputs)) {
       if (info == null) continue;
-      cpuInputs[key] = cpu.makeTensorInfo(info.shape, info.dtype, backend.readSync(info.dataId) as tf.backend_util.BackendValues);
+      cpuInputs[key] = cpu.makeTensorInfo(
+        info.shape,
+        info.dtype,
+        backend.readSync(info.dataId) as tf.backend_util.BackendValues,
+      );
     }
     const result = kernel({ inputs: cpuInputs, backend: cpu, attrs });
     const outputs = (Array.isArray(result) ? result : [result]).map((o) => {
@@ -294,7 +375,12 @@ function registerWasm(name: string, kernelFunc: KernelFn): void {
   const original = tf.getKernel(name, WASM);
   if (original) tf.unregisterKernel(name, WASM);
   // Keep the original's setupFunc: it binds the WASM functions that the wrapped kernel calls.
-  tf.registerKernel({ kernelName: name, backendName: WASM, kernelFunc: kernelFunc as unknown as tf.KernelFunc, setupFunc: original?.setupFunc });
+  tf.registerKernel({
+    kernelName: name,
+    backendName: WASM,
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    setupFunc: original?.setupFunc,
+  });
   installed.push({ name, original });
 }
 
@@ -320,7 +406,8 @@ export function installWasmKernels(native?: NativeGemm): string[] {
   registerWasm("UnsortedSegmentSum", unsortedSegmentSum);
   registerWasm("Conv2DBackpropFilter", conv2DBackpropFilter);
   for (const config of tf.getKernelsForBackend("cpu")) {
-    if (tf.getKernel(config.kernelName, WASM) === undefined) registerWasm(config.kernelName, delegateToCpu(config.kernelName));
+    if (tf.getKernel(config.kernelName, WASM) === undefined)
+      registerWasm(config.kernelName, delegateToCpu(config.kernelName));
   }
   return delegatedKernels();
 }

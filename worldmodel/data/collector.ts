@@ -22,7 +22,8 @@ export function randomPolicy(actionSpace: Discrete | Box): Policy {
   return (_obs, n, rng) => {
     if (actionSpace instanceof Discrete) return Int32Array.from({ length: n }, () => rng.int(actionSpace.n));
     const out = new Float32Array(n * actionSpace.size);
-    for (let i = 0; i < out.length; i++) out[i] = rng.uniform(actionSpace.low[i % actionSpace.size]!, actionSpace.high[i % actionSpace.size]!);
+    for (let i = 0; i < out.length; i++)
+      out[i] = rng.uniform(actionSpace.low[i % actionSpace.size]!, actionSpace.high[i % actionSpace.size]!);
     return out;
   };
 }
@@ -50,19 +51,27 @@ export function collect(opts: CollectOptions): ReplayBuffer {
   const actionSize = single instanceof Discrete ? 1 : single.size;
   const rng = new Rng(opts.seed);
   const policy =
-    typeof opts.policy === "function" ? opts.policy
-    : opts.policy === "explorer" && single instanceof Discrete ? explorerPolicy(single)
-    : randomPolicy(single);
+    typeof opts.policy === "function"
+      ? opts.policy
+      : opts.policy === "explorer" && single instanceof Discrete
+        ? explorerPolicy(single)
+        : randomPolicy(single);
   const obsShape = vec.singleObservationSpace.shape;
   const obsSize = vec.singleObservationSpace.size;
-  const buffer = new ReplayBuffer({ obsShape, obsDtype: vec.singleObservationSpace.dtype, actionSize, capacity: 2 * opts.steps + numEnvs + 2 }); // observations = transitions + episodes
+  const buffer = new ReplayBuffer({
+    obsShape,
+    obsDtype: vec.singleObservationSpace.dtype,
+    actionSize,
+    capacity: 2 * opts.steps + numEnvs + 2,
+  }); // observations = transitions + episodes
   type Staged = { obs: TypedArray[]; actions: number[][]; rewards: number[]; terminated: boolean };
   const fresh = (): Staged => ({ obs: [], actions: [], rewards: [], terminated: false });
   const staged: Staged[] = Array.from({ length: numEnvs }, fresh);
   const flush = (s: Staged) => {
     if (s.actions.length === 0) return;
     buffer.addFirst(s.obs[0]!);
-    for (let t = 0; t < s.actions.length; t++) buffer.addStep(s.actions[t]!, s.rewards[t]!, t === s.actions.length - 1 && s.terminated, s.obs[t + 1]!);
+    for (let t = 0; t < s.actions.length; t++)
+      buffer.addStep(s.actions[t]!, s.rewards[t]!, t === s.actions.length - 1 && s.terminated, s.obs[t + 1]!);
     buffer.endEpisode();
   };
   let [obs] = vec.reset({ seed: rng.childSeed() });

@@ -61,7 +61,9 @@ describe("ReplayBuffer", () => {
     buf.addStep(0, 1, true, [101]);
     const hits = (f: number) => {
       const b = buf.sample(100, 3, new Rng(1), f);
-      return Array.from({ length: 100 }, (_, i) => b.rewards.subarray(i * 3, i * 3 + 3).some((r) => r > 0)).filter(Boolean).length;
+      return Array.from({ length: 100 }, (_, i) => b.rewards.subarray(i * 3, i * 3 + 3).some((r) => r > 0)).filter(
+        Boolean,
+      ).length;
     };
     expect(hits(0)).toBeLessThan(10); // 3 of 101 starts reach the reward
     expect(hits(0.25)).toBeGreaterThanOrEqual(25);

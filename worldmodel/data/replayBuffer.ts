@@ -67,8 +67,10 @@ export class ReplayBuffer {
   episodes = 0;
 
   constructor(spec: BufferSpec) {
-    if (!Number.isInteger(spec.capacity) || spec.capacity < 2) throw new ReplayBufferError(`ReplayBuffer: 'capacity' must be an integer >= 2, got ${spec.capacity}`);
-    if (!Number.isInteger(spec.actionSize) || spec.actionSize < 1) throw new ReplayBufferError(`ReplayBuffer: 'actionSize' must be a positive integer, got ${spec.actionSize}`);
+    if (!Number.isInteger(spec.capacity) || spec.capacity < 2)
+      throw new ReplayBufferError(`ReplayBuffer: 'capacity' must be an integer >= 2, got ${spec.capacity}`);
+    if (!Number.isInteger(spec.actionSize) || spec.actionSize < 1)
+      throw new ReplayBufferError(`ReplayBuffer: 'actionSize' must be a positive integer, got ${spec.actionSize}`);
     this.spec = { ...spec, obsShape: [...spec.obsShape] };
     this.obsSize = spec.obsShape.reduce((a, b) => a * b, 1);
     this.obs = allocate(spec.obsDtype, spec.capacity * this.obsSize);
@@ -92,10 +94,14 @@ export class ReplayBuffer {
   /** Appends the transition (action, reward, terminated) from the last observation to `nextObs`. */
   addStep(action: number | ArrayLike<number>, reward: number, terminated: boolean, nextObs: ArrayLike<number>): void {
     if (!this.open) throw new ReplayBufferError("ReplayBuffer.addStep: call addFirst() to start an episode first");
-    if (!Number.isFinite(reward)) throw new ReplayBufferError(`ReplayBuffer.addStep: reward must be finite, got ${reward}`);
+    if (!Number.isFinite(reward))
+      throw new ReplayBufferError(`ReplayBuffer.addStep: reward must be finite, got ${reward}`);
     this.checkObs(nextObs);
     const a = typeof action === "number" ? [action] : action;
-    if (a.length !== this.spec.actionSize) throw new ReplayBufferError(`ReplayBuffer.addStep: expected ${this.spec.actionSize} action values, got ${a.length}`);
+    if (a.length !== this.spec.actionSize)
+      throw new ReplayBufferError(
+        `ReplayBuffer.addStep: expected ${this.spec.actionSize} action values, got ${a.length}`,
+      );
     this.ensureRoom();
     const i = this.size - 1;
     this.actions.set(a, i * this.spec.actionSize);
@@ -139,7 +145,10 @@ export class ReplayBuffer {
       const list: number[] = [];
       let next = Infinity;
       for (let i = this.size - 1; i >= 0; i--) {
-        if (!this.hasNext[i]) { next = Infinity; continue; }
+        if (!this.hasNext[i]) {
+          next = Infinity;
+          continue;
+        }
         next = this.rewards[i] !== 0 || this.terminated[i] ? 0 : next + 1;
         if (next < horizon) list.push(i);
       }
@@ -157,8 +166,10 @@ export class ReplayBuffer {
    * a batch); the uniform rest keeps every transition in reach.
    */
   sample(batch: number, horizon: number, rng: Rng, eventFraction = 0): SequenceBatch {
-    if (!Number.isInteger(horizon) || horizon < 1) throw new ReplayBufferError(`ReplayBuffer.sample: 'horizon' must be a positive integer, got ${horizon}`);
-    if (!(eventFraction >= 0 && eventFraction <= 1)) throw new ReplayBufferError(`ReplayBuffer.sample: 'eventFraction' must be in [0, 1], got ${eventFraction}`);
+    if (!Number.isInteger(horizon) || horizon < 1)
+      throw new ReplayBufferError(`ReplayBuffer.sample: 'horizon' must be a positive integer, got ${horizon}`);
+    if (!(eventFraction >= 0 && eventFraction <= 1))
+      throw new ReplayBufferError(`ReplayBuffer.sample: 'eventFraction' must be in [0, 1], got ${eventFraction}`);
     const starts = this.starts();
     if (starts.length === 0) throw new ReplayBufferError("ReplayBuffer.sample: the buffer holds no transition yet");
     const events = eventFraction > 0 ? this.eventStarts(horizon) : new Int32Array(0);
@@ -187,7 +198,10 @@ export class ReplayBuffer {
           out.mask[k] = 1;
           i++;
         }
-        out.obs.set(this.obs.subarray(i * this.obsSize, (i + 1) * this.obsSize), (b * (horizon + 1) + t + 1) * this.obsSize);
+        out.obs.set(
+          this.obs.subarray(i * this.obsSize, (i + 1) * this.obsSize),
+          (b * (horizon + 1) + t + 1) * this.obsSize,
+        );
       }
     }
     return out;
@@ -199,7 +213,14 @@ export class ReplayBuffer {
   }
 
   save(path: string): void {
-    const header = JSON.stringify({ version: VERSION, obsShape: this.spec.obsShape, obsDtype: this.spec.obsDtype, actionSize: this.spec.actionSize, size: this.size, episodes: this.episodes });
+    const header = JSON.stringify({
+      version: VERSION,
+      obsShape: this.spec.obsShape,
+      obsDtype: this.spec.obsDtype,
+      actionSize: this.spec.actionSize,
+      size: this.size,
+      episodes: this.episodes,
+    });
     const parts: Uint8Array[] = [];
     const headerBytes = new TextEncoder().encode(header);
     const prefix = new Uint8Array(8);
@@ -207,7 +228,13 @@ export class ReplayBuffer {
     new DataView(prefix.buffer).setUint32(4, headerBytes.length, true);
     parts.push(prefix, headerBytes);
     const n = this.size;
-    for (const arr of [this.obs.subarray(0, n * this.obsSize), this.actions.subarray(0, n * this.spec.actionSize), this.rewards.subarray(0, n), this.terminated.subarray(0, n), this.hasNext.subarray(0, n)]) {
+    for (const arr of [
+      this.obs.subarray(0, n * this.obsSize),
+      this.actions.subarray(0, n * this.spec.actionSize),
+      this.rewards.subarray(0, n),
+      this.terminated.subarray(0, n),
+      this.hasNext.subarray(0, n),
+    ]) {
       parts.push(new Uint8Array((8 - (parts.reduce((a, p) => a + p.length, 0) % 8)) % 8));
       parts.push(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
     }
@@ -224,23 +251,50 @@ export class ReplayBuffer {
 
   static load(path: string, capacity?: number): ReplayBuffer {
     const file = new Uint8Array(readFileSync(path));
-    if (file.length < 8 + DIGEST || new TextDecoder().decode(file.subarray(0, 4)) !== MAGIC) throw new ReplayBufferError(`ReplayBuffer.load: ${path} is not a replay buffer file (no ${MAGIC} magic)`);
+    if (file.length < 8 + DIGEST || new TextDecoder().decode(file.subarray(0, 4)) !== MAGIC)
+      throw new ReplayBufferError(`ReplayBuffer.load: ${path} is not a replay buffer file (no ${MAGIC} magic)`);
     const bytes = file.subarray(0, file.length - DIGEST);
-    if (!createHash("sha256").update(bytes).digest().equals(file.subarray(file.length - DIGEST))) {
+    if (
+      !createHash("sha256")
+        .update(bytes)
+        .digest()
+        .equals(file.subarray(file.length - DIGEST))
+    ) {
       throw new ReplayBufferError(`ReplayBuffer.load: ${path} is corrupt (its SHA-256 does not match its contents)`);
     }
     const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
-    let header: { version: number; obsShape: number[]; obsDtype: DType; actionSize: number; size: number; episodes: number };
+    let header: {
+      version: number;
+      obsShape: number[];
+      obsDtype: DType;
+      actionSize: number;
+      size: number;
+      episodes: number;
+    };
     try {
       header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
     } catch {
       throw new ReplayBufferError(`ReplayBuffer.load: ${path} has an unreadable header`);
     }
-    if (header.version !== VERSION) throw new ReplayBufferError(`ReplayBuffer.load: ${path} has format version ${header.version}, this code reads version ${VERSION}`);
-    const buf = new ReplayBuffer({ obsShape: header.obsShape, obsDtype: header.obsDtype, actionSize: header.actionSize, capacity: Math.max(capacity ?? header.size, header.size, 2) });
+    if (header.version !== VERSION)
+      throw new ReplayBufferError(
+        `ReplayBuffer.load: ${path} has format version ${header.version}, this code reads version ${VERSION}`,
+      );
+    const buf = new ReplayBuffer({
+      obsShape: header.obsShape,
+      obsDtype: header.obsDtype,
+      actionSize: header.actionSize,
+      capacity: Math.max(capacity ?? header.size, header.size, 2),
+    });
     let offset = 8 + headerLength;
     const n = header.size;
-    for (const target of [buf.obs.subarray(0, n * buf.obsSize), buf.actions.subarray(0, n * header.actionSize), buf.rewards.subarray(0, n), buf.terminated.subarray(0, n), buf.hasNext.subarray(0, n)]) {
+    for (const target of [
+      buf.obs.subarray(0, n * buf.obsSize),
+      buf.actions.subarray(0, n * header.actionSize),
+      buf.rewards.subarray(0, n),
+      buf.terminated.subarray(0, n),
+      buf.hasNext.subarray(0, n),
+    ]) {
       offset += (8 - (offset % 8)) % 8;
       const len = target.byteLength;
       if (offset + len > bytes.length) throw new ReplayBufferError(`ReplayBuffer.load: ${path} is truncated`);
@@ -253,10 +307,14 @@ export class ReplayBuffer {
   }
 
   private checkObs(obs: ArrayLike<number>): void {
-    if (obs.length !== this.obsSize) throw new ReplayBufferError(`ReplayBuffer: observations must have ${this.obsSize} values (shape [${this.spec.obsShape.join(", ")}]), got ${obs.length}`);
+    if (obs.length !== this.obsSize)
+      throw new ReplayBufferError(
+        `ReplayBuffer: observations must have ${this.obsSize} values (shape [${this.spec.obsShape.join(", ")}]), got ${obs.length}`,
+      );
   }
 
   private ensureRoom(): void {
-    if (this.size >= this.spec.capacity) throw new ReplayBufferError(`ReplayBuffer: full at capacity ${this.spec.capacity}`);
+    if (this.size >= this.spec.capacity)
+      throw new ReplayBufferError(`ReplayBuffer: full at capacity ${this.spec.capacity}`);
   }
 }

@@ -9,7 +9,8 @@ export class EstimatorError extends Error {
 
 /** Throws unless tau is a finite number > 0 (and >= min when the estimator needs it). */
 export function checkTau(where: string, tau: number, min = 0): void {
-  if (typeof tau !== "number" || !Number.isFinite(tau) || tau <= 0) throw new EstimatorError(`${where}: 'tau' must be > 0, got ${tau}`);
+  if (typeof tau !== "number" || !Number.isFinite(tau) || tau <= 0)
+    throw new EstimatorError(`${where}: 'tau' must be > 0, got ${tau}`);
   if (tau < min) throw new EstimatorError(`${where}: 'tau' must be >= ${min}, got ${tau}`);
 }
 
@@ -22,7 +23,10 @@ export function checkLogits(where: string, logits: tf.Tensor): void {
   if (Number.isFinite(total)) return;
   const values = logits.dataSync();
   const i = values.findIndex((v) => !Number.isFinite(v));
-  if (i >= 0) throw new EstimatorError(`${where}: logits must be finite, got ${values[i]} at flat index ${i} of shape [${logits.shape.join(", ")}]`);
+  if (i >= 0)
+    throw new EstimatorError(
+      `${where}: logits must be finite, got ${values[i]} at flat index ${i} of shape [${logits.shape.join(", ")}]`,
+    );
 }
 
 /** One-hot float32 rows of the argmax over the last axis (built as int32 then cast: tf.oneHot float32 is wrong on WASM). */
@@ -49,7 +53,15 @@ export function defineEstimator(name: string, parts: EstimatorParts): Estimator 
   const estimator = (logits: tf.Tensor, ctx: Parameters<EstimatorParts["check"]>[0]) => {
     parts.check(ctx);
     checkLogits(name, logits);
-    return { value: tf.tidy(() => withGradient(logits, (l) => parts.forward(l, ctx), (dy, saved) => parts.backward(dy, saved, ctx) ?? tf.zerosLike(dy))) };
+    return {
+      value: tf.tidy(() =>
+        withGradient(
+          logits,
+          (l) => parts.forward(l, ctx),
+          (dy, saved) => parts.backward(dy, saved, ctx) ?? tf.zerosLike(dy),
+        ),
+      ),
+    };
   };
   return Object.assign(estimator, { parts });
 }
@@ -78,5 +90,9 @@ export function withGradient(
 
 /** sg(x): the same values with no gradient (no device sync, unlike re-creating the tensor from data). */
 export function stopGradient(x: tf.Tensor): tf.Tensor {
-  return withGradient(x, (v) => ({ value: tf.clone(v), saved: [] }), (dy) => tf.zerosLike(dy));
+  return withGradient(
+    x,
+    (v) => ({ value: tf.clone(v), saved: [] }),
+    (dy) => tf.zerosLike(dy),
+  );
 }

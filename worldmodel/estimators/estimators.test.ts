@@ -43,7 +43,9 @@ function expectUnbiased(name: EstimatorName, f: Objective, tau: number, samples 
   theta.dispose();
   est.mean.forEach((m, i) => {
     const se = Math.sqrt(est.variance[i]! / samples);
-    expect(Math.abs(m - exact[i]!), `${name} coordinate ${i}: estimate ${m}, exact ${exact[i]}, SE ${se}`).toBeLessThan(z * se + 1e-4);
+    expect(Math.abs(m - exact[i]!), `${name} coordinate ${i}: estimate ${m}, exact ${exact[i]}, SE ${se}`).toBeLessThan(
+      z * se + 1e-4,
+    );
   });
 }
 
@@ -53,9 +55,15 @@ describe("forward values", () => {
     for (const name of HARD_ESTIMATORS) {
       const { value } = getEstimator(name)(logits, { tau: 1, noise: new Noise(0) });
       const v = value.dataSync();
-      expect(v.every((x) => x === 0 || x === 1), name).toBe(true);
+      expect(
+        v.every((x) => x === 0 || x === 1),
+        name,
+      ).toBe(true);
       const rows = tf.sum(value, -1).dataSync();
-      expect(rows.every((x) => x === 1), name).toBe(true);
+      expect(
+        rows.every((x) => x === 1),
+        name,
+      ).toBe(true);
     }
   });
   it("soft outputs lie on the simplex (sum to 1)", () => {
@@ -77,29 +85,42 @@ describe("forward values", () => {
   });
   it("the same seed gives the same sample; another seed another", () => {
     const logits = tf.zeros([16, 8]);
-    const draw = (seed: number) => Array.from(getEstimator("st-gumbel-softmax")(logits, { tau: 1, noise: new Noise(seed) }).value.dataSync());
+    const draw = (seed: number) =>
+      Array.from(getEstimator("st-gumbel-softmax")(logits, { tau: 1, noise: new Noise(seed) }).value.dataSync());
     expect(draw(0)).toEqual(draw(0));
     expect(draw(0)).not.toEqual(draw(1));
   });
 });
 
 describe("gradients against exact ones (enumerated, 4^3 configurations)", () => {
-  it("REINFORCE with a leave-one-out baseline is unbiased on a non-linear f", () => expectUnbiased("reinforce", nonlinear, 1));
-  it("plain straight-through at tau = 1 is unbiased on a linear f (J(p) w)", () => expectUnbiased("straight-through", linear, 1));
-  it("ReinMax at tau = 1 is unbiased on an f quadratic in each variable", () => expectUnbiased("reinmax", quadratic, 1));
+  it("REINFORCE with a leave-one-out baseline is unbiased on a non-linear f", () =>
+    expectUnbiased("reinforce", nonlinear, 1));
+  it("plain straight-through at tau = 1 is unbiased on a linear f (J(p) w)", () =>
+    expectUnbiased("straight-through", linear, 1));
+  it("ReinMax at tau = 1 is unbiased on an f quadratic in each variable", () =>
+    expectUnbiased("reinmax", quadratic, 1));
   it("expected is the exact gradient of f(p) on a linear f", () => expectUnbiased("expected", linear, 1, 4));
   it("plain straight-through at tau = 1 is biased on a non-linear f (the test can fail)", () => {
     expect(() => expectUnbiased("straight-through", quadratic, 1)).toThrow();
   });
   it("hard-no-grad gives a zero gradient", () => {
-    const est = estimateGradient("hard-no-grad", tf.tensor(THETA), nonlinear, { samples: 16, tau: 1, noise: new Noise(0) });
+    const est = estimateGradient("hard-no-grad", tf.tensor(THETA), nonlinear, {
+      samples: 16,
+      tau: 1,
+      noise: new Noise(0),
+    });
     expect(est.mean.every((v) => v === 0)).toBe(true);
   });
   it("Gumbel-Rao has ST-GS's mean and a lower variance", () => {
     const theta = tf.tensor(THETA);
     const n = 20000;
     const st = estimateGradient("st-gumbel-softmax", theta, nonlinear, { samples: n, tau: 0.5, noise: new Noise(2) });
-    const gr = estimateGradient("gumbel-rao", theta, nonlinear, { samples: n, tau: 0.5, noise: new Noise(3), draws: 10 });
+    const gr = estimateGradient("gumbel-rao", theta, nonlinear, {
+      samples: n,
+      tau: 0.5,
+      noise: new Noise(3),
+      draws: 10,
+    });
     st.mean.forEach((m, i) => {
       const se = Math.sqrt((st.variance[i]! + gr.variance[i]!) / n);
       expect(Math.abs(m - gr.mean[i]!)).toBeLessThan(5 * se + 1e-4);
@@ -111,15 +132,24 @@ describe("gradients against exact ones (enumerated, 4^3 configurations)", () => 
 
 describe("bad arguments", () => {
   const zeros = () => tf.zeros([2, 3]);
-  it.each(ESTIMATOR_NAMES.filter((n) => !["reinforce", "expected", "hard-no-grad"].includes(n)))("%s refuses tau <= 0", (name) => {
-    expect(() => getEstimator(name)(zeros(), { tau: 0, noise: new Noise(0) })).toThrow(/'tau' must be > 0, got 0/);
-  });
+  it.each(ESTIMATOR_NAMES.filter((n) => !["reinforce", "expected", "hard-no-grad"].includes(n)))(
+    "%s refuses tau <= 0",
+    (name) => {
+      expect(() => getEstimator(name)(zeros(), { tau: 0, noise: new Noise(0) })).toThrow(/'tau' must be > 0, got 0/);
+    },
+  );
   it.each(ESTIMATOR_NAMES)("%s refuses non-finite logits", (name) => {
-    expect(() => getEstimator(name)(tf.tensor2d([[0, NaN, 1]]), { tau: 1, noise: new Noise(0) })).toThrow(/logits must be finite, got NaN at flat index 1/);
+    expect(() => getEstimator(name)(tf.tensor2d([[0, NaN, 1]]), { tau: 1, noise: new Noise(0) })).toThrow(
+      /logits must be finite, got NaN at flat index 1/,
+    );
   });
   it("gumbel-rao refuses K < 2; reinmax refuses tau < 1; unknown names list the known ones", () => {
-    expect(() => getEstimator("gumbel-rao")(zeros(), { tau: 1, noise: new Noise(0), draws: 1 })).toThrow(/'draws' \(K\) must be an integer >= 2, got 1/);
-    expect(() => getEstimator("reinmax")(zeros(), { tau: 0.5, noise: new Noise(0) })).toThrow(/reinmax: 'tau' must be >= 1, got 0.5/);
+    expect(() => getEstimator("gumbel-rao")(zeros(), { tau: 1, noise: new Noise(0), draws: 1 })).toThrow(
+      /'draws' \(K\) must be an integer >= 2, got 1/,
+    );
+    expect(() => getEstimator("reinmax")(zeros(), { tau: 0.5, noise: new Noise(0) })).toThrow(
+      /reinmax: 'tau' must be >= 1, got 0.5/,
+    );
     expect(() => getEstimator("gumbel")).toThrow(/unknown estimator 'gumbel' \(known: st-gumbel-softmax, /);
   });
 });
@@ -143,7 +173,16 @@ describe("training", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
   it("plain straight-through on the polynomial toy (p = 2) converges to its fixed point E[x] = 0.45, loss 0.2475", () => {
-    const out = polynomialToy({ estimator: "straight-through", p: 2, tau: 1, dims: 32, batch: 64, lr: 0.01, steps: 1500, seed: 0 });
+    const out = polynomialToy({
+      estimator: "straight-through",
+      p: 2,
+      tau: 1,
+      dims: 32,
+      batch: 64,
+      lr: 0.01,
+      steps: 1500,
+      seed: 0,
+    });
     expect(Math.abs(out.meanProbability - 0.45)).toBeLessThan(0.02);
     expect(Math.abs(out.exactLoss - 0.2475)).toBeLessThan(0.002);
   });

@@ -76,7 +76,8 @@ export function estimateGradient(
   const mean = new Float64Array(size);
   const variance = new Float64Array(size);
   for (let s = 0; s < n; s++) for (let i = 0; i < size; i++) mean[i]! += perSample[s * size + i]! / n;
-  for (let s = 0; s < n; s++) for (let i = 0; i < size; i++) variance[i]! += (perSample[s * size + i]! - mean[i]!) ** 2 / (n - 1);
+  for (let s = 0; s < n; s++)
+    for (let i = 0; i < size; i++) variance[i]! += (perSample[s * size + i]! - mean[i]!) ** 2 / (n - 1);
   return { mean, variance, perSample: perSample as Float32Array, samples: n };
 }
 

@@ -13,7 +13,8 @@ export const DEFAULT_DRAWS = 10;
 export const gumbelRao = defineEstimator("gumbelRao", {
   check: ({ tau, draws = DEFAULT_DRAWS }) => {
     checkTau("gumbelRao", tau);
-    if (!Number.isInteger(draws) || draws < 2) throw new EstimatorError(`gumbelRao: 'draws' (K) must be an integer >= 2, got ${draws}`);
+    if (!Number.isInteger(draws) || draws < 2)
+      throw new EstimatorError(`gumbelRao: 'draws' (K) must be an integer >= 2, got ${draws}`);
   },
   forward: (l, { tau, noise, draws = DEFAULT_DRAWS }) => {
     const d = sampleOneHot(l, noise.gumbel(l.shape));

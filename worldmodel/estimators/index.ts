@@ -25,12 +25,26 @@ export type EstimatorName = keyof typeof ESTIMATORS;
 export const ESTIMATOR_NAMES = Object.keys(ESTIMATORS) as EstimatorName[];
 
 /** Estimators whose forward value is exactly one-hot. */
-export const HARD_ESTIMATORS: readonly EstimatorName[] = ["st-gumbel-softmax", "straight-through", "reinmax", "gumbel-rao", "reinforce", "hard-no-grad"];
+export const HARD_ESTIMATORS: readonly EstimatorName[] = [
+  "st-gumbel-softmax",
+  "straight-through",
+  "reinmax",
+  "gumbel-rao",
+  "reinforce",
+  "hard-no-grad",
+];
 /** Estimators whose result depends on tau. */
-export const TAU_ESTIMATORS: readonly EstimatorName[] = ["st-gumbel-softmax", "gumbel-softmax", "straight-through", "reinmax", "gumbel-rao"];
+export const TAU_ESTIMATORS: readonly EstimatorName[] = [
+  "st-gumbel-softmax",
+  "gumbel-softmax",
+  "straight-through",
+  "reinmax",
+  "gumbel-rao",
+];
 
 export function getEstimator(name: string): Estimator {
-  if (!(name in ESTIMATORS)) throw new EstimatorError(`getEstimator: unknown estimator '${name}' (known: ${ESTIMATOR_NAMES.join(", ")})`);
+  if (!(name in ESTIMATORS))
+    throw new EstimatorError(`getEstimator: unknown estimator '${name}' (known: ${ESTIMATOR_NAMES.join(", ")})`);
   return ESTIMATORS[name as EstimatorName];
 }
 

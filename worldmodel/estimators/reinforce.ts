@@ -18,15 +18,22 @@ const parts: EstimatorParts = {
   logProbBackward: (dLogProb, [z, p]) => tf.mul(tf.expandDims(dLogProb, -1), tf.sub(z!, p!)),
 };
 
-export const reinforce: Estimator = Object.assign((logits: tf.Tensor, ctx: Parameters<EstimatorParts["forward"]>[1]) => {
-  checkLogits("reinforce", logits);
-  return tf.tidy(() => {
-    const out = parts.forward(logits, ctx);
-    // The tape sees z as a constant and log p(z) through logProbBackward.
-    const logProb = withGradient(logits, () => ({ value: tf.clone(out.logProb!), saved: out.saved }), (dy, saved) => parts.logProbBackward!(dy, saved));
-    return { value: stopGradient(out.value), logProb };
-  });
-}, { parts });
+export const reinforce: Estimator = Object.assign(
+  (logits: tf.Tensor, ctx: Parameters<EstimatorParts["forward"]>[1]) => {
+    checkLogits("reinforce", logits);
+    return tf.tidy(() => {
+      const out = parts.forward(logits, ctx);
+      // The tape sees z as a constant and log p(z) through logProbBackward.
+      const logProb = withGradient(
+        logits,
+        () => ({ value: tf.clone(out.logProb!), saved: out.saved }),
+        (dy, saved) => parts.logProbBackward!(dy, saved),
+      );
+      return { value: stopGradient(out.value), logProb };
+    });
+  },
+  { parts },
+);
 
 /**
  * The surrogate whose gradient is the REINFORCE estimate with a leave-one-out baseline.
@@ -36,13 +43,24 @@ export const reinforce: Estimator = Object.assign((logits: tf.Tensor, ctx: Param
 export function scoreFunctionLoss(logProb: tf.Tensor, f: tf.Tensor): tf.Tensor {
   const batch = f.shape[0]!;
   if (f.rank !== 1 || logProb.shape[0] !== batch) {
-    throw new EstimatorError(`scoreFunctionLoss: f must be [B] and logProb [B, ...], got [${f.shape.join(", ")}] and [${logProb.shape.join(", ")}]`);
+    throw new EstimatorError(
+      `scoreFunctionLoss: f must be [B] and logProb [B, ...], got [${f.shape.join(", ")}] and [${logProb.shape.join(", ")}]`,
+    );
   }
-  if (batch < 2) throw new EstimatorError(`scoreFunctionLoss: the leave-one-out baseline needs a batch of >= 2 samples, got ${batch}`);
+  if (batch < 2)
+    throw new EstimatorError(
+      `scoreFunctionLoss: the leave-one-out baseline needs a batch of >= 2 samples, got ${batch}`,
+    );
   return tf.tidy(() => {
     const fs = stopGradient(f); // f is a constant here
     const baseline = tf.div(tf.sub(tf.sum(fs), fs), batch - 1);
-    const lp = logProb.rank > 1 ? tf.sum(logProb, logProb.shape.slice(1).map((_, i) => i + 1)) : logProb;
+    const lp =
+      logProb.rank > 1
+        ? tf.sum(
+            logProb,
+            logProb.shape.slice(1).map((_, i) => i + 1),
+          )
+        : logProb;
     return tf.mean(tf.mul(tf.sub(fs, baseline), lp));
   });
 }

@@ -7,6 +7,9 @@ import { checkTau, defineEstimator, divTau, sampleOneHot, softmaxVjp } from "./c
 
 export const straightThrough = defineEstimator("straightThrough", {
   check: ({ tau }) => checkTau("straightThrough", tau),
-  forward: (l, { tau, noise }) => ({ value: sampleOneHot(l, noise.gumbel(l.shape)), saved: [tf.softmax(divTau(l, tau))] }),
+  forward: (l, { tau, noise }) => ({
+    value: sampleOneHot(l, noise.gumbel(l.shape)),
+    saved: [tf.softmax(divTau(l, tau))],
+  }),
   backward: (dy, [q], { tau }) => divTau(softmaxVjp(q!, dy), tau),
 });

@@ -12,13 +12,29 @@ export class Cnn {
   readonly outShape: [number, number, number];
 
   /** input [H, W, C]; channels per conv layer; hidden sizes then `out` for the dense head. */
-  constructor(readonly input: readonly [number, number, number], channels: readonly number[], hidden: readonly number[], out: number, seed: number, readonly name = "cnn") {
+  constructor(
+    readonly input: readonly [number, number, number],
+    channels: readonly number[],
+    hidden: readonly number[],
+    out: number,
+    seed: number,
+    readonly name = "cnn",
+  ) {
     const rng = new Rng(seed);
     let [h, w, c] = input;
     for (const oc of channels) {
       const bound = 1 / Math.sqrt(9 * c);
-      this.filters.push(newVariable(() => tf.tensor4d(Float32Array.from({ length: 9 * c * oc }, () => rng.uniform(-bound, bound)), [3, 3, c, oc])));
-      this.biases.push(newVariable(() => tf.tensor1d(Float32Array.from({ length: oc }, () => rng.uniform(-bound, bound)))));
+      this.filters.push(
+        newVariable(() =>
+          tf.tensor4d(
+            Float32Array.from({ length: 9 * c * oc }, () => rng.uniform(-bound, bound)),
+            [3, 3, c, oc],
+          ),
+        ),
+      );
+      this.biases.push(
+        newVariable(() => tf.tensor1d(Float32Array.from({ length: oc }, () => rng.uniform(-bound, bound)))),
+      );
       [h, w, c] = [Math.ceil(h / 2), Math.ceil(w / 2), oc];
     }
     this.outShape = [h, w, c];

@@ -21,8 +21,14 @@ export class MlpEnsemble {
   /** b0 [E*h1], then [E, 1, h_{i+1}]. */
   readonly biases: tf.Variable[] = [];
 
-  constructor(readonly sizes: readonly number[], readonly seeds: readonly number[], readonly activation: Activation = "elu", readonly name = "ensemble") {
-    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new RangeError(`MlpEnsemble: 'sizes' must be >= 2 positive integers, got [${sizes.join(", ")}]`);
+  constructor(
+    readonly sizes: readonly number[],
+    readonly seeds: readonly number[],
+    readonly activation: Activation = "elu",
+    readonly name = "ensemble",
+  ) {
+    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1))
+      throw new RangeError(`MlpEnsemble: 'sizes' must be >= 2 positive integers, got [${sizes.join(", ")}]`);
     if (seeds.length < 1) throw new RangeError("MlpEnsemble: needs at least one member seed");
     const e = seeds.length;
     // Draw each member's layers in Mlp's order, then lay them out.
@@ -39,12 +45,24 @@ export class MlpEnsemble {
       const [fanIn, fanOut] = [sizes[i]!, sizes[i + 1]!];
       if (i === 0) {
         const w = new Float32Array(fanIn * e * fanOut);
-        for (let m = 0; m < e; m++) for (let r = 0; r < fanIn; r++) w.set(members[m]![0]!.w.subarray(r * fanOut, (r + 1) * fanOut), r * e * fanOut + m * fanOut);
+        for (let m = 0; m < e; m++)
+          for (let r = 0; r < fanIn; r++)
+            w.set(members[m]![0]!.w.subarray(r * fanOut, (r + 1) * fanOut), r * e * fanOut + m * fanOut);
         this.weights.push(newVariable(() => tf.tensor2d(w, [fanIn, e * fanOut])));
-        this.biases.push(newVariable(() => tf.tensor1d(Float32Array.from(members.flatMap((layers) => Array.from(layers[0]!.b))))));
+        this.biases.push(
+          newVariable(() => tf.tensor1d(Float32Array.from(members.flatMap((layers) => Array.from(layers[0]!.b))))),
+        );
       } else {
-        this.weights.push(newVariable(() => tf.tensor3d(Float32Array.from(members.flatMap((layers) => Array.from(layers[i]!.w))), [e, fanIn, fanOut])));
-        this.biases.push(newVariable(() => tf.tensor3d(Float32Array.from(members.flatMap((layers) => Array.from(layers[i]!.b))), [e, 1, fanOut])));
+        this.weights.push(
+          newVariable(() =>
+            tf.tensor3d(Float32Array.from(members.flatMap((layers) => Array.from(layers[i]!.w))), [e, fanIn, fanOut]),
+          ),
+        );
+        this.biases.push(
+          newVariable(() =>
+            tf.tensor3d(Float32Array.from(members.flatMap((layers) => Array.from(layers[i]!.b))), [e, 1, fanOut]),
+          ),
+        );
       }
     }
   }
@@ -84,7 +102,13 @@ export class MlpEnsemble {
       dW[i] = matMul(input, dPre, true, false);
       db[i] = matMul(tf.ones([dPre.shape[0], 1, dPre.shape[1]]), dPre); // per member: column sums, [E, 1, h]
       const dInput = matMul(dPre, this.weights[i]!, false, true) as tf.Tensor3D;
-      dPre = (this.activation === "linear" ? dInput : this.activation === "elu" ? tf.engine().runKernel("EluGrad", { dy: dInput, y: input }) : tf.mul(dInput, tf.step(input))) as tf.Tensor3D;
+      dPre = (
+        this.activation === "linear"
+          ? dInput
+          : this.activation === "elu"
+            ? tf.engine().runKernel("EluGrad", { dy: dInput, y: input })
+            : tf.mul(dInput, tf.step(input))
+      ) as tf.Tensor3D;
     }
     const dFirst = tf.reshape(tf.transpose(dPre, [1, 0, 2]), [n, -1]) as tf.Tensor2D;
     dW[0] = matMul(trace.x, dFirst, true, false);
@@ -99,7 +123,10 @@ export class MlpEnsemble {
 
   /** Variables with stable names for checkpoints: `${name}/w0`, ..., `${name}/b0`, ... */
   namedVariables(): [string, tf.Variable][] {
-    return [...this.weights.map((w, i) => [`${this.name}/w${i}`, w] as [string, tf.Variable]), ...this.biases.map((b, i) => [`${this.name}/b${i}`, b] as [string, tf.Variable])];
+    return [
+      ...this.weights.map((w, i) => [`${this.name}/w${i}`, w] as [string, tf.Variable]),
+      ...this.biases.map((b, i) => [`${this.name}/b${i}`, b] as [string, tf.Variable]),
+    ];
   }
 
   /** A new ensemble with the same sizes and weights (a target network). */

@@ -32,15 +32,21 @@ export class FlatAdam {
   /** Steps taken (Adam's t). */
   iterations = 0;
 
-  constructor(readonly variables: tf.Variable[], options: FlatAdamOptions) {
+  constructor(
+    readonly variables: tf.Variable[],
+    options: FlatAdamOptions,
+  ) {
     this.sizes = variables.map((v) => v.size);
     this.lr = typeof options.lr === "number" ? variables.map(() => options.lr as number) : options.lr;
-    if (this.lr.length !== variables.length) throw new RangeError(`FlatAdam: ${this.lr.length} learning rates for ${variables.length} variables`);
+    if (this.lr.length !== variables.length)
+      throw new RangeError(`FlatAdam: ${this.lr.length} learning rates for ${variables.length} variables`);
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = newVariable(() => tf.zeros([total]), false);
     this.v = newVariable(() => tf.zeros([total]), false);
     const uniform = this.lr.every((x) => x === this.lr[0]);
-    this.lrVector = uniform ? undefined : tf.keep(tf.tensor1d(Float32Array.from(this.sizes.flatMap((s, i) => new Array<number>(s).fill(this.lr[i]!)))));
+    this.lrVector = uniform
+      ? undefined
+      : tf.keep(tf.tensor1d(Float32Array.from(this.sizes.flatMap((s, i) => new Array<number>(s).fill(this.lr[i]!)))));
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = tf.backend().epsilon();
@@ -49,7 +55,8 @@ export class FlatAdam {
 
   /** The gradients (aligned with `variables`) as one flat vector. */
   flatten(grads: tf.Tensor[]): tf.Tensor1D {
-    if (grads.length !== this.variables.length) throw new RangeError(`FlatAdam: ${grads.length} gradients for ${this.variables.length} variables`);
+    if (grads.length !== this.variables.length)
+      throw new RangeError(`FlatAdam: ${grads.length} gradients for ${this.variables.length} variables`);
     return tf.concat(grads.map((x) => tf.reshape(x, [-1]))) as tf.Tensor1D;
   }
 
@@ -81,13 +88,19 @@ export class FlatAdam {
 
   /** Step count and moments, for checkpoints. */
   getWeights(): NamedTensor[] {
-    return [{ name: "iterations", tensor: tf.scalar(this.iterations) }, { name: "m", tensor: this.m }, { name: "v", tensor: this.v }];
+    return [
+      { name: "iterations", tensor: tf.scalar(this.iterations) },
+      { name: "m", tensor: this.m },
+      { name: "v", tensor: this.v },
+    ];
   }
 
   setWeights(weights: NamedTensor[]): void {
     const [it, m, v] = weights;
     if (weights.length !== 3 || m!.tensor.size !== this.m.size || v!.tensor.size !== this.v.size) {
-      throw new RangeError(`FlatAdam.setWeights: expected [iterations, m[${this.m.size}], v[${this.v.size}]], got ${weights.length} tensors of sizes ${weights.map((w) => w.tensor.size).join(", ")}`);
+      throw new RangeError(
+        `FlatAdam.setWeights: expected [iterations, m[${this.m.size}], v[${this.v.size}]], got ${weights.length} tensors of sizes ${weights.map((w) => w.tensor.size).join(", ")}`,
+      );
     }
     this.iterations = it!.tensor.dataSync()[0]!;
     this.m.assign(tf.reshape(m!.tensor, [-1]));

@@ -38,7 +38,12 @@ export class Mlp {
   readonly biases: tf.Variable[] = [];
 
   /** sizes: [in, hidden..., out]; the last layer is linear. */
-  constructor(readonly sizes: readonly number[], seed: number, readonly activation: Activation = "relu", readonly name = "mlp") {
+  constructor(
+    readonly sizes: readonly number[],
+    seed: number,
+    readonly activation: Activation = "relu",
+    readonly name = "mlp",
+  ) {
     if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
       throw new RangeError(`Mlp: 'sizes' must be >= 2 positive integers, got [${sizes.join(", ")}]`);
     }
@@ -58,7 +63,8 @@ export class Mlp {
   apply(x: tf.Tensor2D): tf.Tensor2D {
     let h: tf.Tensor2D = x;
     const last = this.weights.length - 1;
-    for (let i = 0; i <= last; i++) h = dense(h, this.weights[i]!, this.biases[i]!, i < last ? this.activation : "linear") as tf.Tensor2D;
+    for (let i = 0; i <= last; i++)
+      h = dense(h, this.weights[i]!, this.biases[i]!, i < last ? this.activation : "linear") as tf.Tensor2D;
     return h;
   }
 
@@ -83,11 +89,17 @@ export class Mlp {
    * The manual backward of one traced call: dL/d(pre-activation) of every layer (for gradients()),
    * and dL/dx when `inputGrad` (wT from transposedWeights()).
    */
-  backward(trace: MlpTrace, dOut: tf.Tensor2D, wT: tf.Tensor2D[], inputGrad = true): { dx: tf.Tensor2D | undefined; dPre: tf.Tensor2D[] } {
+  backward(
+    trace: MlpTrace,
+    dOut: tf.Tensor2D,
+    wT: tf.Tensor2D[],
+    inputGrad = true,
+  ): { dx: tf.Tensor2D | undefined; dPre: tf.Tensor2D[] } {
     const last = this.weights.length - 1;
     const dPre: tf.Tensor2D[] = new Array(last + 1);
     dPre[last] = dOut;
-    for (let i = last; i > 0; i--) dPre[i - 1] = activationGrad(this.activation, matMul(dPre[i]!, wT[i]!) as tf.Tensor2D, trace.inputs[i]!);
+    for (let i = last; i > 0; i--)
+      dPre[i - 1] = activationGrad(this.activation, matMul(dPre[i]!, wT[i]!) as tf.Tensor2D, trace.inputs[i]!);
     return { dx: inputGrad ? (matMul(dPre[0]!, wT[0]!) as tf.Tensor2D) : undefined, dPre };
   }
 
@@ -115,7 +127,10 @@ export class Mlp {
 
   /** Variables with stable names for checkpoints: `${name}/w0`, `${name}/b0`, ... */
   namedVariables(): [string, tf.Variable][] {
-    return [...this.weights.map((w, i) => [`${this.name}/w${i}`, w] as [string, tf.Variable]), ...this.biases.map((b, i) => [`${this.name}/b${i}`, b] as [string, tf.Variable])];
+    return [
+      ...this.weights.map((w, i) => [`${this.name}/w${i}`, w] as [string, tf.Variable]),
+      ...this.biases.map((b, i) => [`${this.name}/b${i}`, b] as [string, tf.Variable]),
+    ];
   }
 
   /** Multiply-adds of one forward pass per example. */

@@ -12,7 +12,11 @@ beforeAll(async () => {
 });
 
 const rng = new Rng(5);
-const randn = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+const randn = (shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 const values = (ts: tf.Tensor[]) => ts.map((t) => Array.from(t.dataSync()));
 function expectClose(got: number[][], want: number[][], tol = 1e-5) {
   want.forEach((w, i) => {
@@ -26,14 +30,21 @@ describe("Mlp.backward and gradients()", () => {
     const mlp = new Mlp([5, 7, 6, 3], 1, activation);
     tf.tidy(() => {
       const [x1, x2, w1, w2] = [randn([4, 5]), randn([6, 5]), randn([4, 3]), randn([6, 3])];
-      const loss = () => tf.add(tf.sum(tf.mul(mlp.apply(x1 as tf.Tensor2D), w1)), tf.sum(tf.mul(mlp.apply(x2 as tf.Tensor2D), w2))) as tf.Scalar;
+      const loss = () =>
+        tf.add(
+          tf.sum(tf.mul(mlp.apply(x1 as tf.Tensor2D), w1)),
+          tf.sum(tf.mul(mlp.apply(x2 as tf.Tensor2D), w2)),
+        ) as tf.Scalar;
       const { grads } = tf.variableGrads(loss, mlp.variables);
       const a = mlp.applyTraced(x1 as tf.Tensor2D);
       const b = mlp.applyTraced(x2 as tf.Tensor2D);
       const wT = mlp.transposedWeights();
       const back1 = mlp.backward(a.trace, w1 as tf.Tensor2D, wT);
       const back2 = mlp.backward(b.trace, w2 as tf.Tensor2D, wT);
-      expectClose(values(mlp.gradients([a.trace, b.trace], [back1.dPre, back2.dPre])), values(mlp.variables.map((v) => grads[v.name]!)));
+      expectClose(
+        values(mlp.gradients([a.trace, b.trace], [back1.dPre, back2.dPre])),
+        values(mlp.variables.map((v) => grads[v.name]!)),
+      );
       const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(mlp.apply(x as tf.Tensor2D), w1)))(x1);
       expectClose(values([back1.dx!]), values([dx]));
     });
@@ -56,7 +67,10 @@ describe("MlpEnsemble", () => {
       const { trace } = ens.applyTraced(x);
       const back = ens.backward(trace, w as tf.Tensor3D, true);
       expectClose(values(back.grads), values(ens.variables.map((v) => grads[v.name]!)));
-      expectClose(values([back.dx!]), values([tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(ens.apply(xx as tf.Tensor2D), w)))(x)]));
+      expectClose(
+        values([back.dx!]),
+        values([tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(ens.apply(xx as tf.Tensor2D), w)))(x)]),
+      );
     });
     ens.dispose();
     mlps.forEach((m) => m.dispose());

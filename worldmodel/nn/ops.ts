@@ -19,6 +19,18 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
 
 /** act(x w + bias): one dense layer as one kernel. */
 export function dense(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, activation: Activation = "linear"): tf.Tensor {
-  if (!direct() || taping()) return tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias, activation: activation === "linear" ? undefined : activation });
-  return tf.engine().runKernel("_FusedMatMul", { a: x, b: w, bias }, { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 }) as tf.Tensor;
+  if (!direct() || taping())
+    return tf.fused.matMul({
+      a: x as tf.Tensor2D,
+      b: w as tf.Tensor2D,
+      bias,
+      activation: activation === "linear" ? undefined : activation,
+    });
+  return tf
+    .engine()
+    .runKernel(
+      "_FusedMatMul",
+      { a: x, b: w, bias },
+      { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 },
+    ) as tf.Tensor;
 }

@@ -38,7 +38,8 @@ export class FSQ {
     this.shift = levels.map((_, j) => Math.atanh(this.offset[j]! / this.half[j]!));
     this.basis = levels.map((_, j) => levels.slice(0, j).reduce((a, b) => a * b, 1));
     const codes = new Float32Array(this.size * this.dim);
-    for (let i = 0; i < this.size; i++) this.indexToDigits(i).forEach((digit, j) => (codes[i * this.dim + j] = this.digitToValue(digit, j)));
+    for (let i = 0; i < this.size; i++)
+      this.indexToDigits(i).forEach((digit, j) => (codes[i * this.dim + j] = this.digitToValue(digit, j)));
     this.codebook = tf.keep(tf.tensor2d(codes, [this.size, this.dim]));
     const widths = levels.map((l) => Math.floor(l / 2));
     this.perChannel = tf.tidy(() => {
@@ -66,7 +67,11 @@ export class FSQ {
   quantize(z: tf.Tensor): tf.Tensor {
     this.checkLast(z, "quantize");
     return tf.tidy(() => {
-      const rounded = withGradient(this.bound(z), (b) => ({ value: tf.round(b), saved: [] }), (dy) => dy);
+      const rounded = withGradient(
+        this.bound(z),
+        (b) => ({ value: tf.round(b), saved: [] }),
+        (dy) => dy,
+      );
       return tf.div(rounded, this.perChannel.widths);
     });
   }
@@ -78,7 +83,13 @@ export class FSQ {
   quantizeTraced(z: tf.Tensor): { codes: tf.Tensor; sigmoid: tf.Tensor } {
     this.checkLast(z, "quantizeTraced");
     const sigmoid = tf.sigmoid(tf.mul(tf.add(z, this.perChannel.shift), 2));
-    return { codes: tf.div(tf.round(tf.sub(tf.mul(sigmoid, this.perChannel.twiceHalf), this.perChannel.halfPlusOffset)), this.perChannel.widths), sigmoid };
+    return {
+      codes: tf.div(
+        tf.round(tf.sub(tf.mul(sigmoid, this.perChannel.twiceHalf), this.perChannel.halfPlusOffset)),
+        this.perChannel.widths,
+      ),
+      sigmoid,
+    };
   }
 
   /** dL/dz from dL/dcode: h / floor(L/2) * (1 - tanh^2), with 1 - tanh(u)^2 = 4 s (1 - s), s = sigmoid(2u). */
@@ -91,7 +102,6 @@ export class FSQ {
     const { shift, twiceHalf, halfPlusOffset } = this.perChannel;
     return tf.sub(tf.mul(tf.sigmoid(tf.mul(tf.add(z, shift), 2)), twiceHalf), halfPlusOffset);
   }
-
 
   /** codes [..., dim] (on the grid) -> indices [...] int32. */
   codesToIndices(codes: tf.Tensor): tf.Tensor {
@@ -110,12 +120,19 @@ export class FSQ {
 
   /** One-hot or soft weights [..., size] -> codes [..., dim] (the expected code for probabilities). */
   weightsToCodes(weights: tf.Tensor): tf.Tensor {
-    if (weights.shape[weights.rank - 1] !== this.size) throw new RangeError(`FSQ.weightsToCodes: last axis must be ${this.size}, got [${weights.shape.join(", ")}]`);
-    return tf.tidy(() => tf.reshape(matMul(tf.reshape(weights, [-1, this.size]), this.codebook), [...weights.shape.slice(0, -1), this.dim]));
+    if (weights.shape[weights.rank - 1] !== this.size)
+      throw new RangeError(`FSQ.weightsToCodes: last axis must be ${this.size}, got [${weights.shape.join(", ")}]`);
+    return tf.tidy(() =>
+      tf.reshape(matMul(tf.reshape(weights, [-1, this.size]), this.codebook), [
+        ...weights.shape.slice(0, -1),
+        this.dim,
+      ]),
+    );
   }
 
   private checkLast(t: tf.Tensor, where: string): void {
-    if (t.shape[t.rank - 1] !== this.dim) throw new RangeError(`FSQ.${where}: last axis must be ${this.dim} (one per level), got [${t.shape.join(", ")}]`);
+    if (t.shape[t.rank - 1] !== this.dim)
+      throw new RangeError(`FSQ.${where}: last axis must be ${this.dim} (one per level), got [${t.shape.join(", ")}]`);
   }
 
   dispose(): void {
