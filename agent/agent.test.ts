@@ -5,8 +5,9 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { make } from "../envs/index.ts";
-import { initBackend } from "../worldmodel/backend/init.ts";
-import { ImaginationAgent, actionSpecOf } from "./agent.ts";
+import { initBackend } from "../backend/init.ts";
+import { ImaginationAgent } from "./agent.ts";
+import { actionSpecOf } from "./learner.ts";
 import { OraclePlanner, RandomPolicy } from "./baselines.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig } from "./config.ts";
@@ -50,7 +51,7 @@ describe("ImaginationAgent", () => {
   it("acts without leaking tensors and plans deterministically in evaluation", () => {
     const env = make("Catch-v0");
     const cfg = parseAgentConfig({ env: "Catch-v0" });
-    const agent = new ImaginationAgent(cfg, cfg.worldModelConfig, env, 0);
+    const agent = new ImaginationAgent(cfg, env, 0);
     const [obs] = env.reset({ seed: 0 });
     const before = tf.memory().numTensors;
     const z0 = agent.codesOf(obs);
@@ -133,8 +134,8 @@ describe("ImaginationAgent", () => {
   it("keeps the tensor count constant over training updates", async () => {
     const env = make("Catch-v0");
     const cfg = parseAgentConfig({ env: "Catch-v0", worldModel: { batch: 16 }, value: { batch: 16 } });
-    const agent = new ImaginationAgent(cfg, cfg.worldModelConfig, env, 0);
-    const { collect } = await import("../worldmodel/data/collector.ts");
+    const agent = new ImaginationAgent(cfg, env, 0);
+    const { collect } = await import("../data/collector.ts");
     const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
     const rng = new Rng(0);
     agent.update(buffer, rng);

@@ -4,40 +4,15 @@
 // from replayed transitions, on stopped codes.
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../common/rng.ts";
-import { Box, Discrete, type Env, type TypedArray } from "../envs/index.ts";
-import type { WorldModelConfig } from "../worldmodel/config.ts";
-import type { ReplayBuffer, SequenceBatch } from "../worldmodel/data/replayBuffer.ts";
+import type { Env, TypedArray } from "../envs/index.ts";
+import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import { WorldModelTrainer, type NamedTensor, type TrainStats } from "../worldmodel/train.ts";
 import type { AgentConfig } from "./config.ts";
-import type { Policy } from "./evaluate.ts";
+import { actionSpecOf, firstAndLastObs, type Learner } from "./learner.ts";
 import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
 import { Planner, type ActionSpec } from "./planner.ts";
 import { ValueLearner, type TdBatch } from "./value.ts";
-
-export function actionSpecOf(env: Env<unknown, unknown>): ActionSpec {
-  const a = env.actionSpace;
-  if (a instanceof Discrete) return { kind: "discrete", n: a.n };
-  if (a instanceof Box) return { kind: "box", size: a.size, low: Array.from(a.low), high: Array.from(a.high) };
-  throw new Error(`actionSpecOf: ${env.label} needs a Discrete or Box action space, got ${a}`);
-}
-
-/** What the training loop and checkpoints need of an agent (the planner agent and DQN). */
-export interface Learner extends Policy {
-  readonly spec: ActionSpec;
-  /** The world model (DQN uses only its encoder and observation normalisation). */
-  readonly model: WorldModel;
-  /** Exploration while training; the deterministic policy when false (evaluation). */
-  explore: boolean;
-  /** Learns from replay: one update of every part. */
-  update(buffer: ReplayBuffer, rng: Rng): void;
-  /** Variables beside the world model's, saved in checkpoints. */
-  extraVariables(): [string, tf.Variable][];
-  /** Optimiser slots per optimiser, saved in checkpoints. */
-  optimizerWeights(): Promise<Record<string, NamedTensor[]>>;
-  setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void>;
-  dispose(): void;
-}
 
 export class ImaginationAgent implements Learner {
   readonly model: WorldModel;
@@ -53,13 +28,12 @@ export class ImaginationAgent implements Learner {
 
   constructor(
     readonly config: AgentConfig,
-    readonly wmConfig: WorldModelConfig,
     env: Env<TypedArray, unknown>,
     seed: number,
   ) {
     const rng = new Rng(seed);
     this.spec = actionSpecOf(env);
-    this.model = new WorldModel(wmConfig, envShapeOf(env), rng.childSeed());
+    this.model = new WorldModel(config.worldModel, envShapeOf(env), rng.childSeed());
     this.trainer = new WorldModelTrainer(this.model, rng.childSeed());
     this.value = new ValueLearner(this.model.codeSize, this.spec, config.value, rng.childSeed());
     this.planner = new Planner(this.spec, config.planner, rng.childSeed());
@@ -166,18 +140,6 @@ export class ImaginationAgent implements Learner {
     this.model.dispose();
     this.value.dispose();
   }
-}
-
-/** o_0 and o_H of every sequence of a batch, as floats [B * obsSize] each. */
-export function firstAndLastObs(b: SequenceBatch, size: number): [Float32Array, Float32Array] {
-  const first = new Float32Array(b.batch * size);
-  const last = new Float32Array(b.batch * size);
-  for (let i = 0; i < b.batch; i++) {
-    const base = i * (b.horizon + 1) * size;
-    first.set(b.obs.subarray(base, base + size), i * size);
-    last.set(b.obs.subarray(base + b.horizon * size, base + (b.horizon + 1) * size), i * size);
-  }
-  return [first, last];
 }
 
 /**

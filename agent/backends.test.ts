@@ -7,9 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { make } from "../envs/index.ts";
-import { initBackend, type BackendOptions } from "../worldmodel/backend/init.ts";
-import { collect } from "../worldmodel/data/collector.ts";
-import { exactGradient, estimateGradient } from "../worldmodel/estimators/exact.ts";
+import { initBackend, type BackendOptions } from "../backend/init.ts";
+import { collect } from "../data/collector.ts";
+import { exactGradient, estimateGradient } from "../worldmodel/exactGradient.ts";
 import { Noise } from "../worldmodel/estimators/index.ts";
 import { ImaginationAgent } from "./agent.ts";
 import { parseAgentConfig } from "./config.ts";
@@ -72,7 +72,7 @@ for (const { name, options, learns } of BACKENDS) {
         value: { batch: 8 },
         planner: { samples: 8, elites: 2 },
       });
-      const agent = new ImaginationAgent(cfg, cfg.worldModelConfig, env, 0);
+      const agent = new ImaginationAgent(cfg, env, 0);
       const buffer = collect({ envId: "Catch-v0", steps: 200, numEnvs: 2, seed: 0 });
       agent.model.fitNormalization(buffer.observations());
       const rng = new Rng(0);

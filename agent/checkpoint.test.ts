@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../worldmodel/backend/init.ts";
+import { initBackend } from "../backend/init.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
 import { trainAgent } from "./train.ts";
 

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { NamedTensor } from "../worldmodel/train.ts";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
-import { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
+import { ReplayBuffer } from "../data/replayBuffer.ts";
 import { loadWeightsInto, saveWorldModel } from "../worldmodel/checkpoint.ts";
-import type { Learner } from "./agent.ts";
+import type { Learner } from "./learner.ts";
 
 const FORMAT = "gumbel-worlds/agent-checkpoint";
 const VERSION = 3; // 2: the value heads as one ensemble, flat AdamW slots; 3: checksums

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { initBackend } from "../worldmodel/backend/init.ts";
+import { initBackend } from "../backend/init.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
 import { trainAgent } from "./train.ts";
 

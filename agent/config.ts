@@ -66,21 +66,22 @@ export const AgentConfig = z
     dqn: DqnConfig.default(DqnConfig.parse({})),
   })
   .strict();
-export type AgentConfig = z.infer<typeof AgentConfig>;
+/** A parsed agent config: one object, its world-model settings parsed too (merged over AGENT_WORLD_MODEL). */
+export type AgentConfig = Omit<z.infer<typeof AgentConfig>, "worldModel"> & { worldModel: WorldModelConfig };
 export type AgentConfigInput = z.input<typeof AgentConfig>;
 
 /** Parses an agent config, throwing one error that names every bad field (world-model fields included). */
-export function parseAgentConfig(input: unknown): AgentConfig & { worldModelConfig: WorldModelConfig } {
+export function parseAgentConfig(input: unknown): AgentConfig {
   const parsed = AgentConfig.safeParse(input ?? {});
   if (!parsed.success)
     throw new Error(
       `AgentConfig: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
     );
   const wm = parsed.data.worldModel as Record<string, unknown>;
-  const worldModelConfig = parseWorldModelConfig({
+  const worldModel = parseWorldModelConfig({
     ...AGENT_WORLD_MODEL,
     ...wm,
     encoder: { ...AGENT_WORLD_MODEL.encoder, ...(wm.encoder as object) },
   });
-  return { ...parsed.data, worldModelConfig };
+  return { ...parsed.data, worldModel };
 }

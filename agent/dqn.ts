@@ -9,12 +9,12 @@ import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import type { Env, TypedArray } from "../envs/index.ts";
 import type { WorldModelConfig } from "../worldmodel/config.ts";
-import type { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
+import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import { Mlp, newVariable } from "../worldmodel/nn/mlp.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import type { NamedTensor } from "../worldmodel/train.ts";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
-import { actionSpecOf, firstAndLastObs, type Learner } from "./agent.ts";
+import { actionSpecOf, firstAndLastObs, type Learner } from "./learner.ts";
 import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { makeBare } from "../envs/index.ts";
-import { initBackend } from "../worldmodel/backend/init.ts";
+import { initBackend } from "../backend/init.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import { scoreSequences, type LatentModel } from "./imagination.ts";

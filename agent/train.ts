@@ -7,8 +7,9 @@
 import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import { make, type TypedArray } from "../envs/index.ts";
-import { ReplayBuffer } from "../worldmodel/data/replayBuffer.ts";
-import { ImaginationAgent, type Learner } from "./agent.ts";
+import { ReplayBuffer } from "../data/replayBuffer.ts";
+import { ImaginationAgent } from "./agent.ts";
+import type { Learner } from "./learner.ts";
 import { DqnAgent } from "./dqn.ts";
 import { latestCheckpoint, loadAgentCheckpoint, saveAgentCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
@@ -83,8 +84,8 @@ export async function trainAgent(
   const env = make(config.env, config.envOptions);
   const agent: Learner =
     config.algorithm === "dqn"
-      ? new DqnAgent(config.dqn, config.worldModelConfig, env, config.seed)
-      : new ImaginationAgent(config, config.worldModelConfig, env, config.seed);
+      ? new DqnAgent(config.dqn, config.worldModel, env, config.seed)
+      : new ImaginationAgent(config, env, config.seed);
   const spec = env.observationSpace as unknown as { shape: number[]; dtype: "uint8" | "float32" };
   const capacity = 2 * config.steps + 2;
   let buffer = new ReplayBuffer({
@@ -111,7 +112,7 @@ export async function trainAgent(
       throw new Error(
         `trainAgent --resume: ${checkpoint} is at step ${restored.step}, past this run's ${config.steps} steps`,
       );
-    if (JSON.stringify(restored.config) !== JSON.stringify(stripDerived(config))) {
+    if (JSON.stringify(restored.config) !== JSON.stringify(asJson(config))) {
       throw new Error(
         `trainAgent --resume: the checkpoint in ${checkpoint} was written with another config; resume with the same options or start a new output folder`,
       );
@@ -137,7 +138,7 @@ export async function trainAgent(
     if (!opts.checkpointDir) return;
     state.rng = rng.getState();
     state.wallSeconds = (performance.now() - started) / 1000;
-    await saveAgentCheckpoint(opts.checkpointDir, agent, buffer, { ...state, config: stripDerived(config) });
+    await saveAgentCheckpoint(opts.checkpointDir, agent, buffer, { ...state, config: asJson(config) });
   };
   const evaluateNow = async () => {
     agent.explore = false;
@@ -224,8 +225,7 @@ function randomAction(agent: Learner, rng: Rng): number[] {
   return s.kind === "discrete" ? [rng.int(s.n)] : s.low.map((lo, j) => rng.uniform(lo, s.high[j]!));
 }
 
-/** The config as written to checkpoints (without the parsed world-model copy). */
-function stripDerived(config: AgentConfig & { worldModelConfig?: unknown }): unknown {
-  const { worldModelConfig: _, ...rest } = config;
-  return JSON.parse(JSON.stringify(rest));
+/** The parsed config as JSON (checkpoints keep it; a resume must match it). */
+function asJson(config: AgentConfig): unknown {
+  return JSON.parse(JSON.stringify(config));
 }

@@ -17,9 +17,9 @@ import { ImaginationAgent } from "../agent/agent.ts";
 import { parseAgentConfig } from "../agent/config.ts";
 import { Rng } from "../common/rng.ts";
 import { make, type TypedArray } from "../envs/index.ts";
-import { BACKENDS, initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
-import { collect } from "../worldmodel/data/collector.ts";
-import type { ReplayBuffer, SequenceBatch } from "../worldmodel/data/replayBuffer.ts";
+import { BACKENDS, initBackend, type BackendChoice } from "../backend/init.ts";
+import { collect } from "../data/collector.ts";
+import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Noise } from "../worldmodel/estimators/index.ts";
 import { countKernels } from "./kernelCounter.ts";
 import { torchEnv } from "./torchEnv.ts";
@@ -78,7 +78,7 @@ export async function benchAgent(args: string[]): Promise<void> {
     for (const envId of ["Catch-v0", "GridEmpty-v0", "PointMass-v0"]) {
       const cfg = parseAgentConfig({ env: envId });
       const env = make(envId);
-      const agent = new ImaginationAgent(cfg, cfg.worldModelConfig, env, 0);
+      const agent = new ImaginationAgent(cfg, env, 0);
       const buffer = collect({ envId, steps: 2000, numEnvs: 4, seed: 0 });
       agent.model.fitNormalization(buffer.observations());
       const rng = new Rng(0);

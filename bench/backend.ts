@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { initBackend, type BackendChoice } from "../backend/init.ts";
 import { medianMs, printTable } from "./timing.ts";
 import { torchEnv } from "./torchEnv.ts";
 import { mlpWorkload, rolloutWorkload, type Workload } from "./workloads.ts";

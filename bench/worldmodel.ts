@@ -4,9 +4,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../common/rng.ts";
 import { makeBare } from "../envs/index.ts";
-import { initBackend, BACKENDS, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { initBackend, BACKENDS, type BackendChoice } from "../backend/init.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
-import { collect } from "../worldmodel/data/collector.ts";
+import { collect } from "../data/collector.ts";
 import { fusedWorldModelGrads } from "../worldmodel/fusedLoss.ts";
 import { disposeBatch, toTensorBatch, worldModelLoss } from "../worldmodel/loss.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";

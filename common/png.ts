@@ -1,7 +1,7 @@
 // PNG and APNG for RGB frames (pngjs for still images, upng-js for animated episodes).
 import { PNG } from "pngjs";
 import UPNG from "upng-js";
-import type { Frame } from "../envs/core/env.ts";
+import type { Frame } from "./frame.ts";
 import { writeFileAtomic } from "./atomicWrite.ts";
 
 function toRGBA(frame: Frame): Uint8Array {

@@ -1,5 +1,5 @@
 // The environment suite: the Gymnasium-style API and every built-in env, registered by id.
-import { register } from "./core/registry.ts";
+import { register } from "./registry.ts";
 import type { Env } from "./core/env.ts";
 import { GridEmpty } from "./grid/empty.ts";
 import { GridFourRooms } from "./grid/fourRooms.ts";
@@ -12,7 +12,7 @@ import { PointMass } from "./pixel/pointMass.ts";
 
 export * from "./core/env.ts";
 export * from "./core/spaces.ts";
-export * from "./core/registry.ts";
+export * from "./registry.ts";
 export * from "./core/vector.ts";
 export * from "./core/checker.ts";
 export { Wrapper } from "./core/wrapper.ts";

@@ -7,12 +7,13 @@ import { basename, join } from "node:path";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
 import * as tf from "@tensorflow/tfjs";
 import { hstack, scaleFrame, writeApng } from "../common/png.ts";
-import { makeRecord } from "../common/records.ts";
+import { makeRecord } from "./records.ts";
 import { make, type Frame, type TypedArray } from "../envs/index.ts";
-import type { BackendInfo } from "../worldmodel/backend/init.ts";
+import type { BackendInfo } from "../backend/init.ts";
 import { obsToRgba } from "../worldmodel/eval.ts";
-import { rgbaToFrame } from "../worldmodel/imagine.ts";
-import { ImaginationAgent, type Learner } from "../agent/agent.ts";
+import { rgbaToFrame } from "../worldmodel/rolloutPictures.ts";
+import { ImaginationAgent } from "../agent/agent.ts";
+import type { Learner } from "../agent/learner.ts";
 import { actionArg } from "../agent/evaluate.ts";
 import { trainAgent, type TrainResult } from "../agent/train.ts";
 import { renderPlot, lineWithBand, type Row } from "./plots.ts";
@@ -78,7 +79,7 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
     }
     return {
       env: config.env,
-      estimator: config.worldModelConfig.estimator,
+      estimator: config.worldModel.estimator,
       ...summary,
       backend: o.backend.kind,
       interrupted: result.interrupted,

@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { PROPAGATION_MODES } from "../agent/imagination.ts";
 import { readJsonObject } from "../common/configMerge.ts";
-import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../backend/init.ts";
 import { ESTIMATOR_NAMES } from "../worldmodel/estimators/index.ts";
 import { runAgentJob } from "./agentJob.ts";
 import { nonNegativeInt, positiveInt, positiveNumber, runCli } from "./cli.ts";

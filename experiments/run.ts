@@ -2,7 +2,7 @@
 // with its tables and plots regenerated from the records. The same engine as `npm run sweep`.
 import { Command, Option } from "commander";
 import { readJsonObject } from "../common/configMerge.ts";
-import { BACKENDS, type BackendChoice } from "../worldmodel/backend/init.ts";
+import { BACKENDS, type BackendChoice } from "../backend/init.ts";
 import { positiveInt, runCli } from "./cli.ts";
 import { EXPERIMENTS } from "./registry.ts";
 import { confineResults, SweepSpec } from "./sweep/jobs.ts";

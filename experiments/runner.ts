@@ -1,7 +1,7 @@
 // Planned runs of an experiment: each is skipped when its record exists (so a command resumes
 // where it stopped), and a record of the same name made with another config is an error.
 import { existsSync, readFileSync } from "node:fs";
-import { recordPath, type RunRecord } from "../common/records.ts";
+import { recordPath, type RunRecord } from "./records.ts";
 
 /** A number as it appears in run names: 0.5 -> "0p5" (no dots in file names). */
 export const numberTag = (x: number): string => String(x).replace(".", "p");

@@ -1,6 +1,6 @@
 // Builds the optional native GEMM (native/gemm.cc) with node-gyp at `npm ci`. Where there is no C++
 // compiler or node-gyp fails, it says so in one line and exits 0: the WASM backend then keeps
-// XNNPACK's GEMM (worldmodel/backend/nativeGemm.ts loads whichever is there).
+// XNNPACK's GEMM (backend/nativeGemm.ts loads whichever is there).
 // GUMBEL_WORLDS_NATIVE=0 skips the build.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";

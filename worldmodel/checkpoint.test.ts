@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBare } from "../envs/index.ts";
-import { initBackend } from "./backend/init.ts";
+import { initBackend } from "../backend/init.ts";
 import { loadWeightsInto, loadWorldModel, saveWorldModel } from "./checkpoint.ts";
 import { parseWorldModelConfig } from "./config.ts";
 import { WorldModel, envShapeOf } from "./model.ts";

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
-import { gitCommit } from "../common/records.ts";
+import { gitCommit } from "../common/provenance.ts";
 import { parseWorldModelConfig } from "./config.ts";
 import { WorldModel, type EnvShape } from "./model.ts";
 

@@ -7,7 +7,7 @@
 //   the frequency baseline: always predicting each latent's most frequent next code.
 import * as tf from "@tensorflow/tfjs";
 import pixelmatch from "pixelmatch";
-import type { SequenceBatch } from "./data/replayBuffer.ts";
+import type { SequenceBatch } from "../data/replayBuffer.ts";
 import { disposeBatch, toTensorBatch } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
 

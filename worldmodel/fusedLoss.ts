@@ -12,7 +12,7 @@
 // Backward through time: g_{code_{t+1}} -> estimator backward -> d logits_t, plus the CE, reward and
 // termination terms of step t -> dynamics and heads -> g_{code_t} -> ... -> g_{code_0} -> FSQ -> encoder.
 import * as tf from "@tensorflow/tfjs";
-import type { SequenceBatch } from "./data/replayBuffer.ts";
+import type { SequenceBatch } from "../data/replayBuffer.ts";
 import { getEstimator, type Noise } from "./estimators/index.ts";
 import type { LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";

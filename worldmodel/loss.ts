@@ -8,7 +8,7 @@
 // config.decoder.shapeCodes). Inverse dynamics adds w_inv CE(inverse(code_0, quantize(enc(o_1))), a_0),
 // which keeps the codes informative about what the agent controls (against codebook collapse).
 import * as tf from "@tensorflow/tfjs";
-import type { SequenceBatch } from "./data/replayBuffer.ts";
+import type { SequenceBatch } from "../data/replayBuffer.ts";
 import { getEstimator, scoreFunctionLoss, type Noise } from "./estimators/index.ts";
 import { stopGradient } from "./estimators/categorical.ts";
 import type { WorldModel } from "./model.ts";

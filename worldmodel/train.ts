@@ -3,7 +3,7 @@
 // clipping, then AdamW over flat buffers, all inside tf.tidy so that no tensor outlives the step.
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
-import type { ReplayBuffer, SequenceBatch } from "./data/replayBuffer.ts";
+import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Noise } from "./estimators/index.ts";
 import { fusedWorldModelGrads } from "./fusedLoss.ts";
 import type { LossStats } from "./loss.ts";

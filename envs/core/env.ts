@@ -2,21 +2,15 @@
 // step(action) -> [obs, reward, terminated, truncated, info].
 //   terminated: the MDP reached a terminal state (goal, lava, lost ball); bootstrapping must stop.
 //   truncated:  the episode was cut for a reason outside the MDP (a time limit); the state is not terminal.
+import type { Frame } from "../../common/frame.ts";
 import { Rng, assertSeed, freshSeed } from "../../common/rng.ts";
 import { formatValue, type Box, type Space, type TypedArray } from "./spaces.ts";
 import { EnvError } from "./errors.ts";
 import { StateReader } from "./stateReader.ts";
-import type { EnvSpec } from "./registry.ts";
 
+export type { Frame } from "../../common/frame.ts";
 export type Info = Record<string, unknown>;
 export type StepResult<Obs> = [obs: Obs, reward: number, terminated: boolean, truncated: boolean, info: Info];
-
-/** An RGB image, row-major, `data.length === width * height * 3`. */
-export interface Frame {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
 
 export interface ResetArgs {
   /** Seeds the env's generator; a seed on the first reset fixes every later episode too. */
@@ -31,6 +25,16 @@ export interface EnvMetadata {
 }
 
 export type RenderMode = "rgb_array";
+
+/** What a made env knows of its registration (env.spec). */
+export interface EnvSpec {
+  id: string;
+  /** The step limit in force (undefined: none). */
+  maxEpisodeSteps: number | undefined;
+  /** The options the env was built with (defaults merged with make()'s). */
+  options: Record<string, unknown>;
+  description: string;
+}
 
 /** The full state of an env, enough to restore it exactly (JSON-serialisable apart from typed arrays). */
 export type EnvState = Record<string, unknown>;

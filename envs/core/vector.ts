@@ -12,7 +12,7 @@
 // batch: no per-step allocation when `copy` is false. Any other env is stepped through its API.
 import { ArrayEnv, EnvError, type Env, type Info } from "./env.ts";
 import { Box, Discrete, MultiDiscrete, allocate, formatValue, type Space, type TypedArray } from "./spaces.ts";
-import { makeBare } from "./registry.ts";
+import { makeBare } from "../registry.ts";
 
 export type AutoresetMode = "next-step" | "same-step" | "disabled";
 

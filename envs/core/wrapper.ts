@@ -2,7 +2,7 @@
 // Wrappers that keep state (counters, stacked frames) add it to getState() under `wrapper`.
 import { Env, type EnvState, type Frame, type Info, type ResetArgs, type StepResult } from "./env.ts";
 import type { Space } from "./spaces.ts";
-import type { EnvSpec } from "./registry.ts";
+import type { EnvSpec } from "./env.ts";
 
 export class Wrapper<Obs = unknown, Act = unknown, InnerObs = Obs, InnerAct = Act> extends Env<Obs, Act> {
   constructor(readonly env: Env<InnerObs, InnerAct>) {

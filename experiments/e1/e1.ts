@@ -5,7 +5,7 @@
 // across worker processes by --shard, and summarised from the records into tables and plots.
 import { join } from "node:path";
 import { z } from "zod";
-import { readRecords, type RunRecord } from "../../common/records.ts";
+import { readRecords, type RunRecord } from "../records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { lineWithBand, pointsWithErrors, renderPlot, type Row } from "../plots.ts";

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../common/rng.ts";
 import { Noise, type EstimatorName } from "../../worldmodel/estimators/index.ts";
-import { cosine, estimateGradient, exactGradient, type Objective } from "../../worldmodel/estimators/exact.ts";
+import { cosine, estimateGradient, exactGradient, type Objective } from "../../worldmodel/exactGradient.ts";
 
 /** The fixed objective's weights come from this seed; only theta and the noise vary with the run's seed. */
 const OBJECTIVE_SEED = 12345;

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import * as tf from "@tensorflow/tfjs";
-import { describeRecords, readRecords, type RunRecord } from "../../common/records.ts";
+import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { Rng } from "../../common/rng.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, makeBare, registeredIds, type EnvState, type TypedArray } from "../../envs/index.ts";

@@ -4,11 +4,11 @@
 // actions), a random policy and the oracle MPC (planning in the true simulator).
 import { join } from "node:path";
 import { z } from "zod";
-import { describeRecords, readRecords, type RunRecord } from "../../common/records.ts";
+import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, registeredIds } from "../../envs/index.ts";
 import { ESTIMATOR_NAMES, type EstimatorName } from "../../worldmodel/estimators/index.ts";
-import { actionSpecOf } from "../../agent/agent.ts";
+import { actionSpecOf } from "../../agent/learner.ts";
 import { OraclePlanner, RandomPolicy } from "../../agent/baselines.ts";
 import { evaluatePolicy } from "../../agent/evaluate.ts";
 import { trainAgent, type EvalPoint } from "../../agent/train.ts";

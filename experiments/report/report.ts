@@ -5,7 +5,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
-import { describeRecords, gitCommit, readRecords } from "../../common/records.ts";
+import { gitCommit } from "../../common/provenance.ts";
+import { describeRecords, readRecords } from "../records.ts";
 import { EXPERIMENTS, type ExperimentDef } from "../registry.ts";
 import { escapeHtml, inline, markdownToHtml, safeUrl } from "./markdown.ts";
 

@@ -1,8 +1,8 @@
 // Executes one job in this process and returns its record (or the error with what the job wrote to
 // stderr). Used by the local pool's worker processes and by queue workers; the caller writes the
 // record, so a job never leaves a half-written file behind.
-import { makeRecord, type RunRecord } from "../../common/records.ts";
-import { initBackend, type BackendChoice, type BackendInfo } from "../../worldmodel/backend/init.ts";
+import { makeRecord, type RunRecord } from "../records.ts";
+import { initBackend, type BackendChoice, type BackendInfo } from "../../backend/init.ts";
 import { experiment } from "../registry.ts";
 import type { Job } from "./jobs.ts";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { setPath } from "../../common/configMerge.ts";
 import { isInside } from "../../common/safePaths.ts";
-import { recordPath } from "../../common/records.ts";
+import { recordPath } from "../records.ts";
 import { EXPERIMENTS, experiment, parseExperimentConfig, type RunConfig } from "../registry.ts";
 import { recordDone } from "../runner.ts";
 

@@ -3,7 +3,7 @@
 // Ctrl-C stops cleanly (finished records stay); the same command again resumes.
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
-import { BACKENDS, type BackendChoice } from "../../worldmodel/backend/init.ts";
+import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
 import { positiveInt, runCli } from "../cli.ts";
 import { loadSpecs } from "./jobs.ts";
 import { runSweepCommand } from "./sweep.ts";

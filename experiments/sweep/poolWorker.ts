@@ -1,6 +1,6 @@
 // Entry of a local pool's worker process (tinypool, child_process runtime): one job per call, one
 // tfjs backend per process.
-import type { BackendChoice } from "../../worldmodel/backend/init.ts";
+import type { BackendChoice } from "../../backend/init.ts";
 import { executeJob, type JobOutcome } from "./execute.ts";
 import type { Job } from "./jobs.ts";
 

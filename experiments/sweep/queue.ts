@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import { Tinypool } from "tinypool";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { checkRelativePath } from "../../common/safePaths.ts";
-import type { BackendChoice } from "../../worldmodel/backend/init.ts";
+import type { BackendChoice } from "../../backend/init.ts";
 import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";
 import type { Job } from "./jobs.ts";

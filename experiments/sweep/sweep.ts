@@ -1,6 +1,6 @@
 // A sweep from start to end: expand the specs, skip jobs whose records exist, run the rest (local
 // pool or Redis queue), regenerate each touched experiment's tables and plots, and report failures.
-import type { BackendChoice } from "../../worldmodel/backend/init.ts";
+import type { BackendChoice } from "../../backend/init.ts";
 import { Progress } from "../progress.ts";
 import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";

@@ -2,7 +2,7 @@
 // machine until Ctrl-C (or SIGTERM). Run it on every machine that joins, from the same commit.
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
-import { BACKENDS, type BackendChoice } from "../../worldmodel/backend/init.ts";
+import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
 import { positiveInt, runCli } from "../cli.ts";
 import { startQueueWorker, waitForRedis } from "./queue.ts";
 

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/init.ts";
-import { exactGradient, estimateGradient, type Objective } from "./exact.ts";
+import { initBackend } from "../../backend/init.ts";
+import { exactGradient, estimateGradient, type Objective } from "../exactGradient.ts";
 import { ESTIMATOR_NAMES, HARD_ESTIMATORS, Noise, getEstimator, type EstimatorName } from "./index.ts";
 import { sampleOneHot } from "./categorical.ts";
 import { polynomialToy } from "../../experiments/e1/polynomialToy.ts";

@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../common/rng.ts";
-import { initBackend } from "../backend/init.ts";
+import { initBackend } from "../../backend/init.ts";
 import { MlpEnsemble } from "./ensemble.ts";
 import { FlatAdam } from "./flatAdam.ts";
 import { Mlp } from "./mlp.ts";

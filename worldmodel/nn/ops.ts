@@ -4,7 +4,7 @@
 // the stock WASM kernels (backend "wasm-stock") do not, and get tf.matMul. _FusedMatMul has no
 // registered gradient (tf.fused.matMul attaches one), so under a gradient tape dense() is tf.fused.matMul.
 import * as tf from "@tensorflow/tfjs";
-import { wasmKernelsInstalled } from "../backend/wasmKernels.ts";
+import { wasmKernelsInstalled } from "../../backend/wasmKernels.ts";
 
 export type Activation = "relu" | "elu" | "linear";
 

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initBackend } from "../backend/init.ts";
+import { initBackend } from "../../backend/init.ts";
 import { FSQ } from "./fsq.ts";
 
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 // Collects episodes into a ReplayBuffer by running a policy on a vector env. Each sub-env's episode
 // is staged and appended whole when it ends, so episodes stay contiguous in the buffer.
-import { Rng } from "../../common/rng.ts";
-import { type Box, Discrete, makeVec, type TypedArray } from "../../envs/index.ts";
+import { Rng } from "../common/rng.ts";
+import { type Box, Discrete, makeVec, type TypedArray } from "../envs/index.ts";
 import { ReplayBuffer } from "./replayBuffer.ts";
 
-/** Maps a batch of observations [n, ...] to n actions (flat, n x actionSize). */
-export type Policy = (obs: TypedArray, numEnvs: number, rng: Rng) => ArrayLike<number>;
+/** Maps a batch of observations [n, ...] to n actions (flat, n x actionSize); agents implement agent/evaluate.ts's Policy. */
+export type BatchPolicy = (obs: TypedArray, numEnvs: number, rng: Rng) => ArrayLike<number>;
 
 export interface CollectOptions {
   envId: string;
@@ -14,11 +14,11 @@ export interface CollectOptions {
   steps: number;
   numEnvs?: number;
   seed: number;
-  policy?: Policy | "random" | "explorer";
+  policy?: BatchPolicy | "random" | "explorer";
 }
 
 /** Uniform random actions from the action space. */
-export function randomPolicy(actionSpace: Discrete | Box): Policy {
+export function randomPolicy(actionSpace: Discrete | Box): BatchPolicy {
   return (_obs, n, rng) => {
     if (actionSpace instanceof Discrete) return Int32Array.from({ length: n }, () => rng.int(actionSpace.n));
     const out = new Float32Array(n * actionSpace.size);
@@ -33,7 +33,7 @@ export function randomPolicy(actionSpace: Discrete | Box): Policy {
  * forward half the time, so the agent crosses rooms instead of turning on the spot as uniform
  * random actions mostly do; the other actions share the rest.
  */
-export function explorerPolicy(actionSpace: Discrete, forward = 0.5): Policy {
+export function explorerPolicy(actionSpace: Discrete, forward = 0.5): BatchPolicy {
   const n = actionSpace.n;
   const weights = Array.from({ length: n }, (_, a) => (a === 2 ? forward : (1 - forward) / (n - 1)));
   return (_obs, count, rng) =>

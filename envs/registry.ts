@@ -1,9 +1,9 @@
 // The env registry, after Gymnasium: register(id, factory, defaults) and make(id, options).
 // make() wraps as Gymnasium does: env -> PassiveEnvChecker -> OrderEnforcing -> TimeLimit.
-import { EnvError, type Env } from "./env.ts";
-import { PassiveEnvChecker } from "../wrappers/passiveEnvChecker.ts";
-import { OrderEnforcing } from "../wrappers/orderEnforcing.ts";
-import { TimeLimit } from "../wrappers/timeLimit.ts";
+import { EnvError, type Env } from "./core/env.ts";
+import { PassiveEnvChecker } from "./wrappers/passiveEnvChecker.ts";
+import { OrderEnforcing } from "./wrappers/orderEnforcing.ts";
+import { TimeLimit } from "./wrappers/timeLimit.ts";
 
 export type EnvFactory = (options: Record<string, unknown>) => Env<any, any>;
 
@@ -27,15 +27,7 @@ interface Registration {
   description: string;
 }
 
-/** What a made env knows of its registration (env.spec). */
-export interface EnvSpec {
-  id: string;
-  /** The step limit in force (undefined: none). */
-  maxEpisodeSteps: number | undefined;
-  /** The options the env was built with (defaults merged with make()'s). */
-  options: Record<string, unknown>;
-  description: string;
-}
+export type { EnvSpec } from "./core/env.ts";
 
 export interface MakeArgs {
   /** Overrides the registered step limit; null for none. */

@@ -2,8 +2,8 @@
 //   E[f] = sum_z p(z) f(z),  p(z) = prod_d softmax(theta_d)[z_d];  exact gradient by autodiff of that sum.
 // Used by the estimator tests and by experiment E1 (bias, variance, cosine to the exact gradient).
 import * as tf from "@tensorflow/tfjs";
-import { getEstimator, scoreFunctionLoss, type EstimatorName } from "./index.ts";
-import type { Noise } from "./noise.ts";
+import { getEstimator, scoreFunctionLoss, type EstimatorName } from "./estimators/index.ts";
+import type { Noise } from "./estimators/noise.ts";
 
 /** f maps samples [N, D, K] to values [N]. */
 export type Objective = (z: tf.Tensor) => tf.Tensor;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "./init.ts";
 import { loadNativeGemm } from "./nativeGemm.ts";
 import { PROJECT_KERNELS, delegatedKernels, installWasmKernels, nativeGemmInstalled } from "./wasmKernels.ts";
-import { Rng } from "../../common/rng.ts";
+import { Rng } from "../common/rng.ts";
 
 const rng = new Rng(0);
 const randn = (shape: number[]) => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());

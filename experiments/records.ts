@@ -1,12 +1,12 @@
 // Run records: every experiment run writes one JSON record with the same top-level keys, so that
 // summaries and plots are regenerated from records alone (CleanRL/TD-MPC2's fixed metric names).
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { writeFileAtomic } from "./atomicWrite.ts";
-import { checkName } from "./safePaths.ts";
-import type { BackendInfo } from "../worldmodel/backend/init.ts";
+import { writeFileAtomic } from "../common/atomicWrite.ts";
+import { gitCommit, projectVersion } from "../common/provenance.ts";
+import { checkName } from "../common/safePaths.ts";
+import type { BackendInfo } from "../backend/init.ts";
 
 export interface RunRecord<Config = Record<string, unknown>, Metrics = Record<string, unknown>> {
   experiment: string;
@@ -22,35 +22,6 @@ export interface RunRecord<Config = Record<string, unknown>, Metrics = Record<st
   startedAt: string;
   wallSeconds: number;
   metrics: Metrics;
-}
-
-let commitCache: string | undefined;
-/**
- * The git commit of the code (with "+dirty" for uncommitted changes outside results/, whose records
- * and plots describe runs, not code), or "unknown" outside a checkout.
- */
-export function gitCommit(): string {
-  if (commitCache !== undefined) return commitCache;
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-    const dirty = execFileSync(
-      "git",
-      ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
-    ).trim();
-    commitCache = dirty ? `${head}+dirty` : head;
-  } catch {
-    commitCache = "unknown";
-  }
-  return commitCache;
-}
-
-function projectVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string };
-  return pkg.version;
 }
 
 export function makeRecord<C, M>(args: {

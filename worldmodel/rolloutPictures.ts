@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import pixelmatch from "pixelmatch";
 import type { Frame } from "../envs/core/env.ts";
 import { hstack, writeApng, writePng } from "../common/png.ts";
-import type { SequenceBatch } from "./data/replayBuffer.ts";
+import type { SequenceBatch } from "../data/replayBuffer.ts";
 import { obsToRgba } from "./eval.ts";
 import { disposeBatch, toTensorBatch } from "./loss.ts";
 import type { WorldModel } from "./model.ts";

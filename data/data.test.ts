@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../common/rng.ts";
+import { Rng } from "../common/rng.ts";
 import { collect } from "./collector.ts";
 import { ReplayBuffer } from "./replayBuffer.ts";
 

@@ -11,9 +11,9 @@
 // last, the SHA-256 of everything before it (32 bytes): a flipped byte anywhere is refused on load.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "../../common/atomicWrite.ts";
-import type { Rng } from "../../common/rng.ts";
-import { allocate, type DType, type TypedArray } from "../../envs/core/spaces.ts";
+import { writeFileAtomic } from "../common/atomicWrite.ts";
+import type { Rng } from "../common/rng.ts";
+import { allocate, type DType, type TypedArray } from "../envs/core/spaces.ts";
 
 const MAGIC = "GWRB";
 const VERSION = 2;

@@ -27,7 +27,7 @@ export interface NativeGemm {
   ): void;
 }
 
-const ADDON = fileURLToPath(new URL("../../native/build/Release/gemm.node", import.meta.url));
+const ADDON = fileURLToPath(new URL("../native/build/Release/gemm.node", import.meta.url));
 let cached: { gemm?: NativeGemm; why: string } | undefined;
 
 /** The addon, or undefined with the reason (not built, turned off, failed to load). */

@@ -1,0 +1,47 @@
+// What the training loop, checkpoints and evaluation need of an agent (the imagination agent and
+// DQN alike), and the helpers both use: the action spec of an env, and the first and last
+// observation of replayed sequences.
+import type * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../common/rng.ts";
+import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
+import { Box, Discrete, type Env } from "../envs/index.ts";
+import type { WorldModel } from "../worldmodel/model.ts";
+import type { NamedTensor } from "../worldmodel/train.ts";
+import type { Policy } from "./evaluate.ts";
+import type { ActionSpec } from "./planner.ts";
+
+export function actionSpecOf(env: Env<unknown, unknown>): ActionSpec {
+  const a = env.actionSpace;
+  if (a instanceof Discrete) return { kind: "discrete", n: a.n };
+  if (a instanceof Box) return { kind: "box", size: a.size, low: Array.from(a.low), high: Array.from(a.high) };
+  throw new Error(`actionSpecOf: ${env.label} needs a Discrete or Box action space, got ${a}`);
+}
+
+/** What the training loop and checkpoints need of an agent (the planner agent and DQN). */
+export interface Learner extends Policy {
+  readonly spec: ActionSpec;
+  /** The world model (DQN uses only its encoder and observation normalisation). */
+  readonly model: WorldModel;
+  /** Exploration while training; the deterministic policy when false (evaluation). */
+  explore: boolean;
+  /** Learns from replay: one update of every part. */
+  update(buffer: ReplayBuffer, rng: Rng): void;
+  /** Variables beside the world model's, saved in checkpoints. */
+  extraVariables(): [string, tf.Variable][];
+  /** Optimiser slots per optimiser, saved in checkpoints. */
+  optimizerWeights(): Promise<Record<string, NamedTensor[]>>;
+  setOptimizerWeights(groups: Record<string, NamedTensor[]>): Promise<void>;
+  dispose(): void;
+}
+
+/** o_0 and o_H of every sequence of a batch, as floats [B * obsSize] each. */
+export function firstAndLastObs(b: SequenceBatch, size: number): [Float32Array, Float32Array] {
+  const first = new Float32Array(b.batch * size);
+  const last = new Float32Array(b.batch * size);
+  for (let i = 0; i < b.batch; i++) {
+    const base = i * (b.horizon + 1) * size;
+    first.set(b.obs.subarray(base, base + size), i * size);
+    last.set(b.obs.subarray(base + b.horizon * size, base + (b.horizon + 1) * size), i * size);
+  }
+  return [first, last];
+}
