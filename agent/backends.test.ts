@@ -4,10 +4,10 @@
 // and a short learning run. WASM with the native GEMM is the default of the other test files;
 // worldmodel/fusedLoss.test.ts runs the fused update's equivalence test on the same list.
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { make } from "../envs/index.ts";
-import { initBackend, type BackendOptions } from "../backend/init.ts";
+import { OTHER_BACKENDS, onBackend } from "../backend/otherBackends.ts";
 import { collect } from "../data/collector.ts";
 import { exactGradient, estimateGradient } from "../worldmodel/exactGradient.ts";
 import { Noise } from "../worldmodel/estimators/index.ts";
@@ -17,27 +17,12 @@ import { RandomPolicy } from "./baselines.ts";
 import { evaluatePolicy } from "./evaluate.ts";
 import { trainAgent } from "./train.ts";
 
-const BACKENDS: { name: string; options: BackendOptions; learns: boolean }[] = [
-  { name: "wasm with XNNPACK's GEMM (no C++ compiler)", options: { backend: "wasm", gemm: "xnnpack" }, learns: false },
-  { name: "cpu", options: { backend: "cpu" }, learns: false },
-  { name: "tfjs-node", options: { backend: "tfjs-node" }, learns: true },
-];
-
-for (const { name, options, learns } of BACKENDS) {
+for (const { name, options, fast } of OTHER_BACKENDS) {
   describe(`on ${name} (skipped where it does not load)`, () => {
-    let loaded = false;
-    beforeAll(async () => {
-      loaded = await initBackend(options).then(
-        () => true,
-        () => false,
-      );
-    });
-    afterAll(async () => {
-      await initBackend({ backend: "wasm" });
-    });
+    const backend = onBackend(options);
 
     it("REINFORCE and plain ST at tau 1 are unbiased where the theory says so", (ctx) => {
-      if (!loaded) ctx.skip();
+      if (!backend.loaded()) ctx.skip();
       const theta = tf.tensor([
         [0.5, -0.3, 0.1],
         [-0.7, 0.2, 0.4],
@@ -64,7 +49,7 @@ for (const { name, options, learns } of BACKENDS) {
     });
 
     it("the agent's update and planner keep the tensor count constant", (ctx) => {
-      if (!loaded) ctx.skip();
+      if (!backend.loaded()) ctx.skip();
       const env = make("Catch-v0");
       const cfg = parseAgentConfig({
         env: "Catch-v0",
@@ -89,10 +74,10 @@ for (const { name, options, learns } of BACKENDS) {
     });
 
     // The JS cpu backend is 20-100x slower than the others: there the learning run is a benchmark.
-    it.runIf(learns)(
+    it.runIf(fast)(
       "learns Catch in a short run",
       async (ctx) => {
-        if (!loaded) ctx.skip();
+        if (!backend.loaded()) ctx.skip();
         const random = evaluatePolicy("Catch-v0", new RandomPolicy({ kind: "discrete", n: 3 }, 0), 20);
         const { agent, result } = await trainAgent({
           env: "Catch-v0",

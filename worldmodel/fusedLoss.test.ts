@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { makeBare } from "../envs/index.ts";
-import { initBackend, type BackendOptions } from "../backend/init.ts";
+import { initBackend } from "../backend/init.ts";
+import { OTHER_BACKENDS, onBackend } from "../backend/otherBackends.ts";
 import { parseWorldModelConfig } from "./config.ts";
 import { collect } from "../data/collector.ts";
 import { ESTIMATOR_NAMES, Noise } from "./estimators/index.ts";
@@ -77,26 +78,12 @@ describe("the fused world-model update computes the reference loss and gradients
 
 // The same on the other backends that load here: WASM without the native GEMM (users without a C++
 // compiler), the JS cpu backend, and tfjs-node where it is installed.
-const others: { name: string; options: BackendOptions }[] = [
-  { name: "wasm with XNNPACK's GEMM", options: { backend: "wasm", gemm: "xnnpack" } },
-  { name: "cpu", options: { backend: "cpu" } },
-  { name: "tfjs-node", options: { backend: "tfjs-node" } },
-];
-for (const { name, options } of others) {
+for (const { name, options } of OTHER_BACKENDS) {
   describe(`on ${name}`, () => {
-    let loaded = false;
-    beforeAll(async () => {
-      loaded = await initBackend(options).then(
-        () => true,
-        () => false,
-      );
-    });
-    afterAll(async () => {
-      await initBackend({ backend: "wasm" });
-    });
+    const backend = onBackend(options);
     for (const estimator of ["st-gumbel-softmax", "reinforce"]) {
       it(`${estimator} on Catch (skipped where the backend does not load)`, (ctx) => {
-        if (!loaded) ctx.skip();
+        if (!backend.loaded()) ctx.skip();
         expectSame("Catch-v0", { estimator });
       });
     }
