@@ -8,9 +8,8 @@ import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import { make, type TypedArray } from "../envs/index.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
-import { ImaginationAgent } from "./agent.ts";
 import type { Learner } from "./learner.ts";
-import { DqnAgent } from "./dqn.ts";
+import { buildAgent } from "./load.ts";
 import { latestCheckpoint, loadAgentCheckpoint, saveAgentCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
 import { actionArg, evaluatePolicy } from "./evaluate.ts";
@@ -82,10 +81,7 @@ export async function trainAgent(
   const config = parseAgentConfig(input);
   const log = opts.log ?? (() => {});
   const env = make(config.env, config.envOptions);
-  const agent: Learner =
-    config.algorithm === "dqn"
-      ? new DqnAgent(config.dqn, config.worldModel, env, config.seed)
-      : new ImaginationAgent(config, env, config.seed);
+  const agent = buildAgent(config, env);
   const spec = env.observationSpace as unknown as { shape: number[]; dtype: "uint8" | "float32" };
   const capacity = 2 * config.steps + 2;
   let buffer = new ReplayBuffer({

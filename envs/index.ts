@@ -27,6 +27,7 @@ export { ActionRepeat } from "./wrappers/actionRepeat.ts";
 export { GridEmpty, GridFourRooms, GridDoorKey, GridLavaGap, Catch, Breakout, PointMass };
 export { OBJECT, COLOR, DOOR_STATE } from "./grid/objects.ts";
 export { ACTION } from "./grid/gridWorld.ts";
+export { StateReader } from "./core/stateReader.ts";
 
 const gridLimit = (env: Env<any, any>) => (env as GridWorld).options.maxSteps;
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { mainConfig } from "./mainConfig.ts";
 import { tsxExecArgv } from "./sweep/localPool.ts";
 
@@ -86,6 +86,40 @@ describe("bad input: one line on stderr naming the problem, exit code 1, on ever
     },
     120_000,
   );
+});
+
+describe("user envs in every command (--import)", () => {
+  it("npm start trains on an env registered by a user's module", async () => {
+    // The README's corridor, from its own file, importing the project through index.ts.
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const example = /```ts\n(import \{\s*ArrayEnv[\s\S]*?)\ncheckEnv/.exec(readme)![1]!;
+    // Inside the project (its package.json makes a .ts file an ES module), as a user's own file would be.
+    const module = join(root, `.cli-test-corridor-${process.pid}.ts`);
+    writeFileSync(module, example);
+    onTestFinished(() => rmSync(module, { force: true }));
+    const out = join(dir, "corridor-run");
+    const cfg = file("corridor.json", JSON.stringify({ seedSteps: 100, pretrainUpdates: 10, evalEpisodes: 2 }));
+    const ran = await run("experiments/main.ts", [
+      "--import",
+      module,
+      "--env",
+      "Corridor-v0",
+      "--steps",
+      "300",
+      "--eval-every",
+      "300",
+      "--config",
+      cfg,
+      "--out",
+      out,
+    ]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/Corridor-v0 \(planner, st-gumbel-softmax\): return -?[0-9.]+/);
+    expect(JSON.parse(readFileSync(join(out, "record.json"), "utf8")).config.env).toBe("Corridor-v0");
+    const missing = await run("experiments/main.ts", ["--import", join(dir, "nope.ts"), "--out", out]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(`error: --import: no file '${join(dir, "nope.ts")}'`);
+  }, 180_000);
 });
 
 describe("npm start's config", () => {

@@ -1,6 +1,9 @@
 // What the command-line entry points share: option parsers and how a command reports bad input:
 // one line on stderr naming the problem and exit code 1, never a stack trace (set
 // GUMBEL_WORLDS_DEBUG=1 to see one).
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { InvalidArgumentError, type Command } from "commander";
 
 /** A commander parser for a positive integer option, naming the option in its error. */
@@ -71,4 +74,28 @@ export async function runMain(main: () => unknown): Promise<void> {
 /** Runs a commander program under the error handling above. */
 export async function runCli(program: Command): Promise<void> {
   await runMain(() => program.parseAsync());
+}
+
+/** Commander's collector for a repeatable option. */
+export const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The option every command shares: user modules (envs they register, experiments) loaded first. */
+export const IMPORT_OPTION = [
+  "--import <file>",
+  "a module to load first, e.g. one that calls register() (repeatable)",
+] as const;
+
+/**
+ * Loads user modules (a missing file is one clear error) and returns their file URLs, for worker
+ * processes to load too (node --import).
+ */
+export async function importUserModules(files: readonly string[]): Promise<string[]> {
+  const urls: string[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) throw new Error(`--import: no file '${file}'`);
+    const url = pathToFileURL(resolve(file)).href;
+    await import(url);
+    urls.push(url);
+  }
+  return urls;
 }

@@ -8,7 +8,15 @@ import { readJsonObject } from "../common/configMerge.ts";
 import { BACKENDS, describeBackend, initBackend, type BackendChoice } from "../backend/init.ts";
 import { ESTIMATOR_NAMES } from "../worldmodel/estimators/index.ts";
 import { runAgentJob } from "./agentJob.ts";
-import { nonNegativeInt, positiveInt, positiveNumber, runCli } from "./cli.ts";
+import {
+  IMPORT_OPTION,
+  importUserModules,
+  nonNegativeInt,
+  positiveInt,
+  positiveNumber,
+  repeatable,
+  runCli,
+} from "./cli.ts";
 import { MAIN_DEFAULTS, mainConfig, type MainOptions } from "./mainConfig.ts";
 
 const program = new Command()
@@ -47,10 +55,12 @@ const program = new Command()
     "--config <file>",
     "JSON agent config (any field of agent/config.ts): over the defaults, under the options typed here",
   )
+  .option(...IMPORT_OPTION, repeatable, [])
   .option("--out <dir>", "output directory", "results/latest")
   .option("--resume", "continue from the checkpoint in the output directory", false)
   .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
-  .action(async (o: MainOptions) => {
+  .action(async (o: MainOptions & { import: string[] }) => {
+    await importUserModules(o.import);
     const config = mainConfig(o, o.config ? readJsonObject(o.config) : {});
     const backend = await initBackend({ backend: o.backend as BackendChoice });
     console.log(describeBackend(backend));

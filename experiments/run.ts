@@ -3,7 +3,7 @@
 import { Command, Option } from "commander";
 import { readJsonObject } from "../common/configMerge.ts";
 import { BACKENDS, type BackendChoice } from "../backend/init.ts";
-import { positiveInt, runCli } from "./cli.ts";
+import { IMPORT_OPTION, importUserModules, positiveInt, repeatable, runCli } from "./cli.ts";
 import { EXPERIMENTS } from "./registry.ts";
 import { confineResults, SweepSpec } from "./sweep/jobs.ts";
 import { runSweepCommand } from "./sweep/sweep.ts";
@@ -34,7 +34,9 @@ for (const def of Object.values(EXPERIMENTS)) {
     .option("--config <file>", "a JSON file of the experiment's settings (its zod schema documents each field)")
     .option("--no-summary", "skip regenerating tables and plots")
     .option("--allow-outside-results", "let --results lie outside results/", false)
-    .action(async (o: ExpOptions) => {
+    .option(...IMPORT_OPTION, repeatable, [])
+    .action(async (o: ExpOptions & { import: string[] }) => {
+      const imports = await importUserModules(o.import);
       const fromFile = o.config ? readJsonObject(o.config) : {};
       const spec = confineResults(
         SweepSpec.parse({
@@ -45,7 +47,7 @@ for (const def of Object.values(EXPERIMENTS)) {
         }),
         o.allowOutsideResults,
       );
-      await runSweepCommand([spec], { workers: o.workers, backend: o.backend, summary: o.summary });
+      await runSweepCommand([spec], { workers: o.workers, backend: o.backend, summary: o.summary, imports });
     });
 }
 

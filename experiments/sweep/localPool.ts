@@ -28,6 +28,8 @@ export interface SweepReport {
 }
 
 export interface LocalPoolOptions {
+  /** Module URLs every worker process loads first (user envs and experiments: --import). */
+  imports?: string[];
   workers?: number;
   backend?: BackendChoice;
   signal?: AbortSignal;
@@ -53,8 +55,12 @@ export function settleOutcome(report: SweepReport, job: Job, outcome: JobOutcome
 }
 
 /** Node flags that let a worker process load the TypeScript sources (tsx's loader). */
-export function tsxExecArgv(): string[] {
-  return ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href];
+export function tsxExecArgv(imports: readonly string[] = []): string[] {
+  return [
+    "--import",
+    pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href,
+    ...imports.flatMap((u) => ["--import", u]),
+  ];
 }
 
 export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promise<SweepReport> {
@@ -67,7 +73,7 @@ export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promis
     minThreads: workers,
     maxThreads: workers,
     concurrentTasksPerWorker: 1,
-    execArgv: tsxExecArgv(),
+    execArgv: tsxExecArgv(opts.imports),
   });
   const onAbort = () => {
     report.interrupted = true;

@@ -4,7 +4,7 @@
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
-import { positiveInt, runCli } from "../cli.ts";
+import { IMPORT_OPTION, importUserModules, positiveInt, repeatable, runCli } from "../cli.ts";
 import { loadSpecs } from "./jobs.ts";
 import { runSweepCommand } from "./sweep.ts";
 
@@ -23,6 +23,7 @@ const program = new Command()
   .addOption(new Option("--backend <name>", "tfjs backend of the local workers").choices([...BACKENDS]).default("auto"))
   .option("--no-summary", "skip regenerating tables and plots")
   .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
+  .option(...IMPORT_OPTION, repeatable, [])
   .option(
     "--connect-timeout <s>",
     "with --queue: seconds to wait for Redis to answer before giving up",
@@ -40,9 +41,12 @@ const program = new Command()
         summary: boolean;
         allowOutsideResults: boolean;
         connectTimeout: number;
+        import: string[];
       },
     ) => {
+      const imports = await importUserModules(o.import);
       await runSweepCommand(loadSpecs(spec, o.quick, o.allowOutsideResults), {
+        imports,
         workers: o.workers,
         queue: o.queue,
         queueTimeoutMs: o.connectTimeout * 1000,

@@ -179,6 +179,8 @@ export interface QueueWorkerOptions {
   /** How often this worker looks for stalled jobs (workers that stopped renewing their locks). */
   stalledIntervalMs?: number;
   log?: (line: string) => void;
+  /** Module URLs the job processes load first (user envs and experiments: --import). */
+  imports?: string[];
 }
 
 /** Starts a worker: jobs run in a pool of `concurrency` processes; returns a handle to close it. */
@@ -191,7 +193,7 @@ export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; cl
     minThreads: concurrency,
     maxThreads: concurrency,
     concurrentTasksPerWorker: 1,
-    execArgv: tsxExecArgv(),
+    execArgv: tsxExecArgv(opts.imports),
   });
   const worker = new Worker<Job, QueueResult>(
     QUEUE_NAME,

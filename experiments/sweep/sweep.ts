@@ -13,6 +13,8 @@ export interface SweepOptions {
   backend?: BackendChoice;
   /** redis://host:port: enqueue the jobs and collect their records from queue workers. */
   queue?: string;
+  /** Module URLs the local worker processes load first (--import). */
+  imports?: string[];
   /** How long to wait for that Redis to answer before giving up (default 30 s). */
   queueTimeoutMs?: number;
   summary?: boolean;
@@ -41,7 +43,13 @@ export async function runSweep(
   if (opts.queue && todo.length > 0) await waitForRedis(opts.queue, opts.queueTimeoutMs);
   const report = opts.queue
     ? await runOnQueue(todo, { url: opts.queue, signal: opts.signal, onOutcome })
-    : await runLocal(todo, { workers: opts.workers, backend: opts.backend, signal: opts.signal, onOutcome });
+    : await runLocal(todo, {
+        workers: opts.workers,
+        backend: opts.backend,
+        signal: opts.signal,
+        onOutcome,
+        imports: opts.imports,
+      });
   progress?.stop();
   if (opts.summary !== false) {
     const touched = new Map(parts.map((p) => [`${p.experiment} ${p.resultsDir}`, p]));

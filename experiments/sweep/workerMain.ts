@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
-import { positiveInt, runCli } from "../cli.ts";
+import { IMPORT_OPTION, importUserModules, positiveInt, repeatable, runCli } from "../cli.ts";
 import { startQueueWorker, waitForRedis } from "./queue.ts";
 
 const program = new Command()
@@ -24,6 +24,7 @@ const program = new Command()
     60_000,
   )
   .option("--stalled-ms <ms>", "how often to look for stalled jobs", positiveInt("--stalled-ms"), 30_000)
+  .option(...IMPORT_OPTION, repeatable, [])
   .option(
     "--connect-timeout <s>",
     "seconds to wait for Redis to answer before giving up",
@@ -38,9 +39,12 @@ const program = new Command()
       lockMs: number;
       stalledMs: number;
       connectTimeout: number;
+      import: string[];
     }) => {
+      const imports = await importUserModules(o.import);
       await waitForRedis(o.queue, o.connectTimeout * 1000);
       const w = startQueueWorker({
+        imports,
         url: o.queue,
         concurrency: o.concurrency,
         backend: o.backend,

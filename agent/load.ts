@@ -1,0 +1,46 @@
+// Loading a trained agent in one call: the config is read from the checkpoint, the env and the agent
+// are rebuilt from it, and the weights, optimiser state and replay buffer are loaded and verified.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import type { ReplayBuffer } from "../data/replayBuffer.ts";
+import { make, type Env, type TypedArray } from "../envs/index.ts";
+import { ImaginationAgent } from "./agent.ts";
+import { AgentCheckpointError, latestCheckpoint, loadAgentCheckpoint } from "./checkpoint.ts";
+import { parseAgentConfig, type AgentConfig } from "./config.ts";
+import { DqnAgent } from "./dqn.ts";
+import type { Learner } from "./learner.ts";
+
+/** An agent built from its config, as trainAgent builds it (same seeds, same initial weights). */
+export function buildAgent(
+  config: AgentConfig,
+  env: Env<TypedArray, unknown> = make(config.env, config.envOptions),
+): Learner {
+  return config.algorithm === "dqn"
+    ? new DqnAgent(config.dqn, config.worldModel, env, config.seed)
+    : new ImaginationAgent(config, env, config.seed);
+}
+
+/**
+ * The agent of a checkpoint: `dir` is a run's checkpoint folder (the one holding latest.json, e.g.
+ * results/latest/checkpoint) or one ckpt-N folder in it.
+ */
+export async function loadAgent(
+  dir: string,
+): Promise<{ agent: Learner; config: AgentConfig; step: number; buffer: ReplayBuffer }> {
+  const ckpt = existsSync(join(dir, "latest.json")) ? latestCheckpoint(dir) : dir;
+  if (!ckpt || !existsSync(join(ckpt, "state.json")))
+    throw new AgentCheckpointError(`loadAgent: no agent checkpoint in ${dir}`);
+  const saved = JSON.parse(readFileSync(join(ckpt, "state.json"), "utf8")) as {
+    state?: { config?: unknown; step?: number };
+  };
+  const config = parseAgentConfig(saved.state?.config);
+  const agent = buildAgent(config);
+  try {
+    const { buffer, state } = await loadAgentCheckpoint<{ step: number }>(ckpt, agent, 2 * config.steps + 2);
+    return { agent, config, step: state.step, buffer };
+  } catch (err) {
+    agent.dispose();
+    throw err;
+  }
+}
