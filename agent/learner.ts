@@ -25,7 +25,7 @@ export interface Learner extends Policy {
   /** Exploration while training; the deterministic policy when false (evaluation). */
   explore: boolean;
   /** Learns from replay: one update of every part. */
-  update(buffer: ReplayBuffer, rng: Rng): void;
+  update(buffer: ReplayBuffer, rng: Rng): object | void;
   /** Variables beside the world model's, saved in checkpoints. */
   extraVariables(): [string, tf.Variable][];
   /** Optimiser slots per optimiser, saved in checkpoints. */

@@ -10,6 +10,7 @@ import { make, type TypedArray } from "../envs/index.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { Learner } from "./learner.ts";
 import { buildAgent } from "./load.ts";
+import { TrainingLog } from "./trainingLog.ts";
 import { latestCheckpoint, loadAgentCheckpoint, saveAgentCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
 import { actionArg, evaluatePolicy } from "./evaluate.ts";
@@ -42,6 +43,10 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Polled after every env step (the loop yields to the event loop every 8 steps so that signal handlers can set it): true stops the run after a checkpoint. */
   shouldStop?: () => boolean;
+  /** Append the training log (JSON lines, agent/trainingLog.ts) to this file while the run goes. */
+  logFile?: string;
+  /** Env steps between the log's scalar lines (default 100). */
+  logEvery?: number;
   /** Called after every evaluation (e.g. to write a partial record). */
   onEval?: (point: EvalPoint, result: TrainResult, agent: Learner) => void;
 }
@@ -148,6 +153,7 @@ export async function trainAgent(
       wallSeconds: (performance.now() - started) / 1000,
     };
     state.evals.push(point);
+    trainingLog?.evaluation(point.step, point.return, point.success);
     log(
       `step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`,
     );
@@ -155,26 +161,37 @@ export async function trainAgent(
     await save();
   };
 
+  const trainingLog = opts.logFile ? new TrainingLog(opts.logFile, opts.logEvery) : undefined;
+  const update = () => {
+    const stats = agent.update(buffer, rng);
+    trainingLog?.update(stats);
+  };
   let [obs] = env.reset({ seed: rng.childSeed() }) as [TypedArray, unknown];
   buffer.addFirst(obs);
   agent.reset?.();
   let episodeReturn = 0;
+  let episodeLength = 0;
   while (state.step < config.steps) {
     let action: number[];
     if (state.step < config.seedSteps || rng.float() < epsilonAt(config, state.step)) action = randomAction(agent, rng);
     else {
       agent.explore = true;
+      const t0 = performance.now();
       action = agent.act(obs, env);
+      trainingLog?.plan(performance.now() - t0);
     }
     const [next, reward, terminated, truncated] = env.step(actionArg(env.actionSpace, action));
     buffer.addStep(action, reward, terminated, next as TypedArray);
     state.step++;
     episodeReturn += reward;
+    episodeLength++;
     obs = next as TypedArray;
     if (terminated || truncated) {
       if (!terminated) buffer.endEpisode();
       state.episodes.push({ step: state.step, return: episodeReturn });
+      trainingLog?.episode(state.step, episodeReturn, episodeLength);
       episodeReturn = 0;
+      episodeLength = 0;
       [obs] = env.reset({ seed: rng.childSeed() }) as [TypedArray, unknown];
       buffer.addFirst(obs);
       agent.reset?.();
@@ -182,13 +199,14 @@ export async function trainAgent(
     if (state.step === config.seedSteps) {
       // Normalisation statistics come from the seed data; a checkpoint carries them afterwards.
       agent.model.fitNormalization(buffer.observations());
-      for (let i = 0; i < config.pretrainUpdates; i++) agent.update(buffer, rng);
+      for (let i = 0; i < config.pretrainUpdates; i++) update();
       state.updates += config.pretrainUpdates;
       log(`step ${state.step}: pretrained on the seed data (${config.pretrainUpdates} updates)`);
     } else if (state.step > config.seedSteps && state.step % config.updateEvery === 0) {
-      agent.update(buffer, rng);
+      update();
       state.updates++;
     }
+    trainingLog?.step(state.step, state.updates);
     const evaluated = state.step % config.evalEvery === 0 || state.step === config.steps;
     if (evaluated) await evaluateNow();
     // Let signal handlers (Ctrl-C) run: without a turn of the event loop they wait for the whole run.

@@ -3,6 +3,7 @@
 // curve.png/.svg (evaluation return and success vs env steps), episode.apng (an evaluation episode:
 // the env's frame | the real observation | the model's open-loop imagined observation) and
 // checkpoint/ (for --resume).
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
 import * as tf from "@tensorflow/tfjs";
@@ -64,7 +65,10 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
     writeFileAtomic(join(o.out, "record.json"), JSON.stringify(record, null, 1) + "\n");
     return summary;
   };
+  const logFile = join(o.out, "log.jsonl");
+  if (!o.resume) rmSync(logFile, { force: true }); // a new run starts a new log; a resumed one appends
   const { agent, config, result } = await trainAgent(o.config, {
+    logFile,
     checkpointDir: join(o.out, "checkpoint"),
     resume: o.resume,
     log: o.log,
@@ -74,7 +78,13 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
   try {
     const summary = writeRun(o.config, result);
     if (!result.interrupted) {
-      await writeCurve(result, join(o.out, "curve"), config.env);
+      const who = config.algorithm === "dqn" ? "DQN" : "Imagination agent";
+      await writeCurve(result, join(o.out, "curve"), `${who} on ${config.env}`);
+      await writeTrainingPlot(
+        logFile,
+        join(o.out, "training"),
+        `${who} on ${config.env}: training log (${basename(logFile)})`,
+      );
       writeEpisode(agent, config.env, config.envOptions, join(o.out, "episode.apng"));
     }
     return {
@@ -89,7 +99,56 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
   }
 }
 
-async function writeCurve(result: TrainResult, path: string, env: string): Promise<void> {
+/** Panels of the training log's scalars and episode returns against env steps. */
+async function writeTrainingPlot(logFile: string, path: string, title: string): Promise<void> {
+  if (!existsSync(logFile)) return;
+  const lines = readFileSync(logFile, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, number | string | null>);
+  const panels: [string, string][] = [
+    ["worldModel_loss", "world-model loss"],
+    ["worldModel_accuracy1", "1-step code accuracy (batch)"],
+    ["worldModel_perplexity", "code perplexity (targets)"],
+    ["td", "TD loss"],
+    ["updates_per_s", "updates / s"],
+  ];
+  const rows: Row[] = [];
+  const recent: number[] = [];
+  for (const line of lines) {
+    const step = line.step as number;
+    if (line.type === "episode") {
+      recent.push(line.return as number);
+      if (recent.length > 20) recent.shift();
+      const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
+      rows.push({ step, value: mean, lo: mean, hi: mean, metric: "training return (last 20 episodes)" });
+    }
+    if (line.type !== "scalars") continue;
+    for (const [key, label] of panels) {
+      const v = line[key];
+      if (typeof v === "number" && Number.isFinite(v)) rows.push({ step, value: v, lo: v, hi: v, metric: label });
+    }
+  }
+  if (rows.length === 0) return;
+  await renderPlot(
+    lineWithBand(rows, {
+      title,
+      x: "step",
+      y: "value",
+      lo: "lo",
+      hi: "hi",
+      color: "metric",
+      facet: "metric",
+      xTitle: "env steps",
+      yTitle: "",
+      noLegend: true,
+    }),
+    path,
+  );
+}
+
+async function writeCurve(result: TrainResult, path: string, title: string): Promise<void> {
   const rows: Row[] = result.evals.flatMap((e) => {
     const sd = Math.sqrt(e.returns.reduce((a, r) => a + (r - e.return) ** 2, 0) / Math.max(1, e.returns.length - 1));
     const se = sd / Math.sqrt(e.returns.length);
@@ -106,7 +165,7 @@ async function writeCurve(result: TrainResult, path: string, env: string): Promi
   });
   await renderPlot(
     lineWithBand(rows, {
-      title: `Imagination agent on ${env}: evaluation vs env steps`,
+      title: `${title}: evaluation vs env steps`,
       x: "step",
       y: "value",
       lo: "lo",

@@ -48,6 +48,8 @@ export interface LineBandOptions {
   yScale?: "linear" | "log";
   xTitle?: string;
   yTitle?: string;
+  /** Without a legend (small multiples whose panel titles already name each series). */
+  noLegend?: boolean;
 }
 
 /** Mean lines with a shaded 95% CI band, one colour per series. */
@@ -58,7 +60,7 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
     scale: { type: o.xScale ?? "linear" },
     title: o.xTitle ?? o.x,
   };
-  const color = { field: o.color, type: "nominal" as const, legend: { labelLimit: 320 } };
+  const color = { field: o.color, type: "nominal" as const, legend: o.noLegend ? null : { labelLimit: 320 } };
   const layer = {
     layer: [
       {
@@ -90,7 +92,7 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
     o.facet
       ? {
           ...base,
-          facet: { field: o.facet, type: "nominal" },
+          facet: { field: o.facet, type: "nominal", ...(o.noLegend ? { header: { title: null } } : {}) },
           columns: 3,
           spec: { width: 220, height: 160, ...layer },
           resolve: { scale: { y: "independent" } },

@@ -22,8 +22,36 @@ import { matMul } from "./nn/ops.ts";
 export interface FusedGradients {
   /** d total loss / d variable, aligned with model.variables. */
   grads: tf.Tensor[];
-  /** The loss and its parts, as worldModelLoss reports them. */
-  stats: LossStats;
+  /** The loss and its parts, as worldModelLoss reports them, and the target codes' usage. */
+  stats: LossStats & CodeUsage;
+}
+
+/** How the batch's target codes use the codebook, per latent, averaged over latents. */
+export interface CodeUsage {
+  /** Distinct codes. */
+  codesUsed: number;
+  /** exp(entropy) of the codes' frequencies (|C| when uniform, 1 when collapsed). */
+  perplexity: number;
+}
+
+/** Code usage of `idx` ([rows, L] code indices, row-major). */
+export function codeUsage(idx: ArrayLike<number>, latents: number, codes: number): CodeUsage {
+  const rows = idx.length / latents;
+  let used = 0;
+  let perplexity = 0;
+  const counts = new Float64Array(codes);
+  for (let l = 0; l < latents; l++) {
+    counts.fill(0);
+    for (let r = 0; r < rows; r++) counts[idx[r * latents + l]!]!++;
+    let entropy = 0;
+    for (const c of counts) {
+      if (c === 0) continue;
+      used++;
+      entropy -= (c / rows) * Math.log(c / rows);
+    }
+    perplexity += Math.exp(entropy);
+  }
+  return { codesUsed: used / latents, perplexity: perplexity / latents };
 }
 
 /** Per-step JS inputs of a batch, time-major: column t of the [B, H] arrays, and the observations split. */
@@ -318,7 +346,8 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
   );
   const read = tf.concat([partStats, reconstruction, inverse, accuracy1].map((x) => tf.reshape(x, [-1]))).dataSync();
   const [ceMean, mseMean, bceMean, ceW, mseW, bceW, rec, inv, acc] = Array.from(read);
-  const stats: LossStats = {
+  const stats: LossStats & CodeUsage = {
+    ...codeUsage(targetIdx, L, C),
     loss: ceW! + cfg.rewardWeight * mseW! + cfg.terminationWeight * bceW!,
     ce: ceMean!,
     rewardMse: mseMean!,

@@ -5,14 +5,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Noise } from "./estimators/index.ts";
-import { fusedWorldModelGrads } from "./fusedLoss.ts";
+import { fusedWorldModelGrads, type CodeUsage } from "./fusedLoss.ts";
 import type { LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
 import { FlatAdam, type NamedTensor } from "./nn/flatAdam.ts";
 
 export type { NamedTensor } from "./nn/flatAdam.ts";
 
-export interface TrainStats extends LossStats {
+export interface TrainStats extends LossStats, Partial<CodeUsage> {
   /** Gradient global norm before clipping. */
   gradNorm: number;
 }
