@@ -1,12 +1,48 @@
 // Plots for every experiment: vega-lite specs rendered to SVG by vega (no browser) and to PNG by
 // resvg, both written atomically. Two shapes cover the experiments: lines with a 95% CI band over
-// seeds, and bars with error bars.
+// seeds, and dots with error bars. Series are told apart by colour-blind-safe colours (Okabe-Ito
+// and Tol's muted set, 16 in all) and, past 8 series, by dash patterns too; legends show the lines'
+// colours; every panel of a faceted plot has its own x range; reference lines (an optimum, a
+// baseline) are drawn dashed and labelled.
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { Resvg } from "@resvg/resvg-js";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
 
 export type Row = Record<string, string | number>;
+
+/** Okabe-Ito's 8 colour-blind-safe colours, then Paul Tol's muted set: 16 distinct series. */
+export const PALETTE = [
+  "#0072B2",
+  "#E69F00",
+  "#009E73",
+  "#D55E00",
+  "#CC79A7",
+  "#56B4E9",
+  "#000000",
+  "#F0E442",
+  "#332288",
+  "#88CCEE",
+  "#44AA99",
+  "#117733",
+  "#999933",
+  "#DDCC77",
+  "#CC6677",
+  "#882255",
+];
+/** Dash patterns cycled with the colours: series i gets PALETTE[i % 16] and DASHES[floor(i / 8) % 3]. */
+const DASHES = [
+  [1, 0],
+  [6, 3],
+  [2, 2],
+];
+
+/** A labelled horizontal reference line (per facet panel when `facetValue` is given). */
+export interface ReferenceLine {
+  y: number;
+  label: string;
+  facetValue?: string;
+}
 
 const FONT = "DejaVu Sans";
 const CONFIG = {
@@ -50,6 +86,45 @@ export interface LineBandOptions {
   yTitle?: string;
   /** Without a legend (small multiples whose panel titles already name each series). */
   noLegend?: boolean;
+  /** A line under the title: seeds, budget, what the band is. */
+  subtitle?: string;
+  /** Dashed, labelled horizontal lines (optimum, random, oracle). */
+  references?: ReferenceLine[];
+}
+
+/** The title object of a plot: the title, and a subtitle when given. */
+const titleOf = (title: string, subtitle?: string) => (subtitle ? { text: title, subtitle } : title);
+
+/**
+ * The data rows plus one row per reference line and panel (a facet spec takes one data set, so the
+ * references ride along, told apart by `ref_label`).
+ */
+function withReferences(rows: Row[], refs: ReferenceLine[] | undefined, facet: string | undefined): Row[] {
+  if (!refs?.length) return rows;
+  const panels = facet ? [...new Set(rows.map((r) => String(r[facet])))] : [undefined];
+  const extra = refs.flatMap((r) =>
+    panels
+      .filter((p) => r.facetValue === undefined || p === r.facetValue)
+      .map((p) => ({ ref_y: r.y, ref_label: r.label, ...(facet && p !== undefined ? { [facet]: p } : {}) })),
+  );
+  return [...rows, ...extra];
+}
+
+const DATA_ONLY = { filter: "!isValid(datum.ref_label)" };
+
+/** Dashed reference rules with their labels, as layers. */
+function referenceLayers(refs: ReferenceLine[] | undefined, yScale: string): object[] {
+  if (!refs?.length) return [];
+  const transform = [{ filter: "isValid(datum.ref_label)" }];
+  const y = { field: "ref_y", type: "quantitative" as const, scale: { type: yScale, zero: false } };
+  return [
+    { transform, mark: { type: "rule", strokeDash: [4, 4], color: "#555555" }, encoding: { y } },
+    {
+      transform,
+      mark: { type: "text", align: "left", dx: 4, dy: -6, fontSize: 10, color: "#333333" },
+      encoding: { y, x: { value: 0 }, text: { field: "ref_label" } },
+    },
+  ];
 }
 
 /** Mean lines with a shaded 95% CI band, one colour per series. */
@@ -60,11 +135,24 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
     scale: { type: o.xScale ?? "linear" },
     title: o.xTitle ?? o.x,
   };
-  const color = { field: o.color, type: "nominal" as const, legend: o.noLegend ? null : { labelLimit: 320 } };
+  const scale = { range: PALETTE };
+  // Legend swatches are strokes at full opacity (merged with the band's layer, they were pale areas).
+  const legend = o.noLegend
+    ? null
+    : { labelLimit: 320, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1, symbolSize: 300 };
+  const color = { field: o.color, type: "nominal" as const, scale, legend };
+  const series = [...new Set(rows.map((r) => String(r[o.color])))];
+  const dash = {
+    field: o.color,
+    type: "nominal" as const,
+    scale: { domain: series, range: series.map((_, i) => DASHES[Math.floor(i / 8) % DASHES.length]!) },
+    legend,
+  };
   const layer = {
     layer: [
       {
-        mark: { type: "area" as const, opacity: 0.18 },
+        transform: [DATA_ONLY],
+        mark: { type: "area" as const, opacity: 0.15 },
         encoding: {
           x,
           y: { field: o.lo, type: "quantitative" as const, scale: { type: o.yScale ?? "linear", zero: false } },
@@ -73,7 +161,8 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
         },
       },
       {
-        mark: { type: "line" as const, point: true },
+        transform: [DATA_ONLY],
+        mark: { type: "line" as const, point: { size: 18 }, strokeWidth: 2 },
         encoding: {
           x,
           y: {
@@ -83,11 +172,17 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
             scale: { type: o.yScale ?? "linear", zero: false },
           },
           color,
+          ...(series.length > 8 ? { strokeDash: dash } : {}),
         },
       },
+      ...referenceLayers(o.references, o.yScale ?? "linear"),
     ],
   };
-  const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: o.title, data: { values: rows } };
+  const base = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: titleOf(o.title, o.subtitle),
+    data: { values: withReferences(rows, o.references, o.facet) },
+  };
   return (
     o.facet
       ? {
@@ -95,7 +190,7 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
           facet: { field: o.facet, type: "nominal", ...(o.noLegend ? { header: { title: null } } : {}) },
           columns: 3,
           spec: { width: 220, height: 160, ...layer },
-          resolve: { scale: { y: "independent" } },
+          resolve: { scale: { x: "independent", y: "independent" } },
         }
       : { ...base, width: 420, height: 260, ...layer }
   ) as TopLevelSpec;
@@ -109,6 +204,8 @@ export interface PointOptions {
   hi: string;
   facet?: string;
   yTitle?: string;
+  subtitle?: string;
+  references?: ReferenceLine[];
 }
 
 /**
@@ -127,6 +224,7 @@ export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
   const inner = {
     layer: [
       {
+        transform: [DATA_ONLY],
         mark: { type: "errorbar", ticks: true },
         encoding: {
           x,
@@ -135,16 +233,22 @@ export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
         },
       },
       {
+        transform: [DATA_ONLY],
         mark: { type: "point", filled: true, size: 70 },
         encoding: {
           x,
           y: { field: o.y, type: "quantitative", title: yTitle, scale: { zero: false } },
-          color: { field: o.x, type: "nominal", legend: null },
+          color: { field: o.x, type: "nominal", scale: { range: PALETTE }, legend: null },
         },
       },
+      ...referenceLayers(o.references, "linear"),
     ],
   };
-  const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: o.title, data: { values: rows } };
+  const base = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: titleOf(o.title, o.subtitle),
+    data: { values: withReferences(rows, o.references, o.facet) },
+  };
   return (
     o.facet
       ? {
@@ -152,8 +256,16 @@ export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
           facet: { field: o.facet, type: "nominal", title: null },
           columns: 3,
           spec: { width: 260, height: 200, ...inner },
-          resolve: { scale: { y: "independent" } },
+          resolve: { scale: { x: "independent", y: "independent" } },
         }
       : { ...base, width: 420, height: 240, ...inner }
   ) as TopLevelSpec;
+}
+
+/** "n seeds" (or "2-3 seeds" where groups differ) of records grouped by everything but the seed. */
+export function seedsNote(seedsPerGroup: number[]): string {
+  if (seedsPerGroup.length === 0) return "no runs";
+  const lo = Math.min(...seedsPerGroup);
+  const hi = Math.max(...seedsPerGroup);
+  return `${lo === hi ? lo : `${lo}-${hi}`} seed${hi === 1 ? "" : "s"} per series`;
 }

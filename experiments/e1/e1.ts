@@ -8,7 +8,7 @@ import { z } from "zod";
 import { readRecords, type RunRecord } from "../records.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
-import { lineWithBand, pointsWithErrors, renderPlot, type Row } from "../plots.ts";
+import { lineWithBand, pointsWithErrors, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { csv, markdownTable } from "../tables.ts";
 import { numberTag, type PlannedRun } from "../runner.ts";
 import { groupBy, summarise } from "../stats.ts";
@@ -239,6 +239,12 @@ export async function summariseE1(recordsDir: string, outPrefix: string): Promis
           hi: "hi",
           facet: "panel",
           yTitle: "exact expected loss",
+          subtitle: `${seedsNote(tRows.map((r) => r.seeds as number))}; dashed: the optimum 0.45^p (and the exact-gradient run's value as a dot)`,
+          references: [...new Set(tRows.map((r) => r.p as number))].map((pp) => ({
+            y: 0.45 ** pp,
+            label: "optimum 0.45^p",
+            facetValue: `p = ${pp}`,
+          })),
         }),
         `${outPrefix}-toy-final`,
       )),

@@ -18,7 +18,7 @@ import { evaluate, pixelMismatch, type EvalMetrics } from "../../worldmodel/eval
 import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
 import { WorldModelTrainer } from "../../worldmodel/train.ts";
 import { writeImaginedRollout } from "../../worldmodel/rolloutPictures.ts";
-import { lineWithBand, renderPlot, type Row } from "../plots.ts";
+import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { numberTag } from "../runner.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
@@ -299,6 +299,7 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
       ...(await renderPlot(
         lineWithBand(kRows, {
           title: "E2: open-loop k-step code accuracy (95% bootstrap CI)",
+          subtitle: seedsNote(rows.map((r) => r.seeds as number)),
           x: "k",
           y: "accuracy",
           lo: "lo",
@@ -314,6 +315,7 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
       ...(await renderPlot(
         lineWithBand(pixelRows, {
           title: "E2: mismatched-pixel fraction of decoded k-step predictions",
+          subtitle: seedsNote(rows.map((r) => r.seeds as number)),
           x: "k",
           y: "mismatch",
           lo: "lo",
@@ -329,6 +331,7 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
       ...(await renderPlot(
         lineWithBand(curves, {
           title: "E2: 1-step accuracy during training",
+          subtitle: seedsNote(rows.map((r) => r.seeds as number)),
           x: "step",
           y: "accuracy1",
           lo: "lo",

@@ -12,7 +12,7 @@ import { actionSpecOf } from "../../agent/learner.ts";
 import { OraclePlanner, RandomPolicy } from "../../agent/baselines.ts";
 import { evaluatePolicy } from "../../agent/evaluate.ts";
 import { trainAgent, type EvalPoint } from "../../agent/train.ts";
-import { lineWithBand, renderPlot, type Row } from "../plots.ts";
+import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 
@@ -202,6 +202,7 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
       ...(await renderPlot(
         lineWithBand(curves, {
           title: "E4: evaluation return vs env steps (95% bootstrap CI over seeds)",
+          subtitle: `${seedsNote(rows.map((r) => r.seeds as number))}; random and the oracle MPC do not learn (one evaluation, drawn flat); each panel has its own step range`,
           x: "step",
           y: "return",
           lo: "lo",
