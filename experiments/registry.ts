@@ -21,8 +21,11 @@ export interface ExperimentDef {
   quick: unknown;
   /** Every run of a validated config, in a fixed order. */
   plan(cfg: unknown, resultsDir: string): PlannedRun<RunConfig>[];
-  /** One run: its metrics and a one-line summary. Side files (pictures) go under resultsDir. */
-  execute(config: RunConfig, resultsDir: string): Promise<{ metrics: unknown; summary: string }>;
+  /**
+   * One run: its metrics and a one-line summary. Side files (pictures, training logs, checkpoints)
+   * go under resultsDir, named after `run`.
+   */
+  execute(config: RunConfig, resultsDir: string, run: string): Promise<{ metrics: unknown; summary: string }>;
   recordsDir(resultsDir: string): string;
   /** Folders under resultsDir that hold caches, not results (a queue worker does not send them back). */
   caches(resultsDir: string): string[];
@@ -38,8 +41,8 @@ const def = (d: {
   schema: z.ZodType;
   quick: unknown;
   plan: (cfg: any, resultsDir: string) => PlannedRun<any>[];
-  execute: (c: any, resultsDir: string) => unknown;
-  paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string };
+  execute: (c: any, resultsDir: string, run: string) => unknown;
+  paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string; checkpointsDir?: string };
   summarise: (recordsDir: string, outPrefix: string) => Promise<string[]>;
 }): ExperimentDef => ({
   name: d.name,
@@ -47,9 +50,10 @@ const def = (d: {
   schema: d.schema,
   quick: d.quick,
   plan: d.plan,
-  execute: async (c, dir) => (await d.execute(c, dir)) as { metrics: unknown; summary: string },
+  execute: async (c, dir, run) => (await d.execute(c, dir, run)) as { metrics: unknown; summary: string },
   recordsDir: (dir) => d.paths(dir).recordsDir,
-  caches: (dir) => (d.paths(dir).dataDir ? [d.paths(dir).dataDir!] : []),
+  // Checkpoints stay where the run ran (a queue worker does not send them back: they can be large).
+  caches: (dir) => [d.paths(dir).dataDir, d.paths(dir).checkpointsDir].filter((x): x is string => x !== undefined),
   summarise: (dir) => d.summarise(d.paths(dir).recordsDir, d.paths(dir).outPrefix),
 });
 

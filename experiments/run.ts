@@ -17,6 +17,7 @@ interface ExpOptions {
   config?: string;
   summary: boolean;
   allowOutsideResults: boolean;
+  checkpoints: boolean;
 }
 
 const program = new Command()
@@ -33,10 +34,15 @@ for (const def of Object.values(EXPERIMENTS)) {
     .option("--results <dir>", "results folder (default results, or results/quick with --quick)")
     .option("--config <file>", "a JSON file of the experiment's settings (its zod schema documents each field)")
     .option("--no-summary", "skip regenerating tables and plots")
+    .option(
+      "--no-checkpoints",
+      "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)",
+    )
     .option("--allow-outside-results", "let --results lie outside results/", false)
     .option(...IMPORT_OPTION, repeatable, [])
     .action(async (o: ExpOptions & { import: string[] }) => {
       const imports = await importUserModules(o.import);
+      if (!o.checkpoints) process.env.GUMBEL_WORLDS_CHECKPOINTS = "0"; // the worker processes inherit it
       const fromFile = o.config ? readJsonObject(o.config) : {};
       const spec = confineResults(
         SweepSpec.parse({

@@ -16,7 +16,8 @@ import { make, makeBare, registeredIds, type EnvState, type TypedArray } from ".
 import { ImaginationAgent } from "../../agent/agent.ts";
 import { actionArg, evaluatePolicy, EVAL_SEED_BASE } from "../../agent/evaluate.ts";
 import { PROPAGATION_MODES, scoreSequences, type PropagationMode } from "../../agent/imagination.ts";
-import { trainAgent } from "../../agent/train.ts";
+import { trainAgent, type TrainOptions } from "../../agent/train.ts";
+import { runFiles } from "../runFiles.ts";
 import { pointsWithErrors, renderPlot, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
@@ -123,8 +124,11 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return da === 0 || db === 0 ? NaN : num / Math.sqrt(da * db);
 }
 
-export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
-  const { agent: learner, config, result } = await trainAgent({ ...c.agent, env: c.env, seed: c.seed });
+export async function runE3One(
+  c: E3RunConfig,
+  files: Pick<TrainOptions, "logFile" | "checkpointDir"> = {},
+): Promise<E3Metrics> {
+  const { agent: learner, config, result } = await trainAgent({ ...c.agent, env: c.env, seed: c.seed }, files);
   if (!(learner instanceof ImaginationAgent)) throw new Error("e3: needs the planner agent (algorithm 'planner')");
   const agent = learner;
   let metrics: E3Metrics;
@@ -211,8 +215,12 @@ export async function runE3One(c: E3RunConfig): Promise<E3Metrics> {
   return metrics;
 }
 
-export async function executeE3(config: E3RunConfig): Promise<{ metrics: E3Metrics; summary: string }> {
-  const metrics = await runE3One(config);
+export async function executeE3(
+  config: E3RunConfig,
+  resultsDir: string,
+  run: string,
+): Promise<{ metrics: E3Metrics; summary: string }> {
+  const metrics = await runE3One(config, runFiles(resultsDir, "e3", run));
   const m = metrics.modes;
   return {
     metrics,
@@ -306,6 +314,10 @@ export async function summariseE3(recordsDir: string, outPrefix: string): Promis
   return files;
 }
 
-export function e3Paths(resultsDir: string): { recordsDir: string; outPrefix: string } {
-  return { recordsDir: join(resultsDir, "e3-records"), outPrefix: join(resultsDir, "e3") };
+export function e3Paths(resultsDir: string): { recordsDir: string; outPrefix: string; checkpointsDir: string } {
+  return {
+    recordsDir: join(resultsDir, "e3-records"),
+    outPrefix: join(resultsDir, "e3"),
+    checkpointsDir: join(resultsDir, "e3-checkpoints"),
+  };
 }

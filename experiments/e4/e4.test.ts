@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadAgent } from "../../agent/load.ts";
 import { expandSpecs } from "../sweep/jobs.ts";
 import { runInProcess } from "../sweep/localPool.ts";
 import { E4Config, e4Paths, planE4, summariseE4 } from "./e4.ts";
@@ -38,6 +39,14 @@ describe("E4: agent learning curves", () => {
     expect(read("st-gumbel-softmax").metrics.evals.map((e: { step: number }) => e.step)).toEqual([100, 200]);
     expect(read("dqn").metrics.updates).toBeGreaterThan(0);
     expect(read("oracle").metrics.evals[0].success).toBe(1);
+    // Each agent run leaves its training log and its last checkpoint, which loads in one call.
+    const log = readFileSync(join(dir, "e4-logs", "Catch-v0-st-gumbel-softmax-seed0.jsonl"), "utf8")
+      .trim()
+      .split("\n");
+    expect(log.filter((l) => l.includes('"type":"eval"'))).toHaveLength(2);
+    const { agent, step, config } = await loadAgent(join(dir, "e4-checkpoints", "Catch-v0-dqn-seed0"));
+    expect([step, config.algorithm]).toEqual([200, "dqn"]);
+    agent.dispose();
     await summariseE4(recordsDir, outPrefix);
     expect(existsSync(`${outPrefix}-curves.png`)).toBe(true);
     expect(readFileSync(`${outPrefix}.md`, "utf8")).toMatch(/\| Catch-v0 \| oracle \| 1 \| 1 \|/);

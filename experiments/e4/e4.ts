@@ -11,7 +11,8 @@ import { ESTIMATOR_NAMES, type EstimatorName } from "../../worldmodel/estimators
 import { actionSpecOf } from "../../agent/learner.ts";
 import { OraclePlanner, RandomPolicy } from "../../agent/baselines.ts";
 import { evaluatePolicy } from "../../agent/evaluate.ts";
-import { trainAgent, type EvalPoint } from "../../agent/train.ts";
+import { trainAgent, type EvalPoint, type TrainOptions } from "../../agent/train.ts";
+import { runFiles } from "../runFiles.ts";
 import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
@@ -99,7 +100,10 @@ export function planE4(cfg: E4Config): { run: string; config: E4RunConfig }[] {
   return runs;
 }
 
-export async function runE4One(c: E4RunConfig): Promise<E4Metrics> {
+export async function runE4One(
+  c: E4RunConfig,
+  files: Pick<TrainOptions, "logFile" | "checkpointDir"> = {},
+): Promise<E4Metrics> {
   const agentCfg = c.agent as {
     steps?: number;
     evalEvery?: number;
@@ -134,13 +138,17 @@ export async function runE4One(c: E4RunConfig): Promise<E4Metrics> {
     algorithm: dqn ? "dqn" : "planner",
     worldModel: { ...((c.agent.worldModel as object) ?? {}), ...(dqn ? {} : { estimator: c.method }) },
   };
-  const { agent, result } = await trainAgent(input);
+  const { agent, result } = await trainAgent(input, files);
   agent.dispose();
   return { evals: result.evals, envSteps: result.envSteps, updates: result.updates };
 }
 
-export async function executeE4(config: E4RunConfig): Promise<{ metrics: E4Metrics; summary: string }> {
-  const metrics = await runE4One(config);
+export async function executeE4(
+  config: E4RunConfig,
+  resultsDir: string,
+  run: string,
+): Promise<{ metrics: E4Metrics; summary: string }> {
+  const metrics = await runE4One(config, runFiles(resultsDir, "e4", run));
   const last = metrics.evals[metrics.evals.length - 1]!;
   return { metrics, summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}` };
 }
@@ -217,6 +225,10 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
   return files;
 }
 
-export function e4Paths(resultsDir: string): { recordsDir: string; outPrefix: string } {
-  return { recordsDir: join(resultsDir, "e4-records"), outPrefix: join(resultsDir, "e4") };
+export function e4Paths(resultsDir: string): { recordsDir: string; outPrefix: string; checkpointsDir: string } {
+  return {
+    recordsDir: join(resultsDir, "e4-records"),
+    outPrefix: join(resultsDir, "e4"),
+    checkpointsDir: join(resultsDir, "e4-checkpoints"),
+  };
 }

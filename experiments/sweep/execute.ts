@@ -28,7 +28,7 @@ export async function executeJob(job: Job, choice: BackendChoice = "auto"): Prom
   const started = new Date();
   try {
     const info = await backend;
-    const { metrics, summary } = await experiment(job.experiment).execute(job.config, job.resultsDir);
+    const { metrics, summary } = await experiment(job.experiment).execute(job.config, job.resultsDir, job.run);
     const record = makeRecord({
       experiment: job.experiment,
       run: job.run,

@@ -22,6 +22,7 @@ const program = new Command()
   .option("--queue <url>", "enqueue on Redis (redis://host:port) and collect the records that workers send back")
   .addOption(new Option("--backend <name>", "tfjs backend of the local workers").choices([...BACKENDS]).default("auto"))
   .option("--no-summary", "skip regenerating tables and plots")
+  .option("--no-checkpoints", "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)")
   .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
   .option(...IMPORT_OPTION, repeatable, [])
   .option(
@@ -42,9 +43,11 @@ const program = new Command()
         allowOutsideResults: boolean;
         connectTimeout: number;
         import: string[];
+        checkpoints: boolean;
       },
     ) => {
       const imports = await importUserModules(o.import);
+      if (!o.checkpoints) process.env.GUMBEL_WORLDS_CHECKPOINTS = "0"; // the worker processes inherit it
       await runSweepCommand(loadSpecs(spec, o.quick, o.allowOutsideResults), {
         imports,
         workers: o.workers,
