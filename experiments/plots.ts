@@ -92,8 +92,14 @@ export interface LineBandOptions {
   references?: ReferenceLine[];
 }
 
-/** The title object of a plot: the title, and a subtitle when given. */
-const titleOf = (title: string, subtitle?: string) => (subtitle ? { text: title, subtitle } : title);
+/** What every spec starts with: the schema, the title (and subtitle), the data with its reference lines. */
+function specBase(rows: Row[], o: { title: string; subtitle?: string; references?: ReferenceLine[]; facet?: string }) {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: o.subtitle ? { text: o.title, subtitle: o.subtitle } : o.title,
+    data: { values: withReferences(rows, o.references, o.facet) },
+  };
+}
 
 /**
  * The data rows plus one row per reference line and panel (a facet spec takes one data set, so the
@@ -178,11 +184,7 @@ export function lineWithBand(rows: Row[], o: LineBandOptions): TopLevelSpec {
       ...referenceLayers(o.references, o.yScale ?? "linear"),
     ],
   };
-  const base = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: titleOf(o.title, o.subtitle),
-    data: { values: withReferences(rows, o.references, o.facet) },
-  };
+  const base = specBase(rows, o);
   return (
     o.facet
       ? {
@@ -244,11 +246,7 @@ export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
       ...referenceLayers(o.references, "linear"),
     ],
   };
-  const base = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: titleOf(o.title, o.subtitle),
-    data: { values: withReferences(rows, o.references, o.facet) },
-  };
+  const base = specBase(rows, o);
   return (
     o.facet
       ? {
