@@ -1,10 +1,12 @@
 // A checkpoint that does not match its checksums is refused with one clear line; the good one it
 // would have replaced is never deleted first.
+import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init.ts";
+import { canonicalJson } from "../common/canonicalJson.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
 import { trainAgent } from "./train.ts";
 
@@ -91,17 +93,7 @@ describe("corrupt checkpoints are refused on --resume, naming what is wrong", ()
     const json = JSON.parse(readFileSync(p, "utf8"));
     json.state.rng = [0, 0, 0, 0];
     // Recompute the checksum as a careless tool would: the schema still refuses the state.
-    const { createHash } = await import("node:crypto");
-    const canonical = (x: unknown): string =>
-      Array.isArray(x)
-        ? `[${x.map(canonical).join(",")}]`
-        : x && typeof x === "object"
-          ? `{${Object.keys(x)
-              .sort()
-              .map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`)
-              .join(",")}}`
-          : JSON.stringify(x);
-    json.stateSha256 = createHash("sha256").update(canonical(json.state)).digest("hex");
+    json.stateSha256 = createHash("sha256").update(canonicalJson(json.state)).digest("hex");
     writeFileSync(p, JSON.stringify(json));
     await expect(trainAgent(run, { checkpointDir: dir, resume: true })).rejects.toThrow(
       /loop state .* is invalid: rng: a generator state is not all zeros/,

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { NamedTensor } from "../worldmodel/train.ts";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
+import { canonicalJson } from "../common/canonicalJson.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
 import { loadWeightsInto, saveWorldModel } from "../worldmodel/checkpoint.ts";
 import type { Learner } from "./learner.ts";
@@ -69,17 +70,6 @@ interface StateJson {
 }
 
 const sha256 = (x: Uint8Array | string) => createHash("sha256").update(x).digest("hex");
-
-/** JSON with sorted keys: the state's checksum does not depend on key order. */
-function canonicalJson(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.map(canonicalJson).join(",")}]`;
-  if (x && typeof x === "object")
-    return `{${Object.keys(x)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((x as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(x);
-}
 
 /** Reads a checkpoint's state.json and checks every file's checksum; returns the manifest. */
 function verifyCheckpoint(dir: string): StateJson {

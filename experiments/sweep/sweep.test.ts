@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { canonicalJson, expandSpecs, jobDone, jobId, jobRecordPath, loadSpecs, SweepSpec } from "./jobs.ts";
+import { canonicalJson } from "../../common/canonicalJson.ts";
+import { expandSpecs, jobDone, jobId, jobRecordPath, loadSpecs, SweepSpec } from "./jobs.ts";
 import { runLocal, tsxExecArgv } from "./localPool.ts";
 import { comparable, throwingJob, tinyE1Jobs, tinyE1Spec } from "./testSpecs.ts";
 
