@@ -38,20 +38,20 @@ export interface LocalPoolOptions {
 
 /** Books a job's outcome: a finished job's record is written where a local run would write it, a failure is listed. */
 export function settleOutcome(report: SweepReport, job: Job, outcome: JobOutcome): void {
-  if (outcome.ok && outcome.record.run !== job.run) {
-    outcome = {
-      ok: false,
-      id: job.id,
-      error: `job ${job.id}: the worker returned a record named ${JSON.stringify(outcome.record.run)}, expected ${JSON.stringify(job.run)}`,
-      stderr: "",
-    };
-  }
+  const misnamed = outcome.ok ? recordNameError(job, outcome.record.run) : undefined;
+  if (misnamed) outcome = { ok: false, id: job.id, error: misnamed, stderr: "" };
   if (outcome.ok) {
     writeRecord(experiment(job.experiment).recordsDir(job.resultsDir), outcome.record);
     report.done.push(job);
   } else {
     report.failed.push({ job, error: outcome.error, stderr: outcome.stderr });
   }
+}
+
+/** Why a worker's record may not be written for this job (its run name is not the job's), or undefined. */
+export function recordNameError(job: Job, run: string): string | undefined {
+  if (run === job.run) return undefined;
+  return `job ${job.id}: the worker returned a record named ${JSON.stringify(run)}, expected ${JSON.stringify(job.run)}`;
 }
 
 /** Node flags that let a worker process load the TypeScript sources (tsx's loader). */
@@ -63,18 +63,23 @@ export function tsxExecArgv(imports: readonly string[] = []): string[] {
   ];
 }
 
-export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promise<SweepReport> {
-  const workers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), jobs.length || 1));
-  const report: SweepReport = { done: [], failed: [], left: [], interrupted: false };
-  if (jobs.length === 0) return report;
-  const pool = new Tinypool({
+/** A pool of `workers` processes, each running one job at a time (poolWorker.ts) after loading `imports`. */
+export function startPool(workers: number, imports?: readonly string[]): Tinypool {
+  return new Tinypool({
     filename: new URL("./poolWorker.ts", import.meta.url).href,
     runtime: "child_process",
     minThreads: workers,
     maxThreads: workers,
     concurrentTasksPerWorker: 1,
-    execArgv: tsxExecArgv(opts.imports),
+    execArgv: tsxExecArgv(imports),
   });
+}
+
+export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promise<SweepReport> {
+  const workers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), jobs.length || 1));
+  const report: SweepReport = { done: [], failed: [], left: [], interrupted: false };
+  if (jobs.length === 0) return report;
+  const pool = startPool(workers, opts.imports);
   const onAbort = () => {
     report.interrupted = true;
     void pool.destroy();

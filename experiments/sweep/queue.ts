@@ -9,14 +9,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Job as QueueJob, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { Tinypool } from "tinypool";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { checkRelativePath } from "../../common/safePaths.ts";
 import type { BackendChoice } from "../../backend/init.ts";
 import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";
 import type { Job } from "./jobs.ts";
-import { settleOutcome, tsxExecArgv, type SweepReport } from "./localPool.ts";
+import { recordNameError, settleOutcome, startPool, type SweepReport } from "./localPool.ts";
 
 export const QUEUE_NAME = "gumbel-worlds";
 
@@ -138,10 +137,8 @@ export async function runOnQueue(jobs: Job[], opts: QueueRunOptions): Promise<Sw
             const files = Object.entries(result.files ?? {}).map(
               ([path, data]) => [checkRelativePath(path, `queue: job ${id}: side file`), data] as const,
             );
-            if (result.record.run !== job.run)
-              throw new Error(
-                `queue: job ${id}: the worker returned a record named ${JSON.stringify(result.record.run)}, expected ${JSON.stringify(job.run)}`,
-              );
+            const misnamed = recordNameError(job, result.record.run);
+            if (misnamed) throw new Error(`queue: ${misnamed}`);
             for (const [path, data] of files) writeFileAtomic(join(job.resultsDir, path), Buffer.from(data, "base64"));
           } catch (err) {
             outcome = { ok: false, id, error: (err as Error).message, stderr: "" };
@@ -187,14 +184,7 @@ export interface QueueWorkerOptions {
 export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; close: () => Promise<void> } {
   const concurrency = opts.concurrency ?? 1;
   const log = opts.log ?? console.log;
-  const pool = new Tinypool({
-    filename: new URL("./poolWorker.ts", import.meta.url).href,
-    runtime: "child_process",
-    minThreads: concurrency,
-    maxThreads: concurrency,
-    concurrentTasksPerWorker: 1,
-    execArgv: tsxExecArgv(opts.imports),
-  });
+  const pool = startPool(concurrency, opts.imports);
   const worker = new Worker<Job, QueueResult>(
     QUEUE_NAME,
     async (q) => {
