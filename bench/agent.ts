@@ -22,22 +22,8 @@ import { collect } from "../data/collector.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Noise } from "../worldmodel/estimators/index.ts";
 import { countKernels } from "./kernelCounter.ts";
-import { torchEnv } from "./torchEnv.ts";
+import { findTorchPython, torchEnv } from "./torchEnv.ts";
 import { median, medianMs, printTable } from "./timing.ts";
-
-const PYTHONS = ["/usr/bin/python3", "python3"];
-
-function findTorchPython(): string | undefined {
-  for (const python of PYTHONS) {
-    try {
-      execFileSync(python, ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
-      return python;
-    } catch {
-      // no torch with this interpreter
-    }
-  }
-  return undefined;
-}
 
 type Batch = Record<"obs" | "actions" | "rewards" | "terminated" | "mask", number[]>;
 const plain = (b: SequenceBatch): Batch => ({

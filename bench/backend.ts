@@ -7,32 +7,29 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendChoice } from "../backend/init.ts";
 import { medianMs, printTable } from "./timing.ts";
-import { torchEnv } from "./torchEnv.ts";
+import { findTorchPython, torchEnv } from "./torchEnv.ts";
 import { mlpWorkload, rolloutWorkload, type Workload } from "./workloads.ts";
 
-const PYTHONS = ["/usr/bin/python3", "python3"];
-
 function torchReference(): Record<string, number> | undefined {
-  for (const python of PYTHONS) {
-    try {
-      const out = execFileSync(python, [join(import.meta.dirname, "torch_reference.py")], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-        env: torchEnv(),
-        timeout: 300_000,
-      });
-      return Object.fromEntries(
-        out
-          .trim()
-          .split("\n")
-          .map((l) => JSON.parse(l) as { workload: string; ms: number })
-          .map((r) => [r.workload, r.ms]),
-      );
-    } catch {
-      // no torch with this interpreter
-    }
+  const python = findTorchPython();
+  if (!python) return undefined;
+  try {
+    const out = execFileSync(python, [join(import.meta.dirname, "torch_reference.py")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      env: torchEnv(),
+      timeout: 300_000,
+    });
+    return Object.fromEntries(
+      out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { workload: string; ms: number })
+        .map((r) => [r.workload, r.ms]),
+    );
+  } catch {
+    return undefined; // the reference failed: the table goes without it, as without torch
   }
-  return undefined;
 }
 
 export async function benchBackend(args: string[]): Promise<void> {
