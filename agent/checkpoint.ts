@@ -60,7 +60,7 @@ export async function saveAgentCheckpoint(
   return dir;
 }
 
-interface StateJson {
+export interface StateJson {
   format: string;
   version: number;
   weights: tf.io.WeightsManifestEntry[];
@@ -71,8 +71,8 @@ interface StateJson {
 
 const sha256 = (x: Uint8Array | string) => createHash("sha256").update(x).digest("hex");
 
-/** Reads a checkpoint's state.json and checks every file's checksum; returns the manifest. */
-function verifyCheckpoint(dir: string): StateJson {
+/** Reads a checkpoint's state.json and checks its own and agent.bin's checksums; returns the manifest. */
+export function verifyCheckpoint(dir: string): StateJson {
   const fail = (why: string): never => {
     throw new AgentCheckpointError(`checkpoint ${dir} is corrupt or incomplete: ${why}`);
   };
@@ -121,8 +121,9 @@ export async function loadAgentCheckpoint<S>(
   dir: string,
   agent: Learner,
   capacity: number,
+  /** The manifest, when the caller already read it with verifyCheckpoint (to build the agent from its config). */
+  json: StateJson = verifyCheckpoint(dir),
 ): Promise<{ buffer: ReplayBuffer; state: S }> {
-  const json = verifyCheckpoint(dir);
   const buffer = ReplayBuffer.load(join(dir, "buffer.gwrb"), capacity); // verified before any weight changes
   loadWeightsInto(agent.model, join(dir, "worldmodel"));
   const bytes = readFileSync(join(dir, "agent.bin"));

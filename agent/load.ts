@@ -2,11 +2,10 @@
 // are rebuilt from it, and the weights, optimiser state and replay buffer are loaded and verified.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import { make, type Env, type TypedArray } from "../envs/index.ts";
 import { ImaginationAgent } from "./agent.ts";
-import { AgentCheckpointError, latestCheckpoint, loadAgentCheckpoint } from "./checkpoint.ts";
+import { AgentCheckpointError, latestCheckpoint, loadAgentCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
 import { DqnAgent } from "./dqn.ts";
 import type { Learner } from "./learner.ts";
@@ -31,13 +30,11 @@ export async function loadAgent(
   const ckpt = existsSync(join(dir, "latest.json")) ? latestCheckpoint(dir) : dir;
   if (!ckpt || !existsSync(join(ckpt, "state.json")))
     throw new AgentCheckpointError(`loadAgent: no agent checkpoint in ${dir}`);
-  const saved = JSON.parse(readFileSync(join(ckpt, "state.json"), "utf8")) as {
-    state?: { config?: unknown; step?: number };
-  };
-  const config = parseAgentConfig(saved.state?.config);
+  const json = verifyCheckpoint(ckpt);
+  const config = parseAgentConfig(json.state.config);
   const agent = buildAgent(config);
   try {
-    const { buffer, state } = await loadAgentCheckpoint<{ step: number }>(ckpt, agent, 2 * config.steps + 2);
+    const { buffer, state } = await loadAgentCheckpoint<{ step: number }>(ckpt, agent, 2 * config.steps + 2, json);
     return { agent, config, step: state.step, buffer };
   } catch (err) {
     agent.dispose();
