@@ -24,7 +24,10 @@ export class FSQ {
   private readonly shift: number[];
   private readonly basis: number[];
   /** Per-channel constants as tensors, made once. */
-  private readonly perChannel: Record<"shift" | "twiceHalf" | "halfPlusOffset" | "widths" | "slope", tf.Tensor1D>;
+  private readonly perChannel: Record<
+    "shift" | "twiceHalf" | "halfPlusOffset" | "widths" | "slope" | "basis",
+    tf.Tensor1D
+  >;
 
   constructor(levels: readonly number[]) {
     if (levels.length === 0 || levels.some((l) => !Number.isInteger(l) || l < 2)) {
@@ -50,6 +53,7 @@ export class FSQ {
         halfPlusOffset: keep(this.half.map((h, j) => h + this.offset[j]!)),
         widths: keep(widths),
         slope: keep(this.half.map((h, j) => h / widths[j]!)),
+        basis: keep(this.basis),
       };
     });
   }
@@ -82,14 +86,8 @@ export class FSQ {
    */
   quantizeTraced(z: tf.Tensor): { codes: tf.Tensor; sigmoid: tf.Tensor } {
     this.checkLast(z, "quantizeTraced");
-    const sigmoid = tf.sigmoid(tf.mul(tf.add(z, this.perChannel.shift), 2));
-    return {
-      codes: tf.div(
-        tf.round(tf.sub(tf.mul(sigmoid, this.perChannel.twiceHalf), this.perChannel.halfPlusOffset)),
-        this.perChannel.widths,
-      ),
-      sigmoid,
-    };
+    const sigmoid = this.sigmoidOf(z);
+    return { codes: tf.div(tf.round(this.boundFrom(sigmoid)), this.perChannel.widths), sigmoid };
   }
 
   /** dL/dz from dL/dcode: h / floor(L/2) * (1 - tanh^2), with 1 - tanh(u)^2 = 4 s (1 - s), s = sigmoid(2u). */
@@ -99,17 +97,26 @@ export class FSQ {
 
   /** tanh(z + shift) h - offset, as sigmoid(2 (z + shift)) 2h - (h + offset): WASM's sigmoid is vectorised, its tanh ~7x slower. */
   private bound(z: tf.Tensor): tf.Tensor {
-    const { shift, twiceHalf, halfPlusOffset } = this.perChannel;
-    return tf.sub(tf.mul(tf.sigmoid(tf.mul(tf.add(z, shift), 2)), twiceHalf), halfPlusOffset);
+    return this.boundFrom(this.sigmoidOf(z));
+  }
+
+  /** s = sigmoid(2 (z + shift)), so tanh(z + shift) = 2s - 1. */
+  private sigmoidOf(z: tf.Tensor): tf.Tensor {
+    return tf.sigmoid(tf.mul(tf.add(z, this.perChannel.shift), 2));
+  }
+
+  /** The bounded value from s: s 2h - (h + offset). */
+  private boundFrom(sigmoid: tf.Tensor): tf.Tensor {
+    return tf.sub(tf.mul(sigmoid, this.perChannel.twiceHalf), this.perChannel.halfPlusOffset);
   }
 
   /** codes [..., dim] (on the grid) -> indices [...] int32. */
   codesToIndices(codes: tf.Tensor): tf.Tensor {
     this.checkLast(codes, "codesToIndices");
     return tf.tidy(() => {
-      const widths = tf.tensor1d(this.levels.map((l) => Math.floor(l / 2)));
+      const { widths, basis } = this.perChannel;
       const digits = tf.round(tf.add(tf.mul(codes, widths), widths));
-      return tf.cast(tf.sum(tf.mul(digits, tf.tensor1d(this.basis)), -1), "int32");
+      return tf.cast(tf.sum(tf.mul(digits, basis), -1), "int32");
     });
   }
 
