@@ -46,4 +46,4 @@ export { imagineStep, scoreSequences, PROPAGATION_MODES, type PropagationMode } 
 export { OraclePlanner, RandomPolicy } from "./agent/baselines.ts";
 
 // Experiments: the registry behind `npm run exp` and `npm run sweep`.
-export { EXPERIMENTS, experiment } from "./experiments/registry.ts";
+export { EXPERIMENTS, experiment, registerExperiment, type ExperimentParts } from "./experiments/registry.ts";

@@ -86,6 +86,19 @@ export const IMPORT_OPTION = [
 ] as const;
 
 /**
+ * The `--import` files on a command line, read before commander parses it: modules that register
+ * experiments must load before the commands are made from the registry.
+ */
+export function importsInArgv(argv: readonly string[]): string[] {
+  const files: string[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === "--import" && argv[i + 1] !== undefined) files.push(argv[i + 1]!);
+    else if (arg.startsWith("--import=")) files.push(arg.slice("--import=".length));
+  });
+  return files;
+}
+
+/**
  * Loads user modules (a missing file is one clear error) and returns their file URLs, for worker
  * processes to load too (node --import).
  */

@@ -119,10 +119,10 @@ function withReferences(rows: Row[], refs: ReferenceLine[] | undefined, facet: s
 const DATA_ONLY = { filter: "!isValid(datum.ref_label)" };
 
 /** Dashed reference rules with their labels, as layers. */
-function referenceLayers(refs: ReferenceLine[] | undefined, yScale: string): object[] {
+function referenceLayers(refs: ReferenceLine[] | undefined, yScale: string, zero = false): object[] {
   if (!refs?.length) return [];
   const transform = [{ filter: "isValid(datum.ref_label)" }];
-  const y = { field: "ref_y", type: "quantitative" as const, scale: { type: yScale, zero: false } };
+  const y = { field: "ref_y", type: "quantitative" as const, scale: { type: yScale, zero } };
   return [
     { transform, mark: { type: "rule", strokeDash: [4, 4], color: "#555555" }, encoding: { y } },
     {
@@ -208,6 +208,8 @@ export interface PointOptions {
   yTitle?: string;
   subtitle?: string;
   references?: ReferenceLine[];
+  /** Start the y axis at zero (counts such as env steps), instead of fitting it to the data. */
+  yZero?: boolean;
 }
 
 /**
@@ -230,7 +232,7 @@ export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
         mark: { type: "errorbar", ticks: true },
         encoding: {
           x,
-          y: { field: o.lo, type: "quantitative", title: yTitle, scale: { zero: false } },
+          y: { field: o.lo, type: "quantitative", title: yTitle, scale: { zero: o.yZero ?? false } },
           y2: { field: o.hi },
         },
       },
@@ -239,11 +241,11 @@ export function pointsWithErrors(rows: Row[], o: PointOptions): TopLevelSpec {
         mark: { type: "point", filled: true, size: 70 },
         encoding: {
           x,
-          y: { field: o.y, type: "quantitative", title: yTitle, scale: { zero: false } },
+          y: { field: o.y, type: "quantitative", title: yTitle, scale: { zero: o.yZero ?? false } },
           color: { field: o.x, type: "nominal", scale: { range: PALETTE }, legend: null },
         },
       },
-      ...referenceLayers(o.references, "linear"),
+      ...referenceLayers(o.references, "linear", o.yZero ?? false),
     ],
   };
   const base = specBase(rows, o);

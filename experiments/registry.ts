@@ -6,6 +6,15 @@ import { E1Config, E1_QUICK, e1Paths, executeE1, planE1Jobs, summariseE1 } from 
 import { E2Config, E2_QUICK, e2Paths, executeE2, planE2, summariseE2 } from "./e2/e2.ts";
 import { E3Config, E3_QUICK, e3Paths, executeE3, planE3, summariseE3 } from "./e3/e3.ts";
 import { E4Config, E4_QUICK, e4Paths, executeE4, planE4, summariseE4 } from "./e4/e4.ts";
+import {
+  EFFICIENCY_QUICK,
+  EfficiencyConfig,
+  efficiencyPaths,
+  executeEfficiency,
+  planEfficiency,
+  summariseEfficiency,
+} from "./efficiency/efficiency.ts";
+import { PROBE_QUICK, ProbeConfig, executeProbe, planProbe, probePaths, summariseProbe } from "./probe/probe.ts";
 import type { PlannedRun } from "./runner.ts";
 
 export interface RunConfig {
@@ -29,22 +38,36 @@ export interface ExperimentDef {
   recordsDir(resultsDir: string): string;
   /** Folders under resultsDir that hold caches, not results (a queue worker does not send them back). */
   caches(resultsDir: string): string[];
-  /** Regenerates tables and plots from the records; returns the files written. */
-  summarise(resultsDir: string): Promise<string[]>;
+  /**
+   * Regenerates tables and plots from the records; returns the files written. `command` is the one
+   * that reproduces them, quoted on the page (default: the experiment's preset).
+   */
+  summarise(resultsDir: string, command?: string): Promise<string[]>;
+  /** Path prefix of its summary files under a results folder (`<prefix>.md`, `<prefix>.csv`, plots). */
+  outPrefix(resultsDir: string): string;
+}
+
+/** What an experiment is made of (a user's experiment too: see registerExperiment). */
+export interface ExperimentParts {
+  name: string;
+  title: string;
+  /** Validates the experiment's config (defaults filled in: they are its reference preset). */
+  schema: z.ZodType;
+  /** The `--quick` smoke preset. */
+  quick: unknown;
+  /** Every run of a validated config, in a fixed order; each run's name is a plain file name. */
+  plan: (cfg: any, resultsDir: string) => PlannedRun<any>[];
+  /** One run: { metrics, summary } (or a promise of it). */
+  execute: (c: any, resultsDir: string, run: string) => unknown;
+  /** Where its records and outputs go under a results folder (data and checkpoint folders are caches). */
+  paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string; checkpointsDir?: string };
+  /** Tables and plots from the records, naming `command` as the way to reproduce them; returns the files written. */
+  summarise: (recordsDir: string, outPrefix: string, command: string) => Promise<string[]>;
 }
 
 // Each experiment's functions are typed with its own configs; the registry erases them to RunConfig
 // (configs arrive as JSON from files, processes and Redis, and are validated by the schema first).
-const def = (d: {
-  name: string;
-  title: string;
-  schema: z.ZodType;
-  quick: unknown;
-  plan: (cfg: any, resultsDir: string) => PlannedRun<any>[];
-  execute: (c: any, resultsDir: string, run: string) => unknown;
-  paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string; checkpointsDir?: string };
-  summarise: (recordsDir: string, outPrefix: string) => Promise<string[]>;
-}): ExperimentDef => ({
+const def = (d: ExperimentParts): ExperimentDef => ({
   name: d.name,
   title: d.title,
   schema: d.schema,
@@ -54,7 +77,9 @@ const def = (d: {
   recordsDir: (dir) => d.paths(dir).recordsDir,
   // Checkpoints stay where the run ran (a queue worker does not send them back: they can be large).
   caches: (dir) => [d.paths(dir).dataDir, d.paths(dir).checkpointsDir].filter((x): x is string => x !== undefined),
-  summarise: (dir) => d.summarise(d.paths(dir).recordsDir, d.paths(dir).outPrefix),
+  summarise: (dir, command = `npm run exp -- ${d.name}`) =>
+    d.summarise(d.paths(dir).recordsDir, d.paths(dir).outPrefix, command),
+  outPrefix: (dir) => d.paths(dir).outPrefix,
 });
 
 export const EXPERIMENTS: Record<string, ExperimentDef> = {
@@ -99,7 +124,43 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
     paths: e4Paths,
     summarise: summariseE4,
   }),
+  efficiency: def({
+    name: "efficiency",
+    title:
+      "Efficiency: env steps to each task's threshold, imagination agent vs DQN, with random and oracle-MPC references",
+    schema: EfficiencyConfig,
+    quick: EFFICIENCY_QUICK,
+    plan: planEfficiency,
+    execute: executeEfficiency,
+    paths: efficiencyPaths,
+    summarise: (recordsDir, outPrefix, command) => summariseEfficiency(recordsDir, outPrefix, command),
+  }),
+  probe: def({
+    name: "probe",
+    title: "World-model probe: whole-code 1-step and k-step accuracy vs updates on random walks of each env",
+    schema: ProbeConfig,
+    quick: PROBE_QUICK,
+    plan: (cfg, dir) => planProbe(cfg, probePaths(dir).dataDir),
+    execute: executeProbe,
+    paths: probePaths,
+    summarise: (recordsDir, outPrefix, command) => summariseProbe(recordsDir, outPrefix, command),
+  }),
 };
+
+/**
+ * Adds a user's experiment to the registry, so that `npm run exp -- <name>`, `npm run sweep`, the
+ * queue worker and `npm run report` know it: call it from a module loaded with `--import`.
+ */
+export function registerExperiment(parts: ExperimentParts): ExperimentDef {
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(parts.name))
+    throw new Error(
+      `registerExperiment: '${parts.name}' is not a valid name (a letter, then letters, digits, _ or -; at most 64)`,
+    );
+  if (EXPERIMENTS[parts.name]) throw new Error(`registerExperiment: '${parts.name}' is already registered`);
+  const d = def(parts);
+  EXPERIMENTS[parts.name] = d;
+  return d;
+}
 
 export function experiment(name: string): ExperimentDef {
   const d = EXPERIMENTS[name];

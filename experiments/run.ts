@@ -3,7 +3,7 @@
 import { Command, Option } from "commander";
 import { readJsonObject } from "../common/configMerge.ts";
 import { BACKENDS, type BackendChoice } from "../backend/init.ts";
-import { IMPORT_OPTION, importUserModules, positiveInt, repeatable, runCli } from "./cli.ts";
+import { IMPORT_OPTION, importsInArgv, importUserModules, positiveInt, repeatable, runCli, runMain } from "./cli.ts";
 import { EXPERIMENTS } from "./registry.ts";
 import { confineResults, SweepSpec } from "./sweep/jobs.ts";
 import { runSweepCommand } from "./sweep/sweep.ts";
@@ -19,6 +19,10 @@ interface ExpOptions {
   allowOutsideResults: boolean;
   checkpoints: boolean;
 }
+
+// User modules first: an experiment they register becomes a command below.
+await runMain(() => importUserModules(importsInArgv(process.argv.slice(2))));
+if (process.exitCode) process.exit(); // the error is printed: a missing file, or one that throws
 
 const program = new Command()
   .name("npm run exp --")

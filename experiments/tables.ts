@@ -21,8 +21,47 @@ export function markdownTable(rows: Row[]): string {
   );
 }
 
+/** RFC 4180: a cell with a comma, quote or line break is quoted, its quotes doubled (CIs such as "[0.2, 0.6]"). */
+const csvCell = (v: string | number | undefined): string => {
+  const s = String(v ?? "");
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
 export function csv(rows: Row[]): string {
   if (rows.length === 0) return "";
   const keys = Object.keys(rows[0]!);
-  return [keys.join(","), ...rows.map((r) => keys.map((k) => String(r[k] ?? "")).join(","))].join("\n") + "\n";
+  return [keys.map(csvCell).join(","), ...rows.map((r) => keys.map((k) => csvCell(r[k])).join(","))].join("\n") + "\n";
+}
+
+/** Reads what csv() writes: rows keyed by the header, numbers where a cell is one. */
+export function parseCsv(text: string): Row[] {
+  const records: string[][] = [];
+  let row: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(cell);
+      records.push(row);
+      row = [];
+      cell = "";
+    } else cell += c;
+  }
+  if (cell !== "" || row.length) records.push([...row, cell]);
+  const [header, ...body] = records;
+  if (!header) return [];
+  const value = (s: string): string | number => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : s);
+  return body.map((r) => Object.fromEntries(header.map((k, j) => [k, value(r[j] ?? "")])));
 }

@@ -1,6 +1,7 @@
 // World-model metrics on held-out sequences:
 //   k-step code accuracy: open-loop rollout from quantize(enc(o_0)) with the real actions, argmax of
-//     the predicted logits vs the target index of o_k, over latents and valid sequences;
+//     the predicted logits vs the target index of o_k, over latents and valid sequences; and
+//     whole-code accuracy: the share of sequences with every latent right (a state predicted exactly);
 //   k-step cross-entropy; reward MSE and termination accuracy of the first step;
 //   code usage (distinct codes per latent) and perplexity exp(H(p)) of the encoder's codes (collapse:
 //     perplexity 1, every observation mapped to one code);
@@ -14,8 +15,10 @@ import type { WorldModel } from "./model.ts";
 export type Propagation = "expected" | "mode";
 
 export interface EvalMetrics {
-  /** accuracy[k-1]: k-step code accuracy, k = 1..K (NaN where no sequence lasts k steps). */
+  /** accuracy[k-1]: k-step code accuracy, k = 1..K (NaN where no sequence lasts k steps), per latent. */
   accuracy: number[];
+  /** wholeAccuracy[k-1]: the share of live sequences whose k-step prediction gets every latent right. */
+  wholeAccuracy: number[];
   crossEntropy: number[];
   /** 1-step accuracy of predicting each latent's most frequent target code. */
   frequencyBaseline: number;
@@ -34,6 +37,7 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
   const out = tf.tidy(() => {
     let code: tf.Tensor = model.encode(b.obs0);
     const accuracy: number[] = [];
+    const wholeAccuracy: number[] = [];
     const crossEntropy: number[] = [];
     let rewardMse = 0;
     let terminationAccuracy = 0;
@@ -46,6 +50,7 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
       const valid = live > 0 ? live : NaN;
       const hit = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 2), b.targets[t]!), "float32"), 1);
       accuracy.push(tf.sum(tf.mul(alive, hit)).dataSync()[0]! / valid);
+      wholeAccuracy.push(tf.sum(tf.mul(alive, tf.cast(tf.equal(hit, 1), "float32"))).dataSync()[0]! / valid);
       const target = tf.cast(tf.oneHot(b.targets[t]!, model.fsq.size, 1, 0, "int32"), "float32");
       const ce = tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 2), 1));
       crossEntropy.push(tf.sum(tf.mul(alive, ce)).dataSync()[0]! / valid);
@@ -77,6 +82,7 @@ export function evaluate(model: WorldModel, sample: SequenceBatch, propagation: 
     }
     return {
       accuracy,
+      wholeAccuracy,
       crossEntropy,
       frequencyBaseline: baselineHits / (n * L),
       rewardMse,
@@ -164,4 +170,52 @@ export function pixelMismatch(
   });
   disposeBatch(b);
   return result;
+}
+
+export interface CodeInjectivity {
+  /** Distinct observations o_0 in the sample. */
+  observations: number;
+  /** Distinct whole codes the encoder gives them (fewer than observations: states merged). */
+  codes: number;
+  /**
+   * The best 1-step whole-code accuracy any dynamics on these codes can reach on this sample: the
+   * share of transitions whose next code is the most common one for their (code, action). Below 1
+   * where merged states lead to different next codes.
+   */
+  ceiling: number;
+}
+
+/** How well the encoder's codes separate the states of 1-step transitions (live ones). */
+export function codeInjectivity(model: WorldModel, sample: SequenceBatch): CodeInjectivity {
+  const { batch: n, horizon: h } = sample;
+  const size = model.obsSize;
+  const width = sample.actions.length / (n * h);
+  const first = new Float32Array(n * size);
+  const second = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) {
+    first.set(sample.obs.subarray(i * (h + 1) * size, (i * (h + 1) + 1) * size), i * size);
+    second.set(sample.obs.subarray((i * (h + 1) + 1) * size, (i * (h + 1) + 2) * size), i * size);
+  }
+  const keys = (obs: Float32Array) =>
+    (tf.tidy(() => model.indices(model.encode(model.preprocess(obs, n)))).arraySync() as number[][]).map((r) =>
+      r.join(","),
+    );
+  const [c0, c1] = [keys(first), keys(second)];
+  const observations = new Set<string>();
+  const groups = new Map<string, Map<string, number>>();
+  for (let i = 0; i < n; i++) {
+    observations.add(first.subarray(i * size, (i + 1) * size).join(","));
+    if (!sample.mask[i * h]) continue;
+    const key = `${c0[i]}|${Array.from(sample.actions.subarray(i * h * width, (i * h + 1) * width)).join(",")}`;
+    const next = groups.get(key) ?? new Map<string, number>();
+    next.set(c1[i]!, (next.get(c1[i]!) ?? 0) + 1);
+    groups.set(key, next);
+  }
+  let best = 0;
+  let total = 0;
+  for (const next of groups.values()) {
+    best += Math.max(...next.values());
+    for (const c of next.values()) total += c;
+  }
+  return { observations: observations.size, codes: new Set(c0).size, ceiling: total ? best / total : NaN };
 }

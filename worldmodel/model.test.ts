@@ -136,6 +136,37 @@ describe("training", () => {
     }
     copy.dispose();
   });
+  it("encoderFreezeAfter: the codes stop moving after that many updates, also after a restore, while the dynamics keep learning", async () => {
+    const buf = collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
+    const model = new WorldModel(small({ encoderFreezeAfter: 5, lr: 1e-2 }), envShapeOf(makeBare("GridEmpty-v0")), 0);
+    model.fitNormalization(buf.observations());
+    const probe = buf.sample(64, 1, new Rng(9)).obs;
+    const embedding = () => Array.from(tf.tidy(() => model.embed(model.preprocess(probe, 128))).dataSync());
+    const weights = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
+    const trainer = new WorldModelTrainer(model, 1);
+    const rng = new Rng(0);
+    const start = embedding();
+    for (let i = 0; i < 5; i++) trainer.stepOnBuffer(buf, rng);
+    expect(embedding()).not.toEqual(start); // learning for the first 5 updates
+    expect(trainer.isEncoderFrozen).toBe(false);
+    const frozenAt = embedding();
+    const dynamics = weights(model.dynamics.variables);
+    const encoder = weights(model.encoder.variables);
+    for (let i = 0; i < 10; i++) trainer.stepOnBuffer(buf, rng);
+    expect(trainer.isEncoderFrozen).toBe(true);
+    expect(weights(model.encoder.variables)).toEqual(encoder); // exactly: no step, no decay, no momentum
+    expect(embedding()).toEqual(frozenAt);
+    expect(weights(model.dynamics.variables)).not.toEqual(dynamics);
+    // A trainer restored from the optimiser state knows it is past the freeze.
+    const copy = new WorldModelTrainer(model, 2);
+    await copy.setOptimizerWeights(await trainer.optimizerWeights());
+    copy.stepOnBuffer(buf, rng);
+    expect(copy.isEncoderFrozen).toBe(true);
+    expect(weights(model.encoder.variables)).toEqual(encoder);
+    trainer.dispose();
+    copy.dispose();
+    model.dispose();
+  });
 });
 
 describe("auxiliary losses", () => {

@@ -21,6 +21,9 @@ export class WorldModelTrainer {
   /** AdamW over every variable; the encoder's learning rate is lr x encoderLrScale. */
   private readonly optimizer: FlatAdam;
   private readonly noise: Noise;
+  /** Which of model.variables belong to the encoder. */
+  private readonly isEncoder: boolean[];
+  private encoderFrozen = false;
   steps = 0;
 
   constructor(
@@ -29,8 +32,9 @@ export class WorldModelTrainer {
   ) {
     const { lr, encoderLrScale, weightDecay } = model.config;
     const encoder = new Set(model.encoder.variables);
+    this.isEncoder = model.variables.map((v) => encoder.has(v));
     this.optimizer = new FlatAdam(model.variables, {
-      lr: model.variables.map((v) => (encoder.has(v) ? lr * encoderLrScale : lr)),
+      lr: this.isEncoder.map((e) => (e ? lr * encoderLrScale : lr)),
       weightDecay,
     });
     this.noise = new Noise(noiseSeed);
@@ -42,13 +46,30 @@ export class WorldModelTrainer {
   }
 
   step(sample: SequenceBatch): TrainStats {
+    this.freezeEncoderWhenDue();
     let result: TrainStats | undefined;
     tf.tidy(() => {
       const { grads, stats } = fusedWorldModelGrads(this.model, sample, this.noise);
-      result = { ...stats, gradNorm: this.applyGradients(grads) };
+      // A frozen encoder's gradient leaves the clipping norm too (it would shrink every other step).
+      const kept = this.encoderFrozen ? grads.map((g, i) => (this.isEncoder[i] ? tf.zerosLike(g) : g)) : grads;
+      result = { ...stats, gradNorm: this.applyGradients(kept) };
     });
     this.steps++;
     return result!;
+  }
+
+  /** Freezes the encoder once the optimiser has taken `encoderFreezeAfter` steps (restored checkpoints included). */
+  private freezeEncoderWhenDue(): void {
+    const after = this.model.config.encoderFreezeAfter;
+    if (this.encoderFrozen || after === null || this.optimizer.iterations < after) return;
+    const { lr } = this.model.config;
+    this.optimizer.setLearningRates(this.isEncoder.map((e) => (e ? 0 : lr)));
+    this.encoderFrozen = true;
+  }
+
+  /** Whether the encoder has stopped learning (config.encoderFreezeAfter). */
+  get isEncoderFrozen(): boolean {
+    return this.encoderFrozen;
   }
 
   /** Clips by global norm and applies AdamW (grads aligned with model.variables); returns the norm before clipping. Call inside tf.tidy. */

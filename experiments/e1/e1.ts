@@ -135,7 +135,11 @@ export function executeE1(config: E1JobConfig): { metrics: QualityMetrics | ToyR
 }
 
 /** Regenerates results/e1-* (tables and plots) from the records. Returns the written files. */
-export async function summariseE1(recordsDir: string, outPrefix: string): Promise<string[]> {
+export async function summariseE1(
+  recordsDir: string,
+  outPrefix: string,
+  command = "npm run exp -- e1",
+): Promise<string[]> {
   const records = readRecords(recordsDir) as RunRecord<
     Record<string, unknown> & { kind: string },
     Record<string, unknown>
@@ -192,7 +196,7 @@ export async function summariseE1(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E1: gradient estimators for categorical samples",
     "",
-    `Regenerate with \`npm run exp -- e1\` (the reference run; \`--quick\` for a smoke run). ${records.length} records in \`${recordsDir}\`; backend ${toyBackends}; commit ${commits}.`,
+    `Regenerate with \`${command}\`. ${records.length} records in \`${recordsDir}\`; backend ${toyBackends}; commit ${commits}.`,
     "",
     "## Polynomial programming toy (ReinMax paper): final exact expected loss",
     "",

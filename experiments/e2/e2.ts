@@ -3,7 +3,6 @@
 // (GS-based ones over a tau sweep on one env), evaluated open loop on held-out sequences:
 // k-step code accuracy and cross-entropy up to k = K, pixel mismatch of decoded predictions on
 // pixel envs, code usage / perplexity (collapse), and the training curve.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { describeRecords, readRecords, type RunRecord } from "../records.ts";
@@ -11,8 +10,7 @@ import { Rng } from "../../common/rng.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { makeBare, registeredIds } from "../../envs/index.ts";
 import { parseWorldModelConfig, type WorldModelConfigInput } from "../../worldmodel/config.ts";
-import { collect } from "../../data/collector.ts";
-import { ReplayBuffer } from "../../data/replayBuffer.ts";
+import type { ReplayBuffer } from "../../data/replayBuffer.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { evaluate, pixelMismatch, type EvalMetrics } from "../../worldmodel/eval.ts";
 import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
@@ -22,6 +20,7 @@ import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { numberTag } from "../runner.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
+import { cachedDataset, DataConfig } from "../datasets.ts";
 
 /** Envs whose observations are images, where decoded predictions are compared by pixelmatch. */
 const PIXEL_ENVS = ["Catch-v0", "Breakout-v0", "PointMass-v0"];
@@ -41,16 +40,7 @@ export const E2Config = z
       .strict()
       .default({ env: "Catch-v0", taus: [0.5, 1, 2] }),
     seeds: z.number().int().min(1).max(100).default(5),
-    data: z
-      .object({
-        /** Training transitions per env and seed. */
-        steps: z.number().int().min(100).default(20000),
-        /** Held-out transitions for evaluation. */
-        testSteps: z.number().int().min(100).default(4000),
-        numEnvs: z.number().int().min(1).default(8),
-      })
-      .strict()
-      .default({ steps: 20000, testSteps: 4000, numEnvs: 8 }),
+    data: DataConfig,
     train: z
       .object({
         /** 400 steps keep the reference grid (205 runs) near one hour on two processes. */
@@ -159,15 +149,17 @@ export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E
   return runs;
 }
 
-/** The fixed dataset of an env and seed: collected once, saved, and loaded by every run that needs it. */
+/** The fixed explorer dataset of an env and seed (experiments/datasets.ts). */
 function dataset(c: E2RunConfig, split: "train" | "test"): ReplayBuffer {
   const steps = split === "train" ? c.data.steps : c.data.testSteps;
-  const path = join(c.dataDir, `${c.env}-seed${c.seed}-${split}-${steps}.gwrb`);
-  if (existsSync(path)) return ReplayBuffer.load(path);
-  const seed = c.seed * 2 + (split === "train" ? 0 : 1) + 1000;
-  const buffer = collect({ envId: c.env, steps, numEnvs: c.data.numEnvs, seed, policy: "explorer" });
-  buffer.save(path);
-  return buffer;
+  return cachedDataset(c.dataDir, {
+    env: c.env,
+    seed: c.seed,
+    split,
+    steps,
+    numEnvs: c.data.numEnvs,
+    policy: "explorer",
+  });
 }
 
 /** Trains and evaluates one world model; with `imaginedPath`, also writes a picture of an imagined rollout (pixel envs). */
@@ -227,7 +219,11 @@ const label = (r: { estimator: string; tau: number; variant?: string }) =>
   `${r.variant && r.variant !== "default" ? `${r.variant}: ` : ""}${TAU_ESTIMATORS.includes(r.estimator as EstimatorName) && r.tau !== 1 ? `${r.estimator} tau ${r.tau}` : r.estimator}`;
 
 /** Regenerates results/e2-* from the records. */
-export async function summariseE2(recordsDir: string, outPrefix: string): Promise<string[]> {
+export async function summariseE2(
+  recordsDir: string,
+  outPrefix: string,
+  command = "npm run exp -- e2",
+): Promise<string[]> {
   const records = readRecords(recordsDir) as unknown as RunRecord<E2RunConfig, E2Metrics>[];
   const files: string[] = [];
   const write = (path: string, text: string) => {
@@ -286,7 +282,7 @@ export async function summariseE2(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E2: estimators for training the world model",
     "",
-    `Regenerate with \`npm run exp -- e2\`. ${describeRecords(records)}.`,
+    `Regenerate with \`${command}\`. ${describeRecords(records)}.`,
     "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code.",
     "",
     markdownTable(rows),

@@ -231,7 +231,11 @@ export async function executeE3(
   };
 }
 
-export async function summariseE3(recordsDir: string, outPrefix: string): Promise<string[]> {
+export async function summariseE3(
+  recordsDir: string,
+  outPrefix: string,
+  command = "npm run exp -- e3",
+): Promise<string[]> {
   const records = readRecords(recordsDir) as unknown as RunRecord<E3RunConfig, E3Metrics>[];
   const files: string[] = [];
   const rows: Row[] = [];
@@ -278,7 +282,7 @@ export async function summariseE3(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E3: planning modes (expected vs sampled vs mode codes)",
     "",
-    `Regenerate with \`npm run sweep -- e3\`. ${describeRecords(records)}.`,
+    `Regenerate with \`${command}\`. ${describeRecords(records)}.`,
     "Per trained agent: fixed random action sequences scored R times from fixed states under each mode. score std: spread of one sequence's score across repeats (0 = deterministic). Spearman: rank correlation of predicted H-step returns (mean over repeats) with the true ones in the simulator. first-action agreement: the best predicted sequence starts like the truly best one. return/success: the agent planning in that mode. Means over seeds, 95% bootstrap CIs.",
     "",
     markdownTable(rows),

@@ -9,9 +9,8 @@ import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, registeredIds } from "../../envs/index.ts";
 import { ESTIMATOR_NAMES, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { actionSpecOf } from "../../agent/learner.ts";
-import { OraclePlanner, RandomPolicy } from "../../agent/baselines.ts";
-import { evaluatePolicy } from "../../agent/evaluate.ts";
-import { trainAgent, type EvalPoint, type TrainOptions } from "../../agent/train.ts";
+import type { TrainOptions } from "../../agent/train.ts";
+import { runMethod, type CurveMetrics } from "../methodRun.ts";
 import { runFiles } from "../runFiles.ts";
 import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
@@ -69,11 +68,7 @@ export interface E4RunConfig {
   oracle: Record<string, unknown>;
 }
 
-export interface E4Metrics {
-  evals: EvalPoint[];
-  envSteps: number;
-  updates: number;
-}
+export type E4Metrics = CurveMetrics;
 
 export function planE4(cfg: E4Config): { run: string; config: E4RunConfig }[] {
   const known = registeredIds();
@@ -104,43 +99,10 @@ export async function runE4One(
   c: E4RunConfig,
   files: Pick<TrainOptions, "logFile" | "checkpointDir"> = {},
 ): Promise<E4Metrics> {
-  const agentCfg = c.agent as {
-    steps?: number;
-    evalEvery?: number;
-    evalEpisodes?: number;
-    envOptions?: Record<string, unknown>;
-  };
-  if (c.method === "random" || c.method === "oracle") {
-    // Policies that do not learn: evaluated once, drawn as a flat line over the run's steps.
-    const spec = actionSpecOf(make(c.env));
-    const policy =
-      c.method === "random"
-        ? new RandomPolicy(spec, c.seed)
-        : new OraclePlanner(c.env, spec, 0.99, c.seed, c.oracle, agentCfg.envOptions ?? {});
-    const t0 = performance.now();
-    const e = evaluatePolicy(c.env, policy, agentCfg.evalEpisodes ?? 10, { envOptions: agentCfg.envOptions });
-    const steps = agentCfg.steps ?? 3000;
-    const point = (step: number): EvalPoint => ({
-      step,
-      updates: 0,
-      return: e.return,
-      success: e.success,
-      returns: e.returns,
-      wallSeconds: (performance.now() - t0) / 1000,
-    });
-    return { evals: [point(agentCfg.evalEvery ?? steps), point(steps)], envSteps: 0, updates: 0 };
-  }
-  const dqn = c.method === "dqn";
-  const input = {
-    ...c.agent,
-    env: c.env,
-    seed: c.seed,
-    algorithm: dqn ? "dqn" : "planner",
-    worldModel: { ...((c.agent.worldModel as object) ?? {}), ...(dqn ? {} : { estimator: c.method }) },
-  };
-  const { agent, result } = await trainAgent(input, files);
-  agent.dispose();
-  return { evals: result.evals, envSteps: result.envSteps, updates: result.updates };
+  if (c.method === "random" || c.method === "oracle" || c.method === "dqn")
+    return runMethod({ ...c, method: c.method }, files);
+  const worldModel = { ...((c.agent.worldModel as object) ?? {}), estimator: c.method };
+  return runMethod({ ...c, method: "agent", agent: { ...c.agent, worldModel } }, files);
 }
 
 export async function executeE4(
@@ -153,7 +115,11 @@ export async function executeE4(
   return { metrics, summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}` };
 }
 
-export async function summariseE4(recordsDir: string, outPrefix: string): Promise<string[]> {
+export async function summariseE4(
+  recordsDir: string,
+  outPrefix: string,
+  command = "npm run exp -- e4",
+): Promise<string[]> {
   const records = readRecords(recordsDir) as unknown as RunRecord<E4RunConfig, E4Metrics>[];
   const files: string[] = [];
   const curves: Row[] = [];
@@ -194,7 +160,7 @@ export async function summariseE4(recordsDir: string, outPrefix: string): Promis
   const md = [
     "# E4: estimators for the agent's world model, learning curves against baselines",
     "",
-    `Regenerate with \`npm run sweep -- e4\` (\`--workers 2\`: 70-80 minutes here). ${describeRecords(records)}.`,
+    `Regenerate with \`${command}\`. ${describeRecords(records)}.`,
     "Evaluation return on fixed seeds at the end of training: mean over seeds with a 95% bootstrap CI, IQM over all final evaluation episodes, success rate, and the mean env step of the first evaluation with success >= 0.9 ('-' if a seed never got there). random and oracle (MPC in the true simulator) do not learn: one evaluation, drawn flat.",
     "",
     markdownTable(rows),

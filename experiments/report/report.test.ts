@@ -1,7 +1,16 @@
 // The report page, opened from the file system in headless Chromium (Debian's `chromium`, driven by
 // playwright-core): every image loads and every table has rows — for a fresh small sweep and for
 // the committed results.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,7 +18,10 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { experiment } from "../registry.ts";
 import { runInProcess } from "../sweep/localPool.ts";
-import { tinyE1Jobs } from "../sweep/testSpecs.ts";
+import { SweepSpec } from "../sweep/jobs.ts";
+import { runSweep } from "../sweep/sweep.ts";
+import { tinyE1Jobs, tinyE1Spec } from "../sweep/testSpecs.ts";
+import { parseCsv } from "../tables.ts";
 import { markdownToHtml } from "./markdown.ts";
 import { writeReport } from "./report.ts";
 
@@ -78,7 +90,7 @@ describe("npm run report", () => {
     expect((await runInProcess(tinyE1Jobs(dir), "wasm")).failed).toEqual([]);
     await experiment("e1").summarise(dir);
     const [readme, html] = writeReport(dir);
-    expect(readFileSync(readme!, "utf8")).toMatch(/Reproduce: `npm run sweep -- e1 --workers 2`/);
+    expect(readFileSync(readme!, "utf8")).toMatch(/Reproduce: `npm run exp -- e1`/);
     expect(readFileSync(html!, "utf8")).toMatch(/backend wasm/);
     const seen = await inspect(html!);
     expect(seen.images).toBeGreaterThan(0);
@@ -86,6 +98,46 @@ describe("npm run report", () => {
     expect(seen.broken).toEqual([]);
     expect(seen.emptyTables).toBe(0);
   }, 120_000);
+
+  it("a sweep with a grid: one comparison table and plot, the reproducing spec, and every grid point on the page", async () => {
+    const dir = join(root, "grid");
+    const spec = SweepSpec.parse({ ...tinyE1Spec(join(dir, "steps")), grid: { "toy.steps": [20, 40] } });
+    const lines: string[] = [];
+    const report = await runSweep([spec], { workers: 1, backend: "wasm", log: (l) => lines.push(l) });
+    expect(report.failed).toEqual([]);
+    // E1's gradient-quality runs do not depend on toy.steps: run once, their records copied to the other point.
+    const quality = readdirSync(join(dir, "steps", "toy.steps=20", "e1-records")).filter((f) =>
+      f.startsWith("quality"),
+    );
+    expect(quality.length).toBeGreaterThan(0);
+    for (const f of quality)
+      expect(readFileSync(join(dir, "steps", "toy.steps=40", "e1-records", f), "utf8")).toBe(
+        readFileSync(join(dir, "steps", "toy.steps=20", "e1-records", f), "utf8"),
+      );
+    const records = (p: string) => readdirSync(join(dir, "steps", p, "e1-records")).length;
+    expect(report.done.length).toBe(records("toy.steps=20") + records("toy.steps=40") - quality.length);
+    expect(lines.join("\n")).toContain(
+      `${quality.length} jobs repeat another grid point's config: run once, record copied`,
+    );
+    // The spec is kept beside the results: `npm run sweep -- <it>` reproduces them.
+    const manifest = join(dir, "steps", "e1-sweep.json");
+    expect(SweepSpec.parse(JSON.parse(readFileSync(manifest, "utf8")))).toEqual(spec);
+    const table = parseCsv(readFileSync(join(dir, "steps", "e1-comparison-toy.csv"), "utf8"));
+    expect(new Set(table.map((r) => r["toy.steps"]))).toEqual(new Set([20, 40]));
+    expect(existsSync(join(dir, "steps", "e1-comparison.png"))).toBe(true);
+    const pointPage = readFileSync(join(dir, "steps", "toy.steps=40", "e1.md"), "utf8");
+    expect(pointPage).toContain(`Regenerate with \`npm run sweep -- ${manifest}\``);
+    const [readme, html] = writeReport(dir);
+    const text = readFileSync(readme!, "utf8");
+    expect(text).toContain("steps: grid points compared");
+    expect(text).toContain("steps/toy.steps=20");
+    expect(text).toContain("steps/toy.steps=40");
+    expect(text).toMatch(/Reproduce: `npm run sweep -- [^`]*steps\/e1-sweep.json`/);
+    const seen = await inspect(html!);
+    expect(seen.broken).toEqual([]);
+    expect(seen.emptyTables).toBe(0);
+    expect(seen.images).toBeGreaterThan(2);
+  }, 180_000);
 
   it("a page built from hostile folder and file names and summaries runs no script", async () => {
     const dir = join(root, "hostile");

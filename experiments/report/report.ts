@@ -3,7 +3,7 @@
 // backend and commit produced the records, and the one command that reproduces it. The page is
 // static and self-contained apart from the images beside it, so it works from the file system.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { gitCommit } from "../../common/provenance.ts";
 import { describeRecords, readRecords } from "../records.ts";
@@ -46,33 +46,68 @@ function provenanceOf(recordsDir: string): string {
   return `${describeRecords(records)}; run time ${minutes.toFixed(0)} min (sum over runs); ${dates[0]!.slice(0, 10)} to ${dates[dates.length - 1]!.slice(0, 10)}`;
 }
 
+/** Folders that hold caches or run side files, never results of their own. */
+const SIDE_FOLDER = /-(records|logs|checkpoints|data)$/;
+
+/** Every folder under `dir` (depth first, sorted), skipping side folders, `latest` and `quick`. */
+function folders(dir: string, depth = 4): string[] {
+  if (depth === 0 || !existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => !SIDE_FOLDER.test(f) && f !== "latest" && f !== "quick" && statSync(join(dir, f)).isDirectory())
+    .sort()
+    .flatMap((f) => [join(dir, f), ...folders(join(dir, f), depth - 1)]);
+}
+
+/**
+ * The command that reproduces an experiment's results in `dir`: the sweep manifest beside them or in
+ * a folder above (written by every sweep that is not a preset), else the preset for the top folder.
+ */
+function reproduce(def: ExperimentDef, dir: string, resultsDir: string): string {
+  for (let d = dir; ; d = join(d, "..")) {
+    const manifest = join(d, `${def.name}-sweep.json`);
+    if (existsSync(manifest)) return `npm run sweep -- ${relative(process.cwd(), manifest) || manifest}`;
+    if (relative(resultsDir, d) === "" || relative(resultsDir, d).startsWith("..")) break;
+  }
+  return dir === resultsDir
+    ? `npm run exp -- ${def.name}`
+    : `npm run exp -- ${def.name} --results ${relative(process.cwd(), dir)} --config <its config>`;
+}
+
 function experimentSection(def: ExperimentDef, resultsDir: string): Section | undefined {
-  const md = join(resultsDir, `${def.name}.md`);
-  const recordsDir = def.recordsDir(resultsDir);
-  if (!existsSync(md) && readRecords(recordsDir).length === 0) return undefined;
+  const page = (dir: string) => `${def.outPrefix(dir)}.md`;
+  const hasResults = (dir: string) => existsSync(page(dir)) || readRecords(def.recordsDir(dir)).length > 0;
   const subsections: Section[] = [];
-  // Variants with their own results folder (results/e2-collapse/e2.md) and picture folders (results/e2-imagined).
-  for (const entry of readdirSync(resultsDir)
-    .filter((f) => f.startsWith(`${def.name}-`) && statSync(join(resultsDir, f)).isDirectory())
-    .sort()) {
-    const sub = join(resultsDir, entry);
-    if (sub === recordsDir || def.caches(resultsDir).includes(sub)) continue;
-    if (existsSync(join(sub, `${def.name}.md`))) {
+  for (const sub of folders(resultsDir)) {
+    const id = relative(resultsDir, sub).split("\\").join("/");
+    const comparison = join(sub, `${def.name}-comparison.md`);
+    if (existsSync(comparison))
       subsections.push({
-        id: entry,
-        title: entry,
-        command: `npm run exp -- ${def.name} --results results/${entry} --config <its config>`,
-        provenance: provenanceOf(def.recordsDir(sub)),
-        summary: readFileSync(join(sub, `${def.name}.md`), "utf8"),
-        images: listImages(sub, def.name).map((f) => `${entry}/${f}`),
+        id: `${id}-comparison`,
+        title: `${id}: grid points compared`,
+        command: reproduce(def, sub, resultsDir),
+        provenance: "",
+        summary: readFileSync(comparison, "utf8"),
+        images: listImages(sub, `${def.name}-comparison`).map((f) => `${id}/${f}`),
         subsections: [],
       });
-    } else {
-      const images = gallery(sub).map((f) => `${entry}/${f}`);
+    if (hasResults(sub)) {
+      // Another results folder of this experiment: a variant (results/e2-collapse) or a sweep's grid point.
+      subsections.push({
+        id,
+        title: id,
+        command: reproduce(def, sub, resultsDir),
+        provenance: provenanceOf(def.recordsDir(sub)),
+        summary: existsSync(page(sub)) ? readFileSync(page(sub), "utf8") : undefined,
+        images: listImages(sub, def.name).map((f) => `${id}/${f}`),
+        subsections: [],
+      });
+    } else if (basename(sub).startsWith(`${def.name}-`) && !def.caches(join(sub, "..")).includes(sub)) {
+      // Picture folders of the experiment (results/e2-imagined).
+      const images = gallery(sub).map((f) => `${id}/${f}`);
       if (images.length)
         subsections.push({
-          id: entry,
-          title: `${entry}: episodes and rollouts`,
+          id,
+          title: `${id}: episodes and rollouts`,
           command: "",
           provenance: "",
           images,
@@ -80,13 +115,15 @@ function experimentSection(def: ExperimentDef, resultsDir: string): Section | un
         });
     }
   }
+  const top = hasResults(resultsDir);
+  if (!top && subsections.every((s) => s.command === "")) return undefined;
   return {
     id: def.name,
     title: def.title,
-    command: `npm run sweep -- ${def.name} --workers 2`,
-    provenance: provenanceOf(recordsDir),
-    summary: existsSync(md) ? readFileSync(md, "utf8") : undefined,
-    images: listImages(resultsDir, def.name),
+    command: top ? reproduce(def, resultsDir, resultsDir) : "",
+    provenance: top ? provenanceOf(def.recordsDir(resultsDir)) : "no results in the top folder",
+    summary: existsSync(page(resultsDir)) ? readFileSync(page(resultsDir), "utf8") : undefined,
+    images: top ? listImages(resultsDir, def.name).filter((f) => !f.startsWith(`${def.name}-comparison`)) : [],
     subsections,
   };
 }

@@ -100,6 +100,9 @@ export interface SweepPart {
   experiment: string;
   resultsDir: string;
   jobs: Job[];
+  /** The spec it comes from, and its grid point (config path -> value; empty without a grid). */
+  spec: SweepSpec;
+  point: [string, unknown][];
 }
 
 /** Expands specs into jobs: grid combinations x the experiment's planned runs. */
@@ -134,7 +137,7 @@ export function expandSpecs(specs: SweepSpec[]): SweepPart[] {
         resultsDir,
         config: r.config,
       }));
-      parts.push({ experiment: spec.experiment, resultsDir, jobs });
+      parts.push({ experiment: spec.experiment, resultsDir, jobs, spec, point });
     }
   }
   return parts;

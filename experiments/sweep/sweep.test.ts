@@ -86,6 +86,8 @@ describe("sweep jobs", () => {
       ["e2", true],
       ["e3", true],
       ["e4", true],
+      ["efficiency", true],
+      ["probe", true],
     ]);
   });
 

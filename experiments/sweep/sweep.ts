@@ -1,10 +1,13 @@
 // A sweep from start to end: expand the specs, skip jobs whose records exist, run the rest (local
 // pool or Redis queue), regenerate each touched experiment's tables and plots, and report failures.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import type { BackendChoice } from "../../backend/init.ts";
 import { Progress } from "../progress.ts";
 import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";
-import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
+import { reproduceCommand, writeComparison, writeManifest } from "./compare.ts";
+import { expandSpecs, jobDone, jobRecordPath, type Job, type SweepSpec } from "./jobs.ts";
 import { runLocal, type SweepReport } from "./localPool.ts";
 import { runOnQueue, waitForRedis } from "./queue.ts";
 
@@ -28,10 +31,31 @@ export async function runSweep(
 ): Promise<SweepReport & { skipped: number }> {
   const log = opts.log ?? console.log;
   const parts = expandSpecs(specs);
+  for (const spec of specs) writeManifest(spec); // what `npm run sweep -- <it>` reproduces
   const all = parts.flatMap((p) => p.jobs);
-  const todo = all.filter((j) => !jobDone(j));
+  // A job is its config's hash: the same run in several grid points (a baseline the grid does not
+  // touch) runs once, and its record is copied to the others.
+  const copyTwins = () => {
+    let copied = 0;
+    const done = new Map(all.filter(jobDone).map((j) => [j.id, j]));
+    for (const j of all) {
+      const source = done.get(j.id);
+      if (!source || source === j || jobDone(j)) continue;
+      mkdirSync(dirname(jobRecordPath(j)), { recursive: true });
+      copyFileSync(jobRecordPath(source), jobRecordPath(j));
+      copied++;
+    }
+    return copied;
+  };
+  const shared = copyTwins();
+  const pending = all.filter((j) => !jobDone(j));
+  const todo = pending.filter((j, i) => pending.findIndex((k) => k.id === j.id) === i);
+  if (pending.length > todo.length || shared)
+    log(
+      `sweep: ${pending.length - todo.length + shared} jobs repeat another grid point's config: run once, record copied`,
+    );
   log(
-    `sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - todo.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}`,
+    `sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - pending.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}`,
   );
   const progress = opts.log ? undefined : new Progress("sweep", todo.length);
   let finished = 0;
@@ -51,12 +75,17 @@ export async function runSweep(
         imports: opts.imports,
       });
   progress?.stop();
+  copyTwins();
   if (opts.summary !== false) {
     const touched = new Map(parts.map((p) => [`${p.experiment} ${p.resultsDir}`, p]));
     for (const p of touched.values()) {
       if (!p.jobs.some((j) => jobDone(j))) continue;
-      const files = await experiment(p.experiment).summarise(p.resultsDir);
+      const files = await experiment(p.experiment).summarise(p.resultsDir, reproduceCommand(p.spec));
       log(`${p.experiment}: wrote ${files.join(", ")}`);
+    }
+    for (const spec of specs) {
+      const files = await writeComparison(spec, parts);
+      if (files.length) log(`${spec.experiment}: compared the grid points in ${files.join(", ")}`);
     }
   }
   for (const f of report.failed) {
@@ -68,7 +97,7 @@ export async function runSweep(
     log(
       `sweep interrupted: ${report.done.length} jobs finished and recorded, ${report.left.length} left; run the same command again to resume`,
     );
-  return { ...report, skipped: all.length - todo.length };
+  return { ...report, skipped: all.length - pending.length };
 }
 
 /** A sweep as a command: Ctrl-C stops it cleanly, a one-line tally at the end, exit code 1 on failures or interruption. */

@@ -22,8 +22,8 @@ export class FlatAdam {
   private readonly m: tf.Variable;
   private readonly v: tf.Variable;
   /** Per-element learning rates, when they differ between variables. */
-  private readonly lrVector: tf.Tensor1D | undefined;
-  private readonly lr: number[];
+  private lrVector: tf.Tensor1D | undefined;
+  private lr: number[];
   private readonly sizes: number[];
   private readonly beta1: number;
   private readonly beta2: number;
@@ -43,14 +43,26 @@ export class FlatAdam {
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = newVariable(() => tf.zeros([total]), false);
     this.v = newVariable(() => tf.zeros([total]), false);
-    const uniform = this.lr.every((x) => x === this.lr[0]);
-    this.lrVector = uniform
-      ? undefined
-      : tf.keep(tf.tensor1d(Float32Array.from(this.sizes.flatMap((s, i) => new Array<number>(s).fill(this.lr[i]!)))));
+    this.lrVector = this.perElement(this.lr);
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = tf.backend().epsilon();
     this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /** Per-element learning rates, when they differ between variables. */
+  private perElement(lr: number[]): tf.Tensor1D | undefined {
+    if (lr.every((x) => x === lr[0])) return undefined;
+    return tf.keep(tf.tensor1d(Float32Array.from(this.sizes.flatMap((s, i) => new Array<number>(s).fill(lr[i]!)))));
+  }
+
+  /** Replaces the learning rates, one per variable (0 freezes a variable: no step, no decay). */
+  setLearningRates(lr: number[]): void {
+    if (lr.length !== this.variables.length)
+      throw new RangeError(`FlatAdam: ${lr.length} learning rates for ${this.variables.length} variables`);
+    this.lrVector?.dispose();
+    this.lr = [...lr];
+    this.lrVector = this.perElement(this.lr);
   }
 
   /** The gradients (aligned with `variables`) as one flat vector. */

@@ -1,0 +1,145 @@
+// The efficiency experiment: its plan, how a curve is read against a threshold, and the summary
+// (CSV columns, medians counting never as the budget, oracle thresholds) on hand-built records.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { EvalPoint } from "../../agent/train.ts";
+import { writeRecord, type RunRecord } from "../records.ts";
+import {
+  EfficiencyConfig,
+  type EfficiencyRunConfig,
+  efficiencyPaths,
+  median,
+  outcomeOf,
+  planEfficiency,
+  summariseEfficiency,
+} from "./efficiency.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "efficiency-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const point = (step: number, ret: number, success: number): EvalPoint => ({
+  step,
+  updates: step / 2,
+  return: ret,
+  success,
+  returns: [ret],
+  wallSeconds: step / 100,
+});
+
+describe("efficiency: plan", () => {
+  it("runs agent and DQN (Discrete tasks only) and the references per task and seed, with the task's budget and options", () => {
+    const cfg = EfficiencyConfig.parse({ seeds: 1 });
+    const runs = planEfficiency(cfg);
+    const names = runs.map((r) => r.run);
+    expect(names).toContain("GridDoorKey-v0-5x5-agent-seed0");
+    expect(names).toContain("GridDoorKey-v0-8x8-dqn-seed0");
+    expect(names).toContain("PointMass-v0-oracle-seed0");
+    expect(names).not.toContain("PointMass-v0-dqn-seed0"); // Box actions: no DQN
+    expect(runs).toHaveLength(8 * 4 - 1);
+    const doorKey = runs.find((r) => r.run === "GridDoorKey-v0-8x8-agent-seed0")!.config;
+    expect(doorKey.agent).toMatchObject({ steps: 50000, envOptions: { size: 8 }, evalEvery: 1000 });
+    expect(runs.find((r) => r.run === "Catch-v0-agent-seed0")!.config.budget).toBe(20000);
+  });
+
+  it("refuses unknown envs, perTask entries of no task and hostile task names", () => {
+    const task = { env: "Pong-v0", budget: 10, threshold: { metric: "success", value: 0.9 } };
+    expect(() => planEfficiency(EfficiencyConfig.parse({ tasks: { pong: task } }))).toThrow(/unknown env 'Pong-v0'/);
+    expect(() => planEfficiency(EfficiencyConfig.parse({ perTask: { nope: {} } }))).toThrow(/unknown task 'nope'/);
+    expect(() => EfficiencyConfig.parse({ tasks: { "../x": { ...task, env: "Catch-v0" } } })).toThrow(/plain names/);
+  });
+});
+
+describe("efficiency: reading a curve", () => {
+  const curve = [
+    point(1000, 0, 0),
+    point(2000, 0.5, 0.6),
+    point(3000, 0.9, 0.9),
+    point(4000, 0.7, 0.7),
+    point(5000, 1, 1),
+  ];
+
+  it("finds the first evaluation at the threshold, the lowest return after it, and whether it held", () => {
+    expect(outcomeOf(curve, "success", 0.9, 0.8)).toEqual({
+      stepsToThreshold: 3000,
+      finalReturn: 1,
+      minReturnAfter: 0.7,
+      stable: false, // 0.7 < 0.8 x 0.9
+    });
+    expect(outcomeOf(curve, "success", 0.9, 0.75).stable).toBe(true); // 0.7 >= 0.675
+    expect(outcomeOf(curve, "oracle", 0.8, 0.8).stepsToThreshold).toBe(3000); // a return target
+    expect(outcomeOf(curve, "success", 1.1, 0.8)).toEqual({
+      stepsToThreshold: undefined,
+      finalReturn: 1,
+      minReturnAfter: undefined,
+      stable: undefined,
+    });
+  });
+
+  it("median of odd and even counts", () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+});
+
+describe("efficiency: summary", () => {
+  it("writes the CSV columns of the issue, medians with never = budget, and oracle thresholds from the oracle's records", async () => {
+    const { recordsDir, outPrefix } = efficiencyPaths(join(dir, "results"));
+    const record = (
+      task: string,
+      method: EfficiencyRunConfig["method"],
+      seed: number,
+      evals: EvalPoint[],
+      oracle = false,
+    ) =>
+      writeRecord(recordsDir, {
+        experiment: "efficiency",
+        run: `${task}-${method}-seed${seed}`,
+        config: {
+          task,
+          env: task === "Catch" ? "Catch-v0" : "PointMass-v0",
+          method,
+          seed,
+          budget: 5000,
+          threshold: oracle ? { metric: "oracle", value: 0.8 } : { metric: "success", value: 0.9 },
+          agent: {},
+          oracle: {},
+        },
+        seed,
+        backend: { kind: "wasm", name: "wasm" },
+        versions: { node: "v20", tfjs: "4.22.0", project: "test" },
+        commit: "test",
+        startedAt: "2026-12-01T00:00:00.000Z",
+        wallSeconds: 1,
+        metrics: { evals, envSteps: 5000, updates: 2500 },
+      } satisfies RunRecord<EfficiencyRunConfig, unknown>);
+    // Catch: agent seeds reach 0.9 at 1000, 2000 and never (-> 5000); DQN at 3000, 4000, 4000.
+    const reachAt = (step: number | undefined) =>
+      [1000, 2000, 3000, 4000, 5000].map((s) =>
+        point(s, step !== undefined && s >= step ? 1 : -1, step !== undefined && s >= step ? 1 : 0),
+      );
+    [1000, 2000, undefined].forEach((s, seed) => record("Catch", "agent", seed, reachAt(s)));
+    [3000, 4000, 4000].forEach((s, seed) => record("Catch", "dqn", seed, reachAt(s)));
+    record("Catch", "oracle", 0, [point(5000, 1, 1)]);
+    // PointMass: oracle 100 and 90 -> threshold 0.8 x 95 = 76; the agent gets 80 at 4000.
+    record("PM", "oracle", 0, [point(5000, 100, 1)], true);
+    record("PM", "oracle", 1, [point(5000, 90, 1)], true);
+    record("PM", "agent", 0, [point(2000, 50, 0), point(4000, 80, 0), point(5000, 79, 0)], true);
+    await summariseEfficiency(recordsDir, outPrefix);
+    const lines = readFileSync(`${outPrefix}.csv`, "utf8").trim().split("\n");
+    expect(lines[0]).toBe(
+      "env,method,seed,budget,threshold,steps_to_threshold,final_return,min_return_after_threshold",
+    );
+    expect(lines).toContain("Catch,agent,2,5000,0.9,,-1,");
+    expect(lines).toContain("Catch,agent,0,5000,0.9,1000,1,1");
+    expect(lines).toContain("PM,agent,0,5000,76,4000,79,79");
+    const md = readFileSync(`${outPrefix}.md`, "utf8");
+    // Agent median 2000 (1000, 2000, 5000), DQN 4000: ratio 0.5.
+    expect(md).toContain(
+      "| Catch | 5000 | success >= 0.9 | 2000 (1000, 2000, 5000) | 4000 (3000, 4000, 4000) | 0.50 | 2/3 | 3/3 | 2/2 | 3/3 |",
+    );
+    expect(md).toContain("return >= 0.8 x oracle = 76.000");
+    expect(md).toContain("Agent median <= 0.5x DQN's on 1 of 1 tasks");
+  });
+});

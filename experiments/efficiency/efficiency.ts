@@ -1,0 +1,375 @@
+// The efficiency experiment: does the imagination agent earn its model? Env steps until a run first
+// reaches its task's threshold, agent against DQN, on the suite's tasks, with random and oracle-MPC
+// reference lines. Per task a budget and a threshold: success >= 0.9 on the grids and Catch; on
+// Breakout and PointMass a return of 80% of the oracle MPC's (measured in the same run). A run that
+// never reaches its threshold counts as its budget in the medians. Stable once solved: no later
+// evaluation falls below `stability` x threshold.
+import { join } from "node:path";
+import { z } from "zod";
+import { writeFileAtomic } from "../../common/atomicWrite.ts";
+import { make, registeredIds } from "../../envs/index.ts";
+import { actionSpecOf } from "../../agent/learner.ts";
+import { runMethod, type CurveMetrics, type Method } from "../methodRun.ts";
+import { lineWithBand, pointsWithErrors, renderPlot, seedsNote, type ReferenceLine, type Row } from "../plots.ts";
+import { describeRecords, readRecords, type RunRecord } from "../records.ts";
+import { runFiles } from "../runFiles.ts";
+import { groupBy, mean } from "../stats.ts";
+import { csv, markdownTable } from "../tables.ts";
+
+const Threshold = z
+  .object({
+    /** `success`: the evaluation's success rate; `oracle`: its return against the oracle MPC's mean return. */
+    metric: z.enum(["success", "oracle"]),
+    /** Success rate to reach, or the fraction of the oracle's return. */
+    value: z.number(),
+  })
+  .strict();
+
+const Task = z
+  .object({
+    env: z.string(),
+    envOptions: z.record(z.string(), z.unknown()).default({}),
+    /** Env steps of every run of the task. */
+    budget: z.number().int().min(1),
+    threshold: Threshold,
+  })
+  .strict();
+export type Task = z.infer<typeof Task>;
+
+const success = { metric: "success" as const, value: 0.9 };
+const oracle = { metric: "oracle" as const, value: 0.8 };
+/** The issue's tasks: 20k env steps for the small ones, 50k for the others. */
+const TASKS: Record<string, z.input<typeof Task>> = {
+  "Catch-v0": { env: "Catch-v0", budget: 20000, threshold: success },
+  "GridEmpty-v0-8x8": { env: "GridEmpty-v0", envOptions: { size: 8 }, budget: 20000, threshold: success },
+  "GridFourRooms-v0-11x11": { env: "GridFourRooms-v0", envOptions: { size: 11 }, budget: 50000, threshold: success },
+  "GridDoorKey-v0-5x5": { env: "GridDoorKey-v0", envOptions: { size: 5 }, budget: 20000, threshold: success },
+  "GridDoorKey-v0-8x8": { env: "GridDoorKey-v0", envOptions: { size: 8 }, budget: 50000, threshold: success },
+  "GridLavaGap-v0": { env: "GridLavaGap-v0", budget: 20000, threshold: success },
+  "Breakout-v0": { env: "Breakout-v0", budget: 50000, threshold: oracle },
+  "PointMass-v0": { env: "PointMass-v0", budget: 50000, threshold: oracle },
+};
+
+const plainName = /^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/;
+
+export const EfficiencyConfig = z
+  .object({
+    tasks: z
+      .record(z.string().regex(plainName, "task names are plain names (letters, digits, . _ - = , +)"), Task)
+      .default(TASKS as Record<string, Task>),
+    methods: z
+      .array(z.enum(["agent", "dqn"]))
+      .min(1)
+      .default(["agent", "dqn"]),
+    references: z.array(z.enum(["random", "oracle"])).default(["random", "oracle"]),
+    seeds: z.number().int().min(1).max(100).default(5),
+    /** Agent settings (agent/config.ts) shared by every run; steps and envOptions come from the task. */
+    agent: z.record(z.string(), z.unknown()).default({ evalEvery: 1000, evalEpisodes: 10 }),
+    /** Settings for one task only (merged over `agent`): kept here, in one visible table. */
+    perTask: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    /** Oracle MPC settings (agent/planner.ts), per env id. */
+    oracle: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .default({ "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 } }),
+    /** Stable once solved: no evaluation after the first success falls below this x threshold. */
+    stability: z.number().min(0).max(1).default(0.8),
+  })
+  .strict();
+export type EfficiencyConfig = z.infer<typeof EfficiencyConfig>;
+
+export const EFFICIENCY_QUICK: z.input<typeof EfficiencyConfig> = {
+  tasks: {
+    "Catch-v0": { env: "Catch-v0", budget: 300, threshold: success },
+    "PointMass-v0": { env: "PointMass-v0", budget: 200, threshold: oracle },
+  },
+  seeds: 1,
+  agent: { evalEvery: 100, evalEpisodes: 2, seedSteps: 100, pretrainUpdates: 10 },
+  oracle: { "PointMass-v0": { horizon: 5, samples: 16, iterations: 2, elites: 4 } },
+};
+
+export interface EfficiencyRunConfig {
+  task: string;
+  env: string;
+  method: Method;
+  seed: number;
+  budget: number;
+  threshold: z.infer<typeof Threshold>;
+  agent: Record<string, unknown>;
+  oracle: Record<string, unknown>;
+}
+
+export function planEfficiency(cfg: EfficiencyConfig): { run: string; config: EfficiencyRunConfig }[] {
+  const known = registeredIds();
+  for (const [name, t] of Object.entries(cfg.tasks))
+    if (!known.includes(t.env))
+      throw new Error(`efficiency: task '${name}' has unknown env '${t.env}' (registered: ${known.join(", ")})`);
+  for (const name of Object.keys(cfg.perTask))
+    if (!cfg.tasks[name]) throw new Error(`efficiency: perTask names unknown task '${name}'`);
+  const runs: { run: string; config: EfficiencyRunConfig }[] = [];
+  for (let seed = 0; seed < cfg.seeds; seed++)
+    for (const [task, t] of Object.entries(cfg.tasks)) {
+      const discrete = actionSpecOf(make(t.env, t.envOptions)).kind === "discrete";
+      const methods = [...cfg.methods.filter((m) => discrete || m !== "dqn"), ...cfg.references];
+      for (const method of methods)
+        runs.push({
+          run: `${task}-${method}-seed${seed}`,
+          config: {
+            task,
+            env: t.env,
+            method,
+            seed,
+            budget: t.budget,
+            threshold: t.threshold,
+            agent: { ...cfg.agent, ...(cfg.perTask[task] ?? {}), steps: t.budget, envOptions: t.envOptions },
+            oracle: cfg.oracle[t.env] ?? {},
+          },
+        });
+    }
+  return runs;
+}
+
+export async function executeEfficiency(
+  config: EfficiencyRunConfig,
+  resultsDir: string,
+  run: string,
+): Promise<{ metrics: CurveMetrics; summary: string }> {
+  const metrics = await runMethod(config, runFiles(resultsDir, "efficiency", run));
+  const last = metrics.evals[metrics.evals.length - 1]!;
+  const first =
+    config.threshold.metric === "success" ? metrics.evals.find((e) => e.success >= config.threshold.value) : undefined;
+  return {
+    metrics,
+    summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}${first ? `; success >= ${config.threshold.value} first at step ${first.step}` : ""}`,
+  };
+}
+
+type EfficiencyRecord = RunRecord<EfficiencyRunConfig, CurveMetrics>;
+
+/** What one learning run says about its threshold. */
+export interface RunOutcome {
+  /** The env step of the first evaluation at or above the threshold (undefined: never within the budget). */
+  stepsToThreshold: number | undefined;
+  finalReturn: number;
+  /** The lowest return of the evaluations from that step on (undefined when never reached). */
+  minReturnAfter: number | undefined;
+  /** No evaluation after reaching the threshold fell below stability x threshold (in the threshold's metric). */
+  stable: boolean | undefined;
+}
+
+/**
+ * Reads a curve against a resolved threshold: `target` in the threshold's metric (a success rate, or
+ * a return for oracle thresholds).
+ */
+export function outcomeOf(
+  evals: CurveMetrics["evals"],
+  metric: "success" | "oracle",
+  target: number,
+  stability: number,
+): RunOutcome {
+  const value = (e: CurveMetrics["evals"][number]) => (metric === "success" ? e.success : e.return);
+  const at = evals.findIndex((e) => value(e) >= target);
+  const finalReturn = evals[evals.length - 1]?.return ?? NaN;
+  if (at < 0) return { stepsToThreshold: undefined, finalReturn, minReturnAfter: undefined, stable: undefined };
+  const after = evals.slice(at);
+  // Stability in the threshold's metric; a negative return target (oracle below 0) scales the other way.
+  const floor = target >= 0 ? stability * target : target / stability;
+  return {
+    stepsToThreshold: evals[at]!.step,
+    finalReturn,
+    minReturnAfter: Math.min(...after.map((e) => e.return)),
+    stable: after.every((e) => value(e) >= floor),
+  };
+}
+
+export function median(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Regenerates results/efficiency.{md,csv} and its plots from the records. */
+export async function summariseEfficiency(
+  recordsDir: string,
+  outPrefix: string,
+  command = "npm run exp -- efficiency",
+  stability = 0.8,
+): Promise<string[]> {
+  const records = readRecords(recordsDir) as unknown as EfficiencyRecord[];
+  const files: string[] = [];
+  const byTask = groupBy(records, (r) => r.config.task);
+  const csvRows: Row[] = [];
+  const table: Row[] = [];
+  const curves: Row[] = [];
+  const stepRows: Row[] = [];
+  const references: ReferenceLine[] = [];
+  let halved = 0;
+  let notWorse = 0;
+  let compared = 0;
+  for (const [task, group] of byTask) {
+    const { threshold, budget } = group[0]!.config;
+    const refReturn = (m: Method) => {
+      const rs = group
+        .filter((r) => r.config.method === m)
+        .map((r) => r.metrics.evals[r.metrics.evals.length - 1]!.return);
+      return rs.length ? mean(rs) : NaN;
+    };
+    const oracleReturn = refReturn("oracle");
+    const randomReturn = refReturn("random");
+    if (Number.isFinite(oracleReturn)) references.push({ y: oracleReturn, label: "oracle MPC", facetValue: task });
+    if (Number.isFinite(randomReturn)) references.push({ y: randomReturn, label: "random", facetValue: task });
+    // Oracle thresholds need the oracle's return: without its records the task cannot be judged.
+    const target = threshold.metric === "success" ? threshold.value : threshold.value * oracleReturn;
+    const thresholdText =
+      threshold.metric === "success"
+        ? `success >= ${threshold.value}`
+        : `return >= ${threshold.value} x oracle ${Number.isFinite(oracleReturn) ? `= ${target.toFixed(3)}` : "(no oracle record)"}`;
+    const perMethod = new Map<Method, { steps: number[]; reached: number; stable: number; runs: number }>();
+    for (const r of group) {
+      const learning = r.config.method === "agent" || r.config.method === "dqn";
+      const o =
+        learning && Number.isFinite(target)
+          ? outcomeOf(r.metrics.evals, threshold.metric, target, stability)
+          : undefined;
+      csvRows.push({
+        env: task,
+        method: r.config.method,
+        seed: r.config.seed,
+        budget,
+        threshold: Number.isFinite(target) ? +target.toFixed(4) : "",
+        steps_to_threshold: o?.stepsToThreshold ?? "",
+        final_return: +r.metrics.evals[r.metrics.evals.length - 1]!.return.toFixed(4),
+        min_return_after_threshold: o?.minReturnAfter !== undefined ? +o.minReturnAfter.toFixed(4) : "",
+      });
+      if (!o) continue;
+      const m = perMethod.get(r.config.method) ?? { steps: [], reached: 0, stable: 0, runs: 0 };
+      m.runs++;
+      m.steps.push(o.stepsToThreshold ?? budget);
+      if (o.stepsToThreshold !== undefined) m.reached++;
+      if (o.stable) m.stable++;
+      perMethod.set(r.config.method, m);
+      stepRows.push({ task, method: r.config.method, seed: r.config.seed, steps: o.stepsToThreshold ?? budget });
+    }
+    const agent = perMethod.get("agent");
+    const dqn = perMethod.get("dqn");
+    const ratio = agent && dqn ? median(agent.steps) / median(dqn.steps) : NaN;
+    if (Number.isFinite(ratio)) {
+      compared++;
+      if (ratio <= 0.5) halved++;
+      if (ratio <= 1) notWorse++;
+    }
+    const cell = (m: typeof agent) => (m ? `${median(m.steps)} (${m.steps.join(", ")})` : "-");
+    table.push({
+      task,
+      budget,
+      threshold: thresholdText,
+      "agent median steps (per seed)": cell(agent),
+      "DQN median steps (per seed)": cell(dqn),
+      "agent / DQN": Number.isFinite(ratio) ? ratio.toFixed(2) : "-",
+      "agent reached": agent ? `${agent.reached}/${agent.runs}` : "-",
+      "DQN reached": dqn ? `${dqn.reached}/${dqn.runs}` : "-",
+      "agent stable": agent ? `${agent.stable}/${agent.reached}` : "-",
+      "DQN stable": dqn ? `${dqn.stable}/${dqn.reached}` : "-",
+      "oracle return": Number.isFinite(oracleReturn) ? +oracleReturn.toFixed(3) : "-",
+      "random return": Number.isFinite(randomReturn) ? +randomReturn.toFixed(3) : "-",
+    });
+    for (const [method, runs] of groupBy(
+      group.filter((r) => r.config.method === "agent" || r.config.method === "dqn"),
+      (r) => r.config.method,
+    )) {
+      const steps = [...new Set(runs.flatMap((r) => r.metrics.evals.map((e) => e.step)))].sort((a, b) => a - b);
+      for (const step of steps) {
+        const xs = runs
+          .map((r) => r.metrics.evals.find((e) => e.step === step)?.return)
+          .filter((x): x is number => typeof x === "number");
+        curves.push({ task, method, step, return: mean(xs), lo: Math.min(...xs), hi: Math.max(...xs) });
+      }
+    }
+  }
+  csvRows.sort(
+    (a, b) =>
+      String(a.env).localeCompare(String(b.env)) ||
+      String(a.method).localeCompare(String(b.method)) ||
+      (a.seed as number) - (b.seed as number),
+  );
+  const write = (path: string, text: string) => {
+    writeFileAtomic(path, text);
+    files.push(path);
+  };
+  write(`${outPrefix}.csv`, csv(csvRows));
+  const seeds = [...groupBy(records, (r) => `${r.config.task}|${r.config.method}`).values()].map((g) => g.length);
+  write(
+    `${outPrefix}.md`,
+    [
+      "# Efficiency: env steps to each task's threshold, imagination agent vs DQN",
+      "",
+      `Regenerate with \`${command}\`. ${describeRecords(records as RunRecord<unknown, unknown>[])}.`,
+      `Each run evaluates on fixed seeds every \`evalEvery\` env steps; its steps to threshold are the env step of its first evaluation at or above the task's threshold. Medians over seeds, counting a run that never got there as the budget (per-seed values in brackets). \`agent stable\`: runs that, once at the threshold, never fell below ${stability} x threshold at a later evaluation. Oracle MPC (planning in the true simulator) and random: one evaluation per seed, mean shown. ${seedsNote(seeds)}.`,
+      "",
+      markdownTable(table),
+      compared
+        ? `Agent median <= 0.5x DQN's on ${halved} of ${compared} tasks; no worse than DQN on ${notWorse} of ${compared}.`
+        : "No task has both agent and DQN records yet.",
+      "",
+      "Plots: `efficiency-curves.png` (evaluation return vs env steps: mean, band from the lowest to the highest seed; dashed: oracle MPC and random), `efficiency-steps.png` (steps to threshold per run; budget where never reached).",
+      "",
+    ].join("\n"),
+  );
+  if (curves.length)
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(curves, {
+          title: "Efficiency: evaluation return vs env steps, imagination agent vs DQN",
+          subtitle: `${seedsNote(seeds)}; line: mean, band: lowest to highest seed; dashed: oracle MPC and random; each panel its own budget`,
+          x: "step",
+          y: "return",
+          lo: "lo",
+          hi: "hi",
+          color: "method",
+          facet: "task",
+          xTitle: "env steps",
+          references,
+        }),
+        `${outPrefix}-curves`,
+      )),
+    );
+  if (stepRows.length) {
+    const points: Row[] = [];
+    for (const [key, g] of groupBy(stepRows, (r) => `${r.task}|${r.method}`)) {
+      const xs = g.map((r) => r.steps as number);
+      points.push({
+        task: key.split("|")[0]!,
+        method: String(g[0]!.method),
+        steps: median(xs),
+        lo: Math.min(...xs),
+        hi: Math.max(...xs),
+      });
+    }
+    files.push(
+      ...(await renderPlot(
+        pointsWithErrors(points, {
+          title: "Efficiency: env steps to the threshold (median; bar: fastest to slowest seed)",
+          subtitle: `${seedsNote(seeds)}; a run that never reached it counts as the task's budget`,
+          x: "method",
+          y: "steps",
+          lo: "lo",
+          hi: "hi",
+          facet: "task",
+          yTitle: "env steps to threshold",
+          yZero: true,
+          references: [...byTask].map(([task, g]) => ({ y: g[0]!.config.budget, label: "budget", facetValue: task })),
+        }),
+        `${outPrefix}-steps`,
+      )),
+    );
+  }
+  return files;
+}
+
+export function efficiencyPaths(resultsDir: string): { recordsDir: string; outPrefix: string; checkpointsDir: string } {
+  return {
+    recordsDir: join(resultsDir, "efficiency-records"),
+    outPrefix: join(resultsDir, "efficiency"),
+    checkpointsDir: join(resultsDir, "efficiency-checkpoints"),
+  };
+}

@@ -1,0 +1,69 @@
+// The world-model probe on a tiny config: plan, runs, records' curves, table, CSV and plot.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend, type BackendInfo } from "../../backend/init.ts";
+import { makeRecord, writeRecord } from "../records.ts";
+import { ProbeConfig, executeProbe, planProbe, probePaths, summariseProbe } from "./probe.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "probe-"));
+let backend: BackendInfo;
+beforeAll(async () => {
+  backend = await initBackend({ backend: "wasm" });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TINY = ProbeConfig.parse({
+  envs: ["GridEmpty-v0"],
+  seeds: 2,
+  data: { steps: 300, testSteps: 200, numEnvs: 2 },
+  updates: 20,
+  every: 10,
+  k: 3,
+  evalBatch: 32,
+  model: { latents: 4, encoder: { hidden: [16] }, dynamicsHidden: [16], headHidden: [8], batch: 8 },
+  variants: { agent: {}, "one-step": { horizon: 1 } },
+});
+
+describe("npm run exp -- probe", () => {
+  it("plans one run per variant, env and seed over the agent's world model, and refuses bad settings", () => {
+    const runs = planProbe(TINY, "data");
+    expect(runs.map((r) => r.run)).toEqual([
+      "agent-GridEmpty-v0-seed0",
+      "one-step-GridEmpty-v0-seed0",
+      "agent-GridEmpty-v0-seed1",
+      "one-step-GridEmpty-v0-seed1",
+    ]);
+    expect(runs[0]!.config.model).toMatchObject({ latents: 4, encoderLrScale: 0.3, encoder: { hidden: [16] } });
+    expect(runs[1]!.config.model.horizon).toBe(1);
+    expect(() => planProbe(ProbeConfig.parse({ ...TINY, envs: ["Pong-v0"] }), "data")).toThrow(/unknown env 'Pong-v0'/);
+    expect(() => planProbe(ProbeConfig.parse({ ...TINY, variants: { bad: { lr: -1 } } }), "data")).toThrow(/lr/);
+  });
+
+  it("records whole-code accuracy curves and writes the table, CSV and plot", { timeout: 120_000 }, async () => {
+    const paths = probePaths(join(dir, "results"));
+    for (const { run, config } of planProbe(TINY, paths.dataDir)) {
+      const { metrics } = executeProbe(config);
+      expect(metrics.curve.map((p) => p.updates)).toEqual([10, 20]);
+      for (const p of metrics.curve) {
+        for (const x of [p.whole1, p.wholeK, p.latent1, p.ceiling]) expect(x).toBeGreaterThanOrEqual(0);
+        for (const x of [p.whole1, p.wholeK, p.latent1, p.ceiling]) expect(x).toBeLessThanOrEqual(1);
+        expect(p.whole1).toBeLessThanOrEqual(p.latent1 + 1e-6);
+        expect(p.codes).toBeLessThanOrEqual(p.observations);
+      }
+      const started = new Date();
+      writeRecord(
+        paths.recordsDir,
+        makeRecord({ experiment: "probe", run, config, seed: config.seed, backend, started, metrics }),
+      );
+    }
+    const files = await summariseProbe(paths.recordsDir, paths.outPrefix);
+    expect(files).toContain(`${paths.outPrefix}-curves.png`);
+    const md = readFileSync(`${paths.outPrefix}.md`, "utf8");
+    expect(md).toContain("| GridEmpty-v0 | agent | 2 | 20 |");
+    expect(md).toContain("| GridEmpty-v0 | one-step | 2 | 20 |");
+    expect(readFileSync(`${paths.outPrefix}.csv`, "utf8").split("\n")[0]).toContain("whole@3");
+    expect(existsSync(join(paths.dataDir))).toBe(true);
+  });
+});

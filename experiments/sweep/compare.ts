@@ -1,0 +1,188 @@
+// What a sweep leaves beside its results so that they can be compared and reproduced:
+// - for a spec that is not a preset, `<base>/<experiment>-sweep.json`: the spec itself, a valid spec
+//   file, so `npm run sweep -- <that file>` reproduces the folder (each page names that command);
+// - for a spec with a grid, `<base>/<experiment>-comparison.{md,csv,png,svg}`: every grid point's
+//   summary table in one, with the swept values as columns, and one plot of the table's first
+//   metric against the swept values.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import type { TopLevelSpec } from "vega-lite";
+import { canonicalJson } from "../../common/canonicalJson.ts";
+import { writeFileAtomic } from "../../common/atomicWrite.ts";
+import { PALETTE, renderPlot, type Row } from "../plots.ts";
+import { experiment } from "../registry.ts";
+import { csv, markdownTable, parseCsv } from "../tables.ts";
+import type { SweepPart, SweepSpec } from "./jobs.ts";
+
+/** A spec that is an experiment's preset (its default config, grid and folder): `npm run exp -- <name>` reproduces it. */
+export function isPreset(spec: SweepSpec): boolean {
+  return Object.keys(spec.config).length === 0 && Object.keys(spec.grid).length === 0 && spec.results === undefined;
+}
+
+export const baseFolder = (spec: SweepSpec): string => spec.results ?? (spec.quick ? "results/quick" : "results");
+export const manifestPath = (spec: SweepSpec): string => join(baseFolder(spec), `${spec.experiment}-sweep.json`);
+
+/** The command that reproduces a spec's results (writing its manifest first for non-presets). */
+export function reproduceCommand(spec: SweepSpec): string {
+  if (isPreset(spec)) return `npm run exp -- ${spec.experiment}${spec.quick ? " --quick" : ""}`;
+  return `npm run sweep -- ${manifestPath(spec)}`;
+}
+
+/** Writes `<base>/<experiment>-sweep.json` for a non-preset spec; returns its path (undefined for presets). */
+export function writeManifest(spec: SweepSpec): string | undefined {
+  if (isPreset(spec)) return undefined;
+  const path = manifestPath(spec);
+  writeFileAtomic(path, `${JSON.stringify(JSON.parse(canonicalJson(spec)), null, 2)}\n`);
+  return path;
+}
+
+/** A grid value as a table cell. */
+const cell = (v: unknown): string | number =>
+  typeof v === "number" ? v : typeof v === "string" ? v : canonicalJson(v);
+
+/** The summary tables of a results folder: `<prefix>.csv` and `<prefix>-<table>.csv` (E1 writes two). */
+function summaryTables(prefix: string): { table: string; path: string }[] {
+  const dir = dirname(prefix);
+  const name = basename(prefix);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter(
+      (f) =>
+        f === `${name}.csv` || (f.startsWith(`${name}-`) && f.endsWith(".csv") && !f.startsWith(`${name}-comparison`)),
+    )
+    .sort()
+    .map((f) => ({ table: f.slice(name.length + 1, -".csv".length) || "", path: join(dir, f) }));
+}
+
+/**
+ * One table per summary table of the grid points (rows prefixed by the swept values), as Markdown and
+ * CSV, and a plot of the first one's first metric; returns the files written (none without a grid).
+ */
+export async function writeComparison(spec: SweepSpec, parts: SweepPart[]): Promise<string[]> {
+  const keys = Object.keys(spec.grid);
+  if (keys.length === 0) return [];
+  const def = experiment(spec.experiment);
+  const base = baseFolder(spec);
+  const tables = new Map<string, Row[]>();
+  const pages: string[] = [];
+  for (const part of parts.filter((p) => p.spec === spec)) {
+    const found = summaryTables(def.outPrefix(part.resultsDir));
+    if (found.length === 0) continue;
+    pages.push(
+      `- ${part.point.map(([k, v]) => `${k} = ${cell(v)}`).join(", ")}: \`${relative(base, `${def.outPrefix(part.resultsDir)}.md`)}\``,
+    );
+    const swept = Object.fromEntries(part.point.map(([k, v]) => [k, cell(v)]));
+    for (const { table, path } of found) {
+      const rows = tables.get(table) ?? [];
+      for (const row of parseCsv(readFileSync(path, "utf8"))) rows.push({ ...swept, ...row });
+      tables.set(table, rows);
+    }
+  }
+  if (tables.size === 0) return [];
+  const prefix = join(base, `${spec.experiment}-comparison`);
+  const files: string[] = [];
+  const write = (path: string, text: string) => {
+    writeFileAtomic(path, text);
+    files.push(path);
+  };
+  const sweptText = keys.map((k) => `\`${k}\` in [${spec.grid[k]!.map(cell).join(", ")}]`).join(" x ");
+  const sections: string[] = [];
+  for (const [table, rows] of tables) {
+    const csvPath = `${prefix}${table ? `-${table}` : ""}.csv`;
+    write(csvPath, csv(rows));
+    sections.push(...(table ? [`## ${table}`, ""] : []), markdownTable(rows), `(\`${basename(csvPath)}\`)`, "");
+  }
+  write(
+    `${prefix}.md`,
+    [
+      `# ${def.title.split(":")[0]}: ${sweptText}`,
+      "",
+      `Regenerate with \`${reproduceCommand(spec)}\`. Each grid point's tables in one, one row per row of the point's own table, the swept values first. The points' own pages:`,
+      "",
+      ...pages,
+      "",
+      ...sections,
+      `Plot: \`${spec.experiment}-comparison.png\` (the first metric of the first table that changes with the swept values).`,
+      "",
+    ].join("\n"),
+  );
+  // The plot: of the first table whose numbers move with the swept values (else the first table):
+  // some series (the same text cells) has different numbers at different grid points.
+  const moves = (rows: Row[]) => {
+    const part = (r: Row, numeric: boolean) =>
+      Object.entries(r)
+        .filter(([k, v]) => !keys.includes(k) && (typeof v === "number") === numeric)
+        .map(([, v]) => v)
+        .join(",");
+    const numbersBySeries = new Map<string, Set<string>>();
+    for (const r of rows)
+      numbersBySeries.set(part(r, false), (numbersBySeries.get(part(r, false)) ?? new Set()).add(part(r, true)));
+    return [...numbersBySeries.values()].some((numbers) => numbers.size > 1);
+  };
+  const [chosen, chosenRows] = [...tables].find(([, rows]) => moves(rows)) ?? [...tables][0]!;
+  const plot = comparisonPlot(
+    chosenRows,
+    keys,
+    `${def.title.split(":")[0]}: ${sweptText}${chosen ? ` (${chosen})` : ""}`,
+  );
+  if (plot) files.push(...(await renderPlot(plot, prefix)));
+  return files;
+}
+
+/**
+ * The first metric (numeric column other than the swept values and counts) against the grid points,
+ * one line per series (the text columns but the first, e.g. method), one panel per value of the
+ * first text column (e.g. env).
+ */
+function comparisonPlot(rows: Row[], keys: string[], title: string): TopLevelSpec | undefined {
+  const columns = Object.keys(rows[0]!).filter((c) => !keys.includes(c));
+  const numeric = columns.filter((c) => rows.every((r) => typeof r[c] === "number" || r[c] === ""));
+  const text = columns.filter((c) => !numeric.includes(c) && rows.some((r) => typeof r[c] === "string" && r[c] !== ""));
+  // The metric: the first numeric column that changes between grid points within a series (a
+  // setting such as p or tau does not), counts excluded.
+  const seriesKey = (r: Row) => text.map((c) => r[c]).join("|");
+  const moves = (c: string) => {
+    const values = new Map<string, Set<unknown>>();
+    for (const r of rows) values.set(seriesKey(r), (values.get(seriesKey(r)) ?? new Set()).add(r[c]));
+    return [...values.values()].some((v) => v.size > 1);
+  };
+  const candidates = numeric.filter((c) => !/^(seeds|runs|updates|budget|k|step|wallSeconds)$/i.test(c));
+  const metric = candidates.find(moves) ?? candidates[0];
+  if (!metric) return undefined;
+  // Text columns that label series: few distinct values (not CIs, which are text too).
+  const labels = text.filter((c) => !rows.some((r) => String(r[c]).startsWith("[")));
+  const [panel, ...series] = labels;
+  const point = (r: Row) => keys.map((k) => (keys.length > 1 ? `${k}=${r[k]}` : String(r[k]))).join(", ");
+  const data = rows
+    .filter((r) => typeof r[metric] === "number")
+    .map((r) => ({
+      point: point(r),
+      value: r[metric] as number,
+      series: series.length ? series.map((c) => String(r[c])).join(" / ") : metric,
+      ...(panel ? { panel: String(r[panel]) } : {}),
+    }));
+  const order = [...new Set(rows.map(point))];
+  const inner = {
+    width: 260,
+    height: 200,
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "point", type: "nominal", sort: order, title: keys.join(", "), axis: { labelAngle: 0 } },
+      y: { field: "value", type: "quantitative", title: metric, scale: { zero: false } },
+      color: { field: "series", type: "nominal", title: series.join(" / ") || null, scale: { range: PALETTE } },
+    },
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: title, subtitle: `${metric} per grid point${panel ? `; one panel per ${panel}` : ""}` },
+    data: { values: data },
+    ...(panel
+      ? {
+          facet: { field: "panel", type: "nominal", title: null },
+          columns: 3,
+          spec: inner,
+          resolve: { scale: { y: "independent" } },
+        }
+      : inner),
+  } as TopLevelSpec;
+}
