@@ -1,6 +1,6 @@
 // The MiniGrid-like world shared by the grid envs: a W x H grid of (object, colour, state) cells,
 // an agent with a position, a direction and one carried object, MiniGrid's action semantics and
-// reward `1 - 0.9 * steps / maxSteps` on reaching the goal.
+// reward `1 - 0.9 * steps / maxSteps` on reaching the goal; optionally a slippery floor (`slip`).
 //
 // Observation (uint8):
 //   view "full"    [H, W, 3]: every cell's (object, colour, state); the agent's cell is (10, 0, dir).
@@ -50,6 +50,12 @@ export interface GridOptions extends Record<string, unknown> {
   maxSteps: number;
   /** Expose all 7 MiniGrid actions instead of the env's minimal set. */
   fullActionSet: boolean;
+  /**
+   * A slippery floor (not in MiniGrid; FrozenLake's is_slippery slips with 2/3): with this
+   * probability `forward` moves the agent to the cell on its left or its right instead (equally
+   * likely, facing unchanged; no move when that cell is blocked). 0: deterministic.
+   */
+  slip: number;
 }
 
 export const GRID_DEFAULTS = {
@@ -58,6 +64,7 @@ export const GRID_DEFAULTS = {
   seeThroughWalls: false,
   tileSize: 8,
   fullActionSet: false,
+  slip: 0,
 };
 
 export const GRID_CHECKS: Record<keyof GridOptions, Check> = {
@@ -68,6 +75,7 @@ export const GRID_CHECKS: Record<keyof GridOptions, Check> = {
   tileSize: check.int(2, 64),
   maxSteps: check.int(1),
   fullActionSet: check.bool(),
+  slip: check.number(0, 1),
 };
 
 const tileCache = new Map<number, Tile>();
@@ -176,16 +184,12 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
       case "right":
         this.agentDir = (this.agentDir + 1) & 3;
         break;
-      case "forward":
+      case "forward": {
+        // The draw only with a slippery floor, so that deterministic runs keep their random stream.
+        if (this.options.slip > 0 && this.rng!.float() < this.options.slip) return this.slide();
         if (!canOverlap(fObj, fState)) break;
-        this.agentX = fx;
-        this.agentY = fy;
-        if (fObj === OBJECT.goal) {
-          this.terminated = true;
-          return 1 - (0.9 * this.elapsed) / this.options.maxSteps;
-        }
-        if (fObj === OBJECT.lava) this.terminated = true;
-        break;
+        return this.enter(fx, fy);
+      }
       case "pickup":
         if (this.carrying[0] === 0 && canPickUp(fObj)) {
           this.carrying = [fObj, this.cells[fi + 1]!];
@@ -212,6 +216,28 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
         break;
     }
     return 0;
+  }
+
+  /** Moves the agent onto (x, y) (which it can overlap): the goal rewards and ends, lava ends. */
+  private enter(x: number, y: number): number {
+    const obj = this.cells[this.index(x, y)]!;
+    this.agentX = x;
+    this.agentY = y;
+    if (obj === OBJECT.goal) {
+      this.terminated = true;
+      return 1 - (0.9 * this.elapsed) / this.options.maxSteps;
+    }
+    if (obj === OBJECT.lava) this.terminated = true;
+    return 0;
+  }
+
+  /** A slip: one cell to the agent's left or right (equally likely), if that cell can be entered. */
+  private slide(): number {
+    const side = (this.agentDir + (this.rng!.float() < 0.5 ? 3 : 1)) & 3;
+    const x = this.agentX + DIR_DX[side]!;
+    const y = this.agentY + DIR_DY[side]!;
+    const i = this.index(x, y);
+    return canOverlap(this.cells[i]!, this.cells[i + 2]!) ? this.enter(x, y) : 0;
   }
 
   // --- observation ---

@@ -1,6 +1,7 @@
 // Catch-v0 (bsuite's catch): a ball falls one row per step from a random column of the top row;
 // move the paddle on the bottom row under it. The episode terminates when the ball reaches the
-// bottom row: reward +1 for a catch, -1 for a miss.
+// bottom row: reward +1 for a catch, -1 for a miss. With `drift` > 0 the ball also moves sideways at
+// random (a stochastic variant).
 // Actions: 0 left, 1 stay, 2 right. Observation: uint8 [rows, columns, 1], 1 on the ball and the paddle.
 import type { Rng } from "../../common/rng.ts";
 import { ArrayEnv, type EnvState } from "../core/env.ts";
@@ -15,6 +16,11 @@ export interface CatchOptions extends Record<string, unknown> {
   columns: number;
   /** Pixels per cell when rendering. */
   cellSize: number;
+  /**
+   * Each step, with this probability the falling ball also moves one column sideways (left or right
+   * equally likely; away from the wall at an edge). 0: deterministic (bsuite's catch).
+   */
+  drift: number;
 }
 
 const BACKGROUND: RGB = [0, 0, 0];
@@ -36,8 +42,8 @@ export class Catch extends ArrayEnv<number> {
     super();
     this.options = resolveOptions(
       this.defaultId,
-      { rows: 10, columns: 5, cellSize: 8 },
-      { rows: check.int(3, 64), columns: check.int(2, 64), cellSize: check.int(1, 64) },
+      { rows: 10, columns: 5, cellSize: 8, drift: 0 },
+      { rows: check.int(3, 64), columns: check.int(2, 64), cellSize: check.int(1, 64), drift: check.number(0, 1) },
       options,
     );
     const { rows, columns, cellSize } = this.options;
@@ -55,6 +61,12 @@ export class Catch extends ArrayEnv<number> {
   protected transition(action: number): number {
     this.paddleX = Math.min(this.options.columns - 1, Math.max(0, this.paddleX + action - 1));
     this.ballY++;
+    const { drift, columns } = this.options;
+    // The draws only when drifting, so that deterministic runs keep their random stream.
+    if (drift > 0 && this.rng!.float() < drift) {
+      const step = this.ballX === 0 ? 1 : this.ballX === columns - 1 ? -1 : this.rng!.float() < 0.5 ? -1 : 1;
+      this.ballX += step;
+    }
     if (this.ballY < this.options.rows - 1) return 0;
     this.terminated = true;
     return this.ballX === this.paddleX ? 1 : -1;

@@ -22,6 +22,11 @@ export interface PointMassOptions extends Record<string, unknown> {
   margin: number;
   damping: number;
   force: number;
+  /**
+   * Standard deviation of Gaussian noise added to each action component (then clipped to [-1, 1])
+   * before it moves the point. 0: deterministic.
+   */
+  actionNoise: number;
 }
 
 const POINT_RADIUS = 0.08;
@@ -46,7 +51,16 @@ export class PointMass extends ArrayEnv<ArrayLike<number>> {
     super();
     this.options = resolveOptions(
       "PointMass-v0",
-      { observation: "pixels", imageSize: 32, frameSize: 64, targetRadius: 0.15, margin: 1, damping: 0.8, force: 0.1 },
+      {
+        observation: "pixels",
+        imageSize: 32,
+        frameSize: 64,
+        targetRadius: 0.15,
+        margin: 1,
+        damping: 0.8,
+        force: 0.1,
+        actionNoise: 0,
+      },
       {
         observation: check.oneOf(["pixels", "state"]),
         imageSize: check.int(8, 256),
@@ -55,6 +69,7 @@ export class PointMass extends ArrayEnv<ArrayLike<number>> {
         margin: check.number(0.01, 4),
         damping: check.number(0, 1),
         force: check.number(0.001, 1),
+        actionNoise: check.number(0, 10),
       },
       options,
     );
@@ -81,9 +96,11 @@ export class PointMass extends ArrayEnv<ArrayLike<number>> {
   }
 
   protected transition(action: ArrayLike<number>): number {
-    const { damping, force, targetRadius, margin } = this.options;
+    const { damping, force, targetRadius, margin, actionNoise } = this.options;
     for (let i = 0; i < 2; i++) {
-      this.vel[i] = damping * this.vel[i]! + force * action[i]!;
+      // The draw only with noise, so that deterministic runs keep their random stream.
+      const a = actionNoise > 0 ? Math.min(1, Math.max(-1, action[i]! + actionNoise * this.rng!.normal())) : action[i]!;
+      this.vel[i] = damping * this.vel[i]! + force * a;
       let p = this.pos[i]! + this.vel[i]!;
       if (p < -1 || p > 1) {
         p = p < -1 ? -1 : 1;
