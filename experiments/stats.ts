@@ -61,6 +61,17 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
   return out;
 }
 
+/**
+ * The mean over seeds with its 95% bootstrap CI (seed 1). Missing values (NaN, or null: JSON's NaN)
+ * are left out; none left gives NaN everywhere.
+ */
+export function meanWithCi(xs: readonly (number | null | undefined)[]): { mean: number; lo: number; hi: number } {
+  const ok = xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+  if (ok.length === 0) return { mean: NaN, lo: NaN, hi: NaN };
+  const [lo, hi] = bootstrapCi(ok, 1);
+  return { mean: mean(ok), lo, hi };
+}
+
 /** 95% percentile-bootstrap interval of the mean (Efron), from a seeded Rng; [mean, mean] for one value. */
 export function bootstrapCi(xs: readonly number[], seed = 0, resamples = 2000): [number, number] {
   if (xs.length < 2) return [mean(xs), mean(xs)];

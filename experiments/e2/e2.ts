@@ -18,7 +18,7 @@ import { WorldModelTrainer } from "../../worldmodel/train.ts";
 import { writeImaginedRollout } from "../../worldmodel/rolloutPictures.ts";
 import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { numberTag } from "../runner.ts";
-import { bootstrapCi, groupBy, mean } from "../stats.ts";
+import { groupBy, meanWithCi } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 import { cachedDataset, DataConfig } from "../datasets.ts";
 
@@ -237,13 +237,8 @@ export async function summariseE2(
   for (const [, group] of groupBy(records, (r) => `${r.config.env}|${label(r.config)}`)) {
     const { env } = group[0]!.config;
     const name = label(group[0]!.config);
-    const stat = (f: (r: RunRecord<E2RunConfig, E2Metrics>) => number | null) => {
-      // NaN metrics (no sequence lasts k steps) are stored as null in JSON: leave them out.
-      const xs = group.map(f).filter((x): x is number => typeof x === "number" && Number.isFinite(x));
-      if (xs.length === 0) return { mean: NaN, lo: NaN, hi: NaN };
-      const [lo, hi] = bootstrapCi(xs, 1);
-      return { mean: mean(xs), lo, hi };
-    };
+    // NaN metrics (no sequence lasts k steps) are stored as null in JSON: meanWithCi leaves them out.
+    const stat = (f: (r: RunRecord<E2RunConfig, E2Metrics>) => number | null) => meanWithCi(group.map(f));
     const kMax = group[0]!.metrics.final.accuracy.length;
     const a1 = stat((r) => r.metrics.final.accuracy[0]!);
     const aK = stat((r) => r.metrics.final.accuracy[kMax - 1]!);

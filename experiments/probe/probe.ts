@@ -18,7 +18,7 @@ import { WorldModelTrainer } from "../../worldmodel/train.ts";
 import { cachedDataset, DataConfig } from "../datasets.ts";
 import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { describeRecords, readRecords, type RunRecord } from "../records.ts";
-import { bootstrapCi, groupBy, mean } from "../stats.ts";
+import { groupBy, meanWithCi } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 
 const SUITE = [
@@ -181,14 +181,6 @@ export function executeProbe(config: ProbeRunConfig): { metrics: ProbeMetrics; s
 
 type ProbeRecord = RunRecord<ProbeRunConfig, ProbeMetrics>;
 
-/** The mean over seeds with its 95% bootstrap CI, NaN values (no live sequence) left out. */
-function stat(xs: number[]): { mean: number; lo: number; hi: number } {
-  const ok = xs.filter((x) => typeof x === "number" && Number.isFinite(x));
-  if (!ok.length) return { mean: NaN, lo: NaN, hi: NaN };
-  const [lo, hi] = bootstrapCi(ok, 1);
-  return { mean: mean(ok), lo, hi };
-}
-
 /** Regenerates results/probe.{md,csv} and the curves from the records. */
 export async function summariseProbe(
   recordsDir: string,
@@ -210,7 +202,7 @@ export async function summariseProbe(
     ks.add(k);
     const points = group[0]!.metrics.curve.length;
     const at = (i: number, f: (p: ProbePoint) => number) =>
-      stat(group.map((r) => (r.metrics.curve[i] ? f(r.metrics.curve[i]!) : NaN)));
+      meanWithCi(group.map((r) => (r.metrics.curve[i] ? f(r.metrics.curve[i]!) : NaN)));
     const first = (f: (p: ProbePoint) => number, target: number) => {
       for (let i = 0; i < points; i++) if (at(i, f).mean >= target) return group[0]!.metrics.curve[i]!.updates;
       return "never";

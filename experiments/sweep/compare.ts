@@ -106,20 +106,9 @@ export async function writeComparison(spec: SweepSpec, parts: SweepPart[]): Prom
       "",
     ].join("\n"),
   );
-  // The plot: of the first table whose numbers move with the swept values (else the first table):
-  // some series (the same text cells) has different numbers at different grid points.
-  const moves = (rows: Row[]) => {
-    const part = (r: Row, numeric: boolean) =>
-      Object.entries(r)
-        .filter(([k, v]) => !keys.includes(k) && (typeof v === "number") === numeric)
-        .map(([, v]) => v)
-        .join(",");
-    const numbersBySeries = new Map<string, Set<string>>();
-    for (const r of rows)
-      numbersBySeries.set(part(r, false), (numbersBySeries.get(part(r, false)) ?? new Set()).add(part(r, true)));
-    return [...numbersBySeries.values()].some((numbers) => numbers.size > 1);
-  };
-  const [chosen, chosenRows] = [...tables].find(([, rows]) => moves(rows)) ?? [...tables][0]!;
+  // The plot: of the first table whose numbers move with the swept values (else the first table).
+  const [chosen, chosenRows] =
+    [...tables].find(([, rows]) => columnsOf(rows, keys).moving.length > 0) ?? [...tables][0]!;
   const plot = comparisonPlot(
     chosenRows,
     keys,
@@ -130,24 +119,33 @@ export async function writeComparison(spec: SweepSpec, parts: SweepPart[]): Prom
 }
 
 /**
+ * A comparison table's columns other than the swept ones: numeric (numbers or empty), text (the
+ * rest, not all empty), and `moving`: the numeric ones whose value changes between grid points
+ * within a series (rows with the same text cells).
+ */
+function columnsOf(rows: Row[], keys: string[]): { numeric: string[]; text: string[]; moving: string[] } {
+  const columns = Object.keys(rows[0]!).filter((c) => !keys.includes(c));
+  const numeric = columns.filter((c) => rows.every((r) => typeof r[c] === "number" || r[c] === ""));
+  const text = columns.filter((c) => !numeric.includes(c) && rows.some((r) => typeof r[c] === "string" && r[c] !== ""));
+  const series = (r: Row) => text.map((c) => r[c]).join("|");
+  const moving = numeric.filter((c) => {
+    const values = new Map<string, Set<unknown>>();
+    for (const r of rows) values.set(series(r), (values.get(series(r)) ?? new Set()).add(r[c]));
+    return [...values.values()].some((v) => v.size > 1);
+  });
+  return { numeric, text, moving };
+}
+
+/**
  * The first metric (numeric column other than the swept values and counts) against the grid points,
  * one line per series (the text columns but the first, e.g. method), one panel per value of the
  * first text column (e.g. env).
  */
 function comparisonPlot(rows: Row[], keys: string[], title: string): TopLevelSpec | undefined {
-  const columns = Object.keys(rows[0]!).filter((c) => !keys.includes(c));
-  const numeric = columns.filter((c) => rows.every((r) => typeof r[c] === "number" || r[c] === ""));
-  const text = columns.filter((c) => !numeric.includes(c) && rows.some((r) => typeof r[c] === "string" && r[c] !== ""));
-  // The metric: the first numeric column that changes between grid points within a series (a
-  // setting such as p or tau does not), counts excluded.
-  const seriesKey = (r: Row) => text.map((c) => r[c]).join("|");
-  const moves = (c: string) => {
-    const values = new Map<string, Set<unknown>>();
-    for (const r of rows) values.set(seriesKey(r), (values.get(seriesKey(r)) ?? new Set()).add(r[c]));
-    return [...values.values()].some((v) => v.size > 1);
-  };
+  const { numeric, text, moving } = columnsOf(rows, keys);
   const candidates = numeric.filter((c) => !/^(seeds|runs|updates|budget|k|step|wallSeconds)$/i.test(c));
-  const metric = candidates.find(moves) ?? candidates[0];
+  // The metric: the first that changes with the swept values (a setting such as p or tau does not).
+  const metric = candidates.find((c) => moving.includes(c)) ?? candidates[0];
   if (!metric) return undefined;
   // Text columns that label series: few distinct values (not CIs, which are text too).
   const labels = text.filter((c) => !rows.some((r) => String(r[c]).startsWith("[")));

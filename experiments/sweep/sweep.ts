@@ -36,13 +36,15 @@ export async function runSweep(
   // A job is its config's hash: the same run in several grid points (a baseline the grid does not
   // touch) runs once, and its record is copied to the others.
   const copyTwins = () => {
+    const done = new Set(all.filter(jobDone));
+    const source = new Map<string, Job>();
+    for (const j of done) if (!source.has(j.id)) source.set(j.id, j);
     let copied = 0;
-    const done = new Map(all.filter(jobDone).map((j) => [j.id, j]));
     for (const j of all) {
-      const source = done.get(j.id);
-      if (!source || source === j || jobDone(j)) continue;
+      const from = source.get(j.id);
+      if (!from || done.has(j)) continue;
       mkdirSync(dirname(jobRecordPath(j)), { recursive: true });
-      copyFileSync(jobRecordPath(source), jobRecordPath(j));
+      copyFileSync(jobRecordPath(from), jobRecordPath(j));
       copied++;
     }
     return copied;
