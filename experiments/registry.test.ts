@@ -34,7 +34,10 @@ describe("registerExperiment", () => {
     delete EXPERIMENTS.userTest;
   });
 
-  it("npm run exp -- <name> --import file: a user's experiment runs, writes records and its summary, and resumes", () => {
+  // Three tsx processes: about 23 s on a busy 2-core machine.
+  it("npm run exp -- <name> --import file: a user's experiment runs, writes records and its summary, and resumes", {
+    timeout: 120_000,
+  }, () => {
     const module = join(dir, "coins.ts");
     writeFileSync(
       module,
