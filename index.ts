@@ -47,3 +47,17 @@ export { OraclePlanner, RandomPolicy } from "./agent/baselines.ts";
 
 // Experiments: the registry behind `npm run exp` and `npm run sweep`.
 export { EXPERIMENTS, experiment, registerExperiment, type ExperimentParts } from "./experiments/registry.ts";
+
+// Aggregate statistics across tasks (Agarwal et al. 2021): IQM, stratified bootstrap, probability of improvement, profiles.
+export {
+  aggregates,
+  aggregateIqm,
+  normalizeScore,
+  performanceProfile,
+  probabilityOfImprovement,
+  probabilityOfImprovementCi,
+  stratifiedBootstrap,
+  type Interval,
+  type ScoresByTask,
+} from "./experiments/aggregate.ts";
+export { normaliseRuns, type SuiteRun } from "./experiments/suiteAggregate.ts";

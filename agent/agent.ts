@@ -13,6 +13,7 @@ import { actionSpecOf, firstAndLastObs, type Learner } from "./learner.ts";
 import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
 import { Planner, type ActionSpec } from "./planner.ts";
 import { ValueLearner, type TdBatch } from "./value.ts";
+import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
 
 export class ImaginationAgent implements Learner {
   readonly model: WorldModel;
@@ -57,6 +58,7 @@ export class ImaginationAgent implements Learner {
       gamma: this.config.value.gamma,
       value: (z) => this.value.value(z),
       rng: this.noiseRng,
+      samples: this.config.modeSamples,
     });
   }
 
@@ -108,10 +110,21 @@ export class ImaginationAgent implements Learner {
     const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
     const { batch: size, nStep, gamma } = this.config.value;
     const batch = tdBatch(this.model, buffer.sample(size, nStep, rng, this.config.eventFraction), gamma);
+    const { weight, after, boxActions } = this.config.value.imagined;
+    const imagined =
+      weight > 0 && this.value.updates >= after
+        ? imaginedBatch(
+            this.model,
+            batch.codes,
+            this.model.config.latents,
+            imaginedActions(this.spec, boxActions, rng),
+            gamma,
+          )
+        : undefined;
     try {
-      return { worldModel, td: this.value.update(batch) };
+      return { worldModel, td: this.value.update(batch, imagined && { batch: imagined, weight }) };
     } finally {
-      tf.dispose(batch as unknown as tf.TensorContainer);
+      tf.dispose([batch, imagined] as unknown as tf.TensorContainer);
     }
   }
 

@@ -4,12 +4,14 @@
 //   expected  z' = sum_i p_i c^(i)                 (deterministic: one sequence, one score)
 //   sample    z' = c^(argmax(l + g)), g ~ Gumbel   (a draw from the model, as in ST training)
 //   mode      z' = c^(argmax l)                     (the most likely code)
+//   average   the mean score of N `sample` rollouts of the sequence (N = `samples`): a Monte Carlo
+//             estimate of the expected return under the model, where `expected` averages codes
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import { oneHotArgmax, sampleOneHot } from "../worldmodel/estimators/categorical.ts";
 import type { Heads } from "../worldmodel/model.ts";
 
-export const PROPAGATION_MODES = ["expected", "sample", "mode"] as const;
+export const PROPAGATION_MODES = ["expected", "sample", "mode", "average"] as const;
 export type PropagationMode = (typeof PROPAGATION_MODES)[number];
 
 /** What planning needs of a world model (WorldModel implements it; tests build small ones by hand). */
@@ -27,8 +29,10 @@ export interface ImagineOptions {
   gamma: number;
   /** V(z_H) [N] for the terminal codes; none means 0. */
   value?: (codes: tf.Tensor) => tf.Tensor1D;
-  /** Gumbel noise for `sample` mode. */
+  /** Gumbel noise for `sample` and `average` modes. */
   rng?: Rng;
+  /** Sampled rollouts per sequence in `average` mode (default 8). */
+  samples?: number;
 }
 
 /** One imagined step: the next codes under `mode`, reward and continuation probability. */
@@ -36,7 +40,7 @@ export function imagineStep(
   model: LatentModel,
   codes: tf.Tensor,
   action: tf.Tensor2D,
-  mode: PropagationMode,
+  mode: Exclude<PropagationMode, "average">,
   rng?: Rng,
 ): { next: tf.Tensor; reward: tf.Tensor1D; alive: tf.Tensor1D } {
   return tf.tidy(() => {
@@ -76,6 +80,8 @@ export function scoreSequences(
     throw new RangeError(
       `scoreSequences: ${actions.length} action values do not fit ${n} sequences of ${horizon} steps`,
     );
+  if (opts.mode === "average") return averageOfSamples(model, z0, actions, n, horizon, opts);
+  const mode = opts.mode;
   return tf.tidy(() => {
     // n copies of one start code by a broadcasting add (WASM's tile kernel is ~10x slower).
     let z: tf.Tensor = z0.shape[0] === n ? z0 : tf.add(tf.zeros([n, ...z0.shape.slice(1)]), z0);
@@ -85,7 +91,7 @@ export function scoreSequences(
     for (let t = 0; t < horizon; t++) {
       for (let i = 0; i < n; i++)
         column.set(actions.subarray((i * horizon + t) * width, (i * horizon + t + 1) * width), i * width);
-      const step = imagineStep(model, z, model.actionFeatures(column, n), opts.mode, opts.rng);
+      const step = imagineStep(model, z, model.actionFeatures(column, n), mode, opts.rng);
       score = tf.add(score, tf.mul(opts.gamma ** t, tf.mul(alive, step.reward)));
       alive = tf.mul(alive, step.alive);
       z = step.next;
@@ -93,4 +99,39 @@ export function scoreSequences(
     if (opts.value) score = tf.add(score, tf.mul(opts.gamma ** horizon, tf.mul(alive, opts.value(z))));
     return Float32Array.from(score.dataSync());
   });
+}
+
+/** `average` mode: every sequence rolled out `samples` times in `sample` mode (one batch), scores averaged. */
+function averageOfSamples(
+  model: LatentModel,
+  z0: tf.Tensor,
+  actions: Float32Array,
+  n: number,
+  horizon: number,
+  opts: ImagineOptions,
+): Float32Array {
+  const k = opts.samples ?? 8;
+  if (!Number.isInteger(k) || k < 1)
+    throw new RangeError(`scoreSequences: 'samples' must be an integer >= 1, got ${k}`);
+  const repeated = new Float32Array(actions.length * k);
+  for (let j = 0; j < k; j++) repeated.set(actions, j * actions.length);
+  const starts =
+    z0.shape[0] === n
+      ? tf.tidy(() =>
+          tf.concat(
+            Array.from({ length: k }, () => z0),
+            0,
+          ),
+        )
+      : z0;
+  try {
+    const scores = scoreSequences(model, starts, repeated, n * k, horizon, { ...opts, mode: "sample" });
+    return Float32Array.from({ length: n }, (_, i) => {
+      let total = 0;
+      for (let j = 0; j < k; j++) total += scores[j * n + i]!;
+      return total / k;
+    });
+  } finally {
+    if (starts !== z0) starts.dispose();
+  }
 }

@@ -6,51 +6,12 @@ import { initBackend } from "../backend/init.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import { scoreSequences, type LatentModel } from "./imagination.ts";
+import { corridor } from "./corridor.fixture.ts";
 import { Planner, PlannerConfig, topK } from "./planner.ts";
 
 beforeAll(async () => {
   await initBackend({ backend: "wasm" });
 });
-
-/**
- * A hand-built latent model with known dynamics: a corridor of 5 cells, one latent whose code is the
- * one-hot cell. Action 0 moves left, 1 right. Entering cell 0 pays 0.2, entering cell 4 pays 1; both
- * end the episode. From cell 1 the best first action is right (1 after three steps) although left
- * pays at once.
- */
-function corridor(): LatentModel & { start: tf.Tensor } {
-  const S = 5;
-  const move = (d: number) =>
-    tf.tensor2d(
-      Array.from({ length: S * S }, (_, k) => (Math.min(S - 1, Math.max(0, Math.floor(k / S) + d)) === k % S ? 1 : 0)),
-      [S, S],
-    );
-  const [left, right] = [move(-1), move(1)].map((t) => tf.keep(t));
-  const entryReward = tf.keep(tf.tensor1d([0.2, 0, 0, 0, 1]));
-  const terminal = tf.keep(tf.tensor1d([1, 0, 0, 0, 1]));
-  return {
-    start: tf.keep(tf.tensor3d([0, 1, 0, 0, 0], [1, 1, S])),
-    heads(codes, action) {
-      return tf.tidy(() => {
-        const n = codes.shape[0]!;
-        const c = tf.reshape(codes, [n, S]) as tf.Tensor2D;
-        const [aLeft, aRight] = tf.split(action, 2, 1);
-        const next = tf.add(tf.mul(aLeft!, tf.matMul(c, left!)), tf.mul(aRight!, tf.matMul(c, right!)));
-        const pTerm = tf.clipByValue(tf.sum(tf.mul(next, terminal), 1), 1e-6, 1 - 1e-6);
-        return {
-          logits: tf.reshape(tf.log(tf.add(next, 1e-9)), [n, 1, S]) as tf.Tensor3D,
-          reward: tf.sum(tf.mul(next, entryReward), 1) as tf.Tensor1D,
-          terminated: tf.log(tf.div(pTerm, tf.sub(1, pTerm))) as tf.Tensor1D,
-        };
-      });
-    },
-    weightsToCodes: (w) => tf.clone(w),
-    actionFeatures: (a) =>
-      tf.tidy(
-        () => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(a), "int32"), 2, 1, 0, "int32"), "float32") as tf.Tensor2D,
-      ),
-  };
-}
 
 const plannerConfig = (extra: Record<string, unknown> = {}) =>
   PlannerConfig.parse({ horizon: 3, iterations: 4, samples: 64, elites: 8, policySamples: 0, ...extra });
@@ -127,5 +88,44 @@ describe("propagation modes", () => {
     expect(tf.memory().numTensors).toBe(before);
     z0.dispose();
     model.dispose();
+  });
+
+  /**
+   * A coin flip: one latent, codes A = [1, 0] and B = [0, 1]. From A every action leads to A or B with
+   * probability 1/2 and pays nothing; from B it pays 1. The reward head is nonlinear in the code (it
+   * pays only for a code near B), so the blended expected code 0.5 A + 0.5 B earns nothing at step 2,
+   * while the true expected return over two steps is gamma * 0.5.
+   */
+  const coin: LatentModel = {
+    heads: (codes, action) =>
+      tf.tidy(() => {
+        const n = codes.shape[0]!;
+        const b = tf.reshape(tf.slice(tf.reshape(codes, [n, 2]), [0, 1], [n, 1]), [n]);
+        return {
+          logits: tf.reshape(tf.add(tf.zeros([n, 2]), tf.sum(action, 1, true)), [n, 1, 2]) as tf.Tensor3D,
+          reward: tf.cast(tf.greater(b, 0.9), "float32") as tf.Tensor1D,
+          terminated: tf.fill([n], -30) as tf.Tensor1D,
+        };
+      }),
+    weightsToCodes: (w) => tf.clone(w),
+    actionFeatures: (a, n) => tf.ones([n, 1]).mul(tf.tensor2d(Float32Array.from(a), [n, 1])) as tf.Tensor2D,
+  };
+
+  it("average mode estimates the expected return where expected codes blend it away", () => {
+    const z0 = tf.tensor3d([1, 0], [1, 1, 2]);
+    const seqs = new Float32Array([0, 0, 0, 0]); // two sequences of two steps
+    const opts = { gamma: 0.9, rng: new Rng(2) };
+    const expected = scoreSequences(coin, z0, seqs, 2, 2, { ...opts, mode: "expected" });
+    expect(Array.from(expected)).toEqual([0, 0]);
+    const average = scoreSequences(coin, z0, seqs, 2, 2, { ...opts, mode: "average", samples: 4000 });
+    for (const s of average) expect(s).toBeCloseTo(0.45, 1); // 0.9 * 0.5, Monte Carlo sd 0.007
+    const before = tf.memory().numTensors;
+    const few = [0, 1].map(() => scoreSequences(coin, z0, seqs, 2, 2, { ...opts, mode: "average", samples: 4 }));
+    expect(Array.from(few[0]!)).not.toEqual(Array.from(few[1]!)); // 4 samples: a noisy estimate
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => scoreSequences(coin, z0, seqs, 2, 2, { ...opts, mode: "average", samples: 0 })).toThrow(
+      /'samples' must be an integer >= 1/,
+    );
+    z0.dispose();
   });
 });

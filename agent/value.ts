@@ -1,5 +1,6 @@
 // The planner's value function: an ensemble of Q heads on codes (DC-MPC), trained by n-step TD on
-// real transitions with no gradient into the world model (R = sum_{t<k} gamma^t r_t, z' = codes of o_k).
+// real transitions with no gradient into the world model (R = sum_{t<k} gamma^t r_t, z' = codes of o_k),
+// and on the model's imagined one-step backups for every action (agent/imaginedTargets.ts).
 // The heads are one MlpEnsemble (all members in a few batched ops, backward written out) and one
 // flat AdamW:
 //   Discrete:  y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', argmax_a mean_e Q_e(z', a))
@@ -37,6 +38,22 @@ export const ValueConfig = z
     /** TD3 target-policy smoothing (Box actions), in units of half the action range. */
     policyNoise: z.number().min(0).default(0.2),
     noiseClip: z.number().min(0).default(0.5),
+    /**
+     * Imagined one-step backups from every replayed code (agent/imaginedTargets.ts), weighted
+     * against the real TD loss; 0 turns them off. They start after `after` value updates (Dyna
+     * with warm-up: 300 is the end of the agent's pretraining burst). Measured with one update per
+     * env step (2 seeds each, steps to success >= 0.9): GridEmpty-8x8 3000/4000 with them,
+     * 6000/5000 without; Catch 2000/2000 (3000/3000 before).
+     */
+    imagined: z
+      .object({
+        weight: z.number().min(0).default(1),
+        after: z.number().int().min(0).default(300),
+        /** Box actions: uniform action draws per start code (Discrete imagines every action). */
+        boxActions: z.number().int().min(1).default(4),
+      })
+      .strict()
+      .default({ weight: 1, after: 300, boxActions: 4 }),
   })
   .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;
@@ -132,11 +149,21 @@ export class ValueLearner {
     });
   }
 
-  /** One TD update of the critics (and the actor for Box actions), then the Polyak step. Returns the critic loss. */
-  update(b: TdBatch): number {
+  /**
+   * One TD update of the critics (and the actor for Box actions), then the Polyak step. With an
+   * imagined batch the loss is mean_real (Q - y)^2 + weight * mean_imagined (Q - y)^2. Returns the
+   * real rows' TD loss.
+   */
+  update(real: TdBatch, imagined?: { batch: TdBatch; weight: number }): number {
     const [i, j] = this.pickTwo();
+    const r = real.codes.shape[0];
+    const b = imagined ? concatBatches(real, imagined.batch) : real;
     const n = b.codes.shape[0];
     const loss = tf.tidy(() => {
+      // Per-row weight of the squared residual: 1/R on real rows, weight/M on imagined ones.
+      const rowWeight = imagined
+        ? tf.concat([tf.fill([r], 1 / r), tf.fill([n - r], imagined.weight / (n - r))])
+        : tf.scalar(1 / n);
       let qNext: tf.Tensor;
       if (this.spec.kind === "discrete") {
         const best = oneHotArgmax(tf.mean(this.q(this.critics, b.nextCodes), 0));
@@ -146,14 +173,13 @@ export class ValueLearner {
       }
       const next = tf.reshape(tf.minimum(tf.slice(qNext, [i, 0], [1, n]), tf.slice(qNext, [j, 0], [1, n])), [n]); // slices: WASM's gather is slow
       const target = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
-      // sum_e mean_b (Q_e(z, a) - y)^2, its gradient written out: 2 (Q_e - y) / N at the taken action.
+      // sum_e sum_b w_b (Q_e(z, a) - y)^2, its gradient written out: 2 w_b (Q_e - y) at the taken action.
       const { out, trace } = this.critics.applyTraced(this.input(b.codes, b.actions));
       const discrete = this.spec.kind === "discrete";
       const taken = discrete ? tf.sum(tf.mul(out, b.actions), 2) : tf.squeeze(out, [2]);
       const residual = tf.sub(taken, target); // [E, N]
-      const dOut = discrete
-        ? tf.mul(tf.expandDims(tf.mul(residual, 2 / n), 2), b.actions)
-        : tf.expandDims(tf.mul(residual, 2 / n), 2);
+      const scaled = tf.mul(residual, tf.mul(rowWeight, 2));
+      const dOut = discrete ? tf.mul(tf.expandDims(scaled, 2), b.actions) : tf.expandDims(scaled, 2);
       this.optimizer.apply(this.critics.backward(trace, dOut as tf.Tensor3D).grads);
       if (this.actor) {
         const actorGrads = tf.variableGrads(
@@ -165,8 +191,9 @@ export class ValueLearner {
       const online = [...this.critics.variables, ...(this.actor ? this.actor.variables : [])];
       const trailing = [...this.targets.variables, ...(this.actorTarget ? this.actorTarget.variables : [])];
       polyak(online, trailing, this.config.polyak);
-      return tf.sum(tf.square(residual)).dataSync()[0]! / (n * this.config.ensemble);
+      return tf.sum(tf.square(tf.slice(residual, [0, 0], [-1, r]))).dataSync()[0]! / (r * this.config.ensemble);
     });
+    if (imagined) tf.dispose(b as unknown as tf.TensorContainer);
     if (!Number.isFinite(loss))
       throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
     this.updates++;
@@ -228,6 +255,21 @@ export class ValueLearner {
     this.actorOptimizer?.dispose();
     tf.dispose([this.half!, this.mid!].filter(Boolean));
   }
+}
+
+/** Two TD batches as one (rows of `a` first). */
+function concatBatches(a: TdBatch, b: TdBatch): TdBatch {
+  return tf.tidy(() => {
+    const cat = <T extends tf.Tensor>(x: T, y: T) => tf.concat([x, y], 0) as T;
+    return {
+      codes: cat(a.codes, b.codes),
+      nextCodes: cat(a.nextCodes, b.nextCodes),
+      actions: cat(a.actions, b.actions),
+      returns: cat(a.returns, b.returns),
+      terminated: cat(a.terminated, b.terminated),
+      discount: cat(a.discount, b.discount),
+    };
+  }) as TdBatch;
 }
 
 const flat = (codes: tf.Tensor): tf.Tensor2D => tf.reshape(codes, [codes.shape[0]!, -1]) as tf.Tensor2D;

@@ -1,4 +1,5 @@
-// Every registered env: the env checker, a golden-frame test, determinism and a fuzz test.
+// Every registered env, and the stochastic variants (envs/stochastic.test.ts has their frequency
+// tests): the env checker, a golden-frame test, determinism and a fuzz test.
 // Golden frames: UPDATE_GOLDEN=1 npx vitest run envs/suite.test.ts rewrites envs/__golden__/*.png.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -6,7 +7,16 @@ import pixelmatch from "pixelmatch";
 import { describe, expect, it } from "vitest";
 import { decodePng, hstack, writePng } from "../common/png.ts";
 import { Rng } from "../common/rng.ts";
-import { Box, Discrete, EnvError, make, makeBare, registeredIds, runEnvChecks, type Frame } from "./index.ts";
+import {
+  Box,
+  Discrete,
+  EnvError,
+  make as makeEnv,
+  makeBare,
+  registeredIds,
+  runEnvChecks,
+  type Frame,
+} from "./index.ts";
 
 const GOLDEN_DIR = join(import.meta.dirname, "__golden__");
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
@@ -26,8 +36,8 @@ function goldenActions(id: string): unknown[] {
   return [2, 2, 1, 2, 0, 2];
 }
 
-function goldenStrip(id: string): Frame {
-  const env = make(id);
+function goldenStrip(id: string, options: Options): Frame {
+  const env = makeEnv(id, options);
   env.reset({ seed: 0 });
   const frames = [env.render()!];
   for (const a of goldenActions(id)) {
@@ -38,15 +48,35 @@ function goldenStrip(id: string): Frame {
   return hstack(frames);
 }
 
-describe.each(registeredIds())("%s", (id) => {
+type Options = Record<string, unknown>;
+
+/** Stochastic variants with probabilities high enough that the golden strips show them. */
+const VARIANTS: [string, Options][] = [
+  ["Catch-v0", { drift: 0.5 }],
+  ["GridEmpty-v0", { slip: 0.5 }],
+  ["Breakout-v0", { stickyActions: 0.5 }],
+  ["PointMass-v0", { actionNoise: 0.5 }],
+];
+
+/** `GridEmpty-v0` or `GridEmpty-v0-slip0.5`: the case's name and its golden file's. */
+const caseName = (id: string, options: Options) =>
+  [id, ...Object.entries(options).map(([k, v]) => `${k}${String(v)}`)].join("-");
+
+const CASES: [string, string, Options][] = [
+  ...registeredIds().map((id): [string, string, Options] => [id, id, {}]),
+  ...VARIANTS.map(([id, options]): [string, string, Options] => [caseName(id, options), id, options]),
+];
+
+describe.each(CASES)("%s", (name, id, options) => {
+  const make = (envId: string) => makeEnv(envId, options);
   it("passes every check of checkEnv", () => {
     const failed = runEnvChecks(() => make(id)).filter((r) => !r.passed);
     expect(failed).toEqual([]);
   });
 
   it("renders the golden frames after reset({seed: 0}) and a fixed action list (0 differing pixels)", () => {
-    const path = join(GOLDEN_DIR, `${id}.png`);
-    const strip = goldenStrip(id);
+    const path = join(GOLDEN_DIR, `${name}.png`);
+    const strip = goldenStrip(id, options);
     if (UPDATE) writePng(path, strip);
     expect(existsSync(path), `missing ${path}; run with UPDATE_GOLDEN=1 once and commit it`).toBe(true);
     const golden = decodePng(readFileSync(path));

@@ -181,7 +181,7 @@ export async function runE3One(
         // Planner scores (with the terminal value) for the repeat spread; H-step returns (no value) for the ranking.
         const repeats = Array.from({ length: c.repeats }, () => agent.score(z0, seqs, c.sequences, mode));
         const predicted = Array.from({ length: c.repeats }, () =>
-          scoreSequences(agent.model, z0, seqs, c.sequences, h, { mode, gamma, rng }),
+          scoreSequences(agent.model, z0, seqs, c.sequences, h, { mode, gamma, rng, samples: config.modeSamples }),
         );
         z0.dispose();
         for (let i = 0; i < c.sequences; i++) {
@@ -224,10 +224,12 @@ export async function executeE3(
   const m = metrics.modes;
   return {
     metrics,
-    summary: PROPAGATION_MODES.map(
-      (k) =>
-        `${k}: std ${m[k].scoreStd.toExponential(1)} rho ${m[k].spearman.toFixed(2)} return ${m[k].return.toFixed(2)}`,
-    ).join("; "),
+    summary: PROPAGATION_MODES.filter((k) => m[k])
+      .map(
+        (k) =>
+          `${k}: std ${m[k].scoreStd.toExponential(1)} rho ${m[k].spearman.toFixed(2)} return ${m[k].return.toFixed(2)}`,
+      )
+      .join("; "),
   };
 }
 
@@ -240,8 +242,11 @@ export async function summariseE3(
   const files: string[] = [];
   const rows: Row[] = [];
   const plotRows: Row[] = [];
-  for (const [env, group] of groupBy(records, (r) => r.config.env)) {
+  for (const [env, all] of groupBy(records, (r) => r.config.env)) {
     for (const mode of PROPAGATION_MODES) {
+      // Records made before a mode existed (e.g. `average`) have no entry for it.
+      const group = all.filter((r) => r.metrics.modes[mode]);
+      if (!group.length) continue;
       const stat = (f: (m: ModeMetrics) => number) => {
         const xs = group
           .map((r) => f(r.metrics.modes[mode]))

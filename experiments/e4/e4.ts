@@ -15,6 +15,7 @@ import { runFiles } from "../runFiles.ts";
 import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
+import { aggregatePlots, aggregateSection, normaliseRuns, whatThisShows } from "../suiteAggregate.ts";
 
 const BASELINES = ["dqn", "random", "oracle"] as const;
 type Baseline = (typeof BASELINES)[number];
@@ -157,6 +158,9 @@ export async function summariseE4(
       String(a.env).localeCompare(String(b.env)) || (b["final return"] as number) - (a["final return"] as number),
   );
   writeFileAtomic(`${outPrefix}.csv`, csv(rows));
+  const normalised = normaliseRuns(
+    records.map((r) => ({ task: r.config.env, method: r.config.method, evals: r.metrics.evals })),
+  );
   const md = [
     "# E4: estimators for the agent's world model, learning curves against baselines",
     "",
@@ -167,7 +171,8 @@ export async function summariseE4(
     `Env steps and options per env: ${[...groupBy(records, (r) => r.config.env)].map(([env, g]) => `${env} ${JSON.stringify({ steps: (g[0]!.config.agent as { steps?: number }).steps, ...((g[0]!.config.agent as { envOptions?: object }).envOptions ?? {}) })}`).join("; ")}.`,
     "",
     "Plot: `e4-curves.png` (return vs env steps, mean and 95% CI over seeds).",
-    "",
+    ...aggregateSection(normalised, "st-gumbel-softmax"),
+    ...whatThisShows(normalised, "st-gumbel-softmax", `these budgets (${budgets(records)})`),
   ].join("\n");
   writeFileAtomic(`${outPrefix}.md`, md);
   files.push(`${outPrefix}.csv`, `${outPrefix}.md`);
@@ -188,8 +193,20 @@ export async function summariseE4(
         `${outPrefix}-curves`,
       )),
     );
+  files.push(...(await aggregatePlots(normalised, outPrefix, "E4", "st-gumbel-softmax")));
   return files;
 }
+
+/** "2000 env steps" or "1500-2000 env steps" over the records. */
+function budgets(records: RunRecord<E4RunConfig, E4Metrics>[]): string {
+  const steps = records.map((r) => (r.config.agent as { steps?: number }).steps ?? 20000);
+  const lo = Math.min(...steps);
+  const hi = Math.max(...steps);
+  return `${lo === hi ? lo : `${lo}-${hi}`} env steps, ${seedsNote(groupBySeeds(records))}`;
+}
+
+const groupBySeeds = (records: RunRecord<E4RunConfig, E4Metrics>[]) =>
+  [...groupBy(records, (r) => `${r.config.env}|${r.config.method}`).values()].map((g) => g.length);
 
 export function e4Paths(resultsDir: string): { recordsDir: string; outPrefix: string; checkpointsDir: string } {
   return {

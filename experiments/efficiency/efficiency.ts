@@ -14,6 +14,7 @@ import { lineWithBand, pointsWithErrors, renderPlot, seedsNote, type ReferenceLi
 import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { runFiles } from "../runFiles.ts";
 import { groupBy, mean } from "../stats.ts";
+import { aggregatePlots, aggregateSection, normaliseRuns, whatThisShows } from "../suiteAggregate.ts";
 import { csv, markdownTable } from "../tables.ts";
 
 const Threshold = z
@@ -298,6 +299,9 @@ export async function summariseEfficiency(
   };
   write(`${outPrefix}.csv`, csv(csvRows));
   const seeds = [...groupBy(records, (r) => `${r.config.task}|${r.config.method}`).values()].map((g) => g.length);
+  const normalised = normaliseRuns(
+    records.map((r) => ({ task: r.config.task, method: r.config.method, evals: r.metrics.evals })),
+  );
   write(
     `${outPrefix}.md`,
     [
@@ -311,8 +315,9 @@ export async function summariseEfficiency(
         ? `Agent median <= 0.5x DQN's on ${halved} of ${compared} tasks; no worse than DQN on ${notWorse} of ${compared}.`
         : "No task has both agent and DQN records yet.",
       "",
+      ...aggregateSection(normalised, "dqn"),
       "Plots: `efficiency-curves.png` (evaluation return vs env steps: mean, band from the lowest to the highest seed; dashed: oracle MPC and random), `efficiency-steps.png` (steps to threshold per run; budget where never reached).",
-      "",
+      ...whatThisShows(normalised, "dqn", "each task's budget"),
     ].join("\n"),
   );
   if (curves.length)
@@ -363,6 +368,7 @@ export async function summariseEfficiency(
       )),
     );
   }
+  files.push(...(await aggregatePlots(normalised, outPrefix, "Efficiency", "dqn")));
   return files;
 }
 

@@ -1,0 +1,43 @@
+// A hand-built latent model for tests of planning and imagined value targets.
+import * as tf from "@tensorflow/tfjs";
+import type { LatentModel } from "./imagination.ts";
+
+/**
+ * A hand-built latent model with known dynamics: a corridor of 5 cells, one latent whose code is the
+ * one-hot cell. Action 0 moves left, 1 right. Entering cell 0 pays 0.2, entering cell 4 pays 1; both
+ * end the episode. From cell 1 the best first action is right (1 after three steps) although left
+ * pays at once.
+ */
+export function corridor(): LatentModel & { start: tf.Tensor } {
+  const S = 5;
+  const move = (d: number) =>
+    tf.tensor2d(
+      Array.from({ length: S * S }, (_, k) => (Math.min(S - 1, Math.max(0, Math.floor(k / S) + d)) === k % S ? 1 : 0)),
+      [S, S],
+    );
+  const [left, right] = [move(-1), move(1)].map((t) => tf.keep(t));
+  const entryReward = tf.keep(tf.tensor1d([0.2, 0, 0, 0, 1]));
+  const terminal = tf.keep(tf.tensor1d([1, 0, 0, 0, 1]));
+  return {
+    start: tf.keep(tf.tensor3d([0, 1, 0, 0, 0], [1, 1, S])),
+    heads(codes, action) {
+      return tf.tidy(() => {
+        const n = codes.shape[0]!;
+        const c = tf.reshape(codes, [n, S]) as tf.Tensor2D;
+        const [aLeft, aRight] = tf.split(action, 2, 1);
+        const next = tf.add(tf.mul(aLeft!, tf.matMul(c, left!)), tf.mul(aRight!, tf.matMul(c, right!)));
+        const pTerm = tf.clipByValue(tf.sum(tf.mul(next, terminal), 1), 1e-6, 1 - 1e-6);
+        return {
+          logits: tf.reshape(tf.log(tf.add(next, 1e-9)), [n, 1, S]) as tf.Tensor3D,
+          reward: tf.sum(tf.mul(next, entryReward), 1) as tf.Tensor1D,
+          terminated: tf.log(tf.div(pTerm, tf.sub(1, pTerm))) as tf.Tensor1D,
+        };
+      });
+    },
+    weightsToCodes: (w) => tf.clone(w),
+    actionFeatures: (a) =>
+      tf.tidy(
+        () => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(a), "int32"), 2, 1, 0, "int32"), "float32") as tf.Tensor2D,
+      ),
+  };
+}

@@ -1,0 +1,88 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../common/rng.ts";
+import { initBackend } from "../backend/init.ts";
+import { corridor } from "./corridor.fixture.ts";
+import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
+import { ValueConfig, ValueLearner, type TdBatch } from "./value.ts";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+const cells = (...c: number[]) =>
+  tf.tensor2d(
+    c.flatMap((k) => Array.from({ length: 5 }, (_, j) => (j === k ? 1 : 0))),
+    [c.length, 5],
+  );
+const read = (t: tf.Tensor) => Array.from(t.dataSync());
+
+describe("imaginedBatch", () => {
+  it("gives the model's reward, termination and next code for every action from every start code", () => {
+    const model = corridor();
+    const b = imaginedBatch(model, cells(1, 3), 1, imaginedActions({ kind: "discrete", n: 2 }, 4, new Rng(0)), 0.9);
+    // Rows: (cell 1, left), (cell 1, right), (cell 3, left), (cell 3, right).
+    expect(read(b.returns)).toEqual([0.2, 0, 0, 1].map((x) => expect.closeTo(x, 5)));
+    expect(read(b.terminated).map((p) => Math.round(p))).toEqual([1, 0, 0, 1]);
+    expect(read(tf.argMax(b.nextCodes, 1))).toEqual([0, 2, 2, 4]);
+    expect(read(tf.argMax(b.codes, 1))).toEqual([1, 1, 3, 3]);
+    expect(read(tf.argMax(b.actions, 1))).toEqual([0, 1, 0, 1]);
+    expect(read(b.discount)).toEqual([0.9, 0.9, 0.9, 0.9].map((x) => expect.closeTo(x, 6)));
+  });
+
+  it("draws Box actions uniformly within the bounds, from the given generator", () => {
+    const spec = { kind: "box" as const, size: 2, low: [-1, 0], high: [1, 0.5] };
+    const a = imaginedActions(spec, 50, new Rng(3));
+    expect(a).toHaveLength(50);
+    for (const [x, y] of a) expect(x! >= -1 && x! <= 1 && y! >= 0 && y! <= 0.5).toBe(true);
+    expect(imaginedActions(spec, 50, new Rng(3))).toEqual(a);
+  });
+});
+
+describe("ValueLearner with imagined backups", () => {
+  // Real data only ever moves left (cells 1-3); the right-hand actions are learned from the model
+  // alone. The true values with gamma 0.95: Q(3, right) = 1, Q(2, right) = 0.95, Q(1, right) = 0.9025
+  // (better than Q(1, left) = 0.2).
+  const gamma = 0.95;
+  const realBatch = (): TdBatch =>
+    tf.tidy(() => ({
+      codes: cells(1, 2, 3),
+      nextCodes: cells(0, 1, 2),
+      actions: tf.tensor2d([1, 0, 1, 0, 1, 0], [3, 2]),
+      returns: tf.tensor1d([0.2, 0, 0]),
+      terminated: tf.tensor1d([1, 0, 0]),
+      discount: tf.fill([3], gamma) as tf.Tensor1D,
+    }));
+  const train = (weight: number) => {
+    const model = corridor();
+    const config = ValueConfig.parse({ ensemble: 2, hidden: [32], lr: 1e-2, gamma, polyak: 0.2 });
+    const learner = new ValueLearner(5, { kind: "discrete", n: 2 }, config, 7);
+    const actions = imaginedActions({ kind: "discrete", n: 2 }, 1, new Rng(0));
+    const counts: number[] = [];
+    for (let u = 0; u < 600; u++) {
+      const real = realBatch();
+      const imagined = weight > 0 ? imaginedBatch(model, real.codes, 1, actions, gamma) : undefined;
+      learner.update(real, imagined && { batch: imagined, weight });
+      tf.dispose([real, imagined] as unknown as tf.TensorContainer);
+      if (u >= 590) counts.push(tf.memory().numTensors);
+    }
+    const q = tf.tidy(() => tf.mean(learner.critics.apply(cells(1, 2, 3)), 0).arraySync() as number[][]);
+    learner.dispose();
+    return { q, counts };
+  };
+
+  it("learns the values of actions never taken from the model's one-step backups", () => {
+    const { q, counts } = train(1);
+    expect(q[2]![1]).toBeCloseTo(1, 1);
+    expect(q[1]![1]).toBeCloseTo(0.95, 1);
+    expect(q[0]![1]).toBeCloseTo(0.9025, 1);
+    expect(q[0]![0]).toBeCloseTo(0.2, 1);
+    expect(new Set(counts).size).toBe(1); // no tensor kept across updates
+  });
+
+  it("without them the untaken action's value is untrained (the backups are what teach it)", () => {
+    const { q } = train(0);
+    expect(q[0]![0]).toBeCloseTo(0.2, 1);
+    expect(Math.abs(q[0]![1]! - 0.9025)).toBeGreaterThan(0.3);
+  });
+});

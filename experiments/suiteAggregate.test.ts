@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { aggregateSection, normaliseRuns, whatThisShows, type SuiteRun } from "./suiteAggregate.ts";
+
+const run = (task: string, method: string, ...returns: number[]): SuiteRun => ({
+  task,
+  method,
+  evals: returns.map((r) => ({ return: r })),
+});
+
+describe("suite aggregate", () => {
+  const runs = [
+    run("a", "random", 0, 0),
+    run("a", "oracle", 2, 2),
+    run("a", "agent", 0, 2), // final 1, area 0.5
+    run("a", "agent", 1, 1), // final 0.5, area 0.5
+    run("a", "dqn", 0, 0),
+    run("b", "random", -1, -1),
+    run("b", "oracle", 1, 3), // oracle mean of its runs' last evaluations: 3 (with the next)
+    run("b", "oracle", 3, 3),
+    run("b", "agent", 1, 1), // (1 - -1) / 4 = 0.5
+    run("b", "dqn", -1, -1),
+    run("flat", "random", 1, 1),
+    run("flat", "oracle", 1, 1),
+    run("flat", "agent", 5, 5),
+  ];
+
+  it("normalises final and area scores per task by the reference runs, skipping tasks without scale", () => {
+    const s = normaliseRuns(runs);
+    expect([...s.keys()].sort()).toEqual(["agent", "dqn"]);
+    const agent = s.get("agent")!;
+    expect([...agent.final.keys()]).toEqual(["a", "b"]);
+    expect(agent.final.get("a")).toEqual([1, 0.5]);
+    expect(agent.area.get("a")).toEqual([0.5, 0.5]);
+    expect(agent.final.get("b")).toEqual([0.5]);
+    expect(s.get("dqn")!.final.get("b")).toEqual([0]);
+  });
+
+  it("reads the intervals into 'What this shows'", () => {
+    const s = normaliseRuns(runs);
+    const text = whatThisShows(s, "dqn", "the test budget").join("\n");
+    // Every agent run beats every DQN run on final scores; on area, task a's agent runs (0.5, 0.5) vs 0.
+    expect(text).toMatch(/Better than dqn: agent \(final: P = 1\.00 \[1\.00, 1\.00\], 2 tasks\); agent \(area/);
+    expect(text).toMatch(/Worse than dqn: none/);
+    expect(text).toMatch(/Undecided at this budget: none/);
+    expect(whatThisShows(s, "missing", "x")).toEqual([]);
+    const table = aggregateSection(s, "dqn").join("\n");
+    expect(table).toMatch(/\| agent \| 2 \|/);
+    expect(table).toMatch(/P\(> dqn\) final/);
+  });
+});
