@@ -58,3 +58,24 @@ register("PointMass-v0", (o) => new PointMass(o), {
   maxEpisodeSteps: 100,
   description: "steer a point mass to a target with a continuous 2-D force (32x32x2 pixels)",
 });
+
+// Stochastic variants: the same envs with their randomness option on (overridable in make()).
+register("CatchDrift-v0", (o) => new Catch(o), {
+  options: { drift: 0.2 },
+  description: "Catch whose ball moves one column sideways with probability 0.2 per step",
+});
+register("GridEmptySlippery-v0", (o) => new GridEmpty(o), {
+  maxEpisodeSteps: gridLimit,
+  options: { slip: 0.2 },
+  description: "GridEmpty on a slippery floor: forward goes to a side cell with probability 0.2",
+});
+register("BreakoutSticky-v0", (o) => new Breakout(o), {
+  maxEpisodeSteps: 1000,
+  options: { stickyActions: 0.1 },
+  description: "Breakout with MinAtar's sticky actions (the previous action repeats with probability 0.1)",
+});
+register("PointMassNoisy-v0", (o) => new PointMass(o), {
+  maxEpisodeSteps: 100,
+  options: { actionNoise: 0.2 },
+  description: "PointMass with Gaussian action noise (sd 0.2, clipped)",
+});

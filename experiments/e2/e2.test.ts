@@ -70,6 +70,11 @@ describe("npm run exp -- e2", () => {
     expect(record.metrics.final.accuracy).toHaveLength(3);
     expect(record.metrics.final.pixelMismatch).toHaveLength(3);
     expect(record.metrics.curve.map((c: { step: number }) => c.step)).toEqual([5, 10]);
+    const gap = record.metrics.final.distribution;
+    expect(gap.nll).toBeGreaterThan(0);
+    expect(gap.transitions).toBeGreaterThan(0); // Catch repeats its (code, action) pairs
+    expect(gap.tv).toBeGreaterThanOrEqual(0);
+    expect(gap.tv).toBeLessThanOrEqual(1);
     for (const f of [
       "e2.md",
       "e2.csv",
@@ -84,5 +89,6 @@ describe("npm run exp -- e2", () => {
     expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(
       /\| Catch-v0 \| st-gumbel-softmax \| 1 \| [\d.]+ \| 0\.\d+ \| \[/,
     );
+    expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(/\| TV next code \| TV floor \| NLL@1 \|/);
   });
 });

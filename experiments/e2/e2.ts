@@ -13,6 +13,7 @@ import { parseWorldModelConfig, type WorldModelConfigInput } from "../../worldmo
 import type { ReplayBuffer } from "../../data/replayBuffer.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { evaluate, pixelMismatch, type EvalMetrics } from "../../worldmodel/eval.ts";
+import { nextCodeDistributionGap, type DistributionGap } from "../../worldmodel/nextCodeDistribution.ts";
 import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
 import { WorldModelTrainer } from "../../worldmodel/train.ts";
 import { writeImaginedRollout } from "../../worldmodel/rolloutPictures.ts";
@@ -69,9 +70,15 @@ export const E2Config = z
         /** Open-loop horizon K of the k-step metrics. */
         k: z.number().int().min(1).max(50).default(20),
         batch: z.number().int().min(2).default(256),
+        /**
+         * Held-out transitions for the next-code distribution (Discrete actions): grouped by (code,
+         * action), groups of at least `minCount` give the total variation to the empirical one.
+         */
+        transitions: z.number().int().min(2).default(4000),
+        minCount: z.number().int().min(2).default(10),
       })
       .strict()
-      .default({ k: 20, batch: 256 }),
+      .default({ k: 20, batch: 256, transitions: 4000, minCount: 10 }),
   })
   .strict();
 export type E2Config = z.infer<typeof E2Config>;
@@ -101,7 +108,8 @@ export interface E2RunConfig {
 
 export interface E2Metrics {
   curve: { step: number; loss: number; ce: number; accuracy1: number }[];
-  final: EvalMetrics & { pixelMismatch?: number[] };
+  /** distribution: the predicted next-code distribution against the empirical one (Discrete actions). */
+  final: EvalMetrics & { pixelMismatch?: number[]; distribution?: DistributionGap };
 }
 
 export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E2RunConfig }[] {
@@ -186,6 +194,12 @@ export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
         });
     }
     const final: E2Metrics["final"] = evaluate(model, evalSample);
+    if (model.shape.action.kind === "discrete")
+      final.distribution = nextCodeDistributionGap(
+        model,
+        test.sample(c.eval.transitions, 1, new Rng(c.seed + 13)),
+        c.eval.minCount,
+      );
     if (model.decoder) {
       final.pixelMismatch = pixelMismatch(model, evalSample);
       if (imaginedPath)
@@ -256,6 +270,12 @@ export async function summariseE2(
       perplexity: ppl.mean,
       "freq. baseline": stat((r) => r.metrics.final.frequencyBaseline).mean,
     };
+    if (group.every((r) => r.metrics.final.distribution)) {
+      // Records before the metric existed have none: the columns appear when every seed has it.
+      row["TV next code"] = stat((r) => r.metrics.final.distribution!.tv).mean;
+      row["TV floor"] = stat((r) => r.metrics.final.distribution!.tvFloor).mean;
+      row["NLL@1"] = stat((r) => r.metrics.final.distribution!.nll).mean;
+    }
     if (group[0]!.metrics.final.pixelMismatch)
       row[`mismatch@${kMax}`] = stat((r) => r.metrics.final.pixelMismatch![kMax - 1]!).mean;
     rows.push(row);
@@ -278,7 +298,7 @@ export async function summariseE2(
     "# E2: estimators for training the world model",
     "",
     `Regenerate with \`${command}\`. ${describeRecords(records)}.`,
-    "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code.",
+    "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code. Where present (Discrete actions): `TV next code`, the total variation between the predicted distribution of the whole next code and the empirical one on held-out transitions grouped by (code, action), with `TV floor` the same between two halves of the data (sampling noise alone), and `NLL@1` the whole next code's negative log-likelihood in nats (worldmodel/nextCodeDistribution.ts).",
     "",
     markdownTable(rows),
     "Plots: `e2-accuracy.png` (accuracy vs k), `e2-pixel-mismatch.png` (decoded predictions vs real frames), `e2-curves.png` (1-step accuracy during training). Imagined rollouts of seed 0 on pixel envs (rows real | imagined | diff): `e2-imagined/*.png` and `.apng`.",
