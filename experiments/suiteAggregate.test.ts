@@ -39,9 +39,11 @@ describe("suite aggregate", () => {
     const s = normaliseRuns(runs);
     const text = whatThisShows(s, "dqn", "the test budget").join("\n");
     // Every agent run beats every DQN run on final scores; on area, task a's agent runs (0.5, 0.5) vs 0.
-    expect(text).toMatch(/Better than dqn: agent \(final: P = 1\.00 \[1\.00, 1\.00\], 2 tasks\); agent \(area/);
-    expect(text).toMatch(/Worse than dqn: none/);
-    expect(text).toMatch(/Undecided at this budget: none/);
+    expect(text).toMatch(
+      /Better than dqn:\n {2}- agent \(final: P = 1\.00 \[1\.00, 1\.00\], 2 tasks\)\n {2}- agent \(area/,
+    );
+    expect(text).toMatch(/Worse than dqn:\n {2}- none/);
+    expect(text).toMatch(/Undecided at this budget:\n {2}- none/);
     expect(whatThisShows(s, "missing", "x")).toEqual([]);
     const table = aggregateSection(s, "dqn").join("\n");
     expect(table).toMatch(/\| agent \| 2 \|/);

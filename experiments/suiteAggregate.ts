@@ -17,6 +17,7 @@ import {
 import { lineWithBand, pointsWithErrors, renderPlot, type Row } from "./plots.ts";
 import { mean } from "./stats.ts";
 import { markdownTable } from "./tables.ts";
+import { findingsSection } from "./whatThisShows.ts";
 
 export interface SuiteRun {
   task: string;
@@ -192,16 +193,12 @@ export function whatThisShows(scores: Map<string, MethodScores>, against: string
       else undecided.push(`${method} (${what})`);
     }
   }
-  const list = (xs: string[]) => (xs.length ? xs.join("; ") : "none");
-  return [
-    "",
-    "## What this shows",
-    "",
+  return findingsSection(
     `At ${budget}, read off the probability of improvement over ${against} (95% CIs that exclude 0.5):`,
-    "",
-    `- Better than ${against}: ${list(better)}.`,
-    `- Worse than ${against}: ${list(worse)}.`,
-    `- Undecided at this budget: ${list(undecided)}.`,
-    "",
-  ];
+    {
+      [`Better than ${against}`]: better,
+      [`Worse than ${against}`]: worse,
+      "Undecided at this budget": undecided,
+    },
+  );
 }

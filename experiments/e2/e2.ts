@@ -22,6 +22,7 @@ import { numberTag } from "../runner.ts";
 import { groupBy, meanWithCi } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 import { cachedDataset, DataConfig } from "../datasets.ts";
+import { separatedFrom, type CiCell } from "../whatThisShows.ts";
 
 /** Envs whose observations are images, where decoded predictions are compared by pixelmatch. */
 const PIXEL_ENVS = ["Catch-v0", "Breakout-v0", "PointMass-v0"];
@@ -229,6 +230,13 @@ export function executeE2(config: E2RunConfig, resultsDir: string): { metrics: E
   };
 }
 
+/** "400" or "400-5000": the training updates of the records. */
+function budgetOf(records: RunRecord<E2RunConfig, E2Metrics>[]): string {
+  const steps = records.map((r) => r.config.train.steps);
+  const [lo, hi] = [Math.min(...steps), Math.max(...steps)];
+  return lo === hi ? String(lo) : `${lo}-${hi}`;
+}
+
 const label = (r: { estimator: string; tau: number; variant?: string }) =>
   `${r.variant && r.variant !== "default" ? `${r.variant}: ` : ""}${TAU_ESTIMATORS.includes(r.estimator as EstimatorName) && r.tau !== 1 ? `${r.estimator} tau ${r.tau}` : r.estimator}`;
 
@@ -248,6 +256,7 @@ export async function summariseE2(
   const curves: Row[] = [];
   const kRows: Row[] = [];
   const pixelRows: Row[] = [];
+  const cells: CiCell[] = [];
   for (const [, group] of groupBy(records, (r) => `${r.config.env}|${label(r.config)}`)) {
     const { env } = group[0]!.config;
     const name = label(group[0]!.config);
@@ -257,6 +266,10 @@ export async function summariseE2(
     const a1 = stat((r) => r.metrics.final.accuracy[0]!);
     const aK = stat((r) => r.metrics.final.accuracy[kMax - 1]!);
     const ppl = stat((r) => r.metrics.final.perplexity);
+    cells.push(
+      { group: env, method: name, metric: "acc@1", ...a1 },
+      { group: env, method: name, metric: `acc@${kMax}`, ...aK },
+    );
     const row: Row = {
       env,
       estimator: name,
@@ -302,7 +315,11 @@ export async function summariseE2(
     "",
     markdownTable(rows),
     "Plots: `e2-accuracy.png` (accuracy vs k), `e2-pixel-mismatch.png` (decoded predictions vs real frames), `e2-curves.png` (1-step accuracy during training). Imagined rollouts of seed 0 on pixel envs (rows real | imagined | diff): `e2-imagined/*.png` and `.apng`.",
-    "",
+    ...separatedFrom(
+      cells,
+      "st-gumbel-softmax",
+      `${budgetOf(records)} world-model updates per run, ${seedsNote(rows.map((r) => r.seeds as number))}`,
+    ),
   ].join("\n");
   write(`${outPrefix}.md`, md);
   if (kRows.length)

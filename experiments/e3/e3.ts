@@ -18,9 +18,10 @@ import { actionArg, evaluatePolicy, EVAL_SEED_BASE } from "../../agent/evaluate.
 import { PROPAGATION_MODES, scoreSequences, type PropagationMode } from "../../agent/imagination.ts";
 import { trainAgent, type TrainOptions } from "../../agent/train.ts";
 import { runFiles } from "../runFiles.ts";
-import { pointsWithErrors, renderPlot, type Row } from "../plots.ts";
+import { pointsWithErrors, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
+import { separatedFrom } from "../whatThisShows.ts";
 
 export const E3Config = z
   .object({
@@ -294,7 +295,18 @@ export async function summariseE3(
     "Spearman is undefined (and left out of the mean: 'Spearman seeds' counts the seeds that have it) where every sequence's true H-step return is equal, e.g. on a grid whose goal is more than H steps from every sampled state.",
     "",
     "Plots: `e3-spearman.png` (rank agreement with the simulator), `e3-return.png` (episode return per mode).",
-    "",
+    ...separatedFrom(
+      plotRows.map((r) => ({
+        group: String(r.env),
+        method: String(r.mode),
+        metric: String(r.metric),
+        mean: r.value as number,
+        lo: r.lo as number,
+        hi: r.hi as number,
+      })),
+      "expected",
+      `${[...new Set(records.map((r) => (r.config.agent as { steps?: number }).steps ?? 20000))].join(", ")} env steps of agent training, ${seedsNote(rows.map((r) => r.seeds as number))}`,
+    ),
   ].join("\n");
   writeFileAtomic(`${outPrefix}.md`, md);
   files.push(`${outPrefix}.md`);

@@ -20,6 +20,7 @@ import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { groupBy, meanWithCi } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
+import { separatedFrom, type CiCell } from "../whatThisShows.ts";
 
 const SUITE = [
   "Catch-v0",
@@ -197,6 +198,7 @@ export async function summariseProbe(
   const rows: Row[] = [];
   const curves: Row[] = [];
   const ks = new Set<number>();
+  const cells: CiCell[] = [];
   for (const [, group] of groupBy(records, (r) => `${r.config.env}|${r.config.variant}`)) {
     const { env, variant, k } = group[0]!.config;
     ks.add(k);
@@ -211,6 +213,10 @@ export async function summariseProbe(
     const ci = (s: { lo: number; hi: number }) => `[${s.lo.toFixed(3)}, ${s.hi.toFixed(3)}]`;
     const w1 = at(last, (p) => p.whole1);
     const wk = at(last, (p) => p.wholeK);
+    cells.push(
+      { group: env, method: variant, metric: "whole@1", ...w1 },
+      { group: env, method: variant, metric: `whole@${k}`, ...wk },
+    );
     rows.push({
       env,
       variant,
@@ -247,7 +253,11 @@ export async function summariseProbe(
     "",
     markdownTable(rows),
     "Plot: `probe-curves.png` (whole-code accuracy vs updates, per env).",
-    "",
+    ...separatedFrom(
+      cells,
+      "agent",
+      `${[...new Set(rows.map((r) => r.updates))].join(", ")} world-model updates, ${seedsNote(rows.map((r) => r.seeds as number))}`,
+    ),
   ].join("\n");
   write(`${outPrefix}.md`, md);
   if (curves.length)
