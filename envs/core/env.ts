@@ -39,6 +39,16 @@ export interface EnvSpec {
 /** The full state of an env, enough to restore it exactly (JSON-serialisable apart from typed arrays). */
 export type EnvState = Record<string, unknown>;
 
+/**
+ * The same state with another random stream for the env's future draws (slips, drift, sticky
+ * actions, action noise): what a planner that restores states may know of a stochastic env without
+ * seeing the draws the real env will make. Deterministic envs draw nothing after reset, so their
+ * transitions are unchanged.
+ */
+export function withRandomStream(state: EnvState, seed: number): EnvState {
+  return { ...state, rng: new Rng(seed).getState() };
+}
+
 export { EnvError } from "./errors.ts";
 
 export abstract class Env<Obs = unknown, Act = unknown> {

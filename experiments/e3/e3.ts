@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { Rng } from "../../common/rng.ts";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
-import { make, makeBare, registeredIds, type EnvState, type TypedArray } from "../../envs/index.ts";
+import { make, makeBare, registeredIds, withRandomStream, type EnvState, type TypedArray } from "../../envs/index.ts";
 import { ImaginationAgent } from "../../agent/agent.ts";
 import { actionArg, evaluatePolicy, EVAL_SEED_BASE } from "../../agent/evaluate.ts";
 import { PROPAGATION_MODES, scoreSequences, type PropagationMode } from "../../agent/imagination.ts";
@@ -39,6 +39,12 @@ export const E3Config = z
     repeats: z.number().int().min(2).default(10),
     /** Episodes per mode for the return. */
     episodes: z.number().int().min(1).default(20),
+    /**
+     * Simulator rollouts per sequence for its true H-step return, each from the saved state under a
+     * fresh random stream (their mean: the expected return on stochastic envs). 1 replays the real
+     * env's own draws (exact on deterministic envs, clairvoyant on stochastic ones).
+     */
+    simulatorRollouts: z.number().int().min(1).default(1),
   })
   .strict();
 export type E3Config = z.infer<typeof E3Config>;
@@ -61,6 +67,7 @@ export interface E3RunConfig {
   sequences: number;
   repeats: number;
   episodes: number;
+  simulatorRollouts?: number;
 }
 
 export interface ModeMetrics {
@@ -94,6 +101,8 @@ export function planE3(cfg: E3Config): { run: string; config: E3RunConfig }[] {
         sequences: cfg.sequences,
         repeats: cfg.repeats,
         episodes: cfg.episodes,
+        // Only when set: records made before the option (one clairvoyant rollout) keep their config.
+        ...(cfg.simulatorRollouts > 1 ? { simulatorRollouts: cfg.simulatorRollouts } : {}),
       },
     })),
   );
@@ -159,18 +168,24 @@ export async function runE3One(
           ? rng.int(agent.spec.n)
           : rng.uniform(agent.spec.low[i % width]!, agent.spec.high[i % width]!);
     const sim = makeBare(c.env, config.envOptions);
+    const rollouts = c.simulatorRollouts ?? 1;
+    const streams = new Rng(c.seed + 17);
     const trueReturns = (state: EnvState) =>
       Float64Array.from({ length: c.sequences }, (_, i) => {
-        sim.setState(state);
-        let total = 0;
-        for (let t = 0; t < h; t++) {
-          const [, r, terminated] = sim.step(
-            actionArg(sim.actionSpace, Array.from(seqs.subarray((i * h + t) * width, (i * h + t + 1) * width))),
-          );
-          total += gamma ** t * r;
-          if (terminated) break;
+        let sum = 0;
+        for (let j = 0; j < rollouts; j++) {
+          sim.setState(rollouts > 1 ? withRandomStream(state, streams.childSeed()) : state);
+          let total = 0;
+          for (let t = 0; t < h; t++) {
+            const [, r, terminated] = sim.step(
+              actionArg(sim.actionSpace, Array.from(seqs.subarray((i * h + t) * width, (i * h + t + 1) * width))),
+            );
+            total += gamma ** t * r;
+            if (terminated) break;
+          }
+          sum += total;
         }
-        return total;
+        return sum / rollouts;
       });
     const modes = {} as Record<PropagationMode, ModeMetrics>;
     for (const mode of PROPAGATION_MODES) {
