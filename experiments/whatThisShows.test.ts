@@ -26,9 +26,9 @@ describe("separatedFrom", () => {
     ).join("\n");
     expect(text).toMatch(/At 400 updates, against ref/);
     expect(text).toMatch(
-      /Higher than ref:\n {2}- Catch acc@1: a 0\.700 \[0\.600, 0\.800\] vs 0\.500 \[0\.450, 0\.550\] \(difference \+0\.200\)\n-/,
+      /Higher than ref:\n {2}- Catch acc@1: a 0\.7000 \[0\.6000, 0\.8000\] vs 0\.5000 \[0\.4500, 0\.5500\] \(difference \+0\.2000\)\n-/,
     );
-    expect(text).toMatch(/Lower than ref:\n {2}- Catch acc@1: b 0\.300 .*\(difference -0\.200\)\n-/);
+    expect(text).toMatch(/Lower than ref:\n {2}- Catch acc@1: b 0\.3000 .*\(difference -0\.2000\)\n-/);
     expect(text).toMatch(/Undecided \(intervals overlap\):\n {2}- Catch acc@1: c\n$/);
     expect(text).not.toMatch(/Grid|: d/);
   });

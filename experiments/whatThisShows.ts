@@ -12,9 +12,11 @@ export interface CiCell {
   hi: number;
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(3));
+/** Four significant digits below 1 (differences of a few thousandths stay visible), fewer decimals above. */
+const fmt = (x: number) =>
+  Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x === 0 ? "0" : x.toPrecision(4);
 
-export function separatedFrom(cells: readonly CiCell[], reference: string, budget: string): string[] {
+export function separatedFrom(cells: readonly CiCell[], reference: string, budget: string, note = ""): string[] {
   const above: string[] = [];
   const below: string[] = [];
   const undecided = new Map<string, string[]>();
@@ -28,7 +30,7 @@ export function separatedFrom(cells: readonly CiCell[], reference: string, budge
     else if (c.hi < r.lo) below.push(text);
     else undecided.set(`${c.group} ${c.metric}`, [...(undecided.get(`${c.group} ${c.metric}`) ?? []), c.method]);
   }
-  return findingsSection(`At ${budget}, against ${reference} (95% CIs over seeds that do not overlap):`, {
+  return findingsSection(`At ${budget}, against ${reference} (95% CIs over seeds that do not overlap)${note}:`, {
     [`Higher than ${reference}`]: above,
     [`Lower than ${reference}`]: below,
     "Undecided (intervals overlap)": [...undecided].map(([k, methods]) => `${k}: ${methods.join(", ")}`),

@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { lineWithBand, pointsWithErrors, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { csv, markdownTable } from "../tables.ts";
+import { separatedFrom } from "../whatThisShows.ts";
 import { numberTag, type PlannedRun } from "../runner.ts";
 import { groupBy, summarise } from "../stats.ts";
 import { gradientQuality, type QualityConfig, type QualityMetrics } from "./gradientQuality.ts";
@@ -221,7 +222,19 @@ export async function summariseE1(
       })),
     ),
     "Plots: `e1-quality.png` (bias, variance, cosine over tau).",
-    "",
+    ...separatedFrom(
+      tRows.map((r) => ({
+        group: `toy p = ${r.p}`,
+        method: r.tau === 1 ? String(r.estimator) : `${r.estimator} tau ${r.tau}`,
+        metric: "final loss",
+        mean: r.exactLoss as number,
+        lo: (r.exactLoss as number) - (r.ci95 as number),
+        hi: (r.exactLoss as number) + (r.ci95 as number),
+      })),
+      "st-gumbel-softmax",
+      `the toy's training budget (${[...new Set(toy.map((r) => r.config.steps))].join(", ")} steps, ${[...new Set(tRows.map((r) => r.seeds))].join(", ")} seeds)`,
+      " on the polynomial toy's final exact loss (lower is better; the gradient-quality table above has no seeds to compare)",
+    ),
   ].join("\n");
   write(`${outPrefix}.md`, md);
 
