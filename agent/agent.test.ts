@@ -131,6 +131,23 @@ describe("ImaginationAgent", () => {
     );
   });
 
+  it("breaks loops: acts at random at an observation seen more than loopBreak times this episode", () => {
+    const env = make("Catch-v0");
+    const [obs] = env.reset({ seed: 0 });
+    const count = (loopBreak: number) => {
+      const agent = new ImaginationAgent(parseAgentConfig({ env: "Catch-v0", loopBreak }), env, 0);
+      for (let i = 0; i < 10; i++) agent.act(obs as Uint8Array);
+      const breaks = agent.loopBreaks;
+      agent.reset(); // a new episode forgets the visits
+      agent.act(obs as Uint8Array);
+      const afterReset = agent.loopBreaks - breaks;
+      agent.dispose();
+      return [breaks, afterReset];
+    };
+    expect(count(3)).toEqual([7, 0]); // visits 4..10 break
+    expect(count(0)).toEqual([0, 0]);
+  });
+
   it("keeps the tensor count constant over training updates", async () => {
     const env = make("Catch-v0");
     const cfg = parseAgentConfig({

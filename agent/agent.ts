@@ -42,8 +42,14 @@ export class ImaginationAgent implements Learner {
     this.mode = config.mode;
   }
 
+  /** Times this agent acted at random to break a loop (config.loopBreak). */
+  loopBreaks = 0;
+  /** Visits of each observation in the current episode (only with loopBreak > 0). */
+  private readonly visits = new Map<string, number>();
+
   reset(): void {
     this.planner.reset();
+    this.visits.clear();
   }
 
   /** Codes [1, L, d] of one observation. */
@@ -63,6 +69,18 @@ export class ImaginationAgent implements Learner {
   }
 
   act(obs: TypedArray): number[] {
+    if (this.config.loopBreak > 0) {
+      const key = Buffer.from(obs.buffer, obs.byteOffset, obs.byteLength).toString("base64");
+      const seen = (this.visits.get(key) ?? 0) + 1;
+      this.visits.set(key, seen);
+      if (seen > this.config.loopBreak) {
+        this.loopBreaks++;
+        const s = this.spec;
+        return s.kind === "discrete"
+          ? [this.noiseRng.int(s.n)]
+          : s.low.map((lo, j) => this.noiseRng.uniform(lo, s.high[j]!));
+      }
+    }
     const z0 = this.codesOf(obs);
     try {
       const prior = this.priorSequences(z0);

@@ -73,6 +73,12 @@ export const AgentConfig = z
     evalEpisodes: z.number().int().min(1).default(10),
     /** How imagined codes are propagated when planning (`expected` is deterministic). */
     mode: z.enum(PROPAGATION_MODES).default("expected"),
+    /**
+     * Loop breaking: once an observation has been seen more than this many times in an episode, act
+     * uniformly at random there (0: never). A deterministic plan can cycle (GridEmpty: spinning in
+     * place until the time limit), in evaluation too.
+     */
+    loopBreak: z.number().int().min(0).default(0),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */
