@@ -9,7 +9,7 @@
 // Confidence intervals: stratified bootstrap, runs resampled with replacement within each task
 // (tasks kept), percentile 95% intervals; P(X > Y) resamples X and Y independently.
 import { Rng } from "../common/rng.ts";
-import { iqm, mean } from "./stats.ts";
+import { iqm, mean, median } from "./stats.ts";
 
 /** Scores per task: byTask[m][i] is run i of task m (tasks may have different numbers of runs). */
 export type ScoresByTask = readonly (readonly number[])[];
@@ -28,11 +28,7 @@ const taskMeans = (s: ScoresByTask): number[] => s.map((runs) => mean(runs));
 
 export const aggregateIqm = (s: ScoresByTask): number => iqm(all(s));
 export const aggregateMean = (s: ScoresByTask): number => mean(taskMeans(s));
-export function aggregateMedian(s: ScoresByTask): number {
-  const m = taskMeans(s).sort((a, b) => a - b);
-  const k = m.length >> 1;
-  return m.length % 2 ? m[k]! : (m[k - 1]! + m[k]!) / 2;
-}
+export const aggregateMedian = (s: ScoresByTask): number => median(taskMeans(s));
 export const optimalityGap = (s: ScoresByTask, gamma = 1): number =>
   gamma - mean(all(s).map((x) => Math.min(x, gamma)));
 

@@ -24,6 +24,14 @@ export function ci95(xs: readonly number[]): number {
   return (t * std(xs)) / Math.sqrt(xs.length);
 }
 
+/** The median (the mean of the two middle values for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /** Mean of the middle 50% (interquartile mean), with fractional weights at the cut points. */
 export function iqm(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -172,7 +172,11 @@ export async function summariseE4(
     "",
     "Plot: `e4-curves.png` (return vs env steps, mean and 95% CI over seeds).",
     ...aggregateSection(normalised, "st-gumbel-softmax"),
-    ...whatThisShows(normalised, "st-gumbel-softmax", `these budgets (${budgets(records)})`),
+    ...whatThisShows(
+      normalised,
+      "st-gumbel-softmax",
+      `these budgets (${budgets(records)}, ${seedsNote(rows.map((r) => r.seeds as number))})`,
+    ),
   ].join("\n");
   writeFileAtomic(`${outPrefix}.md`, md);
   files.push(`${outPrefix}.csv`, `${outPrefix}.md`);
@@ -202,11 +206,8 @@ function budgets(records: RunRecord<E4RunConfig, E4Metrics>[]): string {
   const steps = records.map((r) => (r.config.agent as { steps?: number }).steps ?? 20000);
   const lo = Math.min(...steps);
   const hi = Math.max(...steps);
-  return `${lo === hi ? lo : `${lo}-${hi}`} env steps, ${seedsNote(groupBySeeds(records))}`;
+  return `${lo === hi ? lo : `${lo}-${hi}`} env steps`;
 }
-
-const groupBySeeds = (records: RunRecord<E4RunConfig, E4Metrics>[]) =>
-  [...groupBy(records, (r) => `${r.config.env}|${r.config.method}`).values()].map((g) => g.length);
 
 export function e4Paths(resultsDir: string): { recordsDir: string; outPrefix: string; checkpointsDir: string } {
   return {

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { EvalPoint } from "../../agent/train.ts";
 import { writeRecord, type RunRecord } from "../records.ts";
+import { median } from "../stats.ts";
 import {
   EfficiencyConfig,
   type EfficiencyRunConfig,
   efficiencyPaths,
-  median,
   outcomeOf,
   planEfficiency,
   summariseEfficiency,

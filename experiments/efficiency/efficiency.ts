@@ -13,7 +13,7 @@ import { runMethod, type CurveMetrics, type Method } from "../methodRun.ts";
 import { lineWithBand, pointsWithErrors, renderPlot, seedsNote, type ReferenceLine, type Row } from "../plots.ts";
 import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { runFiles } from "../runFiles.ts";
-import { groupBy, mean } from "../stats.ts";
+import { groupBy, mean, median } from "../stats.ts";
 import { aggregatePlots, aggregateSection, normaliseRuns, whatThisShows } from "../suiteAggregate.ts";
 import { csv, markdownTable } from "../tables.ts";
 
@@ -180,13 +180,6 @@ export function outcomeOf(
     minReturnAfter: Math.min(...after.map((e) => e.return)),
     stable: after.every((e) => value(e) >= floor),
   };
-}
-
-export function median(xs: number[]): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Regenerates results/efficiency.{md,csv} and its plots from the records. */
