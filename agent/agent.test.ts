@@ -76,6 +76,7 @@ describe("ImaginationAgent", () => {
       steps: 1000,
       seedSteps: 300,
       pretrainUpdates: 500,
+      modelPretrainUpdates: 0,
       evalEvery: 500,
       evalEpisodes: 3,
       worldModel: { lr: 3e-3, encoderLrScale: 1 },
@@ -92,6 +93,7 @@ describe("ImaginationAgent", () => {
       steps: 2000,
       seedSteps: 300,
       pretrainUpdates: 100,
+      modelPretrainUpdates: 0,
       evalEvery: 1000,
       evalEpisodes: 20,
     });
@@ -108,6 +110,7 @@ describe("ImaginationAgent", () => {
       steps: 300,
       seedSteps: 60,
       pretrainUpdates: 10,
+      modelPretrainUpdates: 0,
       evalEvery: 100,
       evalEpisodes: 3,
       worldModel: { batch: 16 },
@@ -147,6 +150,30 @@ describe("ImaginationAgent", () => {
     expect(count(3)).toEqual([7, 0]); // visits 4..10 break
     expect(count(0)).toEqual([0, 0]);
   });
+
+  it("pretrains the world model alone on the seed data (modelPretrainUpdates), freezing the encoder there", async () => {
+    const run = {
+      env: "Catch-v0",
+      steps: 150,
+      seedSteps: 100,
+      modelPretrainUpdates: 20,
+      pretrainUpdates: 5,
+      evalEvery: 150,
+      evalEpisodes: 1,
+      worldModel: { batch: 8, encoderFreezeAfter: 20 },
+      value: { batch: 8 },
+    };
+    const { agent, result } = await trainAgent(run);
+    const planner = agent as ImaginationAgent;
+    // 20 model-only updates, the 5-update burst, then one update per step for 50 steps.
+    expect([planner.trainer.steps, planner.value.updates, result.updates]).toEqual([75, 55, 75]);
+    expect(planner.trainer.isEncoderFrozen).toBe(true);
+    agent.dispose();
+    // DQN has no model to pretrain: the field leaves it alone.
+    const dqn = await trainAgent({ ...run, algorithm: "dqn" });
+    expect(dqn.result.updates).toBe(55);
+    dqn.agent.dispose();
+  }, 120_000);
 
   it("keeps the tensor count constant over training updates", async () => {
     const env = make("Catch-v0");

@@ -123,9 +123,14 @@ export class ImaginationAgent implements Learner {
     return out;
   }
 
+  /** One world-model step on sequences from the buffer. */
+  updateModel(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats } {
+    return { worldModel: this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction) };
+  }
+
   /** One world-model step on sequences and one value step on transitions, both from the buffer. */
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
-    const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
+    const { worldModel } = this.updateModel(buffer, rng);
     const { batch: size, nStep, gamma } = this.config.value;
     const batch = tdBatch(this.model, buffer.sample(size, nStep, rng, this.config.eventFraction), gamma);
     const { weight, after, boxActions } = this.config.value.imagined;

@@ -84,6 +84,7 @@ for (const { name, options, fast } of OTHER_BACKENDS) {
           steps: 2000,
           seedSteps: 300,
           pretrainUpdates: 100,
+          modelPretrainUpdates: 0,
           evalEvery: 1000,
           evalEpisodes: 20,
         });

@@ -21,6 +21,7 @@ const run = {
   steps: 120,
   seedSteps: 40,
   pretrainUpdates: 2,
+  modelPretrainUpdates: 0,
   evalEvery: 60,
   evalEpisodes: 1,
   worldModel: { batch: 8 },

@@ -36,6 +36,7 @@ describe("saving a checkpoint", () => {
       steps: 120,
       seedSteps: 40,
       pretrainUpdates: 2,
+      modelPretrainUpdates: 0,
       evalEvery: 60,
       evalEpisodes: 1,
       worldModel: { batch: 8 },

@@ -26,6 +26,8 @@ export interface Learner extends Policy {
   explore: boolean;
   /** Learns from replay: one update of every part. */
   update(buffer: ReplayBuffer, rng: Rng): object | void;
+  /** One update of the world model alone (agents that plan in it; config.modelPretrainUpdates). */
+  updateModel?(buffer: ReplayBuffer, rng: Rng): object;
   /** Variables beside the world model's, saved in checkpoints. */
   extraVariables(): [string, tf.Variable][];
   /** Optimiser slots per optimiser, saved in checkpoints. */

@@ -199,9 +199,16 @@ export async function trainAgent(
     if (state.step === config.seedSteps) {
       // Normalisation statistics come from the seed data; a checkpoint carries them afterwards.
       agent.model.fitNormalization(buffer.observations());
+      const modelOnly = agent.updateModel ? config.modelPretrainUpdates : 0;
+      for (let i = 0; i < modelOnly; i++) {
+        const stats = agent.updateModel!(buffer, rng);
+        trainingLog?.update(stats);
+      }
       for (let i = 0; i < config.pretrainUpdates; i++) update();
-      state.updates += config.pretrainUpdates;
-      log(`step ${state.step}: pretrained on the seed data (${config.pretrainUpdates} updates)`);
+      state.updates += modelOnly + config.pretrainUpdates;
+      log(
+        `step ${state.step}: pretrained on the seed data (${modelOnly ? `${modelOnly} world-model updates, then ` : ""}${config.pretrainUpdates} updates)`,
+      );
     } else if (state.step > config.seedSteps && state.step % config.updateEvery === 0) {
       update();
       state.updates++;

@@ -28,6 +28,7 @@ describe("the training log (JSON lines)", () => {
         steps: 400,
         seedSteps: 100,
         pretrainUpdates: 5,
+        modelPretrainUpdates: 0,
         evalEvery: 200,
         evalEpisodes: 2,
         worldModel: { batch: 8 },

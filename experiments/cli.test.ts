@@ -98,7 +98,10 @@ describe("user envs in every command (--import)", () => {
     writeFileSync(module, example);
     onTestFinished(() => rmSync(module, { force: true }));
     const out = join(dir, "corridor-run");
-    const cfg = file("corridor.json", JSON.stringify({ seedSteps: 100, pretrainUpdates: 10, evalEpisodes: 2 }));
+    const cfg = file(
+      "corridor.json",
+      JSON.stringify({ seedSteps: 100, pretrainUpdates: 10, modelPretrainUpdates: 0, evalEpisodes: 2 }),
+    );
     const ran = await run("experiments/main.ts", [
       "--import",
       module,
@@ -154,7 +157,10 @@ describe("npm start's config", () => {
 describe("Ctrl-C on npm start", () => {
   it("writes a checkpoint within seconds and exits; --resume continues from it to the end", async () => {
     const out = join(dir, "interrupted");
-    const cfg = file("short.json", JSON.stringify({ seedSteps: 200, pretrainUpdates: 20, evalEpisodes: 2 }));
+    const cfg = file(
+      "short.json",
+      JSON.stringify({ seedSteps: 200, pretrainUpdates: 20, modelPretrainUpdates: 0, evalEpisodes: 2 }),
+    );
     const args = ["start", "--", "--steps", "1200", "--eval-every", "1000", "--config", cfg, "--out", out];
     // Its own process group, as a terminal's: Ctrl-C signals npm, sh, tsx and node at once.
     const child = spawn("npm", args, { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"] });

@@ -81,7 +81,7 @@ export class WorldModel {
     readonly seed: number,
   ) {
     const rng = new Rng(seed);
-    this.fsq = new FSQ(config.levels);
+    this.fsq = new FSQ(config.levels, config.codebook === "permuted" ? config.permutationSeed : undefined);
     this.obsSize = shape.obsShape.reduce((a, b) => a * b, 1);
     this.actionSize = shape.action.kind === "discrete" ? shape.action.n : shape.action.size;
     this.codeSize = config.latents * this.fsq.dim;

@@ -52,7 +52,7 @@ export type E3Config = z.infer<typeof E3Config>;
 export const E3_QUICK: z.input<typeof E3Config> = {
   envs: ["Catch-v0"],
   seeds: 1,
-  agent: { steps: 300, evalEvery: 300, seedSteps: 100, pretrainUpdates: 20, evalEpisodes: 2 },
+  agent: { steps: 300, evalEvery: 300, seedSteps: 100, pretrainUpdates: 20, modelPretrainUpdates: 20, evalEpisodes: 2 },
   states: 3,
   sequences: 8,
   repeats: 3,

@@ -56,7 +56,7 @@ export const E4_QUICK: z.input<typeof E4Config> = {
   estimators: ["st-gumbel-softmax"],
   baselines: ["dqn", "random", "oracle"],
   seeds: 1,
-  agent: { steps: 200, evalEvery: 100, seedSteps: 100, pretrainUpdates: 10, evalEpisodes: 2 },
+  agent: { steps: 200, evalEvery: 100, seedSteps: 100, pretrainUpdates: 10, modelPretrainUpdates: 20, evalEpisodes: 2 },
   perEnv: {},
 };
 

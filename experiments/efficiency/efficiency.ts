@@ -84,7 +84,7 @@ export const EFFICIENCY_QUICK: z.input<typeof EfficiencyConfig> = {
     "PointMass-v0": { env: "PointMass-v0", budget: 200, threshold: oracle },
   },
   seeds: 1,
-  agent: { evalEvery: 100, evalEpisodes: 2, seedSteps: 100, pretrainUpdates: 10 },
+  agent: { evalEvery: 100, evalEpisodes: 2, seedSteps: 100, pretrainUpdates: 10, modelPretrainUpdates: 20 },
   oracle: { "PointMass-v0": { horizon: 5, samples: 16, iterations: 2, elites: 4 } },
 };
 

@@ -16,6 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TINY = ProbeConfig.parse({
   envs: ["GridEmpty-v0"],
+  variantEnvs: ["GridEmpty-v0"],
   seeds: 2,
   data: { steps: 300, testSteps: 200, numEnvs: 2 },
   updates: 20,
@@ -38,6 +39,16 @@ describe("npm run exp -- probe", () => {
     expect(runs[0]!.config.model).toMatchObject({ latents: 4, encoderLrScale: 0.3, encoder: { hidden: [16] } });
     expect(runs[1]!.config.model.horizon).toBe(1);
     expect(() => planProbe(ProbeConfig.parse({ ...TINY, envs: ["Pong-v0"] }), "data")).toThrow(/unknown env 'Pong-v0'/);
+    expect(() => planProbe(ProbeConfig.parse({ ...TINY, variantEnvs: ["Catch-v0"] }), "data")).toThrow(
+      /variantEnvs has 'Catch-v0', which is not in envs/,
+    );
+    // The variants after the first run only on variantEnvs; the first everywhere.
+    const narrowed = planProbe(ProbeConfig.parse({ ...TINY, envs: ["GridEmpty-v0", "Catch-v0"], seeds: 1 }), "data");
+    expect(narrowed.map((r) => r.run)).toEqual([
+      "agent-GridEmpty-v0-seed0",
+      "one-step-GridEmpty-v0-seed0",
+      "agent-Catch-v0-seed0",
+    ]);
     expect(() => planProbe(ProbeConfig.parse({ ...TINY, variants: { bad: { lr: -1 } } }), "data")).toThrow(/lr/);
   });
 

@@ -35,6 +35,12 @@ const SUITE = [
 export const ProbeConfig = z
   .object({
     envs: z.array(z.string()).min(1).default(SUITE),
+    /**
+     * Envs the variants after the first run on (null: every env); the first variant, the reference,
+     * runs on every env. The probe's targets are set on GridEmpty-8x8 and Catch, so the ablations run
+     * there and the agent's settings everywhere.
+     */
+    variantEnvs: z.array(z.string()).min(1).nullable().default(["GridEmpty-v0", "Catch-v0"]),
     seeds: z.number().int().min(1).max(100).default(3),
     /** Random-walk transitions per env and seed (experiments/datasets.ts). */
     data: DataConfig,
@@ -48,13 +54,17 @@ export const ProbeConfig = z
     model: z.record(z.string(), z.unknown()).default({}),
     /**
      * Named variants, each merged over `model` and run in full. The reference run: the agent's
-     * settings; the same without the encoder's freeze; the agent's settings before the probe
-     * (commit 9728930: lr 1e-3, rho 0.9, the encoder learning throughout).
+     * settings; each of its probe-tuned settings set back alone (batch 64, rho 0.5, the encoder
+     * frozen at 1000 updates); the agent's settings before (commit 846671d: all three together) and
+     * before the probe (commit 9728930: lr 1e-3, rho 0.9, the encoder learning throughout).
      */
     variants: z.record(z.string(), z.record(z.string(), z.unknown())).default({
       agent: {},
-      "no-freeze": { encoderFreezeAfter: null },
-      "agent-9728930": { lr: 1e-3, rho: 0.9, encoderFreezeAfter: null },
+      "batch-64": { batch: 64 },
+      "rho-0.5": { rho: 0.5 },
+      "freeze-1000": { encoderFreezeAfter: 1000 },
+      "agent-846671d": { batch: 64, rho: 0.5, encoderFreezeAfter: 1000 },
+      "agent-9728930": { batch: 64, lr: 1e-3, rho: 0.9, encoderFreezeAfter: null },
     }),
     /** The accuracies the summary reports the first evaluation to reach (1-step and k-step). */
     targets: z
@@ -112,10 +122,14 @@ export function planProbe(cfg: ProbeConfig, dataDir: string): { run: string; con
   const known = registeredIds();
   for (const env of cfg.envs)
     if (!known.includes(env)) throw new Error(`probe: unknown env '${env}' (registered: ${known.join(", ")})`);
+  for (const env of cfg.variantEnvs ?? [])
+    if (!cfg.envs.includes(env)) throw new Error(`probe: variantEnvs has '${env}', which is not in envs`);
   const runs: { run: string; config: ProbeRunConfig }[] = [];
+  const reference = Object.keys(cfg.variants)[0];
   for (let seed = 0; seed < cfg.seeds; seed++)
     for (const env of cfg.envs)
       for (const [variant, overrides] of Object.entries(cfg.variants)) {
+        if (variant !== reference && cfg.variantEnvs && !cfg.variantEnvs.includes(env)) continue;
         const model = merged(AGENT_WORLD_MODEL, cfg.model, overrides);
         parseWorldModelConfig(model); // a bad setting fails the plan, not run 37
         runs.push({

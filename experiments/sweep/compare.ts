@@ -12,6 +12,7 @@ import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { PALETTE, renderPlot, type Row } from "../plots.ts";
 import { experiment } from "../registry.ts";
 import { csv, markdownTable, parseCsv } from "../tables.ts";
+import { separatedFrom, type CiCell } from "../whatThisShows.ts";
 import type { SweepPart, SweepSpec } from "./jobs.ts";
 
 /** A spec that is an experiment's preset (its default config, grid and folder): `npm run exp -- <name>` reproduces it. */
@@ -103,6 +104,7 @@ export async function writeComparison(spec: SweepSpec, parts: SweepPart[]): Prom
       "",
       ...sections,
       `Plot: \`${spec.experiment}-comparison.png\` (the first metric of the first table that changes with the swept values).`,
+      ...[...tables.values()].flatMap((rows) => gridFindings(rows, keys)),
       "",
     ].join("\n"),
   );
@@ -116,6 +118,56 @@ export async function writeComparison(spec: SweepSpec, parts: SweepPart[]): Prom
   );
   if (plot) files.push(...(await renderPlot(plot, prefix)));
   return files;
+}
+
+/** "[lo, hi]" -> [lo, hi] (undefined for other text). */
+function interval(x: unknown): [number, number] | undefined {
+  const m = /^\[(.+), (.+)\]$/.exec(String(x));
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** A row's grid point as a label: its value, or key=value pairs when several keys are swept. */
+const pointOf = (keys: string[]) => (r: Row) =>
+  keys.map((k) => (keys.length > 1 ? `${k}=${r[k]}` : String(r[k]))).join(", ");
+
+/**
+ * "What this shows" across grid points: every metric that has a CI column ("X CI" beside "X" or
+ * "X ..."), per series (the table's leading text columns, e.g. env and mode), each grid point
+ * against the first.
+ */
+export function gridFindings(rows: Row[], keys: string[]): string[] {
+  const { numeric, text } = columnsOf(rows, keys);
+  const ciColumns = text.filter((c) => c.endsWith(" CI") && rows.some((r) => interval(r[c])));
+  const columns = Object.keys(rows[0]!).filter((c) => !keys.includes(c));
+  const firstOther = columns.findIndex((c) => !text.includes(c));
+  const labels = columns.slice(0, firstOther < 0 ? columns.length : firstOther);
+  const point = pointOf(keys);
+  const cells: CiCell[] = [];
+  for (const ci of ciColumns) {
+    const stem = ci.slice(0, -" CI".length);
+    const metric = numeric.find((c) => c === stem || c.startsWith(`${stem} `));
+    if (!metric) continue;
+    for (const r of rows) {
+      const bounds = interval(r[ci]);
+      if (!bounds || typeof r[metric] !== "number") continue;
+      cells.push({
+        group: labels.map((c) => r[c]).join(" "),
+        method: point(r),
+        metric,
+        mean: r[metric] as number,
+        lo: bounds[0],
+        hi: bounds[1],
+      });
+    }
+  }
+  if (cells.length === 0) return [];
+  const reference = point(rows[0]!);
+  return separatedFrom(
+    cells,
+    reference,
+    "each grid point's budget",
+    `, the grid point ${keys.join(", ")} = ${reference}`,
+  );
 }
 
 /**
@@ -150,7 +202,7 @@ function comparisonPlot(rows: Row[], keys: string[], title: string): TopLevelSpe
   // Text columns that label series: few distinct values (not CIs, which are text too).
   const labels = text.filter((c) => !rows.some((r) => String(r[c]).startsWith("[")));
   const [panel, ...series] = labels;
-  const point = (r: Row) => keys.map((k) => (keys.length > 1 ? `${k}=${r[k]}` : String(r[k]))).join(", ");
+  const point = pointOf(keys);
   const data = rows
     .filter((r) => typeof r[metric] === "number")
     .map((r) => ({

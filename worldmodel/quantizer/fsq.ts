@@ -5,7 +5,14 @@
 //   code = round_ste(bound(z)) / floor(L / 2)         (round with a straight-through gradient)
 // Levels [5, 3] give 15 codes per latent with values {-1, -.5, 0, .5, 1} x {-1, 0, 1}. A code's index
 // is the mixed-radix number of its digits (round(bound) + floor(L/2)), first channel least significant.
+//
+// Permuted (a codebook without geometry, for the design note's interpolation claim): index i keeps
+// its grid cell (the encoder's rounding decides it, gradients pass straight as before), but the
+// vector that stands for it downstream is the grid point of pi(i), pi a fixed random permutation.
+// Neighbouring cells then get unrelated vectors, so an expected code sum_i p_i c^(pi(i)) no longer
+// interpolates between neighbours.
 import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../common/rng.ts";
 import { withGradient } from "../estimators/categorical.ts";
 import { matMul } from "../nn/ops.ts";
 
@@ -19,6 +26,8 @@ export class FSQ {
   readonly size: number;
   /** [size, dim]: the code of every index (the codebook C). */
   readonly codebook: tf.Tensor2D;
+  /** Permuted codebooks: the code whose vector is each grid point (int32 [size]). */
+  private readonly permutation?: { inverse: tf.Tensor1D };
   private readonly half: number[];
   private readonly offset: number[];
   private readonly shift: number[];
@@ -29,7 +38,8 @@ export class FSQ {
     tf.Tensor1D
   >;
 
-  constructor(levels: readonly number[]) {
+  /** `permutationSeed`: give the codes the vectors of a fixed random permutation of the grid (see above). */
+  constructor(levels: readonly number[], permutationSeed?: number) {
     if (levels.length === 0 || levels.some((l) => !Number.isInteger(l) || l < 2)) {
       throw new RangeError(`FSQ: 'levels' must be integers >= 2, got [${levels.join(", ")}]`);
     }
@@ -40,9 +50,20 @@ export class FSQ {
     this.offset = levels.map((l) => (l % 2 === 0 ? 0.5 : 0));
     this.shift = levels.map((_, j) => Math.atanh(this.offset[j]! / this.half[j]!));
     this.basis = levels.map((_, j) => levels.slice(0, j).reduce((a, b) => a * b, 1));
+    const forward = Array.from({ length: this.size }, (_, i) => i);
+    if (permutationSeed !== undefined) {
+      const rng = new Rng(permutationSeed);
+      for (let i = this.size - 1; i > 0; i--) {
+        const k = rng.int(i + 1);
+        [forward[i], forward[k]] = [forward[k]!, forward[i]!];
+      }
+      const inverse = new Int32Array(this.size);
+      forward.forEach((g, i) => (inverse[g] = i));
+      this.permutation = { inverse: tf.keep(tf.tensor1d(inverse, "int32")) };
+    }
     const codes = new Float32Array(this.size * this.dim);
     for (let i = 0; i < this.size; i++)
-      this.indexToDigits(i).forEach((digit, j) => (codes[i * this.dim + j] = this.digitToValue(digit, j)));
+      this.indexToDigits(forward[i]!).forEach((digit, j) => (codes[i * this.dim + j] = this.digitToValue(digit, j)));
     this.codebook = tf.keep(tf.tensor2d(codes, [this.size, this.dim]));
     const widths = levels.map((l) => Math.floor(l / 2));
     this.perChannel = tf.tidy(() => {
@@ -73,7 +94,11 @@ export class FSQ {
     return tf.tidy(() => {
       const rounded = withGradient(
         this.bound(z),
-        (b) => ({ value: tf.round(b), saved: [] }),
+        (b) => {
+          const { widths } = this.perChannel;
+          const value = this.permutation ? tf.mul(this.permuted(tf.div(tf.round(b), widths)), widths) : tf.round(b);
+          return { value, saved: [] };
+        },
         (dy) => dy,
       );
       return tf.div(rounded, this.perChannel.widths);
@@ -87,7 +112,7 @@ export class FSQ {
   quantizeTraced(z: tf.Tensor): { codes: tf.Tensor; sigmoid: tf.Tensor } {
     this.checkLast(z, "quantizeTraced");
     const sigmoid = this.sigmoidOf(z);
-    return { codes: tf.div(tf.round(this.boundFrom(sigmoid)), this.perChannel.widths), sigmoid };
+    return { codes: this.permuted(tf.div(tf.round(this.boundFrom(sigmoid)), this.perChannel.widths)), sigmoid };
   }
 
   /** dL/dz from dL/dcode: h / floor(L/2) * (1 - tanh^2), with 1 - tanh(u)^2 = 4 s (1 - s), s = sigmoid(2u). */
@@ -114,10 +139,26 @@ export class FSQ {
   codesToIndices(codes: tf.Tensor): tf.Tensor {
     this.checkLast(codes, "codesToIndices");
     return tf.tidy(() => {
-      const { widths, basis } = this.perChannel;
-      const digits = tf.round(tf.add(tf.mul(codes, widths), widths));
-      return tf.cast(tf.sum(tf.mul(digits, basis), -1), "int32");
+      const grid = this.gridIndices(codes);
+      return this.permutation ? tf.gather(this.permutation.inverse, grid) : grid;
     });
+  }
+
+  /** The mixed-radix index of grid points [..., dim] (int32 [...]). */
+  private gridIndices(points: tf.Tensor): tf.Tensor {
+    const { widths, basis } = this.perChannel;
+    const digits = tf.round(tf.add(tf.mul(points, widths), widths));
+    return tf.cast(tf.sum(tf.mul(digits, basis), -1), "int32");
+  }
+
+  /** Rounded grid points -> the vectors of their codes (themselves unless permuted). */
+  private permuted(points: tf.Tensor): tf.Tensor {
+    return this.permutation ? tf.gather(this.codebook, this.gridIndices(points)) : points;
+  }
+
+  /** Whether the codes' vectors are a permutation of the grid (constructor's `permutationSeed`). */
+  get isPermuted(): boolean {
+    return this.permutation !== undefined;
   }
 
   /** indices [...] int32 -> codes [..., dim]. */
@@ -144,6 +185,7 @@ export class FSQ {
 
   dispose(): void {
     this.codebook.dispose();
+    this.permutation?.inverse.dispose();
     tf.dispose(Object.values(this.perChannel));
   }
 }
