@@ -8,12 +8,13 @@ import { basename, join } from "node:path";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
 import * as tf from "@tensorflow/tfjs";
 import { hstack, scaleFrame, writeApng } from "../common/png.ts";
-import { makeRecord } from "./records.ts";
+import { fingerprint, makeRecord } from "./records.ts";
 import { make, type Frame, type TypedArray } from "../envs/index.ts";
 import type { BackendInfo } from "../backend/init.ts";
 import { obsToRgba } from "../worldmodel/eval.ts";
 import { rgbaToFrame } from "../worldmodel/rolloutPictures.ts";
 import { ImaginationAgent } from "../agent/agent.ts";
+import { parseAgentConfig } from "../agent/config.ts";
 import type { Learner } from "../agent/learner.ts";
 import { actionArg } from "../agent/evaluate.ts";
 import { trainAgent, type TrainResult } from "../agent/train.ts";
@@ -61,6 +62,7 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
       backend: o.backend,
       started,
       metrics: { ...result, summary },
+      defaults: fingerprint(parseAgentConfig({})), // the record keeps the user's settings, not the defaults below them
     });
     writeFileAtomic(join(o.out, "record.json"), JSON.stringify(record, null, 1) + "\n");
     return summary;

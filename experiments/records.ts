@@ -1,9 +1,11 @@
 // Run records: every experiment run writes one JSON record with the same top-level keys, so that
 // summaries and plots are regenerated from records alone (CleanRL/TD-MPC2's fixed metric names).
 import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
+import { canonicalJson } from "../common/canonicalJson.ts";
 import { gitCommit, projectVersion } from "../common/provenance.ts";
 import { checkName } from "../common/safePaths.ts";
 import type { BackendInfo } from "../backend/init.ts";
@@ -19,6 +21,8 @@ export interface RunRecord<Config = Record<string, unknown>, Metrics = Record<st
   backend: { kind: string; name: string };
   versions: { node: string; tfjs: string; project: string };
   commit: string;
+  /** Hash of the library defaults the run rested on (registry.ts ExperimentParts.defaults). */
+  defaults?: string;
   startedAt: string;
   wallSeconds: number;
   metrics: Metrics;
@@ -33,6 +37,7 @@ export function makeRecord<C, M>(args: {
   backend: BackendInfo;
   started: Date;
   metrics: M;
+  defaults?: string;
 }): RunRecord<C, M> {
   return {
     experiment: args.experiment,
@@ -43,10 +48,16 @@ export function makeRecord<C, M>(args: {
     backend: { kind: args.backend.kind, name: args.backend.name },
     versions: { node: process.version, tfjs: tf.version.tfjs, project: projectVersion() },
     commit: gitCommit(),
+    ...(args.defaults !== undefined ? { defaults: args.defaults } : {}),
     startedAt: args.started.toISOString(),
     wallSeconds: (Date.now() - args.started.getTime()) / 1000,
     metrics: args.metrics,
   };
+}
+
+/** A short hash of a value's canonical JSON (equal values, equal hashes, whatever their key order). */
+export function fingerprint(value: unknown, length = 12): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, length);
 }
 
 export function recordPath(dir: string, run: string): string {
@@ -68,8 +79,17 @@ export function readRecords<C = Record<string, unknown>, M = Record<string, unkn
     .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as RunRecord<C, M>);
 }
 
-/** "N records; backend wasm; commit abc123": what produced a set of records, for summaries and the report. */
+/**
+ * "N records; backend wasm; commit abc123; defaults 1f2e3d4c5b6a": what produced a set of records,
+ * for summaries and the report (defaults with counts where records differ in them).
+ */
 export function describeRecords(records: RunRecord<unknown, unknown>[]): string {
   const distinct = (xs: string[]) => [...new Set(xs)].join(", ") || "-";
-  return `${records.length} records; backend ${distinct(records.map((r) => r.backend.kind))}; commit ${distinct(records.map((r) => r.commit))}`;
+  const base = `${records.length} records; backend ${distinct(records.map((r) => r.backend.kind))}; commit ${distinct(records.map((r) => r.commit))}`;
+  if (!records.some((r) => r.defaults !== undefined)) return base;
+  const counts = new Map<string, number>();
+  for (const r of records)
+    counts.set(r.defaults ?? "not recorded", (counts.get(r.defaults ?? "not recorded") ?? 0) + 1);
+  const defaults = counts.size === 1 ? [...counts.keys()][0] : [...counts].map(([d, n]) => `${d} (${n})`).join(", ");
+  return `${base}; defaults ${defaults}`;
 }

@@ -2,6 +2,8 @@
 // = one job = one record), how to execute one run, where its records go, and how to summarise
 // them. `npm run exp`, `npm run sweep`, the queue worker and `npm run report` all work from here.
 import type { z } from "zod";
+import { parseAgentConfig } from "../agent/config.ts";
+import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { E1Config, E1_QUICK, e1Paths, executeE1, planE1Jobs, summariseE1 } from "./e1/e1.ts";
 import { E2Config, E2_QUICK, e2Paths, executeE2, planE2, summariseE2 } from "./e2/e2.ts";
 import { E3Config, E3_QUICK, e3Paths, executeE3, planE3, summariseE3 } from "./e3/e3.ts";
@@ -15,6 +17,7 @@ import {
   summariseEfficiency,
 } from "./efficiency/efficiency.ts";
 import { PROBE_QUICK, ProbeConfig, executeProbe, planProbe, probePaths, summariseProbe } from "./probe/probe.ts";
+import { fingerprint } from "./records.ts";
 import type { PlannedRun } from "./runner.ts";
 
 export interface RunConfig {
@@ -45,6 +48,8 @@ export interface ExperimentDef {
   summarise(resultsDir: string, command?: string): Promise<string[]>;
   /** Path prefix of its summary files under a results folder (`<prefix>.md`, `<prefix>.csv`, plots). */
   outPrefix(resultsDir: string): string;
+  /** Hash of the library defaults its runs rest on (see ExperimentParts.defaults); undefined if none. */
+  defaultsFingerprint(): string | undefined;
 }
 
 /** What an experiment is made of (a user's experiment too: see registerExperiment). */
@@ -63,6 +68,12 @@ export interface ExperimentParts {
   paths: (dir: string) => { recordsDir: string; outPrefix: string; dataDir?: string; checkpointsDir?: string };
   /** Tables and plots from the records, naming `command` as the way to reproduce them; returns the files written. */
   summarise: (recordsDir: string, outPrefix: string, command: string) => Promise<string[]>;
+  /**
+   * The library defaults below its own config that its runs rest on (e.g. the agent's): a record
+   * stores only the experiment's config, so when one of these changes, old records would pass for
+   * new ones. Their hash goes into every record; sweeps and pages name records made under others.
+   */
+  defaults?: () => unknown;
 }
 
 // Each experiment's functions are typed with its own configs; the registry erases them to RunConfig
@@ -80,7 +91,11 @@ const def = (d: ExperimentParts): ExperimentDef => ({
   summarise: (dir, command = `npm run exp -- ${d.name}`) =>
     d.summarise(d.paths(dir).recordsDir, d.paths(dir).outPrefix, command),
   outPrefix: (dir) => d.paths(dir).outPrefix,
+  defaultsFingerprint: () => (d.defaults ? fingerprint(d.defaults()) : undefined),
 });
+
+// The agent's defaults include its world model's and DQN's.
+const agentDefaults = () => parseAgentConfig({});
 
 export const EXPERIMENTS: Record<string, ExperimentDef> = {
   e1: def({
@@ -102,6 +117,7 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
     execute: executeE2,
     paths: e2Paths,
     summarise: summariseE2,
+    defaults: () => parseWorldModelConfig({}),
   }),
   e3: def({
     name: "e3",
@@ -113,6 +129,7 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
     execute: executeE3,
     paths: e3Paths,
     summarise: summariseE3,
+    defaults: agentDefaults,
   }),
   e4: def({
     name: "e4",
@@ -123,6 +140,7 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
     execute: executeE4,
     paths: e4Paths,
     summarise: summariseE4,
+    defaults: agentDefaults,
   }),
   efficiency: def({
     name: "efficiency",
@@ -134,6 +152,7 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
     execute: executeEfficiency,
     paths: efficiencyPaths,
     summarise: (recordsDir, outPrefix, command) => summariseEfficiency(recordsDir, outPrefix, command),
+    defaults: agentDefaults,
   }),
   probe: def({
     name: "probe",
@@ -144,6 +163,7 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
     execute: executeProbe,
     paths: probePaths,
     summarise: (recordsDir, outPrefix, command) => summariseProbe(recordsDir, outPrefix, command),
+    defaults: agentDefaults,
   }),
 };
 

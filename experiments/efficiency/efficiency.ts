@@ -57,7 +57,7 @@ export const EfficiencyConfig = z
   .object({
     tasks: z
       .record(z.string().regex(plainName, "task names are plain names (letters, digits, . _ - = , +)"), Task)
-      .default(TASKS as Record<string, Task>),
+      .prefault(TASKS),
     methods: z
       .array(z.enum(["agent", "dqn"]))
       .min(1)

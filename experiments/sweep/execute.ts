@@ -38,6 +38,7 @@ export async function executeJob(job: Job, choice: BackendChoice = "auto"): Prom
       backend: info,
       started,
       metrics,
+      defaults: experiment(job.experiment).defaultsFingerprint(),
     });
     return { ok: true, id: job.id, record, summary };
   } catch (err) {

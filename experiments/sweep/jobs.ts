@@ -2,14 +2,13 @@
 // values; expanding it gives one job per planned run. A job's id is the hash of what determines its
 // result (experiment, validated run config, code version), so the same run is one job however
 // often it is enqueued, and a run whose record exists is skipped.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { canonicalJson } from "../../common/canonicalJson.ts";
 import { setPath } from "../../common/configMerge.ts";
 import { isInside } from "../../common/safePaths.ts";
-import { recordPath } from "../records.ts";
+import { fingerprint, recordPath } from "../records.ts";
 import { EXPERIMENTS, experiment, parseExperimentConfig, type RunConfig } from "../registry.ts";
 import { recordDone } from "../runner.ts";
 
@@ -32,10 +31,7 @@ export function codeVersion(): string {
 }
 
 export function jobId(experimentName: string, config: unknown, version = codeVersion()): string {
-  return createHash("sha256")
-    .update(canonicalJson({ experiment: experimentName, config, version }))
-    .digest("hex")
-    .slice(0, 20);
+  return fingerprint({ experiment: experimentName, config, version }, 20);
 }
 
 export const SweepSpec = z

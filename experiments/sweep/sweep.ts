@@ -1,9 +1,10 @@
 // A sweep from start to end: expand the specs, skip jobs whose records exist, run the rest (local
 // pool or Redis queue), regenerate each touched experiment's tables and plots, and report failures.
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { BackendChoice } from "../../backend/init.ts";
 import { Progress } from "../progress.ts";
+import type { RunRecord } from "../records.ts";
 import { experiment } from "../registry.ts";
 import type { JobOutcome } from "./execute.ts";
 import { reproduceCommand, writeComparison, writeManifest } from "./compare.ts";
@@ -51,6 +52,7 @@ export async function runSweep(
   };
   const shared = copyTwins();
   const pending = all.filter((j) => !jobDone(j));
+  for (const line of staleRecords(all.filter((j) => !pending.includes(j)))) log(line);
   const todo = pending.filter((j, i) => pending.findIndex((k) => k.id === j.id) === i);
   if (pending.length > todo.length || shared)
     log(
@@ -120,4 +122,26 @@ export async function runSweepCommand(specs: SweepSpec[], opts: Omit<SweepOption
     `sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped} skipped (records existed)${report.interrupted ? `, ${report.left.length} left` : ""}`,
   );
   process.exitCode = report.failed.length > 0 || report.interrupted ? 1 : 0;
+}
+
+/**
+ * One warning per experiment whose existing records rest on other library defaults than this
+ * code's (or predate the fingerprint): they count as done, so the sweep would not rerun them.
+ */
+export function staleRecords(done: Job[]): string[] {
+  const stale = new Map<string, { n: number; of: number; current: string }>();
+  for (const j of done) {
+    const current = experiment(j.experiment).defaultsFingerprint();
+    if (current === undefined) continue;
+    const s = stale.get(j.experiment) ?? { n: 0, of: 0, current };
+    s.of++;
+    if ((JSON.parse(readFileSync(jobRecordPath(j), "utf8")) as RunRecord).defaults !== current) s.n++;
+    stale.set(j.experiment, s);
+  }
+  return [...stale]
+    .filter(([, s]) => s.n > 0)
+    .map(
+      ([name, s]) =>
+        `sweep: ${s.n} of the ${s.of} existing ${name} records were made under other library defaults than this code's (${s.current}) or before records named them: they count as done; move them aside to rerun them`,
+    );
 }
