@@ -57,13 +57,19 @@ export function totalVariation(logProbs: TransitionGroup["logProbs"], next: read
   return 0.5 * (diff + Math.max(0, 1 - modelMass));
 }
 
-/** TV between two empirical distributions. */
-function empiricalTv(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number {
-  const pa = empirical(a);
-  const pb = empirical(b);
+/** TV between two empirical distributions (from counts, so disjoint samples give exactly 1). */
+export function empiricalTv(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number {
+  const counts = new Map<string, [number, number]>();
+  const count = (x: readonly number[], side: 0 | 1) => {
+    const c = counts.get(key(x)) ?? [0, 0];
+    c[side]++;
+    counts.set(key(x), c);
+  };
+  for (const x of a) count(x, 0);
+  for (const x of b) count(x, 1);
   let d = 0;
-  for (const k of new Set([...pa.keys(), ...pb.keys()])) d += Math.abs((pa.get(k)?.p ?? 0) - (pb.get(k)?.p ?? 0));
-  return d / 2;
+  for (const [ca, cb] of counts.values()) d += Math.abs(ca * b.length - cb * a.length);
+  return d / (2 * a.length * b.length);
 }
 
 export function distributionGap(groups: readonly TransitionGroup[], minCount = 20): DistributionGap {

@@ -18,7 +18,7 @@ const TINY = {
   data: { steps: 300, testSteps: 200, numEnvs: 2 },
   train: { steps: 10, every: 5 },
   model: { latents: 4, encoder: { hidden: [16] }, dynamicsHidden: [16], headHidden: [8], batch: 8 },
-  eval: { k: 3, batch: 16 },
+  eval: { k: 3, batch: 16, visitSteps: 2, curveK: 2 },
 };
 
 describe("npm run exp -- e2", () => {
@@ -27,6 +27,7 @@ describe("npm run exp -- e2", () => {
       E2Config.parse({
         envs: ["GridFourRooms-v0", "Catch-v0"],
         estimators: ["st-gumbel-softmax", "reinmax", "expected"],
+        tauSweep: { env: "Catch-v0", taus: [0.5, 1, 2] },
         seeds: 1,
       }),
       "data",
@@ -70,6 +71,10 @@ describe("npm run exp -- e2", () => {
     expect(record.metrics.final.accuracy).toHaveLength(3);
     expect(record.metrics.final.pixelMismatch).toHaveLength(3);
     expect(record.metrics.curve.map((c: { step: number }) => c.step)).toEqual([5, 10]);
+    for (const point of record.metrics.curve)
+      for (const f of ["whole1", "wholeK", "testCe1", "testCeK"]) expect(Number.isFinite(point[f]), f).toBe(true);
+    const visit = record.metrics.final.visitation;
+    for (const f of ["sampled", "mode", "floor", "live"]) expect(visit[f], f).toHaveLength(2);
     const gap = record.metrics.final.distribution;
     expect(gap.nll).toBeGreaterThan(0);
     expect(gap.transitions).toBeGreaterThan(0); // Catch repeats its (code, action) pairs
@@ -81,6 +86,8 @@ describe("npm run exp -- e2", () => {
       "e2-accuracy.png",
       "e2-pixel-mismatch.png",
       "e2-curves.png",
+      "e2-ce-curves.png",
+      "e2-distribution.csv",
       "e2-imagined/Catch-v0-st-gumbel-softmax.png",
       "e2-imagined/Catch-v0-st-gumbel-softmax.apng",
     ]) {
@@ -89,6 +96,8 @@ describe("npm run exp -- e2", () => {
     expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(
       /\| Catch-v0 \| st-gumbel-softmax \| 1 \| [\d.]+ \| 0\.\d+ \| \[/,
     );
-    expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(/\| TV next code \| TV floor \| NLL@1 \|/);
+    expect(readFileSync(join(results, "e2.md"), "utf8")).toMatch(
+      /\| NLL@1 CI \| TV next code \| TV floor \| visit TV sampled@2 \| visit TV sampled@2 CI \| visit TV argmax@2 \| visit floor@2 \|/,
+    );
   });
 });

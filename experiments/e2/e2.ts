@@ -14,6 +14,7 @@ import type { ReplayBuffer } from "../../data/replayBuffer.ts";
 import { ESTIMATOR_NAMES, TAU_ESTIMATORS, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { evaluate, pixelMismatch, type EvalMetrics } from "../../worldmodel/eval.ts";
 import { nextCodeDistributionGap, type DistributionGap } from "../../worldmodel/nextCodeDistribution.ts";
+import { visitationGap, type VisitationGap } from "../../worldmodel/visitation.ts";
 import { WorldModel, envShapeOf } from "../../worldmodel/model.ts";
 import { WorldModelTrainer } from "../../worldmodel/train.ts";
 import { writeImaginedRollout } from "../../worldmodel/rolloutPictures.ts";
@@ -29,29 +30,30 @@ const PIXEL_ENVS = ["Catch-v0", "Breakout-v0", "PointMass-v0"];
 
 export const E2Config = z
   .object({
-    envs: z.array(z.string()).min(1).default(["GridFourRooms-v0", "GridDoorKey-v0", "Catch-v0", "Breakout-v0"]),
+    /** Deterministic envs beside their stochastic variants (the estimators' claims are about uncertain futures). */
+    envs: z.array(z.string()).min(1).default(["Catch-v0", "CatchDrift-v0", "GridEmpty-v0", "GridEmptySlippery-v0"]),
     estimators: z
       .array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]))
       .min(1)
       .default(ESTIMATOR_NAMES),
     /** Temperature of every run, except the sweep below. */
     tau: z.number().positive().default(1),
-    /** The GS-based estimators run over these taus on this env. */
+    /** The GS-based estimators run over these taus on this env (the reference: tau 1 only, to fit 3 hours). */
     tauSweep: z
       .object({ env: z.string(), taus: z.array(z.number().positive()).min(1) })
       .strict()
-      .default({ env: "Catch-v0", taus: [0.5, 1, 2] }),
+      .default({ env: "Catch-v0", taus: [1] }),
     seeds: z.number().int().min(1).max(100).default(5),
     data: DataConfig,
     train: z
       .object({
-        /** 400 steps keep the reference grid (205 runs) near one hour on two processes. */
-        steps: z.number().int().min(1).default(400),
+        /** Long enough for the world models to converge (the reference: 160 runs). */
+        steps: z.number().int().min(1).default(5000),
         /** Record the training curve every this many steps. */
-        every: z.number().int().min(1).default(50),
+        every: z.number().int().min(1).default(250),
       })
       .strict()
-      .default({ steps: 400, every: 50 }),
+      .prefault({}),
     /** World-model settings (worldmodel/config.ts); estimator and tau are set per run. */
     model: z.record(z.string(), z.unknown()).default({
       latents: 16,
@@ -68,8 +70,8 @@ export const E2Config = z
     variants: z.record(z.string(), z.record(z.string(), z.unknown())).default({ default: {} }),
     eval: z
       .object({
-        /** Open-loop horizon K of the k-step metrics. */
-        k: z.number().int().min(1).max(50).default(20),
+        /** Open-loop horizon K of the k-step metrics (Catch's episodes last 9 steps). */
+        k: z.number().int().min(1).max(50).default(8),
         batch: z.number().int().min(2).default(256),
         /**
          * Held-out transitions for the next-code distribution (Discrete actions): grouped by (code,
@@ -77,9 +79,16 @@ export const E2Config = z
          */
         transitions: z.number().int().min(2).default(4000),
         minCount: z.number().int().min(2).default(10),
+        /**
+         * Open-loop horizon of the visitation distributions (Discrete actions): `transitions` held-out
+         * sequences rolled out sampled and argmax, against the real ones (worldmodel/visitation.ts).
+         */
+        visitSteps: z.number().int().min(1).max(50).default(5),
+        /** Horizon of the held-out whole-code accuracy and cross-entropy on the training curve. */
+        curveK: z.number().int().min(1).max(50).default(5),
       })
       .strict()
-      .default({ k: 20, batch: 256, transitions: 4000, minCount: 10 }),
+      .prefault({}),
   })
   .strict();
 export type E2Config = z.infer<typeof E2Config>;
@@ -108,9 +117,25 @@ export interface E2RunConfig {
 }
 
 export interface E2Metrics {
-  curve: { step: number; loss: number; ce: number; accuracy1: number }[];
-  /** distribution: the predicted next-code distribution against the empirical one (Discrete actions). */
-  final: EvalMetrics & { pixelMismatch?: number[]; distribution?: DistributionGap };
+  /**
+   * Training loss and cross-entropy of the batch; on a fixed held-out sample: per-latent 1-step
+   * accuracy, whole-code accuracy and cross-entropy at 1 and curveK steps (older records: accuracy1 only).
+   */
+  curve: {
+    step: number;
+    loss: number;
+    ce: number;
+    accuracy1: number;
+    whole1?: number;
+    wholeK?: number;
+    testCe1?: number;
+    testCeK?: number;
+  }[];
+  /**
+   * distribution: the predicted next-code distribution against the empirical one; visitation: where
+   * sampled and argmax open-loop rollouts go against the real ones (both Discrete actions only).
+   */
+  final: EvalMetrics & { pixelMismatch?: number[]; distribution?: DistributionGap; visitation?: VisitationGap };
 }
 
 export function planE2(cfg: E2Config, dataDir: string): { run: string; config: E2RunConfig }[] {
@@ -182,25 +207,39 @@ export function runE2One(c: E2RunConfig, imaginedPath?: string): E2Metrics {
   const trainer = new WorldModelTrainer(model, rng.childSeed());
   const batchRng = new Rng(rng.childSeed());
   const evalSample = test.sample(c.eval.batch, c.eval.k, new Rng(c.seed + 7));
+  const curveK = c.eval.curveK;
+  const curveSample = test.sample(c.eval.batch, curveK, new Rng(c.seed + 17));
   const curve: E2Metrics["curve"] = [];
   try {
     for (let step = 1; step <= c.train.steps; step++) {
       const s = trainer.stepOnBuffer(train, batchRng);
-      if (step % c.train.every === 0 || step === c.train.steps)
+      if (step % c.train.every === 0 || step === c.train.steps) {
+        const m = evaluate(model, curveSample);
         curve.push({
           step,
           loss: s.loss,
           ce: s.ce,
-          accuracy1: evaluate(model, test.sample(c.eval.batch, 1, new Rng(step))).accuracy[0]!,
+          accuracy1: m.accuracy[0]!,
+          whole1: m.wholeAccuracy[0]!,
+          wholeK: m.wholeAccuracy[curveK - 1]!,
+          testCe1: m.crossEntropy[0]!,
+          testCeK: m.crossEntropy[curveK - 1]!,
         });
+      }
     }
     const final: E2Metrics["final"] = evaluate(model, evalSample);
-    if (model.shape.action.kind === "discrete")
+    if (model.shape.action.kind === "discrete") {
       final.distribution = nextCodeDistributionGap(
         model,
         test.sample(c.eval.transitions, 1, new Rng(c.seed + 13)),
         c.eval.minCount,
       );
+      final.visitation = visitationGap(
+        model,
+        test.sample(c.eval.transitions, c.eval.visitSteps, new Rng(c.seed + 19)),
+        c.seed + 23,
+      );
+    }
     if (model.decoder) {
       final.pixelMismatch = pixelMismatch(model, evalSample);
       if (imaginedPath)
@@ -253,6 +292,7 @@ export async function summariseE2(
     files.push(path);
   };
   const rows: Row[] = [];
+  const stochRows: Row[] = [];
   const curves: Row[] = [];
   const kRows: Row[] = [];
   const pixelRows: Row[] = [];
@@ -270,6 +310,12 @@ export async function summariseE2(
       { group: env, method: name, metric: "acc@1", ...a1 },
       { group: env, method: name, metric: `acc@${kMax}`, ...aK },
     );
+    // Whole-code accuracy (older records: none).
+    const kWhole = Math.min(5, kMax);
+    const whole = group.every((r) => r.metrics.final.wholeAccuracy);
+    const w1 = stat((r) => (whole ? r.metrics.final.wholeAccuracy[0]! : NaN));
+    const wK = stat((r) => (whole ? r.metrics.final.wholeAccuracy[kWhole - 1]! : NaN));
+    if (whole) cells.push({ group: env, method: name, metric: `whole@${kWhole}`, ...wK });
     const row: Row = {
       env,
       estimator: name,
@@ -279,15 +325,41 @@ export async function summariseE2(
       "acc@1 CI": `[${a1.lo.toFixed(3)}, ${a1.hi.toFixed(3)}]`,
       [`acc@${kMax}`]: aK.mean,
       [`acc@${kMax} CI`]: `[${aK.lo.toFixed(3)}, ${aK.hi.toFixed(3)}]`,
+      ...(whole
+        ? {
+            "whole@1": w1.mean,
+            [`whole@${kWhole}`]: wK.mean,
+            [`whole@${kWhole} CI`]: `[${wK.lo.toFixed(3)}, ${wK.hi.toFixed(3)}]`,
+          }
+        : {}),
       "CE@1": stat((r) => r.metrics.final.crossEntropy[0]!).mean,
       perplexity: ppl.mean,
       "freq. baseline": stat((r) => r.metrics.final.frequencyBaseline).mean,
     };
     if (group.every((r) => r.metrics.final.distribution)) {
-      // Records before the metric existed have none: the columns appear when every seed has it.
-      row["TV next code"] = stat((r) => r.metrics.final.distribution!.tv).mean;
-      row["TV floor"] = stat((r) => r.metrics.final.distribution!.tvFloor).mean;
-      row["NLL@1"] = stat((r) => r.metrics.final.distribution!.nll).mean;
+      // Discrete actions only, in a table of their own (records before the visitation measure lack its columns).
+      const nll = stat((r) => r.metrics.final.distribution!.nll);
+      cells.push({ group: env, method: name, metric: "NLL@1", ...nll });
+      const stochRow: Row = {
+        env,
+        estimator: name,
+        seeds: group.length,
+        "NLL@1": nll.mean,
+        "NLL@1 CI": `[${nll.lo.toFixed(3)}, ${nll.hi.toFixed(3)}]`,
+        "TV next code": stat((r) => r.metrics.final.distribution!.tv).mean,
+        "TV floor": stat((r) => r.metrics.final.distribution!.tvFloor).mean,
+      };
+      if (group.every((r) => r.metrics.final.visitation)) {
+        const vSteps = group[0]!.metrics.final.visitation!.sampled.length;
+        const visit = (f: (v: VisitationGap) => number[]) => stat((r) => f(r.metrics.final.visitation!)[vSteps - 1]!);
+        const vSampled = visit((v) => v.sampled);
+        cells.push({ group: env, method: name, metric: `visit TV sampled@${vSteps}`, ...vSampled });
+        stochRow[`visit TV sampled@${vSteps}`] = vSampled.mean;
+        stochRow[`visit TV sampled@${vSteps} CI`] = `[${vSampled.lo.toFixed(3)}, ${vSampled.hi.toFixed(3)}]`;
+        stochRow[`visit TV argmax@${vSteps}`] = visit((v) => v.mode).mean;
+        stochRow[`visit floor@${vSteps}`] = visit((v) => v.floor).mean;
+      }
+      stochRows.push(stochRow);
     }
     if (group[0]!.metrics.final.pixelMismatch)
       row[`mismatch@${kMax}`] = stat((r) => r.metrics.final.pixelMismatch![kMax - 1]!).mean;
@@ -301,20 +373,45 @@ export async function summariseE2(
       }
     }
     group[0]!.metrics.curve.forEach((c, i) => {
-      const s = stat((r) => r.metrics.curve[i]?.accuracy1 ?? NaN);
-      curves.push({ env, estimator: name, step: c.step, accuracy1: s.mean, lo: s.lo, hi: s.hi });
+      const point = (f: (p: E2Metrics["curve"][number]) => number | undefined) =>
+        stat((r) => {
+          const p = r.metrics.curve[i];
+          return p ? (f(p) ?? NaN) : NaN;
+        });
+      const acc = point((p) => p.accuracy1);
+      const whole = point((p) => p.wholeK);
+      const ce = point((p) => p.testCe1);
+      curves.push({
+        env,
+        estimator: name,
+        step: c.step,
+        accuracy1: acc.mean,
+        lo: acc.lo,
+        hi: acc.hi,
+        ...(c.wholeK !== undefined ? { wholeK: whole.mean, wholeLo: whole.lo, wholeHi: whole.hi } : {}),
+        ...(c.testCe1 !== undefined ? { ce1: ce.mean, ceLo: ce.lo, ceHi: ce.hi } : {}),
+      });
     });
   }
   rows.sort((a, b) => String(a.env).localeCompare(String(b.env)) || (b["acc@1"] as number) - (a["acc@1"] as number));
+  const curveK = records[0]?.config.eval.curveK ?? 1;
   write(`${outPrefix}.csv`, csv(rows));
+  if (stochRows.length) write(`${outPrefix}-distribution.csv`, csv(stochRows));
   const md = [
     "# E2: estimators for training the world model",
     "",
     `Regenerate with \`${command}\`. ${describeRecords(records)}.`,
-    "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code. Where present (Discrete actions): `TV next code`, the total variation between the predicted distribution of the whole next code and the empirical one on held-out transitions grouped by (code, action), with `TV floor` the same between two halves of the data (sampling noise alone), and `NLL@1` the whole next code's negative log-likelihood in nats (worldmodel/nextCodeDistribution.ts).",
+    "Open-loop k-step code accuracy on held-out sequences (expected-code propagation), per latent (`acc`) and whole code (`whole`: every latent right, a state predicted exactly), mean over seeds with 95% bootstrap CIs; perplexity of the encoder's codes (1 = collapse); the frequency baseline predicts each latent's most frequent code.",
     "",
     markdownTable(rows),
-    "Plots: `e2-accuracy.png` (accuracy vs k), `e2-pixel-mismatch.png` (decoded predictions vs real frames), `e2-curves.png` (1-step accuracy during training). Imagined rollouts of seed 0 on pixel envs (rows real | imagined | diff): `e2-imagined/*.png` and `.apng`.",
+    ...(stochRows.length
+      ? [
+          "Next-code distributions and where rollouts go (Discrete actions; what separates estimators on stochastic envs). `NLL@1`: the whole next code's negative log-likelihood on held-out transitions, in nats; `TV next code`: total variation between the predicted distribution of the whole next code and the empirical one, over held-out transitions grouped by (code, action), with `TV floor` the same between two halves of the data (sampling noise alone; worldmodel/nextCodeDistribution.ts). `visit TV`: the whole codes reached by open-loop rollouts from held-out starts with the real actions, sampled from the model's predictions (`sampled`) or argmax (`argmax`), against the real ones, pooled over starts, with `visit floor` between two halves of the real ones (worldmodel/visitation.ts).",
+          "",
+          markdownTable(stochRows),
+        ]
+      : []),
+    `Plots: \`e2-accuracy.png\` (accuracy vs k), \`e2-pixel-mismatch.png\` (decoded predictions vs real frames), \`e2-curves.png\` (${curves.some((c) => c.wholeK !== undefined) ? `held-out whole-code ${curveK}-step accuracy` : "1-step accuracy"} during training)${curves.some((c) => c.ce1 !== undefined) ? ", `e2-ce-curves.png` (held-out 1-step cross-entropy during training)" : ""}. Imagined rollouts of seed 0 on pixel envs (rows real | imagined | diff): \`e2-imagined/*.png\` and \`.apng\`.`,
     ...separatedFrom(
       cells,
       "st-gumbel-softmax",
@@ -354,20 +451,49 @@ export async function summariseE2(
         `${outPrefix}-pixel-mismatch`,
       )),
     );
+  const whole = curves.filter((c) => c.wholeK !== undefined);
   if (curves.length)
     files.push(
       ...(await renderPlot(
-        lineWithBand(curves, {
-          title: "E2: 1-step accuracy during training",
+        whole.length
+          ? lineWithBand(whole, {
+              title: `E2: held-out whole-code ${curveK}-step accuracy during training (95% bootstrap CI)`,
+              subtitle: seedsNote(rows.map((r) => r.seeds as number)),
+              x: "step",
+              y: "wholeK",
+              lo: "wholeLo",
+              hi: "wholeHi",
+              color: "estimator",
+              facet: "env",
+            })
+          : lineWithBand(curves, {
+              title: "E2: 1-step accuracy during training",
+              subtitle: seedsNote(rows.map((r) => r.seeds as number)),
+              x: "step",
+              y: "accuracy1",
+              lo: "lo",
+              hi: "hi",
+              color: "estimator",
+              facet: "env",
+            }),
+        `${outPrefix}-curves`,
+      )),
+    );
+  const ce = curves.filter((c) => c.ce1 !== undefined);
+  if (ce.length)
+    files.push(
+      ...(await renderPlot(
+        lineWithBand(ce, {
+          title: "E2: held-out 1-step cross-entropy during training (95% bootstrap CI)",
           subtitle: seedsNote(rows.map((r) => r.seeds as number)),
           x: "step",
-          y: "accuracy1",
-          lo: "lo",
-          hi: "hi",
+          y: "ce1",
+          lo: "ceLo",
+          hi: "ceHi",
           color: "estimator",
           facet: "env",
         }),
-        `${outPrefix}-curves`,
+        `${outPrefix}-ce-curves`,
       )),
     );
   return files;
