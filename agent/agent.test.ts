@@ -151,6 +151,33 @@ describe("ImaginationAgent", () => {
     expect(count(0)).toEqual([0, 0]);
   });
 
+  it("no-op memory: an action after which the observation did not change is not taken again there this episode", () => {
+    const env = make("GridDoorKey-v0", { size: 5 });
+    const [obs] = env.reset({ seed: 0 });
+    const agent = new ImaginationAgent(parseAgentConfig({ env: "GridDoorKey-v0", envOptions: { size: 5 } }), env, 0);
+    // Acting again on the same observation means the last action changed nothing: each is barred in turn.
+    const taken = Array.from({ length: 6 }, () => agent.act(obs as Uint8Array)[0]!);
+    expect(new Set(taken).size).toBe(6);
+    expect(agent.noOpsBarred).toBe(5);
+    // Another observation has its own memory, and a new episode forgets it.
+    const [other] = env.reset({ seed: 1 });
+    agent.act(other as Uint8Array);
+    expect(agent.noOpsBarred).toBe(5);
+    agent.reset();
+    agent.act(obs as Uint8Array);
+    expect(agent.noOpsBarred).toBe(5);
+    agent.dispose();
+    // Off: nothing is barred.
+    const off = new ImaginationAgent(
+      parseAgentConfig({ env: "GridDoorKey-v0", envOptions: { size: 5 }, noOpMemory: false }),
+      env,
+      0,
+    );
+    for (let i = 0; i < 6; i++) off.act(obs as Uint8Array);
+    expect(off.noOpsBarred).toBe(0);
+    off.dispose();
+  });
+
   it("pretrains the world model alone on the seed data (modelPretrainUpdates), freezing the encoder there", async () => {
     const run = {
       env: "Catch-v0",

@@ -46,10 +46,17 @@ export class ImaginationAgent implements Learner {
   loopBreaks = 0;
   /** Visits of each observation in the current episode (only with loopBreak > 0). */
   private readonly visits = new Map<string, number>();
+  /** No-op memory (config.noOpMemory): actions that left each observation unchanged this episode. */
+  private readonly noOps = new Map<string, Set<number>>();
+  private last: { key: string; action: number } | undefined;
+  /** Times the no-op memory barred an action the plan would otherwise have been free to take. */
+  noOpsBarred = 0;
 
   reset(): void {
     this.planner.reset();
     this.visits.clear();
+    this.noOps.clear();
+    this.last = undefined;
   }
 
   /** Codes [1, L, d] of one observation. */
@@ -69,8 +76,22 @@ export class ImaginationAgent implements Learner {
   }
 
   act(obs: TypedArray): number[] {
+    const memory = this.config.noOpMemory && this.spec.kind === "discrete";
+    const key =
+      memory || this.config.loopBreak > 0
+        ? Buffer.from(obs.buffer, obs.byteOffset, obs.byteLength).toString("base64")
+        : "";
+    if (memory && this.last?.key === key) {
+      const barred = this.noOps.get(key) ?? new Set<number>();
+      this.noOps.set(key, barred.add(this.last.action));
+    }
+    const action = this.choose(obs, key, memory ? this.noOps.get(key) : undefined);
+    if (memory) this.last = { key, action: action[0]! };
+    return action;
+  }
+
+  private choose(obs: TypedArray, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {
     if (this.config.loopBreak > 0) {
-      const key = Buffer.from(obs.buffer, obs.byteOffset, obs.byteLength).toString("base64");
       const seen = (this.visits.get(key) ?? 0) + 1;
       this.visits.set(key, seen);
       if (seen > this.config.loopBreak) {
@@ -81,10 +102,15 @@ export class ImaginationAgent implements Learner {
           : s.low.map((lo, j) => this.noiseRng.uniform(lo, s.high[j]!));
       }
     }
+    if (forbidFirst) this.noOpsBarred++;
     const z0 = this.codesOf(obs);
     try {
       const prior = this.priorSequences(z0);
-      return this.planner.plan((actions, n) => this.score(z0, actions, n), { explore: this.explore, prior }).action;
+      return this.planner.plan((actions, n) => this.score(z0, actions, n), {
+        explore: this.explore,
+        prior,
+        forbidFirst,
+      }).action;
     } finally {
       z0.dispose();
     }

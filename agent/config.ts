@@ -88,6 +88,14 @@ export const AgentConfig = z
      * place until the time limit), in evaluation too.
      */
     loopBreak: z.number().int().min(0).default(0),
+    /**
+     * No-op memory (Discrete actions): an action after which the observation did not change (forward
+     * into a wall, pickup with nothing in front) is not taken again in that observation for the rest
+     * of the episode, in training and evaluation. A plan whose value is still flat otherwise repeats
+     * it until the time limit. Only what the agent saw happen; on a stochastic floor an action can
+     * look like a no-op by chance and stay barred in that observation for the episode.
+     */
+    noOpMemory: z.boolean().default(true),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */

@@ -59,6 +59,23 @@ describe("Planner", () => {
     expect(plan.elites.length).toBe(32 * 3);
   });
 
+  it("never starts with a forbidden first action, even where it scores best; forbidding every action is ignored", () => {
+    // Scores favour sequences starting with action 0, then 1; the prior proposes [0, 0, 0].
+    const score = (actions: Float32Array, n: number) => Float64Array.from({ length: n }, (_, i) => -actions[i * 3]!);
+    const prior = Float32Array.from([0, 0, 0]);
+    for (const seed of [0, 1, 2]) {
+      const planner = new Planner({ kind: "discrete", n: 3 }, plannerConfig(), seed);
+      expect(planner.plan(score, { explore: false, prior }).action).toEqual([0]);
+      const barred = planner.plan(score, { explore: false, prior, forbidFirst: new Set([0]) });
+      expect(barred.action).toEqual([1]);
+      for (let e = 0; e < barred.elites.length / 3; e++) expect(barred.elites[e * 3]).not.toBe(0);
+      // Exploring draws among elites, none of which starts with a forbidden action.
+      for (let k = 0; k < 20; k++)
+        expect(planner.plan(score, { explore: true, prior, forbidFirst: new Set([0, 1]) }).action).toEqual([2]);
+      expect(planner.plan(score, { explore: false, forbidFirst: new Set([0, 1, 2]) }).action).toEqual([0]);
+    }
+  });
+
   it("warm-starts from the previous plan and rejects bad input", () => {
     const planner = new Planner({ kind: "discrete", n: 3 }, plannerConfig({ iterations: 2 }), 0);
     expect(() => planner.plan(() => [1, 2])).toThrow(/returned 2 scores for 64/);

@@ -84,8 +84,13 @@ export class Planner {
    * Plans from the current state. `explore`: the action is the first step of an elite drawn with
    * probability proportional to its weight (DC-MPC's training behaviour); otherwise the first step
    * of the best-scoring sequence. `prior`: [P, H, width] sequences to score alongside the samples.
+   * `forbidFirst` (Discrete): first actions not to take (sampled sequences never start with one; prior
+   * sequences that do score -Infinity); ignored if it would forbid every action.
    */
-  plan(score: SequenceScorer, opts: { explore: boolean; prior?: Float32Array } = { explore: false }): Plan {
+  plan(
+    score: SequenceScorer,
+    opts: { explore: boolean; prior?: Float32Array; forbidFirst?: ReadonlySet<number> } = { explore: false },
+  ): Plan {
     const { horizon: h, iterations, samples, elites: k, temperature } = this.config;
     const w = this.width;
     const stride = h * w;
@@ -97,18 +102,34 @@ export class Planner {
     const n = samples + priorCount;
     const actions = new Float32Array(n * stride);
     if (opts.prior) actions.set(opts.prior, samples * stride);
+    const forbid =
+      this.spec.kind === "discrete" && opts.forbidFirst && opts.forbidFirst.size < this.spec.n
+        ? opts.forbidFirst
+        : undefined;
     this.startFromWarm();
     let eliteIdx: number[] = [];
     let scores: ArrayLike<number> = [];
     let weights: number[] = [];
     for (let it = 0; it < iterations; it++) {
+      if (forbid) this.forbidFirst(forbid);
       this.sample(actions, samples);
+      if (forbid) {
+        // Rounding can leave a draw on a zero-probability last action: move it to the likeliest allowed one.
+        const p = this.probs!;
+        const likeliest = p.indexOf(Math.max(...p.subarray(0, (this.spec as { n: number }).n)));
+        for (let i = 0; i < samples; i++) if (forbid.has(actions[i * stride]!)) actions[i * stride] = likeliest;
+      }
       scores = score(actions, n);
       if (scores.length !== n)
         throw new RangeError(`Planner.plan: the scorer returned ${scores.length} scores for ${n} sequences`);
       for (let i = 0; i < n; i++)
         if (Number.isNaN(scores[i]!))
           throw new Error(`Planner.plan: the scorer returned NaN for sequence ${i} (model diverged?)`);
+      if (forbid) {
+        const masked = Float64Array.from(scores);
+        for (let i = samples; i < n; i++) if (forbid.has(actions[i * stride]!)) masked[i] = -Infinity;
+        scores = masked;
+      }
       eliteIdx = topK(scores, Math.min(k, n));
       const best = scores[eliteIdx[0]!]!;
       weights = eliteIdx.map((i) => Math.exp(temperature * (scores[i]! - best)));
@@ -123,6 +144,18 @@ export class Planner {
     const e = opts.explore ? this.rng.categorical(weights) : 0;
     const action = Array.from(eliteActions.subarray(e * stride, e * stride + w));
     return { action, bestScore: eliteScores[0]!, elites: eliteActions, eliteScores };
+  }
+
+  /** Discrete: takes the first step's probability off the forbidden actions (renormalised over the rest). */
+  private forbidFirst(forbid: ReadonlySet<number>): void {
+    const n = (this.spec as { n: number }).n;
+    const p = this.probs!;
+    let total = 0;
+    for (let a = 0; a < n; a++) {
+      if (forbid.has(a)) p[a] = 0;
+      total += p[a]!;
+    }
+    for (let a = 0; a < n; a++) p[a] = total > 0 ? p[a]! / total : forbid.has(a) ? 0 : 1 / (n - forbid.size);
   }
 
   /** Shifts the last plan by one step; the new last step starts uninformed. Box stds restart at maxStd. */
