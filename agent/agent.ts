@@ -49,7 +49,7 @@ export class ImaginationAgent implements Learner {
   /** No-op memory (config.noOpMemory): actions that left each observation unchanged this episode. */
   private readonly noOps = new Map<string, Set<number>>();
   private last: { key: string; action: number } | undefined;
-  /** Times the no-op memory barred an action the plan would otherwise have been free to take. */
+  /** Plans made with at least one action barred by the no-op memory. */
   noOpsBarred = 0;
 
   reset(): void {
