@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/replayBuffer.ts";
 import { Noise } from "./estimators/noise.ts";
-import { disposeBatch, toTensorBatch } from "./loss.ts";
+import { disposeBatch, toTensorBatch, type TensorBatch } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
 import { empiricalTv } from "./nextCodeDistribution.ts";
 
@@ -29,39 +29,48 @@ export interface VisitationGap {
 /** Whole-code indices [t][i][latent] of K-step open-loop rollouts from o_0 of every sequence. */
 export function rolloutCodes(model: WorldModel, sample: SequenceBatch, how: "sample" | "mode", seed = 0): number[][][] {
   const b = toTensorBatch(model, sample);
-  const noise = new Noise(seed);
-  const L = model.config.latents;
-  const C = model.fsq.size;
   try {
-    const out: number[][][] = [];
-    let code: tf.Tensor = tf.tidy(() => model.encode(b.obs0));
-    for (let t = 0; t < b.horizon; t++) {
-      const logits = tf.tidy(() => model.heads(code, b.actions[t]!).logits);
-      const idx = tf.tidy(() => {
-        if (how === "mode") return tf.argMax(logits, 2);
-        const g = noise.gumbel([b.batch, L, C]);
-        return tf.argMax(tf.add(logits, g), 2);
-      });
-      out.push(idx.arraySync() as number[][]);
-      const next = tf.tidy(() => model.fsq.weightsToCodes(tf.cast(tf.oneHot(idx, C, 1, 0, "int32"), "float32")));
-      tf.dispose([logits, idx, code]);
-      code = next;
-    }
-    code.dispose();
-    return out;
+    return rollout(model, b, how, seed);
   } finally {
     disposeBatch(b);
   }
 }
 
+/** rolloutCodes on a batch already uploaded. */
+function rollout(model: WorldModel, b: TensorBatch, how: "sample" | "mode", seed = 0): number[][][] {
+  const noise = new Noise(seed);
+  const L = model.config.latents;
+  const C = model.fsq.size;
+  const out: number[][][] = [];
+  let code: tf.Tensor = tf.tidy(() => model.encode(b.obs0));
+  for (let t = 0; t < b.horizon; t++) {
+    const logits = tf.tidy(() => model.heads(code, b.actions[t]!).logits);
+    const idx = tf.tidy(() => {
+      if (how === "mode") return tf.argMax(logits, 2);
+      const g = noise.gumbel([b.batch, L, C]);
+      return tf.argMax(tf.add(logits, g), 2);
+    });
+    out.push(idx.arraySync() as number[][]);
+    const next = tf.tidy(() => model.fsq.weightsToCodes(tf.cast(tf.oneHot(idx, C, 1, 0, "int32"), "float32")));
+    tf.dispose([logits, idx, code]);
+    code = next;
+  }
+  code.dispose();
+  return out;
+}
+
 /** TV per step of sampled and argmax rollouts against the real codes (seeded Gumbel noise). */
 export function visitationGap(model: WorldModel, sample: SequenceBatch, seed = 0): VisitationGap {
   const b = toTensorBatch(model, sample);
-  const real = b.targets.map((t) => t.arraySync() as number[][]);
-  const mask = b.mask.map((m) => m.arraySync() as number[]);
-  disposeBatch(b);
-  const sampled = rolloutCodes(model, sample, "sample", seed);
-  const mode = rolloutCodes(model, sample, "mode");
+  let real: number[][][], mask: number[][], sampled: number[][][], mode: number[][][];
+  try {
+    real = b.targets.map((t) => t.arraySync() as number[][]);
+    mask = b.mask.map((m) => m.arraySync() as number[]);
+    sampled = rollout(model, b, "sample", seed);
+    mode = rollout(model, b, "mode");
+  } finally {
+    disposeBatch(b);
+  }
   const half = sample.batch >> 1;
   const out: VisitationGap = { sampled: [], mode: [], floor: [], live: [] };
   for (let t = 0; t < sample.horizon; t++) {

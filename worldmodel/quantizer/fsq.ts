@@ -52,11 +52,7 @@ export class FSQ {
     this.basis = levels.map((_, j) => levels.slice(0, j).reduce((a, b) => a * b, 1));
     const forward = Array.from({ length: this.size }, (_, i) => i);
     if (permutationSeed !== undefined) {
-      const rng = new Rng(permutationSeed);
-      for (let i = this.size - 1; i > 0; i--) {
-        const k = rng.int(i + 1);
-        [forward[i], forward[k]] = [forward[k]!, forward[i]!];
-      }
+      new Rng(permutationSeed).shuffle(forward);
       const inverse = new Int32Array(this.size);
       forward.forEach((g, i) => (inverse[g] = i));
       this.permutation = { inverse: tf.keep(tf.tensor1d(inverse, "int32")) };
