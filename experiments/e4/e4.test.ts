@@ -1,5 +1,5 @@
 // E4 end to end on its quick preset: the agent, DQN, random and oracle in one record format.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -50,5 +50,17 @@ describe("E4: agent learning curves", () => {
     await summariseE4(recordsDir, outPrefix);
     expect(existsSync(`${outPrefix}-curves.png`)).toBe(true);
     expect(readFileSync(`${outPrefix}.md`, "utf8")).toMatch(/\| Catch-v0 \| oracle \| 1 \| 1 \|/);
+  });
+
+  it("reads its findings off each env's final return when no random and oracle runs normalise the scores", async () => {
+    const { recordsDir } = e4Paths(dir);
+    const only = join(dir, "learners-only");
+    cpSync(recordsDir, only, { recursive: true });
+    for (const m of ["random", "oracle"]) rmSync(join(only, `Catch-v0-${m}-seed0.json`));
+    await summariseE4(only, join(dir, "learners"));
+    const page = readFileSync(join(dir, "learners.md"), "utf8");
+    expect(page).not.toContain("probability of improvement");
+    expect(page).toMatch(/## What this shows\n\nAt these budgets .*, against st-gumbel-softmax/);
+    expect(page).toMatch(/ {2}- Catch-v0 final return: .*dqn/);
   });
 });

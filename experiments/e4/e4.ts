@@ -16,6 +16,7 @@ import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 import { aggregatePlots, aggregateSection, normaliseRuns, whatThisShows } from "../suiteAggregate.ts";
+import { separatedFrom, type CiCell } from "../whatThisShows.ts";
 
 const BASELINES = ["dqn", "random", "oracle"] as const;
 type Baseline = (typeof BASELINES)[number];
@@ -116,6 +117,15 @@ export async function executeE4(
   return { metrics, summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}` };
 }
 
+/**
+ * "What this shows": the probability of improvement over ST-GS on normalised scores when the records
+ * hold the random and oracle references, else each env's final return against ST-GS's by its CI.
+ */
+function findings(normalised: ReturnType<typeof normaliseRuns>, cells: CiCell[], budget: string): string[] {
+  const improvement = whatThisShows(normalised, "st-gumbel-softmax", budget);
+  return improvement.length ? improvement : separatedFrom(cells, "st-gumbel-softmax", budget);
+}
+
 export async function summariseE4(
   recordsDir: string,
   outPrefix: string,
@@ -125,6 +135,7 @@ export async function summariseE4(
   const files: string[] = [];
   const curves: Row[] = [];
   const rows: Row[] = [];
+  const cells: CiCell[] = [];
   for (const [, group] of groupBy(records, (r) => `${r.config.env}|${r.config.method}`)) {
     const { env, method } = group[0]!.config;
     const steps = [...new Set(group.flatMap((r) => r.metrics.evals.map((e) => e.step)))].sort((a, b) => a - b);
@@ -141,6 +152,7 @@ export async function summariseE4(
     // IQM over every final evaluation episode of every seed (Agarwal et al. 2021).
     const episodeReturns = finals.flatMap((e) => e.returns);
     const first90 = group.map((r) => r.metrics.evals.find((e) => e.success >= 0.9)?.step ?? NaN);
+    cells.push({ group: env, method, metric: "final return", mean: mean(returns), lo, hi });
     rows.push({
       env,
       method,
@@ -172,9 +184,9 @@ export async function summariseE4(
     "",
     "Plot: `e4-curves.png` (return vs env steps, mean and 95% CI over seeds).",
     ...aggregateSection(normalised, "st-gumbel-softmax"),
-    ...whatThisShows(
+    ...findings(
       normalised,
-      "st-gumbel-softmax",
+      cells,
       `these budgets (${budgets(records)}, ${seedsNote(rows.map((r) => r.seeds as number))})`,
     ),
   ].join("\n");

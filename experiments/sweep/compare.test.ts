@@ -1,6 +1,6 @@
 // "What this shows" across a sweep's grid points, on a hand-made comparison table.
 import { describe, expect, it } from "vitest";
-import { gridFindings } from "./compare.ts";
+import { gridFindings, metricOfCi } from "./compare.ts";
 
 const row = (
   codebook: string,
@@ -43,6 +43,38 @@ describe("gridFindings", () => {
     expect(lines).toMatch(/Higher than fsq:\n {2}- Catch-v0 sample return: permuted 0.9500/);
     expect(lines).toContain("Catch-v0 expected return: permuted");
     expect(lines).toContain("Catch-v0 sample Spearman vs oracle: permuted");
+  });
+
+  it("reads a CI column after a metric that ends with its stem (E4's final return)", () => {
+    const e4 = (horizon: number, method: string, ret: number, ci: string) => ({
+      "agent.worldModel.horizon": horizon,
+      env: "CatchDrift-v0",
+      method,
+      seeds: 3,
+      "final return": ret,
+      "return CI": ci,
+      "IQM return": 1,
+    });
+    const lines = gridFindings(
+      [
+        e4(5, "expected", 0.8, "[0.60, 1.00]"),
+        e4(5, "st-gumbel-softmax", 0.2, "[0.10, 0.30]"),
+        e4(1, "expected", 0.7, "[0.60, 0.80]"),
+        e4(1, "st-gumbel-softmax", 0.7, "[0.60, 0.80]"),
+      ],
+      ["agent.worldModel.horizon"],
+    ).join("\n");
+    expect(lines).toMatch(/Higher than 5:\n {2}- CatchDrift-v0 st-gumbel-softmax final return: 1 0.7000/);
+    expect(lines).toContain("CatchDrift-v0 expected final return: 1");
+    expect(lines).not.toContain("IQM return");
+  });
+
+  it("pairs a CI column with the nearest metric to its left that it names", () => {
+    const columns = ["return", "return CI", "final return", "IQM return", "loss", "final return CI", "x CI"];
+    const numeric = ["return", "final return", "IQM return", "loss"];
+    expect(metricOfCi(columns, numeric, "return CI")).toBe("return");
+    expect(metricOfCi(columns, numeric, "final return CI")).toBe("final return");
+    expect(metricOfCi(columns, numeric, "x CI")).toBeUndefined();
   });
 
   it("says nothing where the tables carry no intervals", () => {

@@ -131,8 +131,8 @@ const pointOf = (keys: string[]) => (r: Row) =>
   keys.map((k) => (keys.length > 1 ? `${k}=${r[k]}` : String(r[k]))).join(", ");
 
 /**
- * "What this shows" across grid points: every metric that has a CI column ("X CI" beside "X" or
- * "X ..."), per series (the table's leading text columns, e.g. env and mode), each grid point
+ * "What this shows" across grid points: every metric that has a CI column ("X CI" after "X", "X ..."
+ * or "... X"), per series (the table's leading text columns, e.g. env and mode), each grid point
  * against the first.
  */
 export function gridFindings(rows: Row[], keys: string[]): string[] {
@@ -144,8 +144,7 @@ export function gridFindings(rows: Row[], keys: string[]): string[] {
   const point = pointOf(keys);
   const cells: CiCell[] = [];
   for (const ci of ciColumns) {
-    const stem = ci.slice(0, -" CI".length);
-    const metric = numeric.find((c) => c === stem || c.startsWith(`${stem} `));
+    const metric = metricOfCi(columns, numeric, ci);
     if (!metric) continue;
     for (const r of rows) {
       const bounds = interval(r[ci]);
@@ -168,6 +167,17 @@ export function gridFindings(rows: Row[], keys: string[]): string[] {
     "each grid point's budget",
     `, the grid point ${keys.join(", ")} = ${reference}`,
   );
+}
+
+/**
+ * The metric a CI column belongs to: the numeric column named as its stem, else the first one to its
+ * left that starts or ends with it ("return CI" -> "return", "return mean" or "final return";
+ * "Spearman CI" -> "Spearman vs oracle", not the "Spearman seeds" after it).
+ */
+export function metricOfCi(columns: string[], numeric: string[], ci: string): string | undefined {
+  const stem = ci.slice(0, -" CI".length);
+  const left = columns.slice(0, columns.indexOf(ci)).filter((c) => numeric.includes(c));
+  return left.find((c) => c === stem) ?? left.find((c) => c.startsWith(`${stem} `) || c.endsWith(` ${stem}`));
 }
 
 /**
