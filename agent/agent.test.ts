@@ -167,15 +167,66 @@ describe("ImaginationAgent", () => {
     agent.act(obs as Uint8Array);
     expect(agent.noOpsBarred).toBe(5);
     agent.dispose();
-    // Off: nothing is barred.
+    // Off (and the revisit memory, which would bar them too): nothing is barred.
     const off = new ImaginationAgent(
-      parseAgentConfig({ env: "GridDoorKey-v0", envOptions: { size: 5 }, noOpMemory: false }),
+      parseAgentConfig({ env: "GridDoorKey-v0", envOptions: { size: 5 }, noOpMemory: false, revisitMemory: false }),
       env,
       0,
     );
     for (let i = 0; i < 6; i++) off.act(obs as Uint8Array);
     expect(off.noOpsBarred).toBe(0);
     off.dispose();
+  });
+
+  it("revisit memory: at an observation seen before this episode, the plan starts with an action tried least there", () => {
+    const env = make("GridEmpty-v0", { size: 8 });
+    const [a] = env.reset({ seed: 0 });
+    const [b] = env.step(0); // turned left: another observation
+    const agent = (revisitMemory: boolean) =>
+      new ImaginationAgent(parseAgentConfig({ env: "GridEmpty-v0", envOptions: { size: 8 }, revisitMemory }), env, 0);
+    // A two-cycle A, B, A, B, ... (turning left and right in place): at A, every action in turn, and again.
+    const on = agent(true);
+    const atA: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      atA.push(on.act(a as Uint8Array)[0]!);
+      on.act(b as Uint8Array);
+    }
+    expect(new Set(atA.slice(0, 3)).size).toBe(3);
+    expect(new Set(atA.slice(3)).size).toBe(3);
+    expect(on.noOpsBarred).toBeGreaterThanOrEqual(10); // every visit but the first to each
+    // A new episode forgets it: the first visit is free again.
+    on.reset();
+    const barred = on.noOpsBarred;
+    on.act(a as Uint8Array);
+    expect(on.noOpsBarred).toBe(barred);
+    on.dispose();
+    // Off: the plan on a fixed model is the same at every visit.
+    const off = agent(false);
+    const offAtA: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      offAtA.push(off.act(a as Uint8Array)[0]!);
+      off.act(b as Uint8Array);
+    }
+    expect(new Set(offAtA).size).toBe(1);
+    expect(off.noOpsBarred).toBe(0);
+    off.dispose();
+  });
+
+  it("revisit memory with no-op memory: the no-ops go last, and nothing is ever barred outright", () => {
+    const env = make("GridDoorKey-v0", { size: 5 });
+    const [obs] = env.reset({ seed: 0 });
+    const agent = new ImaginationAgent(
+      parseAgentConfig({ env: "GridDoorKey-v0", envOptions: { size: 5 }, revisitMemory: true }),
+      env,
+      0,
+    );
+    // Acting again on one observation: each action was a no-op there, so every one in turn, then every one again.
+    const n = agent.spec.kind === "discrete" ? agent.spec.n : 0;
+    expect(n).toBe(6);
+    const taken = Array.from({ length: 2 * n }, () => agent.act(obs as Uint8Array)[0]!);
+    expect(new Set(taken.slice(0, n)).size).toBe(n);
+    expect(new Set(taken.slice(n)).size).toBe(n);
+    agent.dispose();
   });
 
   it("pretrains the world model alone on the seed data (modelPretrainUpdates), freezing the encoder there", async () => {

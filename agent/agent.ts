@@ -48,14 +48,17 @@ export class ImaginationAgent implements Learner {
   private readonly visits = new Map<string, number>();
   /** No-op memory (config.noOpMemory): actions that left each observation unchanged this episode. */
   private readonly noOps = new Map<string, Set<number>>();
+  /** Revisit memory (config.revisitMemory): how often each action was taken in each observation this episode. */
+  private readonly tried = new Map<string, number[]>();
   private last: { key: string; action: number } | undefined;
-  /** Plans made with at least one action barred by the no-op memory. */
+  /** Plans made with at least one action barred by the no-op or revisit memory. */
   noOpsBarred = 0;
 
   reset(): void {
     this.planner.reset();
     this.visits.clear();
     this.noOps.clear();
+    this.tried.clear();
     this.last = undefined;
   }
 
@@ -76,18 +79,41 @@ export class ImaginationAgent implements Learner {
   }
 
   act(obs: TypedArray): number[] {
-    const memory = this.config.noOpMemory && this.spec.kind === "discrete";
+    const discrete = this.spec.kind === "discrete";
+    const memory = discrete && this.config.noOpMemory;
+    const revisits = discrete && this.config.revisitMemory;
     const key =
-      memory || this.config.loopBreak > 0
+      memory || revisits || this.config.loopBreak > 0
         ? Buffer.from(obs.buffer, obs.byteOffset, obs.byteLength).toString("base64")
         : "";
     if (memory && this.last?.key === key) {
       const barred = this.noOps.get(key) ?? new Set<number>();
       this.noOps.set(key, barred.add(this.last.action));
     }
-    const action = this.choose(obs, key, memory ? this.noOps.get(key) : undefined);
+    const action = this.choose(obs, key, this.barred(key, memory, revisits));
     if (memory) this.last = { key, action: action[0]! };
+    if (revisits) {
+      const counts = this.tried.get(key) ?? new Array<number>(this.spec.n).fill(0);
+      counts[action[0]!]!++;
+      this.tried.set(key, counts);
+    }
     return action;
+  }
+
+  /**
+   * The actions the plan may not start with in this observation: the no-op memory's, then, at an
+   * observation seen before this episode (revisit memory), every action but the ones tried least
+   * often there, so a deterministic cycle leaves on its next turn and each action gets a turn before
+   * one repeats. Never all of them.
+   */
+  private barred(key: string, memory: boolean, revisits: boolean): ReadonlySet<number> | undefined {
+    const noOps = memory ? this.noOps.get(key) : undefined;
+    const counts = revisits ? this.tried.get(key) : undefined;
+    if (!counts) return noOps;
+    const open = counts.map((_, a) => a).filter((a) => !noOps?.has(a));
+    const candidates = open.length ? open : counts.map((_, a) => a);
+    const least = Math.min(...candidates.map((a) => counts[a]!));
+    return new Set(counts.map((_, a) => a).filter((a) => !candidates.includes(a) || counts[a]! > least));
   }
 
   private choose(obs: TypedArray, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {

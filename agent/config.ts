@@ -96,6 +96,14 @@ export const AgentConfig = z
      * look like a no-op by chance and stay barred in that observation for the episode.
      */
     noOpMemory: z.boolean().default(true),
+    /**
+     * Revisit memory (Discrete actions): at an observation already seen in this episode, the plan
+     * starts with one of the actions tried there least often (no-op memory's barred ones last), in
+     * training and evaluation. Catches the cycles no-op memory does not (GridEmpty: turning left and
+     * right in place until the time limit); on a stochastic floor a return by chance also counts as
+     * a revisit.
+     */
+    revisitMemory: z.boolean().default(true),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */
