@@ -18,7 +18,8 @@ export interface RunRecord<Config = Record<string, unknown>, Metrics = Record<st
   id?: string;
   config: Config;
   seed: number;
-  backend: { kind: string; name: string };
+  /** gemm: what ran the matmuls ("native" sums in another order than "xnnpack": other numbers, same seed); older records lack it. */
+  backend: { kind: string; name: string; gemm?: string };
   versions: { node: string; tfjs: string; project: string };
   commit: string;
   /** Hash of the library defaults the run rested on (registry.ts ExperimentParts.defaults). */
@@ -45,7 +46,7 @@ export function makeRecord<C, M>(args: {
     ...(args.id !== undefined ? { id: args.id } : {}),
     config: args.config,
     seed: args.seed,
-    backend: { kind: args.backend.kind, name: args.backend.name },
+    backend: { kind: args.backend.kind, name: args.backend.name, gemm: args.backend.gemm },
     versions: { node: process.version, tfjs: tf.version.tfjs, project: projectVersion() },
     commit: gitCommit(),
     ...(args.defaults !== undefined ? { defaults: args.defaults } : {}),
@@ -85,7 +86,7 @@ export function readRecords<C = Record<string, unknown>, M = Record<string, unkn
  */
 export function describeRecords(records: RunRecord<unknown, unknown>[]): string {
   const distinct = (xs: string[]) => [...new Set(xs)].join(", ") || "-";
-  const base = `${records.length} records; backend ${distinct(records.map((r) => r.backend.kind))}; commit ${distinct(records.map((r) => r.commit))}`;
+  const base = `${records.length} records; backend ${distinct(records.map((r) => (r.backend.gemm ? `${r.backend.kind} (${r.backend.gemm} GEMM)` : r.backend.kind)))}; commit ${distinct(records.map((r) => r.commit))}`;
   if (!records.some((r) => r.defaults !== undefined)) return base;
   const counts = new Map<string, number>();
   for (const r of records)

@@ -208,6 +208,12 @@ describe("records made under other library defaults", () => {
       expect(staleRecords([job(1)])[0]).toMatch(/1 of the 1 existing/);
       expect(describeRecords([old])).not.toMatch(/defaults/);
       expect(describeRecords([first, old])).toMatch(/defaults \w+ \(1\), not recorded \(1\)$/);
+      // The record names what ran its matmuls (the native GEMM sums in another order: other numbers).
+      expect(first.backend.gemm).toMatch(/^(native|xnnpack|backend)$/);
+      const { gemm: __, ...oldBackend } = first.backend;
+      expect(describeRecords([first, { ...first, backend: oldBackend }])).toContain(
+        `backend ${first.backend.kind} (${first.backend.gemm} GEMM), ${first.backend.kind};`,
+      );
       // E1 rests on no library defaults: its records are not even read (none exist here).
       expect(staleRecords(tinyE1Jobs(join(root, "e1-none")))).toEqual([]);
     } finally {
