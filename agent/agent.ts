@@ -110,10 +110,11 @@ export class ImaginationAgent implements Learner {
     const noOps = memory ? this.noOps.get(key) : undefined;
     const counts = revisits ? this.tried.get(key) : undefined;
     if (!counts) return noOps;
-    const open = counts.map((_, a) => a).filter((a) => !noOps?.has(a));
-    const candidates = open.length ? open : counts.map((_, a) => a);
+    const all = counts.map((_, a) => a);
+    const open = all.filter((a) => !noOps?.has(a));
+    const candidates = open.length ? open : all;
     const least = Math.min(...candidates.map((a) => counts[a]!));
-    return new Set(counts.map((_, a) => a).filter((a) => !candidates.includes(a) || counts[a]! > least));
+    return new Set(all.filter((a) => !candidates.includes(a) || counts[a]! > least));
   }
 
   private choose(obs: TypedArray, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {
