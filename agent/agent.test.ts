@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { make } from "../envs/index.ts";
 import { initBackend } from "../backend/init.ts";
-import { ImaginationAgent } from "./agent.ts";
+import { ImaginationAgent, barredActions } from "./agent.ts";
 import { actionSpecOf } from "./learner.ts";
 import { OraclePlanner, RandomPolicy } from "./baselines.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
@@ -226,6 +226,57 @@ describe("ImaginationAgent", () => {
     const taken = Array.from({ length: 2 * n }, () => agent.act(obs as Uint8Array)[0]!);
     expect(new Set(taken.slice(0, n)).size).toBe(n);
     expect(new Set(taken.slice(n)).size).toBe(n);
+    agent.dispose();
+  });
+
+  it("revisit memory leaves actions the model predicts to end the episode to the planner's score", () => {
+    const none = new Set<number>();
+    // Without predicted endings: only the least tried are open.
+    expect([...barredActions([1, 0, 1], none, none)]).toEqual([0, 2]);
+    // Action 2 ends the episode (lava ahead): it is neither forced as the least tried nor barred.
+    expect([...barredActions([1, 1, 0], none, new Set([2]))]).toEqual([]);
+    expect([...barredActions([2, 1, 0], none, new Set([2]))]).toEqual([0]);
+    // No-ops still go last; when every safe action is a no-op, the least tried of those stay open.
+    expect([...barredActions([1, 2, 0], new Set([0, 1]), new Set([2]))]).toEqual([1]);
+    expect([...barredActions([0, 0, 0], new Set([0, 1, 2]), none)]).toEqual([]);
+
+    // In the agent: LavaGap's start, revisited, with a model whose heads say forward (action 2) ends
+    // the episode with reward -1, as into lava. Revisits never bar forward and never force it; it
+    // stays for the planner to weigh, and the planner declines it. Without that prediction, the
+    // third visit forces forward, the one action not yet tried there.
+    const env = make("GridLavaGap-v0");
+    const [obs] = env.reset({ seed: 0 });
+    const agent = new ImaginationAgent(parseAgentConfig({ env: "GridLavaGap-v0", noOpMemory: false }), env, 0);
+    const heads = agent.model.heads.bind(agent.model);
+    let forwardEnds = true;
+    agent.model.heads = (codes, action) => {
+      const h = heads(codes, action);
+      if (!forwardEnds) return h;
+      return tf.tidy(() => {
+        const forward = tf.sum(tf.mul(action, agent.model.actionFeatures([2], 1)), 1); // 1 on rows of action 2
+        return {
+          logits: h.logits,
+          terminated: tf.add(h.terminated, tf.mul(forward, 40)) as tf.Tensor1D,
+          reward: tf.sub(h.reward, forward) as tf.Tensor1D,
+        };
+      });
+    };
+    const barred: number[][] = [];
+    const plan = agent.planner.plan.bind(agent.planner);
+    agent.planner.plan = (score, opts) => {
+      barred.push([...(opts?.forbidFirst ?? [])].sort());
+      return plan(score, opts);
+    };
+    const acts = (n: number) => Array.from({ length: n }, () => agent.act(obs as Uint8Array)[0]!);
+    expect(acts(6)).not.toContain(2);
+    expect(barred.some((b) => b.includes(2))).toBe(false);
+    expect(barred.slice(1).some((b) => b.length > 0)).toBe(true);
+    forwardEnds = false;
+    agent.reset();
+    barred.length = 0;
+    const taken = acts(3);
+    expect(barred[2]!.length).toBe(2); // the two tried ones: only the untried one is open
+    expect(taken[2]).toBe([0, 1, 2].find((a) => !taken.slice(0, 2).includes(a)));
     agent.dispose();
   });
 

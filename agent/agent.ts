@@ -90,7 +90,7 @@ export class ImaginationAgent implements Learner {
       const barred = this.noOps.get(key) ?? new Set<number>();
       this.noOps.set(key, barred.add(this.last.action));
     }
-    const action = this.choose(obs, key, this.barred(key, memory, revisits));
+    const action = this.choose(obs, key, this.barred(obs, key, memory, revisits));
     if (memory) this.last = { key, action: action[0]! };
     if (revisits) {
       const counts = this.tried.get(key) ?? new Array<number>(this.spec.n).fill(0);
@@ -100,21 +100,32 @@ export class ImaginationAgent implements Learner {
     return action;
   }
 
-  /**
-   * The actions the plan may not start with in this observation: the no-op memory's, then, at an
-   * observation seen before this episode (revisit memory), every action but the ones tried least
-   * often there, so a deterministic cycle leaves on its next turn and each action gets a turn before
-   * one repeats. Never all of them.
-   */
-  private barred(key: string, memory: boolean, revisits: boolean): ReadonlySet<number> | undefined {
+  /** The no-op and revisit memories' barred set in this observation (see `barredActions`). */
+  private barred(obs: TypedArray, key: string, memory: boolean, revisits: boolean): ReadonlySet<number> | undefined {
     const noOps = memory ? this.noOps.get(key) : undefined;
     const counts = revisits ? this.tried.get(key) : undefined;
     if (!counts) return noOps;
-    const all = counts.map((_, a) => a);
-    const open = all.filter((a) => !noOps?.has(a));
-    const candidates = open.length ? open : all;
-    const least = Math.min(...candidates.map((a) => counts[a]!));
-    return new Set(all.filter((a) => !candidates.includes(a) || counts[a]! > least));
+    return barredActions(counts, noOps ?? new Set(), this.endingActions(obs, counts));
+  }
+
+  /**
+   * Discrete actions the model confidently predicts to end the episode from this observation
+   * (d_hat > 0.9) and not yet tried here: one that was tried here did not end it (we are back).
+   */
+  private endingActions(obs: TypedArray, counts: readonly number[]): Set<number> {
+    const n = this.spec.kind === "discrete" ? this.spec.n : 0;
+    const ends = tf.tidy(() => {
+      const z = tf.tile(this.codesOf(obs), [n, 1, 1]);
+      const h = this.model.heads(
+        z,
+        this.model.actionFeatures(
+          Array.from({ length: n }, (_, a) => a),
+          n,
+        ),
+      );
+      return tf.sigmoid(h.terminated).dataSync();
+    });
+    return new Set(Array.from(ends, (d, a) => (d > 0.9 && counts[a] === 0 ? a : -1)).filter((a) => a >= 0));
   }
 
   private choose(obs: TypedArray, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {
@@ -236,6 +247,29 @@ export class ImaginationAgent implements Learner {
  * live observation o_k (k = live steps; the buffer repeats the last observation after an episode's
  * end), the first action, R = sum_t gamma^t r_t, whether the episode terminated, and gamma^k.
  */
+/**
+ * Revisit memory's rule at an observation seen before this episode (`counts`: how often each action
+ * was taken there). The plan may start only with one of the actions tried least often there, so a
+ * deterministic cycle leaves on its next turn and each action gets a turn before one repeats. The
+ * no-op memory's actions go after the others. Actions the model predicts to end the episode (`ending`) are left
+ * to the planner's score: they neither count as the least tried nor are barred, so a cycle is never
+ * broken by forcing a step into lava (LavaGap), and a step onto the goal stays open. Never all barred.
+ */
+export function barredActions(
+  counts: readonly number[],
+  noOps: ReadonlySet<number>,
+  ending: ReadonlySet<number>,
+): Set<number> {
+  const all = counts.map((_, a) => a);
+  const open = all.filter((a) => !noOps.has(a));
+  const lasting = all.filter((a) => !ending.has(a));
+  const safe = open.filter((a) => !ending.has(a));
+  const pool = [safe, lasting, open, all].find((p) => p.length)!;
+  const least = Math.min(...pool.map((a) => counts[a]!));
+  const allowed = (a: number) => (pool.includes(a) && counts[a] === least) || (ending.has(a) && !noOps.has(a));
+  return new Set(all.filter((a) => !allowed(a)));
+}
+
 export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number): TdBatch {
   const { batch: n, horizon: h } = b;
   const size = model.obsSize;

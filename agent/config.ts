@@ -101,7 +101,8 @@ export const AgentConfig = z
      * starts with one of the actions tried there least often (no-op memory's barred ones last), in
      * training and evaluation. Catches the cycles no-op memory does not (GridEmpty: turning left and
      * right in place until the time limit); on a stochastic floor a return by chance also counts as
-     * a revisit.
+     * a revisit. An untried action the model confidently predicts to end the episode is never forced
+     * this way, only left to the plan's score (LavaGap: forcing it walked into lava).
      */
     revisitMemory: z.boolean().default(true),
     /** Sampled rollouts averaged per sequence in `average` mode. */

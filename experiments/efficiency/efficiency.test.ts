@@ -8,7 +8,9 @@ import type { EvalPoint } from "../../agent/train.ts";
 import { writeRecord, type RunRecord } from "../records.ts";
 import { median } from "../stats.ts";
 import {
+  EFFICIENCY_QUICK,
   EfficiencyConfig,
+  PER_TASK,
   type EfficiencyRunConfig,
   efficiencyPaths,
   outcomeOf,
@@ -41,6 +43,22 @@ describe("efficiency: plan", () => {
     const doorKey = runs.find((r) => r.run === "GridDoorKey-v0-8x8-agent-seed0")!.config;
     expect(doorKey.agent).toMatchObject({ steps: 50000, envOptions: { size: 8 }, evalEvery: 1000 });
     expect(runs.find((r) => r.run === "Catch-v0-agent-seed0")!.config.budget).toBe(20000);
+  });
+
+  it("applies the per-task settings table to its tasks only, and a config's perTask replaces it", () => {
+    const agentOf = (runs: ReturnType<typeof planEfficiency>, name: string) => runs.find((r) => r.run === name)!.config;
+    const runs = planEfficiency(EfficiencyConfig.parse({ seeds: 1 }));
+    const lava = agentOf(runs, "GridLavaGap-v0-agent-seed0");
+    expect(lava.perTask).toEqual(PER_TASK["GridLavaGap-v0"]);
+    expect(lava.agent).toMatchObject({ ...PER_TASK["GridLavaGap-v0"], evalEvery: 1000 });
+    const catchRun = agentOf(runs, "Catch-v0-agent-seed0");
+    expect(catchRun.perTask).toBeUndefined();
+    expect(catchRun.agent).not.toHaveProperty("worldModel");
+    // A config without LavaGap plans without complaint; one with its own perTask uses that instead.
+    expect(() => planEfficiency(EfficiencyConfig.parse(EFFICIENCY_QUICK))).not.toThrow();
+    const own = planEfficiency(EfficiencyConfig.parse({ seeds: 1, perTask: { "Catch-v0": { loopBreak: 3 } } }));
+    expect(agentOf(own, "Catch-v0-agent-seed0").agent).toMatchObject({ loopBreak: 3 });
+    expect(agentOf(own, "GridLavaGap-v0-agent-seed0").perTask).toBeUndefined();
   });
 
   it("refuses unknown envs, perTask entries of no task and hostile task names", () => {
