@@ -243,17 +243,13 @@ export class ImaginationAgent implements Learner {
 }
 
 /**
- * n-step TD inputs from sampled sequences of n transitions: stopped codes of o_0 and of the last
- * live observation o_k (k = live steps; the buffer repeats the last observation after an episode's
- * end), the first action, R = sum_t gamma^t r_t, whether the episode terminated, and gamma^k.
- */
-/**
  * Revisit memory's rule at an observation seen before this episode (`counts`: how often each action
  * was taken there). The plan may start only with one of the actions tried least often there, so a
  * deterministic cycle leaves on its next turn and each action gets a turn before one repeats. The
- * no-op memory's actions go after the others. Actions the model predicts to end the episode (`ending`) are left
- * to the planner's score: they neither count as the least tried nor are barred, so a cycle is never
- * broken by forcing a step into lava (LavaGap), and a step onto the goal stays open. Never all barred.
+ * no-op memory's actions go after the others. Actions the model predicts to end the episode
+ * (`ending`) are left to the planner's score: they neither count as the least tried nor are barred,
+ * so a cycle is never broken by forcing a step into lava (LavaGap), and a step onto the goal stays
+ * open. Never all barred.
  */
 export function barredActions(
   counts: readonly number[],
@@ -270,6 +266,11 @@ export function barredActions(
   return new Set(all.filter((a) => !allowed(a)));
 }
 
+/**
+ * n-step TD inputs from sampled sequences of n transitions: stopped codes of o_0 and of the last
+ * live observation o_k (k = live steps; the buffer repeats the last observation after an episode's
+ * end), the first action, R = sum_t gamma^t r_t, whether the episode terminated, and gamma^k.
+ */
 export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number): TdBatch {
   const { batch: n, horizon: h } = b;
   const size = model.obsSize;
