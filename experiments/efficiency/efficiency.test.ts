@@ -51,6 +51,9 @@ describe("efficiency: plan", () => {
     const lava = agentOf(runs, "GridLavaGap-v0-agent-seed0");
     expect(lava.perTask).toEqual(PER_TASK["GridLavaGap-v0"]);
     expect(lava.agent).toMatchObject({ ...PER_TASK["GridLavaGap-v0"], evalEvery: 1000 });
+    // DQN and the references run the shared settings (their records stay valid).
+    expect(agentOf(runs, "GridLavaGap-v0-dqn-seed0").perTask).toBeUndefined();
+    expect(agentOf(runs, "GridLavaGap-v0-dqn-seed0").agent).not.toHaveProperty("worldModel");
     const catchRun = agentOf(runs, "Catch-v0-agent-seed0");
     expect(catchRun.perTask).toBeUndefined();
     expect(catchRun.agent).not.toHaveProperty("worldModel");

@@ -126,7 +126,9 @@ export function planEfficiency(cfg: EfficiencyConfig): { run: string; config: Ef
     for (const [task, t] of Object.entries(cfg.tasks)) {
       const discrete = actionSpecOf(make(t.env, t.envOptions)).kind === "discrete";
       const methods = [...cfg.methods.filter((m) => discrete || m !== "dqn"), ...cfg.references];
-      for (const method of methods)
+      for (const method of methods) {
+        // Per-task settings are the imagination agent's: DQN and the references run the shared ones.
+        const own = method === "agent" ? perTask[task] : undefined;
         runs.push({
           run: `${task}-${method}-seed${seed}`,
           config: {
@@ -136,11 +138,12 @@ export function planEfficiency(cfg: EfficiencyConfig): { run: string; config: Ef
             seed,
             budget: t.budget,
             threshold: t.threshold,
-            agent: { ...cfg.agent, ...(perTask[task] ?? {}), steps: t.budget, envOptions: t.envOptions },
-            ...(perTask[task] ? { perTask: perTask[task] } : {}),
+            agent: { ...cfg.agent, ...(own ?? {}), steps: t.budget, envOptions: t.envOptions },
+            ...(own ? { perTask: own } : {}),
             oracle: cfg.oracle[t.env] ?? {},
           },
         });
+      }
     }
   return runs;
 }
