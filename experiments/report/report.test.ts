@@ -23,7 +23,7 @@ import { runSweep } from "../sweep/sweep.ts";
 import { tinyE1Jobs, tinyE1Spec } from "../sweep/testSpecs.ts";
 import { parseCsv } from "../tables.ts";
 import { markdownToHtml } from "./markdown.ts";
-import { writeReport } from "./report.ts";
+import { subfolderCommand, writeReport } from "./report.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = mkdtempSync(join(tmpdir(), "report-"));
@@ -138,6 +138,16 @@ describe("npm run report", () => {
     expect(seen.emptyTables).toBe(0);
     expect(seen.images).toBeGreaterThan(2);
   }, 180_000);
+
+  it("a subfolder's section reproduces with the command its own page names, unless that is the top preset", () => {
+    const archive = "# E\n\nRegenerate with `git checkout 1de871d && npm run exp -- efficiency`. 20 records.";
+    expect(subfolderCommand(archive, "npm run exp -- efficiency")).toBe(
+      "git checkout 1de871d && npm run exp -- efficiency",
+    );
+    expect(subfolderCommand("Regenerate with `npm run exp -- e2`. 8 records.", "npm run exp -- e2")).toBeUndefined();
+    expect(subfolderCommand("no command here", "npm run exp -- e2")).toBeUndefined();
+    expect(subfolderCommand(undefined, "npm run exp -- e2")).toBeUndefined();
+  });
 
   it("a page built from hostile folder and file names and summaries runs no script", async () => {
     const dir = join(root, "hostile");

@@ -73,6 +73,16 @@ function reproduce(def: ExperimentDef, dir: string, resultsDir: string): string 
     : `npm run exp -- ${def.name} --results ${relative(process.cwd(), dir)} --config <its config>`;
 }
 
+/**
+ * The command a subfolder's page says regenerates it ("Regenerate with `...`", e.g. an archive's
+ * `git checkout ... && npm run exp -- ...`), unless it names the top folder's preset: such a page
+ * was written with the default command, which regenerates the top folder, not this one.
+ */
+export function subfolderCommand(summary: string | undefined, preset: string): string | undefined {
+  const command = summary ? /Regenerate with `([^`]+)`/.exec(summary)?.[1] : undefined;
+  return command === preset ? undefined : command;
+}
+
 function experimentSection(def: ExperimentDef, resultsDir: string): Section | undefined {
   const page = (dir: string) => `${def.outPrefix(dir)}.md`;
   const hasResults = (dir: string) => existsSync(page(dir)) || readRecords(def.recordsDir(dir)).length > 0;
@@ -91,13 +101,15 @@ function experimentSection(def: ExperimentDef, resultsDir: string): Section | un
         subsections: [],
       });
     if (hasResults(sub)) {
-      // Another results folder of this experiment: a variant (results/e2-collapse) or a sweep's grid point.
+      // Another results folder of this experiment: a variant (results/e2-collapse), a sweep's grid
+      // point or an archive of older runs, whose own page names its command best.
+      const summary = existsSync(page(sub)) ? readFileSync(page(sub), "utf8") : undefined;
       subsections.push({
         id,
         title: id,
-        command: reproduce(def, sub, resultsDir),
+        command: subfolderCommand(summary, `npm run exp -- ${def.name}`) ?? reproduce(def, sub, resultsDir),
         provenance: provenanceOf(def.recordsDir(sub)),
-        summary: existsSync(page(sub)) ? readFileSync(page(sub), "utf8") : undefined,
+        summary,
         images: listImages(sub, def.name).map((f) => `${id}/${f}`),
         subsections: [],
       });
