@@ -90,7 +90,14 @@ export class ImaginationAgent implements Learner {
       const barred = this.noOps.get(key) ?? new Set<number>();
       this.noOps.set(key, barred.add(this.last.action));
     }
-    const action = this.choose(obs, key, this.barred(obs, key, memory, revisits));
+    // The observation's codes, once: for the revisit memory's ending check and for the plan.
+    const z0 = this.codesOf(obs);
+    let action: number[];
+    try {
+      action = this.choose(z0, key, this.barred(z0, key, memory, revisits));
+    } finally {
+      z0.dispose();
+    }
     if (memory) this.last = { key, action: action[0]! };
     if (revisits) {
       const counts = this.tried.get(key) ?? new Array<number>(this.spec.n).fill(0);
@@ -101,34 +108,28 @@ export class ImaginationAgent implements Learner {
   }
 
   /** The no-op and revisit memories' barred set in this observation (see `barredActions`). */
-  private barred(obs: TypedArray, key: string, memory: boolean, revisits: boolean): ReadonlySet<number> | undefined {
+  private barred(z0: tf.Tensor, key: string, memory: boolean, revisits: boolean): ReadonlySet<number> | undefined {
     const noOps = memory ? this.noOps.get(key) : undefined;
     const counts = revisits ? this.tried.get(key) : undefined;
     if (!counts) return noOps;
-    return barredActions(counts, noOps ?? new Set(), this.endingActions(obs, counts));
+    return barredActions(counts, noOps ?? new Set(), this.endingActions(z0, counts));
   }
 
   /**
-   * Discrete actions the model confidently predicts to end the episode from this observation
+   * Discrete actions the model confidently predicts to end the episode from the codes z0 [1, L, d]
    * (d_hat > 0.9) and not yet tried here: one that was tried here did not end it (we are back).
    */
-  private endingActions(obs: TypedArray, counts: readonly number[]): Set<number> {
-    const n = this.spec.kind === "discrete" ? this.spec.n : 0;
+  private endingActions(z0: tf.Tensor, counts: readonly number[]): Set<number> {
+    const n = counts.length;
+    const actions = counts.map((_, a) => a);
     const ends = tf.tidy(() => {
-      const z = tf.tile(this.codesOf(obs), [n, 1, 1]);
-      const h = this.model.heads(
-        z,
-        this.model.actionFeatures(
-          Array.from({ length: n }, (_, a) => a),
-          n,
-        ),
-      );
+      const h = this.model.heads(tf.tile(z0, [n, 1, 1]), this.model.actionFeatures(actions, n));
       return tf.sigmoid(h.terminated).dataSync();
     });
     return new Set(Array.from(ends, (d, a) => (d > 0.9 && counts[a] === 0 ? a : -1)).filter((a) => a >= 0));
   }
 
-  private choose(obs: TypedArray, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {
+  private choose(z0: tf.Tensor, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {
     if (this.config.loopBreak > 0) {
       const seen = (this.visits.get(key) ?? 0) + 1;
       this.visits.set(key, seen);
@@ -141,17 +142,12 @@ export class ImaginationAgent implements Learner {
       }
     }
     if (forbidFirst) this.noOpsBarred++;
-    const z0 = this.codesOf(obs);
-    try {
-      const prior = this.priorSequences(z0);
-      return this.planner.plan((actions, n) => this.score(z0, actions, n), {
-        explore: this.explore,
-        prior,
-        forbidFirst,
-      }).action;
-    } finally {
-      z0.dispose();
-    }
+    const prior = this.priorSequences(z0);
+    return this.planner.plan((actions, n) => this.score(z0, actions, n), {
+      explore: this.explore,
+      prior,
+      forbidFirst,
+    }).action;
   }
 
   /**
