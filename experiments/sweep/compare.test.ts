@@ -1,6 +1,6 @@
 // "What this shows" across a sweep's grid points, on a hand-made comparison table.
 import { describe, expect, it } from "vitest";
-import { gridFindings, metricOfCi } from "./compare.ts";
+import { comparisonPlot, gridFindings, metricOfCi, plotTable } from "./compare.ts";
 
 const row = (
   codebook: string,
@@ -79,5 +79,31 @@ describe("gridFindings", () => {
 
   it("says nothing where the tables carry no intervals", () => {
     expect(gridFindings([{ k: 1, env: "Catch-v0", loss: 0.5 }], ["k"])).toEqual([]);
+  });
+});
+
+describe("the comparison plot", () => {
+  const keys = ["agent.worldModel.codebook"];
+  const rows = [
+    row("fsq", "Catch-v0", "expected", 0.8, "[0.70, 0.90]", 0.5, "[0.20, 0.80]"),
+    row("permuted", "Catch-v0", "expected", 0.3, "[0.20, 0.40]", 0.6, "[0.30, 0.90]"),
+  ];
+  const tables = new Map([["", rows]]);
+  const plotted = (metric?: string) => {
+    const spec = comparisonPlot(plotTable(tables, keys, metric)[1], keys, "t", metric) as unknown as {
+      data: { values: { point: string; value: number }[] };
+    };
+    return spec.data.values.map((v) => `${v.point}=${v.value}`);
+  };
+
+  it("plots the first metric that changes with the swept values unless the spec names one", () => {
+    expect(plotted()).toEqual(["fsq=0.8", "permuted=0.3"]);
+    expect(plotted("return")).toEqual(["fsq=0.5", "permuted=0.6"]);
+  });
+
+  it("names the columns there are when the spec's plot is none of them", () => {
+    expect(() => plotTable(tables, keys, "Spearman")).toThrow(
+      "sweep: the spec's plot 'Spearman' is no numeric column of the grid points' tables (seeds, Spearman vs oracle, Spearman seeds, return)",
+    );
   });
 });

@@ -2,8 +2,8 @@
 // - for a spec that is not a preset, `<base>/<experiment>-sweep.json`: the spec itself, a valid spec
 //   file, so `npm run sweep -- <that file>` reproduces the folder (each page names that command);
 // - for a spec with a grid, `<base>/<experiment>-comparison.{md,csv,png,svg}`: every grid point's
-//   summary table in one, with the swept values as columns, and one plot of the table's first
-//   metric against the swept values.
+//   summary table in one, with the swept values as columns, and one plot of a metric (the spec's
+//   `plot`, else the first that changes) against the swept values.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
@@ -103,18 +103,17 @@ export async function writeComparison(spec: SweepSpec, parts: SweepPart[]): Prom
       ...pages,
       "",
       ...sections,
-      `Plot: \`${spec.experiment}-comparison.png\` (the first metric of the first table that changes with the swept values).`,
+      `Plot: \`${spec.experiment}-comparison.png\` (${spec.plot ? `\`${spec.plot}\`` : "the first metric of the first table that changes with the swept values"}).`,
       ...[...tables.values()].flatMap((rows) => gridFindings(rows, keys)),
       "",
     ].join("\n"),
   );
-  // The plot: of the first table whose numbers move with the swept values (else the first table).
-  const [chosen, chosenRows] =
-    [...tables].find(([, rows]) => columnsOf(rows, keys).moving.length > 0) ?? [...tables][0]!;
+  const [chosen, chosenRows] = plotTable(tables, keys, spec.plot);
   const plot = comparisonPlot(
     chosenRows,
     keys,
     `${def.title.split(":")[0]}: ${sweptText}${chosen ? ` (${chosen})` : ""}`,
+    spec.plot,
   );
   if (plot) files.push(...(await renderPlot(plot, prefix)));
   return files;
@@ -199,15 +198,31 @@ function columnsOf(rows: Row[], keys: string[]): { numeric: string[]; text: stri
 }
 
 /**
- * The first metric (numeric column other than the swept values and counts) against the grid points,
+ * The table to plot: the first with the column `metric` (an error naming the columns there are when
+ * none has it), else the first whose numbers move with the swept values, else the first.
+ */
+export function plotTable(tables: Map<string, Row[]>, keys: string[], metric?: string): [string, Row[]] {
+  const all = [...tables];
+  if (metric === undefined) return all.find(([, rows]) => columnsOf(rows, keys).moving.length > 0) ?? all[0]!;
+  const found = all.find(([, rows]) => columnsOf(rows, keys).numeric.includes(metric));
+  if (found) return found;
+  const columns = [...new Set(all.flatMap(([, rows]) => columnsOf(rows, keys).numeric))];
+  throw new Error(
+    `sweep: the spec's plot '${metric}' is no numeric column of the grid points' tables (${columns.join(", ")})`,
+  );
+}
+
+/**
+ * A metric (`metric`, else the first numeric column other than the swept values and counts that
+ * changes with them) against the grid points,
  * one line per series (the text columns but the first, e.g. method), one panel per value of the
  * first text column (e.g. env).
  */
-function comparisonPlot(rows: Row[], keys: string[], title: string): TopLevelSpec | undefined {
+export function comparisonPlot(rows: Row[], keys: string[], title: string, named?: string): TopLevelSpec | undefined {
   const { numeric, text, moving } = columnsOf(rows, keys);
   const candidates = numeric.filter((c) => !/^(seeds|runs|updates|budget|k|step|wallSeconds)$/i.test(c));
-  // The metric: the first that changes with the swept values (a setting such as p or tau does not).
-  const metric = candidates.find((c) => moving.includes(c)) ?? candidates[0];
+  // By default the first that changes with the swept values (a setting such as p or tau does not).
+  const metric = named ?? candidates.find((c) => moving.includes(c)) ?? candidates[0];
   if (!metric) return undefined;
   // Text columns that label series: few distinct values (not CIs, which are text too).
   const labels = text.filter((c) => !rows.some((r) => String(r[c]).startsWith("[")));

@@ -45,6 +45,8 @@ export const SweepSpec = z
     grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
     /** Results folder (default results, or results/quick for quick presets); grid points get subfolders. */
     results: z.string().optional(),
+    /** The comparison plot's metric (a column of the grid points' tables); default: the first that changes with the swept values. */
+    plot: z.string().optional(),
   })
   .strict();
 export type SweepSpec = z.infer<typeof SweepSpec>;
