@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAgent } from "../../agent/load.ts";
+import { ESTIMATOR_NAMES } from "../../worldmodel/estimators/index.ts";
 import { expandSpecs } from "../sweep/jobs.ts";
 import { runInProcess } from "../sweep/localPool.ts";
 import { E4Config, e4Paths, planE4, summariseE4 } from "./e4.ts";
@@ -26,6 +27,14 @@ describe("E4: agent learning curves", () => {
       "PointMass-v0-oracle-seed0",
     ]);
     expect(() => planE4(E4Config.parse({ envs: ["Nope-v0"] }))).toThrow(/unknown env/);
+  });
+
+  it("estimators.json: every estimator next to DQN, random and the oracle, on Catch and its drifting variant, 5 seeds", () => {
+    const spec = JSON.parse(readFileSync(join(import.meta.dirname, "estimators.json"), "utf8"));
+    const runs = planE4(E4Config.parse(spec.config));
+    const methods = new Set(runs.map((r) => r.config.method));
+    expect([...methods].sort()).toEqual([...ESTIMATOR_NAMES, "dqn", "random", "oracle"].sort());
+    expect(runs).toHaveLength(2 * 5 * (ESTIMATOR_NAMES.length + 3));
   });
 
   it("runs the quick preset and writes the table and the curves", async () => {
