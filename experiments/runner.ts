@@ -1,6 +1,7 @@
 // Planned runs of an experiment: each is skipped when its record exists (so a command resumes
 // where it stopped), and a record of the same name made with another config is an error.
 import { existsSync, readFileSync } from "node:fs";
+import { canonicalJson } from "../common/canonicalJson.ts";
 import { recordPath, type RunRecord } from "./records.ts";
 
 /** A number as it appears in run names: 0.5 -> "0p5" (no dots in file names). */
@@ -18,7 +19,8 @@ export function recordDone(recordsDir: string, r: PlannedRun<{ seed: number }>):
   const path = recordPath(recordsDir, r.run);
   if (!existsSync(path)) return false;
   const saved = (JSON.parse(readFileSync(path, "utf8")) as RunRecord).config;
-  if (JSON.stringify(saved) !== JSON.stringify(r.config)) {
+  // Key order does not count: a sweep's manifest (canonical JSON) plans its configs with sorted keys.
+  if (canonicalJson(saved) !== canonicalJson(r.config)) {
     throw new Error(
       `${path} was made with another config (${JSON.stringify(saved)}); delete it or pass another --results folder`,
     );

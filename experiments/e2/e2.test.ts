@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { AGENT_WORLD_MODEL } from "../../agent/config.ts";
 import { E2Config, planE2 } from "./e2.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -22,6 +23,12 @@ const TINY = {
 };
 
 describe("npm run exp -- e2", () => {
+  it("agentModel.json trains E2's models with the agent's world-model settings, 8 estimators x 2 stochastic envs x 5 seeds", () => {
+    const cfg = E2Config.parse(JSON.parse(readFileSync(join(import.meta.dirname, "agentModel.json"), "utf8")));
+    expect(cfg.model).toEqual(AGENT_WORLD_MODEL);
+    expect(planE2(cfg, "data")).toHaveLength(80);
+  });
+
   it("plans the tau sweep on one env only, and refuses unknown envs", () => {
     const runs = planE2(
       E2Config.parse({

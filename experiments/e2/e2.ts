@@ -414,7 +414,7 @@ export async function summariseE2(
           markdownTable(stochRows),
         ]
       : []),
-    `Plots: \`e2-accuracy.png\` (accuracy vs k), \`e2-pixel-mismatch.png\` (decoded predictions vs real frames), \`e2-curves.png\` (${curves.some((c) => c.wholeK !== undefined) ? `held-out whole-code ${curveK}-step accuracy` : "1-step accuracy"} during training)${curves.some((c) => c.ce1 !== undefined) ? ", `e2-ce-curves.png` (held-out 1-step cross-entropy during training)" : ""}. Imagined rollouts of seed 0 on pixel envs (rows real | imagined | diff): \`e2-imagined/*.png\` and \`.apng\`.`,
+    `Plots: \`e2-accuracy.png\` (accuracy vs k)${pixelRows.length ? ", `e2-pixel-mismatch.png` (decoded predictions vs real frames)" : ""}, \`e2-curves.png\` (${curves.some((c) => c.wholeK !== undefined) ? `held-out whole-code ${curveK}-step accuracy` : "1-step accuracy"} during training)${curves.some((c) => c.ce1 !== undefined) ? ", `e2-ce-curves.png` (held-out 1-step cross-entropy during training)" : ""}.${pixelRows.length ? " Imagined rollouts of seed 0 on pixel envs (rows real | imagined | diff): `e2-imagined/*.png` and `.apng`." : ""}`,
     ...separatedFrom(
       cells,
       "st-gumbel-softmax",
