@@ -25,13 +25,15 @@ import { separatedFrom } from "../whatThisShows.ts";
 
 export const E3Config = z
   .object({
-    envs: z.array(z.string()).min(1).default(["Catch-v0", "GridEmpty-v0"]),
-    seeds: z.number().int().min(1).max(100).default(3),
+    /** Two deterministic envs beside their stochastic variants, where the modes can differ. */
+    envs: z.array(z.string()).min(1).default(["Catch-v0", "CatchDrift-v0", "GridEmpty-v0", "GridEmptySlippery-v0"]),
+    seeds: z.number().int().min(1).max(100).default(5),
     /** Agent settings (agent/config.ts) of the training run, per env id (merged over `agent`). */
     agent: z.record(z.string(), z.unknown()).default({ steps: 3000, evalEvery: 1000, seedSteps: 500 }),
-    perEnv: z
-      .record(z.string(), z.record(z.string(), z.unknown()))
-      .default({ "GridEmpty-v0": { envOptions: { size: 6 } } }),
+    perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({
+      "GridEmpty-v0": { envOptions: { size: 6 } },
+      "GridEmptySlippery-v0": { envOptions: { size: 6 } },
+    }),
     /** Start states: observations along the trained agent's evaluation episodes. */
     states: z.number().int().min(1).default(16),
     /** Fixed random action sequences scored from every state. */
@@ -44,7 +46,7 @@ export const E3Config = z
      * fresh random stream (their mean: the expected return on stochastic envs). 1 replays the real
      * env's own draws (exact on deterministic envs, clairvoyant on stochastic ones).
      */
-    simulatorRollouts: z.number().int().min(1).default(1),
+    simulatorRollouts: z.number().int().min(1).default(8),
   })
   .strict();
 export type E3Config = z.infer<typeof E3Config>;
