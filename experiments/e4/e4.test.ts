@@ -34,6 +34,13 @@ describe("E4: agent learning curves", () => {
     const methods = new Set(runs.map((r) => r.config.method));
     expect([...methods].sort()).toEqual([...ESTIMATOR_NAMES, "dqn", "random", "oracle"].sort());
     expect(runs).toHaveLength(2 * 5 * (ESTIMATOR_NAMES.length + 3));
+    // The stochastic variant's oracle averages fresh rollouts instead of replaying the env's own draws;
+    // only the oracle's runs carry its settings.
+    const oracleOf = (env: string, method: string) =>
+      runs.find((r) => r.config.env === env && r.config.method === method)!.config.oracle;
+    expect(oracleOf("CatchDrift-v0", "oracle")).toEqual({ rollouts: 8 });
+    expect(oracleOf("CatchDrift-v0", "st-gumbel-softmax")).toEqual({});
+    expect(oracleOf("Catch-v0", "oracle")).toEqual({});
   });
 
   it("runs the quick preset and writes the table and the curves", async () => {

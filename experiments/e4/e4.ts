@@ -48,10 +48,15 @@ export const E4Config = z
      */
     agent: z.record(z.string(), z.unknown()).default({ steps: 4000, evalEvery: 500, evalEpisodes: 10 }),
     perEnv: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
-    /** Oracle MPC settings (agent/planner.ts), per env. */
-    oracle: z
-      .record(z.string(), z.record(z.string(), z.unknown()))
-      .default({ "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 } }),
+    /**
+     * Oracle MPC settings (agent/planner.ts, agent/baselines.ts), per env. On the stochastic variant
+     * each sequence is scored by 8 rollouts under fresh random streams: an oracle of the dynamics,
+     * not a clairvoyant one that plans with the real env's own draws.
+     */
+    oracle: z.record(z.string(), z.record(z.string(), z.unknown())).default({
+      "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 },
+      "CatchDrift-v0": { rollouts: 8 },
+    }),
   })
   .strict();
 export type E4Config = z.infer<typeof E4Config>;
@@ -92,7 +97,8 @@ export function planE4(cfg: E4Config): { run: string; config: E4RunConfig }[] {
             method,
             seed,
             agent: { ...cfg.agent, ...(cfg.perEnv[env] ?? {}) },
-            oracle: cfg.oracle[env] ?? {},
+            // Only the oracle's runs use its settings: changing them keeps the learners' records.
+            oracle: method === "oracle" ? (cfg.oracle[env] ?? {}) : {},
           },
         });
       }
