@@ -122,7 +122,7 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
   e3: def({
     name: "e3",
     title:
-      "E3: planning modes (expected / sample / mode codes): score spread, rank agreement with the oracle, episode return",
+      "E3: planning modes (expected / sample / mode codes / average of samples): score spread, rank agreement with the oracle, episode return",
     schema: E3Config,
     quick: E3_QUICK,
     plan: planE3,
