@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aggregateSection, normaliseRuns, whatThisShows, type SuiteRun } from "./suiteAggregate.ts";
+import { aggregateSection, normaliseRuns, onCommonTasks, whatThisShows, type SuiteRun } from "./suiteAggregate.ts";
 
 const run = (task: string, method: string, ...returns: number[]): SuiteRun => ({
   task,
@@ -48,5 +48,19 @@ describe("suite aggregate", () => {
     const table = aggregateSection(s, "dqn").join("\n");
     expect(table).toMatch(/\| agent \| 2 \|/);
     expect(table).toMatch(/P\(> dqn\) final/);
+    expect(table).toMatch(/Over the 2 tasks every method ran\./);
+  });
+
+  it("aggregates every method over the tasks all of them ran", () => {
+    // DQN also ran task c, where it scores 1 (its oracle's level); the agent did not run c.
+    const s = normaliseRuns([...runs, run("c", "random", 0), run("c", "oracle", 1), run("c", "dqn", 1, 1)]);
+    expect([...s.get("dqn")!.final.keys()].sort()).toEqual(["a", "b", "c"]);
+    const { scores, tasks, leftOut } = onCommonTasks(s);
+    expect([tasks, leftOut]).toEqual([["a", "b"], ["c"]]);
+    expect([...scores.get("dqn")!.final.keys()]).toEqual(["a", "b"]);
+    const table = aggregateSection(s, "dqn").join("\n");
+    expect(table).toMatch(/Over the 2 tasks every method ran \(left out: c, which not every method ran\)\./);
+    // DQN's row spans a and b only: mean final 0, not (0 + 0 + 1) / 3.
+    expect(table).toMatch(/\| dqn \| 2 \| 0\.00 \[0\.00, 0\.00\] \| 0\.00 \[0\.00, 0\.00\] \|/);
   });
 });

@@ -60,6 +60,26 @@ export function normaliseRuns(
   return out;
 }
 
+/**
+ * The scores on the tasks every method ran, and the tasks left out: an IQM over one method's 7 tasks
+ * and another's 4 would compare the task sets as much as the methods. With no task in common, all.
+ */
+export function onCommonTasks(scores: Map<string, MethodScores>): {
+  scores: Map<string, MethodScores>;
+  tasks: string[];
+  leftOut: string[];
+} {
+  const all = [...new Set([...scores.values()].flatMap((s) => [...s.final.keys()]))].sort();
+  const tasks = all.filter((t) => [...scores.values()].every((s) => s.final.has(t)));
+  if (!tasks.length) return { scores, tasks: all, leftOut: [] };
+  const keep = (m: Map<string, number[]>) => new Map(tasks.map((t) => [t, m.get(t)!]));
+  return {
+    scores: new Map([...scores].map(([method, s]) => [method, { final: keep(s.final), area: keep(s.area) }])),
+    tasks,
+    leftOut: all.filter((t) => !tasks.includes(t)),
+  };
+}
+
 const show = (v: Interval) => `${v.point.toFixed(2)} [${v.lo.toFixed(2)}, ${v.hi.toFixed(2)}]`;
 
 /** P(method > against) on the tasks both ran, final and area; undefined when they share none. */
@@ -87,8 +107,9 @@ function estimates(scores: Map<string, MethodScores>, against?: string) {
 }
 
 /** The Markdown section: a table per method, and P(method > against) for every other method. */
-export function aggregateSection(scores: Map<string, MethodScores>, against?: string): string[] {
-  if (!scores.size) return [];
+export function aggregateSection(allScores: Map<string, MethodScores>, against?: string): string[] {
+  if (!allScores.size) return [];
+  const { scores, tasks, leftOut } = onCommonTasks(allScores);
   const reference = against ? scores.get(against) : undefined;
   const rows: Row[] = estimates(scores, against).map((e) => ({
     method: e.method,
@@ -106,6 +127,8 @@ export function aggregateSection(scores: Map<string, MethodScores>, against?: st
     "",
     `Point estimate [95% CI], stratified bootstrap over seeds within each task (Agarwal et al., NeurIPS 2021). \`final\`: the last evaluation's return; \`area\`: the mean return over all evaluations of a run (the area under its learning curve: higher when a run gets there sooner). Tasks where random and oracle score alike have no scale and are left out. The oracle plans in the true simulator with a short horizon, so a learner can score above 1.${reference ? ` P(> ${against}): the probability that a run of the method beats a run of ${against} on the same task, averaged over the tasks both ran (0.5: neither is better; an interval holding 0.5 leaves it undecided).` : ""}`,
     "",
+    `Over the ${tasks.length} tasks every method ran${leftOut.length ? ` (left out: ${leftOut.join(", ")}, which not every method ran)` : ""}.`,
+    "",
     markdownTable(rows),
     "Plots: `*-aggregate.png` (the table's estimates with their intervals), `*-profile.png` (performance profile of the final scores: the fraction of runs x tasks above each normalised score, with 95% CIs).",
     "",
@@ -114,12 +137,13 @@ export function aggregateSection(scores: Map<string, MethodScores>, against?: st
 
 /** `<outPrefix>-aggregate.png` (IQM, and P(> against)) and `<outPrefix>-profile.png`. */
 export async function aggregatePlots(
-  scores: Map<string, MethodScores>,
+  allScores: Map<string, MethodScores>,
   outPrefix: string,
   title: string,
   against?: string,
 ): Promise<string[]> {
-  if (!scores.size) return [];
+  if (!allScores.size) return [];
+  const { scores, tasks } = onCommonTasks(allScores);
   const reference = against ? scores.get(against) : undefined;
   const points: Row[] = estimates(scores, against).flatMap(({ method, final, area, improvement: p }) => [
     { statistic: "IQM final", method, ...interval(final.iqm) },
@@ -135,12 +159,11 @@ export async function aggregatePlots(
     const cis = stratifiedBootstrap([...s.final.values()], (r) => performanceProfile(r, taus), { seed: 1 });
     cis.forEach((c, i) => profile.push({ method, tau: taus[i]!, ...interval(c) }));
   }
-  const tasks = Math.max(...[...scores.values()].map((s) => s.final.size));
   return [
     ...(await renderPlot(
       pointsWithErrors(points, {
         title: `${title}: aggregate scores across tasks (normalised: random 0, oracle MPC 1)`,
-        subtitle: `up to ${tasks} tasks; point estimate with its 95% stratified-bootstrap CI; P(> ${against ?? "-"}): dashed at 0.5, neither is better`,
+        subtitle: `${tasks.length} tasks every method ran; point estimate with its 95% stratified-bootstrap CI; P(> ${against ?? "-"}): dashed at 0.5, neither is better`,
         x: "method",
         y: "value",
         lo: "lo",
@@ -173,7 +196,8 @@ const interval = (v: Interval) => ({ value: v.point, lo: v.lo, hi: v.hi });
  * "What this shows", read off the intervals: which methods' P(> against) excludes 0.5 (final and
  * area), and which stay undecided, at the budget described by `budget`.
  */
-export function whatThisShows(scores: Map<string, MethodScores>, against: string, budget: string): string[] {
+export function whatThisShows(allScores: Map<string, MethodScores>, against: string, budget: string): string[] {
+  const { scores } = onCommonTasks(allScores);
   const reference = scores.get(against);
   if (!reference) return [];
   const better: string[] = [];
