@@ -60,6 +60,17 @@ describe("suite aggregate", () => {
     expect([...scores.get("dqn")!.final.keys()]).toEqual(["a", "b"]);
     const table = aggregateSection(s, "dqn").join("\n");
     expect(table).toMatch(/Over the 2 tasks every method ran \(left out: c, which not every method ran\)\./);
+    // With no task in common each method keeps its own, and the page says so.
+    const apart = onCommonTasks(
+      normaliseRuns(
+        runs.filter((r) => !(r.method === "dqn" && r.task === "a") && !(r.method === "agent" && r.task === "b")),
+      ),
+    );
+    expect([apart.tasks, apart.leftOut, apart.span]).toEqual([
+      ["a", "b"],
+      [],
+      "each method's own tasks (no task did every method run)",
+    ]);
     // DQN's row spans a and b only: mean final 0, not (0 + 0 + 1) / 3.
     expect(table).toMatch(/\| dqn \| 2 \| 0\.00 \[0\.00, 0\.00\] \| 0\.00 \[0\.00, 0\.00\] \|/);
   });

@@ -61,22 +61,25 @@ export function normaliseRuns(
 }
 
 /**
- * The scores on the tasks every method ran, and the tasks left out: an IQM over one method's 7 tasks
- * and another's 4 would compare the task sets as much as the methods. With no task in common, all.
+ * The scores on the tasks every method ran, the tasks left out, and which tasks the aggregates span: an IQM over one method's 7 tasks and another's 4 would compare the task sets as
+ * much as the methods. With no task in common, each method keeps its own.
  */
 export function onCommonTasks(scores: Map<string, MethodScores>): {
   scores: Map<string, MethodScores>;
   tasks: string[];
   leftOut: string[];
+  span: string;
 } {
   const all = [...new Set([...scores.values()].flatMap((s) => [...s.final.keys()]))].sort();
   const tasks = all.filter((t) => [...scores.values()].every((s) => s.final.has(t)));
-  if (!tasks.length) return { scores, tasks: all, leftOut: [] };
+  if (!tasks.length)
+    return { scores, tasks: all, leftOut: [], span: "each method's own tasks (no task did every method run)" };
   const keep = (m: Map<string, number[]>) => new Map(tasks.map((t) => [t, m.get(t)!]));
   return {
     scores: new Map([...scores].map(([method, s]) => [method, { final: keep(s.final), area: keep(s.area) }])),
     tasks,
     leftOut: all.filter((t) => !tasks.includes(t)),
+    span: `the ${tasks.length} tasks every method ran`,
   };
 }
 
@@ -109,7 +112,7 @@ function estimates(scores: Map<string, MethodScores>, against?: string) {
 /** The Markdown section: a table per method, and P(method > against) for every other method. */
 export function aggregateSection(allScores: Map<string, MethodScores>, against?: string): string[] {
   if (!allScores.size) return [];
-  const { scores, tasks, leftOut } = onCommonTasks(allScores);
+  const { scores, leftOut, span } = onCommonTasks(allScores);
   const reference = against ? scores.get(against) : undefined;
   const rows: Row[] = estimates(scores, against).map((e) => ({
     method: e.method,
@@ -127,7 +130,7 @@ export function aggregateSection(allScores: Map<string, MethodScores>, against?:
     "",
     `Point estimate [95% CI], stratified bootstrap over seeds within each task (Agarwal et al., NeurIPS 2021). \`final\`: the last evaluation's return; \`area\`: the mean return over all evaluations of a run (the area under its learning curve: higher when a run gets there sooner). Tasks where random and oracle score alike have no scale and are left out. The oracle plans in the true simulator with a short horizon, so a learner can score above 1.${reference ? ` P(> ${against}): the probability that a run of the method beats a run of ${against} on the same task, averaged over the tasks both ran (0.5: neither is better; an interval holding 0.5 leaves it undecided).` : ""}`,
     "",
-    `Over the ${tasks.length} tasks every method ran${leftOut.length ? ` (left out: ${leftOut.join(", ")}, which not every method ran)` : ""}.`,
+    `Over ${span}${leftOut.length ? ` (left out: ${leftOut.join(", ")}, which not every method ran)` : ""}.`,
     "",
     markdownTable(rows),
     "Plots: `*-aggregate.png` (the table's estimates with their intervals), `*-profile.png` (performance profile of the final scores: the fraction of runs x tasks above each normalised score, with 95% CIs).",
@@ -143,7 +146,7 @@ export async function aggregatePlots(
   against?: string,
 ): Promise<string[]> {
   if (!allScores.size) return [];
-  const { scores, tasks } = onCommonTasks(allScores);
+  const { scores, span } = onCommonTasks(allScores);
   const reference = against ? scores.get(against) : undefined;
   const points: Row[] = estimates(scores, against).flatMap(({ method, final, area, improvement: p }) => [
     { statistic: "IQM final", method, ...interval(final.iqm) },
@@ -163,7 +166,7 @@ export async function aggregatePlots(
     ...(await renderPlot(
       pointsWithErrors(points, {
         title: `${title}: aggregate scores across tasks (normalised: random 0, oracle MPC 1)`,
-        subtitle: `${tasks.length} tasks every method ran; point estimate with its 95% stratified-bootstrap CI; P(> ${against ?? "-"}): dashed at 0.5, neither is better`,
+        subtitle: `${span}; point estimate with its 95% stratified-bootstrap CI; P(> ${against ?? "-"}): dashed at 0.5, neither is better`,
         x: "method",
         y: "value",
         lo: "lo",

@@ -28,16 +28,7 @@ export const E4Config = z
     estimators: z
       .array(z.enum(ESTIMATOR_NAMES as [EstimatorName, ...EstimatorName[]]))
       .min(1)
-      .default([
-        "st-gumbel-softmax",
-        "gumbel-softmax",
-        "straight-through",
-        "reinmax",
-        "gumbel-rao",
-        "reinforce",
-        "expected",
-        "hard-no-grad",
-      ]),
+      .default(ESTIMATOR_NAMES),
     baselines: z.array(z.enum(BASELINES)).default([...BASELINES]),
     seeds: z.number().int().min(1).max(100).default(5),
     /**
