@@ -15,6 +15,7 @@ import {
   efficiencyPaths,
   outcomeOf,
   planEfficiency,
+  perTaskVerdict,
   summariseEfficiency,
 } from "./efficiency.ts";
 
@@ -162,5 +163,21 @@ describe("efficiency: summary", () => {
     );
     expect(md).toContain("return >= 0.8 x oracle = 76.000");
     expect(md).toContain("Agent median <= 0.5x DQN's on 1 of 1 tasks");
+    // Areas: agent 1, 0.6, -1 against DQN 0.2, -0.2, -0.2: the agent wins 6 of 9 pairs.
+    expect(md).toMatch(/\| 0\.67 \[0\.\d\d, 1\.00\] \|/);
+  });
+
+  it("says per task whether the agent's learning curves beat DQN's, even when neither reaches the threshold", () => {
+    const p = (point: number, lo: number, hi: number) => ({ point, lo, hi });
+    const text = perTaskVerdict([
+      { task: "A", p: p(0.9, 0.6, 1) },
+      { task: "B", p: p(0, 0, 0) },
+      { task: "C", p: p(0.6, 0.3, 0.9) },
+      { task: "D", p: p(0.5, 0.5, 0.7) },
+    ]);
+    expect(text).toContain(
+      "agent better on A 0.90 [0.60, 1.00]; worse on B 0.00 [0.00, 0.00]; undecided on C 0.60 [0.30, 0.90], D 0.50 [0.50, 0.70].",
+    );
+    expect(perTaskVerdict([{ task: "A", p: p(0.2, 0.1, 0.4) }])).toContain("better on none; worse on A");
   });
 });

@@ -13,6 +13,7 @@ import { runMethod, type CurveMetrics, type Method } from "../methodRun.ts";
 import { lineWithBand, pointsWithErrors, renderPlot, seedsNote, type ReferenceLine, type Row } from "../plots.ts";
 import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { runFiles } from "../runFiles.ts";
+import { probabilityOfImprovementCi, type Interval } from "../aggregate.ts";
 import { groupBy, mean, median } from "../stats.ts";
 import { aggregatePlots, aggregateSection, normaliseRuns, whatThisShows } from "../suiteAggregate.ts";
 import { csv, markdownTable } from "../tables.ts";
@@ -165,6 +166,22 @@ export async function executeEfficiency(
 
 type EfficiencyRecord = RunRecord<EfficiencyRunConfig, CurveMetrics>;
 
+/**
+ * Where the learning curves part per task: the tasks on which P(agent run's area > DQN run's) has a
+ * 95% CI above 0.5, below it, or holding it. Steps to threshold cannot say this when neither
+ * method reaches the threshold (both count as the budget).
+ */
+export function perTaskVerdict(rows: readonly { task: string; p: Interval }[]): string {
+  const list = (xs: typeof rows) =>
+    xs.length
+      ? xs.map((x) => `${x.task} ${x.p.point.toFixed(2)} [${x.p.lo.toFixed(2)}, ${x.p.hi.toFixed(2)}]`).join(", ")
+      : "none";
+  const better = rows.filter((r) => r.p.lo > 0.5);
+  const worse = rows.filter((r) => r.p.hi < 0.5);
+  const open = rows.filter((r) => r.p.lo <= 0.5 && r.p.hi >= 0.5);
+  return `Per task, P(an agent run's area under the learning curve beats a DQN run's), 95% bootstrap CI over seeds: agent better on ${list(better)}; worse on ${list(worse)}; undecided on ${list(open)}.`;
+}
+
 /** The per-task agent settings the records ran with, one line per task and setting. */
 function perTaskNote(records: EfficiencyRecord[]): string {
   const settings = [
@@ -233,6 +250,8 @@ export async function summariseEfficiency(
   let halved = 0;
   let notWorse = 0;
   let compared = 0;
+  // Per task, P(an agent run's area beats a DQN run's): steps to threshold tie when neither gets there.
+  const perTaskP: { task: string; p: Interval }[] = [];
   for (const [task, group] of byTask) {
     const { threshold, budget } = group[0]!.config;
     const refReturn = (m: Method) => {
@@ -285,6 +304,14 @@ export async function summariseEfficiency(
       if (ratio <= 0.5) halved++;
       if (ratio <= 1) notWorse++;
     }
+    const areas = (m: Method) =>
+      group.filter((r) => r.config.method === m).map((r) => mean(r.metrics.evals.map((e) => e.return)));
+    const [agentAreas, dqnAreas] = [areas("agent"), areas("dqn")];
+    const p =
+      agentAreas.length && dqnAreas.length
+        ? probabilityOfImprovementCi([agentAreas], [dqnAreas], { seed: 1 })
+        : undefined;
+    if (p) perTaskP.push({ task, p });
     const cell = (m: typeof agent) => (m ? `${median(m.steps)} (${m.steps.join(", ")})` : "-");
     table.push({
       task,
@@ -299,6 +326,7 @@ export async function summariseEfficiency(
       "DQN stable": dqn ? `${dqn.stable}/${dqn.reached}` : "-",
       "oracle return": Number.isFinite(oracleReturn) ? +oracleReturn.toFixed(3) : "-",
       "random return": Number.isFinite(randomReturn) ? +randomReturn.toFixed(3) : "-",
+      "P(agent > DQN) area": p ? `${p.point.toFixed(2)} [${p.lo.toFixed(2)}, ${p.hi.toFixed(2)}]` : "-",
     });
     for (const [method, runs] of groupBy(
       group.filter((r) => r.config.method === "agent" || r.config.method === "dqn"),
@@ -339,9 +367,10 @@ export async function summariseEfficiency(
       markdownTable(table),
       perTaskNote(records),
       compared
-        ? `Agent median <= 0.5x DQN's on ${halved} of ${compared} tasks; no worse than DQN on ${notWorse} of ${compared}.`
+        ? `Agent median <= 0.5x DQN's on ${halved} of ${compared} tasks; no worse than DQN on ${notWorse} of ${compared} (by median steps to threshold).`
         : "No task has both agent and DQN records yet.",
       "",
+      ...(perTaskP.length ? [perTaskVerdict(perTaskP), ""] : []),
       ...aggregateSection(normalised, "dqn"),
       "Plots: `efficiency-curves.png` (evaluation return vs env steps: mean, band from the lowest to the highest seed; dashed: oracle MPC and random), `efficiency-steps.png` (steps to threshold per run; budget where never reached).",
       ...whatThisShows(normalised, "dqn", "each task's budget"),
