@@ -83,7 +83,8 @@ export function onCommonTasks(scores: Map<string, MethodScores>): {
   };
 }
 
-const show = (v: Interval) => `${v.point.toFixed(2)} [${v.lo.toFixed(2)}, ${v.hi.toFixed(2)}]`;
+/** An interval as the pages print it: "0.12 [0.05, 0.20]". */
+export const showInterval = (v: Interval) => `${v.point.toFixed(2)} [${v.lo.toFixed(2)}, ${v.hi.toFixed(2)}]`;
 
 /** P(method > against) on the tasks both ran, final and area; undefined when they share none. */
 function improvement(x: MethodScores, y: MethodScores): { tasks: number; final: Interval; area: Interval } | undefined {
@@ -117,12 +118,12 @@ export function aggregateSection(allScores: Map<string, MethodScores>, against?:
   const rows: Row[] = estimates(scores, against).map((e) => ({
     method: e.method,
     tasks: e.tasks,
-    "IQM final": show(e.final.iqm),
-    "mean final": show(e.final.mean),
-    "optimality gap final": show(e.final.optimalityGap),
-    "IQM area": show(e.area.iqm),
-    ...(reference ? { [`P(> ${against}) final`]: e.improvement ? show(e.improvement.final) : "-" } : {}),
-    ...(reference ? { [`P(> ${against}) area`]: e.improvement ? show(e.improvement.area) : "-" } : {}),
+    "IQM final": showInterval(e.final.iqm),
+    "mean final": showInterval(e.final.mean),
+    "optimality gap final": showInterval(e.final.optimalityGap),
+    "IQM area": showInterval(e.area.iqm),
+    ...(reference ? { [`P(> ${against}) final`]: e.improvement ? showInterval(e.improvement.final) : "-" } : {}),
+    ...(reference ? { [`P(> ${against}) area`]: e.improvement ? showInterval(e.improvement.area) : "-" } : {}),
   }));
   return [
     "",
@@ -214,7 +215,7 @@ export function whatThisShows(allScores: Map<string, MethodScores>, against: str
       ["final", p.final],
       ["area", p.area],
     ] as const) {
-      const text = `${method} (${what}: P = ${show(v)}, ${p.tasks} tasks)`;
+      const text = `${method} (${what}: P = ${showInterval(v)}, ${p.tasks} tasks)`;
       if (v.lo > 0.5) better.push(text);
       else if (v.hi < 0.5) worse.push(text);
       else undecided.push(`${method} (${what})`);

@@ -15,7 +15,7 @@ import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { runFiles } from "../runFiles.ts";
 import { probabilityOfImprovementCi, type Interval } from "../aggregate.ts";
 import { groupBy, mean, median } from "../stats.ts";
-import { aggregatePlots, aggregateSection, normaliseRuns, whatThisShows } from "../suiteAggregate.ts";
+import { aggregatePlots, aggregateSection, normaliseRuns, showInterval, whatThisShows } from "../suiteAggregate.ts";
 import { csv, markdownTable } from "../tables.ts";
 
 const Threshold = z
@@ -172,10 +172,7 @@ type EfficiencyRecord = RunRecord<EfficiencyRunConfig, CurveMetrics>;
  * method reaches the threshold (both count as the budget).
  */
 export function perTaskVerdict(rows: readonly { task: string; p: Interval }[]): string {
-  const list = (xs: typeof rows) =>
-    xs.length
-      ? xs.map((x) => `${x.task} ${x.p.point.toFixed(2)} [${x.p.lo.toFixed(2)}, ${x.p.hi.toFixed(2)}]`).join(", ")
-      : "none";
+  const list = (xs: typeof rows) => (xs.length ? xs.map((x) => `${x.task} ${showInterval(x.p)}`).join(", ") : "none");
   const better = rows.filter((r) => r.p.lo > 0.5);
   const worse = rows.filter((r) => r.p.hi < 0.5);
   const open = rows.filter((r) => r.p.lo <= 0.5 && r.p.hi >= 0.5);
@@ -326,7 +323,7 @@ export async function summariseEfficiency(
       "DQN stable": dqn ? `${dqn.stable}/${dqn.reached}` : "-",
       "oracle return": Number.isFinite(oracleReturn) ? +oracleReturn.toFixed(3) : "-",
       "random return": Number.isFinite(randomReturn) ? +randomReturn.toFixed(3) : "-",
-      "P(agent > DQN) area": p ? `${p.point.toFixed(2)} [${p.lo.toFixed(2)}, ${p.hi.toFixed(2)}]` : "-",
+      "P(agent > DQN) area": p ? showInterval(p) : "-",
     });
     for (const [method, runs] of groupBy(
       group.filter((r) => r.config.method === "agent" || r.config.method === "dqn"),
