@@ -1,5 +1,15 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { aggregateSection, normaliseRuns, onCommonTasks, whatThisShows, type SuiteRun } from "./suiteAggregate.ts";
+import {
+  aggregatePlots,
+  aggregateSection,
+  normaliseRuns,
+  onCommonTasks,
+  whatThisShows,
+  type SuiteRun,
+} from "./suiteAggregate.ts";
 
 const run = (task: string, method: string, ...returns: number[]): SuiteRun => ({
   task,
@@ -73,5 +83,17 @@ describe("suite aggregate", () => {
     ]);
     // DQN's row spans a and b only: mean final 0, not (0 + 0 + 1) / 3.
     expect(table).toMatch(/\| dqn \| 2 \| 0\.00 \[0\.00, 0\.00\] \| 0\.00 \[0\.00, 0\.00\] \|/);
+  });
+
+  it("plots both probabilities of improvement, final and area", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "suite-aggregate-"));
+    try {
+      await aggregatePlots(normaliseRuns(runs), join(dir, "x"), "Test", "dqn");
+      const svg = readFileSync(join(dir, "x-aggregate.svg"), "utf8");
+      for (const facet of ["IQM final", "IQM area", "P(&gt; dqn) final", "P(&gt; dqn) area"])
+        expect(svg).toContain(facet);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -152,7 +152,12 @@ export async function aggregatePlots(
   const points: Row[] = estimates(scores, against).flatMap(({ method, final, area, improvement: p }) => [
     { statistic: "IQM final", method, ...interval(final.iqm) },
     { statistic: "IQM area", method, ...interval(area.iqm) },
-    ...(p ? [{ statistic: `P(> ${against}) final`, method, ...interval(p.final) }] : []),
+    ...(p
+      ? [
+          { statistic: `P(> ${against}) final`, method, ...interval(p.final) },
+          { statistic: `P(> ${against}) area`, method, ...interval(p.area) },
+        ]
+      : []),
   ]);
   const all = [...scores.values()].flatMap((s) => [...s.final.values()].flat());
   const lo = Math.min(0, ...all);
@@ -173,7 +178,9 @@ export async function aggregatePlots(
         lo: "lo",
         hi: "hi",
         facet: "statistic",
-        references: reference ? [{ y: 0.5, label: "0.5", facetValue: `P(> ${against}) final` }] : undefined,
+        references: reference
+          ? ["final", "area"].map((what) => ({ y: 0.5, label: "0.5", facetValue: `P(> ${against}) ${what}` }))
+          : undefined,
       }),
       `${outPrefix}-aggregate`,
     )),
