@@ -83,6 +83,11 @@ export function onCommonTasks(scores: Map<string, MethodScores>): {
   };
 }
 
+/** Where a probability of improvement stands: its 95% CI wholly above 0.5, wholly below, or holding it. */
+export function sideOfHalf(p: Interval): "better" | "worse" | "undecided" {
+  return p.lo > 0.5 ? "better" : p.hi < 0.5 ? "worse" : "undecided";
+}
+
 /** An interval as the pages print it: "0.12 [0.05, 0.20]". */
 export const showInterval = (v: Interval) => `${v.point.toFixed(2)} [${v.lo.toFixed(2)}, ${v.hi.toFixed(2)}]`;
 
@@ -223,8 +228,9 @@ export function whatThisShows(allScores: Map<string, MethodScores>, against: str
       ["area", p.area],
     ] as const) {
       const text = `${method} (${what}: P = ${showInterval(v)}, ${p.tasks} tasks)`;
-      if (v.lo > 0.5) better.push(text);
-      else if (v.hi < 0.5) worse.push(text);
+      const side = sideOfHalf(v);
+      if (side === "better") better.push(text);
+      else if (side === "worse") worse.push(text);
       else undecided.push(`${method} (${what})`);
     }
   }

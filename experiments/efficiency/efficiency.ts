@@ -15,7 +15,14 @@ import { describeRecords, readRecords, type RunRecord } from "../records.ts";
 import { runFiles } from "../runFiles.ts";
 import { probabilityOfImprovementCi, type Interval } from "../aggregate.ts";
 import { groupBy, mean, median } from "../stats.ts";
-import { aggregatePlots, aggregateSection, normaliseRuns, showInterval, whatThisShows } from "../suiteAggregate.ts";
+import {
+  aggregatePlots,
+  aggregateSection,
+  normaliseRuns,
+  showInterval,
+  sideOfHalf,
+  whatThisShows,
+} from "../suiteAggregate.ts";
 import { csv, markdownTable } from "../tables.ts";
 
 const Threshold = z
@@ -173,10 +180,8 @@ type EfficiencyRecord = RunRecord<EfficiencyRunConfig, CurveMetrics>;
  */
 export function perTaskVerdict(rows: readonly { task: string; p: Interval }[]): string {
   const list = (xs: typeof rows) => (xs.length ? xs.map((x) => `${x.task} ${showInterval(x.p)}`).join(", ") : "none");
-  const better = rows.filter((r) => r.p.lo > 0.5);
-  const worse = rows.filter((r) => r.p.hi < 0.5);
-  const open = rows.filter((r) => r.p.lo <= 0.5 && r.p.hi >= 0.5);
-  return `Per task, P(an agent run's area under the learning curve beats a DQN run's), 95% bootstrap CI over seeds: agent better on ${list(better)}; worse on ${list(worse)}; undecided on ${list(open)}.`;
+  const on = (side: ReturnType<typeof sideOfHalf>) => list(rows.filter((r) => sideOfHalf(r.p) === side));
+  return `Per task, P(an agent run's area under the learning curve beats a DQN run's), 95% bootstrap CI over seeds: agent better on ${on("better")}; worse on ${on("worse")}; undecided on ${on("undecided")}.`;
 }
 
 /** The per-task agent settings the records ran with, one line per task and setting. */
