@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { collect } from "../data/collector.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
+import { checkName } from "../common/safePaths.ts";
 
 /** How much data an experiment collects per env and seed (its `data` setting). */
 export const DataConfig = z
@@ -20,6 +21,9 @@ export const DataConfig = z
 
 export interface DatasetSpec {
   env: string;
+  /** make()'s options, and the name files of the env with them go by (instead of the env id). */
+  envOptions?: Record<string, unknown>;
+  name?: string;
   seed: number;
   split: "train" | "test";
   steps: number;
@@ -31,10 +35,19 @@ export interface DatasetSpec {
 export function cachedDataset(dir: string, d: DatasetSpec): ReplayBuffer {
   // Explorer data keeps the file names it had before random walks were added.
   const policy = d.policy === "explorer" ? "" : `-${d.policy}`;
-  const path = join(dir, `${d.env}${policy}-seed${d.seed}-${d.split}-${d.steps}.gwrb`);
+  if (d.envOptions && !d.name) throw new Error(`cachedDataset: ${d.env} with options needs a name for its files`);
+  const name = checkName(d.name ?? d.env, "dataset env name");
+  const path = join(dir, `${name}${policy}-seed${d.seed}-${d.split}-${d.steps}.gwrb`);
   if (existsSync(path)) return ReplayBuffer.load(path);
   const seed = d.seed * 2 + (d.split === "train" ? 0 : 1) + 1000;
-  const buffer = collect({ envId: d.env, steps: d.steps, numEnvs: d.numEnvs, seed, policy: d.policy });
+  const buffer = collect({
+    envId: d.env,
+    envOptions: d.envOptions,
+    steps: d.steps,
+    numEnvs: d.numEnvs,
+    seed,
+    policy: d.policy,
+  });
   buffer.save(path);
   return buffer;
 }

@@ -1,4 +1,5 @@
 // Whole-code accuracy and the codes' separation of states, on small models with known answers.
+import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { initBackend } from "../backend/init.ts";
@@ -37,6 +38,27 @@ describe("codeInjectivity", () => {
     expect(c.codes).toBeLessThanOrEqual(c.observations);
     if (c.codes === c.observations) expect(c.ceiling).toBe(1);
     else expect(c.ceiling).toBeLessThanOrEqual(1);
+    // Counted by hand from the codes of both observations of every live transition.
+    const codes = (o: number) =>
+      tf
+        .tidy(() => {
+          const obs = Float32Array.from(
+            { length: 256 * size },
+            (_, k) => sample.obs[(2 * Math.floor(k / size) + o) * size + (k % size)]!,
+          );
+          return m.indices(m.encode(m.preprocess(obs, 256)));
+        })
+        .arraySync() as number[][];
+    const [a, b] = [codes(0), codes(1)];
+    let same = 0;
+    let live = 0;
+    for (let i = 0; i < 256; i++) {
+      if (!sample.mask[i]) continue;
+      live += 8;
+      for (let l = 0; l < 8; l++) same += a[i]![l] === b[i]![l] ? 1 : 0;
+    }
+    expect(c.unchanged).toBeCloseTo(same / live, 10);
+    expect(c.unchanged).toBeLessThan(1); // some of GridEmpty's moves change a latent
     m.dispose();
   });
 
@@ -47,6 +69,7 @@ describe("codeInjectivity", () => {
     expect(c.codes).toBe(1);
     expect(c.observations).toBe(distinct);
     expect(c.ceiling).toBe(1); // one code leads to one code: trivially predictable, which is why codes are reported
+    expect(c.unchanged).toBe(1); // and predicting "nothing changes" is always right
     m.dispose();
   });
 });

@@ -183,6 +183,12 @@ export interface CodeInjectivity {
    * where merged states lead to different next codes.
    */
   ceiling: number;
+  /**
+   * The share of latents whose code is the same in o_0's and o_1's codes (live transitions): the
+   * per-latent 1-step accuracy of predicting that nothing changes, the bar a dynamics model's
+   * per-latent accuracy has to clear to have learned anything about the moves.
+   */
+  unchanged: number;
 }
 
 /** How well the encoder's codes separate the states of 1-step transitions (live ones). */
@@ -196,16 +202,19 @@ export function codeInjectivity(model: WorldModel, sample: SequenceBatch): CodeI
     first.set(sample.obs.subarray(i * (h + 1) * size, (i * (h + 1) + 1) * size), i * size);
     second.set(sample.obs.subarray((i * (h + 1) + 1) * size, (i * (h + 1) + 2) * size), i * size);
   }
-  const keys = (obs: Float32Array) =>
-    (tf.tidy(() => model.indices(model.encode(model.preprocess(obs, n)))).arraySync() as number[][]).map((r) =>
-      r.join(","),
-    );
-  const [c0, c1] = [keys(first), keys(second)];
+  const indices = (obs: Float32Array) =>
+    tf.tidy(() => model.indices(model.encode(model.preprocess(obs, n)))).arraySync() as number[][];
+  const [i0, i1] = [indices(first), indices(second)];
+  const [c0, c1] = [i0, i1].map((codes) => codes.map((r) => r.join(",")));
   const observations = new Set<string>();
   const groups = new Map<string, Map<string, number>>();
+  let same = 0;
+  let latents = 0;
   for (let i = 0; i < n; i++) {
     observations.add(first.subarray(i * size, (i + 1) * size).join(","));
     if (!sample.mask[i * h]) continue;
+    i0[i]!.forEach((c, l) => (same += c === i1[i]![l] ? 1 : 0));
+    latents += i0[i]!.length;
     const key = `${c0[i]}|${Array.from(sample.actions.subarray(i * h * width, (i * h + 1) * width)).join(",")}`;
     const next = groups.get(key) ?? new Map<string, number>();
     next.set(c1[i]!, (next.get(c1[i]!) ?? 0) + 1);
@@ -217,5 +226,10 @@ export function codeInjectivity(model: WorldModel, sample: SequenceBatch): CodeI
     best += Math.max(...next.values());
     for (const c of next.values()) total += c;
   }
-  return { observations: observations.size, codes: new Set(c0).size, ceiling: total ? best / total : NaN };
+  return {
+    observations: observations.size,
+    codes: new Set(c0).size,
+    ceiling: total ? best / total : NaN,
+    unchanged: latents ? same / latents : NaN,
+  };
 }

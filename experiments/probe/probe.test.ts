@@ -52,6 +52,26 @@ describe("npm run exp -- probe", () => {
     expect(() => planProbe(ProbeConfig.parse({ ...TINY, variants: { bad: { lr: -1 } } }), "data")).toThrow(/lr/);
   });
 
+  it("probes a named env with options under its name; an env id on its defaults keeps its old config", () => {
+    const small = { name: "GridEmpty-v0-5x5", env: "GridEmpty-v0", options: { size: 5 } };
+    const cfg = ProbeConfig.parse({ ...TINY, envs: ["GridEmpty-v0", small], variantEnvs: [small.name], seeds: 1 });
+    const runs = planProbe(cfg, "data");
+    expect(runs.map((r) => r.run)).toEqual([
+      "agent-GridEmpty-v0-seed0",
+      "agent-GridEmpty-v0-5x5-seed0",
+      "one-step-GridEmpty-v0-5x5-seed0",
+    ]);
+    expect(runs[0]!.config).not.toHaveProperty("name");
+    expect(runs[0]!.config).not.toHaveProperty("envOptions");
+    expect(runs[1]!.config).toMatchObject({ env: "GridEmpty-v0", name: small.name, envOptions: { size: 5 } });
+    const plan = (envs: unknown[]) => () => planProbe(ProbeConfig.parse({ ...TINY, envs, variantEnvs: null }), "data");
+    expect(plan([small, small])).toThrow(/'GridEmpty-v0-5x5' is given twice/);
+    expect(plan([{ ...small, name: "../up" }])).toThrow(/not a plain name/);
+    expect(plan([{ ...small, options: { size: 2 } }])).toThrow(/size/);
+    // Its data files go by its name: an env id's would be taken for the defaults' data.
+    expect(plan([{ ...small, name: "GridEmpty-v0" }])).toThrow(/named 'GridEmpty-v0' needs a name of its own/);
+  });
+
   it("records whole-code accuracy curves and writes the table, CSV and plot", { timeout: 120_000 }, async () => {
     const paths = probePaths(join(dir, "results"));
     for (const { run, config } of planProbe(TINY, paths.dataDir)) {
@@ -69,11 +89,24 @@ describe("npm run exp -- probe", () => {
         makeRecord({ experiment: "probe", run, config, seed: config.seed, backend, started, metrics }),
       );
     }
+    // A named env with options: trained on its own data (a 5x5 grid's observations are 5x5x3).
+    const small = { name: "GridEmpty-v0-5x5", env: "GridEmpty-v0", options: { size: 5 } };
+    const named = planProbe(ProbeConfig.parse({ ...TINY, envs: [small], variantEnvs: null, seeds: 1 }), paths.dataDir);
+    for (const { run, config } of named.slice(0, 1)) {
+      const { metrics } = executeProbe(config);
+      for (const p of metrics.curve) expect(p.unchanged).toBeGreaterThan(0);
+      writeRecord(
+        paths.recordsDir,
+        makeRecord({ experiment: "probe", run, config, seed: 0, backend, started: new Date(), metrics }),
+      );
+    }
+    expect(existsSync(join(paths.dataDir, "GridEmpty-v0-5x5-random-seed0-train-300.gwrb"))).toBe(true);
     const files = await summariseProbe(paths.recordsDir, paths.outPrefix);
     expect(files).toContain(`${paths.outPrefix}-curves.png`);
     const md = readFileSync(`${paths.outPrefix}.md`, "utf8");
     expect(md).toContain("| GridEmpty-v0 | agent | 2 | 20 |");
     expect(md).toContain("| GridEmpty-v0 | one-step | 2 | 20 |");
+    expect(md).toContain("| GridEmpty-v0-5x5 | agent | 1 | 20 |");
     expect(readFileSync(`${paths.outPrefix}.csv`, "utf8").split("\n")[0]).toContain("whole@3");
     expect(existsSync(join(paths.dataDir))).toBe(true);
   });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { Rng } from "../../common/rng.ts";
+import { checkName } from "../../common/safePaths.ts";
 import { makeBare, registeredIds } from "../../envs/index.ts";
 import { AGENT_WORLD_MODEL } from "../../agent/config.ts";
 import { parseWorldModelConfig } from "../../worldmodel/config.ts";
@@ -22,21 +23,39 @@ import { groupBy, meanWithCi } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
 import { separatedFrom, type CiCell } from "../whatThisShows.ts";
 
-const SUITE = [
+/**
+ * An env to probe: a registered id (its default options), or a named env with options (the sizes the
+ * efficiency experiment runs, which differ from the defaults: FourRooms 11x11 against 19x19).
+ */
+const ProbeEnv = z.union([
+  z.string(),
+  z.object({ name: z.string(), env: z.string(), options: z.record(z.string(), z.unknown()) }).strict(),
+]);
+type ProbeEnv = z.infer<typeof ProbeEnv>;
+
+const SUITE: ProbeEnv[] = [
   "Catch-v0",
   "GridEmpty-v0",
   "GridFourRooms-v0",
+  { name: "GridFourRooms-v0-11x11", env: "GridFourRooms-v0", options: { size: 11 } },
   "GridDoorKey-v0",
+  { name: "GridDoorKey-v0-5x5", env: "GridDoorKey-v0", options: { size: 5 } },
   "GridLavaGap-v0",
   "Breakout-v0",
   "PointMass-v0",
 ];
 
+/** The name a probe env goes by (in run names, variantEnvs and the table) and how to make it. */
+function probeEnv(e: ProbeEnv): { name: string; env: string; options?: Record<string, unknown> } {
+  if (typeof e === "string") return { name: e, env: e };
+  return { name: checkName(e.name, "probe env name"), env: e.env, options: e.options };
+}
+
 export const ProbeConfig = z
   .object({
-    envs: z.array(z.string()).min(1).default(SUITE),
+    envs: z.array(ProbeEnv).min(1).default(SUITE),
     /**
-     * Envs the variants after the first run on (null: every env); the first variant, the reference,
+     * Envs (by name) the variants after the first run on (null: every env); the first variant, the reference,
      * runs on every env. The probe's targets are set on GridEmpty-8x8 and Catch, so the ablations run
      * there and the agent's settings everywhere.
      */
@@ -87,6 +106,9 @@ export const PROBE_QUICK: z.input<typeof ProbeConfig> = {
 
 export interface ProbeRunConfig {
   env: string;
+  /** A named env's name and options (absent for an env id on its defaults). */
+  name?: string;
+  envOptions?: Record<string, unknown>;
   variant: string;
   seed: number;
   data: ProbeConfig["data"];
@@ -106,6 +128,8 @@ export interface ProbePoint {
   observations: number;
   codes: number;
   ceiling: number;
+  /** Per-latent 1-step accuracy of predicting that no latent changes (absent in records before it). */
+  unchanged?: number;
 }
 
 export interface ProbeMetrics {
@@ -120,22 +144,32 @@ function merged(...layers: Record<string, unknown>[]): Record<string, unknown> {
 
 export function planProbe(cfg: ProbeConfig, dataDir: string): { run: string; config: ProbeRunConfig }[] {
   const known = registeredIds();
-  for (const env of cfg.envs)
+  const envs = cfg.envs.map(probeEnv);
+  for (const { name, env, options } of envs) {
     if (!known.includes(env)) throw new Error(`probe: unknown env '${env}' (registered: ${known.join(", ")})`);
-  for (const env of cfg.variantEnvs ?? [])
-    if (!cfg.envs.includes(env)) throw new Error(`probe: variantEnvs has '${env}', which is not in envs`);
+    if (!options) continue;
+    makeBare(env, options); // bad options fail the plan, not run 37
+    if (known.includes(name)) throw new Error(`probe: the env with options named '${name}' needs a name of its own`);
+  }
+  const names = envs.map((e) => e.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`probe: env name '${twice}' is given twice`);
+  for (const name of cfg.variantEnvs ?? [])
+    if (!names.includes(name)) throw new Error(`probe: variantEnvs has '${name}', which is not in envs`);
   const runs: { run: string; config: ProbeRunConfig }[] = [];
   const reference = Object.keys(cfg.variants)[0];
   for (let seed = 0; seed < cfg.seeds; seed++)
-    for (const env of cfg.envs)
+    for (const { name, env, options } of envs)
       for (const [variant, overrides] of Object.entries(cfg.variants)) {
-        if (variant !== reference && cfg.variantEnvs && !cfg.variantEnvs.includes(env)) continue;
+        if (variant !== reference && cfg.variantEnvs && !cfg.variantEnvs.includes(name)) continue;
         const model = merged(AGENT_WORLD_MODEL, cfg.model, overrides);
         parseWorldModelConfig(model); // a bad setting fails the plan, not run 37
         runs.push({
-          run: `${variant}-${env}-seed${seed}`,
+          run: `${variant}-${name}-seed${seed}`,
           config: {
             env,
+            // Only named envs carry these, so records of env ids on their defaults keep their configs.
+            ...(options ? { name, envOptions: options } : {}),
             variant,
             seed,
             data: cfg.data,
@@ -153,12 +187,20 @@ export function planProbe(cfg: ProbeConfig, dataDir: string): { run: string; con
 
 export function runProbe(c: ProbeRunConfig): ProbeMetrics {
   const data = (split: "train" | "test", steps: number) =>
-    cachedDataset(c.dataDir, { env: c.env, seed: c.seed, split, steps, numEnvs: c.data.numEnvs, policy: "random" });
+    cachedDataset(c.dataDir, {
+      env: c.env,
+      ...(c.envOptions ? { name: c.name, envOptions: c.envOptions } : {}),
+      seed: c.seed,
+      split,
+      steps,
+      numEnvs: c.data.numEnvs,
+      policy: "random",
+    });
   const train = data("train", c.data.steps);
   const test = data("test", c.data.testSteps);
   const cfg = parseWorldModelConfig(c.model);
   const rng = new Rng(c.seed);
-  const model = new WorldModel(cfg, envShapeOf(makeBare(c.env)), rng.childSeed());
+  const model = new WorldModel(cfg, envShapeOf(makeBare(c.env, c.envOptions)), rng.childSeed());
   model.fitNormalization(train.observations());
   const trainer = new WorldModelTrainer(model, rng.childSeed());
   const batchRng = new Rng(rng.childSeed());
@@ -213,8 +255,9 @@ export async function summariseProbe(
   const curves: Row[] = [];
   const ks = new Set<number>();
   const cells: CiCell[] = [];
-  for (const [, group] of groupBy(records, (r) => `${r.config.env}|${r.config.variant}`)) {
-    const { env, variant, k } = group[0]!.config;
+  for (const [, group] of groupBy(records, (r) => `${r.config.name ?? r.config.env}|${r.config.variant}`)) {
+    const { variant, k } = group[0]!.config;
+    const env = group[0]!.config.name ?? group[0]!.config.env;
     ks.add(k);
     const points = group[0]!.metrics.curve.length;
     const at = (i: number, f: (p: ProbePoint) => number) =>
@@ -241,6 +284,10 @@ export async function summariseProbe(
       [`whole@${k}`]: wk.mean,
       [`whole@${k} CI`]: ci(wk),
       "latent@1": at(last, (p) => p.latent1).mean,
+      // Empty for records made before it was measured.
+      "unchanged@1": group.some((r) => r.metrics.curve[last]?.unchanged !== undefined)
+        ? at(last, (p) => p.unchanged ?? NaN).mean
+        : "",
       "codes / states": `${at(last, (p) => p.codes).mean.toFixed(0)} / ${at(last, (p) => p.observations).mean.toFixed(0)}`,
       ceiling: at(last, (p) => p.ceiling).mean,
       [`first whole@1 >= ${targets.oneStep}`]: first((p) => p.whole1, targets.oneStep),
@@ -263,7 +310,7 @@ export async function summariseProbe(
     "# World-model probe: whole-code accuracy on random walks",
     "",
     `Regenerate with \`${command}\`. ${describeRecords(records as RunRecord<unknown, unknown>[])}.`,
-    "Each run trains one world model (the agent's settings, merged with its variant) on random-walk data of its env and evaluates it on held-out random walks: the share of sequences whose open-loop prediction (expected codes, as the planner propagates them) gets *every* latent right after 1 and k steps, mean over seeds with 95% bootstrap CIs at the last evaluation. `codes / states`: distinct codes the encoder gives the distinct observations of the evaluation sample (fewer codes: states merged); `ceiling`: the best 1-step whole accuracy any dynamics could reach on those codes. `first ... >=`: the first evaluation at which the seeds' mean reaches the target.",
+    "Each run trains one world model (the agent's settings, merged with its variant) on random-walk data of its env and evaluates it on held-out random walks: the share of sequences whose open-loop prediction (expected codes, as the planner propagates them) gets *every* latent right after 1 and k steps, mean over seeds with 95% bootstrap CIs at the last evaluation. `codes / states`: distinct codes the encoder gives the distinct observations of the evaluation sample (fewer codes: states merged); `ceiling`: the best 1-step whole accuracy any dynamics could reach on those codes; `unchanged@1`: the per-latent 1-step accuracy of predicting that nothing changes, the bar `latent@1` has to clear (empty for records made before it was measured). `first ... >=`: the first evaluation at which the seeds' mean reaches the target.",
     "",
     markdownTable(rows),
     "Plot: `probe-curves.png` (whole-code accuracy vs updates, per env).",
