@@ -69,6 +69,11 @@ const TASKS: Record<string, z.input<typeof Task>> = {
  */
 export const PER_TASK: Record<string, Record<string, unknown>> = {
   "GridLavaGap-v0": { worldModel: { encoderFreezeAfter: null } },
+  // Breakout: codes shaped by a reconstruction loss, the encoder learning throughout. Frozen after
+  // 1500 updates on the seed steps' random play, the codes merged states the agent meets later (a
+  // lost ball looked like a live one). 5 seeds x 50k: mean return over the evaluations 4.2-4.8
+  // against 2.8-3.7 with the shared settings, still below DQN's 5.5-7.3 (README, Agent).
+  "Breakout-v0": { worldModel: { encoderFreezeAfter: null, decoder: { enabled: true, shapeCodes: true } } },
 };
 
 const plainName = /^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/;
