@@ -189,7 +189,8 @@ export function runProbe(c: ProbeRunConfig): ProbeMetrics {
   const data = (split: "train" | "test", steps: number) =>
     cachedDataset(c.dataDir, {
       env: c.env,
-      ...(c.envOptions ? { name: c.name, envOptions: c.envOptions } : {}),
+      name: c.name,
+      envOptions: c.envOptions,
       seed: c.seed,
       split,
       steps,
@@ -255,9 +256,10 @@ export async function summariseProbe(
   const curves: Row[] = [];
   const ks = new Set<number>();
   const cells: CiCell[] = [];
-  for (const [, group] of groupBy(records, (r) => `${r.config.name ?? r.config.env}|${r.config.variant}`)) {
+  const envName = (c: ProbeRunConfig) => c.name ?? c.env;
+  for (const [, group] of groupBy(records, (r) => `${envName(r.config)}|${r.config.variant}`)) {
     const { variant, k } = group[0]!.config;
-    const env = group[0]!.config.name ?? group[0]!.config.env;
+    const env = envName(group[0]!.config);
     ks.add(k);
     const points = group[0]!.metrics.curve.length;
     const at = (i: number, f: (p: ProbePoint) => number) =>
