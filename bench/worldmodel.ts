@@ -1,12 +1,14 @@
 // npm run bench -- worldmodel: world-model training steps/s (batch 256, H = 5, default config) on
-// GridFourRooms and Catch: the tape-based loss and gradient (loss.ts) against the fused pass
-// (fusedLoss.ts) alternated in one run, and the optimiser's share of a whole step; medians over repeats.
+// GridFourRooms, Catch and PointMass (its CNN encoder): the tape-based loss and gradient (loss.ts)
+// against the fused pass (fusedLoss.ts) and the fused pass with the encoder frozen (its backward
+// skipped), alternated in one run, and the optimiser's share of a whole step; medians over repeats.
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../common/rng.ts";
 import { makeBare } from "../envs/index.ts";
 import { initBackend, BACKENDS, type BackendChoice } from "../backend/init.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { collect } from "../data/collector.ts";
+import type { SequenceBatch } from "../data/replayBuffer.ts";
 import { fusedWorldModelGrads } from "../worldmodel/fusedLoss.ts";
 import { disposeBatch, toTensorBatch, worldModelLoss } from "../worldmodel/loss.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
@@ -21,7 +23,7 @@ export async function benchWorldModel(args: string[]): Promise<void> {
   const info = await initBackend({ backend: backendArg as BackendChoice });
   const repeats = quick ? 3 : 10;
   const rows: Record<string, string | number>[] = [];
-  for (const envId of ["GridFourRooms-v0", "Catch-v0"]) {
+  for (const envId of ["GridFourRooms-v0", "Catch-v0", "PointMass-v0"]) {
     const cfg = parseWorldModelConfig({});
     const model = new WorldModel(cfg, envShapeOf(makeBare(envId)), 0);
     const buffer = collect({ envId, steps: 5000, numEnvs: 8, seed: 0, policy: "explorer" });
@@ -29,8 +31,19 @@ export async function benchWorldModel(args: string[]): Promise<void> {
     const trainer = new WorldModelTrainer(model, 1);
     const rng = new Rng(0);
     const noise = trainer.noiseSource;
-    // Alternating per repeat: the tape-based loss and gradient (loss.ts), the fused pass (fusedLoss.ts), a whole trainer step.
-    const phases: Record<"tape" | "fused" | "step", number[]> = { tape: [], fused: [], step: [] };
+    // Alternating per repeat: the tape-based loss and gradient (loss.ts), the fused pass (fusedLoss.ts),
+    // the fused pass with the encoder frozen, a whole trainer step.
+    const phases: Record<"tape" | "fused" | "frozen" | "step", number[]> = {
+      tape: [],
+      fused: [],
+      frozen: [],
+      step: [],
+    };
+    const fusedPass = (sample: SequenceBatch, encoder: boolean) =>
+      tf.tidy(() => {
+        const { grads } = fusedWorldModelGrads(model, sample, noise, { encoder });
+        tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync();
+      });
     for (let r = 0; r < repeats + 1; r++) {
       const sample = buffer.sample(cfg.batch, cfg.horizon, rng);
       const t0 = performance.now();
@@ -41,19 +54,24 @@ export async function benchWorldModel(args: string[]): Promise<void> {
       });
       disposeBatch(b);
       const t1 = performance.now();
-      tf.tidy(() => {
-        const { grads } = fusedWorldModelGrads(model, sample, noise);
-        tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync();
-      });
+      fusedPass(sample, true);
       const t2 = performance.now();
-      trainer.step(sample);
+      fusedPass(sample, false);
       const t3 = performance.now();
+      trainer.step(sample);
+      const t4 = performance.now();
       if (r === 0) continue; // warm-up
       phases.tape.push(t1 - t0);
       phases.fused.push(t2 - t1);
-      phases.step.push(t3 - t2);
+      phases.frozen.push(t3 - t2);
+      phases.step.push(t4 - t3);
     }
-    const [tape, fused, step] = [phases.tape, phases.fused, phases.step].map(median) as [number, number, number];
+    const [tape, fused, frozen, step] = [phases.tape, phases.fused, phases.frozen, phases.step].map(median) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const row = {
       env: envId,
       "batch x H": `${cfg.batch} x ${cfg.horizon}`,
@@ -62,6 +80,8 @@ export async function benchWorldModel(args: string[]): Promise<void> {
       "tape loss+grad ms": tape,
       "fused loss+grad ms": fused,
       "tape/fused": tape / fused,
+      "fused, encoder frozen ms": frozen,
+      "fused/frozen": fused / frozen,
       "optimiser ms": step - fused,
     };
     console.log(JSON.stringify({ bench: "worldmodel", backend: info.kind, ...row }));
@@ -70,7 +90,7 @@ export async function benchWorldModel(args: string[]): Promise<void> {
     model.dispose();
   }
   console.log(
-    `# world-model training step, median of ${repeats}, backend ${info.kind}; loss+grad includes the upload and target encoding; the tape and fused passes alternate`,
+    `# world-model training step, median of ${repeats}, backend ${info.kind}; loss+grad includes the upload and target encoding; the tape, fused and frozen-encoder passes alternate`,
   );
   printTable(rows);
 }

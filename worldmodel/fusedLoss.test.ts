@@ -78,6 +78,45 @@ describe("the fused world-model update computes the reference loss and gradients
     expectSame("Catch-v0", { codebook: "permuted", permutationSeed: 3 }));
 });
 
+describe("a frozen encoder (encoder: false)", () => {
+  // Every other gradient and the loss stay exactly those of the full pass; the encoder's are zero.
+  for (const [envId, extra] of [
+    ["GridEmpty-v0", { decoder: { enabled: true, shapeCodes: true } }],
+    ["PointMass-v0", { horizon: 2, latents: 2 }],
+  ] as const)
+    it(`skips only the encoder's gradients (${envId}, ${envId === "PointMass-v0" ? "CNN" : "MLP"} encoder)`, () => {
+      const model = new WorldModel(config(extra), envShapeOf(makeBare(envId)), 3);
+      const buffer = collect({ envId, steps: 300, numEnvs: 2, seed: 1 });
+      model.fitNormalization(buffer.observations());
+      const sample = buffer.sample(16, model.config.horizon, new Rng(2), 0.25);
+      const run = (encoder: boolean) => {
+        let out: { stats: LossStats; grads: number[][] } | undefined;
+        tf.tidy(() => {
+          const { grads, stats } = fusedWorldModelGrads(model, sample, new Noise(7), { encoder });
+          out = { stats, grads: grads.map((g) => Array.from(g.dataSync())) };
+        });
+        return out!;
+      };
+      const full = run(true);
+      const frozen = run(false);
+      const encoder = new Set(model.encoder.variables);
+      expect(frozen.stats).toEqual(full.stats);
+      model.variables.forEach((v, i) => {
+        if (encoder.has(v)) {
+          expect(
+            frozen.grads[i]!.every((g) => g === 0),
+            v.name,
+          ).toBe(true);
+          expect(
+            full.grads[i]!.some((g) => g !== 0),
+            v.name,
+          ).toBe(true);
+        } else expect(frozen.grads[i], v.name).toEqual(full.grads[i]);
+      });
+      model.dispose();
+    });
+});
+
 // The same on the other backends that load here: WASM without the native GEMM (users without a C++
 // compiler), the JS cpu backend, and tfjs-node where it is installed.
 for (const { name, options } of OTHER_BACKENDS) {

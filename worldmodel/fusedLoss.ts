@@ -106,8 +106,17 @@ function embedFlat(model: WorldModel, x: tf.Tensor, traced: boolean): { z: tf.Te
   return { z: tf.reshape(model.embed(x), [n, model.codeSize]) as tf.Tensor2D };
 }
 
-/** Computes the loss of `b` and every variable's gradient (call inside tf.tidy). */
-export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise: Noise): FusedGradients {
+/**
+ * Computes the loss of `b` and every variable's gradient (call inside tf.tidy). `encoder: false`
+ * (a frozen encoder) skips the encoder's backward and gives its variables zero gradients: on an
+ * image encoder that backward is most of the step, and every other gradient is the same.
+ */
+export function fusedWorldModelGrads(
+  model: WorldModel,
+  b: SequenceBatch,
+  noise: Noise,
+  { encoder = true }: { encoder?: boolean } = {},
+): FusedGradients {
   const cfg = model.config;
   const { batch: n, horizon: h } = b;
   const { latents: L } = cfg;
@@ -121,7 +130,7 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
 
   // Encoder: o_0, o_1 with gradient; o_2..o_H for targets only.
   const x01 = model.preprocess(cols.obs01, 2 * n);
-  const enc = embedFlat(model, x01, true);
+  const enc = embedFlat(model, x01, encoder);
   const q01 = model.fsq.quantizeTraced(tf.reshape(enc.z, [2 * n, L, model.fsq.dim]));
   const codes01 = tf.reshape(q01.codes, [2 * n, K]) as tf.Tensor2D;
   const targetCodes = [tf.slice(codes01, [n, 0], [n, K])];
@@ -320,22 +329,9 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     dCode0 = tf.add(dCode0, tf.slice(back.dx!, [0, 0], [n, K]));
     dCode1 = tf.slice(back.dx!, [0, K], [n, K]);
   }
-  const dCodes01 = tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0);
-  const dz = tf.reshape(model.fsq.quantizeBackward(tf.reshape(dCodes01, [2 * n, L, model.fsq.dim]), q01.sigmoid), [
-    2 * n,
-    K,
-  ]) as tf.Tensor2D;
-  if (model.encoder instanceof Mlp) {
-    const back = model.encoder.backward(enc.trace!, dz, model.encoder.transposedWeights(), false);
-    put(model.encoder, model.encoder.gradients([enc.trace!], [back.dPre]));
-  } else {
-    // The CNN encoder keeps the tape: its gradient is the VJP of embed at dz.
-    const { grads: g } = tf.variableGrads(
-      () => tf.sum(tf.mul(tf.reshape(model.embed(x01), [2 * n, K]), dz)) as tf.Scalar,
-      model.encoder.variables,
-    );
-    model.encoder.variables.forEach((v) => grads.set(v, g[v.name]!));
-  }
+  if (encoder)
+    encoderGrads(model, x01, enc.trace, q01.sigmoid, tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0), grads);
+  else for (const v of model.encoder.variables) grads.set(v, tf.zerosLike(v));
 
   // One read for every statistic.
   const accuracy1 = tf.mean(
@@ -357,6 +353,35 @@ export function fusedWorldModelGrads(model: WorldModel, b: SequenceBatch, noise:
     accuracy1: acc!,
   };
   return { grads: model.variables.map((v) => grads.get(v)!), stats };
+}
+
+/** The encoder's gradients from dL/dcode of o_0 and o_1 ([2n, K]), through FSQ's rounding (straight through). */
+function encoderGrads(
+  model: WorldModel,
+  x01: tf.Tensor,
+  trace: MlpTrace | undefined,
+  sigmoid: tf.Tensor,
+  dCodes01: tf.Tensor,
+  grads: Map<tf.Variable, tf.Tensor>,
+): void {
+  const n2 = x01.shape[0]!;
+  const K = model.codeSize;
+  const dz = tf.reshape(
+    model.fsq.quantizeBackward(tf.reshape(dCodes01, [n2, model.config.latents, model.fsq.dim]), sigmoid),
+    [n2, K],
+  ) as tf.Tensor2D;
+  if (model.encoder instanceof Mlp) {
+    const back = model.encoder.backward(trace!, dz, model.encoder.transposedWeights(), false);
+    const g = model.encoder.gradients([trace!], [back.dPre]);
+    model.encoder.variables.forEach((v, i) => grads.set(v, g[i]!));
+  } else {
+    // The CNN encoder keeps the tape: its gradient is the VJP of embed at dz.
+    const { grads: g } = tf.variableGrads(
+      () => tf.sum(tf.mul(tf.reshape(model.embed(x01), [n2, K]), dz)) as tf.Scalar,
+      model.encoder.variables,
+    );
+    model.encoder.variables.forEach((v) => grads.set(v, g[v.name]!));
+  }
 }
 
 function concatArrays(xs: Float32Array[]): Float32Array {

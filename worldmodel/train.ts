@@ -49,10 +49,9 @@ export class WorldModelTrainer {
     this.freezeEncoderWhenDue();
     let result: TrainStats | undefined;
     tf.tidy(() => {
-      const { grads, stats } = fusedWorldModelGrads(this.model, sample, this.noise);
-      // A frozen encoder's gradient leaves the clipping norm too (it would shrink every other step).
-      const kept = this.encoderFrozen ? grads.map((g, i) => (this.isEncoder[i] ? tf.zerosLike(g) : g)) : grads;
-      result = { ...stats, gradNorm: this.applyGradients(kept) };
+      // A frozen encoder's gradient is zero, so it leaves the clipping norm too (it would shrink every other step).
+      const { grads, stats } = fusedWorldModelGrads(this.model, sample, this.noise, { encoder: !this.encoderFrozen });
+      result = { ...stats, gradNorm: this.applyGradients(grads) };
     });
     this.steps++;
     return result!;
