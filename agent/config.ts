@@ -40,6 +40,12 @@ export const AgentConfig = z
     env: z.string().default("GridEmpty-v0"),
     /** Options passed to make() (e.g. {size: 5} for a small GridEmpty). */
     envOptions: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Observations are the last this many frames (FrameStack, [k, ...shape]) for the agent, its
+     * evaluations and DQN alike. Unset (as 1): the env's own observation; optional so that the
+     * defaults' fingerprint, and with it every record made before it, stays the same.
+     */
+    frameStack: z.number().int().min(1).max(8).optional(),
     /** `planner`: the imagination agent (MPC in the world model). `dqn`: the model-free baseline. */
     algorithm: z.enum(["planner", "dqn"]).default("planner"),
     seed: z.number().int().min(0).default(0),

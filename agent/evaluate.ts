@@ -1,6 +1,7 @@
 // Policy evaluation on fixed seeds, shared by the agent and every baseline so their numbers compare:
 // episode i of every evaluation starts from reset({seed: EVAL_SEED_BASE + i}).
-import { Discrete, make, type Env, type TypedArray } from "../envs/index.ts";
+import { Discrete, type Env, type TypedArray } from "../envs/index.ts";
+import { makeAgentEnv } from "./agentEnv.ts";
 
 export const EVAL_SEED_BASE = 1_000_000;
 
@@ -34,9 +35,14 @@ export function evaluatePolicy(
   envId: string,
   policy: Policy,
   episodes: number,
-  opts: { envOptions?: Record<string, unknown>; onStep?: (obs: TypedArray, action: number[]) => void } = {},
+  opts: {
+    envOptions?: Record<string, unknown>;
+    /** Stack the last k observations (agent config `frameStack`). */
+    frameStack?: number;
+    onStep?: (obs: TypedArray, action: number[]) => void;
+  } = {},
 ): EvalResult {
-  const env = make(envId, opts.envOptions ?? {});
+  const env = makeAgentEnv(envId, opts.envOptions, opts.frameStack);
   const returns: number[] = [];
   const lengths: number[] = [];
   let successes = 0;

@@ -3,7 +3,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
-import { make, type Env, type TypedArray } from "../envs/index.ts";
+import type { Env, TypedArray } from "../envs/index.ts";
+import { makeAgentEnv } from "./agentEnv.ts";
 import { ImaginationAgent } from "./agent.ts";
 import { AgentCheckpointError, latestCheckpoint, loadAgentCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
@@ -13,7 +14,7 @@ import type { Learner } from "./learner.ts";
 /** An agent built from its config, as trainAgent builds it (same seeds, same initial weights). */
 export function buildAgent(
   config: AgentConfig,
-  env: Env<TypedArray, unknown> = make(config.env, config.envOptions),
+  env: Env<TypedArray, unknown> = makeAgentEnv(config.env, config.envOptions, config.frameStack),
 ): Learner {
   return config.algorithm === "dqn"
     ? new DqnAgent(config.dqn, config.worldModel, env, config.seed)

@@ -6,7 +6,8 @@
 // planner's warm start and the open episode are not saved); evaluation records are never lost.
 import { z } from "zod";
 import { Rng } from "../common/rng.ts";
-import { make, type TypedArray } from "../envs/index.ts";
+import type { TypedArray } from "../envs/index.ts";
+import { makeAgentEnv } from "./agentEnv.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { Learner } from "./learner.ts";
 import { buildAgent } from "./load.ts";
@@ -85,7 +86,7 @@ export async function trainAgent(
 ): Promise<{ agent: Learner; config: ReturnType<typeof parseAgentConfig>; result: TrainResult }> {
   const config = parseAgentConfig(input);
   const log = opts.log ?? (() => {});
-  const env = make(config.env, config.envOptions);
+  const env = makeAgentEnv(config.env, config.envOptions, config.frameStack);
   const agent = buildAgent(config, env);
   const spec = env.observationSpace as unknown as { shape: number[]; dtype: "uint8" | "float32" };
   const capacity = 2 * config.steps + 2;
@@ -143,7 +144,10 @@ export async function trainAgent(
   };
   const evaluateNow = async () => {
     agent.explore = false;
-    const e = evaluatePolicy(config.env, agent, config.evalEpisodes, { envOptions: config.envOptions });
+    const e = evaluatePolicy(config.env, agent, config.evalEpisodes, {
+      envOptions: config.envOptions,
+      frameStack: config.frameStack,
+    });
     const point: EvalPoint = {
       step: state.step,
       updates: state.updates,

@@ -9,12 +9,13 @@ import { writeFileAtomic } from "../common/atomicWrite.ts";
 import * as tf from "@tensorflow/tfjs";
 import { hstack, scaleFrame, writeApng } from "../common/png.ts";
 import { fingerprint, makeRecord } from "./records.ts";
-import { make, type Frame, type TypedArray } from "../envs/index.ts";
+import type { Frame, TypedArray } from "../envs/index.ts";
 import type { BackendInfo } from "../backend/init.ts";
 import { obsToRgba } from "../worldmodel/eval.ts";
 import { rgbaToFrame } from "../worldmodel/rolloutPictures.ts";
 import { ImaginationAgent } from "../agent/agent.ts";
-import { parseAgentConfig } from "../agent/config.ts";
+import { parseAgentConfig, type AgentConfig } from "../agent/config.ts";
+import { makeAgentEnv } from "../agent/agentEnv.ts";
 import type { Learner } from "../agent/learner.ts";
 import { actionArg } from "../agent/evaluate.ts";
 import { trainAgent, type TrainResult } from "../agent/train.ts";
@@ -87,7 +88,7 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
         join(o.out, "training"),
         `${who} on ${config.env}: training log (${basename(logFile)})`,
       );
-      writeEpisode(agent, config.env, config.envOptions, join(o.out, "episode.apng"));
+      writeEpisode(agent, config, join(o.out, "episode.apng"));
     }
     return {
       env: config.env,
@@ -187,14 +188,13 @@ async function writeCurve(result: TrainResult, path: string, title: string): Pro
  */
 export function writeEpisode(
   agent: Learner,
-  envId: string,
-  envOptions: Record<string, unknown>,
+  config: Pick<AgentConfig, "env" | "envOptions" | "frameStack">,
   path: string,
   maxSteps = 100,
 ): void {
   if (!(agent instanceof ImaginationAgent) || !agent.model.decoder) return;
   const model = agent.model;
-  const env = make(envId, envOptions);
+  const env = makeAgentEnv(config.env, config.envOptions, config.frameStack);
   let [obs] = env.reset({ seed: 1_000_000 }) as [TypedArray, unknown];
   agent.explore = false;
   agent.reset();

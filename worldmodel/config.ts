@@ -83,6 +83,15 @@ export const WorldModelConfig = z
      * 0.94, at 1000: 0.86 (results/probe.md, 3 seeds).
      */
     encoderFreezeAfter: z.number().int().min(0).nullable().default(null),
+    /**
+     * Observation standardisation, fitted once on the first data (the agent's seed steps). Unset:
+     * per element. `channel`: one mean and standard deviation per channel (last axis), pooled over
+     * the positions of an image. Per element, a pixel that the first data seldom lit (PointMass: 10
+     * episodes show 10 targets, so 80% of the target channel's pixels never change) gets 20x the
+     * scale of a common one, and a target elsewhere later reaches the encoder 20x too loud. Optional
+     * so that the defaults' fingerprint, and with it every record made before it, stays the same.
+     */
+    normalization: z.enum(["element", "channel"]).optional(),
     weightDecay: z.number().min(0).default(0),
     /** Global gradient-norm clip (DC-MPC: 20). */
     gradClip: z.number().positive().default(20),

@@ -42,6 +42,12 @@ describe("WorldModel", () => {
   it("uses a CNN encoder for pixel observations and an MLP otherwise", () => {
     expect(new WorldModel(small(), envShapeOf(makeBare("PointMass-v0")), 0).encoder.constructor.name).toBe("Cnn");
     expect(new WorldModel(small(), envShapeOf(makeBare("Catch-v0")), 0).encoder.constructor.name).toBe("Mlp");
+    // Stacked frames [k, H, W, C] go to an MLP; a CNN asked for them is refused by name.
+    const stacked = { ...envShapeOf(makeBare("PointMass-v0")), obsShape: [2, 32, 32, 2] };
+    expect(new WorldModel(small(), stacked, 0).encoder.constructor.name).toBe("Mlp");
+    expect(() => new WorldModel(small({ encoder: { type: "cnn" } }), stacked, 0)).toThrow(
+      /encoder type 'cnn' needs \[H, W, C\] observations, got shape \[2, 32, 32, 2\]/,
+    );
   });
   it("rejects bad configs, naming the field", () => {
     expect(() => parseWorldModelConfig({ levels: [1] })).toThrow(/levels\.0: Too small/);
@@ -180,6 +186,40 @@ describe("auxiliary losses", () => {
     expect(stats.inverse).toBeLessThan(2);
     trainer.dispose();
     model.dispose();
+  });
+});
+
+describe("normalisation", () => {
+  // A 2x2 image of 2 channels: channel 0 lit at pixel 0 in half the frames, channel 1 always 255 at pixel 3.
+  const shape = {
+    obsShape: [2, 2, 2],
+    obsOffset: [0],
+    obsScale: [1 / 255],
+    action: { kind: "discrete" as const, n: 2 },
+  };
+  const frames = Uint8Array.from({ length: 4 * 8 }, (_, k) => {
+    const [frame, j] = [Math.floor(k / 8), k % 8];
+    return (j === 0 && frame % 2 === 0) || j === 7 ? 255 : 0;
+  });
+  /** Every element of a frame lit (255), after the normalisation fitted on `frames`. */
+  const litFrame = (normalization?: "channel") => {
+    const model = new WorldModel(small(normalization ? { normalization } : {}), shape, 0);
+    model.fitNormalization(frames);
+    const out = tf.tidy(() => Array.from(model.preprocess(new Uint8Array(8).fill(255), 1).dataSync()));
+    model.dispose();
+    return out;
+  };
+  it("per element by default: each pixel its own mean and std (a constant one floored at 0.05 of its range)", () => {
+    const x = litFrame();
+    expect(x[0]).toBeCloseTo(1, 4); // (1 - 0.5) / 0.5
+    expect(x[2]).toBeCloseTo(20, 3); // never lit: (1 - 0) / 0.05
+    expect(x[7]).toBeCloseTo(0, 4); // always lit
+  });
+  it("per channel: one mean and std for every pixel of a channel", () => {
+    const x = litFrame("channel");
+    // Channel 0 is lit in 2 of 16 pixel-frames (mean 1/8), channel 1 in 4 of 16 (mean 1/4).
+    for (const j of [0, 2, 4, 6]) expect(x[j]).toBeCloseTo((1 - 1 / 8) / Math.sqrt(1 / 8 - 1 / 64), 4);
+    for (const j of [1, 3, 5, 7]) expect(x[j]).toBeCloseTo((1 - 1 / 4) / Math.sqrt(1 / 4 - 1 / 16), 4);
   });
 });
 

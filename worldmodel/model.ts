@@ -87,6 +87,10 @@ export class WorldModel {
     this.codeSize = config.latents * this.fsq.dim;
     const { type, hidden, channels } = config.encoder;
     const image = shape.obsShape.length === 3 && shape.obsShape[0]! * shape.obsShape[1]! >= 256;
+    if (type === "cnn" && shape.obsShape.length !== 3)
+      throw new Error(
+        `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
+      );
     this.encoder =
       type === "cnn" || (type === "auto" && image)
         ? new Cnn(
@@ -122,7 +126,8 @@ export class WorldModel {
    * Standardises each observation element with the mean and standard deviation of `observations`
    * (N x obsSize). Without it a grid's few informative cells (the agent's) are drowned by the
    * constant ones, the encoder's outputs barely differ and FSQ maps every state to one code.
-   * The standard deviation is floored at `minStd` of the element's range.
+   * The standard deviation is floored at `minStd` of the element's range. With config
+   * `normalization: "channel"` the statistics are pooled over every element of a channel (last axis).
    */
   fitNormalization(observations: ArrayLike<number>, minStd = 0.05): void {
     const n = observations.length / this.obsSize;
@@ -139,6 +144,14 @@ export class WorldModel {
         const x = (observations[i * this.obsSize + j]! - baseOffset[j]!) * baseScale[j]!;
         mean[j]! += x / n;
         sq[j]! += (x * x) / n;
+      }
+    }
+    if (this.config.normalization === "channel") {
+      const channels = this.shape.obsShape[this.shape.obsShape.length - 1]!;
+      for (const moments of [mean, sq]) {
+        const pooled = new Float64Array(channels);
+        moments.forEach((v, j) => (pooled[j % channels]! += (v * channels) / this.obsSize));
+        moments.forEach((_, j) => (moments[j] = pooled[j % channels]!));
       }
     }
     const offset = new Float32Array(this.obsSize);

@@ -1,0 +1,51 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init.ts";
+import { make, type Box, type Env, type TypedArray } from "../envs/index.ts";
+import type { ImaginationAgent } from "./agent.ts";
+import { makeAgentEnv } from "./agentEnv.ts";
+import { trainAgent } from "./train.ts";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+const shapeOf = (env: Env<TypedArray, unknown>) => (env.observationSpace as Box).shape;
+
+describe("frameStack", () => {
+  it("1 (or unset) is the env's own observation; k stacks the last k frames, oldest first", () => {
+    const plain = make("PointMass-v0") as Env<TypedArray, unknown>;
+    const one = makeAgentEnv("PointMass-v0", {}, 1);
+    expect(shapeOf(one)).toEqual(shapeOf(plain));
+    const two = makeAgentEnv("PointMass-v0", {}, 2);
+    expect(shapeOf(two)).toEqual([2, 32, 32, 2]);
+    const [first] = two.reset({ seed: 3 }) as [TypedArray, unknown];
+    const [frame0] = plain.reset({ seed: 3 }) as [TypedArray, unknown];
+    const size = frame0.length;
+    expect(Array.from(first.subarray(size))).toEqual(Array.from(frame0));
+    const push = [1, -1];
+    const [next] = two.step(push) as unknown as [TypedArray];
+    const [frame1] = plain.step(push) as unknown as [TypedArray];
+    expect(Array.from(next.subarray(0, size))).toEqual(Array.from(frame0));
+    expect(Array.from(next.subarray(size))).toEqual(Array.from(frame1));
+    expect(Array.from(frame1)).not.toEqual(Array.from(frame0));
+  });
+
+  it("the agent trains and is evaluated on stacked frames (its world model sees both)", async () => {
+    const { agent, result } = await trainAgent({
+      env: "Catch-v0",
+      frameStack: 2,
+      steps: 120,
+      seedSteps: 60,
+      pretrainUpdates: 2,
+      modelPretrainUpdates: 2,
+      evalEvery: 120,
+      evalEpisodes: 1,
+      worldModel: { batch: 8 },
+      value: { batch: 8 },
+    });
+    const model = (agent as ImaginationAgent).model;
+    expect(model.shape.obsShape).toEqual([2, ...shapeOf(make("Catch-v0"))]);
+    expect(result.evals.map((e) => e.step)).toEqual([120]);
+    agent.dispose();
+  }, 60_000);
+});
