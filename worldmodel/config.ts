@@ -19,12 +19,17 @@ export const WorldModelConfig = z
     permutationSeed: z.number().int().min(0).default(0),
     encoder: z
       .object({
-        /** "auto": a CNN for images of at least 16x16 pixels, an MLP otherwise. */
-        type: z.enum(["auto", "mlp", "cnn"]).default("auto"),
+        /**
+         * "auto": a CNN for images of at least 16x16 pixels, an MLP otherwise. "keypoints": a spatial
+         * soft-argmax (nn/keypoints.ts), for images of a few objects.
+         */
+        type: z.enum(["auto", "mlp", "cnn", "keypoints"]).default("auto"),
         /** MLP hidden sizes (and the CNN's dense layer). */
         hidden: z.array(z.number().int().min(1)).default([256]),
         /** CNN channels per 3x3 stride-2 convolution. */
         channels: z.array(z.number().int().min(1)).default([16, 32]),
+        /** Keypoint encoder: feature maps, each giving one (x, y). Unset: 16 (optional, for the defaults' fingerprint). */
+        keypoints: z.number().int().min(1).max(256).optional(),
       })
       .strict()
       .default({ type: "auto", hidden: [256], channels: [16, 32] }),

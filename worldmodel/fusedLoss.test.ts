@@ -74,6 +74,8 @@ describe("the fused world-model update computes the reference loss and gradients
     expectSame("GridEmpty-v0", { decoder: { enabled: true, shapeCodes: true }, detachEncoder: true, tau: 0.5 });
   });
   it("with a CNN encoder and Box actions (PointMass)", () => expectSame("PointMass-v0", { horizon: 2, latents: 2 }));
+  it("with a keypoint encoder (PointMass)", () =>
+    expectSame("PointMass-v0", { horizon: 2, latents: 2, encoder: { type: "keypoints", hidden: [32], keypoints: 4 } }));
   it("with a permuted codebook (codes carried by a random permutation of the grid)", () =>
     expectSame("Catch-v0", { codebook: "permuted", permutationSeed: 3 }));
 });

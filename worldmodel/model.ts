@@ -10,6 +10,7 @@ import { Rng } from "../common/rng.ts";
 import { Box, Discrete, type Env, type TypedArray } from "../envs/index.ts";
 import type { WorldModelConfig } from "./config.ts";
 import { Cnn } from "./nn/cnn.ts";
+import { Keypoints } from "./nn/keypoints.ts";
 import { Mlp, newVariable } from "./nn/mlp.ts";
 import { FSQ } from "./quantizer/fsq.ts";
 
@@ -60,7 +61,7 @@ export interface Heads {
 
 export class WorldModel {
   readonly fsq: FSQ;
-  readonly encoder: Mlp | Cnn;
+  readonly encoder: Mlp | Cnn | Keypoints;
   readonly dynamics: Mlp;
   readonly rewardHead: Mlp;
   readonly terminationHead: Mlp;
@@ -85,23 +86,25 @@ export class WorldModel {
     this.obsSize = shape.obsShape.reduce((a, b) => a * b, 1);
     this.actionSize = shape.action.kind === "discrete" ? shape.action.n : shape.action.size;
     this.codeSize = config.latents * this.fsq.dim;
-    const { type, hidden, channels } = config.encoder;
+    const { type, hidden, channels, keypoints } = config.encoder;
     const image = shape.obsShape.length === 3 && shape.obsShape[0]! * shape.obsShape[1]! >= 256;
     if (type === "cnn" && shape.obsShape.length !== 3)
       throw new Error(
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
     this.encoder =
-      type === "cnn" || (type === "auto" && image)
-        ? new Cnn(
-            shape.obsShape as [number, number, number],
-            channels,
-            hidden,
-            this.codeSize,
-            rng.childSeed(),
-            "encoder",
-          )
-        : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
+      type === "keypoints"
+        ? new Keypoints(shape.obsShape, keypoints ?? 16, hidden, this.codeSize, rng.childSeed(), "encoder")
+        : type === "cnn" || (type === "auto" && image)
+          ? new Cnn(
+              shape.obsShape as [number, number, number],
+              channels,
+              hidden,
+              this.codeSize,
+              rng.childSeed(),
+              "encoder",
+            )
+          : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
     const input = this.codeSize + this.actionSize;
     this.dynamics = new Mlp(
       [input, ...config.dynamicsHidden, config.latents * this.fsq.size],
@@ -234,9 +237,9 @@ export class WorldModel {
   embed(obs: tf.Tensor): tf.Tensor3D {
     const n = obs.shape[0]!;
     const z =
-      this.encoder instanceof Cnn
-        ? this.encoder.apply(obs as tf.Tensor4D)
-        : this.encoder.apply(tf.reshape(obs, [n, this.obsSize]) as tf.Tensor2D);
+      this.encoder instanceof Mlp
+        ? this.encoder.apply(tf.reshape(obs, [n, this.obsSize]) as tf.Tensor2D)
+        : this.encoder.apply(obs as tf.Tensor4D);
     return tf.reshape(z, [n, this.config.latents, this.fsq.dim]) as tf.Tensor3D;
   }
 

@@ -74,20 +74,11 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
   // lost ball looked like a live one). 5 seeds x 50k: mean return over the evaluations 4.2-4.8
   // against 2.8-3.7 with the shared settings, still below DQN's 5.5-7.3 (README, Agent).
   "Breakout-v0": { worldModel: { encoderFreezeAfter: null, decoder: { enabled: true, shapeCodes: true } } },
-  // PointMass: its first 10 episodes show 10 targets, and one frame shows no velocity. With the
-  // shared settings the codes fitted to them do not carry a new target (README, Agent). Two frames
-  // (velocity), standardisation per channel (not per pixel: a pixel the seed data never lit would
-  // reach the encoder 20x too loud), codes shaped by reconstruction and an encoder that keeps
-  // learning; an MLP encoder, since the CNN's update costs ~5x.
-  "PointMass-v0": {
-    frameStack: 2,
-    worldModel: {
-      encoder: { type: "mlp" },
-      normalization: "channel",
-      encoderFreezeAfter: null,
-      decoder: { enabled: true, shapeCodes: true },
-    },
-  },
+  // PointMass: a keypoint encoder (a spatial soft-argmax of 8 feature maps) with statistics pooled
+  // per channel. The seed steps show 10 targets; an MLP encoder's codes fitted to them carry no new
+  // target (held-out reward MSE 0.13 against the reward's variance 0.11; the keypoints' 0.025), and
+  // every MLP variant tried stayed at the random level through 6000 steps (README, Agent).
+  "PointMass-v0": { worldModel: { encoder: { type: "keypoints", keypoints: 8 }, normalization: "channel" } },
 };
 
 const plainName = /^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/;
