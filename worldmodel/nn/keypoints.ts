@@ -65,7 +65,8 @@ export class Keypoints {
     const hw = this.height * this.width;
     // Channels first, [C, B H W] (stacked frames [B, k, H, W, c]: channel f c + j is frame f's j), so
     // that the feature maps come out [K, B H W] and the softmax runs along the last axis untransposed.
-    const channelsFirst = tf.reshape(tf.transpose(x, this.frames > 1 ? [1, 4, 0, 2, 3] : [3, 0, 1, 2]), [
+    const perFrame = this.channels / this.frames;
+    const channelsFirst = tf.reshape(tf.transpose(tf.reshape(x, [n, this.frames, hw, perFrame]), [1, 3, 0, 2]), [
       this.channels,
       n * hw,
     ]);
