@@ -375,7 +375,7 @@ function encoderGrads(
     const g = model.encoder.gradients([trace!], [back.dPre]);
     model.encoder.variables.forEach((v, i) => grads.set(v, g[i]!));
   } else {
-    // The CNN encoder keeps the tape: its gradient is the VJP of embed at dz.
+    // Image encoders (CNN, keypoints) keep the tape: their gradient is the VJP of embed at dz.
     const { grads: g } = tf.variableGrads(
       () => tf.sum(tf.mul(tf.reshape(model.embed(x01), [n2, K]), dz)) as tf.Scalar,
       model.encoder.variables,
