@@ -4,6 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ImaginationAgent } from "../../agent/agent.ts";
+import { parseAgentConfig } from "../../agent/config.ts";
+import { buildAgent } from "../../agent/load.ts";
 import type { EvalPoint } from "../../agent/train.ts";
 import { writeRecord, type RunRecord } from "../records.ts";
 import { median } from "../stats.ts";
@@ -44,6 +47,17 @@ describe("efficiency: plan", () => {
     const doorKey = runs.find((r) => r.run === "GridDoorKey-v0-8x8-agent-seed0")!.config;
     expect(doorKey.agent).toMatchObject({ steps: 50000, envOptions: { size: 8 }, evalEvery: 1000 });
     expect(runs.find((r) => r.run === "Catch-v0-agent-seed0")!.config.budget).toBe(20000);
+  });
+
+  it("every per-task setting is a valid agent config whose agent builds on its task's env", () => {
+    for (const { run, config } of planEfficiency(
+      EfficiencyConfig.parse({ seeds: 1, methods: ["agent"], references: [] }),
+    ))
+      if (config.perTask) {
+        const agent = buildAgent(parseAgentConfig({ ...config.agent, env: config.env }));
+        expect(agent, run).toBeInstanceOf(ImaginationAgent);
+        agent.dispose();
+      }
   });
 
   it("applies the per-task settings table to its tasks only, and a config's perTask replaces it", () => {
