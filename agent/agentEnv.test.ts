@@ -14,9 +14,9 @@ const shapeOf = (env: Env<TypedArray, unknown>) => (env.observationSpace as Box)
 describe("frameStack", () => {
   it("1 (or unset) is the env's own observation; k stacks the last k frames, oldest first", () => {
     const plain = make("PointMass-v0") as Env<TypedArray, unknown>;
-    const one = makeAgentEnv("PointMass-v0", {}, 1);
+    const one = makeAgentEnv({ env: "PointMass-v0", frameStack: 1 });
     expect(shapeOf(one)).toEqual(shapeOf(plain));
-    const two = makeAgentEnv("PointMass-v0", {}, 2);
+    const two = makeAgentEnv({ env: "PointMass-v0", frameStack: 2 });
     expect(shapeOf(two)).toEqual([2, 32, 32, 2]);
     const [first] = two.reset({ seed: 3 }) as [TypedArray, unknown];
     const [frame0] = plain.reset({ seed: 3 }) as [TypedArray, unknown];
@@ -45,6 +45,26 @@ describe("frameStack", () => {
     });
     const model = (agent as ImaginationAgent).model;
     expect(model.shape.obsShape).toEqual([2, ...shapeOf(make("Catch-v0"))]);
+    expect(result.evals.map((e) => e.step)).toEqual([120]);
+    agent.dispose();
+  }, 60_000);
+});
+
+describe("actionGrid", () => {
+  it("makes a Box env's actions Discrete for DQN, which refuses the Box env without it", async () => {
+    const short = {
+      env: "PointMass-v0",
+      algorithm: "dqn",
+      steps: 120,
+      seedSteps: 60,
+      pretrainUpdates: 2,
+      evalEvery: 120,
+      evalEpisodes: 1,
+      worldModel: { batch: 8 },
+    };
+    await expect(trainAgent(short)).rejects.toThrow(/DQN needs a Discrete action space; .*Box actions/);
+    const { agent, result } = await trainAgent({ ...short, actionGrid: 3 });
+    expect(agent.spec).toEqual({ kind: "discrete", n: 9 });
     expect(result.evals.map((e) => e.step)).toEqual([120]);
     agent.dispose();
   }, 60_000);

@@ -1,13 +1,18 @@
 // The env an agent acts in: make(id, options), with the last `frameStack` observations stacked
-// (FrameStack: [k, ...shape], oldest first) when k > 1. One frame of PointMass shows where the point
-// is but not how fast it moves; two show both.
-import { FrameStack, make, type Env, type TypedArray } from "../envs/index.ts";
+// (FrameStack: [k, ...shape], oldest first) when k > 1, and a Box action space made Discrete when
+// `actionGrid` is set (BoxActionGrid). One frame of PointMass shows where the point is but not how
+// fast it moves; two show both. DQN picks among discrete actions only.
+import { BoxActionGrid, FrameStack, make, type Env, type TypedArray } from "../envs/index.ts";
+import type { AgentConfig } from "./config.ts";
 
-export function makeAgentEnv(
-  id: string,
-  envOptions: Record<string, unknown> = {},
-  frameStack = 1,
-): Env<TypedArray, unknown> {
-  const env = make(id, envOptions) as Env<TypedArray, unknown>;
-  return frameStack > 1 ? new FrameStack(env, frameStack) : env;
+export type AgentEnvSpec = Pick<AgentConfig, "env" | "frameStack" | "actionGrid"> & {
+  envOptions?: Record<string, unknown>;
+};
+
+export function makeAgentEnv(spec: AgentEnvSpec): Env<TypedArray, unknown> {
+  const made = make(spec.env, spec.envOptions ?? {}) as Env<TypedArray, unknown>;
+  const env = spec.actionGrid
+    ? (new BoxActionGrid(made as Env<TypedArray, TypedArray>, spec.actionGrid) as Env<TypedArray, unknown>)
+    : made;
+  return (spec.frameStack ?? 1) > 1 ? new FrameStack(env, spec.frameStack!) : env;
 }

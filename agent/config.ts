@@ -46,6 +46,12 @@ export const AgentConfig = z
      * defaults' fingerprint, and with it every record made before it, stays the same.
      */
     frameStack: z.number().int().min(1).max(8).optional(),
+    /**
+     * A Box action space becomes Discrete: each action element takes this many evenly spaced values,
+     * bounds included (BoxActionGrid; 3 = low, middle, high). DQN needs it on a Box env. Unset: the
+     * env's own actions (optional for the same fingerprint reason as `frameStack`).
+     */
+    actionGrid: z.number().int().min(2).max(64).optional(),
     /** `planner`: the imagination agent (MPC in the world model). `dqn`: the model-free baseline. */
     algorithm: z.enum(["planner", "dqn"]).default("planner"),
     seed: z.number().int().min(0).default(0),

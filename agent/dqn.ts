@@ -3,7 +3,7 @@
 //   y = r + gamma (1 - d) Q'(o', argmax_a Q(o', a)),   loss = Huber(Q(o, a) - y)
 // with a Polyak-averaged target network; epsilon-greedy exploration comes from the loop
 // (AgentConfig.exploration), as for the planner agent.
-// Discrete actions only; it runs in the same loop, records and evaluation as the planner agent.
+// Discrete actions only (a Box env through actionGrid); it runs in the same loop, records and evaluation as the planner agent.
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { Rng } from "../common/rng.ts";
@@ -49,7 +49,9 @@ export class DqnAgent implements Learner {
     const rng = new Rng(seed);
     this.spec = actionSpecOf(env);
     if (this.spec.kind !== "discrete")
-      throw new Error(`DqnAgent: DQN needs a Discrete action space; ${env.label} has Box actions`);
+      throw new Error(
+        `DqnAgent: DQN needs a Discrete action space; ${env.label} has Box actions (set actionGrid, e.g. 3, to make them Discrete)`,
+      );
     this.model = new WorldModel(
       { ...wmConfig, inverseDynamicsWeight: 0, decoder: { ...wmConfig.decoder, enabled: false } },
       envShapeOf(env),

@@ -39,10 +39,12 @@ export function evaluatePolicy(
     envOptions?: Record<string, unknown>;
     /** Stack the last k observations (agent config `frameStack`). */
     frameStack?: number;
+    /** Discrete actions on a Box env (agent config `actionGrid`). */
+    actionGrid?: number;
     onStep?: (obs: TypedArray, action: number[]) => void;
   } = {},
 ): EvalResult {
-  const env = makeAgentEnv(envId, opts.envOptions, opts.frameStack);
+  const env = makeAgentEnv({ env: envId, ...opts });
   const returns: number[] = [];
   const lengths: number[] = [];
   let successes = 0;

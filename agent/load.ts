@@ -12,10 +12,7 @@ import { DqnAgent } from "./dqn.ts";
 import type { Learner } from "./learner.ts";
 
 /** An agent built from its config, as trainAgent builds it (same seeds, same initial weights). */
-export function buildAgent(
-  config: AgentConfig,
-  env: Env<TypedArray, unknown> = makeAgentEnv(config.env, config.envOptions, config.frameStack),
-): Learner {
+export function buildAgent(config: AgentConfig, env: Env<TypedArray, unknown> = makeAgentEnv(config)): Learner {
   return config.algorithm === "dqn"
     ? new DqnAgent(config.dqn, config.worldModel, env, config.seed)
     : new ImaginationAgent(config, env, config.seed);

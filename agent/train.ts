@@ -86,7 +86,7 @@ export async function trainAgent(
 ): Promise<{ agent: Learner; config: ReturnType<typeof parseAgentConfig>; result: TrainResult }> {
   const config = parseAgentConfig(input);
   const log = opts.log ?? (() => {});
-  const env = makeAgentEnv(config.env, config.envOptions, config.frameStack);
+  const env = makeAgentEnv(config);
   const agent = buildAgent(config, env);
   const spec = env.observationSpace as unknown as { shape: number[]; dtype: "uint8" | "float32" };
   const capacity = 2 * config.steps + 2;
@@ -147,6 +147,7 @@ export async function trainAgent(
     const e = evaluatePolicy(config.env, agent, config.evalEpisodes, {
       envOptions: config.envOptions,
       frameStack: config.frameStack,
+      actionGrid: config.actionGrid,
     });
     const point: EvalPoint = {
       step: state.step,

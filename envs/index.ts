@@ -24,6 +24,7 @@ export { PixelObservation, resizeFrame } from "./wrappers/pixelObservation.ts";
 export { FrameStack } from "./wrappers/frameStack.ts";
 export { FlattenObservation } from "./wrappers/flattenObservation.ts";
 export { ActionRepeat } from "./wrappers/actionRepeat.ts";
+export { BoxActionGrid } from "./wrappers/boxActionGrid.ts";
 export { GridEmpty, GridFourRooms, GridDoorKey, GridLavaGap, Catch, Breakout, PointMass };
 export { OBJECT, COLOR, DOOR_STATE } from "./grid/objects.ts";
 export { ACTION } from "./grid/gridWorld.ts";

@@ -14,8 +14,8 @@ import type { BackendInfo } from "../backend/init.ts";
 import { obsToRgba } from "../worldmodel/eval.ts";
 import { rgbaToFrame } from "../worldmodel/rolloutPictures.ts";
 import { ImaginationAgent } from "../agent/agent.ts";
-import { parseAgentConfig, type AgentConfig } from "../agent/config.ts";
-import { makeAgentEnv } from "../agent/agentEnv.ts";
+import { parseAgentConfig } from "../agent/config.ts";
+import { makeAgentEnv, type AgentEnvSpec } from "../agent/agentEnv.ts";
 import type { Learner } from "../agent/learner.ts";
 import { actionArg } from "../agent/evaluate.ts";
 import { trainAgent, type TrainResult } from "../agent/train.ts";
@@ -186,15 +186,10 @@ async function writeCurve(result: TrainResult, path: string, title: string): Pro
  * observation and the decoded open-loop imagination from the episode's first code under the actions
  * taken. Needs the world model's decoder (the main job enables it; it does not shape the codes).
  */
-export function writeEpisode(
-  agent: Learner,
-  config: Pick<AgentConfig, "env" | "envOptions" | "frameStack">,
-  path: string,
-  maxSteps = 100,
-): void {
+export function writeEpisode(agent: Learner, config: AgentEnvSpec, path: string, maxSteps = 100): void {
   if (!(agent instanceof ImaginationAgent) || !agent.model.decoder) return;
   const model = agent.model;
-  const env = makeAgentEnv(config.env, config.envOptions, config.frameStack);
+  const env = makeAgentEnv(config);
   let [obs] = env.reset({ seed: 1_000_000 }) as [TypedArray, unknown];
   agent.explore = false;
   agent.reset();

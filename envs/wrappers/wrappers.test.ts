@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   ActionRepeat,
+  BoxActionGrid,
   Catch,
+  type Env,
+  type TypedArray,
   FlattenObservation,
   FrameStack,
   GridEmpty,
@@ -65,6 +68,25 @@ describe("wrappers", () => {
     } while (!out[2]);
     expect(lens).toHaveLength(3); // 9 steps in repeats of 4: 4 + 4 + 1
     expect(Math.abs(out[1])).toBe(1);
+  });
+  it("BoxActionGrid names a grid of Box actions, bounds included, row-major, and steps with it", () => {
+    const env = new BoxActionGrid(make("PointMass-v0") as Env<TypedArray, TypedArray>, 3);
+    expect(env.actionSpace.n).toBe(9);
+    expect(Array.from(env.boxAction(0))).toEqual([-1, -1]);
+    expect(Array.from(env.boxAction(5))).toEqual([0, 1]);
+    expect(Array.from(env.boxAction(7))).toEqual([1, 0]);
+    expect(Array.from(env.boxAction(8))).toEqual([1, 1]);
+    expect(Array.from(new BoxActionGrid(make("PointMass-v0") as Env<TypedArray, TypedArray>, 5).boxAction(1))).toEqual([
+      -1, -0.5,
+    ]);
+    const raw = make("PointMass-v0") as Env<TypedArray, TypedArray>;
+    env.reset({ seed: 4 });
+    raw.reset({ seed: 4 });
+    for (const k of [2, 2, 6, 4]) expect(env.step(k)).toEqual(raw.step(env.boxAction(k)));
+    expect(() => env.step(9)).toThrow(/invalid action 9: expected an integer in \[0, 8\]/);
+    expect(() => new BoxActionGrid(make("Catch-v0") as never, 3)).toThrow(/bounded Box action space/);
+    expect(() => new BoxActionGrid(make("PointMass-v0") as Env<TypedArray, TypedArray>, 1)).toThrow(/'values'/);
+    expect(() => new BoxActionGrid(make("PointMass-v0") as Env<TypedArray, TypedArray>, 65)).toThrow(/4225 actions/);
   });
   it("FrameStack keeps the last k observations, oldest first, padded with the first", () => {
     const env = new FrameStack(make("Catch-v0"), 3);

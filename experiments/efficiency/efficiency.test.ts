@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ImaginationAgent } from "../../agent/agent.ts";
+import { DqnAgent } from "../../agent/dqn.ts";
 import { parseAgentConfig } from "../../agent/config.ts";
 import { buildAgent } from "../../agent/load.ts";
 import type { EvalPoint } from "../../agent/train.ts";
@@ -13,6 +14,7 @@ import { median } from "../stats.ts";
 import {
   EFFICIENCY_QUICK,
   EfficiencyConfig,
+  DQN_PER_TASK,
   PER_TASK,
   type EfficiencyRunConfig,
   efficiencyPaths,
@@ -35,27 +37,37 @@ const point = (step: number, ret: number, success: number): EvalPoint => ({
 });
 
 describe("efficiency: plan", () => {
-  it("runs agent and DQN (Discrete tasks only) and the references per task and seed, with the task's budget and options", () => {
+  it("runs agent and DQN (on Box actions through its actionGrid) and the references per task and seed, with the task's budget and options", () => {
     const cfg = EfficiencyConfig.parse({ seeds: 1 });
     const runs = planEfficiency(cfg);
     const names = runs.map((r) => r.run);
     expect(names).toContain("GridDoorKey-v0-5x5-agent-seed0");
     expect(names).toContain("GridDoorKey-v0-8x8-dqn-seed0");
     expect(names).toContain("PointMass-v0-oracle-seed0");
-    expect(names).not.toContain("PointMass-v0-dqn-seed0"); // Box actions: no DQN
-    expect(runs).toHaveLength(8 * 4 - 1);
+    expect(runs).toHaveLength(8 * 4);
+    const pointMassDqn = runs.find((r) => r.run === "PointMass-v0-dqn-seed0")!.config;
+    expect(pointMassDqn.perTask).toEqual(DQN_PER_TASK["PointMass-v0"]);
+    expect(pointMassDqn.agent).toMatchObject({ actionGrid: 3, steps: 50000 });
+    // Without an actionGrid DQN cannot act on Box actions, so it is not planned there.
+    const noGrid = planEfficiency(EfficiencyConfig.parse({ seeds: 1, dqnPerTask: {} })).map((r) => r.run);
+    expect(noGrid).not.toContain("PointMass-v0-dqn-seed0");
+    expect(noGrid).toHaveLength(8 * 4 - 1);
     const doorKey = runs.find((r) => r.run === "GridDoorKey-v0-8x8-agent-seed0")!.config;
     expect(doorKey.agent).toMatchObject({ steps: 50000, envOptions: { size: 8 }, evalEvery: 1000 });
     expect(runs.find((r) => r.run === "Catch-v0-agent-seed0")!.config.budget).toBe(20000);
   });
 
-  it("every per-task setting is a valid agent config whose agent builds on its task's env", () => {
-    for (const { run, config } of planEfficiency(
-      EfficiencyConfig.parse({ seeds: 1, methods: ["agent"], references: [] }),
-    ))
+  it("every per-task setting is a valid agent config whose agent (or DQN) builds on its task's env", () => {
+    for (const { run, config } of planEfficiency(EfficiencyConfig.parse({ seeds: 1, references: [] })))
       if (config.perTask) {
-        const agent = buildAgent(parseAgentConfig({ ...config.agent, env: config.env }));
-        expect(agent, run).toBeInstanceOf(ImaginationAgent);
+        const agent = buildAgent(
+          parseAgentConfig({
+            ...config.agent,
+            env: config.env,
+            algorithm: config.method === "dqn" ? "dqn" : "planner",
+          }),
+        );
+        expect(agent, run).toBeInstanceOf(config.method === "dqn" ? DqnAgent : ImaginationAgent);
         agent.dispose();
       }
   });

@@ -67,6 +67,8 @@ const TASKS: Record<string, z.input<typeof Task>> = {
  * layouts' 1162 states, one that kept learning 18 of them, and its agent reached success 0.9 at
  * step 7000 where the frozen one stayed at 0-0.3.
  */
+const POINT_MASS_ENCODER = { encoder: { type: "keypoints", keypoints: 8 }, normalization: "channel" };
+
 export const PER_TASK: Record<string, Record<string, unknown>> = {
   "GridLavaGap-v0": { worldModel: { encoderFreezeAfter: null } },
   // Breakout: codes shaped by a reconstruction loss, the encoder learning throughout. Frozen after
@@ -78,7 +80,17 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
   // per channel. The seed steps show 10 targets; an MLP encoder's codes fitted to them carry no new
   // target (held-out reward MSE 0.13 against the reward's variance 0.11; the keypoints' 0.025), and
   // every MLP variant tried stayed at the random level through 6000 steps (README, Agent).
-  "PointMass-v0": { worldModel: { encoder: { type: "keypoints", keypoints: 8 }, normalization: "channel" } },
+  "PointMass-v0": { worldModel: POINT_MASS_ENCODER },
+};
+
+/**
+ * DQN's settings for one task only (merged over `agent`). PointMass has Box actions: DQN picks among
+ * a 3 x 3 grid of them (each force component -1, 0 or 1: bang-bang plus zero, bounds included), and
+ * reads the pixels through the same keypoint encoder as the agent, so the two differ in what they
+ * learn, not in what they see.
+ */
+export const DQN_PER_TASK: Record<string, Record<string, unknown>> = {
+  "PointMass-v0": { actionGrid: 3, worldModel: POINT_MASS_ENCODER },
 };
 
 const plainName = /^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/;
@@ -98,6 +110,8 @@ export const EfficiencyConfig = z
     agent: z.record(z.string(), z.unknown()).default({ evalEvery: 1000, evalEpisodes: 10 }),
     /** Settings for one task only (merged over `agent`); unset: PER_TASK's for the tasks run. */
     perTask: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    /** DQN's settings for one task only (merged over `agent`); unset: DQN_PER_TASK's for the tasks run. DQN runs on a Box-action task only when they set `actionGrid`. */
+    dqnPerTask: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     /** Oracle MPC settings (agent/planner.ts), per env id. */
     oracle: z
       .record(z.string(), z.record(z.string(), z.unknown()))
@@ -136,17 +150,23 @@ export function planEfficiency(cfg: EfficiencyConfig): { run: string; config: Ef
   for (const [name, t] of Object.entries(cfg.tasks))
     if (!known.includes(t.env))
       throw new Error(`efficiency: task '${name}' has unknown env '${t.env}' (registered: ${known.join(", ")})`);
-  for (const name of Object.keys(cfg.perTask ?? {}))
-    if (!cfg.tasks[name]) throw new Error(`efficiency: perTask names unknown task '${name}'`);
-  const perTask = cfg.perTask ?? Object.fromEntries(Object.entries(PER_TASK).filter(([t]) => cfg.tasks[t]));
+  for (const field of ["perTask", "dqnPerTask"] as const)
+    for (const name of Object.keys(cfg[field] ?? {}))
+      if (!cfg.tasks[name]) throw new Error(`efficiency: ${field} names unknown task '${name}'`);
+  const tasksRun = (table: Record<string, Record<string, unknown>>) =>
+    Object.fromEntries(Object.entries(table).filter(([t]) => cfg.tasks[t]));
+  const perTask = cfg.perTask ?? tasksRun(PER_TASK);
+  const dqnPerTask = cfg.dqnPerTask ?? tasksRun(DQN_PER_TASK);
   const runs: { run: string; config: EfficiencyRunConfig }[] = [];
   for (let seed = 0; seed < cfg.seeds; seed++)
     for (const [task, t] of Object.entries(cfg.tasks)) {
+      // DQN needs discrete actions: on a Box-action task it runs only through its own actionGrid.
       const discrete = actionSpecOf(make(t.env, t.envOptions)).kind === "discrete";
-      const methods = [...cfg.methods.filter((m) => discrete || m !== "dqn"), ...cfg.references];
+      const dqnRuns = discrete || dqnPerTask[task]?.actionGrid !== undefined;
+      const methods = [...cfg.methods.filter((m) => dqnRuns || m !== "dqn"), ...cfg.references];
       for (const method of methods) {
-        // Per-task settings are the imagination agent's: DQN and the references run the shared ones.
-        const own = method === "agent" ? perTask[task] : undefined;
+        // Per-task settings are each learner's own; the references run the shared ones.
+        const own = method === "agent" ? perTask[task] : method === "dqn" ? dqnPerTask[task] : undefined;
         runs.push({
           run: `${task}-${method}-seed${seed}`,
           config: {
@@ -194,18 +214,24 @@ export function perTaskVerdict(rows: readonly { task: string; p: Interval }[]): 
   return `Per task, P(an agent run's area under the learning curve beats a DQN run's), 95% bootstrap CI over seeds: agent better on ${on("better")}; worse on ${on("worse")}; undecided on ${on("undecided")}.`;
 }
 
-/** The per-task agent settings the records ran with, one line per task and setting. */
+/** The per-task settings the records ran with, one line per learner, task and setting. */
 function perTaskNote(records: EfficiencyRecord[]): string {
-  const settings = [
+  const settings = (method: Method) => [
     ...new Set(
       records
-        .filter((r) => r.config.method === "agent" && r.config.perTask)
+        .filter((r) => r.config.method === method && r.config.perTask)
         .map((r) => `${r.config.task}: \`${JSON.stringify(r.config.perTask)}\``),
     ),
   ];
-  return settings.length
-    ? `Per-task agent settings (the config's \`perTask\`, over the shared \`agent\`): ${settings.join("; ")}.\n`
-    : "Every task ran the shared agent settings (no `perTask`).\n";
+  const agent = settings("agent");
+  const dqn = settings("dqn");
+  return [
+    agent.length
+      ? `Per-task agent settings (the config's \`perTask\`, over the shared \`agent\`): ${agent.join("; ")}.`
+      : "Every task ran the shared agent settings (no `perTask`).",
+    ...(dqn.length ? [`Per-task DQN settings (\`dqnPerTask\`): ${dqn.join("; ")}.`] : []),
+    "",
+  ].join("\n");
 }
 
 /** What one learning run says about its threshold. */
