@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { make } from "../envs/index.ts";
 import { initBackend } from "../backend/init.ts";
-import { ImaginationAgent, barredActions } from "./agent.ts";
+import { collect } from "../data/collector.ts";
+import { parseWorldModelConfig } from "../worldmodel/config.ts";
+import { FrozenCodes } from "../worldmodel/frozenCodes.ts";
+import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
+import { ImaginationAgent, barredActions, tdBatch } from "./agent.ts";
+import type { TdBatch } from "./value.ts";
 import { actionSpecOf } from "./learner.ts";
 import { OraclePlanner, RandomPolicy } from "./baselines.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
@@ -32,6 +37,21 @@ describe("config", () => {
     expect(() => parseAgentConfig({ planner: { elites: 500 } })).toThrow(/elites/);
     expect(() => parseAgentConfig({ worldModel: { latents: 0 } })).toThrow(/latents/);
     expect(() => parseAgentConfig({ mode: "sometimes" })).toThrow(/mode/);
+  });
+});
+
+describe("tdBatch", () => {
+  it("takes the same inputs from a frozen encoder's known codes as from the observations", () => {
+    const model = new WorldModel(parseWorldModelConfig({ latents: 4 }), envShapeOf(make("Catch-v0")), 3);
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 1 });
+    model.fitNormalization(buffer.observations());
+    const sample = buffer.sample(16, 3, new Rng(2), 0.25);
+    const read = (b: TdBatch) => Object.values(b).map((t) => Array.from((t as tf.Tensor).dataSync()));
+    const fromObs = tdBatch(model, sample, 0.99);
+    const known = tdBatch(model, sample, 0.99, new FrozenCodes(model).of(sample));
+    expect(read(known)).toEqual(read(fromObs));
+    tf.dispose([fromObs, known] as unknown as tf.TensorContainer);
+    model.dispose();
   });
 });
 

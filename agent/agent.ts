@@ -192,7 +192,8 @@ export class ImaginationAgent implements Learner {
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
     const { worldModel } = this.updateModel(buffer, rng);
     const { batch: size, nStep, gamma } = this.config.value;
-    const batch = tdBatch(this.model, buffer.sample(size, nStep, rng, this.config.eventFraction), gamma);
+    const sample = buffer.sample(size, nStep, rng, this.config.eventFraction);
+    const batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample));
     const { weight, after, boxActions } = this.config.value.imagined;
     const imagined =
       weight > 0 && this.value.updates >= after
@@ -266,12 +267,13 @@ export function barredActions(
  * n-step TD inputs from sampled sequences of n transitions: stopped codes of o_0 and of the last
  * live observation o_k (k = live steps; the buffer repeats the last observation after an episode's
  * end), the first action, R = sum_t gamma^t r_t, whether the episode terminated, and gamma^k.
+ * `known`: the batch's codes [B * (n+1) * codeSize] from a frozen encoder (WorldModelTrainer.codesOf).
  */
-export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number): TdBatch {
+export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number, known?: Float32Array): TdBatch {
   const { batch: n, horizon: h } = b;
   const size = model.obsSize;
   const width = model.shape.action.kind === "discrete" ? 1 : model.actionSize;
-  const [first, last] = firstAndLastObs(b, size);
+  const ends = known ? undefined : firstAndLastObs(b, size);
   const actions = new Float32Array(n * width);
   const returns = new Float32Array(n);
   const terminated = new Float32Array(n);
@@ -285,12 +287,17 @@ export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number): TdB
     }
     discount[i] = gamma ** k;
   }
+  const K = model.codeSize;
+  const knownAt = (t: number) => {
+    const out = new Float32Array(n * K);
+    for (let i = 0; i < n; i++) out.set(known!.subarray((i * (h + 1) + t) * K, (i * (h + 1) + t + 1) * K), i * K);
+    return tf.tensor2d(out, [n, K]);
+  };
   return tf.tidy(() => {
-    const codes = (o: Float32Array) =>
-      tf.reshape(model.encode(model.preprocess(o, n)), [n, model.codeSize]) as tf.Tensor2D;
+    const codes = (o: Float32Array) => tf.reshape(model.encode(model.preprocess(o, n)), [n, K]) as tf.Tensor2D;
     return {
-      codes: codes(first),
-      nextCodes: codes(last),
+      codes: ends ? codes(ends[0]) : knownAt(0),
+      nextCodes: ends ? codes(ends[1]) : knownAt(h),
       actions: model.actionFeatures(actions, n),
       returns: tf.tensor1d(returns),
       terminated: tf.tensor1d(terminated),

@@ -43,13 +43,22 @@ export interface SequenceBatch {
   terminated: Uint8Array;
   /** [B, H]: 1 while transition t exists (0 after the episode ended: terminated or cut). */
   mask: Float32Array;
+  /**
+   * Where the observations came from: the buffer's id and each observation's slot [B, H+1]. Slots are
+   * never rewritten (the buffer only appends), so a cache of a frozen encoder's codes can key on them.
+   */
+  source?: { buffer: number; slots: Int32Array };
 }
 
 export class ReplayBufferError extends Error {
   override name = "ReplayBufferError";
 }
 
+let buffers = 0;
+
 export class ReplayBuffer {
+  /** Unique per buffer in this process (SequenceBatch.source). */
+  readonly id = ++buffers;
   readonly spec: BufferSpec;
   readonly obsSize: number;
   private obs: TypedArray;
@@ -183,10 +192,13 @@ export class ReplayBuffer {
       rewards: new Float32Array(batch * horizon),
       terminated: new Uint8Array(batch * horizon),
       mask: new Float32Array(batch * horizon),
+      source: { buffer: this.id, slots: new Int32Array(batch * (horizon + 1)) },
     };
+    const slots = out.source!.slots;
     for (let b = 0; b < batch; b++) {
       let i = b < eventCount ? events[rng.int(events.length)]! : starts[rng.int(starts.length)]!;
       out.obs.set(this.obs.subarray(i * this.obsSize, (i + 1) * this.obsSize), b * (horizon + 1) * this.obsSize);
+      slots[b * (horizon + 1)] = i;
       let alive = true;
       for (let t = 0; t < horizon; t++) {
         const k = b * horizon + t;
@@ -202,6 +214,7 @@ export class ReplayBuffer {
           this.obs.subarray(i * this.obsSize, (i + 1) * this.obsSize),
           (b * (horizon + 1) + t + 1) * this.obsSize,
         );
+        slots[b * (horizon + 1) + t + 1] = i;
       }
     }
     return out;

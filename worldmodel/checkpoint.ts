@@ -106,6 +106,7 @@ export function loadWeightsInto(model: WorldModel, dir: string): void {
       }
     }
     for (const [name, variable] of targets) variable.assign(tensors[name]!);
+    model.revision++;
   } finally {
     tf.dispose(Object.values(tensors));
   }

@@ -7,6 +7,7 @@ import { OTHER_BACKENDS, onBackend } from "../backend/otherBackends.ts";
 import { parseWorldModelConfig } from "./config.ts";
 import { collect } from "../data/collector.ts";
 import { ESTIMATOR_NAMES, Noise } from "./estimators/index.ts";
+import { FrozenCodes } from "./frozenCodes.ts";
 import { fusedWorldModelGrads } from "./fusedLoss.ts";
 import { disposeBatch, toTensorBatch, worldModelLoss, type LossStats } from "./loss.ts";
 import { WorldModel, envShapeOf } from "./model.ts";
@@ -82,25 +83,31 @@ describe("the fused world-model update computes the reference loss and gradients
 
 describe("a frozen encoder (encoder: false)", () => {
   // Every other gradient and the loss stay exactly those of the full pass; the encoder's are zero.
-  for (const [envId, extra] of [
-    ["GridEmpty-v0", { decoder: { enabled: true, shapeCodes: true } }],
-    ["PointMass-v0", { horizon: 2, latents: 2 }],
+  // With the codes already known (FrozenCodes) the encoder does not run and nothing else changes.
+  for (const [envId, extra, kind] of [
+    ["GridEmpty-v0", { decoder: { enabled: true, shapeCodes: true } }, "MLP"],
+    ["PointMass-v0", { horizon: 2, latents: 2 }, "CNN"],
+    ["PointMass-v0", { horizon: 3, latents: 2, encoder: { type: "keypoints", keypoints: 4 } }, "keypoint"],
   ] as const)
-    it(`skips only the encoder's gradients (${envId}, ${envId === "PointMass-v0" ? "CNN" : "MLP"} encoder)`, () => {
+    it(`skips only the encoder's gradients, and with known codes the encoder itself (${envId}, ${kind} encoder)`, () => {
       const model = new WorldModel(config(extra), envShapeOf(makeBare(envId)), 3);
       const buffer = collect({ envId, steps: 300, numEnvs: 2, seed: 1 });
       model.fitNormalization(buffer.observations());
       const sample = buffer.sample(16, model.config.horizon, new Rng(2), 0.25);
-      const run = (encoder: boolean) => {
+      const run = (encoder: boolean, codes?: Float32Array) => {
         let out: { stats: LossStats; grads: number[][] } | undefined;
         tf.tidy(() => {
-          const { grads, stats } = fusedWorldModelGrads(model, sample, new Noise(7), { encoder });
+          const { grads, stats } = fusedWorldModelGrads(model, sample, new Noise(7), { encoder, codes });
           out = { stats, grads: grads.map((g) => Array.from(g.dataSync())) };
         });
         return out!;
       };
       const full = run(true);
       const frozen = run(false);
+      const codes = new FrozenCodes(model).of(sample)!;
+      expect(run(false, codes)).toEqual(frozen);
+      expect(() => run(true, codes)).toThrow(/known codes are for a frozen encoder/);
+      expect(() => run(false, codes.subarray(1))).toThrow(/'codes' holds/);
       const encoder = new Set(model.encoder.variables);
       expect(frozen.stats).toEqual(full.stats);
       model.variables.forEach((v, i) => {

@@ -66,18 +66,29 @@ interface Columns {
   mask: Float32Array[];
 }
 
-function columns(b: SequenceBatch, obsSize: number, actionValues: number): Columns {
-  const { batch: n, horizon: h } = b;
+/** Rows [B, H+1, width] time-major: steps 0 and 1 ([2B, width]) and steps 2..H ([(H-1)B, width]). */
+function splitSteps(
+  src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  n: number,
+  h: number,
+  width: number,
+): [Float32Array, Float32Array] {
   const steps = h + 1;
-  const obs01 = new Float32Array(2 * n * obsSize);
-  const obsLater = new Float32Array(Math.max(0, h - 1) * n * obsSize);
+  const first = new Float32Array(2 * n * width);
+  const later = new Float32Array(Math.max(0, h - 1) * n * width);
   for (let i = 0; i < n; i++) {
     for (let t = 0; t <= h; t++) {
-      const src = b.obs.subarray((i * steps + t) * obsSize, (i * steps + t + 1) * obsSize);
-      if (t < 2) obs01.set(src, (t * n + i) * obsSize);
-      else obsLater.set(src, ((t - 2) * n + i) * obsSize);
+      const row = src.subarray((i * steps + t) * width, (i * steps + t + 1) * width);
+      if (t < 2) first.set(row, (t * n + i) * width);
+      else later.set(row, ((t - 2) * n + i) * width);
     }
   }
+  return [first, later];
+}
+
+function columns(b: SequenceBatch, obsSize: number, actionValues: number): Columns {
+  const { batch: n, horizon: h } = b;
+  const [obs01, obsLater] = splitSteps(b.obs, n, h, obsSize);
   const column = (src: ArrayLike<number>, t: number, width: number) => {
     const out = new Float32Array(n * width);
     for (let i = 0; i < n; i++) for (let k = 0; k < width; k++) out[i * width + k] = src[(i * h + t) * width + k]!;
@@ -109,13 +120,15 @@ function embedFlat(model: WorldModel, x: tf.Tensor, traced: boolean): { z: tf.Te
 /**
  * Computes the loss of `b` and every variable's gradient (call inside tf.tidy). `encoder: false`
  * (a frozen encoder) skips the encoder's backward and gives its variables zero gradients: on an
- * image encoder that backward is most of the step, and every other gradient is the same.
+ * image encoder that backward is most of the step, and every other gradient is the same. `codes`
+ * (a frozen encoder only): the batch's codes [B * (H+1) * codeSize] already known (FrozenCodes), so
+ * the encoder does not run at all.
  */
 export function fusedWorldModelGrads(
   model: WorldModel,
   b: SequenceBatch,
   noise: Noise,
-  { encoder = true }: { encoder?: boolean } = {},
+  { encoder = true, codes }: { encoder?: boolean; codes?: Float32Array } = {},
 ): FusedGradients {
   const cfg = model.config;
   const { batch: n, horizon: h } = b;
@@ -128,16 +141,30 @@ export function fusedWorldModelGrads(
   estimator.check(ctx);
   const cols = columns(b, model.obsSize, discrete ? 1 : model.actionSize);
 
-  // Encoder: o_0, o_1 with gradient; o_2..o_H for targets only.
-  const x01 = model.preprocess(cols.obs01, 2 * n);
-  const enc = embedFlat(model, x01, encoder);
-  const q01 = model.fsq.quantizeTraced(tf.reshape(enc.z, [2 * n, L, model.fsq.dim]));
-  const codes01 = tf.reshape(q01.codes, [2 * n, K]) as tf.Tensor2D;
-  const targetCodes = [tf.slice(codes01, [n, 0], [n, K])];
-  if (h > 1)
-    targetCodes.push(
-      tf.reshape(model.encode(model.preprocess(cols.obsLater, (h - 1) * n)), [(h - 1) * n, K]) as tf.Tensor2D,
-    );
+  if (codes && encoder) throw new Error("fusedWorldModelGrads: known codes are for a frozen encoder (encoder: false)");
+  if (codes && codes.length !== n * (h + 1) * K)
+    throw new Error(`fusedWorldModelGrads: 'codes' holds ${codes.length} values, the batch needs ${n * (h + 1) * K}`);
+  // Encoder: o_0, o_1 with gradient; o_2..o_H for targets only. The decoder's target is o_0.
+  const x01 = codes && !model.decoder ? undefined : model.preprocess(cols.obs01, 2 * n);
+  let codes01: tf.Tensor2D;
+  let codesLater: tf.Tensor2D | undefined;
+  let encoded: { enc: ReturnType<typeof embedFlat>; q01: ReturnType<WorldModel["fsq"]["quantizeTraced"]> } | undefined;
+  if (codes) {
+    const [first, later] = splitSteps(codes, n, h, K);
+    codes01 = tf.tensor2d(first, [2 * n, K]);
+    if (h > 1) codesLater = tf.tensor2d(later, [(h - 1) * n, K]);
+  } else {
+    const enc = embedFlat(model, x01!, encoder);
+    const q01 = model.fsq.quantizeTraced(tf.reshape(enc.z, [2 * n, L, model.fsq.dim]));
+    encoded = { enc, q01 };
+    codes01 = tf.reshape(q01.codes, [2 * n, K]) as tf.Tensor2D;
+    if (h > 1)
+      codesLater = tf.reshape(model.encode(model.preprocess(cols.obsLater, (h - 1) * n)), [
+        (h - 1) * n,
+        K,
+      ]) as tf.Tensor2D;
+  }
+  const targetCodes = [tf.slice(codes01, [n, 0], [n, K]), ...(codesLater ? [codesLater] : [])];
   const targetIdx = model.fsq
     .codesToIndices(
       tf.reshape(targetCodes.length === 1 ? targetCodes[0]! : tf.concat(targetCodes, 0), [h * n, L, model.fsq.dim]),
@@ -296,7 +323,7 @@ export function fusedWorldModelGrads(
   let inverse: tf.Tensor = tf.scalar(0);
   if (model.decoder) {
     const { out, trace } = model.decoder.applyTraced(code0);
-    const target = tf.slice(tf.reshape(x01, [2 * n, model.obsSize]), [0, 0], [n, model.obsSize]);
+    const target = tf.slice(tf.reshape(x01!, [2 * n, model.obsSize]), [0, 0], [n, model.obsSize]);
     const diff = tf.sub(out, target);
     reconstruction = tf.mean(tf.square(diff));
     const back = model.decoder.backward(
@@ -329,8 +356,15 @@ export function fusedWorldModelGrads(
     dCode0 = tf.add(dCode0, tf.slice(back.dx!, [0, 0], [n, K]));
     dCode1 = tf.slice(back.dx!, [0, K], [n, K]);
   }
-  if (encoder)
-    encoderGrads(model, x01, enc.trace, q01.sigmoid, tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0), grads);
+  if (encoder && encoded)
+    encoderGrads(
+      model,
+      x01!,
+      encoded.enc.trace,
+      encoded.q01.sigmoid,
+      tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0),
+      grads,
+    );
   else for (const v of model.encoder.variables) grads.set(v, tf.zerosLike(v));
 
   // One read for every statistic.

@@ -72,6 +72,8 @@ export class WorldModel {
   readonly actionSize: number;
   /** L * d: the flat code vector's length. */
   readonly codeSize: number;
+  /** Bumped whenever the statistics or weights are replaced wholesale (fitNormalization, a checkpoint's load): caches of codes key on it. */
+  revision = 0;
   /** Observation normalisation (x - offset) * scale: bounds from the space, then dataset statistics. */
   private readonly offset: tf.Variable;
   private readonly scale: tf.Variable;
@@ -167,6 +169,7 @@ export class WorldModel {
     }
     this.offset.assign(tf.tensor1d(offset));
     this.scale.assign(tf.tensor1d(scale));
+    this.revision++;
   }
 
   /** A compressed per-element list (one value when all are equal) at full length. */

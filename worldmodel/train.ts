@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Noise } from "./estimators/index.ts";
+import { FrozenCodes } from "./frozenCodes.ts";
 import { fusedWorldModelGrads, type CodeUsage } from "./fusedLoss.ts";
 import type { LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
@@ -24,6 +25,8 @@ export class WorldModelTrainer {
   /** Which of model.variables belong to the encoder. */
   private readonly isEncoder: boolean[];
   private encoderFrozen = false;
+  /** A frozen encoder's codes per replay slot. */
+  private readonly frozenCodes: FrozenCodes;
   steps = 0;
 
   constructor(
@@ -38,6 +41,7 @@ export class WorldModelTrainer {
       weightDecay,
     });
     this.noise = new Noise(noiseSeed);
+    this.frozenCodes = new FrozenCodes(model);
   }
 
   /** Samples a batch from the buffer (see ReplayBuffer.sample for `eventFraction`) and takes one step. */
@@ -50,7 +54,10 @@ export class WorldModelTrainer {
     let result: TrainStats | undefined;
     tf.tidy(() => {
       // A frozen encoder's gradient is zero, so it leaves the clipping norm too (it would shrink every other step).
-      const { grads, stats } = fusedWorldModelGrads(this.model, sample, this.noise, { encoder: !this.encoderFrozen });
+      const { grads, stats } = fusedWorldModelGrads(this.model, sample, this.noise, {
+        encoder: !this.encoderFrozen,
+        codes: this.codesOf(sample),
+      });
       result = { ...stats, gradNorm: this.applyGradients(grads) };
     });
     this.steps++;
@@ -64,6 +71,14 @@ export class WorldModelTrainer {
     const { lr } = this.model.config;
     this.optimizer.setLearningRates(this.isEncoder.map((e) => (e ? 0 : lr)));
     this.encoderFrozen = true;
+  }
+
+  /**
+   * The codes [B * (H+1) * codeSize] of a replayed batch's observations once the encoder is frozen,
+   * each stored observation encoded once (FrozenCodes); undefined while it learns.
+   */
+  codesOf(b: SequenceBatch): Float32Array | undefined {
+    return this.encoderFrozen ? this.frozenCodes.of(b) : undefined;
   }
 
   /** Whether the encoder has stopped learning (config.encoderFreezeAfter). */
