@@ -3,11 +3,14 @@
 // `actionGrid` is set (BoxActionGrid). One frame of PointMass shows where the point is but not how
 // fast it moves; two show both. DQN picks among discrete actions only.
 import { BoxActionGrid, FrameStack, make, type Env, type TypedArray } from "../envs/index.ts";
-import type { AgentConfig } from "./config.ts";
 
-export type AgentEnvSpec = Pick<AgentConfig, "env" | "frameStack" | "actionGrid"> & {
+/** The agent config's fields that shape its env (an AgentConfig is one). */
+export interface AgentEnvSpec {
+  env: string;
   envOptions?: Record<string, unknown>;
-};
+  frameStack?: number;
+  actionGrid?: number;
+}
 
 export function makeAgentEnv(spec: AgentEnvSpec): Env<TypedArray, unknown> {
   const made = make(spec.env, spec.envOptions ?? {}) as Env<TypedArray, unknown>;
