@@ -13,6 +13,7 @@
 // termination terms of step t -> dynamics and heads -> g_{code_t} -> ... -> g_{code_0} -> FSQ -> encoder.
 import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/replayBuffer.ts";
+import type { TypedArray } from "../envs/index.ts";
 import { getEstimator, type Noise } from "./estimators/index.ts";
 import type { LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
@@ -67,12 +68,7 @@ interface Columns {
 }
 
 /** Rows [B, H+1, width] time-major: steps 0 and 1 ([2B, width]) and steps 2..H ([(H-1)B, width]). */
-function splitSteps(
-  src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
-  n: number,
-  h: number,
-  width: number,
-): [Float32Array, Float32Array] {
+function splitSteps(src: TypedArray, n: number, h: number, width: number): [Float32Array, Float32Array] {
   const steps = h + 1;
   const first = new Float32Array(2 * n * width);
   const later = new Float32Array(Math.max(0, h - 1) * n * width);

@@ -59,6 +59,9 @@ const TASKS: Record<string, z.input<typeof Task>> = {
   "PointMass-v0": { env: "PointMass-v0", budget: 50000, threshold: oracle },
 };
 
+/** PointMass's encoder, for the agent and DQN alike (why: PER_TASK below). */
+const POINT_MASS_ENCODER = { encoder: { type: "keypoints", keypoints: 8 }, normalization: "channel" };
+
 /**
  * Agent settings for one task only, merged over `agent` (the issue allows them where a task truly
  * needs them, in one visible table). LavaGap: the encoder keeps learning. Its 1000 random seed
@@ -67,8 +70,6 @@ const TASKS: Record<string, z.input<typeof Task>> = {
  * layouts' 1162 states, one that kept learning 18 of them, and its agent reached success 0.9 at
  * step 7000 where the frozen one stayed at 0-0.3.
  */
-const POINT_MASS_ENCODER = { encoder: { type: "keypoints", keypoints: 8 }, normalization: "channel" };
-
 export const PER_TASK: Record<string, Record<string, unknown>> = {
   "GridLavaGap-v0": { worldModel: { encoderFreezeAfter: null } },
   // Breakout: codes shaped by a reconstruction loss, the encoder learning throughout. Frozen after
@@ -87,7 +88,8 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
  * DQN's settings for one task only (merged over `agent`). PointMass has Box actions: DQN picks among
  * a 3 x 3 grid of them (each force component -1, 0 or 1: bang-bang plus zero, bounds included), and
  * reads the pixels through the same keypoint encoder as the agent, so the two differ in what they
- * learn, not in what they see.
+ * learn, not in what they see. The stronger yardstick too: with the shared MLP encoder DQN returned
+ * 16-50 through 10000 steps (seed 0), with the keypoints it passes 78.6 by step 2000-3000.
  */
 export const DQN_PER_TASK: Record<string, Record<string, unknown>> = {
   "PointMass-v0": { actionGrid: 3, worldModel: POINT_MASS_ENCODER },
