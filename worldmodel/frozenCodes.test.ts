@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init.ts";
@@ -5,6 +8,7 @@ import { Rng } from "../common/rng.ts";
 import { collect } from "../data/collector.ts";
 import { makeBare } from "../envs/index.ts";
 import { parseWorldModelConfig } from "./config.ts";
+import { loadWeightsInto, saveWorldModel } from "./checkpoint.ts";
 import { FrozenCodes } from "./frozenCodes.ts";
 import { WorldModel, envShapeOf } from "./model.ts";
 
@@ -12,11 +16,13 @@ beforeAll(async () => {
   await initBackend({ backend: "wasm" });
 });
 
-/** A model whose encoder counts the observations it encodes. */
-function counted(envId: string) {
+const catchBuffer = () => collect({ envId: "Catch-v0", steps: 200, numEnvs: 2, seed: 1 });
+
+/** A Catch model (statistics fitted) whose encoder counts the observations it encodes, its buffer and a cache. */
+function setup() {
   const model = new WorldModel(
     parseWorldModelConfig({ latents: 4, encoder: { hidden: [32] } }),
-    envShapeOf(makeBare(envId)),
+    envShapeOf(makeBare("Catch-v0")),
     3,
   );
   const encode = model.encode.bind(model);
@@ -25,7 +31,9 @@ function counted(envId: string) {
     seen.rows += x.shape[0]!;
     return encode(x);
   };
-  return { model, seen };
+  const buffer = catchBuffer();
+  model.fitNormalization(buffer.observations());
+  return { model, seen, buffer, cache: new FrozenCodes(model) };
 }
 
 const direct = (model: WorldModel, obs: ArrayLike<number>, n: number) =>
@@ -33,10 +41,7 @@ const direct = (model: WorldModel, obs: ArrayLike<number>, n: number) =>
 
 describe("FrozenCodes", () => {
   it("gives each observation's code, encoding every stored observation once", () => {
-    const { model, seen } = counted("Catch-v0");
-    const buffer = collect({ envId: "Catch-v0", steps: 200, numEnvs: 2, seed: 1 });
-    model.fitNormalization(buffer.observations());
-    const cache = new FrozenCodes(model);
+    const { model, seen, buffer, cache } = setup();
     const a = buffer.sample(32, 3, new Rng(2));
     const slots = new Set(a.source!.slots);
     const n = a.batch * (a.horizon + 1);
@@ -52,11 +57,8 @@ describe("FrozenCodes", () => {
     model.dispose();
   });
 
-  it("starts again for new statistics or weights, and for another buffer; a batch without its source has none", () => {
-    const { model, seen } = counted("Catch-v0");
-    const buffer = collect({ envId: "Catch-v0", steps: 200, numEnvs: 2, seed: 1 });
-    model.fitNormalization(buffer.observations());
-    const cache = new FrozenCodes(model);
+  it("starts again for new statistics or weights, and for another buffer; a batch without its source has none", async () => {
+    const { model, seen, buffer, cache } = setup();
     const a = buffer.sample(8, 2, new Rng(2));
     const n = a.batch * (a.horizon + 1);
     cache.of(a);
@@ -64,10 +66,18 @@ describe("FrozenCodes", () => {
     model.fitNormalization(buffer.observations().subarray(0, 40 * model.obsSize));
     expect(Array.from(cache.of(a)!)).toEqual(direct(model, a.obs, n));
     expect(seen.rows).toBe(2 * distinct + n);
-    const other = collect({ envId: "Catch-v0", steps: 200, numEnvs: 2, seed: 1 });
-    const b = other.sample(8, 2, new Rng(2)); // the same slots of an equal buffer: still encoded anew
+    const b = catchBuffer().sample(8, 2, new Rng(2)); // the same slots of an equal buffer: still encoded anew
     cache.of(b);
     expect(seen.rows).toBe(3 * distinct + n);
+    const dir = mkdtempSync(join(tmpdir(), "gw-codes-"));
+    try {
+      await saveWorldModel(model, dir);
+      loadWeightsInto(model, dir); // the same weights, loaded: the cache cannot know, so it starts again
+      cache.of(b);
+      expect(seen.rows).toBe(4 * distinct + n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(cache.of({ ...a, source: undefined })).toBeUndefined();
     model.dispose();
   });

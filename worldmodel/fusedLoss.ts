@@ -55,19 +55,18 @@ export function codeUsage(idx: ArrayLike<number>, latents: number, codes: number
   return { codesUsed: used / latents, perplexity: perplexity / latents };
 }
 
-/** Per-step JS inputs of a batch, time-major: column t of the [B, H] arrays, and the observations split. */
+/** Per-step JS inputs of a batch, time-major: column t of the [B, H] arrays. */
 interface Columns {
-  /** [2B, obs]: o_0 of every sequence, then o_1. */
-  obs01: Float32Array;
-  /** [(H-1)B, obs]: o_2 .. o_H, time-major. */
-  obsLater: Float32Array;
   actions: Float32Array[];
   rewards: Float32Array[];
   terminated: Float32Array[];
   mask: Float32Array[];
 }
 
-/** Rows [B, H+1, width] time-major: steps 0 and 1 ([2B, width]) and steps 2..H ([(H-1)B, width]). */
+/**
+ * Rows [B, H+1, width] (observations, or their codes) time-major: o_0 of every sequence then o_1
+ * ([2B, width]), and o_2..o_H ([(H-1)B, width]).
+ */
 function splitSteps(src: TypedArray, n: number, h: number, width: number): [Float32Array, Float32Array] {
   const steps = h + 1;
   const first = new Float32Array(2 * n * width);
@@ -82,9 +81,8 @@ function splitSteps(src: TypedArray, n: number, h: number, width: number): [Floa
   return [first, later];
 }
 
-function columns(b: SequenceBatch, obsSize: number, actionValues: number): Columns {
+function columns(b: SequenceBatch, actionValues: number): Columns {
   const { batch: n, horizon: h } = b;
-  const [obs01, obsLater] = splitSteps(b.obs, n, h, obsSize);
   const column = (src: ArrayLike<number>, t: number, width: number) => {
     const out = new Float32Array(n * width);
     for (let i = 0; i < n; i++) for (let k = 0; k < width; k++) out[i * width + k] = src[(i * h + t) * width + k]!;
@@ -92,8 +90,6 @@ function columns(b: SequenceBatch, obsSize: number, actionValues: number): Colum
   };
   const each = (src: ArrayLike<number>, width: number) => Array.from({ length: h }, (_, t) => column(src, t, width));
   return {
-    obs01,
-    obsLater,
     actions: each(b.actions, actionValues),
     rewards: each(b.rewards, 1),
     terminated: each(b.terminated, 1),
@@ -135,13 +131,15 @@ export function fusedWorldModelGrads(
   const estimator = getEstimator(cfg.estimator).parts;
   const ctx = { tau: cfg.tau, noise, draws: cfg.draws };
   estimator.check(ctx);
-  const cols = columns(b, model.obsSize, discrete ? 1 : model.actionSize);
+  const cols = columns(b, discrete ? 1 : model.actionSize);
 
   if (codes && encoder) throw new Error("fusedWorldModelGrads: known codes are for a frozen encoder (encoder: false)");
   if (codes && codes.length !== n * (h + 1) * K)
     throw new Error(`fusedWorldModelGrads: 'codes' holds ${codes.length} values, the batch needs ${n * (h + 1) * K}`);
   // Encoder: o_0, o_1 with gradient; o_2..o_H for targets only. The decoder's target is o_0.
-  const x01 = codes && !model.decoder ? undefined : model.preprocess(cols.obs01, 2 * n);
+  // The observations split only where something reads them: with known codes, the decoder alone.
+  const [obs01, obsLater] = codes && !model.decoder ? [] : splitSteps(b.obs, n, h, model.obsSize);
+  const x01 = obs01 && model.preprocess(obs01, 2 * n);
   let codes01: tf.Tensor2D;
   let codesLater: tf.Tensor2D | undefined;
   let encoded: { enc: ReturnType<typeof embedFlat>; q01: ReturnType<WorldModel["fsq"]["quantizeTraced"]> } | undefined;
@@ -155,10 +153,7 @@ export function fusedWorldModelGrads(
     encoded = { enc, q01 };
     codes01 = tf.reshape(q01.codes, [2 * n, K]) as tf.Tensor2D;
     if (h > 1)
-      codesLater = tf.reshape(model.encode(model.preprocess(cols.obsLater, (h - 1) * n)), [
-        (h - 1) * n,
-        K,
-      ]) as tf.Tensor2D;
+      codesLater = tf.reshape(model.encode(model.preprocess(obsLater!, (h - 1) * n)), [(h - 1) * n, K]) as tf.Tensor2D;
   }
   const targetCodes = [tf.slice(codes01, [n, 0], [n, K]), ...(codesLater ? [codesLater] : [])];
   const targetIdx = model.fsq
