@@ -81,9 +81,10 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
   // per channel. The seed steps show 10 targets; an MLP encoder's codes fitted to them carry no new
   // target (held-out reward MSE 0.13 against the reward's variance 0.11; the keypoints' 0.025), and
   // every MLP variant tried stayed at the random level through 6000 steps (README, Agent). Its
-  // encoder keeps learning from the agent's own steps through 10000 updates (frozen at 1500, seeds
-  // 0-1 first passed the threshold at steps 5000 and 3000; learning, at 2000 and 2000), then stops so
-  // that the rest of the 50k steps reuse each observation's code (FrozenCodes).
+  // encoder keeps learning from the agent's own steps through 10000 updates, then stops so that the
+  // rest of the 50k steps reuse each observation's code (FrozenCodes). Frozen at 1500 updates, the 5
+  // seeds first passed the threshold at steps 5000, 3000, 3000, 2000, 1000; learning, at 3000, 3000,
+  // 2000, 2000, 1000 (DQN's median 2000; records in results/efficiency-eac5d9f-pointmass).
   "PointMass-v0": { worldModel: { ...POINT_MASS_ENCODER, encoderFreezeAfter: 10000 } },
 };
 
