@@ -69,3 +69,32 @@ describe("actionGrid", () => {
     agent.dispose();
   }, 60_000);
 });
+
+describe("egocentric", () => {
+  it("redraws a grid around the agent for the agent, its evaluations and DQN, before any stacking", async () => {
+    expect(shapeOf(makeAgentEnv({ env: "GridEmpty-v0", envOptions: { size: 5 }, egocentric: true }))).toEqual([
+      9, 9, 3,
+    ]);
+    const stacked = makeAgentEnv({ env: "GridEmpty-v0", envOptions: { size: 5 }, egocentric: true, frameStack: 2 });
+    expect(shapeOf(stacked)).toEqual([2, 9, 9, 3]);
+    for (const algorithm of ["planner", "dqn"]) {
+      const { agent, result } = await trainAgent({
+        env: "GridEmpty-v0",
+        envOptions: { size: 5 },
+        egocentric: true,
+        algorithm,
+        steps: 120,
+        seedSteps: 60,
+        pretrainUpdates: 2,
+        modelPretrainUpdates: 2,
+        evalEvery: 120,
+        evalEpisodes: 1,
+        worldModel: { batch: 8 },
+        value: { batch: 8 },
+      });
+      expect(result.evals.map((e) => e.step)).toEqual([120]);
+      if (algorithm === "planner") expect((agent as ImaginationAgent).model.shape.obsShape).toEqual([9, 9, 3]);
+      agent.dispose();
+    }
+  }, 60_000);
+});

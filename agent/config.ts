@@ -47,6 +47,13 @@ export const AgentConfig = z
      */
     frameStack: z.number().int().min(1).max(8).optional(),
     /**
+     * A grid's full view redrawn around the agent (Egocentric: the agent at the centre facing up,
+     * every cell still in view), for the agent, its evaluations and DQN alike. What lies ahead is
+     * then the same input in every layout. Unset (as false): the env's own view; optional for the
+     * same fingerprint reason as `frameStack`.
+     */
+    egocentric: z.boolean().optional(),
+    /**
      * A Box action space becomes Discrete: each action element takes this many evenly spaced values,
      * bounds included (BoxActionGrid; 3 = low, middle, high). DQN needs it on a Box env. Unset: the
      * env's own actions (optional for the same fingerprint reason as `frameStack`).

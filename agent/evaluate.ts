@@ -41,6 +41,8 @@ export function evaluatePolicy(
     frameStack?: number;
     /** Discrete actions on a Box env (agent config `actionGrid`). */
     actionGrid?: number;
+    /** A grid's full view redrawn around the agent (agent config `egocentric`). */
+    egocentric?: boolean;
     onStep?: (obs: TypedArray, action: number[]) => void;
   } = {},
 ): EvalResult {

@@ -148,6 +148,7 @@ export async function trainAgent(
       envOptions: config.envOptions,
       frameStack: config.frameStack,
       actionGrid: config.actionGrid,
+      egocentric: config.egocentric,
     });
     const point: EvalPoint = {
       step: state.step,

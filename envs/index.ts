@@ -22,6 +22,7 @@ export { PassiveEnvChecker } from "./wrappers/passiveEnvChecker.ts";
 export { RecordEpisodeStatistics, type EpisodeStatistics } from "./wrappers/recordEpisodeStatistics.ts";
 export { PixelObservation, resizeFrame } from "./wrappers/pixelObservation.ts";
 export { FrameStack } from "./wrappers/frameStack.ts";
+export { Egocentric } from "./wrappers/egocentric.ts";
 export { FlattenObservation } from "./wrappers/flattenObservation.ts";
 export { ActionRepeat } from "./wrappers/actionRepeat.ts";
 export { BoxActionGrid } from "./wrappers/boxActionGrid.ts";

@@ -3,6 +3,7 @@ import {
   ActionRepeat,
   BoxActionGrid,
   Catch,
+  Egocentric,
   type Env,
   type TypedArray,
   FlattenObservation,
@@ -96,6 +97,27 @@ describe("wrappers", () => {
     const [o1] = env.step(1);
     expect(Array.from(o1.subarray(50, 100))).toEqual(Array.from(o0.subarray(100, 150)));
     expect(env.observationSpace.contains(o1)).toBe(true);
+  });
+  it("Egocentric redraws the full view around the agent: centre, facing up, walls beyond the grid", () => {
+    // GridEmpty 5x5: the agent starts at (1, 1) facing east, the goal at (3, 3).
+    const env = new Egocentric(make("GridEmpty-v0", { size: 5 }));
+    expect(env.observationSpace.shape).toEqual([9, 9, 3]);
+    const at = (o: TypedArray, fwd: number, right: number) => {
+      const k = ((4 - fwd) * 9 + 4 + right) * 3;
+      return Array.from(o.subarray(k, k + 3));
+    };
+    const [o0] = env.reset({ seed: 0 });
+    expect(env.observationSpace.contains(o0)).toBe(true);
+    expect(at(o0, 0, 0)).toEqual([10, 0, 0]); // the agent, facing up
+    expect(at(o0, 2, 2)[0]).toBe(8); // the goal: 2 ahead (east), 2 to the right (south)
+    expect(at(o0, 0, -1)[0]).toBe(2); // the border wall on its left (north)
+    expect(at(o0, 4, 4)).toEqual([2, 5, 0]); // beyond the grid: grey wall
+    const [o1] = env.step(2); // forward: the goal comes one cell nearer
+    expect(at(o1, 1, 2)[0]).toBe(8);
+    const [o2] = env.step(1); // turn right (now facing south): the goal 2 ahead, 1 to the left
+    expect(at(o2, 2, -1)[0]).toBe(8);
+    expect(at(o2, 0, 0)).toEqual([10, 0, 0]);
+    expect(() => new Egocentric(make("Catch-v0"))).toThrow(/grid's full view/);
   });
   it("FlattenObservation presents [size] observations", () => {
     const env = new FlattenObservation(make("Breakout-v0"));
