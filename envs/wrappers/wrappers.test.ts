@@ -118,6 +118,9 @@ describe("wrappers", () => {
     expect(at(o2, 2, -1)[0]).toBe(8);
     expect(at(o2, 0, 0)).toEqual([10, 0, 0]);
     expect(() => new Egocentric(make("Catch-v0"))).toThrow(/grid's full view/);
+    // A partial view has the grid's shape but no agent cell to stand in.
+    const partial = new Egocentric(make("GridEmpty-v0", { size: 5, view: "partial" }));
+    expect(() => partial.reset({ seed: 0 })).toThrow(/shows no agent cell/);
   });
   it("FlattenObservation presents [size] observations", () => {
     const env = new FlattenObservation(make("Breakout-v0"));
