@@ -1,7 +1,7 @@
 // Policy evaluation on fixed seeds, shared by the agent and every baseline so their numbers compare:
 // episode i of every evaluation starts from reset({seed: EVAL_SEED_BASE + i}).
 import { Discrete, type Env, type TypedArray } from "../envs/index.ts";
-import { makeAgentEnv } from "./agentEnv.ts";
+import { makeAgentEnv, type AgentEnvSpec } from "./agentEnv.ts";
 
 export const EVAL_SEED_BASE = 1_000_000;
 
@@ -35,18 +35,10 @@ export function evaluatePolicy(
   envId: string,
   policy: Policy,
   episodes: number,
-  opts: {
-    envOptions?: Record<string, unknown>;
-    /** Stack the last k observations (agent config `frameStack`). */
-    frameStack?: number;
-    /** Discrete actions on a Box env (agent config `actionGrid`). */
-    actionGrid?: number;
-    /** A grid's full view redrawn around the agent (agent config `egocentric`). */
-    egocentric?: boolean;
-    onStep?: (obs: TypedArray, action: number[]) => void;
-  } = {},
+  /** The env's shaping as the agent's (envOptions, frameStack, actionGrid, egocentric: an agent config carries them). */
+  opts: Omit<AgentEnvSpec, "env"> & { onStep?: (obs: TypedArray, action: number[]) => void } = {},
 ): EvalResult {
-  const env = makeAgentEnv({ env: envId, ...opts });
+  const env = makeAgentEnv({ ...opts, env: envId });
   const returns: number[] = [];
   const lengths: number[] = [];
   let successes = 0;

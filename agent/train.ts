@@ -144,12 +144,8 @@ export async function trainAgent(
   };
   const evaluateNow = async () => {
     agent.explore = false;
-    const e = evaluatePolicy(config.env, agent, config.evalEpisodes, {
-      envOptions: config.envOptions,
-      frameStack: config.frameStack,
-      actionGrid: config.actionGrid,
-      egocentric: config.egocentric,
-    });
+    // The config shapes the evaluation's env as it shaped the training env (makeAgentEnv).
+    const e = evaluatePolicy(config.env, agent, config.evalEpisodes, config);
     const point: EvalPoint = {
       step: state.step,
       updates: state.updates,
