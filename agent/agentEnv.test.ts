@@ -11,6 +11,18 @@ beforeAll(async () => {
 
 const shapeOf = (env: Env<TypedArray, unknown>) => (env.observationSpace as Box).shape;
 
+/** A run just long enough to train, act and evaluate once (one evaluation at step 120). */
+const TINY_RUN = {
+  steps: 120,
+  seedSteps: 60,
+  pretrainUpdates: 2,
+  modelPretrainUpdates: 2,
+  evalEvery: 120,
+  evalEpisodes: 1,
+  worldModel: { batch: 8 },
+  value: { batch: 8 },
+};
+
 describe("frameStack", () => {
   it("1 (or unset) is the env's own observation; k stacks the last k frames, oldest first", () => {
     const plain = make("PointMass-v0") as Env<TypedArray, unknown>;
@@ -31,18 +43,7 @@ describe("frameStack", () => {
   });
 
   it("the agent trains and is evaluated on stacked frames (its world model sees both)", async () => {
-    const { agent, result } = await trainAgent({
-      env: "Catch-v0",
-      frameStack: 2,
-      steps: 120,
-      seedSteps: 60,
-      pretrainUpdates: 2,
-      modelPretrainUpdates: 2,
-      evalEvery: 120,
-      evalEpisodes: 1,
-      worldModel: { batch: 8 },
-      value: { batch: 8 },
-    });
+    const { agent, result } = await trainAgent({ ...TINY_RUN, env: "Catch-v0", frameStack: 2 });
     const model = (agent as ImaginationAgent).model;
     expect(model.shape.obsShape).toEqual([2, ...shapeOf(make("Catch-v0"))]);
     expect(result.evals.map((e) => e.step)).toEqual([120]);
@@ -79,18 +80,11 @@ describe("egocentric", () => {
     expect(shapeOf(stacked)).toEqual([2, 9, 9, 3]);
     for (const algorithm of ["planner", "dqn"]) {
       const { agent, result } = await trainAgent({
+        ...TINY_RUN,
         env: "GridEmpty-v0",
         envOptions: { size: 5 },
         egocentric: true,
         algorithm,
-        steps: 120,
-        seedSteps: 60,
-        pretrainUpdates: 2,
-        modelPretrainUpdates: 2,
-        evalEvery: 120,
-        evalEpisodes: 1,
-        worldModel: { batch: 8 },
-        value: { batch: 8 },
       });
       expect(result.evals.map((e) => e.step)).toEqual([120]);
       if (algorithm === "planner") expect((agent as ImaginationAgent).model.shape.obsShape).toEqual([9, 9, 3]);
