@@ -11,6 +11,9 @@ import { COLOR, DIR_DX, DIR_DY, OBJECT } from "../grid/objects.ts";
  * cells ahead" is the same input in every layout, where the full view spells it as a different
  * conjunction of agent and door cells in each. The agent's own cell reads (agent, red, 0).
  */
+/** What a cell beyond the grid reads: a grey wall. */
+const WALL = [OBJECT.wall, COLOR.grey, 0];
+
 export class Egocentric<Act> extends Wrapper<TypedArray, Act> {
   private readonly view: Box;
   private readonly rows: number;
@@ -24,7 +27,8 @@ export class Egocentric<Act> extends Wrapper<TypedArray, Act> {
       throw new EnvError(`Egocentric: ${env.label} must have a grid's full view [H, W, 3], got ${inner}`);
     [this.rows, this.cols] = inner.shape as [number, number];
     this.side = 2 * Math.max(this.rows, this.cols) - 1;
-    const high = [0, 1, 2].map((c) => Math.max(OBJECT.wall, COLOR.grey, ...everyThird(inner.high, c)));
+    // Per channel, the grid's own bound or the wall's value drawn beyond it (every cell shares the bounds).
+    const high = Array.from(inner.high.subarray(0, 3), (h, c) => Math.max(h, WALL[c]!));
     const tile = (v: number[]) => Array.from({ length: this.side * this.side }, () => v).flat();
     this.view = new Box(tile([0, 0, 0]), tile(high), [this.side, this.side, 3], inner.dtype);
   }
@@ -61,18 +65,10 @@ export class Egocentric<Act> extends Wrapper<TypedArray, Act> {
         const x = ax + fwd * DIR_DX[d]! - right * DIR_DY[d]!;
         const y = ay + fwd * DIR_DY[d]! + right * DIR_DX[d]!;
         const o = (j * this.side + i) * 3;
-        if (x < 0 || y < 0 || x >= this.cols || y >= this.rows) {
-          out[o] = OBJECT.wall;
-          out[o + 1] = COLOR.grey;
-        } else out.set(full.subarray((y * this.cols + x) * 3, (y * this.cols + x) * 3 + 3), o);
+        if (x < 0 || y < 0 || x >= this.cols || y >= this.rows) out.set(WALL, o);
+        else out.set(full.subarray((y * this.cols + x) * 3, (y * this.cols + x) * 3 + 3), o);
       }
     out[(c * this.side + c) * 3 + 2] = 0;
     return out;
   }
-}
-
-function everyThird(values: Float64Array, offset: number): number[] {
-  const out: number[] = [];
-  for (let i = offset; i < values.length; i += 3) out.push(values[i]!);
-  return out;
 }

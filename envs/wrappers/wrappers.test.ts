@@ -102,6 +102,7 @@ describe("wrappers", () => {
     // GridEmpty 5x5: the agent starts at (1, 1) facing east, the goal at (3, 3).
     const env = new Egocentric(make("GridEmpty-v0", { size: 5 }));
     expect(env.observationSpace.shape).toEqual([9, 9, 3]);
+    expect(Array.from(env.observationSpace.high.subarray(0, 3))).toEqual([10, 5, 3]); // the grid's own bounds
     const at = (o: TypedArray, fwd: number, right: number) => {
       const k = ((4 - fwd) * 9 + 4 + right) * 3;
       return Array.from(o.subarray(k, k + 3));
