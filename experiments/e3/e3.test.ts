@@ -24,6 +24,15 @@ describe("E3: planning modes", () => {
     expect(planE3(E3Config.parse({ envs: ["CatchDrift-v0"], seeds: 1 }))[0]!.config.simulatorRollouts).toBe(8);
   });
 
+  it("refuses, by name, agent options that reshape observations or actions (E3 reads the plain env)", () => {
+    const plan = (extra: Record<string, unknown>) => () =>
+      planE3(E3Config.parse({ envs: ["Catch-v0"], seeds: 1, ...extra }));
+    expect(plan({ agent: { frameStack: 2 } })).toThrow(/Catch-v0: agent option frameStack reshapes/);
+    expect(plan({ perEnv: { "Catch-v0": { egocentric: true } } })).toThrow(/agent option egocentric reshapes/);
+    expect(plan({ agent: { actionGrid: 3, frameStack: 4 } })).toThrow(/agent option frameStack, actionGrid reshapes/);
+    expect(plan({ agent: { frameStack: 1, egocentric: false } })).not.toThrow();
+  });
+
   it("runs the quick preset: expected codes score every sequence with zero spread, sampled codes do not", async () => {
     const cfg = E3Config.parse(E3_QUICK);
     expect(planE3(cfg).map((r) => r.run)).toEqual(["Catch-v0-seed0"]);

@@ -88,10 +88,30 @@ export interface E3Metrics {
   modes: Record<PropagationMode, ModeMetrics>;
 }
 
+/**
+ * Agent options that change what the agent observes or how it acts (agent/agentEnv.ts). E3 takes its
+ * start states, simulator returns and evaluation episodes from the plain env, so an agent trained
+ * with them would be scored on observations and actions it never saw.
+ */
+const RESHAPING = ["frameStack", "actionGrid", "egocentric"] as const;
+
+function reshapingOptions(agent: Record<string, unknown>): string[] {
+  return RESHAPING.filter((k) => {
+    const v = agent[k];
+    return v !== undefined && v !== false && !(k === "frameStack" && v === 1);
+  });
+}
+
 export function planE3(cfg: E3Config): { run: string; config: E3RunConfig }[] {
   const known = registeredIds();
-  for (const env of cfg.envs)
+  for (const env of cfg.envs) {
     if (!known.includes(env)) throw new Error(`e3: unknown env '${env}' (registered: ${known.join(", ")})`);
+    const bad = reshapingOptions({ ...cfg.agent, ...(cfg.perEnv[env] ?? {}) });
+    if (bad.length)
+      throw new Error(
+        `e3: ${env}: agent option ${bad.join(", ")} reshapes the agent's observations or actions, but E3 scores states and sequences of the plain env; remove it`,
+      );
+  }
   return cfg.envs.flatMap((env) =>
     Array.from({ length: cfg.seeds }, (_, seed) => ({
       run: `${env}-seed${seed}`,
