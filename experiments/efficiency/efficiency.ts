@@ -75,12 +75,12 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
   // Breakout: codes shaped by a reconstruction loss, the encoder learning throughout. Frozen after
   // 1500 updates on the seed steps' random play, the codes merged states the agent meets later (a
   // lost ball looked like a live one). 5 seeds x 50k: mean return over the evaluations 4.2-4.8
-  // against 2.8-3.7 with the shared settings, still below DQN's 5.5-7.3 (README, Agent).
+  // against 2.8-3.7 with the shared settings, still below DQN's 5.5-7.3 (docs/efficiency-investigations.md).
   "Breakout-v0": { worldModel: { encoderFreezeAfter: null, decoder: { enabled: true, shapeCodes: true } } },
   // PointMass: a keypoint encoder (a spatial soft-argmax of 8 feature maps) with statistics pooled
   // per channel. The seed steps show 10 targets; an MLP encoder's codes fitted to them carry no new
   // target (held-out reward MSE 0.13 against the reward's variance 0.11; the keypoints' 0.025), and
-  // every MLP variant tried stayed at the random level through 6000 steps (README, Agent). Its
+  // every MLP variant tried stayed at the random level through 6000 steps (docs/efficiency-investigations.md). Its
   // encoder keeps learning from the agent's own steps through 10000 updates, then stops so that the
   // rest of the 50k steps reuse each observation's code (FrozenCodes). Frozen at 1500 updates, the 5
   // seeds first passed the threshold at steps 5000, 3000, 3000, 2000, 1000; learning, at 3000, 3000,
