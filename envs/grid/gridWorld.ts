@@ -23,7 +23,9 @@ import {
   OBJECT,
   canOverlap,
   canPickUp,
+  cellFromAgent,
   drawCell,
+  OUTSIDE_CELL,
   seeBehind,
 } from "./objects.ts";
 
@@ -272,21 +274,25 @@ export abstract class GridWorld<O extends GridOptions = GridOptions> extends Arr
   /** World coordinates of view cell (i, j): forward is up, right is right. */
   private viewToWorld(i: number, j: number): number {
     const v = this.options.viewSize;
-    const fwd = v - 1 - j;
-    const right = i - (v >> 1);
-    const d = this.agentDir;
-    const x = this.agentX + fwd * DIR_DX[d]! - right * DIR_DY[d]!;
-    const y = this.agentY + fwd * DIR_DY[d]! + right * DIR_DX[d]!;
-    return x >= 0 && y >= 0 && x < this.width && y < this.height ? this.index(x, y) : -1;
+    const cell = cellFromAgent(
+      this.agentX,
+      this.agentY,
+      this.agentDir,
+      v - 1 - j,
+      i - (v >> 1),
+      this.width,
+      this.height,
+    );
+    return cell < 0 ? -1 : cell * 3;
   }
 
   /** Cells outside the world read as walls (MiniGrid's slice). */
   private readViewCell(i: number, j: number, out: TypedArray, o: number): void {
     const w = this.viewToWorld(i, j);
     if (w < 0) {
-      out[o] = OBJECT.wall;
-      out[o + 1] = COLOR.grey;
-      out[o + 2] = 0;
+      out[o] = OUTSIDE_CELL[0];
+      out[o + 1] = OUTSIDE_CELL[1];
+      out[o + 2] = OUTSIDE_CELL[2];
     } else {
       out[o] = this.cells[w]!;
       out[o + 1] = this.cells[w + 1]!;

@@ -33,6 +33,28 @@ export const COLOR_RGB: readonly RGB[] = [
 export const DIR_DX = [1, 0, -1, 0] as const;
 export const DIR_DY = [0, 1, 0, -1] as const;
 
+/** What a cell beyond the grid reads in an agent-centred view (MiniGrid's slice): a grey wall. */
+export const OUTSIDE_CELL = [OBJECT.wall, COLOR.grey, 0] as const;
+
+/**
+ * The cell `fwd` ahead of and `right` to the right of (x, y) for an agent facing `dir`, as its
+ * number y * width + x in a width x height grid, or -1 beyond the grid: the rotation of every
+ * agent-centred view (forward is up, right is right).
+ */
+export function cellFromAgent(
+  x: number,
+  y: number,
+  dir: number,
+  fwd: number,
+  right: number,
+  width: number,
+  height: number,
+): number {
+  const wx = x + fwd * DIR_DX[dir]! - right * DIR_DY[dir]!;
+  const wy = y + fwd * DIR_DY[dir]! + right * DIR_DX[dir]!;
+  return wx >= 0 && wy >= 0 && wx < width && wy < height ? wy * width + wx : -1;
+}
+
 /** Can the agent stand on this cell? */
 export function canOverlap(obj: number, state: number): boolean {
   return (

@@ -1,7 +1,7 @@
 import { EnvError, type Env, type Info, type ResetArgs, type StepResult } from "../core/env.ts";
 import { Box, type TypedArray } from "../core/spaces.ts";
 import { Wrapper } from "../core/wrapper.ts";
-import { COLOR, DIR_DX, DIR_DY, OBJECT } from "../grid/objects.ts";
+import { cellFromAgent, OBJECT, OUTSIDE_CELL } from "../grid/objects.ts";
 
 /**
  * A grid's full view [H, W, 3] redrawn around the agent: [S, S, 3] with S = 2 max(H, W) - 1, the
@@ -11,9 +11,6 @@ import { COLOR, DIR_DX, DIR_DY, OBJECT } from "../grid/objects.ts";
  * cells ahead" is the same input in every layout, where the full view spells it as a different
  * conjunction of agent and door cells in each. The agent's own cell reads (agent, red, 0).
  */
-/** What a cell beyond the grid reads: a grey wall. */
-const WALL = [OBJECT.wall, COLOR.grey, 0];
-
 export class Egocentric<Act> extends Wrapper<TypedArray, Act> {
   private readonly view: Box;
   private readonly rows: number;
@@ -28,7 +25,7 @@ export class Egocentric<Act> extends Wrapper<TypedArray, Act> {
     [this.rows, this.cols] = inner.shape as [number, number];
     this.side = 2 * Math.max(this.rows, this.cols) - 1;
     // Per channel, the grid's own bound or the wall's value drawn beyond it (every cell shares the bounds).
-    const high = Array.from(inner.high.subarray(0, 3), (h, c) => Math.max(h, WALL[c]!));
+    const high = Array.from(inner.high.subarray(0, 3), (h, c) => Math.max(h, OUTSIDE_CELL[c]!));
     const tile = (v: number[]) => Array.from({ length: this.side * this.side }, () => v).flat();
     this.view = new Box(tile([0, 0, 0]), tile(high), [this.side, this.side, 3], inner.dtype);
   }
@@ -60,13 +57,9 @@ export class Egocentric<Act> extends Wrapper<TypedArray, Act> {
     const out = this.view.zeros();
     for (let j = 0; j < this.side; j++)
       for (let i = 0; i < this.side; i++) {
-        const fwd = c - j;
-        const right = i - c;
-        const x = ax + fwd * DIR_DX[d]! - right * DIR_DY[d]!;
-        const y = ay + fwd * DIR_DY[d]! + right * DIR_DX[d]!;
+        const cell = cellFromAgent(ax, ay, d, c - j, i - c, this.cols, this.rows);
         const o = (j * this.side + i) * 3;
-        if (x < 0 || y < 0 || x >= this.cols || y >= this.rows) out.set(WALL, o);
-        else out.set(full.subarray((y * this.cols + x) * 3, (y * this.cols + x) * 3 + 3), o);
+        out.set(cell < 0 ? OUTSIDE_CELL : full.subarray(cell * 3, cell * 3 + 3), o);
       }
     out[(c * this.side + c) * 3 + 2] = 0;
     return out;
