@@ -14,6 +14,18 @@ export interface AgentEnvSpec {
   egocentric?: boolean;
 }
 
+/**
+ * The spec's options that change what the agent observes or how it acts, each under the condition
+ * makeAgentEnv applies it (`actionGrid` set, `egocentric` true, `frameStack` > 1); [] for the env's own.
+ */
+export function reshapingOptions(spec: Omit<AgentEnvSpec, "env">): string[] {
+  return [
+    ...(spec.frameStack !== undefined && spec.frameStack > 1 ? ["frameStack"] : []),
+    ...(spec.actionGrid ? ["actionGrid"] : []),
+    ...(spec.egocentric ? ["egocentric"] : []),
+  ];
+}
+
 export function makeAgentEnv(spec: AgentEnvSpec): Env<TypedArray, unknown> {
   const made = make(spec.env, spec.envOptions ?? {}) as Env<TypedArray, unknown>;
   const acting = spec.actionGrid

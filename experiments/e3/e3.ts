@@ -17,6 +17,8 @@ import { ImaginationAgent } from "../../agent/agent.ts";
 import { actionArg, evaluatePolicy, EVAL_SEED_BASE } from "../../agent/evaluate.ts";
 import { PROPAGATION_MODES, scoreSequences, type PropagationMode } from "../../agent/imagination.ts";
 import { trainAgent, type TrainOptions } from "../../agent/train.ts";
+import { parseAgentConfig } from "../../agent/config.ts";
+import { reshapingOptions } from "../../agent/agentEnv.ts";
 import { runFiles } from "../runFiles.ts";
 import { pointsWithErrors, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
@@ -88,25 +90,13 @@ export interface E3Metrics {
   modes: Record<PropagationMode, ModeMetrics>;
 }
 
-/**
- * Agent options that change what the agent observes or how it acts (agent/agentEnv.ts). E3 takes its
- * start states, simulator returns and evaluation episodes from the plain env, so an agent trained
- * with them would be scored on observations and actions it never saw.
- */
-const RESHAPING = ["frameStack", "actionGrid", "egocentric"] as const;
-
-function reshapingOptions(agent: Record<string, unknown>): string[] {
-  return RESHAPING.filter((k) => {
-    const v = agent[k];
-    return v !== undefined && v !== false && !(k === "frameStack" && v === 1);
-  });
-}
-
 export function planE3(cfg: E3Config): { run: string; config: E3RunConfig }[] {
   const known = registeredIds();
   for (const env of cfg.envs) {
     if (!known.includes(env)) throw new Error(`e3: unknown env '${env}' (registered: ${known.join(", ")})`);
-    const bad = reshapingOptions({ ...cfg.agent, ...(cfg.perEnv[env] ?? {}) });
+    // E3 takes its start states, simulator returns and evaluation episodes from the plain env: an
+    // agent whose env was reshaped would be scored on observations and actions it never saw.
+    const bad = reshapingOptions(parseAgentConfig({ ...cfg.agent, ...(cfg.perEnv[env] ?? {}), env }));
     if (bad.length)
       throw new Error(
         `e3: ${env}: agent option ${bad.join(", ")} reshapes the agent's observations or actions, but E3 scores states and sequences of the plain env; remove it`,
