@@ -112,21 +112,26 @@ export class ImaginationAgent implements Learner {
     const noOps = memory ? this.noOps.get(key) : undefined;
     const counts = revisits ? this.tried.get(key) : undefined;
     if (!counts) return noOps;
-    return barredActions(counts, noOps ?? new Set(), this.endingActions(z0, counts));
+    const { ending, rewarded } = this.endingActions(z0, counts);
+    if (this.config.revisitGoals && rewarded.size)
+      return new Set(counts.map((_, a) => a).filter((a) => !rewarded.has(a)));
+    return barredActions(counts, noOps ?? new Set(), ending);
   }
 
   /**
    * Discrete actions the model confidently predicts to end the episode from the codes z0 [1, L, d]
-   * (d_hat > 0.9) and not yet tried here: one that was tried here did not end it (we are back).
+   * (d_hat > 0.9) and not yet tried here (one that was tried here did not end it: we are back), and
+   * those of them it predicts to pay a reward (r_hat > 0.1).
    */
-  private endingActions(z0: tf.Tensor, counts: readonly number[]): Set<number> {
+  private endingActions(z0: tf.Tensor, counts: readonly number[]): { ending: Set<number>; rewarded: Set<number> } {
     const n = counts.length;
     const actions = counts.map((_, a) => a);
-    const ends = tf.tidy(() => {
+    const [ends, rewards] = tf.tidy(() => {
       const h = this.model.heads(tf.tile(z0, [n, 1, 1]), this.model.actionFeatures(actions, n));
-      return tf.sigmoid(h.terminated).dataSync();
+      return [tf.sigmoid(h.terminated).dataSync(), h.reward.dataSync()];
     });
-    return new Set(Array.from(ends, (d, a) => (d > 0.9 && counts[a] === 0 ? a : -1)).filter((a) => a >= 0));
+    const ending = new Set(actions.filter((a) => ends[a]! > 0.9 && counts[a] === 0));
+    return { ending, rewarded: new Set([...ending].filter((a) => rewards[a]! > 0.1)) };
   }
 
   private choose(z0: tf.Tensor, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {

@@ -128,6 +128,15 @@ export const AgentConfig = z
      * this way, only left to the plan's score (LavaGap: forcing it walked into lava).
      */
     revisitMemory: z.boolean().default(true),
+    /**
+     * Revisit memory takes a rewarded ending first (Discrete actions, with revisitMemory): at an
+     * observation seen before this episode, an untried action the model confidently predicts to end
+     * the episode with a reward (d_hat > 0.9, r_hat > 0.1: the goal, not lava) is the one the plan must
+     * start with. Being back means the plan preferred a detour to it; on the grids the goal pays less
+     * the later it is reached, and a goal step once taken late scores low (DoorKey-5x5: the agent
+     * circled the goal to the time limit). Unset: such an action is left to the plan's score.
+     */
+    revisitGoals: z.boolean().optional(),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */

@@ -72,6 +72,10 @@ const POINT_MASS_ENCODER = { encoder: { type: "keypoints", keypoints: 8 }, norma
  */
 export const PER_TASK: Record<string, Record<string, unknown>> = {
   "GridLavaGap-v0": { worldModel: { encoderFreezeAfter: null } },
+  // DoorKey-5x5: revisit memory takes a rewarded ending first (the goal step). The goal pays
+  // 1 - 0.9 t/250 and the observation does not show t: a goal step taken late once scores low, and
+  // the agent circled the goal to the time limit (docs/efficiency-investigations.md).
+  "GridDoorKey-v0-5x5": { revisitGoals: true },
   // Breakout: codes shaped by a reconstruction loss, the encoder learning throughout. Frozen after
   // 1500 updates on the seed steps' random play, the codes merged states the agent meets later (a
   // lost ball looked like a live one). 5 seeds x 50k: mean return over the evaluations 4.2-4.8
