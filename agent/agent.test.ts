@@ -300,6 +300,47 @@ describe("ImaginationAgent", () => {
     agent.dispose();
   });
 
+  it("revisitGoals: back at an observation, an untried step the model predicts to end with a reward is taken first", () => {
+    // LavaGap's start with heads saying forward (action 2) ends the episode with reward `forward`;
+    // the planner takes the lowest action it may (so the first, free visit turns left, action 0).
+    const env = make("GridLavaGap-v0");
+    const [obs] = env.reset({ seed: 0 });
+    const visitTwice = (revisitGoals: boolean, reward: number) => {
+      const agent = new ImaginationAgent(
+        parseAgentConfig({ env: "GridLavaGap-v0", noOpMemory: false, revisitGoals }),
+        env,
+        0,
+      );
+      const heads = agent.model.heads.bind(agent.model);
+      agent.model.heads = (codes, action) =>
+        tf.tidy(() => {
+          const h = heads(codes, action);
+          const forward = tf.sum(tf.mul(action, agent.model.actionFeatures([2], 1)), 1); // 1 on rows of action 2
+          return {
+            logits: h.logits,
+            terminated: tf.add(tf.mul(h.terminated, tf.sub(1, forward)), tf.mul(forward, 40)) as tf.Tensor1D,
+            reward: tf.add(tf.mul(h.reward, tf.sub(1, forward)), tf.mul(forward, reward)) as tf.Tensor1D,
+          };
+        });
+      const barred: number[][] = [];
+      const plan = agent.planner.plan.bind(agent.planner);
+      agent.planner.plan = (score, opts) => {
+        const forbid = [...(opts?.forbidFirst ?? [])].sort();
+        barred.push(forbid);
+        return { ...plan(score, opts), action: [[0, 1, 2].find((a) => !forbid.includes(a))!] };
+      };
+      const taken = [agent.act(obs as Uint8Array)[0]!, agent.act(obs as Uint8Array)[0]!];
+      agent.dispose();
+      return { taken, barred };
+    };
+    // The goal (reward 0.9): on the revisit only forward is open.
+    expect(visitTwice(true, 0.9)).toEqual({ taken: [0, 2], barred: [[], [0, 1]] });
+    // Lava (reward 0) is never forced; nor is the goal without the option: the least-tried rule bars
+    // the tried left turn and leaves the ending step to the planner's score.
+    expect(visitTwice(true, 0)).toEqual({ taken: [0, 1], barred: [[], [0]] });
+    expect(visitTwice(false, 0.9)).toEqual({ taken: [0, 1], barred: [[], [0]] });
+  });
+
   it("pretrains the world model alone on the seed data (modelPretrainUpdates), freezing the encoder there", async () => {
     const run = {
       env: "Catch-v0",
