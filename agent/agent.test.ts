@@ -339,6 +339,10 @@ describe("ImaginationAgent", () => {
     // the tried left turn and leaves the ending step to the planner's score.
     expect(visitTwice(true, 0)).toEqual({ taken: [0, 1], barred: [[], [0]] });
     expect(visitTwice(false, 0.9)).toEqual({ taken: [0, 1], barred: [[], [0]] });
+    // The rule itself: a rewarded ending leaves only itself open, whatever was tried.
+    const none = new Set<number>();
+    expect([...barredActions([1, 0, 0], none, new Set([2]), new Set([2]))]).toEqual([0, 1]);
+    expect([...barredActions([1, 0, 0], none, new Set([2]), none)]).toEqual([0]);
   });
 
   it("pretrains the world model alone on the seed data (modelPretrainUpdates), freezing the encoder there", async () => {

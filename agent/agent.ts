@@ -113,9 +113,7 @@ export class ImaginationAgent implements Learner {
     const counts = revisits ? this.tried.get(key) : undefined;
     if (!counts) return noOps;
     const { ending, rewarded } = this.endingActions(z0, counts);
-    if (this.config.revisitGoals && rewarded.size)
-      return new Set(counts.map((_, a) => a).filter((a) => !rewarded.has(a)));
-    return barredActions(counts, noOps ?? new Set(), ending);
+    return barredActions(counts, noOps ?? new Set(), ending, this.config.revisitGoals ? rewarded : undefined);
   }
 
   /**
@@ -126,12 +124,13 @@ export class ImaginationAgent implements Learner {
   private endingActions(z0: tf.Tensor, counts: readonly number[]): { ending: Set<number>; rewarded: Set<number> } {
     const n = counts.length;
     const actions = counts.map((_, a) => a);
-    const [ends, rewards] = tf.tidy(() => {
+    // One read: each action's termination probability, then its reward.
+    const read = tf.tidy(() => {
       const h = this.model.heads(tf.tile(z0, [n, 1, 1]), this.model.actionFeatures(actions, n));
-      return [tf.sigmoid(h.terminated).dataSync(), h.reward.dataSync()];
+      return tf.concat([tf.sigmoid(h.terminated), h.reward]).dataSync();
     });
-    const ending = new Set(actions.filter((a) => ends[a]! > 0.9 && counts[a] === 0));
-    return { ending, rewarded: new Set([...ending].filter((a) => rewards[a]! > 0.1)) };
+    const ending = new Set(actions.filter((a) => read[a]! > 0.9 && counts[a] === 0));
+    return { ending, rewarded: new Set([...ending].filter((a) => read[n + a]! > 0.1)) };
   }
 
   private choose(z0: tf.Tensor, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {
@@ -251,14 +250,18 @@ export class ImaginationAgent implements Learner {
  * no-op memory's actions go after the others. Actions the model predicts to end the episode
  * (`ending`) are left to the planner's score: they neither count as the least tried nor are barred,
  * so a cycle is never broken by forcing a step into lava (LavaGap), and a step onto the goal stays
- * open. Never all barred.
+ * open. With `rewarded` (config.revisitGoals: the untried endings predicted to pay a reward) not
+ * empty, those are the only ones open: being back means the plan preferred a detour to the goal.
+ * Never all barred.
  */
 export function barredActions(
   counts: readonly number[],
   noOps: ReadonlySet<number>,
   ending: ReadonlySet<number>,
+  rewarded: ReadonlySet<number> = new Set(),
 ): Set<number> {
   const all = counts.map((_, a) => a);
+  if (rewarded.size) return new Set(all.filter((a) => !rewarded.has(a)));
   const open = all.filter((a) => !noOps.has(a));
   const lasting = all.filter((a) => !ending.has(a));
   const safe = open.filter((a) => !ending.has(a));
