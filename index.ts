@@ -44,6 +44,14 @@ export { DqnAgent } from "./agent/dqn.ts";
 export type { Learner } from "./agent/learner.ts";
 export { imagineStep, scoreSequences, PROPAGATION_MODES, type PropagationMode } from "./agent/imagination.ts";
 export { OraclePlanner, RandomPolicy } from "./agent/baselines.ts";
+export {
+  reachableStates,
+  probeAgentStates,
+  optimalActions,
+  evaluationSeeds,
+  type Reachable,
+  type StateProbe,
+} from "./agent/stateProbe.ts";
 
 // Experiments: the registry behind `npm run exp` and `npm run sweep`.
 export { EXPERIMENTS, experiment, registerExperiment, type ExperimentParts } from "./experiments/registry.ts";

@@ -1,0 +1,197 @@
+// Probing an imagination agent on every state its env can reach from the evaluation resets, for
+// deterministic envs with getState/setState (the grids): breadth-first search with the true
+// dynamics gives each state's transitions and its distance to a rewarded ending; the probe then
+// asks, state by state, what the agent believes:
+// - the world model: is the whole next code right (argmax of every latent = the encoder's code of
+//   the real next observation)? does the termination head call the steps that end the episode
+//   (d_hat > 0.5), with and without a reward (a goal; lava, a missed ball), and not the steps that don't?
+// - the value: is the Q ensemble's greedy action on a shortest path to a rewarded ending, and is
+//   the plan's first action (the agent's deterministic evaluation plan, memories reset)?
+// On a random walk's data a model can be right (the world-model probe) and still wrong on the
+// states an evaluation visits; this reads the states themselves.
+import * as tf from "@tensorflow/tfjs";
+import type { Env, EnvState, TypedArray } from "../envs/index.ts";
+import { makeAgentEnv, type AgentEnvSpec } from "./agentEnv.ts";
+import type { ImaginationAgent } from "./agent.ts";
+import { EVAL_SEED_BASE } from "./evaluate.ts";
+
+/** A step that ends the episode, and what it paid. */
+export interface Ending {
+  reward: number;
+}
+
+export interface Reachable {
+  /** Each state's observation, in breadth-first order from the resets. */
+  obs: TypedArray[];
+  /** Each state's outcome per action: the next state's index, or the episode's end. */
+  next: (number | Ending)[][];
+  /** Steps from each state to a rewarded ending along a shortest path (Infinity: none). */
+  toGoal: number[];
+  /** Distinct reset states (on the grids, layouts); a reset that repeats one adds nothing. */
+  starts: number;
+}
+
+/** The state that identifies a position: the innermost env's, without its clock and generator. */
+function positionKey(env: Env<unknown, unknown>): string {
+  const { rng: _rng, elapsed: _elapsed, phase: _phase, terminated: _terminated, ...rest } = env.unwrapped.getState();
+  return JSON.stringify(rest);
+}
+
+/**
+ * Every state reachable from the resets of `seeds` (the evaluation's: EVAL_SEED_BASE + e), by
+ * breadth-first search with the true dynamics of the agent's env (makeAgentEnv). Discrete actions
+ * only; a time-limit cut counts as a step that goes on. Throws past `maxStates`.
+ */
+export function reachableStates(spec: AgentEnvSpec, seeds: readonly number[], maxStates = 50_000): Reachable {
+  const env = makeAgentEnv(spec);
+  const n = (env.actionSpace as unknown as { n?: number }).n;
+  if (n === undefined) throw new Error(`reachableStates: ${spec.env} needs a Discrete action space`);
+  const index = new Map<string, number>();
+  const obs: TypedArray[] = [];
+  const saved: EnvState[] = [];
+  const next: (number | Ending)[][] = [];
+  const starts = new Set<string>();
+  const add = (o: TypedArray): number => {
+    const key = positionKey(env);
+    const known = index.get(key);
+    if (known !== undefined) return known;
+    if (obs.length >= maxStates) throw new Error(`reachableStates: ${spec.env} has more than ${maxStates} states`);
+    index.set(key, obs.length);
+    obs.push(o.slice() as TypedArray);
+    saved.push(structuredClone(env.getState()));
+    return obs.length - 1;
+  };
+  for (const seed of seeds) {
+    const [o] = env.reset({ seed }) as [TypedArray, unknown];
+    if (starts.has(positionKey(env))) continue;
+    starts.add(positionKey(env));
+    add(o);
+  }
+  for (let s = 0; s < obs.length; s++) {
+    const outcomes: (number | Ending)[] = [];
+    for (let a = 0; a < n; a++) {
+      env.setState(structuredClone(saved[s]!));
+      const [o, reward, terminated] = env.step(a as never) as [TypedArray, number, boolean, boolean, unknown];
+      outcomes.push(terminated ? { reward } : add(o));
+    }
+    next.push(outcomes);
+  }
+  env.close?.();
+  return { obs, next, toGoal: distancesToGoal(next), starts: starts.size };
+}
+
+/** Steps to a rewarded ending along a shortest path, by backward relaxation (Bellman-Ford on unit steps). */
+function distancesToGoal(next: (number | Ending)[][]): number[] {
+  const dist = next.map(() => Infinity);
+  for (let changed = true; changed; ) {
+    changed = false;
+    next.forEach((outcomes, s) => {
+      for (const o of outcomes) {
+        const d = typeof o === "number" ? 1 + dist[o]! : o.reward > 0 ? 1 : Infinity;
+        if (d < dist[s]!) {
+          dist[s] = d;
+          changed = true;
+        }
+      }
+    });
+  }
+  return dist;
+}
+
+/** The actions of state s on a shortest path to a rewarded ending ([] when none is reachable). */
+export function optimalActions(r: Reachable, s: number): number[] {
+  const cost = r.next[s]!.map((o) => (typeof o === "number" ? 1 + r.toGoal[o]! : o.reward > 0 ? 1 : Infinity));
+  const best = Math.min(...cost);
+  return best === Infinity ? [] : cost.flatMap((c, a) => (c === best ? [a] : []));
+}
+
+export interface StateProbe {
+  states: number;
+  starts: number;
+  /** Steps that go on, and the share of them whose whole next code the model predicts. */
+  live: number;
+  wholeCode: number;
+  /** Share of the steps that go on that the termination head calls an ending (d_hat > 0.5). */
+  liveCalledEnding: number;
+  /** Steps that end the episode with a reward (goal) / without (lava), and the share called an ending. */
+  rewardedEndings: number;
+  rewardedCalled: number;
+  unrewardedEndings: number;
+  unrewardedCalled: number;
+  /** States from which a rewarded ending is reachable, and the share where Q's greedy action / the plan's first action is on a shortest path. */
+  solvable: number;
+  greedyOptimal: number;
+  planOptimal: number;
+}
+
+const share = (hits: number, of: number) => (of > 0 ? hits / of : NaN);
+
+/** What the agent believes on every state of `r` (see the file's comment). Deterministic plans: explore off. */
+export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StateProbe {
+  const n = r.next[0]?.length ?? 0;
+  const actions = Array.from({ length: n }, (_, a) => a);
+  let live = 0;
+  let whole = 0;
+  let liveCalled = 0;
+  const endings = { rewarded: [0, 0], unrewarded: [0, 0] };
+  let solvable = 0;
+  let greedy = 0;
+  let plan = 0;
+  const explore = agent.explore;
+  agent.explore = false;
+  try {
+    r.obs.forEach((obs, s) => {
+      const read = tf.tidy(() => {
+        const z0 = agent.codesOf(obs);
+        const h = agent.model.heads(tf.tile(z0, [n, 1, 1]), agent.model.actionFeatures(actions, n));
+        const q = tf.mean(agent.value.critics.apply(tf.reshape(z0, [1, -1]) as tf.Tensor2D), 0);
+        return {
+          predicted: tf.argMax(h.logits, 2).arraySync() as number[][],
+          ending: tf.sigmoid(h.terminated).dataSync(),
+          q: Array.from(q.dataSync()),
+        };
+      });
+      r.next[s]!.forEach((o, a) => {
+        const called = read.ending[a]! > 0.5 ? 1 : 0;
+        if (typeof o !== "number") {
+          const kind = o.reward > 0 ? endings.rewarded : endings.unrewarded;
+          kind[0]!++;
+          kind[1]! += called;
+          return;
+        }
+        live++;
+        liveCalled += called;
+        const truth = tf.tidy(() => agent.model.indices(agent.codesOf(r.obs[o]!)).arraySync() as number[][]);
+        if (truth[0]!.every((c, l) => c === read.predicted[a]![l])) whole++;
+      });
+      const best = optimalActions(r, s);
+      if (!best.length) return;
+      solvable++;
+      if (best.includes(read.q.indexOf(Math.max(...read.q)))) greedy++;
+      agent.reset();
+      if (best.includes(agent.act(obs)[0]!)) plan++;
+    });
+  } finally {
+    agent.explore = explore;
+    agent.reset();
+  }
+  return {
+    states: r.obs.length,
+    starts: r.starts,
+    live,
+    wholeCode: share(whole, live),
+    liveCalledEnding: share(liveCalled, live),
+    rewardedEndings: endings.rewarded[0]!,
+    rewardedCalled: share(endings.rewarded[1]!, endings.rewarded[0]!),
+    unrewardedEndings: endings.unrewarded[0]!,
+    unrewardedCalled: share(endings.unrewarded[1]!, endings.unrewarded[0]!),
+    solvable,
+    greedyOptimal: share(greedy, solvable),
+    planOptimal: share(plan, solvable),
+  };
+}
+
+/** The evaluation's reset seeds for `episodes` episodes (agent/evaluate.ts). */
+export function evaluationSeeds(episodes: number): number[] {
+  return Array.from({ length: episodes }, (_, e) => EVAL_SEED_BASE + e);
+}

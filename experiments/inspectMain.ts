@@ -1,0 +1,50 @@
+// npm run inspect -- <checkpoint>...: what a trained imagination agent believes on every state its
+// grid env can reach from the evaluation resets (agent/stateProbe.ts), one block per checkpoint
+// (a run's checkpoint folder or one ckpt-N in it); --json prints the figures as JSON lines.
+import { Command } from "commander";
+import { ImaginationAgent } from "../agent/agent.ts";
+import { loadAgent } from "../agent/load.ts";
+import { evaluationSeeds, probeAgentStates, reachableStates, type StateProbe } from "../agent/stateProbe.ts";
+import { initBackend } from "../backend/init.ts";
+import { positiveInt, runCli } from "./cli.ts";
+
+const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
+
+function describe(p: StateProbe): string[] {
+  return [
+    `  ${p.states} states reachable from ${p.starts} distinct evaluation resets (breadth-first, true dynamics)`,
+    `  world model: whole next code right on ${pct(p.wholeCode)} of ${p.live} steps that go on; called an ending on ${pct(p.liveCalledEnding)} of them`,
+    `  endings called (termination > 0.5): ${pct(p.rewardedCalled)} of ${p.rewardedEndings} rewarded, ${pct(p.unrewardedCalled)} of ${p.unrewardedEndings} without`,
+    `  on a shortest path to a rewarded ending, over ${p.solvable} states: Q's greedy action ${pct(p.greedyOptimal)}, the plan's first action ${pct(p.planOptimal)}`,
+  ];
+}
+
+const program = new Command()
+  .name("npm run inspect --")
+  .description("probe imagination-agent checkpoints on every state of a grid env reachable from the evaluation resets")
+  .argument("<checkpoint...>", "checkpoint folders (a run's checkpoint/ or one ckpt-N in it)")
+  .option(
+    "--episodes <n>",
+    "evaluation resets to start from (default: the run's evalEpisodes)",
+    positiveInt("--episodes"),
+  )
+  .option("--max-states <n>", "refuse envs with more states than this", positiveInt("--max-states"), 50_000)
+  .option("--json", "print one JSON line per checkpoint instead")
+  .action(async (dirs: string[], o: { episodes?: number; maxStates: number; json?: boolean }) => {
+    await initBackend();
+    for (const dir of dirs) {
+      const { agent, config, step } = await loadAgent(dir);
+      try {
+        if (!(agent instanceof ImaginationAgent))
+          throw new Error(`inspect: ${dir} holds a ${config.algorithm} agent; the probe reads an imagination agent`);
+        const reach = reachableStates(config, evaluationSeeds(o.episodes ?? config.evalEpisodes), o.maxStates);
+        const probe = probeAgentStates(agent, reach);
+        if (o.json) console.log(JSON.stringify({ checkpoint: dir, env: config.env, step, ...probe }));
+        else console.log([`${dir}: ${config.env}, step ${step}`, ...describe(probe)].join("\n"));
+      } finally {
+        agent.dispose();
+      }
+    }
+  });
+
+await runCli(program);
