@@ -41,9 +41,10 @@ describe("reachableStates", () => {
     expect(r.toGoal.every(Number.isFinite)).toBe(true);
   });
 
-  it("refuses an env with more states than allowed, and Box actions", () => {
+  it("refuses an env with more states than allowed, Box actions and stacked frames", () => {
     expect(() => reachableStates(EMPTY5, [0], 10)).toThrow(/more than 10 states/);
     expect(() => reachableStates({ env: "PointMass-v0" }, [0])).toThrow(/Discrete/);
+    expect(() => reachableStates({ ...EMPTY5, frameStack: 2 }, [0])).toThrow(/frameStack 2/);
   });
 });
 

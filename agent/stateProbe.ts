@@ -43,6 +43,9 @@ function positionKey(env: Env<unknown, unknown>): string {
  * only; a time-limit cut counts as a step that goes on. Throws past `maxStates`.
  */
 export function reachableStates(spec: AgentEnvSpec, seeds: readonly number[], maxStates = 50_000): Reachable {
+  // Stacked frames make an observation depend on the way there, not only on the position.
+  if ((spec.frameStack ?? 1) > 1)
+    throw new Error(`reachableStates: frameStack ${spec.frameStack}: observations depend on the path, not the state`);
   const env = makeAgentEnv(spec);
   const n = (env.actionSpace as unknown as { n?: number }).n;
   if (n === undefined) throw new Error(`reachableStates: ${spec.env} needs a Discrete action space`);
