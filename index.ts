@@ -37,7 +37,7 @@ export { loadWorldModel, saveWorldModel } from "./worldmodel/checkpoint.ts";
 // Agents: config, training loop, evaluation, loading, imagination helpers, baselines.
 export { parseAgentConfig, type AgentConfig } from "./agent/config.ts";
 export { trainAgent, type TrainResult } from "./agent/train.ts";
-export { evaluatePolicy, type Policy } from "./agent/evaluate.ts";
+export { evaluatePolicy, evaluationSeeds, type Policy } from "./agent/evaluate.ts";
 export { buildAgent, loadAgent } from "./agent/load.ts";
 export { ImaginationAgent } from "./agent/agent.ts";
 export { DqnAgent } from "./agent/dqn.ts";
@@ -48,7 +48,6 @@ export {
   reachableStates,
   probeAgentStates,
   optimalActions,
-  evaluationSeeds,
   type Reachable,
   type StateProbe,
 } from "./agent/stateProbe.ts";

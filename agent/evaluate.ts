@@ -5,6 +5,11 @@ import { makeAgentEnv, type AgentEnvSpec } from "./agentEnv.ts";
 
 export const EVAL_SEED_BASE = 1_000_000;
 
+/** The reset seeds of an evaluation of `episodes` episodes. */
+export function evaluationSeeds(episodes: number): number[] {
+  return Array.from({ length: episodes }, (_, e) => EVAL_SEED_BASE + e);
+}
+
 /**
  * Acts in one env: called with each observation (and the env, which only the oracle looks into);
  * `reset` at the start of every episode.
@@ -42,8 +47,8 @@ export function evaluatePolicy(
   const returns: number[] = [];
   const lengths: number[] = [];
   let successes = 0;
-  for (let e = 0; e < episodes; e++) {
-    let [obs] = env.reset({ seed: EVAL_SEED_BASE + e }) as [TypedArray, unknown];
+  for (const seed of evaluationSeeds(episodes)) {
+    let [obs] = env.reset({ seed }) as [TypedArray, unknown];
     policy.reset?.();
     let total = 0;
     let length = 0;

@@ -6,7 +6,8 @@ import { collect } from "../data/collector.ts";
 import { ImaginationAgent } from "./agent.ts";
 import { makeAgentEnv } from "./agentEnv.ts";
 import { parseAgentConfig } from "./config.ts";
-import { evaluationSeeds, optimalActions, probeAgentStates, reachableStates } from "./stateProbe.ts";
+import { evaluationSeeds } from "./evaluate.ts";
+import { optimalActions, probeAgentStates, reachableStates } from "./stateProbe.ts";
 
 beforeAll(async () => {
   await initBackend({ backend: "wasm" });

@@ -13,7 +13,6 @@ import * as tf from "@tensorflow/tfjs";
 import type { Env, EnvState, TypedArray } from "../envs/index.ts";
 import { makeAgentEnv, type AgentEnvSpec } from "./agentEnv.ts";
 import type { ImaginationAgent } from "./agent.ts";
-import { EVAL_SEED_BASE } from "./evaluate.ts";
 
 /** A step that ends the episode, and what it paid. */
 export interface Ending {
@@ -83,6 +82,10 @@ export function reachableStates(spec: AgentEnvSpec, seeds: readonly number[], ma
   return { obs, next, toGoal: distancesToGoal(next), starts: starts.size };
 }
 
+/** Steps to a rewarded ending through outcome o, given each state's distance `dist`. */
+const stepsVia = (o: number | Ending, dist: readonly number[]) =>
+  typeof o === "number" ? 1 + dist[o]! : o.reward > 0 ? 1 : Infinity;
+
 /** Steps to a rewarded ending along a shortest path, by backward relaxation (Bellman-Ford on unit steps). */
 function distancesToGoal(next: (number | Ending)[][]): number[] {
   const dist = next.map(() => Infinity);
@@ -90,7 +93,7 @@ function distancesToGoal(next: (number | Ending)[][]): number[] {
     changed = false;
     next.forEach((outcomes, s) => {
       for (const o of outcomes) {
-        const d = typeof o === "number" ? 1 + dist[o]! : o.reward > 0 ? 1 : Infinity;
+        const d = stepsVia(o, dist);
         if (d < dist[s]!) {
           dist[s] = d;
           changed = true;
@@ -103,7 +106,7 @@ function distancesToGoal(next: (number | Ending)[][]): number[] {
 
 /** The actions of state s on a shortest path to a rewarded ending ([] when none is reachable). */
 export function optimalActions(r: Reachable, s: number): number[] {
-  const cost = r.next[s]!.map((o) => (typeof o === "number" ? 1 + r.toGoal[o]! : o.reward > 0 ? 1 : Infinity));
+  const cost = r.next[s]!.map((o) => stepsVia(o, r.toGoal));
   const best = Math.min(...cost);
   return best === Infinity ? [] : cost.flatMap((c, a) => (c === best ? [a] : []));
 }
@@ -142,16 +145,19 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
   let plan = 0;
   const explore = agent.explore;
   agent.explore = false;
+  // Each state's code indices, once: a state's own and the truth for every step into it.
+  const codes = r.obs.map((obs) =>
+    tf.tidy(() => (agent.model.indices(agent.codesOf(obs)).arraySync() as number[][])[0]!),
+  );
   try {
     r.obs.forEach((obs, s) => {
       const read = tf.tidy(() => {
         const z0 = agent.codesOf(obs);
         const h = agent.model.heads(tf.tile(z0, [n, 1, 1]), agent.model.actionFeatures(actions, n));
-        const q = tf.mean(agent.value.critics.apply(tf.reshape(z0, [1, -1]) as tf.Tensor2D), 0);
         return {
           predicted: tf.argMax(h.logits, 2).arraySync() as number[][],
           ending: tf.sigmoid(h.terminated).dataSync(),
-          q: Array.from(q.dataSync()),
+          greedy: agent.value.greedy(z0).dataSync().indexOf(1),
         };
       });
       r.next[s]!.forEach((o, a) => {
@@ -164,13 +170,12 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
         }
         live++;
         liveCalled += called;
-        const truth = tf.tidy(() => agent.model.indices(agent.codesOf(r.obs[o]!)).arraySync() as number[][]);
-        if (truth[0]!.every((c, l) => c === read.predicted[a]![l])) whole++;
+        if (codes[o]!.every((c, l) => c === read.predicted[a]![l])) whole++;
       });
       const best = optimalActions(r, s);
       if (!best.length) return;
       solvable++;
-      if (best.includes(read.q.indexOf(Math.max(...read.q)))) greedy++;
+      if (best.includes(read.greedy)) greedy++;
       agent.reset();
       if (best.includes(agent.act(obs)[0]!)) plan++;
     });
@@ -192,9 +197,4 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
     greedyOptimal: share(greedy, solvable),
     planOptimal: share(plan, solvable),
   };
-}
-
-/** The evaluation's reset seeds for `episodes` episodes (agent/evaluate.ts). */
-export function evaluationSeeds(episodes: number): number[] {
-  return Array.from({ length: episodes }, (_, e) => EVAL_SEED_BASE + e);
 }

@@ -4,7 +4,8 @@
 import { Command } from "commander";
 import { ImaginationAgent } from "../agent/agent.ts";
 import { loadAgent } from "../agent/load.ts";
-import { evaluationSeeds, probeAgentStates, reachableStates, type StateProbe } from "../agent/stateProbe.ts";
+import { evaluationSeeds } from "../agent/evaluate.ts";
+import { probeAgentStates, reachableStates, type StateProbe } from "../agent/stateProbe.ts";
 import { initBackend } from "../backend/init.ts";
 import { positiveInt, runCli } from "./cli.ts";
 
