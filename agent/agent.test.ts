@@ -10,8 +10,8 @@ import { collect } from "../data/collector.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { FrozenCodes } from "../worldmodel/frozenCodes.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
-import { ImaginationAgent, barredActions, tdBatch } from "./agent.ts";
-import type { TdBatch } from "./value.ts";
+import { ImaginationAgent, barredActions, returnBounds, tdBatch } from "./agent.ts";
+import { NO_BOUND, type TdBatch } from "./value.ts";
 import { actionSpecOf } from "./learner.ts";
 import { OraclePlanner, RandomPolicy } from "./baselines.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
@@ -52,6 +52,24 @@ describe("tdBatch", () => {
     expect(read(known)).toEqual(read(fromObs));
     tf.dispose([fromObs, known] as unknown as tf.TensorContainer);
     model.dispose();
+  });
+
+  it("bounds each sequence's target by its episode's return from the first step (Catch: +-1 at the end)", () => {
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 1 });
+    const sample = buffer.sample(32, 3, new Rng(2), 0.25);
+    const bounds = returnBounds(buffer, sample, 0.9);
+    const g = buffer.discountedReturns(0.9);
+    const expected = Array.from({ length: 32 }, (_, i) => g[sample.source!.slots[i * 4]!]!);
+    expect(Array.from(bounds.dataSync())).toEqual(
+      expected.map((x) => (Number.isNaN(x) ? NO_BOUND : expect.closeTo(x, 6))),
+    );
+    // Catch's episodes end by termination with +-1: a step k before the end is bounded by +-0.9^k
+    // (only the episodes collect left unfinished give none).
+    const known = expected.filter((x) => !Number.isNaN(x));
+    expect(known.length).toBeGreaterThan(24);
+    for (const x of known)
+      expect(Math.abs(x) - 0.9 ** Math.round(Math.log(Math.abs(x)) / Math.log(0.9))).toBeCloseTo(0, 5);
+    bounds.dispose();
   });
 });
 

@@ -12,8 +12,9 @@ import type { AgentConfig } from "./config.ts";
 import { actionSpecOf, firstAndLastObs, type Learner } from "./learner.ts";
 import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
 import { Planner, type ActionSpec } from "./planner.ts";
-import { ValueLearner, type TdBatch } from "./value.ts";
+import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
+import { EpisodeCodes } from "./novelty.ts";
 
 export class ImaginationAgent implements Learner {
   readonly model: WorldModel;
@@ -40,6 +41,7 @@ export class ImaginationAgent implements Learner {
     this.planner = new Planner(this.spec, config.planner, rng.childSeed());
     this.noiseRng = new Rng(rng.childSeed());
     this.mode = config.mode;
+    this.episodeCodes = new EpisodeCodes(this.model.fsq.size);
   }
 
   /** Times this agent acted at random to break a loop (config.loopBreak). */
@@ -51,6 +53,8 @@ export class ImaginationAgent implements Learner {
   /** Revisit memory (config.revisitMemory): how often each action was taken in each observation this episode. */
   private readonly tried = new Map<string, number[]>();
   private last: { key: string; action: number } | undefined;
+  /** Episodic novelty (config.novelty): the distinct codes met this episode. */
+  private readonly episodeCodes: EpisodeCodes;
   /** Plans made with at least one action barred by the no-op or revisit memory. */
   noOpsBarred = 0;
 
@@ -59,6 +63,7 @@ export class ImaginationAgent implements Learner {
     this.visits.clear();
     this.noOps.clear();
     this.tried.clear();
+    this.episodeCodes.clear();
     this.last = undefined;
   }
 
@@ -67,14 +72,25 @@ export class ImaginationAgent implements Learner {
     return tf.tidy(() => this.model.encode(this.model.preprocess(obs, 1)));
   }
 
-  /** Scores n sequences [n, H, width] from the codes z0 under the agent's propagation mode. */
-  score(z0: tf.Tensor, actions: Float32Array, n: number, mode: PropagationMode = this.mode): Float32Array {
+  /**
+   * Scores n sequences [n, H, width] from the codes z0 under the agent's propagation mode; with
+   * `visited` (the episode's codes), the novelty bonus of config.novelty as well.
+   */
+  score(
+    z0: tf.Tensor,
+    actions: Float32Array,
+    n: number,
+    mode: PropagationMode = this.mode,
+    visited?: tf.Tensor1D,
+  ): Float32Array {
+    const weight = this.config.novelty ?? 0;
     return scoreSequences(this.model, z0, actions, n, this.config.planner.horizon, {
       mode,
       gamma: this.config.value.gamma,
       value: (z) => this.value.value(z),
       rng: this.noiseRng,
       samples: this.config.modeSamples,
+      novelty: visited && weight > 0 ? { weight, visited } : undefined,
     });
   }
 
@@ -92,11 +108,19 @@ export class ImaginationAgent implements Learner {
     }
     // The observation's codes, once: for the revisit memory's ending check and for the plan.
     const z0 = this.codesOf(obs);
+    let visited: tf.Tensor1D | undefined;
     let action: number[];
     try {
-      action = this.choose(z0, key, this.barred(z0, key, memory, revisits));
+      if ((this.config.novelty ?? 0) > 0) {
+        const indices = this.model.indices(z0);
+        this.episodeCodes.add(indices.dataSync());
+        indices.dispose();
+        visited = this.episodeCodes.tensor();
+      }
+      action = this.choose(z0, key, this.barred(z0, key, memory, revisits), visited);
     } finally {
       z0.dispose();
+      visited?.dispose();
     }
     if (memory) this.last = { key, action: action[0]! };
     if (revisits) {
@@ -133,7 +157,12 @@ export class ImaginationAgent implements Learner {
     return { ending, rewarded: new Set([...ending].filter((a) => read[n + a]! > 0.1)) };
   }
 
-  private choose(z0: tf.Tensor, key: string, forbidFirst: ReadonlySet<number> | undefined): number[] {
+  private choose(
+    z0: tf.Tensor,
+    key: string,
+    forbidFirst: ReadonlySet<number> | undefined,
+    visited?: tf.Tensor1D,
+  ): number[] {
     if (this.config.loopBreak > 0) {
       const seen = (this.visits.get(key) ?? 0) + 1;
       this.visits.set(key, seen);
@@ -147,7 +176,7 @@ export class ImaginationAgent implements Learner {
     }
     if (forbidFirst) this.noOpsBarred++;
     const prior = this.priorSequences(z0);
-    return this.planner.plan((actions, n) => this.score(z0, actions, n), {
+    return this.planner.plan((actions, n) => this.score(z0, actions, n, this.mode, visited), {
       explore: this.explore,
       prior,
       forbidFirst,
@@ -198,6 +227,7 @@ export class ImaginationAgent implements Learner {
     const { batch: size, nStep, gamma } = this.config.value;
     const sample = buffer.sample(size, nStep, rng, this.config.eventFraction);
     const batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample));
+    if (this.config.value.returnBound) batch.lower = returnBounds(buffer, sample, gamma);
     const { weight, after, boxActions } = this.config.value.imagined;
     const imagined =
       weight > 0 && this.value.updates >= after
@@ -269,6 +299,19 @@ export function barredActions(
   const least = Math.min(...pool.map((a) => counts[a]!));
   const allowed = (a: number) => (pool.includes(a) && counts[a] === least) || (ending.has(a) && !noOps.has(a));
   return new Set(all.filter((a) => !allowed(a)));
+}
+
+/** Each sampled sequence's episode return from its first step (value.returnBound), NO_BOUND where none. */
+export function returnBounds(buffer: ReplayBuffer, b: SequenceBatch, gamma: number): tf.Tensor1D {
+  if (!b.source) throw new Error("returnBounds: the batch does not say which slots it came from");
+  const g = buffer.discountedReturns(gamma);
+  const slots = b.source.slots;
+  return tf.tensor1d(
+    Float32Array.from({ length: b.batch }, (_, i) => {
+      const x = g[slots[i * (b.horizon + 1)]!]!;
+      return Number.isNaN(x) ? NO_BOUND : x;
+    }),
+  );
 }
 
 /**

@@ -137,6 +137,13 @@ export const AgentConfig = z
      * circled the goal to the time limit). Unset: such an action is left to the plan's score.
      */
     revisitGoals: z.boolean().optional(),
+    /**
+     * Episodic novelty bonus (agent/novelty.ts): each imagined step that survives adds this weight
+     * times the model's probability that its code is not one met this episode, to the plan's score
+     * (not to the value's targets), in training and evaluation. Unset (as 0): no bonus; optional for
+     * the same fingerprint reason as `frameStack`.
+     */
+    novelty: z.number().min(0).optional(),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */

@@ -1,5 +1,6 @@
 // Scoring action sequences inside a learned latent model, all N sequences in one batch per step:
 //   score = sum_t gamma^t alive_t r_hat_t + gamma^H alive_H V(z_H),   alive_{t+1} = alive_t (1 - d_hat_t)
+// plus, with an episodic novelty bonus (agent/novelty.ts), sum_t gamma^t alive_{t+1} w (1 - P(z_{t+1} seen)).
 // with d_hat the termination head's probability. How the next code is formed is the propagation mode:
 //   expected  z' = sum_i p_i c^(i)                 (deterministic: one sequence, one score)
 //   sample    z' = c^(argmax(l + g)), g ~ Gumbel   (a draw from the model, as in ST training)
@@ -10,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import { oneHotArgmax, sampleOneHot } from "../worldmodel/estimators/categorical.ts";
 import type { Heads } from "../worldmodel/model.ts";
+import { seenProbability } from "./novelty.ts";
 
 export const PROPAGATION_MODES = ["expected", "sample", "mode", "average"] as const;
 export type PropagationMode = (typeof PROPAGATION_MODES)[number];
@@ -33,6 +35,8 @@ export interface ImagineOptions {
   rng?: Rng;
   /** Sampled rollouts per sequence in `average` mode (default 8). */
   samples?: number;
+  /** Episodic novelty bonus: its weight and the episode's codes (EpisodeCodes.tensor()). */
+  novelty?: { weight: number; visited: tf.Tensor1D };
 }
 
 /** One imagined step: the next codes under `mode`, reward and continuation probability. */
@@ -42,7 +46,7 @@ export function imagineStep(
   action: tf.Tensor2D,
   mode: Exclude<PropagationMode, "average">,
   rng?: Rng,
-): { next: tf.Tensor; reward: tf.Tensor1D; alive: tf.Tensor1D } {
+): { next: tf.Tensor; reward: tf.Tensor1D; alive: tf.Tensor1D; logits: tf.Tensor } {
   return tf.tidy(() => {
     const h = model.heads(codes, action);
     let weights: tf.Tensor;
@@ -59,6 +63,7 @@ export function imagineStep(
       next: model.weightsToCodes(weights),
       reward: h.reward,
       alive: tf.sub(1, tf.sigmoid(h.terminated)) as tf.Tensor1D,
+      logits: h.logits,
     };
   });
 }
@@ -94,6 +99,10 @@ export function scoreSequences(
       const step = imagineStep(model, z, model.actionFeatures(column, n), mode, opts.rng);
       score = tf.add(score, tf.mul(opts.gamma ** t, tf.mul(alive, step.reward)));
       alive = tf.mul(alive, step.alive);
+      if (opts.novelty) {
+        const novel = tf.sub(1, seenProbability(step.logits, opts.novelty.visited));
+        score = tf.add(score, tf.mul(opts.gamma ** t * opts.novelty.weight, tf.mul(alive, novel)));
+      }
       z = step.next;
     }
     if (opts.value) score = tf.add(score, tf.mul(opts.gamma ** horizon, tf.mul(alive, opts.value(z))));

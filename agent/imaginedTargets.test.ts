@@ -4,7 +4,7 @@ import { Rng } from "../common/rng.ts";
 import { initBackend } from "../backend/init.ts";
 import { corridor } from "./corridor.fixture.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
-import { ValueConfig, ValueLearner, type TdBatch } from "./value.ts";
+import { NO_BOUND, ValueConfig, ValueLearner, type TdBatch } from "./value.ts";
 
 beforeAll(async () => {
   await initBackend({ backend: "wasm" });
@@ -84,5 +84,38 @@ describe("ValueLearner with imagined backups", () => {
     const { q } = train(0);
     expect(q[0]![0]).toBeCloseTo(0.2, 1);
     expect(Math.abs(q[0]![1]! - 0.9025)).toBeGreaterThan(0.3);
+  });
+});
+
+describe("ValueLearner with a lower bound on its targets (value.returnBound)", () => {
+  // One step from cell 1 that goes on to cell 0, whose value nobody teaches (the target net's ~0):
+  // with a bound of 0.6 from the episode's return the target is max(~0, 0.6), without it ~0.
+  const batch = (lower?: number): TdBatch =>
+    tf.tidy(() => ({
+      codes: cells(1),
+      nextCodes: cells(0),
+      actions: tf.tensor2d([1, 0], [1, 2]),
+      returns: tf.tensor1d([0]),
+      terminated: tf.tensor1d([0]),
+      discount: tf.tensor1d([0.95]),
+      ...(lower === undefined ? {} : { lower: tf.tensor1d([lower]) }),
+    }));
+  const train = (lower?: number) => {
+    const config = ValueConfig.parse({ ensemble: 2, hidden: [16], lr: 1e-2, polyak: 0.2 });
+    const learner = new ValueLearner(5, { kind: "discrete", n: 2 }, config, 3);
+    for (let u = 0; u < 300; u++) {
+      const b = batch(lower);
+      learner.update(b);
+      tf.dispose(b as unknown as tf.TensorContainer);
+    }
+    const q = tf.tidy(() => tf.mean(learner.critics.apply(cells(1)), 0).arraySync() as number[][])[0]![0]!;
+    learner.dispose();
+    return q;
+  };
+
+  it("lifts a step to the return its episode got, and only where the bound is above the TD target", () => {
+    expect(train(0.6)).toBeCloseTo(0.6, 1);
+    expect(Math.abs(train())).toBeLessThan(0.15);
+    expect(Math.abs(train(NO_BOUND))).toBeLessThan(0.15);
   });
 });

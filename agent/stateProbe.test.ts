@@ -7,7 +7,7 @@ import { ImaginationAgent } from "./agent.ts";
 import { makeAgentEnv } from "./agentEnv.ts";
 import { parseAgentConfig } from "./config.ts";
 import { evaluationSeeds } from "./evaluate.ts";
-import { optimalActions, probeAgentStates, reachableStates } from "./stateProbe.ts";
+import { optimalActions, optimalValues, probeAgentStates, reachableStates } from "./stateProbe.ts";
 
 beforeAll(async () => {
   await initBackend({ backend: "wasm" });
@@ -29,6 +29,11 @@ describe("reachableStates", () => {
     expect(endings).toHaveLength(2);
     expect(endings.every((e) => e.reward > 0)).toBe(true);
     expect(r.toGoal.every(Number.isFinite)).toBe(true);
+    // The best discounted return: the goal's reward (paid on the 5th step) 4 steps after the start.
+    const v = optimalValues(r, 0.9);
+    expect(endings[0]!.reward).toBeCloseTo(1 - 0.9 * (5 / 100), 10);
+    expect(v[0]).toBeCloseTo(0.9 ** 4 * endings[0]!.reward, 10);
+    r.toGoal.forEach((d, s) => expect(v[s]!).toBeLessThanOrEqual(0.9 ** (d - 1) + 1e-12));
   });
 
   it("tells LavaGap's lava (an ending without reward) from its goal, layout by layout", () => {
@@ -94,6 +99,25 @@ describe("probeAgentStates", () => {
     expect(p.live).toBe(live.length);
     expect(p.wholeCode).toBeCloseTo(right / live.length, 10);
     expect(p.wholeCode).toBeGreaterThan(0);
+    // The reward predicted and paid at the goal steps, and the value, against direct reads.
+    const goals = r.next.flatMap((o, s) => o.flatMap((to, a) => (typeof to === "number" ? [] : [[s, a, to.reward]])));
+    const direct = tf.tidy(() => {
+      const z = tf.concat(goals.map((g) => agent.codesOf(r.obs[g[0]!]!)));
+      const reward = agent.model.heads(
+        z,
+        agent.model.actionFeatures(
+          goals.map((g) => g[1]!),
+          goals.length,
+        ),
+      ).reward;
+      const all = tf.concat(r.obs.map((o) => agent.codesOf(o)));
+      return { reward: tf.mean(reward).dataSync()[0]!, value: tf.mean(agent.value.value(all)).dataSync()[0]! };
+    });
+    expect(p.rewardedPredicted).toBeCloseTo(direct.reward, 5);
+    expect(p.rewardedPaid).toBeCloseTo(goals.reduce((a, g) => a + g[2]!, 0) / goals.length, 10);
+    expect(p.value).toBeCloseTo(direct.value, 5);
+    const best = optimalValues(r, config.value.gamma);
+    expect(p.optimalValue).toBeCloseTo(best.reduce((a, b) => a + b, 0) / best.length, 10);
     agent.dispose();
   });
 });

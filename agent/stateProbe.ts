@@ -5,8 +5,11 @@
 // - the world model: is the whole next code right (argmax of every latent = the encoder's code of
 //   the real next observation)? does the termination head call the steps that end the episode
 //   (d_hat > 0.5), with and without a reward (a goal; lava, a missed ball), and not the steps that don't?
+//   what reward does it predict for each kind of ending (the plan scores an ending by it)?
 // - the value: is the Q ensemble's greedy action on a shortest path to a rewarded ending, and is
-//   the plan's first action (the agent's deterministic evaluation plan, memories reset)?
+//   the plan's first action (the agent's deterministic evaluation plan, memories reset)? how high is
+//   the value the plan bootstraps from (max_a mean_e Q) against the best discounted return, with
+//   the rewards the search met (V*(s) = max_a [ending ? r : gamma V*(next)])?
 // On a random walk's data a model can be right (the world-model probe) and still wrong on the
 // states an evaluation visits; this reads the states themselves.
 import * as tf from "@tensorflow/tfjs";
@@ -104,6 +107,22 @@ function distancesToGoal(next: (number | Ending)[][]): number[] {
   return dist;
 }
 
+/** The best discounted return from each state, rewards as the search met them (value iteration). */
+export function optimalValues(r: Reachable, gamma: number): number[] {
+  const v = r.obs.map(() => 0);
+  for (let sweep = 0, changed = true; changed && sweep < 10_000; sweep++) {
+    changed = false;
+    r.next.forEach((outcomes, s) => {
+      const best = Math.max(...outcomes.map((o) => (typeof o === "number" ? gamma * v[o]! : o.reward)));
+      if (Math.abs(best - v[s]!) > 1e-9) {
+        v[s] = best;
+        changed = true;
+      }
+    });
+  }
+  return v;
+}
+
 /** The actions of state s on a shortest path to a rewarded ending ([] when none is reachable). */
 export function optimalActions(r: Reachable, s: number): number[] {
   const cost = r.next[s]!.map((o) => stepsVia(o, r.toGoal));
@@ -124,10 +143,17 @@ export interface StateProbe {
   rewardedCalled: number;
   unrewardedEndings: number;
   unrewardedCalled: number;
+  /** Mean reward predicted for the steps into rewarded endings (and what they paid), and into the others (which paid 0). */
+  rewardedPredicted: number;
+  rewardedPaid: number;
+  unrewardedPredicted: number;
   /** States from which a rewarded ending is reachable, and the share where Q's greedy action / the plan's first action is on a shortest path. */
   solvable: number;
   greedyOptimal: number;
   planOptimal: number;
+  /** Over the same states: the mean of the value the plan bootstraps from, and of the best discounted return (optimalValues). */
+  value: number;
+  optimalValue: number;
 }
 
 const share = (hits: number, of: number) => (of > 0 ? hits / of : NaN);
@@ -139,7 +165,11 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
   let live = 0;
   let whole = 0;
   let liveCalled = 0;
-  const endings = { rewarded: [0, 0], unrewarded: [0, 0] };
+  // Per kind of ending: steps, called, sum of predicted rewards, sum of paid rewards.
+  const endings = { rewarded: [0, 0, 0, 0], unrewarded: [0, 0, 0, 0] };
+  const optimal = optimalValues(r, agent.config.value.gamma);
+  let value = 0;
+  let optimalValue = 0;
   let solvable = 0;
   let greedy = 0;
   let plan = 0;
@@ -157,6 +187,8 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
         return {
           predicted: tf.argMax(h.logits, 2).arraySync() as number[][],
           ending: tf.sigmoid(h.terminated).dataSync(),
+          reward: h.reward.dataSync(),
+          value: agent.value.value(z0).dataSync()[0]!,
           greedy: agent.value.greedy(z0).dataSync().indexOf(1),
         };
       });
@@ -166,6 +198,8 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
           const kind = o.reward > 0 ? endings.rewarded : endings.unrewarded;
           kind[0]!++;
           kind[1]! += called;
+          kind[2]! += read.reward[a]!;
+          kind[3]! += o.reward;
           return;
         }
         live++;
@@ -175,6 +209,8 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
       const best = optimalActions(r, s);
       if (!best.length) return;
       solvable++;
+      value += read.value;
+      optimalValue += optimal[s]!;
       if (best.includes(read.greedy)) greedy++;
       agent.reset();
       if (best.includes(agent.act(obs)[0]!)) plan++;
@@ -193,8 +229,13 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
     rewardedCalled: share(endings.rewarded[1]!, endings.rewarded[0]!),
     unrewardedEndings: endings.unrewarded[0]!,
     unrewardedCalled: share(endings.unrewarded[1]!, endings.unrewarded[0]!),
+    rewardedPredicted: share(endings.rewarded[2]!, endings.rewarded[0]!),
+    rewardedPaid: share(endings.rewarded[3]!, endings.rewarded[0]!),
+    unrewardedPredicted: share(endings.unrewarded[2]!, endings.unrewarded[0]!),
     solvable,
     greedyOptimal: share(greedy, solvable),
     planOptimal: share(plan, solvable),
+    value: share(value, solvable),
+    optimalValue: share(optimalValue, solvable),
   };
 }

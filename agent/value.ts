@@ -54,6 +54,16 @@ export const ValueConfig = z
       })
       .strict()
       .default({ weight: 1, after: 300, boxActions: 4 }),
+    /**
+     * The return an episode actually got from a replayed step bounds that step's TD target from
+     * below: y = max(r + gamma^k Q'(z_k), G_t), G_t = sum_i gamma^i r_{t+i} to the episode's
+     * termination (episodes cut by the time limit give no bound). On a deterministic env any return
+     * reached is one the best policy can reach, so G_t <= Q*(z_t, a_t); a goal reached once lifts
+     * every step before it at once instead of n steps per sweep of TD (lower-bound Q-learning,
+     * He et al. 2017, Tang 2020). On a stochastic env G_t is one draw and can exceed Q*. Unset (as
+     * false): plain n-step TD; optional for the defaults' fingerprint.
+     */
+    returnBound: z.boolean().optional(),
   })
   .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;
@@ -71,7 +81,12 @@ export interface TdBatch {
   returns: tf.Tensor1D;
   terminated: tf.Tensor1D;
   discount: tf.Tensor1D;
+  /** A lower bound on each row's target (value.returnBound: the episode's return from o_t; NO_BOUND where none). */
+  lower?: tf.Tensor1D;
 }
+
+/** A lower bound that binds nothing. */
+export const NO_BOUND = -1e9;
 
 export class ValueLearner {
   /** The Q heads: [E, N, n] (Discrete) or [E, N, 1] (Box, on codes ++ action). */
@@ -172,7 +187,8 @@ export class ValueLearner {
         qNext = this.q(this.targets, b.nextCodes, this.smoothedTargetAction(b.nextCodes));
       }
       const next = tf.reshape(tf.minimum(tf.slice(qNext, [i, 0], [1, n]), tf.slice(qNext, [j, 0], [1, n])), [n]); // slices: WASM's gather is slow
-      const target = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
+      const bootstrapped = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
+      const target = b.lower ? tf.maximum(bootstrapped, b.lower) : bootstrapped;
       // sum_e sum_b w_b (Q_e(z, a) - y)^2, its gradient written out: 2 w_b (Q_e - y) at the taken action.
       const { out, trace } = this.critics.applyTraced(this.input(b.codes, b.actions));
       const discrete = this.spec.kind === "discrete";
@@ -257,6 +273,9 @@ export class ValueLearner {
   }
 }
 
+/** A batch's lower bounds, NO_BOUND where it has none. */
+const boundOf = (b: TdBatch): tf.Tensor1D => b.lower ?? (tf.fill([b.codes.shape[0]], NO_BOUND) as tf.Tensor1D);
+
 /** Two TD batches as one (rows of `a` first). */
 function concatBatches(a: TdBatch, b: TdBatch): TdBatch {
   return tf.tidy(() => {
@@ -268,6 +287,7 @@ function concatBatches(a: TdBatch, b: TdBatch): TdBatch {
       returns: cat(a.returns, b.returns),
       terminated: cat(a.terminated, b.terminated),
       discount: cat(a.discount, b.discount),
+      ...(a.lower || b.lower ? { lower: cat(boundOf(a), boundOf(b)) } : {}),
     };
   }) as TdBatch;
 }

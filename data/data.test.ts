@@ -48,6 +48,18 @@ describe("ReplayBuffer", () => {
       if (first === 1) expect(batch.terminated[b * 3]).toBe(1);
     }
   });
+  it("gives each step of a terminated episode its discounted return, nothing to cut or open ones", () => {
+    const buf = tinyBuffer();
+    buf.addFirst([20, 20]);
+    buf.addStep(0, 2, false, [21, 21]); // episode 3 still going
+    const g = buf.discountedReturns(0.5);
+    // Episode 1: G_0 = 0.5 + 0.5 * 1, G_1 = 1; slot 2 is its last observation; episode 2 was cut.
+    expect(Array.from(g.subarray(0, 7))).toEqual([1, 1, NaN, NaN, NaN, NaN, NaN]);
+    buf.addStep(0, 4, true, [22, 22]); // episode 3 ends: filled now, the rest kept
+    expect(Array.from(buf.discountedReturns(0.5).subarray(0, 8))).toEqual([1, 1, NaN, NaN, NaN, 4, 4, NaN]);
+    expect(buf.discountedReturns(0.9)[0]).toBeCloseTo(0.5 + 0.9, 6); // another gamma: computed afresh
+  });
+
   it("saves and loads exactly (versioned binary file)", () => {
     const dir = mkdtempSync(join(tmpdir(), "buf-"));
     try {

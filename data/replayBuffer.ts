@@ -72,6 +72,10 @@ export class ReplayBuffer {
   private startsCache: Int32Array | undefined;
   /** Slots less than `horizon` transitions before a rewarded or terminal one, per horizon (rebuilt likewise). */
   private eventStartsCache = new Map<number, Int32Array>();
+  /** Slot of the open episode's first observation (slots before it belong to ended episodes). */
+  private openStart = 0;
+  /** discountedReturns' cache: filled for the slots before `upTo`, for one gamma. */
+  private returnsCache = { gamma: Number.NaN, upTo: 0, values: new Float32Array(0) };
   size = 0;
   episodes = 0;
 
@@ -95,6 +99,7 @@ export class ReplayBuffer {
     this.ensureRoom();
     this.obs.set(obs, this.size * this.obsSize);
     this.hasNext[this.size] = 0;
+    this.openStart = this.size;
     this.size++;
     this.episodes++;
     this.open = true;
@@ -218,6 +223,31 @@ export class ReplayBuffer {
       }
     }
     return out;
+  }
+
+  /**
+   * Each slot's discounted return to its episode's end, G_i = r_i + gamma G_{i+1}, for the
+   * transitions of episodes that ended by termination (a whole episode's return); NaN elsewhere (an
+   * episode cut by a time limit or still going, an episode's last observation). Filled once per
+   * ended episode: the slots never change after.
+   */
+  discountedReturns(gamma: number): Float32Array {
+    const cache = this.returnsCache;
+    if (cache.gamma !== gamma || cache.values.length !== this.spec.capacity)
+      this.returnsCache = { gamma, upTo: 0, values: new Float32Array(this.spec.capacity).fill(Number.NaN) };
+    const c = this.returnsCache;
+    const end = this.open ? this.openStart : this.size;
+    let g = Number.NaN;
+    for (let i = end - 1; i >= c.upTo; i--) {
+      if (!this.hasNext[i]) {
+        g = i > 0 && this.hasNext[i - 1] && this.terminated[i - 1] ? 0 : Number.NaN;
+        continue;
+      }
+      g = this.rewards[i]! + gamma * g;
+      c.values[i] = g;
+    }
+    c.upTo = Math.max(c.upTo, end);
+    return c.values;
   }
 
   /** The stored observations [size, ...obsShape] (a view). */
