@@ -37,6 +37,8 @@ describe("config", () => {
     expect(() => parseAgentConfig({ planner: { elites: 500 } })).toThrow(/elites/);
     expect(() => parseAgentConfig({ worldModel: { latents: 0 } })).toThrow(/latents/);
     expect(() => parseAgentConfig({ mode: "sometimes" })).toThrow(/mode/);
+    expect(() => parseAgentConfig({ novelty: -0.1 })).toThrow(/novelty/);
+    expect(() => parseAgentConfig({ value: { returnBound: "yes" } })).toThrow(/value\.returnBound/);
   });
 });
 
