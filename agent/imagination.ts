@@ -1,7 +1,8 @@
 // Scoring action sequences inside a learned latent model, all N sequences in one batch per step:
 //   score = sum_t gamma^t alive_t r_hat_t + gamma^H alive_H V(z_H),   alive_{t+1} = alive_t (1 - d_hat_t)
-// plus, with an episodic novelty bonus (agent/novelty.ts), sum_t gamma^t alive_{t+1} w (1 - P(z_{t+1} seen)).
-// with d_hat the termination head's probability. How the next code is formed is the propagation mode:
+// with d_hat the termination head's probability; with an episodic novelty bonus (agent/novelty.ts)
+// the score adds sum_t gamma^t alive_{t+1} w (1 - P(z_{t+1} met this episode)).
+// How the next code is formed is the propagation mode:
 //   expected  z' = sum_i p_i c^(i)                 (deterministic: one sequence, one score)
 //   sample    z' = c^(argmax(l + g)), g ~ Gumbel   (a draw from the model, as in ST training)
 //   mode      z' = c^(argmax l)                     (the most likely code)
