@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../common/rng.ts";
 import type { Env, TypedArray } from "../envs/index.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
-import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
+import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
 import { WorldModelTrainer, type NamedTensor, type TrainStats } from "../worldmodel/train.ts";
 import type { AgentConfig } from "./config.ts";
 import { actionSpecOf, firstAndLastObs, type Learner } from "./learner.ts";
@@ -140,6 +140,14 @@ export class ImaginationAgent implements Learner {
     return barredActions(counts, noOps ?? new Set(), ending, this.config.revisitGoals ? rewarded : undefined);
   }
 
+  /** The model's heads for every Discrete action from the codes z0 [1, L, d], row a for action a (call inside tf.tidy). */
+  actionHeads(z0: tf.Tensor): Heads {
+    if (this.spec.kind !== "discrete") throw new Error("ImaginationAgent.actionHeads: needs Discrete actions");
+    const n = this.spec.n;
+    const actions = Array.from({ length: n }, (_, a) => a);
+    return this.model.heads(tf.tile(z0, [n, 1, 1]), this.model.actionFeatures(actions, n));
+  }
+
   /**
    * Discrete actions the model confidently predicts to end the episode from the codes z0 [1, L, d]
    * (d_hat > 0.9) and not yet tried here (one that was tried here did not end it: we are back), and
@@ -150,7 +158,7 @@ export class ImaginationAgent implements Learner {
     const actions = counts.map((_, a) => a);
     // One read: each action's termination probability, then its reward.
     const read = tf.tidy(() => {
-      const h = this.model.heads(tf.tile(z0, [n, 1, 1]), this.model.actionFeatures(actions, n));
+      const h = this.actionHeads(z0);
       return tf.concat([tf.sigmoid(h.terminated), h.reward]).dataSync();
     });
     const ending = new Set(actions.filter((a) => read[a]! > 0.9 && counts[a] === 0));

@@ -160,8 +160,6 @@ const share = (hits: number, of: number) => (of > 0 ? hits / of : NaN);
 
 /** What the agent believes on every state of `r` (see the file's comment). Deterministic plans: explore off. */
 export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StateProbe {
-  const n = r.next[0]?.length ?? 0;
-  const actions = Array.from({ length: n }, (_, a) => a);
   let live = 0;
   let whole = 0;
   let liveCalled = 0;
@@ -183,7 +181,7 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
     r.obs.forEach((obs, s) => {
       const read = tf.tidy(() => {
         const z0 = agent.codesOf(obs);
-        const h = agent.model.heads(tf.tile(z0, [n, 1, 1]), agent.model.actionFeatures(actions, n));
+        const h = agent.actionHeads(z0);
         return {
           predicted: tf.argMax(h.logits, 2).arraySync() as number[][],
           ending: tf.sigmoid(h.terminated).dataSync(),
