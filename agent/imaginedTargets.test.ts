@@ -119,3 +119,51 @@ describe("ValueLearner with a lower bound on its targets (value.returnBound)", (
     expect(Math.abs(train(NO_BOUND))).toBeLessThan(0.15);
   });
 });
+
+describe("ValueLearner anchoring terminal codes at zero (value.terminalZero)", () => {
+  // Phase 1 teaches Q = 1 at cells 0 and 2 (as an untrained net could read anything there). Phase 2
+  // replays a step from cell 1 that ends the episode in cell 0, one from cell 3 that goes on to
+  // cell 2, and cell 2's own rewarded endings (in cell 4): TD never bootstraps from cell 0, so only
+  // the anchor brings Q there to 0, while cell 2, the next code of a live step, keeps its value.
+  const rows = (codes: number[], acts: number[], next: number[], returns: number[], done: number[]): TdBatch =>
+    tf.tidy(() => ({
+      codes: cells(...codes),
+      nextCodes: cells(...next),
+      actions: tf.tensor2d(
+        acts.flatMap((a) => [a === 0 ? 1 : 0, a === 1 ? 1 : 0]),
+        [acts.length, 2],
+      ),
+      returns: tf.tensor1d(returns),
+      terminated: tf.tensor1d(done),
+      discount: tf.fill([codes.length], 0.95) as tf.Tensor1D,
+    }));
+  const train = (terminalZero: boolean) => {
+    const config = ValueConfig.parse({ ensemble: 2, hidden: [16], lr: 1e-2, polyak: 0.2, terminalZero });
+    const learner = new ValueLearner(5, { kind: "discrete", n: 2 }, config, 5);
+    const counts: number[] = [];
+    const step = (b: TdBatch) => {
+      learner.update(b);
+      tf.dispose(b as unknown as tf.TensorContainer);
+    };
+    for (let u = 0; u < 300; u++) step(rows([0, 0, 2, 2], [0, 1, 0, 1], [4, 4, 4, 4], [1, 1, 1, 1], [1, 1, 1, 1]));
+    for (let u = 0; u < 300; u++) {
+      step(rows([1, 3, 2, 2], [1, 0, 0, 1], [0, 2, 4, 4], [0, 0, 1, 1], [1, 0, 1, 1]));
+      if (u >= 290) counts.push(tf.memory().numTensors);
+    }
+    const q = tf.tidy(() => tf.mean(learner.critics.apply(cells(0, 2)), 0).arraySync() as number[][]);
+    learner.dispose();
+    return { q, counts };
+  };
+
+  it("brings Q to 0 for every action at the codes a real episode ended in, and only there", () => {
+    const { q, counts } = train(true);
+    for (const v of q[0]!) expect(Math.abs(v)).toBeLessThan(0.1);
+    for (const v of q[1]!) expect(v).toBeCloseTo(1, 1); // cell 2 followed a live step: not anchored
+    expect(new Set(counts).size).toBe(1);
+  });
+
+  it("without it the terminal codes keep (most of) whatever Q they had", () => {
+    const { q } = train(false);
+    for (const v of q[0]!) expect(v).toBeGreaterThan(0.7);
+  });
+});

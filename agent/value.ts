@@ -1,6 +1,7 @@
 // The planner's value function: an ensemble of Q heads on codes (DC-MPC), trained by n-step TD on
 // real transitions with no gradient into the world model (R = sum_{t<k} gamma^t r_t, z' = codes of o_k),
 // and on the model's imagined one-step backups for every action (agent/imaginedTargets.ts).
+// With terminalZero, Q(z_T, a) = 0 at the codes of real terminal observations (nothing else trains Q there).
 // The heads are one MlpEnsemble (all members in a few batched ops, backward written out) and one
 // flat AdamW:
 //   Discrete:  y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', argmax_a mean_e Q_e(z', a))
@@ -64,6 +65,15 @@ export const ValueConfig = z
      * false): plain n-step TD; optional for the defaults' fingerprint.
      */
     returnBound: z.boolean().optional(),
+    /**
+     * Q(z_T, a) = 0 for every action at the codes z_T of a real terminal observation (squared error
+     * on the replayed terminal rows, weighted as a TD row). TD stops at termination, so nothing else
+     * trains Q there, yet the planner and the imagined backups read V(z') times 1 - d_hat, and d_hat
+     * short of 1 lets an untrained terminal value through: on LavaGap a step into lava with d_hat 0.77
+     * scored above the turns because V at the lava codes read 0.65-0.71. Unset (as false): optional
+     * for the defaults' fingerprint.
+     */
+    terminalZero: z.boolean().optional(),
   })
   .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;
@@ -190,12 +200,26 @@ export class ValueLearner {
       const bootstrapped = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
       const target = b.lower ? tf.maximum(bootstrapped, b.lower) : bootstrapped;
       // sum_e sum_b w_b (Q_e(z, a) - y)^2, its gradient written out: 2 w_b (Q_e - y) at the taken action.
-      const { out, trace } = this.critics.applyTraced(this.input(b.codes, b.actions));
+      // With terminalZero, the real rows' bootstrap codes ride along in the same pass (after the n rows).
+      const anchored = this.config.terminalZero === true;
+      const rows = this.input(b.codes, b.actions);
+      const { out: all, trace } = this.critics.applyTraced(
+        anchored
+          ? (tf.concat([rows, this.input(real.nextCodes, this.anchorActions(real.nextCodes))]) as tf.Tensor2D)
+          : rows,
+      );
+      const out = anchored ? tf.slice(all, [0, 0, 0], [-1, n, -1]) : all;
       const discrete = this.spec.kind === "discrete";
       const taken = discrete ? tf.sum(tf.mul(out, b.actions), 2) : tf.squeeze(out, [2]);
       const residual = tf.sub(taken, target); // [E, N]
       const scaled = tf.mul(residual, tf.mul(rowWeight, 2));
-      const dOut = discrete ? tf.mul(tf.expandDims(scaled, 2), b.actions) : tf.expandDims(scaled, 2);
+      let dOut = discrete ? tf.mul(tf.expandDims(scaled, 2), b.actions) : tf.expandDims(scaled, 2);
+      if (anchored) {
+        // sum over terminal rows and every output of (Q - 0)^2 / R: gradient 2 Q / R where terminated.
+        const atEnd = tf.slice(all, [0, n, 0], [-1, r, -1]);
+        const dEnd = tf.mul(atEnd, tf.reshape(tf.mul(real.terminated, 2 / r), [1, r, 1]));
+        dOut = tf.concat([dOut, dEnd], 1);
+      }
       this.optimizer.apply(this.critics.backward(trace, dOut as tf.Tensor3D).grads);
       if (this.actor) {
         const actorGrads = tf.variableGrads(
@@ -214,6 +238,11 @@ export class ValueLearner {
       throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
     this.updates++;
     return loss;
+  }
+
+  /** The actions whose Q terminalZero anchors at terminal codes: none (Discrete: every output) or pi(z) (Box: what V reads). */
+  private anchorActions(codes: tf.Tensor2D): tf.Tensor2D | undefined {
+    return this.spec.kind === "discrete" ? undefined : this.policy(codes);
   }
 
   private smoothedTargetAction(codes: tf.Tensor2D): tf.Tensor2D {
