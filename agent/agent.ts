@@ -91,7 +91,6 @@ export class ImaginationAgent implements Learner {
       rng: this.noiseRng,
       samples: this.config.modeSamples,
       novelty: visited && weight > 0 ? { weight, visited } : undefined,
-      hardEndings: this.config.hardEndings,
     });
   }
 

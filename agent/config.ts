@@ -144,14 +144,6 @@ export const AgentConfig = z
      * the same fingerprint reason as `frameStack`.
      */
     novelty: z.number().min(0).optional(),
-    /**
-     * The plan counts an imagined step the model more likely ends than not (d_hat >= 0.5) as an
-     * ending, and one it more likely continues as continuing, instead of weighting what follows by
-     * 1 - d_hat: nothing trains the value at a terminal observation's codes, and a step into lava
-     * ended with d_hat 0.77 scored above the turns through 0.23 x that value (LavaGap). Unset (as
-     * false): the expected weighting; optional for the same fingerprint reason as `frameStack`.
-     */
-    hardEndings: z.boolean().optional(),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */

@@ -1,7 +1,6 @@
 // Scoring action sequences inside a learned latent model, all N sequences in one batch per step:
 //   score = sum_t gamma^t alive_t r_hat_t + gamma^H alive_H V(z_H),   alive_{t+1} = alive_t (1 - d_hat_t)
-// with d_hat the termination head's probability (hardEndings: alive_{t+1} = alive_t [d_hat_t < 0.5]);
-// with an episodic novelty bonus (agent/novelty.ts)
+// with d_hat the termination head's probability; with an episodic novelty bonus (agent/novelty.ts)
 // the score adds sum_t gamma^t alive_{t+1} w (1 - P(z_{t+1} met this episode)).
 // How the next code is formed is the propagation mode:
 //   expected  z' = sum_i p_i c^(i)                 (deterministic: one sequence, one score)
@@ -39,8 +38,6 @@ export interface ImagineOptions {
   samples?: number;
   /** Episodic novelty bonus: its weight and the episode's codes (EpisodeCodes.tensor()). */
   novelty?: { weight: number; visited: tf.Tensor1D };
-  /** alive_{t+1} = alive_t [d_hat_t < 0.5]: a step the model more likely ends than not counts as an ending. */
-  hardEndings?: boolean;
 }
 
 /** One imagined step: the next codes under `mode`, reward and continuation probability. */
@@ -102,7 +99,7 @@ export function scoreSequences(
         column.set(actions.subarray((i * horizon + t) * width, (i * horizon + t + 1) * width), i * width);
       const step = imagineStep(model, z, model.actionFeatures(column, n), mode, opts.rng);
       score = tf.add(score, tf.mul(opts.gamma ** t, tf.mul(alive, step.reward)));
-      alive = tf.mul(alive, opts.hardEndings ? tf.cast(tf.greater(step.alive, 0.5), "float32") : step.alive);
+      alive = tf.mul(alive, step.alive);
       if (opts.novelty) {
         const novel = tf.sub(1, seenProbability(step.logits, opts.novelty.visited));
         score = tf.add(score, tf.mul(opts.gamma ** t * opts.novelty.weight, tf.mul(alive, novel)));

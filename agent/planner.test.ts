@@ -46,43 +46,6 @@ describe("Planner", () => {
     expect(s[2]).toBeCloseTo(0.2, 5);
   });
 
-  it("hardEndings: a step the model more likely ends than not counts as an ending", () => {
-    // One latent of 2 codes. Action 0 ends the episode with probability 0.7 and leads to code 1,
-    // whose value (1) nothing would have trained had the episode ended; action 1 goes on to code 0
-    // (value 0.2). No rewards.
-    const model: LatentModel = {
-      heads: (_codes, action) =>
-        tf.tidy(() => {
-          const toEnd = tf.slice(action, [0, 0], [-1, 1]).reshape([-1]) as tf.Tensor1D;
-          return {
-            logits: tf.stack([tf.mul(tf.sub(1, toEnd), 9), tf.mul(toEnd, 9)], 1).reshape([-1, 1, 2]) as tf.Tensor3D,
-            reward: tf.zerosLike(toEnd),
-            terminated: tf.add(tf.mul(toEnd, Math.log(0.7 / 0.3) + 20), -20) as tf.Tensor1D,
-          };
-        }),
-      weightsToCodes: (w) => tf.clone(w),
-      actionFeatures: (a, n) =>
-        tf.tidy(
-          () =>
-            tf
-              .oneHot(tf.tensor1d(Int32Array.from(a), "int32"), 2)
-              .toFloat()
-              .reshape([n, 2]) as tf.Tensor2D,
-        ),
-    };
-    const value = (z: tf.Tensor) =>
-      tf.tidy(() => tf.sum(tf.mul(tf.reshape(z, [-1, 2]), tf.tensor1d([0.2, 1])), 1) as tf.Tensor1D);
-    const start = tf.tensor3d([1, 0], [1, 1, 2]);
-    const opts = { mode: "expected" as const, gamma: 0.9, value };
-    const soft = scoreSequences(model, start, Float32Array.from([0, 1]), 2, 1, opts);
-    const hard = scoreSequences(model, start, Float32Array.from([0, 1]), 2, 1, { ...opts, hardEndings: true });
-    expect(soft[0]).toBeCloseTo(0.9 * 0.3 * 1, 2); // the ending scores above going on (0.18)
-    expect(soft[1]).toBeCloseTo(0.9 * 0.2, 2);
-    expect(hard[0]).toBeCloseTo(0, 5);
-    expect(hard[1]).toBeCloseTo(0.9 * 0.2, 2);
-    start.dispose();
-  });
-
   it("refits a Gaussian for Box actions to the best region (MPPI)", () => {
     const planner = new Planner(
       { kind: "box", size: 1, low: [-1], high: [1] },

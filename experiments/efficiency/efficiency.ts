@@ -77,12 +77,7 @@ const POINT_MASS_ENCODER = { encoder: { type: "keypoints", keypoints: 8 }, norma
  * (2 and 3 of 5 with the default 3), at the same medians.
  */
 export const PER_TASK: Record<string, Record<string, unknown>> = {
-  "GridLavaGap-v0": {
-    worldModel: { encoderFreezeAfter: null },
-    planner: { horizon: 1 },
-    value: { nStep: 10 },
-    hardEndings: true,
-  },
+  "GridLavaGap-v0": { worldModel: { encoderFreezeAfter: null }, planner: { horizon: 1 }, value: { nStep: 10 } },
   // DoorKey-5x5: revisit memory takes a rewarded ending first (the goal step). The goal pays
   // 1 - 0.9 t/250 and the observation does not show t: a goal step taken late once scores low, and
   // the agent circled the goal to the time limit (docs/efficiency-investigations.md).
