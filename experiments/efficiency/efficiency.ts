@@ -90,7 +90,7 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
   // the mean return over the evaluations rose on every seed (4.7-5.2), still below DQN's.
   "Breakout-v0": {
     worldModel: { encoderFreezeAfter: null, decoder: { enabled: true, shapeCodes: true } },
-    value: { nStep: 10, gamma: 0.99 },
+    value: { nStep: 10 },
   },
   // PointMass: a keypoint encoder (a spatial soft-argmax of 8 feature maps) with statistics pooled
   // per channel. The seed steps show 10 targets; an MLP encoder's codes fitted to them carry no new
