@@ -9,7 +9,7 @@ import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
 import { WorldModelTrainer, type NamedTensor, type TrainStats } from "../worldmodel/train.ts";
 import type { AgentConfig } from "./config.ts";
-import { actionSpecOf, firstAndLastObs, type Learner } from "./learner.ts";
+import { actionSpecOf, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
 import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
 import { Planner, type ActionSpec } from "./planner.ts";
 import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
@@ -334,18 +334,8 @@ export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number, know
   const width = model.shape.action.kind === "discrete" ? 1 : model.actionSize;
   const ends = known ? undefined : firstAndLastObs(b, size);
   const actions = new Float32Array(n * width);
-  const returns = new Float32Array(n);
-  const terminated = new Float32Array(n);
-  const discount = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    actions.set(b.actions.subarray(i * h * width, i * h * width + width), i * width);
-    let k = 0;
-    for (let t = 0; t < h && b.mask[i * h + t]! > 0; t++, k++) {
-      returns[i]! += gamma ** t * b.rewards[i * h + t]!;
-      if (b.terminated[i * h + t]) terminated[i] = 1;
-    }
-    discount[i] = gamma ** k;
-  }
+  for (let i = 0; i < n; i++) actions.set(b.actions.subarray(i * h * width, i * h * width + width), i * width);
+  const { returns, terminated, discount } = nStepReturns(b, gamma);
   const K = model.codeSize;
   const knownAt = (t: number) => {
     const out = new Float32Array(n * K);

@@ -1,6 +1,8 @@
 // Model-free baseline: Double DQN (van Hasselt et al. 2016) with the world model's encoder
 // architecture (and observation normalisation) followed by a Q head, trained end to end:
 //   y = r + gamma (1 - d) Q'(o', argmax_a Q(o', a)),   loss = Huber(Q(o, a) - y)
+// or, with nStep = k (Rainbow's multi-step targets, Hessel et al. 2018),
+//   y = sum_{t<k} gamma^t r_t + gamma^k (1 - d) Q'(o_k, argmax_a Q(o_k, a))
 // with a Polyak-averaged target network; epsilon-greedy exploration comes from the loop
 // (AgentConfig.exploration), as for the planner agent.
 // Discrete actions only (a Box env through actionGrid); it runs in the same loop, records and evaluation as the planner agent.
@@ -9,12 +11,12 @@ import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import type { Env, TypedArray } from "../envs/index.ts";
 import type { WorldModelConfig } from "../worldmodel/config.ts";
-import type { ReplayBuffer } from "../data/replayBuffer.ts";
+import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Mlp, newVariable } from "../worldmodel/nn/mlp.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import type { NamedTensor } from "../worldmodel/train.ts";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
-import { actionSpecOf, firstAndLastObs, type Learner } from "./learner.ts";
+import { actionSpecOf, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
 import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 
@@ -25,6 +27,11 @@ export const DqnConfig = z
     gamma: z.number().min(0).max(1).default(0.99),
     batch: z.number().int().min(2).default(64),
     polyak: z.number().min(0).max(1).default(0.01),
+    /**
+     * Multi-step targets over this many steps (cut at the episode's end). Unset (as 1): the one-step
+     * target of the yardstick runs; optional so the defaults' fingerprint stays.
+     */
+    nStep: z.number().int().min(1).max(20).optional(),
   })
   .strict();
 export type DqnConfig = z.infer<typeof DqnConfig>;
@@ -80,19 +87,20 @@ export class DqnAgent implements Learner {
   }
 
   update(buffer: ReplayBuffer, rng: Rng): void {
-    const b = buffer.sample(this.config.batch, 1, rng);
+    const b = buffer.sample(this.config.batch, this.config.nStep ?? 1, rng);
     const n = b.batch;
-    const [first, second] = firstAndLastObs(b, this.model.obsSize);
+    const [first, last] = firstAndLastObs(b, this.model.obsSize);
+    const { returns, terminated, discount } = nStepReturns(b, this.config.gamma);
     const vars = [...this.model.encoder.variables, ...this.head.variables];
     tf.tidy(() => {
       const o = this.model.preprocess(first, n);
-      const o2 = this.model.preprocess(second, n);
-      const a = this.model.actionFeatures(b.actions, n);
-      const best = oneHotArgmax(this.q(o2));
-      const next = tf.sum(tf.mul(this.q(o2, true), best), 1);
+      const ok = this.model.preprocess(last, n);
+      const a = this.model.actionFeatures(firstActions(b), n);
+      const best = oneHotArgmax(this.q(ok));
+      const next = tf.sum(tf.mul(this.q(ok, true), best), 1);
       const y = tf.add(
-        tf.tensor1d(b.rewards),
-        tf.mul(this.config.gamma, tf.mul(tf.sub(1, tf.tensor1d(Float32Array.from(b.terminated))), next)),
+        tf.tensor1d(returns),
+        tf.mul(tf.tensor1d(discount), tf.mul(tf.sub(1, tf.tensor1d(terminated)), next)),
       );
       const { grads } = tf.variableGrads(
         () => tf.losses.huberLoss(y, tf.sum(tf.mul(this.q(o), a), 1)) as tf.Scalar,
@@ -138,4 +146,10 @@ function swapped<T>(vars: tf.Variable[], others: tf.Variable[], f: () => T): T {
     vars.forEach((v, i) => v.assign(saved[i]!));
     tf.dispose(saved);
   }
+}
+
+/** The first action of every sequence (Discrete: one index each). */
+function firstActions(b: SequenceBatch): Float32Array {
+  if (b.horizon === 1) return b.actions;
+  return Float32Array.from({ length: b.batch }, (_, i) => b.actions[i * b.horizon]!);
 }

@@ -1,6 +1,6 @@
 // What the training loop, checkpoints and evaluation need of an agent (the imagination agent and
-// DQN alike), and the helpers both use: the action spec of an env, and the first and last
-// observation of replayed sequences.
+// DQN alike), and the helpers both use: the action spec of an env, the first and last observation
+// of replayed sequences, and their n-step returns.
 import type * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
@@ -46,4 +46,28 @@ export function firstAndLastObs(b: SequenceBatch, size: number): [Float32Array, 
     last.set(b.obs.subarray(base + b.horizon * size, base + (b.horizon + 1) * size), i * size);
   }
   return [first, last];
+}
+
+/**
+ * n-step TD terms of every sequence of a batch: R = sum_{t<k} gamma^t r_t over its k live steps
+ * (it stops at the episode's end), whether the episode terminated within them, and gamma^k, the
+ * discount of the value at o_k (the buffer repeats the last observation after an episode's end).
+ */
+export function nStepReturns(
+  b: SequenceBatch,
+  gamma: number,
+): { returns: Float32Array; terminated: Float32Array; discount: Float32Array } {
+  const { batch: n, horizon: h } = b;
+  const returns = new Float32Array(n);
+  const terminated = new Float32Array(n);
+  const discount = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let k = 0;
+    for (let t = 0; t < h && b.mask[i * h + t]! > 0; t++, k++) {
+      returns[i]! += gamma ** t * b.rewards[i * h + t]!;
+      if (b.terminated[i * h + t]) terminated[i] = 1;
+    }
+    discount[i] = gamma ** k;
+  }
+  return { returns, terminated, discount };
 }
