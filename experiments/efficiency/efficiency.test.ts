@@ -15,6 +15,7 @@ import {
   EFFICIENCY_QUICK,
   EfficiencyConfig,
   DQN_PER_TASK,
+  DQN_SHARED,
   PER_TASK,
   type EfficiencyRunConfig,
   efficiencyPaths,
@@ -55,6 +56,22 @@ describe("efficiency: plan", () => {
     const doorKey = runs.find((r) => r.run === "GridDoorKey-v0-8x8-agent-seed0")!.config;
     expect(doorKey.agent).toMatchObject({ steps: 50000, envOptions: { size: 8 }, evalEvery: 1000 });
     expect(runs.find((r) => r.run === "Catch-v0-agent-seed0")!.config.budget).toBe(20000);
+  });
+
+  it("gives every DQN run the shared DQN settings (3-step targets) and no other run, under DQN's per-task ones", () => {
+    const runs = planEfficiency(EfficiencyConfig.parse({ seeds: 1 }));
+    const own = (task: string) => "dqn" in (DQN_PER_TASK[task] ?? {});
+    for (const { run, config } of runs)
+      expect(config.agent.dqn, run).toEqual(config.method === "dqn" && !own(config.task) ? DQN_SHARED.dqn : undefined);
+    // PointMass's DQN keeps its one-step default, and its record's config holds no `dqn` at all.
+    const pointMassDqn = runs.find((r) => r.run === "PointMass-v0-dqn-seed0")!.config;
+    expect(own("PointMass-v0")).toBe(true);
+    expect(JSON.parse(JSON.stringify(pointMassDqn.agent))).not.toHaveProperty("dqn");
+    expect(parseAgentConfig(pointMassDqn.agent).dqn.nStep).toBeUndefined();
+    // A config's own dqnShared replaces the table: {} leaves DQN at its one-step default.
+    const oneStep = planEfficiency(EfficiencyConfig.parse({ seeds: 1, dqnShared: {} }));
+    expect(oneStep.find((r) => r.run === "Catch-v0-dqn-seed0")!.config.agent.dqn).toBeUndefined();
+    expect(parseAgentConfig(runs.find((r) => r.run === "Catch-v0-dqn-seed0")!.config.agent).dqn.nStep).toBe(3);
   });
 
   it("every per-task setting is a valid agent config whose agent (or DQN) builds on its task's env", () => {
