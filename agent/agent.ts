@@ -9,7 +9,7 @@ import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
 import { WorldModelTrainer, type NamedTensor, type TrainStats } from "../worldmodel/train.ts";
 import type { AgentConfig } from "./config.ts";
-import { actionSpecOf, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
+import { actionSpecOf, firstActions, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
 import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
 import { Planner, type ActionSpec } from "./planner.ts";
 import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
@@ -333,8 +333,7 @@ export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number, know
   const size = model.obsSize;
   const width = model.shape.action.kind === "discrete" ? 1 : model.actionSize;
   const ends = known ? undefined : firstAndLastObs(b, size);
-  const actions = new Float32Array(n * width);
-  for (let i = 0; i < n; i++) actions.set(b.actions.subarray(i * h * width, i * h * width + width), i * width);
+  const actions = firstActions(b, width);
   const { returns, terminated, discount } = nStepReturns(b, gamma);
   const K = model.codeSize;
   const knownAt = (t: number) => {

@@ -11,12 +11,12 @@ import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import type { Env, TypedArray } from "../envs/index.ts";
 import type { WorldModelConfig } from "../worldmodel/config.ts";
-import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
+import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import { Mlp, newVariable } from "../worldmodel/nn/mlp.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import type { NamedTensor } from "../worldmodel/train.ts";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
-import { actionSpecOf, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
+import { actionSpecOf, firstActions, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
 import { copyOf, polyak } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 
@@ -95,7 +95,7 @@ export class DqnAgent implements Learner {
     tf.tidy(() => {
       const o = this.model.preprocess(first, n);
       const ok = this.model.preprocess(last, n);
-      const a = this.model.actionFeatures(firstActions(b), n);
+      const a = this.model.actionFeatures(firstActions(b, 1), n);
       const best = oneHotArgmax(this.q(ok));
       const next = tf.sum(tf.mul(this.q(ok, true), best), 1);
       const y = tf.add(
@@ -146,10 +146,4 @@ function swapped<T>(vars: tf.Variable[], others: tf.Variable[], f: () => T): T {
     vars.forEach((v, i) => v.assign(saved[i]!));
     tf.dispose(saved);
   }
-}
-
-/** The first action of every sequence (Discrete: one index each). */
-function firstActions(b: SequenceBatch): Float32Array {
-  if (b.horizon === 1) return b.actions;
-  return Float32Array.from({ length: b.batch }, (_, i) => b.actions[i * b.horizon]!);
 }

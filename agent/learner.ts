@@ -1,6 +1,6 @@
 // What the training loop, checkpoints and evaluation need of an agent (the imagination agent and
 // DQN alike), and the helpers both use: the action spec of an env, the first and last observation
-// of replayed sequences, and their n-step returns.
+// and the first action of replayed sequences, and their n-step returns.
 import type * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
@@ -46,6 +46,15 @@ export function firstAndLastObs(b: SequenceBatch, size: number): [Float32Array, 
     last.set(b.obs.subarray(base + b.horizon * size, base + (b.horizon + 1) * size), i * size);
   }
   return [first, last];
+}
+
+/** a_0 of every sequence of a batch, [B * width] (Discrete: width 1, the action's index). */
+export function firstActions(b: SequenceBatch, width: number): Float32Array {
+  if (b.horizon === 1) return b.actions;
+  const out = new Float32Array(b.batch * width);
+  for (let i = 0; i < b.batch; i++)
+    out.set(b.actions.subarray(i * b.horizon * width, i * b.horizon * width + width), i * width);
+  return out;
 }
 
 /**
