@@ -2,6 +2,13 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LatentModel } from "./imagination.ts";
 
+/** The corridor's codes of the given cells, one-hot rows [n, 5]. */
+export const cells = (...c: number[]): tf.Tensor2D =>
+  tf.tensor2d(
+    c.flatMap((k) => Array.from({ length: 5 }, (_, j) => (j === k ? 1 : 0))),
+    [c.length, 5],
+  );
+
 /**
  * A hand-built latent model with known dynamics: a corridor of 5 cells, one latent whose code is the
  * one-hot cell. Action 0 moves left, 1 right. Entering cell 0 pays 0.2, entering cell 4 pays 1; both

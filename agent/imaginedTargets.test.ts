@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../common/rng.ts";
 import { initBackend } from "../backend/init.ts";
-import { corridor } from "./corridor.fixture.ts";
+import { cells, corridor } from "./corridor.fixture.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
 import { NO_BOUND, ValueConfig, ValueLearner, type TdBatch } from "./value.ts";
 
@@ -10,11 +10,6 @@ beforeAll(async () => {
   await initBackend({ backend: "wasm" });
 });
 
-const cells = (...c: number[]) =>
-  tf.tensor2d(
-    c.flatMap((k) => Array.from({ length: 5 }, (_, j) => (j === k ? 1 : 0))),
-    [c.length, 5],
-  );
 const read = (t: tf.Tensor) => Array.from(t.dataSync());
 
 describe("imaginedBatch", () => {

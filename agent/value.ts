@@ -7,6 +7,7 @@
 //   Discrete:  y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', argmax_a mean_e Q_e(z', a))
 //   Box (TD3): y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', clip(pi'(z') + eps)),
 //              and the actor pi maximises mean_e Q_e(z, pi(z)).
+// With targetHeads "mean", mean_e Q'_e replaces the minimum over two heads in both.
 // Q' and pi' are target copies updated by Polyak averaging. The planner's terminal value is
 // V(z) = max_a mean_e Q_e(z, a) (Discrete) or mean_e Q_e(z, pi(z)) (Box): deterministic.
 import * as tf from "@tensorflow/tfjs";
@@ -74,6 +75,15 @@ export const ValueConfig = z
      * for the defaults' fingerprint.
      */
     terminalZero: z.boolean().optional(),
+    /**
+     * How the bootstrap reads the target heads: `minPair` (unset) the lower of two heads drawn per
+     * update (REDQ's, against the overestimation of a max over noisy heads), `mean` their average
+     * (ensemble DQN's; with Discrete actions the argmax is already taken on the online heads'
+     * mean, as double DQN, which curbs that overestimation by itself). The minimum also sits below
+     * the mean where the heads agree on the true value, and that bias compounds over bootstraps
+     * where returns are long. Unset (as minPair): optional for the defaults' fingerprint.
+     */
+    targetHeads: z.enum(["minPair", "mean"]).optional(),
   })
   .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;
@@ -196,7 +206,10 @@ export class ValueLearner {
       } else {
         qNext = this.q(this.targets, b.nextCodes, this.smoothedTargetAction(b.nextCodes));
       }
-      const next = tf.reshape(tf.minimum(tf.slice(qNext, [i, 0], [1, n]), tf.slice(qNext, [j, 0], [1, n])), [n]); // slices: WASM's gather is slow
+      const next =
+        this.config.targetHeads === "mean"
+          ? tf.mean(qNext, 0)
+          : tf.reshape(tf.minimum(tf.slice(qNext, [i, 0], [1, n]), tf.slice(qNext, [j, 0], [1, n])), [n]); // slices: WASM's gather is slow
       const bootstrapped = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
       const target = b.lower ? tf.maximum(bootstrapped, b.lower) : bootstrapped;
       // sum_e sum_b w_b (Q_e(z, a) - y)^2, its gradient written out: 2 w_b (Q_e - y) at the taken action.
