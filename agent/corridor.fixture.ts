@@ -2,11 +2,14 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LatentModel } from "./imagination.ts";
 
-/** The corridor's codes of the given cells, one-hot rows [n, 5]. */
+/** The corridor's length in cells (its code size). */
+const S = 5;
+
+/** The corridor's codes of the given cells, one-hot rows [n, S]. */
 export const cells = (...c: number[]): tf.Tensor2D =>
   tf.tensor2d(
-    c.flatMap((k) => Array.from({ length: 5 }, (_, j) => (j === k ? 1 : 0))),
-    [c.length, 5],
+    c.flatMap((k) => Array.from({ length: S }, (_, j) => (j === k ? 1 : 0))),
+    [c.length, S],
   );
 
 /**
@@ -16,7 +19,6 @@ export const cells = (...c: number[]): tf.Tensor2D =>
  * pays at once.
  */
 export function corridor(): LatentModel & { start: tf.Tensor } {
-  const S = 5;
   const move = (d: number) =>
     tf.tensor2d(
       Array.from({ length: S * S }, (_, k) => (Math.min(S - 1, Math.max(0, Math.floor(k / S) + d)) === k % S ? 1 : 0)),
