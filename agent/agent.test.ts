@@ -389,6 +389,35 @@ describe("ImaginationAgent", () => {
     dqn.agent.dispose();
   }, 120_000);
 
+  it("value.updatesPerStep: K value steps per update on fresh batches, one world-model step", () => {
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const run = (updatesPerStep?: number) => {
+      const cfg = parseAgentConfig({
+        env: "Catch-v0",
+        worldModel: { batch: 16 },
+        value: { batch: 16, imagined: { after: 0 }, ...(updatesPerStep && { updatesPerStep }) },
+      });
+      const agent = new ImaginationAgent(cfg, make("Catch-v0"), 0);
+      const rng = new Rng(0);
+      agent.update(buffer, rng);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) agent.update(buffer, rng);
+      const counts = [agent.trainer.steps, agent.value.updates, tf.memory().numTensors - before];
+      const q = tf.tidy(() =>
+        Array.from(agent.value.critics.apply(tf.ones([1, agent.value.critics.sizes[0]!])).dataSync()),
+      );
+      agent.dispose();
+      return { counts, q };
+    };
+    const one = run();
+    const three = run(3);
+    expect(one.counts).toEqual([4, 4, 0]);
+    expect(three.counts).toEqual([4, 12, 0]);
+    // 1 is the unset default, number for number; more steps move the heads elsewhere.
+    expect(run(1).q).toEqual(one.q);
+    expect(three.q).not.toEqual(one.q);
+  });
+
   it("keeps the tensor count constant over training updates", async () => {
     const env = make("Catch-v0");
     const cfg = parseAgentConfig({

@@ -229,9 +229,19 @@ export class ImaginationAgent implements Learner {
     return { worldModel: this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction) };
   }
 
-  /** One world-model step on sequences and one value step on transitions, both from the buffer. */
+  /**
+   * One world-model step on sequences, then `value.updatesPerStep` value steps (one unless set), each
+   * on its own batch of transitions from the buffer; returns the last value step's TD loss.
+   */
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
     const { worldModel } = this.updateModel(buffer, rng);
+    let td = 0;
+    for (let i = 0; i < (this.config.value.updatesPerStep ?? 1); i++) td = this.updateValue(buffer, rng);
+    return { worldModel, td };
+  }
+
+  /** One value step on a batch of transitions from the buffer (with its imagined backups). */
+  private updateValue(buffer: ReplayBuffer, rng: Rng): number {
     const { batch: size, nStep, gamma } = this.config.value;
     const sample = buffer.sample(size, nStep, rng, this.config.eventFraction);
     const batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample));
@@ -248,7 +258,7 @@ export class ImaginationAgent implements Learner {
           )
         : undefined;
     try {
-      return { worldModel, td: this.value.update(batch, imagined && { batch: imagined, weight }) };
+      return this.value.update(batch, imagined && { batch: imagined, weight });
     } finally {
       tf.dispose([batch, imagined] as unknown as tf.TensorContainer);
     }

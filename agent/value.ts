@@ -84,6 +84,12 @@ export const ValueConfig = z
      * where returns are long. Unset (as minPair): optional for the defaults' fingerprint.
      */
     targetHeads: z.enum(["minPair", "mean"]).optional(),
+    /**
+     * Value steps per agent update (each on its own replayed batch; the world model still takes one):
+     * the value's targets reach back n steps per sweep of the buffer, so more sweeps per env step
+     * carry a reward back sooner. Unset (as 1): optional for the defaults' fingerprint.
+     */
+    updatesPerStep: z.number().int().min(1).max(8).optional(),
   })
   .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;
