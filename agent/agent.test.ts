@@ -389,7 +389,7 @@ describe("ImaginationAgent", () => {
     dqn.agent.dispose();
   }, 120_000);
 
-  it("value.updatesPerStep: K value steps per update on fresh batches, one world-model step", () => {
+  it("value.updatesPerStep: K value steps and one world-model step per update; unset is 1", () => {
     const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
     const run = (updatesPerStep?: number) => {
       const cfg = parseAgentConfig({
