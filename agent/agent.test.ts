@@ -418,6 +418,83 @@ describe("ImaginationAgent", () => {
     expect(three.q).not.toEqual(one.q);
   });
 
+  it("value.encoderLr: the TD gradient steps the encoder while it learns, with no leak; a frozen one stays", () => {
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const run = (value: Record<string, unknown>, encoderFreezeAfter: number | null = null) => {
+      const cfg = parseAgentConfig({
+        env: "Catch-v0",
+        worldModel: { batch: 16, encoderFreezeAfter },
+        value: { batch: 16, imagined: { after: 0 }, ...value },
+      });
+      const agent = new ImaginationAgent(cfg, make("Catch-v0"), 0);
+      const rng = new Rng(0);
+      agent.update(buffer, rng);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) agent.update(buffer, rng);
+      const leaked = tf.memory().numTensors - before;
+      const weights = agent.model.encoder.variables.flatMap((v) => Array.from(v.dataSync()));
+      agent.dispose();
+      return { leaked, weights };
+    };
+    const stopped = run({});
+    const joint = run({ encoderLr: 1e-3 });
+    expect([stopped.leaked, joint.leaked]).toEqual([0, 0]);
+    const moved = joint.weights.reduce((m, w, i) => Math.max(m, Math.abs(w - stopped.weights[i]!)), 0);
+    expect(moved).toBeGreaterThan(1e-4);
+    // Frozen from the start (no world-model step moves it either): the option leaves it where it was.
+    expect(run({ encoderLr: 1e-3 }, 0).weights).toEqual(run({}, 0).weights);
+  });
+
+  it("value.encoderLr: checkpoints carry the encoder's TD optimiser", async () => {
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const cfg = parseAgentConfig({
+      env: "Catch-v0",
+      worldModel: { batch: 16 },
+      value: { batch: 16, encoderLr: 1e-3 },
+    });
+    const read = async (a: ImaginationAgent) =>
+      ((await a.optimizerWeights())["value-encoder"] ?? []).map((w) => Array.from(w.tensor.dataSync()));
+    const trained = new ImaginationAgent(cfg, make("Catch-v0"), 0);
+    const rng = new Rng(0);
+    for (let i = 0; i < 3; i++) trained.update(buffer, rng);
+    const fresh = new ImaginationAgent(cfg, make("Catch-v0"), 1);
+    const saved = await read(trained);
+    expect(saved.length).toBeGreaterThan(0);
+    expect(await read(fresh)).not.toEqual(saved);
+    await fresh.setOptimizerWeights(await trained.optimizerWeights());
+    expect(await read(fresh)).toEqual(saved);
+    trained.dispose();
+    fresh.dispose();
+  });
+
+  it("evalAverage: evaluation acts with weights trailing the online ones, which come back after it", () => {
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 0 });
+    const cfg = parseAgentConfig({
+      env: "Catch-v0",
+      worldModel: { batch: 16 },
+      value: { batch: 16 },
+      evalAverage: 0.25,
+    });
+    const agent = new ImaginationAgent(cfg, make("Catch-v0"), 0);
+    const read = () =>
+      [agent.model.dynamics.variables[0]!, agent.value.critics.variables[0]!].map((v) => v.dataSync().slice());
+    const w0 = read();
+    const rng = new Rng(0);
+    agent.update(buffer, rng);
+    const w1 = read();
+    const before = tf.memory().numTensors;
+    const inside = agent.evaluating(read);
+    // trailing = 0.75 w0 + 0.25 w1 after one update, for the world model's weights and the Q heads' alike.
+    inside.forEach((t, k) => t.forEach((x, i) => expect(x).toBeCloseTo(0.75 * w0[k]![i]! + 0.25 * w1[k]![i]!, 6)));
+    expect(inside[0]).not.toEqual(w1[0]);
+    expect(read()).toEqual(w1);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(agent.extraVariables().filter(([n]) => n.startsWith("average/"))).toHaveLength(
+      agent.model.variables.length + agent.value.critics.variables.length,
+    );
+    agent.dispose();
+  });
+
   it("keeps the tensor count constant over training updates", async () => {
     const env = make("Catch-v0");
     const cfg = parseAgentConfig({

@@ -8,6 +8,8 @@ import type { Env, TypedArray } from "../envs/index.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
 import { WorldModelTrainer, type NamedTensor, type TrainStats } from "../worldmodel/train.ts";
+import { tracedCodes } from "../worldmodel/fusedLoss.ts";
+import { FlatAdam } from "../worldmodel/nn/flatAdam.ts";
 import type { AgentConfig } from "./config.ts";
 import { actionSpecOf, firstActions, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
 import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
@@ -15,6 +17,8 @@ import { Planner, type ActionSpec } from "./planner.ts";
 import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
 import { EpisodeCodes } from "./novelty.ts";
+import { polyak } from "./targetNetwork.ts";
+import { newVariable } from "../worldmodel/nn/mlp.ts";
 
 export class ImaginationAgent implements Learner {
   readonly model: WorldModel;
@@ -27,6 +31,10 @@ export class ImaginationAgent implements Learner {
   /** Exploration (training) or the deterministic plan (evaluation). */
   explore = false;
   private readonly noiseRng: Rng;
+  /** The world model's and Q heads' variables and copies trailing them (config.evalAverage). */
+  private readonly average: { online: tf.Variable[]; trailing: tf.Variable[] } | undefined;
+  /** Adam over the encoder's variables for the TD loss's gradient (config.value.encoderLr). */
+  private readonly encoderOptimizer: FlatAdam | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -42,6 +50,12 @@ export class ImaginationAgent implements Learner {
     this.noiseRng = new Rng(rng.childSeed());
     this.mode = config.mode;
     this.episodeCodes = new EpisodeCodes(this.model.fsq.size);
+    if (config.evalAverage !== undefined) {
+      const online = [...this.model.variables, ...this.value.critics.variables];
+      this.average = { online, trailing: online.map((v) => newVariable(() => tf.clone(v), false)) };
+    }
+    const { encoderLr } = config.value;
+    if (encoderLr !== undefined) this.encoderOptimizer = new FlatAdam(this.model.encoder.variables, { lr: encoderLr });
   }
 
   /** Times this agent acted at random to break a loop (config.loopBreak). */
@@ -226,7 +240,28 @@ export class ImaginationAgent implements Learner {
 
   /** One world-model step on sequences from the buffer. */
   updateModel(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats } {
-    return { worldModel: this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction) };
+    const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
+    this.trail();
+    return { worldModel };
+  }
+
+  /** The averaged weights' step (config.evalAverage). */
+  private trail(): void {
+    if (this.average) polyak(this.average.online, this.average.trailing, this.config.evalAverage!);
+  }
+
+  /** Runs fn (an evaluation) with the averaged weights in place of the online ones (config.evalAverage), then puts them back. */
+  evaluating<T>(fn: () => T): T {
+    if (!this.average) return fn();
+    const { online, trailing } = this.average;
+    const saved = online.map((v) => tf.clone(v));
+    online.forEach((v, i) => v.assign(trailing[i]!));
+    try {
+      return fn();
+    } finally {
+      online.forEach((v, i) => v.assign(saved[i]!));
+      tf.dispose(saved);
+    }
   }
 
   /**
@@ -234,17 +269,31 @@ export class ImaginationAgent implements Learner {
    * on its own batch of transitions from the buffer; returns the last value step's TD loss.
    */
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
-    const { worldModel } = this.updateModel(buffer, rng);
+    const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
     let td = 0;
     for (let i = 0; i < (this.config.value.updatesPerStep ?? 1); i++) td = this.updateValue(buffer, rng);
+    this.trail();
     return { worldModel, td };
   }
 
-  /** One value step on a batch of transitions from the buffer (with its imagined backups). */
+  /**
+   * One value step on a batch of transitions from the buffer (with its imagined backups); with
+   * value.encoderLr, while the encoder learns, the TD loss's gradient steps the encoder too.
+   */
   private updateValue(buffer: ReplayBuffer, rng: Rng): number {
+    const joint = this.encoderOptimizer && !this.trainer.isEncoderFrozen ? this.encoderOptimizer : undefined;
+    if (!joint) return this.valueStep(buffer, rng);
+    return tf.tidy(() => this.valueStep(buffer, rng, joint));
+  }
+
+  /** The value step; with `encoder`, the real codes are traced and the TD gradient steps it (call inside tf.tidy then). */
+  private valueStep(buffer: ReplayBuffer, rng: Rng, encoder?: FlatAdam): number {
     const { batch: size, nStep, gamma } = this.config.value;
     const sample = buffer.sample(size, nStep, rng, this.config.eventFraction);
     const batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample));
+    const traced =
+      encoder && tracedCodes(this.model, this.model.preprocess(firstAndLastObs(sample, this.model.obsSize)[0], size));
+    if (traced) batch.codes = traced.codes;
     if (this.config.value.returnBound) batch.lower = returnBounds(buffer, sample, gamma);
     const { weight, after, boxActions } = this.config.value.imagined;
     const imagined =
@@ -258,14 +307,22 @@ export class ImaginationAgent implements Learner {
           )
         : undefined;
     try {
-      return this.value.update(batch, imagined && { batch: imagined, weight });
+      return this.value.update(
+        batch,
+        imagined && { batch: imagined, weight },
+        traced && ((dCodes) => encoder!.apply(traced.encoderGrads(dCodes))),
+      );
     } finally {
       tf.dispose([batch, imagined] as unknown as tf.TensorContainer);
     }
   }
 
   extraVariables(): [string, tf.Variable][] {
-    return this.value.namedVariables();
+    const trailing = this.average?.trailing ?? [];
+    return [
+      ...this.value.namedVariables(),
+      ...trailing.map((v, i) => [`average/${String(i).padStart(3, "0")}`, v] as [string, tf.Variable]),
+    ];
   }
 
   async optimizerWeights(): Promise<Record<string, NamedTensor[]>> {
@@ -273,6 +330,7 @@ export class ImaginationAgent implements Learner {
     for (const [k, ws] of Object.entries(await this.trainer.optimizerWeights()))
       groups[k === "model" ? "worldModel" : `worldModel-${k}`] = ws;
     for (const [k, ws] of Object.entries(await this.value.optimizerWeights())) groups[`value-${k}`] = ws;
+    if (this.encoderOptimizer) groups["value-encoder"] = this.encoderOptimizer.getWeights();
     return groups;
   }
 
@@ -282,12 +340,16 @@ export class ImaginationAgent implements Learner {
       encoder: groups["worldModel-encoder"] ?? [],
     });
     await this.value.setOptimizerWeights({ critic: groups["value-critic"] ?? [], actor: groups["value-actor"] ?? [] });
+    if (this.encoderOptimizer && groups["value-encoder"]?.length)
+      this.encoderOptimizer.setWeights(groups["value-encoder"]);
   }
 
   dispose(): void {
     this.trainer.dispose();
     this.model.dispose();
     this.value.dispose();
+    this.encoderOptimizer?.dispose();
+    tf.dispose(this.average?.trailing ?? []);
   }
 }
 

@@ -144,6 +144,15 @@ export const AgentConfig = z
      * the same fingerprint reason as `frameStack`.
      */
     novelty: z.number().min(0).optional(),
+    /**
+     * Evaluation acts with averaged weights: a copy of the world model's and the Q heads' weights
+     * trails the online ones by Polyak averaging at this rate per update (Polyak-Ruppert averaging;
+     * the EMA weights many deep-learning recipes evaluate). A reward or value error that comes and
+     * goes within a few hundred updates then reaches the evaluation damped, at the price of a lag of
+     * about 1/rate updates. Training acts with the online weights. Unset: the online weights; optional
+     * for the same fingerprint reason as `frameStack`.
+     */
+    evalAverage: z.number().positive().max(1).optional(),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */

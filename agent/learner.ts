@@ -28,6 +28,8 @@ export interface Learner extends Policy {
   update(buffer: ReplayBuffer, rng: Rng): object | void;
   /** One update of the world model alone (agents that plan in it; config.modelPretrainUpdates). */
   updateModel?(buffer: ReplayBuffer, rng: Rng): object;
+  /** Runs an evaluation (fn) with the weights the agent evaluates with, when they are not its online ones. */
+  evaluating?<T>(fn: () => T): T;
   /** Variables beside the world model's, saved in checkpoints. */
   extraVariables(): [string, tf.Variable][];
   /** Optimiser slots per optimiser, saved in checkpoints. */

@@ -145,7 +145,8 @@ export async function trainAgent(
   const evaluateNow = async () => {
     agent.explore = false;
     // The config shapes the evaluation's env as it shaped the training env (makeAgentEnv).
-    const e = evaluatePolicy(config.env, agent, config.evalEpisodes, config);
+    const evaluate = () => evaluatePolicy(config.env, agent, config.evalEpisodes, config);
+    const e = agent.evaluating ? agent.evaluating(evaluate) : evaluate();
     const point: EvalPoint = {
       step: state.step,
       updates: state.updates,

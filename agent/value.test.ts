@@ -56,3 +56,43 @@ describe("ValueLearner's bootstrap over the target heads (value.targetHeads)", (
     expect(() => ValueConfig.parse({ targetHeads: "max" })).toThrow(/targetHeads/);
   });
 });
+
+describe("ValueLearner's gradient into the codes (value.encoderLr)", () => {
+  it("hands codeGrad d TD loss / d codes of the real rows, as the tape computes it", () => {
+    const config = ValueConfig.parse({ ensemble: 3, hidden: [8], targetHeads: "mean" });
+    const learner = new ValueLearner(5, { kind: "discrete", n: 2 }, config, 3);
+    const b: TdBatch = tf.tidy(() => ({
+      codes: tf.concat([cells(1), cells(3)]) as tf.Tensor2D,
+      nextCodes: tf.concat([cells(2), cells(4)]) as tf.Tensor2D,
+      actions: tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+      returns: tf.tensor1d([0.5, 0]),
+      terminated: tf.tensor1d([0, 1]),
+      discount: tf.tensor1d([0.9, 0.81]),
+    }));
+    // Before the step: y = R + discount (1 - d) mean_e Q'_e(z', argmax_a mean_e Q_e(z', a)) (Q' = Q
+    // at the start), loss = sum_e mean_b (Q_e(z_b, a_b) - y_b)^2.
+    const expected = tf.tidy(() => {
+      const qNext = learner.critics.apply(b.nextCodes); // [E, N, n]
+      const best = tf.oneHot(tf.argMax(tf.mean(qNext, 0), 1), 2);
+      const y = tf.add(
+        b.returns,
+        tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), tf.mean(tf.sum(tf.mul(qNext, best), 2), 0))),
+      );
+      const loss = (c: tf.Tensor) =>
+        tf.sum(tf.mean(tf.square(tf.sub(tf.sum(tf.mul(learner.critics.apply(c as tf.Tensor2D), b.actions), 2), y)), 1));
+      return Array.from(tf.grad(loss)(b.codes).dataSync());
+    });
+    let got: number[] = [];
+    learner.update(b, undefined, (d) => {
+      got = Array.from(d.dataSync());
+    });
+    expect(got).toHaveLength(10);
+    expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-3);
+    got.forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 5));
+    tf.dispose(b as unknown as tf.TensorContainer);
+    learner.dispose();
+  });
+});

@@ -1,5 +1,5 @@
 // The planner's value function: an ensemble of Q heads on codes (DC-MPC), trained by n-step TD on
-// real transitions with no gradient into the world model (R = sum_{t<k} gamma^t r_t, z' = codes of o_k),
+// real transitions with no gradient into the world model unless encoderLr is set (R = sum_{t<k} gamma^t r_t, z' = codes of o_k),
 // and on the model's imagined one-step backups for every action (agent/imaginedTargets.ts).
 // With terminalZero, Q(z_T, a) = 0 at the codes of real terminal observations (nothing else trains Q there).
 // The heads are one MlpEnsemble (all members in a few batched ops, backward written out) and one
@@ -90,6 +90,14 @@ export const ValueConfig = z
      * carry a reward back sooner. Unset (as 1): optional for the defaults' fingerprint.
      */
     updatesPerStep: z.number().int().min(1).max(8).optional(),
+    /**
+     * Adam learning rate of the TD loss's gradient into the encoder, through the codes of the real
+     * rows' o_t and FSQ's straight-through rounding, while the encoder learns (TD-MPC2's joint
+     * embedding: the codes come to carry what the value needs; DC-MPC stops it, as unset does). Its
+     * own Adam over the encoder's variables, beside the world model's. Unset: codes stopped;
+     * optional for the defaults' fingerprint.
+     */
+    encoderLr: z.number().positive().max(1).optional(),
   })
   .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;
@@ -193,9 +201,13 @@ export class ValueLearner {
   /**
    * One TD update of the critics (and the actor for Box actions), then the Polyak step. With an
    * imagined batch the loss is mean_real (Q - y)^2 + weight * mean_imagined (Q - y)^2. Returns the
-   * real rows' TD loss.
+   * real rows' TD loss. `codeGrad` (inside the step's tidy) receives d loss / d real.codes [R, codeSize].
    */
-  update(real: TdBatch, imagined?: { batch: TdBatch; weight: number }): number {
+  update(
+    real: TdBatch,
+    imagined?: { batch: TdBatch; weight: number },
+    codeGrad?: (dCodes: tf.Tensor2D) => void,
+  ): number {
     const [i, j] = this.pickTwo();
     const r = real.codes.shape[0];
     const b = imagined ? concatBatches(real, imagined.batch) : real;
@@ -239,7 +251,9 @@ export class ValueLearner {
         const dEnd = tf.mul(atEnd, tf.reshape(tf.mul(real.terminated, 2 / r), [1, r, 1]));
         dOut = tf.concat([dOut, dEnd], 1);
       }
-      this.optimizer.apply(this.critics.backward(trace, dOut as tf.Tensor3D).grads);
+      const back = this.critics.backward(trace, dOut as tf.Tensor3D, codeGrad !== undefined);
+      this.optimizer.apply(back.grads);
+      codeGrad?.(tf.slice(back.dx!, [0, 0], [r, this.codeSize]));
       if (this.actor) {
         const actorGrads = tf.variableGrads(
           () => tf.neg(tf.mean(this.q(this.critics, b.codes, this.policy(b.codes)))) as tf.Scalar,

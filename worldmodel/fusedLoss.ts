@@ -142,16 +142,14 @@ export function fusedWorldModelGrads(
   const x01 = obs01 && model.preprocess(obs01, 2 * n);
   let codes01: tf.Tensor2D;
   let codesLater: tf.Tensor2D | undefined;
-  let encoded: { enc: ReturnType<typeof embedFlat>; q01: ReturnType<WorldModel["fsq"]["quantizeTraced"]> } | undefined;
+  let encoded: TracedCodes | undefined;
   if (codes) {
     const [first, later] = splitSteps(codes, n, h, K);
     codes01 = tf.tensor2d(first, [2 * n, K]);
     if (h > 1) codesLater = tf.tensor2d(later, [(h - 1) * n, K]);
   } else {
-    const enc = embedFlat(model, x01!, encoder);
-    const q01 = model.fsq.quantizeTraced(tf.reshape(enc.z, [2 * n, L, model.fsq.dim]));
-    encoded = { enc, q01 };
-    codes01 = tf.reshape(q01.codes, [2 * n, K]) as tf.Tensor2D;
+    encoded = tracedCodes(model, x01!, encoder);
+    codes01 = encoded.codes;
     if (h > 1)
       codesLater = tf.reshape(model.encode(model.preprocess(obsLater!, (h - 1) * n)), [(h - 1) * n, K]) as tf.Tensor2D;
   }
@@ -347,16 +345,11 @@ export function fusedWorldModelGrads(
     dCode0 = tf.add(dCode0, tf.slice(back.dx!, [0, 0], [n, K]));
     dCode1 = tf.slice(back.dx!, [0, K], [n, K]);
   }
-  if (encoder && encoded)
-    encoderGrads(
-      model,
-      x01!,
-      encoded.enc.trace,
-      encoded.q01.sigmoid,
-      tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0),
-      grads,
-    );
-  else for (const v of model.encoder.variables) grads.set(v, tf.zerosLike(v));
+  const encoderGrads =
+    encoder && encoded
+      ? encoded.encoderGrads(tf.concat([dCode0, dCode1 ?? tf.zerosLike(code1)], 0) as tf.Tensor2D)
+      : model.encoder.variables.map((v) => tf.zerosLike(v));
+  model.encoder.variables.forEach((v, i) => grads.set(v, encoderGrads[i]!));
 
   // One read for every statistic.
   const accuracy1 = tf.mean(
@@ -380,33 +373,43 @@ export function fusedWorldModelGrads(
   return { grads: model.variables.map((v) => grads.get(v)!), stats };
 }
 
-/** The encoder's gradients from dL/dcode of o_0 and o_1 ([2n, K]), through FSQ's rounding (straight through). */
-function encoderGrads(
-  model: WorldModel,
-  x01: tf.Tensor,
-  trace: MlpTrace | undefined,
-  sigmoid: tf.Tensor,
-  dCodes01: tf.Tensor,
-  grads: Map<tf.Variable, tf.Tensor>,
-): void {
-  const n2 = x01.shape[0]!;
+/** Codes that can carry a gradient back into the encoder (tracedCodes). */
+export interface TracedCodes {
+  /** The codes [n, K] of the observations, as model.encode gives them. */
+  codes: tf.Tensor2D;
+  /** The encoder's gradients (aligned with model.encoder.variables) from dL/dcodes [n, K], through FSQ's rounding (straight through). */
+  encoderGrads(dCodes: tf.Tensor2D): tf.Tensor[];
+}
+
+/**
+ * Encodes preprocessed observations `x` keeping what the encoder's backward needs (call inside
+ * tf.tidy). `traced: false` (a frozen encoder) keeps no MLP trace: encoderGrads is then not for use.
+ */
+export function tracedCodes(model: WorldModel, x: tf.Tensor, traced = true): TracedCodes {
+  const n = x.shape[0]!;
   const K = model.codeSize;
-  const dz = tf.reshape(
-    model.fsq.quantizeBackward(tf.reshape(dCodes01, [n2, model.config.latents, model.fsq.dim]), sigmoid),
-    [n2, K],
-  ) as tf.Tensor2D;
-  if (model.encoder instanceof Mlp) {
-    const back = model.encoder.backward(trace!, dz, model.encoder.transposedWeights(), false);
-    const g = model.encoder.gradients([trace!], [back.dPre]);
-    model.encoder.variables.forEach((v, i) => grads.set(v, g[i]!));
-  } else {
-    // Image encoders (CNN, keypoints) keep the tape: their gradient is the VJP of embed at dz.
-    const { grads: g } = tf.variableGrads(
-      () => tf.sum(tf.mul(tf.reshape(model.embed(x01), [n2, K]), dz)) as tf.Scalar,
-      model.encoder.variables,
-    );
-    model.encoder.variables.forEach((v) => grads.set(v, g[v.name]!));
-  }
+  const { latents: L } = model.config;
+  const enc = embedFlat(model, x, traced);
+  const q = model.fsq.quantizeTraced(tf.reshape(enc.z, [n, L, model.fsq.dim]));
+  return {
+    codes: tf.reshape(q.codes, [n, K]) as tf.Tensor2D,
+    encoderGrads(dCodes) {
+      const dz = tf.reshape(model.fsq.quantizeBackward(tf.reshape(dCodes, [n, L, model.fsq.dim]), q.sigmoid), [
+        n,
+        K,
+      ]) as tf.Tensor2D;
+      if (model.encoder instanceof Mlp) {
+        const back = model.encoder.backward(enc.trace!, dz, model.encoder.transposedWeights(), false);
+        return model.encoder.gradients([enc.trace!], [back.dPre]);
+      }
+      // Image encoders (CNN, keypoints) keep the tape: their gradient is the VJP of embed at dz.
+      const { grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(tf.reshape(model.embed(x), [n, K]), dz)) as tf.Scalar,
+        model.encoder.variables,
+      );
+      return model.encoder.variables.map((v) => grads[v.name]!);
+    },
+  };
 }
 
 function concatArrays(xs: Float32Array[]): Float32Array {
