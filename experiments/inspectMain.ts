@@ -42,7 +42,8 @@ const program = new Command()
         if (!(agent instanceof ImaginationAgent))
           throw new Error(`inspect: ${dir} holds a ${config.algorithm} agent; the probe reads an imagination agent`);
         const reach = reachableStates(config, evaluationSeeds(o.episodes ?? config.evalEpisodes), o.maxStates);
-        const probe = probeAgentStates(agent, reach);
+        // The weights its evaluations act with (config.evalAverage: the averaged ones).
+        const probe = agent.evaluating(() => probeAgentStates(agent, reach));
         if (o.json) console.log(JSON.stringify({ checkpoint: dir, env: config.env, step, ...probe }));
         else console.log([`${dir}: ${config.env}, step ${step}`, ...describe(probe)].join("\n"));
       } finally {
