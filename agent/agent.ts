@@ -17,7 +17,7 @@ import { Planner, type ActionSpec } from "./planner.ts";
 import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
 import { EpisodeCodes } from "./novelty.ts";
-import { polyak } from "./targetNetwork.ts";
+import { polyak, swapped } from "./targetNetwork.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
 
 export class ImaginationAgent implements Learner {
@@ -252,16 +252,7 @@ export class ImaginationAgent implements Learner {
 
   /** Runs fn (an evaluation) with the averaged weights in place of the online ones (config.evalAverage), then puts them back. */
   evaluating<T>(fn: () => T): T {
-    if (!this.average) return fn();
-    const { online, trailing } = this.average;
-    const saved = online.map((v) => tf.clone(v));
-    online.forEach((v, i) => v.assign(trailing[i]!));
-    try {
-      return fn();
-    } finally {
-      online.forEach((v, i) => v.assign(saved[i]!));
-      tf.dispose(saved);
-    }
+    return this.average ? swapped(this.average.online, this.average.trailing, fn) : fn();
   }
 
   /**

@@ -17,7 +17,7 @@ import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import type { NamedTensor } from "../worldmodel/train.ts";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
 import { actionSpecOf, firstActions, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
-import { copyOf, polyak } from "./targetNetwork.ts";
+import { copyOf, polyak, swapped } from "./targetNetwork.ts";
 import type { ActionSpec } from "./planner.ts";
 
 export const DqnConfig = z
@@ -133,17 +133,5 @@ export class DqnAgent implements Learner {
     this.targetHead.dispose();
     tf.dispose(this.targetEncoderVars);
     this.optimizer.dispose();
-  }
-}
-
-/** Runs f with `vars` temporarily holding the values of `others` (no gradient flows through it). */
-function swapped<T>(vars: tf.Variable[], others: tf.Variable[], f: () => T): T {
-  const saved = vars.map((v) => tf.keep(v.clone()));
-  vars.forEach((v, i) => v.assign(others[i]!));
-  try {
-    return f();
-  } finally {
-    vars.forEach((v, i) => v.assign(saved[i]!));
-    tf.dispose(saved);
   }
 }
