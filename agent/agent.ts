@@ -281,10 +281,9 @@ export class ImaginationAgent implements Learner {
   private valueStep(buffer: ReplayBuffer, rng: Rng, encoder?: FlatAdam): number {
     const { batch: size, nStep, gamma } = this.config.value;
     const sample = buffer.sample(size, nStep, rng, this.config.eventFraction);
-    const batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample));
     const traced =
       encoder && tracedCodes(this.model, this.model.preprocess(firstAndLastObs(sample, this.model.obsSize)[0], size));
-    if (traced) batch.codes = traced.codes;
+    const batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample), traced?.codes);
     if (this.config.value.returnBound) batch.lower = returnBounds(buffer, sample, gamma);
     const { weight, after, boxActions } = this.config.value.imagined;
     const imagined =
@@ -390,8 +389,15 @@ export function returnBounds(buffer: ReplayBuffer, b: SequenceBatch, gamma: numb
  * live observation o_k (k = live steps; the buffer repeats the last observation after an episode's
  * end), the first action, R = sum_t gamma^t r_t, whether the episode terminated, and gamma^k.
  * `known`: the batch's codes [B * (n+1) * codeSize] from a frozen encoder (WorldModelTrainer.codesOf).
+ * `first`: the codes of o_0 [B, codeSize] already encoded by the caller (traced for value.encoderLr).
  */
-export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number, known?: Float32Array): TdBatch {
+export function tdBatch(
+  model: WorldModel,
+  b: SequenceBatch,
+  gamma: number,
+  known?: Float32Array,
+  first?: tf.Tensor2D,
+): TdBatch {
   const { batch: n, horizon: h } = b;
   const size = model.obsSize;
   const width = model.shape.action.kind === "discrete" ? 1 : model.actionSize;
@@ -407,7 +413,7 @@ export function tdBatch(model: WorldModel, b: SequenceBatch, gamma: number, know
   return tf.tidy(() => {
     const codes = (o: Float32Array) => tf.reshape(model.encode(model.preprocess(o, n)), [n, K]) as tf.Tensor2D;
     return {
-      codes: ends ? codes(ends[0]) : knownAt(0),
+      codes: first ?? (ends ? codes(ends[0]) : knownAt(0)),
       nextCodes: ends ? codes(ends[1]) : knownAt(h),
       actions: model.actionFeatures(actions, n),
       returns: tf.tensor1d(returns),
