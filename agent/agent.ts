@@ -18,6 +18,8 @@ import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
 import { EpisodeCodes } from "./novelty.ts";
 import { polyak, swapped } from "./targetNetwork.ts";
+import { relabeledSample, withRows } from "./hindsight.ts";
+import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
 
 export class ImaginationAgent implements Learner {
@@ -35,6 +37,8 @@ export class ImaginationAgent implements Learner {
   private readonly average: { online: tf.Variable[]; trailing: tf.Variable[] } | undefined;
   /** Adam over the encoder's variables for the TD loss's gradient (config.value.encoderLr). */
   private readonly encoderOptimizer: FlatAdam | undefined;
+  /** Hindsight goals for the value's rows (config.value.relabel). */
+  private readonly relabeler: GoalRelabeler | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -56,6 +60,11 @@ export class ImaginationAgent implements Learner {
     }
     const { encoderLr } = config.value;
     if (encoderLr !== undefined) this.encoderOptimizer = new FlatAdam(this.model.encoder.variables, { lr: encoderLr });
+    if (config.value.relabel !== undefined) {
+      if (encoderLr !== undefined)
+        throw new Error("agent config: value.relabel and value.encoderLr cannot be combined");
+      this.relabeler = goalRelabelerOf(env);
+    }
   }
 
   /** Times this agent acted at random to break a loop (config.loopBreak). */
@@ -283,8 +292,13 @@ export class ImaginationAgent implements Learner {
     const sample = buffer.sample(size, nStep, rng, this.config.eventFraction);
     const traced =
       encoder && tracedCodes(this.model, this.model.preprocess(firstAndLastObs(sample, this.model.obsSize)[0], size));
-    const batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample), traced?.codes);
+    let batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample), traced?.codes);
     if (this.config.value.returnBound) batch.lower = returnBounds(buffer, sample, gamma);
+    if (this.relabeler) {
+      const rows = Math.max(1, Math.round(size * this.config.value.relabel!));
+      const hindsight = relabeledSample(buffer, this.relabeler, rows, nStep, rng, this.config.eventFraction);
+      batch = withRows(batch, tdBatch(this.model, hindsight, gamma));
+    }
     const { weight, after, boxActions } = this.config.value.imagined;
     const imagined =
       weight > 0 && this.value.updates >= after

@@ -98,6 +98,13 @@ export const ValueConfig = z
      * optional for the defaults' fingerprint.
      */
     encoderLr: z.number().positive().max(1).optional(),
+    /**
+     * Hindsight goals (grid envs with the full view; agent/hindsight.ts): each value step adds this
+     * fraction of its batch again as replayed rows whose goal is moved to a cell the agent reached
+     * later in the same episode, rewards and endings recomputed for it. Unset (as 0): none; optional
+     * for the defaults' fingerprint.
+     */
+    relabel: z.number().positive().max(4).optional(),
   })
   .strict();
 export type ValueConfig = z.infer<typeof ValueConfig>;

@@ -60,6 +60,20 @@ describe("ReplayBuffer", () => {
     expect(buf.discountedReturns(0.9)[0]).toBeCloseTo(0.5 + 0.9, 6); // another gamma: computed afresh
   });
 
+  it("episodeOf gives the first and last slot of a slot's episode, the open one's so far", () => {
+    const buf = tinyBuffer();
+    expect([0, 1, 2, 3, 4].map((slot) => buf.episodeOf(slot))).toEqual([
+      [0, 2],
+      [0, 2],
+      [0, 2],
+      [3, 4],
+      [3, 4],
+    ]);
+    buf.addFirst([20, 20]);
+    buf.addStep(0, 0, false, [21, 21]);
+    expect(buf.episodeOf(6)).toEqual([5, 6]);
+    expect(() => buf.episodeOf(7)).toThrow(/slot 7/);
+  });
   it("saves and loads exactly (versioned binary file)", () => {
     const dir = mkdtempSync(join(tmpdir(), "buf-"));
     try {

@@ -250,6 +250,16 @@ export class ReplayBuffer {
     return c.values;
   }
 
+  /** The first and the last slot of the episode that holds `slot` (the last so far while it is open). */
+  episodeOf(slot: number): [number, number] {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.size)
+      throw new ReplayBufferError(`ReplayBuffer.episodeOf: slot ${slot} is not in 0..${this.size - 1}`);
+    let [first, last] = [slot, slot];
+    while (first > 0 && this.hasNext[first - 1] === 1) first--;
+    while (this.hasNext[last] === 1) last++;
+    return [first, last];
+  }
+
   /** The stored observations [size, ...obsShape] (a view). */
   observations(): TypedArray {
     return this.obs.subarray(0, this.size * this.obsSize) as TypedArray;
