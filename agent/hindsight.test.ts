@@ -108,9 +108,16 @@ describe("hindsight goals (value.relabel)", () => {
     const agent = new ImaginationAgent(cfg, make("GridEmpty-v0", { size: 5 }), 0);
     const buffer = scriptedBuffer();
     const rng = new Rng(2);
+    const update = agent.value.update.bind(agent.value);
+    const rows: number[] = [];
+    agent.value.update = (batch, ...rest) => {
+      rows.push(batch.codes.shape[0]);
+      return update(batch, ...rest);
+    };
     agent.update(buffer, rng);
     const before = tf.memory().numTensors;
     const td = agent.update(buffer, rng).td;
+    expect(rows).toEqual([12, 12]); // 8 replayed rows and 4 with hindsight goals
     expect(Number.isFinite(td)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
     agent.dispose();
