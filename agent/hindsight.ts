@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import type { GoalRelabeler } from "../envs/grid/goalRelabel.ts";
-import { NO_BOUND, type TdBatch } from "./value.ts";
+import { concatBatches, type TdBatch } from "./value.ts";
 
 /** Redraws at most this many future steps per row for one where the agent stands elsewhere than at o_0. */
 const DRAWS = 4;
@@ -75,20 +75,9 @@ export function relabel(buffer: ReplayBuffer, relabeler: GoalRelabeler, s: Seque
   return s;
 }
 
-/** The TD rows of `a` followed by those of `b` (disposes both); rows of `b` get no lower bound where `a` has one. */
+/** The TD rows of `a` followed by those of `b` (concatBatches), disposing both. */
 export function withRows(a: TdBatch, b: TdBatch): TdBatch {
-  const out = tf.tidy(() => {
-    const rows = (x: tf.Tensor, y: tf.Tensor) => tf.concat([x, y]);
-    return {
-      codes: rows(a.codes, b.codes),
-      nextCodes: rows(a.nextCodes, b.nextCodes),
-      actions: rows(a.actions, b.actions),
-      returns: rows(a.returns, b.returns),
-      terminated: rows(a.terminated, b.terminated),
-      discount: rows(a.discount, b.discount),
-      ...(a.lower && { lower: rows(a.lower, tf.fill([b.returns.shape[0]], NO_BOUND)) }),
-    };
-  }) as TdBatch;
+  const out = concatBatches(a, b);
   tf.dispose([a, b] as unknown as tf.TensorContainer);
   return out;
 }

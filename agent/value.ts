@@ -345,8 +345,8 @@ export class ValueLearner {
 /** A batch's lower bounds, NO_BOUND where it has none. */
 const boundOf = (b: TdBatch): tf.Tensor1D => b.lower ?? (tf.fill([b.codes.shape[0]], NO_BOUND) as tf.Tensor1D);
 
-/** Two TD batches as one (rows of `a` first). */
-function concatBatches(a: TdBatch, b: TdBatch): TdBatch {
+/** Two TD batches as one: the rows of `a`, then those of `b`; where only one has lower bounds, the other's rows get NO_BOUND. */
+export function concatBatches(a: TdBatch, b: TdBatch): TdBatch {
   return tf.tidy(() => {
     const cat = <T extends tf.Tensor>(x: T, y: T) => tf.concat([x, y], 0) as T;
     return {
