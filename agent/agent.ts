@@ -21,6 +21,7 @@ import { polyak, swapped } from "./targetNetwork.ts";
 import { relabeledSample, withRows } from "./hindsight.ts";
 import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
+import { searchCodes } from "./codeSearch.ts";
 
 export class ImaginationAgent implements Learner {
   readonly model: WorldModel;
@@ -53,6 +54,8 @@ export class ImaginationAgent implements Learner {
     this.planner = new Planner(this.spec, config.planner, rng.childSeed());
     this.noiseRng = new Rng(rng.childSeed());
     this.mode = config.mode;
+    if (config.planner.search && this.spec.kind !== "discrete")
+      throw new Error("agent config: planner.search needs Discrete actions");
     this.episodeCodes = new EpisodeCodes(this.model.fsq.size);
     if (config.evalAverage !== undefined) {
       const online = [...this.model.variables, ...this.value.critics.variables];
@@ -206,12 +209,34 @@ export class ImaginationAgent implements Learner {
       }
     }
     if (forbidFirst) this.noOpsBarred++;
+    if (this.config.planner.search) return [this.searchAction(z0, forbidFirst)];
     const prior = this.priorSequences(z0);
     return this.planner.plan((actions, n) => this.score(z0, actions, n, this.mode, visited), {
       explore: this.explore,
       prior,
       forbidFirst,
     }).action;
+  }
+
+  /**
+   * The first action of the best path found by search over the model's codes (config.planner.search),
+   * none of `forbidFirst` unless it bars every action; ties (a flat value) broken at random, as the
+   * sampling planner's are.
+   */
+  private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
+    const { depth, maxNodes } = this.config.planner.search!;
+    const n = (this.spec as { n: number }).n;
+    const { q } = searchCodes(this.model, z0, n, {
+      depth,
+      maxNodes,
+      gamma: this.config.value.gamma,
+      value: (z) => this.value.value(z),
+    });
+    const allowed = Array.from({ length: n }, (_, a) => a).filter((a) => !forbidFirst?.has(a));
+    const candidates = allowed.length > 0 ? allowed : Array.from({ length: n }, (_, a) => a);
+    const best = Math.max(...candidates.map((a) => q[a]!));
+    const ties = candidates.filter((a) => q[a]! >= best - 1e-6 * Math.max(1, Math.abs(best)));
+    return ties[ties.length > 1 ? this.noiseRng.int(ties.length) : 0]!;
   }
 
   /**

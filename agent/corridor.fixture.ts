@@ -1,8 +1,8 @@
 // A hand-built latent model for tests of planning and imagined value targets.
 import * as tf from "@tensorflow/tfjs";
-import type { LatentModel } from "./imagination.ts";
+import type { SearchModel } from "./codeSearch.ts";
 
-/** The corridor's length in cells (its code size). */
+/** The corridor's length in cells (its code size) by default. */
 const S = 5;
 
 /** The corridor's codes of the given cells, one-hot rows [n, S]. */
@@ -13,22 +13,29 @@ export const cells = (...c: number[]): tf.Tensor2D =>
   );
 
 /**
- * A hand-built latent model with known dynamics: a corridor of 5 cells, one latent whose code is the
- * one-hot cell. Action 0 moves left, 1 right. Entering cell 0 pays 0.2, entering cell 4 pays 1; both
- * end the episode. From cell 1 the best first action is right (1 after three steps) although left
- * pays at once.
+ * A hand-built latent model with known dynamics: a corridor of `S` cells (5 unless given), one latent
+ * whose code is the one-hot cell. Action 0 moves left, 1 right. Entering cell 0 pays 0.2, entering
+ * the last cell pays 1; both end the episode. From cell 1 the best first action is right (1 after
+ * S - 2 steps) although left pays at once. `start`: the code of cell 1.
  */
-export function corridor(): LatentModel & { start: tf.Tensor } {
+export function corridor(S = 5): SearchModel & { start: tf.Tensor } {
   const move = (d: number) =>
     tf.tensor2d(
       Array.from({ length: S * S }, (_, k) => (Math.min(S - 1, Math.max(0, Math.floor(k / S) + d)) === k % S ? 1 : 0)),
       [S, S],
     );
   const [left, right] = [move(-1), move(1)].map((t) => tf.keep(t));
-  const entryReward = tf.keep(tf.tensor1d([0.2, 0, 0, 0, 1]));
-  const terminal = tf.keep(tf.tensor1d([1, 0, 0, 0, 1]));
+  const ends = (first: number, last: number) =>
+    tf.keep(tf.tensor1d(Array.from({ length: S }, (_, k) => (k === 0 ? first : k === S - 1 ? last : 0))));
+  const entryReward = ends(0.2, 1);
+  const terminal = ends(1, 1);
   return {
-    start: tf.keep(tf.tensor3d([0, 1, 0, 0, 0], [1, 1, S])),
+    start: tf.keep(
+      tf.tensor3d(
+        Array.from({ length: S }, (_, k) => (k === 1 ? 1 : 0)),
+        [1, 1, S],
+      ),
+    ),
     heads(codes, action) {
       return tf.tidy(() => {
         const n = codes.shape[0]!;
@@ -44,6 +51,8 @@ export function corridor(): LatentModel & { start: tf.Tensor } {
       });
     },
     weightsToCodes: (w) => tf.clone(w),
+    indices: (codes) =>
+      tf.tidy(() => tf.argMax(tf.reshape(codes, [codes.shape[0]!, S]), 1).reshape([-1, 1]) as tf.Tensor2D),
     actionFeatures: (a) =>
       tf.tidy(
         () => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(a), "int32"), 2, 1, 0, "int32"), "float32") as tf.Tensor2D,

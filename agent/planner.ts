@@ -24,6 +24,18 @@ export const PlannerConfig = z
     uniformMix: z.number().min(0).max(1).default(0.1),
     /** Sequences proposed by the policy prior (value function / actor), added to every iteration's samples. */
     policySamples: z.number().int().min(0).default(8),
+    /**
+     * Discrete actions: plan by search over the model's codes instead (agent/codeSearch.ts): every
+     * action breadth first to `depth` steps, merging codes met before, at most `maxNodes` codes
+     * expanded. Unset: off (sampled sequences of `horizon` steps).
+     */
+    search: z
+      .object({
+        depth: z.number().int().min(1).max(200),
+        maxNodes: z.number().int().min(1).default(4000),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((c) => c.elites <= c.samples, { message: "elites must be <= samples" })

@@ -1,0 +1,95 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init.ts";
+import { make } from "../envs/index.ts";
+import type { Discrete } from "../envs/core/spaces.ts";
+import { searchCodes, type SearchModel } from "./codeSearch.ts";
+import { corridor } from "./corridor.fixture.ts";
+import { ImaginationAgent } from "./agent.ts";
+import { parseAgentConfig } from "./config.ts";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+const gamma = 0.95;
+
+describe("searchCodes", () => {
+  // A 12-cell corridor from cell 1: left pays 0.2 at once and ends; right pays 1 on entering cell
+  // 11, ten steps on (Q = gamma^9 = 0.63), far past what sampled 3-step sequences see.
+  it("finds a reward `depth` steps away, each code once, and backs it up to the first action", () => {
+    const model = corridor(12);
+    const before = tf.memory().numTensors;
+    const found = searchCodes(model, model.start, 2, { depth: 10, maxNodes: 100, gamma });
+    expect(found.q[0]).toBeCloseTo(0.2, 5);
+    expect(found.q[1]).toBeCloseTo(gamma ** 9, 4);
+    // Every cell once, although 2^10 action sequences lead there.
+    expect(found.nodes).toBe(12);
+    expect(found.levels).toBe(10);
+    // One step short of the far reward: right is worth only its way back to the near one (right,
+    // left, left), so left wins.
+    const short = searchCodes(model, model.start, 2, { depth: 9, maxNodes: 100, gamma });
+    expect(short.q[1]).toBeCloseTo(gamma ** 2 * 0.2, 5);
+    expect(short.q[0]).toBeCloseTo(0.2, 5);
+    expect(short.nodes).toBe(11);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("weights each step by the model's probability of the code it follows", () => {
+    const sure = corridor(12);
+    // The same corridor, but every next code has probability 0.6 (the rest spread over the others).
+    const unsure: SearchModel = {
+      ...sure,
+      heads: (codes, action) =>
+        tf.tidy(() => {
+          const h = sure.heads(codes, action);
+          const p = tf.add(tf.mul(0.6 - 0.4 / 11, tf.exp(h.logits)), 0.4 / 11);
+          return { ...h, logits: tf.log(p) as tf.Tensor3D };
+        }),
+    };
+    const { q } = searchCodes(unsure, sure.start, 2, { depth: 10, maxNodes: 100, gamma });
+    // Nine uncertain steps before the far reward (gamma^9 0.6^9 = 0.006): right is now worth most
+    // as the way back to the near one, two uncertain steps (gamma^2 0.6^2 0.2 = 0.065).
+    expect(q[1]).toBeCloseTo(gamma ** 2 * 0.6 ** 2 * 0.2, 5);
+    expect(q[0]).toBeCloseTo(0.2, 5);
+  });
+
+  it("stops before a level would expand more than maxNodes codes", () => {
+    const model = corridor(12);
+    // Levels expand 1, 1, 1 codes (cells 1, 2, 3); a fourth would make 4.
+    const capped = searchCodes(model, model.start, 2, { depth: 10, maxNodes: 3, gamma });
+    expect(capped.levels).toBe(3);
+    expect(capped.nodes).toBe(5);
+  });
+
+  it("bootstraps from the value at the frontier, through the merged graph", () => {
+    const model = corridor(12);
+    const value = (codes: tf.Tensor) => tf.fill([codes.shape[0]!], 0.5) as tf.Tensor1D;
+    const { q } = searchCodes(model, model.start, 2, { depth: 2, maxNodes: 100, gamma, value });
+    // Two sweeps: V(3) = 0.5 at the frontier, V(2) = gamma 0.5 (either way), Q(1, right) = gamma^2 0.5.
+    expect(q[1]).toBeCloseTo(gamma * gamma * 0.5, 5);
+    // Left ends the episode: its value is the reward alone.
+    expect(q[0]).toBeCloseTo(0.2, 5);
+  });
+});
+
+describe("ImaginationAgent with planner.search", () => {
+  it("acts by search without leaking tensors, the same way from the same seed; Box actions are refused", () => {
+    const env = make("GridEmpty-v0", { size: 6 });
+    const cfg = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 6, maxNodes: 200 } } });
+    const [obs] = env.reset({ seed: 0 });
+    const actions = (seed: number) => {
+      const agent = new ImaginationAgent(cfg, env, seed);
+      const before = tf.memory().numTensors;
+      const taken = [0, 1, 2].map(() => agent.act(obs)[0]!);
+      expect(tf.memory().numTensors).toBe(before);
+      agent.dispose();
+      return taken;
+    };
+    const first = actions(3);
+    for (const a of first) expect(a >= 0 && a < (env.actionSpace as Discrete).n).toBe(true);
+    expect(actions(3)).toEqual(first);
+    const box = parseAgentConfig({ env: "PointMass-v0", planner: { search: { depth: 3 } } });
+    expect(() => new ImaginationAgent(box, make("PointMass-v0"), 0)).toThrow(/planner\.search needs Discrete actions/);
+  });
+});

@@ -1,0 +1,155 @@
+// Planning by search over the model's codes (Discrete actions): from the current code, try every
+// action breadth first under `mode` propagation (z' = c^(argmax l), the most likely next code), and
+// merge a code met before into its node, to `depth` steps or `maxNodes` expanded codes. Then value
+// iteration on that graph, `depth` sweeps:
+//   Q(s, a) = r_hat(s, a) + gamma (1 - d_hat(s, a)) p(s' | s, a) V(s'),   V(s) = max_a Q(s, a) where s was expanded,
+// starting from the value net's V everywhere (so the frontier keeps it: a depth-step lookahead).
+// p(s' | s, a) = prod_l max_i softmax(l_l)_i is the model's probability of the code it follows: a
+// path through codes it is unsure of counts for less (what lies beyond an unlikely step is unknown,
+// valued 0), so the max over many edges does not chase one whose next code is a guess.
+// Discrete codes are what make this affordable: a revisited code is the same node, so the graph grows
+// with the states reachable in the model (on a grid: the agent's poses in this layout), not with
+// n^depth action sequences, and a goal 30 steps away is in reach where sampled sequences of 3 are not.
+import * as tf from "@tensorflow/tfjs";
+import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
+import type { LatentModel } from "./imagination.ts";
+
+/** A latent model whose codes can be named (WorldModel: its FSQ indices). */
+export interface SearchModel extends LatentModel {
+  /** Codes [N, L, d] -> code indices [N, L] (int32). */
+  indices(codes: tf.Tensor): tf.Tensor2D;
+}
+
+export interface SearchOptions {
+  /** Steps of the breadth-first expansion, and sweeps of value iteration. */
+  depth: number;
+  /** Expansion stops at the first level that would take the expanded codes past this many. */
+  maxNodes: number;
+  gamma: number;
+  /** V(z) [N] at every node (the frontier's bootstrap); none means 0. */
+  value?: (codes: tf.Tensor) => tf.Tensor1D;
+}
+
+export interface SearchResult {
+  /** Q(root, a) for every action a. */
+  q: Float64Array;
+  /** Distinct codes met (root included). */
+  nodes: number;
+  /** Levels expanded. */
+  levels: number;
+}
+
+/** Searches from one start code z0 [1, L, d] over `actions` Discrete actions. */
+export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, opts: SearchOptions): SearchResult {
+  if (z0.shape[0] !== 1) throw new RangeError(`searchCodes: one start code expected, got ${z0.shape[0]}`);
+  const { depth, maxNodes, gamma } = opts;
+  const keyOf = (ids: ArrayLike<number>, row: number, latents: number) =>
+    Array.prototype.join.call(Array.prototype.slice.call(ids, row * latents, (row + 1) * latents), ",");
+  const nodeOf = new Map<string, number>();
+  const values: number[] = [];
+  // Edges, one per (expanded node, action): parent, child, reward, continuation probability, the
+  // next code's probability.
+  const parent: number[] = [];
+  const child: number[] = [];
+  const reward: number[] = [];
+  const alive: number[] = [];
+  const likely: number[] = [];
+  const valuesAt = (codes: tf.Tensor): ArrayLike<number> => {
+    if (!opts.value) return new Float32Array(codes.shape[0]!);
+    const v = tf.tidy(() => opts.value!(codes));
+    const data = v.dataSync();
+    v.dispose();
+    return data;
+  };
+
+  const rootIds = tf.tidy(() => model.indices(z0));
+  const latents = rootIds.shape[1]!;
+  nodeOf.set(keyOf(rootIds.dataSync(), 0, latents), 0);
+  rootIds.dispose();
+  values.push(valuesAt(z0)[0]!);
+  let frontier = tf.clone(z0);
+  let frontierNodes = [0];
+  let expanded = 0;
+  let levels = 0;
+  try {
+    while (levels < depth && frontierNodes.length > 0 && expanded + frontierNodes.length <= maxNodes) {
+      const f = frontierNodes.length;
+      const rows = f * actions;
+      // Row r: frontier node floor(r / n) under action r mod n.
+      const [ids, r, a, next, p] = tf.tidy(() => {
+        const codes = tf.gather(
+          frontier,
+          tf.tensor1d(
+            Int32Array.from({ length: rows }, (_, k) => Math.floor(k / actions)),
+            "int32",
+          ),
+        );
+        const acts = Array.from({ length: rows }, (_, k) => k % actions);
+        const h = model.heads(codes, model.actionFeatures(acts, rows));
+        const nextCodes = model.weightsToCodes(oneHotArgmax(h.logits));
+        const likely = tf.exp(tf.sum(tf.log(tf.max(tf.softmax(h.logits), -1)), -1));
+        return [model.indices(nextCodes), h.reward, tf.sub(1, tf.sigmoid(h.terminated)), nextCodes, likely] as const;
+      });
+      const idData = ids.dataSync();
+      const rData = r.dataSync();
+      const aData = a.dataSync();
+      const pData = p.dataSync();
+      tf.dispose([ids, r, a, p]);
+      const fresh: number[] = [];
+      // Rows whose code is new, and their nodes.
+      const freshRows: number[] = [];
+      const freshNodes: number[] = [];
+      for (let k = 0; k < rows; k++) {
+        const key = keyOf(idData, k, latents);
+        let node = nodeOf.get(key);
+        if (node === undefined) {
+          node = values.length;
+          nodeOf.set(key, node);
+          values.push(0);
+          // A code first met through an ending step is not expanded: nothing follows an ending.
+          if (aData[k]! >= 0.5) fresh.push(node);
+          freshRows.push(k);
+          freshNodes.push(node);
+        }
+        parent.push(frontierNodes[Math.floor(k / actions)]!);
+        child.push(node);
+        reward.push(rData[k]!);
+        alive.push(aData[k]!);
+        likely.push(pData[k]!);
+      }
+      expanded += f;
+      levels++;
+      const newCodes = tf.tidy(() => tf.gather(next, tf.tensor1d(Int32Array.from(freshRows), "int32")));
+      next.dispose();
+      const v = freshRows.length > 0 ? valuesAt(newCodes) : [];
+      freshNodes.forEach((node, j) => {
+        values[node] = v[j]!;
+      });
+      // The next frontier: the fresh codes that did not end the episode.
+      const keep = freshRows.flatMap((k, j) => (aData[k]! >= 0.5 ? [j] : []));
+      frontier.dispose();
+      frontier = tf.tidy(() => tf.gather(newCodes, tf.tensor1d(Int32Array.from(keep), "int32")));
+      newCodes.dispose();
+      frontierNodes = fresh;
+    }
+  } finally {
+    frontier.dispose();
+  }
+
+  // Value iteration on the graph: `depth` Jacobi sweeps over the expanded nodes.
+  let v = Float64Array.from(values);
+  const edges = parent.length;
+  for (let sweep = 0; sweep < depth; sweep++) {
+    const best = new Float64Array(v.length).fill(-Infinity);
+    for (let e = 0; e < edges; e++) {
+      const q = reward[e]! + gamma * alive[e]! * likely[e]! * v[child[e]!]!;
+      if (q > best[parent[e]!]!) best[parent[e]!] = q;
+    }
+    const nextV = Float64Array.from(v, (x, s) => (best[s] === -Infinity ? x : best[s]!));
+    v = nextV;
+  }
+  const q = new Float64Array(actions);
+  for (let e = 0; e < Math.min(actions, edges); e++) q[e] = reward[e]! + gamma * alive[e]! * likely[e]! * v[child[e]!]!;
+  if (edges === 0) q.fill(values[0]!);
+  return { q, nodes: values.length, levels };
+}
