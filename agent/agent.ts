@@ -56,6 +56,8 @@ export class ImaginationAgent implements Learner {
     this.mode = config.mode;
     if (config.planner.search && this.spec.kind !== "discrete")
       throw new Error("agent config: planner.search needs Discrete actions");
+    if (config.planner.search && (config.novelty ?? 0) > 0)
+      throw new Error("agent config: planner.search and novelty cannot be combined (the search scores no novelty)");
     this.episodeCodes = new EpisodeCodes(this.model.fsq.size);
     if (config.evalAverage !== undefined) {
       const online = [...this.model.variables, ...this.value.critics.variables];

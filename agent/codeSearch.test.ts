@@ -91,5 +91,8 @@ describe("ImaginationAgent with planner.search", () => {
     expect(actions(3)).toEqual(first);
     const box = parseAgentConfig({ env: "PointMass-v0", planner: { search: { depth: 3 } } });
     expect(() => new ImaginationAgent(box, make("PointMass-v0"), 0)).toThrow(/planner\.search needs Discrete actions/);
+    const novel = parseAgentConfig({ env: "GridEmpty-v0", novelty: 0.05, planner: { search: { depth: 3 } } });
+    expect(() => new ImaginationAgent(novel, env, 0)).toThrow(/planner\.search and novelty/);
+    expect(() => parseAgentConfig({ planner: { search: { depth: 0 } } })).toThrow(/planner\.search\.depth/);
   });
 });
