@@ -234,8 +234,9 @@ export class ImaginationAgent implements Learner {
       gamma: this.config.value.gamma,
       value: (z) => this.value.value(z),
     });
-    const allowed = Array.from({ length: n }, (_, a) => a).filter((a) => !forbidFirst?.has(a));
-    const candidates = allowed.length > 0 ? allowed : Array.from({ length: n }, (_, a) => a);
+    const all = Array.from({ length: n }, (_, a) => a);
+    const allowed = all.filter((a) => !forbidFirst?.has(a));
+    const candidates = allowed.length > 0 ? allowed : all;
     const best = Math.max(...candidates.map((a) => q[a]!));
     const ties = candidates.filter((a) => q[a]! >= best - 1e-6 * Math.max(1, Math.abs(best)));
     return ties[ties.length > 1 ? this.noiseRng.int(ties.length) : 0]!;

@@ -95,7 +95,6 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       const aData = a.dataSync();
       const pData = p.dataSync();
       tf.dispose([ids, r, a, p]);
-      const fresh: number[] = [];
       // Rows whose code is new, and their nodes.
       const freshRows: number[] = [];
       const freshNodes: number[] = [];
@@ -106,8 +105,6 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
           node = values.length;
           nodeOf.set(key, node);
           values.push(0);
-          // A code first met through an ending step is not expanded: nothing follows an ending.
-          if (aData[k]! >= 0.5) fresh.push(node);
           freshRows.push(k);
           freshNodes.push(node);
         }
@@ -125,12 +122,12 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       freshNodes.forEach((node, j) => {
         values[node] = v[j]!;
       });
-      // The next frontier: the fresh codes that did not end the episode.
+      // The next frontier: the fresh codes that did not end the episode (nothing follows an ending).
       const keep = freshRows.flatMap((k, j) => (aData[k]! >= 0.5 ? [j] : []));
       frontier.dispose();
       frontier = tf.tidy(() => tf.gather(newCodes, tf.tensor1d(Int32Array.from(keep), "int32")));
       newCodes.dispose();
-      frontierNodes = fresh;
+      frontierNodes = keep.map((j) => freshNodes[j]!);
     }
   } finally {
     frontier.dispose();
@@ -139,17 +136,15 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   // Value iteration on the graph: `depth` Jacobi sweeps over the expanded nodes.
   let v = Float64Array.from(values);
   const edges = parent.length;
+  const backup = (e: number) => reward[e]! + gamma * alive[e]! * likely[e]! * v[child[e]!]!;
   for (let sweep = 0; sweep < depth; sweep++) {
     const best = new Float64Array(v.length).fill(-Infinity);
-    for (let e = 0; e < edges; e++) {
-      const q = reward[e]! + gamma * alive[e]! * likely[e]! * v[child[e]!]!;
-      if (q > best[parent[e]!]!) best[parent[e]!] = q;
-    }
-    const nextV = Float64Array.from(v, (x, s) => (best[s] === -Infinity ? x : best[s]!));
-    v = nextV;
+    for (let e = 0; e < edges; e++) best[parent[e]!] = Math.max(best[parent[e]!]!, backup(e));
+    v = Float64Array.from(v, (x, s) => (best[s] === -Infinity ? x : best[s]!));
   }
+  // The root's edges come first, one per action.
   const q = new Float64Array(actions);
-  for (let e = 0; e < Math.min(actions, edges); e++) q[e] = reward[e]! + gamma * alive[e]! * likely[e]! * v[child[e]!]!;
+  for (let e = 0; e < Math.min(actions, edges); e++) q[e] = backup(e);
   if (edges === 0) q.fill(values[0]!);
   return { q, nodes: values.length, levels };
 }
