@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init.ts";
-import { make } from "../envs/index.ts";
+import { make, makeBare } from "../envs/index.ts";
+import { parseWorldModelConfig } from "../worldmodel/config.ts";
+import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import type { Discrete } from "../envs/core/spaces.ts";
 import { searchCodes, type SearchModel } from "./codeSearch.ts";
 import { corridor } from "./corridor.fixture.ts";
@@ -70,6 +72,35 @@ describe("searchCodes", () => {
     expect(q[1]).toBeCloseTo(gamma * gamma * 0.5, 5);
     // Left ends the episode: its value is the reward alone.
     expect(q[0]).toBeCloseTo(0.2, 5);
+  });
+});
+
+describe("searchCodes on a world model with local heads (encoder 'cells')", () => {
+  it("finds the same values stepping code indices (each neighbourhood once) as through its heads", () => {
+    const env = makeBare("GridFourRooms-v0", { size: 7 });
+    const config = parseWorldModelConfig({
+      encoder: { type: "cells" },
+      latents: 49,
+      levels: [2, 2, 2, 2],
+      dynamicsHidden: [32],
+      inverseDynamicsWeight: 0,
+    });
+    const model = new WorldModel(config, envShapeOf(env), 4);
+    const [obs] = env.reset({ seed: 2 });
+    const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
+    const value = (codes: tf.Tensor) =>
+      tf.tidy(() => tf.mean(tf.reshape(codes, [codes.shape[0]!, -1]), 1)) as tf.Tensor1D;
+    const opts = { depth: 4, maxNodes: 200, gamma, value };
+    const before = tf.memory().numTensors;
+    const viaIndices = searchCodes(model, z0, 3, opts);
+    // The same model without its index stepper: every grid through heads() on code tensors.
+    const viaHeads = searchCodes(Object.assign(Object.create(model), { indexStepper: undefined }), z0, 3, opts);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(viaIndices.nodes).toBe(viaHeads.nodes);
+    expect(viaIndices.levels).toBe(viaHeads.levels);
+    viaIndices.q.forEach((q, a) => expect(q).toBeCloseTo(viaHeads.q[a]!, 4));
+    z0.dispose();
+    model.dispose();
   });
 });
 

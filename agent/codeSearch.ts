@@ -11,14 +11,9 @@
 // with the states reachable in the model (on a grid: the agent's poses in this layout), not with
 // n^depth action sequences, and a goal 30 steps away is in reach where sampled sequences of 3 are not.
 import * as tf from "@tensorflow/tfjs";
-import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
-import type { LatentModel } from "./imagination.ts";
+import { expander, type SearchModel } from "./codeExpansion.ts";
 
-/** A latent model whose codes can be named (WorldModel: its FSQ indices). */
-export interface SearchModel extends LatentModel {
-  /** Codes [N, L, d] -> code indices [N, L] (int32). */
-  indices(codes: tf.Tensor): tf.Tensor2D;
-}
+export type { IndexStepper, SearchModel } from "./codeExpansion.ts";
 
 export interface SearchOptions {
   /** Steps of the breadth-first expansion, and sweeps of value iteration. */
@@ -43,8 +38,11 @@ export interface SearchResult {
 export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, opts: SearchOptions): SearchResult {
   if (z0.shape[0] !== 1) throw new RangeError(`searchCodes: one start code expected, got ${z0.shape[0]}`);
   const { depth, maxNodes, gamma } = opts;
-  const keyOf = (ids: ArrayLike<number>, row: number, latents: number) =>
-    Array.prototype.join.call(Array.prototype.slice.call(ids, row * latents, (row + 1) * latents), ",");
+  // A node's key: its code indices as one character each (fast to build and hash), as text past 16 bits.
+  const keyOf = (ids: Int32Array, row: number, latents: number) => {
+    const part = ids.subarray(row * latents, (row + 1) * latents);
+    return part.every((v) => v < 0xffff) ? String.fromCharCode(...part) : part.join(",");
+  };
   const nodeOf = new Map<string, number>();
   const values: number[] = [];
   // Edges, one per (expanded node, action): parent, child, reward, continuation probability, the
@@ -64,10 +62,11 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
 
   const rootIds = tf.tidy(() => model.indices(z0));
   const latents = rootIds.shape[1]!;
-  nodeOf.set(keyOf(rootIds.dataSync(), 0, latents), 0);
+  let frontierIds = Int32Array.from(rootIds.dataSync());
   rootIds.dispose();
+  nodeOf.set(keyOf(frontierIds, 0, latents), 0);
   values.push(valuesAt(z0)[0]!);
-  let frontier = tf.clone(z0);
+  const expand = expander(model, z0);
   let frontierNodes = [0];
   let expanded = 0;
   let levels = 0;
@@ -75,31 +74,13 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
     while (levels < depth && frontierNodes.length > 0 && expanded + frontierNodes.length <= maxNodes) {
       const f = frontierNodes.length;
       const rows = f * actions;
-      // Row r: frontier node floor(r / n) under action r mod n.
-      const [ids, r, a, next, p] = tf.tidy(() => {
-        const codes = tf.gather(
-          frontier,
-          tf.tensor1d(
-            Int32Array.from({ length: rows }, (_, k) => Math.floor(k / actions)),
-            "int32",
-          ),
-        );
-        const acts = Array.from({ length: rows }, (_, k) => k % actions);
-        const h = model.heads(codes, model.actionFeatures(acts, rows));
-        const nextCodes = model.weightsToCodes(oneHotArgmax(h.logits));
-        const likely = tf.exp(tf.sum(tf.log(tf.max(tf.softmax(h.logits), -1)), -1));
-        return [model.indices(nextCodes), h.reward, tf.sub(1, tf.sigmoid(h.terminated)), nextCodes, likely] as const;
-      });
-      const idData = ids.dataSync();
-      const rData = r.dataSync();
-      const aData = a.dataSync();
-      const pData = p.dataSync();
-      tf.dispose([ids, r, a, p]);
+      // Row k: frontier node floor(k / n) under action k mod n.
+      const step = expand.step(frontierIds, f, actions);
       // Rows whose code is new, and their nodes.
       const freshRows: number[] = [];
       const freshNodes: number[] = [];
       for (let k = 0; k < rows; k++) {
-        const key = keyOf(idData, k, latents);
+        const key = keyOf(step.ids, k, latents);
         let node = nodeOf.get(key);
         if (node === undefined) {
           node = values.length;
@@ -110,27 +91,29 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
         }
         parent.push(frontierNodes[Math.floor(k / actions)]!);
         child.push(node);
-        reward.push(rData[k]!);
-        alive.push(aData[k]!);
-        likely.push(pData[k]!);
+        reward.push(step.reward[k]!);
+        alive.push(step.alive[k]!);
+        likely.push(step.likely[k]!);
       }
       expanded += f;
       levels++;
-      const newCodes = tf.tidy(() => tf.gather(next, tf.tensor1d(Int32Array.from(freshRows), "int32")));
-      next.dispose();
-      const v = freshRows.length > 0 ? valuesAt(newCodes) : [];
-      freshNodes.forEach((node, j) => {
-        values[node] = v[j]!;
-      });
+      if (freshRows.length > 0) {
+        const v = expand.keep(freshRows, (codes) => valuesAt(codes));
+        freshNodes.forEach((node, j) => {
+          values[node] = v[j]!;
+        });
+      }
       // The next frontier: the fresh codes that did not end the episode (nothing follows an ending).
-      const keep = freshRows.flatMap((k, j) => (aData[k]! >= 0.5 ? [j] : []));
-      frontier.dispose();
-      frontier = tf.tidy(() => tf.gather(newCodes, tf.tensor1d(Int32Array.from(keep), "int32")));
-      newCodes.dispose();
+      const keep = freshRows.flatMap((k, j) => (step.alive[k]! >= 0.5 ? [j] : []));
+      expand.frontier(keep);
+      frontierIds = new Int32Array(keep.length * latents);
+      keep.forEach((j, i) =>
+        frontierIds.set(step.ids.subarray(freshRows[j]! * latents, (freshRows[j]! + 1) * latents), i * latents),
+      );
       frontierNodes = keep.map((j) => freshNodes[j]!);
     }
   } finally {
-    frontier.dispose();
+    expand.dispose();
   }
 
   // Value iteration on the graph: `depth` Jacobi sweeps over the expanded nodes.

@@ -21,9 +21,13 @@ export const WorldModelConfig = z
       .object({
         /**
          * "auto": a CNN for images of at least 16x16 pixels, an MLP otherwise. "keypoints": a spatial
-         * soft-argmax (nn/keypoints.ts), for images of a few objects.
+         * soft-argmax (nn/keypoints.ts), for images of a few objects. "cells": for grid observations
+         * [H, W, C], one latent per cell, the code of its symbol (nn/cellTokenizer.ts: fixed once
+         * met, nothing to train; needs latents = H x W), with heads that predict each cell from its
+         * 3x3 neighbourhood (nn/localHeads.ts): rules that hold in every layout of a procedurally
+         * generated grid.
          */
-        type: z.enum(["auto", "mlp", "cnn", "keypoints"]).default("auto"),
+        type: z.enum(["auto", "mlp", "cnn", "keypoints", "cells"]).default("auto"),
         /** MLP hidden sizes (and the CNN's dense layer). */
         hidden: z.array(z.number().int().min(1)).default([256]),
         /** CNN channels per 3x3 stride-2 convolution. */

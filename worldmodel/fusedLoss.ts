@@ -122,6 +122,9 @@ export function fusedWorldModelGrads(
   noise: Noise,
   { encoder = true, codes }: { encoder?: boolean; codes?: Float32Array } = {},
 ): FusedGradients {
+  const { rewardHead, terminationHead } = model;
+  if (!rewardHead || !terminationHead)
+    throw new Error("fusedWorldModelGrads: the local heads of encoder 'cells' train through the tape (loss.ts)");
   const cfg = model.config;
   const { batch: n, horizon: h } = b;
   const { latents: L } = cfg;
@@ -188,8 +191,8 @@ export function fusedWorldModelGrads(
     const x = tf.concat([code, actions[t]!], 1) as tf.Tensor2D;
     xs.push(x);
     const dyn = model.dynamics.applyTraced(x);
-    const rew = model.rewardHead.applyTraced(x);
-    const term = model.terminationHead.applyTraced(x);
+    const rew = rewardHead.applyTraced(x);
+    const term = terminationHead.applyTraced(x);
     traces.dynamics.push(dyn.trace);
     traces.reward.push(rew.trace);
     traces.terminated.push(term.trace);
@@ -245,8 +248,8 @@ export function fusedWorldModelGrads(
   // Backward through time.
   const wT = {
     dynamics: model.dynamics.transposedWeights(),
-    reward: model.rewardHead.transposedWeights(),
-    terminated: model.terminationHead.transposedWeights(),
+    reward: rewardHead.transposedWeights(),
+    terminated: terminationHead.transposedWeights(),
   };
   const firstT = tf.concat([wT.dynamics[0]!, wT.reward[0]!, wT.terminated[0]!], 0) as tf.Tensor2D; // [hidden sum, K + A]
   const codebookT = tf.transpose(model.fsq.codebook);
@@ -287,8 +290,8 @@ export function fusedWorldModelGrads(
       wT.dynamics,
       false,
     );
-    const rew = model.rewardHead.backward(traces.reward[t]!, dReward as tf.Tensor2D, wT.reward, false);
-    const term = model.terminationHead.backward(traces.terminated[t]!, dTerm as tf.Tensor2D, wT.terminated, false);
+    const rew = rewardHead.backward(traces.reward[t]!, dReward as tf.Tensor2D, wT.reward, false);
+    const term = terminationHead.backward(traces.terminated[t]!, dTerm as tf.Tensor2D, wT.terminated, false);
     dPres.dynamics[t] = dyn.dPre;
     dPres.reward[t] = rew.dPre;
     dPres.terminated[t] = term.dPre;
@@ -302,8 +305,8 @@ export function fusedWorldModelGrads(
   const grads = new Map<tf.Variable, tf.Tensor>();
   const put = (m: Mlp, g: tf.Tensor[]) => m.variables.forEach((v, i) => grads.set(v, g[i]!));
   put(model.dynamics, model.dynamics.gradients(traces.dynamics, dPres.dynamics, xsAll));
-  put(model.rewardHead, model.rewardHead.gradients(traces.reward, dPres.reward, xsAll));
-  put(model.terminationHead, model.terminationHead.gradients(traces.terminated, dPres.terminated, xsAll));
+  put(rewardHead, rewardHead.gradients(traces.reward, dPres.reward, xsAll));
+  put(terminationHead, terminationHead.gradients(traces.terminated, dPres.terminated, xsAll));
 
   // Auxiliary losses on code_0 (and code_1), and the gradient into the encoder.
   let dCode0: tf.Tensor = cfg.detachEncoder ? tf.zerosLike(code0) : dCode!;

@@ -19,6 +19,8 @@ export interface TensorBatch {
   horizon: number;
   /** [B, ...obsShape]: o_0, preprocessed. */
   obs0: tf.Tensor;
+  /** [B, L, d]: o_0's codes when they are known (an encoder that does not learn); else encoded from obs0. */
+  codes0?: tf.Tensor;
   /** o_1, preprocessed: only for the inverse-dynamics loss. */
   obs1?: tf.Tensor;
   /** H x [B, L] int32: code indices of o_1..o_H. */
@@ -31,8 +33,11 @@ export interface TensorBatch {
   mask: tf.Tensor1D[];
 }
 
-/** Uploads a sampled batch; encodes o_1..o_H into target indices (no gradient). */
-export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch {
+/**
+ * Uploads a sampled batch; encodes o_1..o_H into target indices (no gradient). `codes`: the batch's
+ * codes [B * (H+1) * L * d] when known (WorldModelTrainer.codesOf), which then need no encoding.
+ */
+export function toTensorBatch(model: WorldModel, b: SequenceBatch, codes?: Float32Array): TensorBatch {
   const { batch: n, horizon: h } = b;
   const size = model.obsSize;
   const steps = h + 1;
@@ -42,17 +47,17 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
     for (let i = 0; i < n; i++) for (let k = 0; k < width; k++) out[i * width + k] = src[(i * h + t) * width + k]!;
     return out;
   };
-  // Split o_0 from o_1..o_H in JS: a strided tf.slice is slow on WASM.
-  const first = new Float32Array(n * size);
-  const later = new Float32Array(n * h * size);
-  for (let i = 0; i < n; i++) {
-    const base = i * steps * size;
-    first.set(b.obs.subarray(base, base + size), i * size);
-    later.set(b.obs.subarray(base + size, base + steps * size), i * h * size);
-  }
+  const [first, later] = splitFirst(b.obs, n, steps, size);
   return tf.tidy(() => {
     const obs0 = model.preprocess(first, n);
-    const idx = tf.reshape(model.indices(model.encode(model.preprocess(later, n * h))), [n, h, model.config.latents]);
+    const { latents } = model.config;
+    const dim = model.fsq.dim;
+    const known = codes && splitFirst(codes, n, steps, model.codeSize);
+    const codes0 = known && tf.tensor3d(known[0], [n, latents, dim]);
+    const laterCodes = known
+      ? tf.tensor3d(known[1], [n * h, latents, dim])
+      : model.encode(model.preprocess(later, n * h));
+    const idx = tf.reshape(model.indices(laterCodes), [n, h, latents]);
     const flat = idx.arraySync() as number[][][];
     const targets = Array.from({ length: h }, (_, t) =>
       tf.tensor2d(
@@ -65,6 +70,7 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
       batch: n,
       horizon: h,
       obs0,
+      codes0,
       obs1: model.inverseDynamics ? model.preprocess(firstOfEach(later, n, h * size, size), n) : undefined,
       targets,
       actions: Array.from({ length: h }, (_, t) => model.actionFeatures(column(b.actions, t, actionValues), n)),
@@ -74,6 +80,22 @@ export function toTensorBatch(model: WorldModel, b: SequenceBatch): TensorBatch 
     };
     return result as unknown as tf.TensorContainer;
   }) as unknown as TensorBatch;
+}
+
+/** Each of n sequences' first step and the rest, from [n, steps, size] values (in JS: a strided tf.slice is slow on WASM). */
+function splitFirst(
+  values: { subarray(begin: number, end: number): ArrayLike<number> },
+  n: number,
+  steps: number,
+  size: number,
+): [Float32Array, Float32Array] {
+  const first = new Float32Array(n * size);
+  const rest = new Float32Array(n * (steps - 1) * size);
+  for (let i = 0; i < n; i++) {
+    first.set(values.subarray(i * steps * size, i * steps * size + size), i * size);
+    rest.set(values.subarray(i * steps * size + size, (i + 1) * steps * size), i * (steps - 1) * size);
+  }
+  return [first, rest];
 }
 
 /** The first `size` values of each of n blocks of `stride` values. */
@@ -86,6 +108,7 @@ function firstOfEach(values: Float32Array, n: number, stride: number, size: numb
 export function disposeBatch(b: TensorBatch): void {
   tf.dispose([
     b.obs0,
+    ...(b.codes0 ? [b.codes0] : []),
     ...(b.obs1 ? [b.obs1] : []),
     ...b.targets,
     ...b.actions,
@@ -125,7 +148,7 @@ export function worldModelLoss(
 ): tf.Scalar {
   const cfg = model.config;
   const estimator = getEstimator(cfg.estimator);
-  const codes0 = model.encode(b.obs0);
+  const codes0 = b.codes0 ?? model.encode(b.obs0);
   let code: tf.Tensor = cfg.detachEncoder ? stopGradient(codes0) : codes0;
   const perSample: tf.Tensor[] = [];
   const logProbs: tf.Tensor[] = [];
@@ -186,4 +209,27 @@ export function worldModelLoss(
     parts.accuracy1 = keep(accuracy1!);
   }
   return total as tf.Scalar;
+}
+
+/**
+ * The loss's gradient through tf's tape (aligned with model.variables; zeros for a variable the loss
+ * does not reach) and its parts: the training path of models the fused pass does not cover (the
+ * local heads of encoder "cells"). Call inside tf.tidy.
+ */
+export function tapeWorldModelGrads(
+  model: WorldModel,
+  sample: SequenceBatch,
+  noise: Noise,
+  codes?: Float32Array,
+): { grads: tf.Tensor[]; stats: LossStats } {
+  const batch = toTensorBatch(model, sample, codes);
+  const parts: Partial<Record<keyof LossStats, tf.Scalar>> = {};
+  try {
+    const { grads } = tf.variableGrads(() => worldModelLoss(model, batch, noise, parts), model.variables);
+    const stats = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v!.dataSync()[0]!])) as unknown;
+    return { grads: model.variables.map((v) => grads[v.name] ?? tf.zerosLike(v)), stats: stats as LossStats };
+  } finally {
+    tf.dispose(Object.values(parts));
+    disposeBatch(batch);
+  }
 }

@@ -9,8 +9,11 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../common/rng.ts";
 import { Box, Discrete, type Env, type TypedArray } from "../envs/index.ts";
 import type { WorldModelConfig } from "./config.ts";
+import { CellTokenizer } from "./nn/cellTokenizer.ts";
 import { Cnn } from "./nn/cnn.ts";
 import { Keypoints } from "./nn/keypoints.ts";
+import { eventsHeads, localHeads, localInputSize, neighbourIndices, neighbourMatrix } from "./nn/localHeads.ts";
+import { LocalStep } from "./nn/localStep.ts";
 import { Mlp, newVariable } from "./nn/mlp.ts";
 import { FSQ } from "./quantizer/fsq.ts";
 
@@ -61,10 +64,13 @@ export interface Heads {
 
 export class WorldModel {
   readonly fsq: FSQ;
-  readonly encoder: Mlp | Cnn | Keypoints;
+  readonly encoder: Mlp | Cnn | Keypoints | CellTokenizer;
   readonly dynamics: Mlp;
-  readonly rewardHead: Mlp;
-  readonly terminationHead: Mlp;
+  /** Absent with encoder "cells", whose `events` MLP gives each cell's share of them. */
+  readonly rewardHead: Mlp | undefined;
+  readonly terminationHead: Mlp | undefined;
+  /** Encoder "cells": each cell's reward gate, reward value and termination logit (nn/localHeads.ts). */
+  readonly events: Mlp | undefined;
   readonly decoder: Mlp | undefined;
   /** (code_t, code_{t+1}) -> action logits (Discrete) or action (Box); present when its weight > 0. */
   readonly inverseDynamics: Mlp | undefined;
@@ -77,6 +83,8 @@ export class WorldModel {
   /** Observation normalisation (x - offset) * scale: bounds from the space, then dataset statistics. */
   private readonly offset: tf.Variable;
   private readonly scale: tf.Variable;
+  /** Encoder "cells": each cell's 3x3 neighbours (nn/localHeads.ts), for the local heads. */
+  private readonly neighbours: tf.Tensor2D | undefined;
 
   constructor(
     readonly config: WorldModelConfig,
@@ -94,28 +102,35 @@ export class WorldModel {
       throw new Error(
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
+    const cells = type === "cells" ? this.checkCells(shape.obsShape, config.latents) : undefined;
     this.encoder =
-      type === "keypoints"
-        ? new Keypoints(shape.obsShape, keypoints ?? 16, hidden, this.codeSize, rng.childSeed(), "encoder")
-        : type === "cnn" || (type === "auto" && image)
-          ? new Cnn(
-              shape.obsShape as [number, number, number],
-              channels,
-              hidden,
-              this.codeSize,
-              rng.childSeed(),
-              "encoder",
-            )
-          : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
-    const input = this.codeSize + this.actionSize;
-    this.dynamics = new Mlp(
-      [input, ...config.dynamicsHidden, config.latents * this.fsq.size],
-      rng.childSeed(),
-      "elu",
-      "dynamics",
-    );
-    this.rewardHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "reward");
-    this.terminationHead = new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "terminated");
+      type === "cells"
+        ? new CellTokenizer(shape.obsShape, this.fsq.size, "encoder")
+        : type === "keypoints"
+          ? new Keypoints(shape.obsShape, keypoints ?? 16, hidden, this.codeSize, rng.childSeed(), "encoder")
+          : type === "cnn" || (type === "auto" && image)
+            ? new Cnn(
+                shape.obsShape as [number, number, number],
+                channels,
+                hidden,
+                this.codeSize,
+                rng.childSeed(),
+                "encoder",
+              )
+            : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
+    // Local heads see one cell's neighbourhood; the others see the whole code.
+    const input = cells ? localInputSize(this.fsq.dim, this.actionSize) : this.codeSize + this.actionSize;
+    this.neighbours = cells && neighbourMatrix(cells[0], cells[1]);
+    // The local MLP learns its rule about twice as fast with ReLU and He's initialisation (FourRooms-7
+    // random walks: held-out whole-code accuracy 0.80 after 600 updates, against 0.35 with ELU and PyTorch's).
+    this.dynamics = cells
+      ? new Mlp([input, ...config.dynamicsHidden, this.fsq.size], rng.childSeed(), "relu", "dynamics", "he")
+      : new Mlp([input, ...config.dynamicsHidden, config.latents * this.fsq.size], rng.childSeed(), "elu", "dynamics");
+    this.events = cells && eventsHeads(input, config.headHidden, config.latents, rng.childSeed());
+    this.rewardHead = cells ? undefined : new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "reward");
+    this.terminationHead = cells
+      ? undefined
+      : new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "terminated");
     this.decoder = config.decoder.enabled
       ? new Mlp([this.codeSize, ...config.decoder.hidden, this.obsSize], rng.childSeed(), "elu", "decoder")
       : undefined;
@@ -135,6 +150,9 @@ export class WorldModel {
    * `normalization: "channel"` the statistics are pooled over every element of a channel (last axis).
    */
   fitNormalization(observations: ArrayLike<number>, minStd = 0.05): void {
+    // Cell tokens compare each cell's symbol with those met before: per-element statistics would
+    // give one symbol other values at another place.
+    if (this.encoder instanceof CellTokenizer) return;
     const n = observations.length / this.obsSize;
     if (!Number.isInteger(n) || n < 1)
       throw new RangeError(
@@ -189,7 +207,22 @@ export class WorldModel {
     return [
       ["normalization/offset", this.offset],
       ["normalization/scale", this.scale],
+      ...(this.encoder instanceof CellTokenizer ? this.encoder.namedState() : []),
     ];
+  }
+
+  /** Encoder "cells" holds one latent per cell of a grid observation [H, W, C]: returns [H, W]. */
+  private checkCells(obsShape: readonly number[], latents: number): [number, number] {
+    if (obsShape.length !== 3)
+      throw new Error(
+        `WorldModel: encoder type 'cells' needs [H, W, C] grid observations, got [${obsShape.join(", ")}]`,
+      );
+    const [h, w] = obsShape as [number, number];
+    if (latents !== h * w)
+      throw new Error(
+        `WorldModel: encoder type 'cells' needs latents = H x W = ${h * w} (one per cell), got ${latents}`,
+      );
+    return [h, w];
   }
 
   /** Normalised observations [N, obsSize] (e.g. decoded) -> raw units. */
@@ -239,6 +272,8 @@ export class WorldModel {
   /** Observations [N, ...obsShape] (preprocessed) -> continuous latents [N, L, d] before quantisation. */
   embed(obs: tf.Tensor): tf.Tensor3D {
     const n = obs.shape[0]!;
+    // Cells: the codes themselves (on the FSQ grid already; quantize() would move them).
+    if (this.encoder instanceof CellTokenizer) return this.fsq.indicesToCodes(this.encoder.indices(obs)) as tf.Tensor3D;
     const z =
       this.encoder instanceof Mlp
         ? this.encoder.apply(tf.reshape(obs, [n, this.obsSize]) as tf.Tensor2D)
@@ -248,6 +283,7 @@ export class WorldModel {
 
   /** Observations -> codes [N, L, d] on the FSQ grid (straight-through gradient into the encoder). */
   encode(obs: tf.Tensor): tf.Tensor3D {
+    if (this.encoder instanceof CellTokenizer) return this.embed(obs); // already codes
     return this.fsq.quantize(this.embed(obs)) as tf.Tensor3D;
   }
 
@@ -259,12 +295,36 @@ export class WorldModel {
   /** (codes [N, L, d], action features [N, A]) -> next-code logits, reward and termination. */
   heads(codes: tf.Tensor, action: tf.Tensor2D): Heads {
     const n = codes.shape[0]!;
+    if (this.neighbours) return localHeads(this.dynamics, this.events!, codes, action, this.neighbours);
     const x = tf.concat([tf.reshape(codes, [n, this.codeSize]), action], 1) as tf.Tensor2D;
     return {
       logits: tf.reshape(this.dynamics.apply(x), [n, this.config.latents, this.fsq.size]) as tf.Tensor3D,
-      reward: tf.reshape(this.rewardHead.apply(x), [n]) as tf.Tensor1D,
-      terminated: tf.reshape(this.terminationHead.apply(x), [n]) as tf.Tensor1D,
+      reward: tf.reshape(this.rewardHead!.apply(x), [n]) as tf.Tensor1D,
+      terminated: tf.reshape(this.terminationHead!.apply(x), [n]) as tf.Tensor1D,
     };
+  }
+
+  /**
+   * With encoder "cells": the local heads stepped on code indices, each distinct neighbourhood computed
+   * once (nn/localStep.ts; for searches, which expand many nearly alike grids). Make one per search:
+   * it caches what the current weights predict.
+   */
+  indexStepper(): LocalStep | undefined {
+    if (!this.neighbours || this.shape.action.kind !== "discrete") return undefined;
+    const [h, w] = this.shape.obsShape as [number, number];
+    const features = (a: number) => {
+      const row = new Float32Array(this.actionSize);
+      row[a] = 1;
+      return row;
+    };
+    return new LocalStep(
+      this.dynamics,
+      this.events!,
+      this.fsq.codebook.dataSync() as Float32Array,
+      this.fsq.dim,
+      neighbourIndices(h, w),
+      features,
+    );
   }
 
   /** Next-code logits [N, L, |C|]. */
@@ -299,7 +359,15 @@ export class WorldModel {
   }
 
   private get parts() {
-    return [this.encoder, this.dynamics, this.rewardHead, this.terminationHead, this.decoder, this.inverseDynamics];
+    return [
+      this.encoder,
+      this.dynamics,
+      this.rewardHead,
+      this.terminationHead,
+      this.events,
+      this.decoder,
+      this.inverseDynamics,
+    ];
   }
 
   /** Every trainable variable with a stable name (checkpoints key on these names). */
@@ -314,6 +382,6 @@ export class WorldModel {
   dispose(): void {
     for (const part of this.parts) part?.dispose();
     this.fsq.dispose();
-    tf.dispose([this.offset, this.scale]);
+    tf.dispose([this.offset, this.scale, ...(this.neighbours ? [this.neighbours] : [])]);
   }
 }

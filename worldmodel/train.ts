@@ -1,14 +1,16 @@
 // One optimiser step of the world model: the loss and its gradient from the fused pass
-// (fusedLoss.ts: the backward written out, tested against the tape-based loss.ts), global-norm
-// clipping, then AdamW over flat buffers, all inside tf.tidy so that no tensor outlives the step.
+// (fusedLoss.ts: the backward written out, tested against the tape-based loss.ts; the tape itself
+// for the local heads of encoder "cells"), global-norm clipping, then AdamW over flat buffers, all
+// inside tf.tidy so that no tensor outlives the step.
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Noise } from "./estimators/index.ts";
 import { FrozenCodes } from "./frozenCodes.ts";
 import { fusedWorldModelGrads, type CodeUsage } from "./fusedLoss.ts";
-import type { LossStats } from "./loss.ts";
+import { tapeWorldModelGrads, type LossStats } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
+import { CellTokenizer } from "./nn/cellTokenizer.ts";
 import { FlatAdam, type NamedTensor } from "./nn/flatAdam.ts";
 
 export type { NamedTensor } from "./nn/flatAdam.ts";
@@ -42,6 +44,8 @@ export class WorldModelTrainer {
     });
     this.noise = new Noise(noiseSeed);
     this.frozenCodes = new FrozenCodes(model);
+    // Cell tokens have nothing to train: their codes never move, so replayed ones are cached from the start.
+    this.encoderFrozen = model.encoder instanceof CellTokenizer;
   }
 
   /** Samples a batch from the buffer (see ReplayBuffer.sample for `eventFraction`) and takes one step. */
@@ -54,10 +58,13 @@ export class WorldModelTrainer {
     let result: TrainStats | undefined;
     tf.tidy(() => {
       // A frozen encoder's gradient is zero, so it leaves the clipping norm too (it would shrink every other step).
-      const { grads, stats } = fusedWorldModelGrads(this.model, sample, this.noise, {
-        encoder: !this.encoderFrozen,
-        codes: this.codesOf(sample),
-      });
+      const { grads, stats } =
+        this.model.encoder instanceof CellTokenizer
+          ? tapeWorldModelGrads(this.model, sample, this.noise, this.codesOf(sample))
+          : fusedWorldModelGrads(this.model, sample, this.noise, {
+              encoder: !this.encoderFrozen,
+              codes: this.codesOf(sample),
+            });
       result = { ...stats, gradNorm: this.applyGradients(grads) };
     });
     this.steps++;

@@ -1,5 +1,5 @@
 // A multilayer perceptron on plain tf.Variables, initialised from the project's seeded Rng
-// (PyTorch's default: weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))).
+// (PyTorch's default: weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)); or He's).
 // Each hidden layer is one fused matmul + bias + activation: small models are dispatch-bound, so
 // fewer, larger ops are faster.
 import * as tf from "@tensorflow/tfjs";
@@ -37,12 +37,16 @@ export class Mlp {
   readonly weights: tf.Variable[] = [];
   readonly biases: tf.Variable[] = [];
 
-  /** sizes: [in, hidden..., out]; the last layer is linear. */
+  /**
+   * sizes: [in, hidden..., out]; the last layer is linear. `init` "he": weights ~ N(0, 2 / fan_in)
+   * and zero biases (He et al. 2015, for ReLU layers), instead of PyTorch's default.
+   */
   constructor(
     readonly sizes: readonly number[],
     seed: number,
     readonly activation: Activation = "relu",
     readonly name = "mlp",
+    init: "torch" | "he" = "torch",
   ) {
     if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
       throw new RangeError(`Mlp: 'sizes' must be >= 2 positive integers, got [${sizes.join(", ")}]`);
@@ -51,8 +55,11 @@ export class Mlp {
     for (let i = 0; i + 1 < sizes.length; i++) {
       const [fanIn, fanOut] = [sizes[i]!, sizes[i + 1]!];
       const bound = 1 / Math.sqrt(fanIn);
-      const w = Float32Array.from({ length: fanIn * fanOut }, () => rng.uniform(-bound, bound));
-      const b = Float32Array.from({ length: fanOut }, () => rng.uniform(-bound, bound));
+      const std = Math.sqrt(2 / fanIn);
+      const w = Float32Array.from({ length: fanIn * fanOut }, () =>
+        init === "he" ? std * rng.normal() : rng.uniform(-bound, bound),
+      );
+      const b = Float32Array.from({ length: fanOut }, () => (init === "he" ? 0 : rng.uniform(-bound, bound)));
       // tfjs variable names are global; checkpoints use namedVariables() instead.
       this.weights.push(newVariable(() => tf.tensor2d(w, [fanIn, fanOut])));
       this.biases.push(newVariable(() => tf.tensor1d(b)));

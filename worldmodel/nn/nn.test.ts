@@ -25,6 +25,25 @@ function expectClose(got: number[][], want: number[][], tol = 1e-5) {
   });
 }
 
+describe("Mlp initialisation", () => {
+  it("'he': weights of standard deviation sqrt(2 / fan_in) and zero biases; 'torch': U(-1/sqrt(fan_in), 1/sqrt(fan_in))", () => {
+    const std = (v: tf.Variable) => {
+      const x = Array.from(v.dataSync());
+      const m = x.reduce((a, b) => a + b, 0) / x.length;
+      return Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / x.length);
+    };
+    const he = new Mlp([200, 300, 10], 1, "relu", "he", "he");
+    expect(std(he.weights[0]!)).toBeCloseTo(Math.sqrt(2 / 200), 2);
+    expect(std(he.weights[1]!)).toBeCloseTo(Math.sqrt(2 / 300), 2);
+    for (const b of he.biases) expect(Array.from(b.dataSync()).every((v) => v === 0)).toBe(true);
+    const torch = new Mlp([200, 300, 10], 1, "relu");
+    expect(std(torch.weights[0]!)).toBeCloseTo(1 / Math.sqrt(3 * 200), 2);
+    expect(Math.max(...Array.from(torch.biases[0]!.dataSync()).map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(200));
+    he.dispose();
+    torch.dispose();
+  });
+});
+
 describe("Mlp.backward and gradients()", () => {
   it.each(["elu", "relu"] as const)("match autodiff over two calls summed (%s)", (activation) => {
     const mlp = new Mlp([5, 7, 6, 3], 1, activation);

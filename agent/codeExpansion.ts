@@ -1,0 +1,127 @@
+// One level of the code search's breadth-first expansion (agent/codeSearch.ts): every frontier node
+// under every action, its most likely next code (mode propagation) and the heads. Through the model's
+// heads on code tensors, or, when the model can, on code indices with each distinct cell
+// neighbourhood computed once (worldmodel/nn/localStep.ts: the local heads of encoder "cells").
+import * as tf from "@tensorflow/tfjs";
+import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
+import type { LocalStepResult } from "../worldmodel/nn/localStep.ts";
+import type { LatentModel } from "./imagination.ts";
+
+/** A latent model whose codes can be named (WorldModel: its FSQ indices). */
+export interface SearchModel extends LatentModel {
+  /** Codes [N, L, d] -> code indices [N, L] (int32). */
+  indices(codes: tf.Tensor): tf.Tensor2D;
+  /** Steps grids of code indices without code tensors, when the model can (one per search: it may cache). */
+  indexStepper?(): IndexStepper | undefined;
+}
+
+/** What a search needs of a model stepped on code indices (worldmodel/nn/localStep.ts). */
+export interface IndexStepper {
+  /** The codebook's size |C|. */
+  readonly codes: number;
+  step(ids: Int32Array, actions: readonly number[]): LocalStepResult;
+}
+
+/** A level's rows: each one's mode next code indices [rows, L], reward, 1 - d_hat and next-code probability. */
+type Level = { ids: Int32Array; reward: ArrayLike<number>; alive: ArrayLike<number>; likely: ArrayLike<number> };
+
+/** One level's expansion: each frontier node under each action, its mode next code and heads. */
+export interface Expander {
+  /** Frontier [f, L] code indices under every action -> rows k = node * actions + action. */
+  step(frontierIds: Int32Array, f: number, actions: number): Level;
+  /** The last step's rows `fresh` as codes [m, L, d], for `use` (their values). */
+  keep(fresh: number[], use: (codes: tf.Tensor) => ArrayLike<number>): ArrayLike<number>;
+  /** The next frontier: entries `kept` of the last `keep`'s rows. */
+  frontier(kept: number[]): void;
+  dispose(): void;
+}
+
+/**
+ * Steps on code indices when the model can (its local heads: worldmodel/nn/localStep.ts, each
+ * distinct neighbourhood computed once); else through its heads on code tensors.
+ */
+export function expander(model: SearchModel, z0: tf.Tensor): Expander {
+  const stepper = model.indexStepper?.();
+  if (stepper) {
+    let last: Int32Array = new Int32Array(0);
+    const latents = z0.shape[1]!;
+    return {
+      step(frontierIds, f, actions) {
+        const rowsIds = new Int32Array(f * actions * latents);
+        for (let k = 0; k < f * actions; k++)
+          rowsIds.set(
+            frontierIds.subarray(Math.floor(k / actions) * latents, (Math.floor(k / actions) + 1) * latents),
+            k * latents,
+          );
+        const out = stepper.step(
+          rowsIds,
+          Array.from({ length: f * actions }, (_, k) => k % actions),
+        );
+        last = out.ids;
+        return out;
+      },
+      keep(fresh, use) {
+        const ids = new Int32Array(fresh.length * latents);
+        fresh.forEach((k, j) => ids.set(last.subarray(k * latents, (k + 1) * latents), j * latents));
+        const codes = tf.tidy(() =>
+          model.weightsToCodes(
+            tf.cast(tf.oneHot(tf.tensor2d(ids, [fresh.length, latents], "int32"), stepper.codes), "float32"),
+          ),
+        );
+        try {
+          return use(codes);
+        } finally {
+          codes.dispose();
+        }
+      },
+      frontier() {},
+      dispose() {},
+    };
+  }
+  let frontier = tf.clone(z0);
+  let next: tf.Tensor | undefined;
+  let fresh: tf.Tensor | undefined;
+  return {
+    step(_ids, f, actions) {
+      const rows = f * actions;
+      const [ids, r, a, nextCodes, p] = tf.tidy(() => {
+        const codes = tf.gather(
+          frontier,
+          tf.tensor1d(
+            Int32Array.from({ length: rows }, (_, k) => Math.floor(k / actions)),
+            "int32",
+          ),
+        );
+        const acts = Array.from({ length: rows }, (_, k) => k % actions);
+        const h = model.heads(codes, model.actionFeatures(acts, rows));
+        const nextCodes = model.weightsToCodes(oneHotArgmax(h.logits));
+        const likely = tf.exp(tf.sum(tf.log(tf.max(tf.softmax(h.logits), -1)), -1));
+        return [model.indices(nextCodes), h.reward, tf.sub(1, tf.sigmoid(h.terminated)), nextCodes, likely] as const;
+      });
+      next?.dispose();
+      next = nextCodes;
+      const out = {
+        ids: Int32Array.from(ids.dataSync()),
+        reward: r.dataSync(),
+        alive: a.dataSync(),
+        likely: p.dataSync(),
+      };
+      tf.dispose([ids, r, a, p]);
+      return out;
+    },
+    keep(rows, use) {
+      fresh?.dispose();
+      fresh = tf.tidy(() => tf.gather(next!, tf.tensor1d(Int32Array.from(rows), "int32")));
+      return use(fresh);
+    },
+    frontier(kept) {
+      frontier.dispose();
+      frontier = fresh
+        ? tf.tidy(() => tf.gather(fresh!, tf.tensor1d(Int32Array.from(kept), "int32")))
+        : tf.zeros([0, ...z0.shape.slice(1)]);
+    },
+    dispose() {
+      tf.dispose([frontier, ...(next ? [next] : []), ...(fresh ? [fresh] : [])]);
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// The world model with encoder "cells": one fixed code per grid cell, heads local to each cell.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init.ts";
+import { Rng } from "../common/rng.ts";
+import { collect } from "../data/collector.ts";
+import type { ReplayBuffer } from "../data/replayBuffer.ts";
+import { makeBare } from "../envs/index.ts";
+import { loadWorldModel, saveWorldModel } from "./checkpoint.ts";
+import { parseWorldModelConfig } from "./config.ts";
+import { WorldModel, envShapeOf } from "./model.ts";
+import { WorldModelTrainer } from "./train.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "cells-"));
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ENV = "GridFourRooms-v0";
+const SIZE = 7;
+const cells = (extra: Record<string, unknown> = {}) =>
+  parseWorldModelConfig({
+    encoder: { type: "cells" },
+    latents: SIZE * SIZE,
+    levels: [2, 2, 2, 2],
+    dynamicsHidden: [64, 64],
+    inverseDynamicsWeight: 0,
+    horizon: 2,
+    batch: 32,
+    lr: 3e-3,
+    rho: 0.3,
+    rewardWeight: 0.1,
+    ...extra,
+  });
+const shape = () => envShapeOf(makeBare(ENV, { size: SIZE }));
+
+/** Whole-code 1-step accuracy (every cell's most likely next code right) on non-terminal transitions. */
+function wholeAccuracy(model: WorldModel, data: ReplayBuffer, n: number): number {
+  const s = data.sample(n, 1, new Rng(9));
+  return tf.tidy(() => {
+    const codes = model.encode(model.preprocess(s.obs, 2 * n));
+    const [, L, d] = codes.shape;
+    const pairs = tf.reshape(codes, [n, 2, L, d]);
+    const now = tf.reshape(tf.slice(pairs, [0, 0, 0, 0], [n, 1, L, d]), [n, L, d]);
+    const next = tf.reshape(tf.slice(pairs, [0, 1, 0, 0], [n, 1, L, d]), [n, L, d]);
+    const logits = model.heads(now, model.actionFeatures(s.actions, n)).logits;
+    const right = tf.all(tf.equal(tf.argMax(logits, 2), model.indices(next)), 1).dataSync();
+    let [hit, count] = [0, 0];
+    for (let i = 0; i < n; i++)
+      if (s.mask[i] && !s.terminated[i]) {
+        count++;
+        hit += right[i]!;
+      }
+    return hit / count;
+  });
+}
+
+describe("WorldModel with encoder 'cells'", () => {
+  it("refuses latents other than one per cell, and observations that are not grids, naming them", () => {
+    expect(() => new WorldModel(cells({ latents: 16 }), shape(), 0)).toThrow(
+      /encoder type 'cells' needs latents = H x W = 49 \(one per cell\), got 16/,
+    );
+    expect(() => new WorldModel(cells(), { ...shape(), obsShape: [SIZE * SIZE * 3] }, 0)).toThrow(
+      /encoder type 'cells' needs \[H, W, C\] grid observations, got \[147\]/,
+    );
+  });
+
+  it("learns rules that hold in layouts it never saw, where a model of the whole code does not (400 updates)", () => {
+    const train = collect({ envId: ENV, envOptions: { size: SIZE }, steps: 2000, numEnvs: 4, seed: 0 });
+    const heldOut = collect({ envId: ENV, envOptions: { size: SIZE }, steps: 600, numEnvs: 4, seed: 1 });
+    const accuracyAfter = (config: ReturnType<typeof cells>) => {
+      const model = new WorldModel(config, shape(), 0);
+      model.fitNormalization(train.observations());
+      const trainer = new WorldModelTrainer(model, 1);
+      const rng = new Rng(2);
+      for (let i = 0; i < 380; i++) trainer.stepOnBuffer(train, rng, 0.1);
+      const start = tf.memory().numTensors;
+      for (let i = 0; i < 20; i++) trainer.stepOnBuffer(train, rng, 0.1);
+      expect(tf.memory().numTensors).toBe(start);
+      const accuracy = wholeAccuracy(model, heldOut, 300);
+      model.dispose();
+      trainer.dispose();
+      return accuracy;
+    };
+    const local = accuracyAfter(cells());
+    // The agent's usual world model (8 latents over the whole observation), given the same data and steps.
+    const global = accuracyAfter(
+      parseWorldModelConfig({
+        latents: 8,
+        encoder: { hidden: [128] },
+        dynamicsHidden: [128, 128],
+        headHidden: [64],
+        batch: 32,
+        horizon: 2,
+        lr: 3e-3,
+        rho: 0.3,
+      }),
+    );
+    expect(local).toBeGreaterThan(0.3);
+    expect(global).toBeLessThan(local / 4);
+  }, 180_000);
+
+  it("a checkpoint keeps which code each cell symbol got", async () => {
+    const model = new WorldModel(cells(), shape(), 0);
+    const env = makeBare(ENV, { size: SIZE });
+    const [obs] = env.reset({ seed: 4 });
+    const codes = (m: WorldModel) => tf.tidy(() => Array.from(m.indices(m.encode(m.preprocess(obs, 1))).dataSync()));
+    const first = codes(model);
+    await saveWorldModel(model, join(dir, "cells"));
+    const back = loadWorldModel(join(dir, "cells"));
+    expect(codes(back)).toEqual(first);
+    // Without the table a fresh model numbers the symbols as it meets them: another layout first gives other codes.
+    const fresh = new WorldModel(cells(), shape(), 0);
+    const [other] = env.reset({ seed: 5 });
+    tf.tidy(() => fresh.encode(fresh.preprocess(Uint8Array.from(other).reverse(), 1)));
+    expect(codes(fresh)).not.toEqual(first);
+    for (const m of [model, back, fresh]) m.dispose();
+  });
+
+  it("steps code indices as its heads do, each distinct neighbourhood once", () => {
+    const model = new WorldModel(cells(), shape(), 3);
+    const env = makeBare(ENV, { size: SIZE });
+    const rng = new Rng(5);
+    // Grids from the env (the tokenizer names their cells), each under a random action.
+    const obs = Array.from({ length: 6 }, (_, i) => Array.from(env.reset({ seed: i })[0] as Uint8Array));
+    const acts = obs.map(() => rng.int(3));
+    const codes = tf.tidy(() => model.encode(model.preprocess(obs.flat(), 6)));
+    const ids = tf.tidy(() => Int32Array.from(model.indices(codes).dataSync()));
+    const want = tf.tidy(() => {
+      const h = model.heads(codes, model.actionFeatures(acts, 6));
+      const p = tf.softmax(h.logits);
+      return {
+        ids: Array.from(tf.argMax(h.logits, 2).dataSync()),
+        likely: Array.from(tf.prod(tf.max(p, 2), 1).dataSync()),
+        reward: Array.from(h.reward.dataSync()),
+        alive: Array.from(tf.sub(1, tf.sigmoid(h.terminated)).dataSync()),
+      };
+    });
+    const stepper = model.indexStepper()!;
+    const got = stepper.step(ids, acts);
+    expect(Array.from(got.ids)).toEqual(want.ids);
+    got.likely.forEach((v, i) => expect(v).toBeCloseTo(want.likely[i]!, 5));
+    got.reward.forEach((v, i) => expect(v).toBeCloseTo(want.reward[i]!, 4));
+    got.alive.forEach((v, i) => expect(v).toBeCloseTo(want.alive[i]!, 5));
+    // Fewer distinct (neighbourhood, action) keys than 6 grids x 49 cells; a second call adds none.
+    const keys = stepper.size;
+    expect(keys).toBeLessThan(6 * 49);
+    stepper.step(ids, acts);
+    expect(stepper.size).toBe(keys);
+    codes.dispose();
+    model.dispose();
+  });
+});

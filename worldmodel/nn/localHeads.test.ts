@@ -1,0 +1,90 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../backend/init.ts";
+import { Rng } from "../../common/rng.ts";
+import {
+  anyCellLogit,
+  eventsHeads,
+  localHeads,
+  localInputSize,
+  neighbourIndices,
+  neighbourMatrix,
+} from "./localHeads.ts";
+import { Mlp } from "./mlp.ts";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+describe("local heads (each cell from its 3x3 neighbourhood)", () => {
+  it("gathers each cell's neighbours row by row, one past the last cell outside the grid", () => {
+    const idx = Array.from(neighbourIndices(2, 3)); // cells 0 1 2 / 3 4 5
+    expect(idx.slice(0, 9)).toEqual([-1, -1, -1, -1, 0, 1, -1, 3, 4]); // top-left corner
+    expect(idx.slice(4 * 9, 5 * 9)).toEqual([0, 1, 2, 3, 4, 5, -1, -1, -1]); // bottom middle
+    // The matrix picks the same cells (row 9 c + k), a zero row outside.
+    const m = neighbourMatrix(2, 3);
+    const rows = m.arraySync();
+    idx.forEach((c, r) => expect(rows[r]!.map((v, j) => (v ? j : -1)).filter((j) => j >= 0)).toEqual(c < 0 ? [] : [c]));
+    m.dispose();
+  });
+
+  it("the termination logit is noisy-OR's: some cell ends the episode", () => {
+    const logit = (cells: number[]) => tf.tidy(() => anyCellLogit(tf.tensor2d([cells])).dataSync()[0]!);
+    // Two cells at p = 0.5: d = 1 - 0.25, logit ln 3.
+    expect(logit([0, 0])).toBeCloseTo(Math.log(3), 5);
+    // One sure cell among unsure ones decides; all quiet cells give a small d.
+    expect(logit([12, -12, -12])).toBeGreaterThan(11.9);
+    const quiet = 3 * (1 / (1 + Math.exp(9))); // d ~ sum of the cells' p when all are small
+    expect(logit([-9, -9, -9])).toBeCloseTo(Math.log(quiet / (1 - quiet)), 3);
+    // Finite where no cell can end it (S floored).
+    expect(Number.isFinite(logit([-80, -80]))).toBe(true);
+  });
+
+  it("one rule everywhere: a pattern moved across the grid moves its prediction with it", () => {
+    const [h, w, d, codes, a] = [4, 5, 2, 4, 3];
+    const mlp = new Mlp([localInputSize(d, a), 16, codes], 1, "relu");
+    const events = eventsHeads(localInputSize(d, a), [8], h * w, 2);
+    const neighbours = neighbourMatrix(h, w);
+    const rng = new Rng(3);
+    const grid = Array.from({ length: h * w * d }, () => (rng.int(2) ? 1 : -1));
+    // The same grid one column to the right (a new column 0): interior cells see the same neighbourhoods.
+    const shifted = new Array<number>(h * w * d).fill(0);
+    for (let y = 0; y < h; y++)
+      for (let x = 1; x < w; x++)
+        for (let k = 0; k < d; k++) shifted[(y * w + x) * d + k] = grid[(y * w + x - 1) * d + k]!;
+    const logitsOf = (g: number[]) =>
+      tf.tidy(() => {
+        const action = tf.tensor2d([[0, 1, 0]]);
+        return localHeads(mlp, events, tf.tensor3d(g, [1, h * w, d]), action, neighbours).logits.arraySync()[0]!;
+      });
+    const [before, after] = [logitsOf(grid), logitsOf(shifted)];
+    for (let y = 1; y < h - 1; y++)
+      for (let x = 2; x < w - 1; x++) {
+        const b = before[y * w + x - 1]!;
+        after[y * w + x]!.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 5));
+      }
+    mlp.dispose();
+    neighbours.dispose();
+  });
+
+  it("starts quiet: reward 0 and the episode's ending about 5% likely, whatever the cells", () => {
+    const cells = 20;
+    const mlp = new Mlp([localInputSize(2, 3), 8, 4], 2, "relu");
+    const events = eventsHeads(localInputSize(2, 3), [8], cells, 3);
+    const neighbours = neighbourMatrix(4, 5);
+    const rng = new Rng(1);
+    const { reward, ending } = tf.tidy(() => {
+      const z = tf.tensor3d(
+        Array.from({ length: 3 * cells * 2 }, () => rng.uniform(-1, 1)),
+        [3, cells, 2],
+      );
+      const out = localHeads(mlp, events, z, tf.tensor2d([1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3]), neighbours);
+      return { reward: Array.from(out.reward.dataSync()), ending: Array.from(tf.sigmoid(out.terminated).dataSync()) };
+    });
+    expect(reward).toEqual([0, 0, 0]);
+    // d = 1 - (1 - sigmoid(-ln 20 - 3))^20, about 1 - exp(-e^-3); the reward's gates as small, its values 0
+    for (const p of ending) expect(p).toBeCloseTo(1 - (1 - 1 / (1 + 20 * Math.exp(3))) ** 20, 5);
+    for (const m of [mlp, events]) m.dispose();
+    neighbours.dispose();
+  });
+});

@@ -1,0 +1,130 @@
+// The local heads (localHeads.ts) stepped on code indices, each distinct neighbourhood computed once.
+// A search expands hundreds of grids whose cells are nearly all alike (a wall among walls, floor
+// among floor): per cell the heads depend only on its 9 neighbours' codes and the action, so those
+// make a key, and the MLP runs once per key not yet met (weights are fixed within a search). On
+// FourRooms-11 that is a few thousand keys instead of 121 rows per grid and action.
+// Same outputs as localHeads under mode propagation: each cell's most likely next code, the
+// probability of the whole next grid prod_c max_i p_c,i, r_hat = sum_c r_c, and
+// 1 - d_hat = prod_c (1 - sigmoid(t_c)).
+import * as tf from "@tensorflow/tfjs";
+import { cellOutputs } from "./localHeads.ts";
+import type { Mlp } from "./mlp.ts";
+
+export interface LocalStepResult {
+  /** [rows, L]: each cell's most likely next code. */
+  ids: Int32Array;
+  /** [rows]: the probability of that whole next grid. */
+  likely: Float64Array;
+  reward: Float64Array;
+  /** [rows]: 1 - d_hat. */
+  alive: Float64Array;
+}
+
+/** A neighbourhood and action: one number while that is exact, else text. */
+type Key = number | string;
+
+export class LocalStep {
+  /** Neighbourhood + action key -> [next code, its probability, reward, log(1 - sigmoid(t))]. */
+  private readonly known = new Map<Key, [number, number, number, number]>();
+  /** The codebook's size |C|. */
+  readonly codes: number;
+
+  /**
+   * `codebook` [|C| * d]: each code's vector; `neighbours` [L * 9] (neighbourIndices); `actionFeatures`
+   * gives the MLP's action input for an action index.
+   */
+  constructor(
+    private readonly dynamics: Mlp,
+    private readonly events: Mlp,
+    private readonly codebook: Float32Array,
+    private readonly dim: number,
+    private readonly neighbours: Int32Array,
+    private readonly actionFeatures: (action: number) => ArrayLike<number>,
+  ) {
+    this.codes = codebook.length / dim;
+  }
+
+  /** Distinct (neighbourhood, action) keys computed so far. */
+  get size(): number {
+    return this.known.size;
+  }
+
+  /** Grids of code indices [rows, L] under one action each -> their mode next grids and heads. */
+  step(ids: Int32Array, actions: readonly number[]): LocalStepResult {
+    const rows = actions.length;
+    const cells = ids.length / rows;
+    const keys = new Array<Key>(rows * cells);
+    const missing = new Map<Key, [number, number]>(); // key -> (row, cell) that shows it
+    // The key as one number, (action, 9 neighbours' codes + 1) in base |C| + 1, while that is exact.
+    const base = this.codes + 1;
+    const exact = base ** 9 * (Math.max(...actions) + 1) < Number.MAX_SAFE_INTEGER;
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cells; c++) {
+        let number = actions[r]!;
+        let text = `${actions[r]}`;
+        for (let k = 0; k < 9; k++) {
+          const n = this.neighbours[c * 9 + k]!;
+          const code = n < 0 ? -1 : ids[r * cells + n]!;
+          if (exact) number = number * base + code + 1;
+          else text += `,${code}`;
+        }
+        const key = exact ? number : text;
+        keys[r * cells + c] = key;
+        if (!this.known.has(key) && !missing.has(key)) missing.set(key, [r, c]);
+      }
+    if (missing.size > 0) this.compute([...missing.entries()], ids, cells, actions);
+    const out: LocalStepResult = {
+      ids: new Int32Array(rows * cells),
+      likely: new Float64Array(rows).fill(1),
+      reward: new Float64Array(rows),
+      alive: new Float64Array(rows),
+    };
+    for (let r = 0; r < rows; r++) {
+      let logAlive = 0;
+      for (let c = 0; c < cells; c++) {
+        const [code, p, rc, la] = this.known.get(keys[r * cells + c]!)!;
+        out.ids[r * cells + c] = code;
+        out.likely[r]! *= p;
+        out.reward[r]! += rc;
+        logAlive += la;
+      }
+      out.alive[r] = Math.exp(logAlive);
+    }
+    return out;
+  }
+
+  /** Runs the MLP on the missing keys' inputs, one batch. */
+  private compute(missing: [Key, [number, number]][], ids: Int32Array, cells: number, actions: readonly number[]) {
+    const d = this.dim;
+    const a = this.actionFeatures(0).length;
+    const width = 9 * (d + 1) + a;
+    const x = new Float32Array(missing.length * width);
+    missing.forEach(([, [r, c]], i) => {
+      for (let k = 0; k < 9; k++) {
+        const n = this.neighbours[c * 9 + k]!;
+        if (n < 0) continue; // outside: zeros, flag 0
+        const code = ids[r * cells + n]!;
+        for (let j = 0; j < d; j++) x[i * width + k * (d + 1) + j] = this.codebook[code * d + j]!;
+        x[i * width + k * (d + 1) + d] = 1;
+      }
+      x.set(this.actionFeatures(actions[r]!), i * width + 9 * (d + 1));
+    });
+    const [logits, events] = tf.tidy(() => {
+      const out = cellOutputs(this.dynamics, this.events, tf.tensor2d(x, [missing.length, width]));
+      return [out.logits.dataSync(), out.events.dataSync()];
+    });
+    const size = this.codes;
+    missing.forEach(([key], i) => {
+      const row = logits.subarray(i * size, (i + 1) * size);
+      let best = 0;
+      for (let j = 1; j < size; j++) if (row[j]! > row[best]!) best = j;
+      let total = 0;
+      for (let j = 0; j < size; j++) total += Math.exp(row[j]! - row[best]!);
+      const [gate, value, t] = [events[3 * i]!, events[3 * i + 1]!, events[3 * i + 2]!];
+      const reward = value / (1 + Math.exp(-gate));
+      // log(1 - sigmoid(t)) = -softplus(t)
+      const logNotEnd = -(Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t))));
+      this.known.set(key, [best, 1 / total, reward, logNotEnd]);
+    });
+  }
+}
