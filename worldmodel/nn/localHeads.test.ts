@@ -87,4 +87,29 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
     for (const m of [mlp, events]) m.dispose();
     neighbours.dispose();
   });
+
+  it("the reward and ending do not pull on the codes they read (no gradient back into a rollout)", () => {
+    const mlp = new Mlp([localInputSize(2, 3), 8, 4], 2, "relu");
+    const events = eventsHeads(localInputSize(2, 3), [8], 20, 3);
+    events.weights[1]!.assign(tf.ones([8, 3]));
+    const neighbours = neighbourMatrix(4, 5);
+    const rng = new Rng(4);
+    const z = tf.tensor3d(
+      Array.from({ length: 40 }, () => rng.uniform(-1, 1)),
+      [1, 20, 2],
+    );
+    const action = tf.tensor2d([[1, 0, 0]]);
+    const [eventsPull, logitsPull] = tf.tidy(() => {
+      const eventsGrad = tf.grad((c: tf.Tensor) => {
+        const h = localHeads(mlp, events, c, action, neighbours);
+        return tf.add(tf.sum(h.reward), tf.sum(h.terminated));
+      })(z);
+      const logitsGrad = tf.grad((c: tf.Tensor) => tf.sum(localHeads(mlp, events, c, action, neighbours).logits))(z);
+      return [tf.sum(tf.abs(eventsGrad)).dataSync()[0]!, tf.sum(tf.abs(logitsGrad)).dataSync()[0]!];
+    });
+    expect(eventsPull).toBe(0);
+    expect(logitsPull).toBeGreaterThan(0);
+    for (const m of [mlp, events]) m.dispose();
+    tf.dispose([neighbours, z, action]);
+  });
 });
