@@ -4,7 +4,7 @@
 // make a key, and the MLP runs once per key not yet met (weights are fixed within a search). On
 // FourRooms-11 that is a few thousand keys instead of 121 rows per grid and action.
 // Same outputs as localHeads under mode propagation: each cell's most likely next code, the
-// probability of the whole next grid prod_c max_i p_c,i, r_hat = sum_c r_c, and
+// probability of the whole next grid prod_c max_i p_c,i, r_hat = sum_c sigmoid(g_c) v_c, and
 // 1 - d_hat = prod_c (1 - sigmoid(t_c)).
 import * as tf from "@tensorflow/tfjs";
 import { cellOutputs } from "./localHeads.ts";
