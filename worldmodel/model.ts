@@ -295,7 +295,8 @@ export class WorldModel {
   /** (codes [N, L, d], action features [N, A]) -> next-code logits, reward and termination. */
   heads(codes: tf.Tensor, action: tf.Tensor2D): Heads {
     const n = codes.shape[0]!;
-    if (this.neighbours) return localHeads(this.dynamics, this.events!, codes, action, this.neighbours);
+    if (this.neighbours)
+      return localHeads(this.dynamics, this.events!, codes, action, this.neighbours, this.fsq.codebook);
     const x = tf.concat([tf.reshape(codes, [n, this.codeSize]), action], 1) as tf.Tensor2D;
     return {
       logits: tf.reshape(this.dynamics.apply(x), [n, this.config.latents, this.fsq.size]) as tf.Tensor3D,

@@ -12,6 +12,14 @@ import {
 } from "./localHeads.ts";
 import { Mlp } from "./mlp.ts";
 
+/** The codes of FSQ levels [2, 2] (a codebook of 4 codes of 2 values). */
+const BINARY = [
+  [-1, -1],
+  [1, -1],
+  [-1, 1],
+  [1, 1],
+];
+
 beforeAll(async () => {
   await initBackend({ backend: "wasm" });
 });
@@ -55,7 +63,15 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
     const logitsOf = (g: number[]) =>
       tf.tidy(() => {
         const action = tf.tensor2d([[0, 1, 0]]);
-        return localHeads(mlp, events, tf.tensor3d(g, [1, h * w, d]), action, neighbours).logits.arraySync()[0]!;
+        const codebook = tf.tensor2d(BINARY);
+        return localHeads(
+          mlp,
+          events,
+          tf.tensor3d(g, [1, h * w, d]),
+          action,
+          neighbours,
+          codebook,
+        ).logits.arraySync()[0]!;
       });
     const [before, after] = [logitsOf(grid), logitsOf(shifted)];
     for (let y = 1; y < h - 1; y++)
@@ -78,12 +94,17 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
         Array.from({ length: 3 * cells * 2 }, () => rng.uniform(-1, 1)),
         [3, cells, 2],
       );
-      const out = localHeads(mlp, events, z, tf.tensor2d([1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3]), neighbours);
+      const acts = tf.tensor2d([1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3]);
+      const out = localHeads(mlp, events, z, acts, neighbours, tf.tensor2d(BINARY));
       return { reward: Array.from(out.reward.dataSync()), ending: Array.from(tf.sigmoid(out.terminated).dataSync()) };
     });
     expect(reward).toEqual([0, 0, 0]);
-    // d = 1 - (1 - sigmoid(-ln 20 - 3))^20, about 1 - exp(-e^-3); the reward's gates as small, its values 0
-    for (const p of ending) expect(p).toBeCloseTo(1 - (1 - 1 / (1 + 20 * Math.exp(3))) ** 20, 5);
+    // At most d = 1 - (1 - sigmoid(-ln 20 - 3))^20, about 1 - exp(-e^-3) (each cell's share scaled
+    // by its chance to change); the reward's gates as small, its values 0.
+    for (const p of ending) {
+      expect(p).toBeGreaterThan(0.005);
+      expect(p).toBeLessThanOrEqual(1 - (1 - 1 / (1 + 20 * Math.exp(3))) ** 20 + 1e-6);
+    }
     for (const m of [mlp, events]) m.dispose();
     neighbours.dispose();
   });
@@ -99,17 +120,49 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
       [1, 20, 2],
     );
     const action = tf.tensor2d([[1, 0, 0]]);
+    const codebook = tf.tensor2d(BINARY);
     const [eventsPull, logitsPull] = tf.tidy(() => {
       const eventsGrad = tf.grad((c: tf.Tensor) => {
-        const h = localHeads(mlp, events, c, action, neighbours);
+        const h = localHeads(mlp, events, c, action, neighbours, codebook);
         return tf.add(tf.sum(h.reward), tf.sum(h.terminated));
       })(z);
-      const logitsGrad = tf.grad((c: tf.Tensor) => tf.sum(localHeads(mlp, events, c, action, neighbours).logits))(z);
+      const logitsGrad = tf.grad((c: tf.Tensor) =>
+        tf.sum(localHeads(mlp, events, c, action, neighbours, codebook).logits),
+      )(z);
       return [tf.sum(tf.abs(eventsGrad)).dataSync()[0]!, tf.sum(tf.abs(logitsGrad)).dataSync()[0]!];
     });
     expect(eventsPull).toBe(0);
     expect(logitsPull).toBeGreaterThan(0);
     for (const m of [mlp, events]) m.dispose();
-    tf.dispose([neighbours, z, action]);
+    tf.dispose([neighbours, z, action, codebook]);
+  });
+
+  it("a cell's reward and ending count only as far as the cell is predicted to change", () => {
+    const mlp = new Mlp([localInputSize(2, 3), 8, 4], 2, "relu");
+    // The dynamics predict code 0 for every cell, surely: a cell whose code is 0 stays.
+    mlp.weights[1]!.assign(tf.zerosLike(mlp.weights[1]!));
+    mlp.biases[1]!.assign(tf.tensor1d([30, 0, 0, 0]));
+    const events = eventsHeads(localInputSize(2, 3), [8], 20, 3);
+    events.biases[1]!.assign(tf.tensor1d([5, 1, 5])); // every cell would fire, paying 1 and ending
+    const neighbours = neighbourMatrix(4, 5);
+    const heads = (codes: number[]) =>
+      tf.tidy(() => {
+        const z = tf.tensor3d(
+          codes.flatMap((c) => BINARY[c]!),
+          [1, 20, 2],
+        );
+        const h = localHeads(mlp, events, z, tf.tensor2d([[1, 0, 0]]), neighbours, tf.tensor2d(BINARY));
+        return [h.reward.dataSync()[0]!, tf.sigmoid(h.terminated).dataSync()[0]!];
+      });
+    // Every cell at code 0: nothing changes, so nothing pays or ends.
+    const [still, stillEnds] = heads(new Array(20).fill(0));
+    expect(still).toBeLessThan(0.01);
+    expect(stillEnds).toBeLessThan(0.01);
+    // One cell at code 2 will change: it alone pays (sigmoid(5) x 1) and ends the episode.
+    const [moved, movedEnds] = heads([2, ...new Array(19).fill(0)]);
+    expect(moved).toBeCloseTo(1 / (1 + Math.exp(-5)), 2);
+    expect(movedEnds).toBeCloseTo(1 / (1 + Math.exp(-5)), 2);
+    for (const m of [mlp, events]) m.dispose();
+    neighbours.dispose();
   });
 });

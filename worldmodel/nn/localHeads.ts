@@ -5,18 +5,23 @@
 // each layout anew. Per cell c, with x_c = (its 9 neighbours' codes, each with a flag that is 0
 // outside the grid; the action):
 //   logits_c = dynamics(x_c)                                   the next code of cell c
-//   (g_c, v_c, t_c) = events(x_c)                              a second, small MLP
-//   r_hat = sum_c sigmoid(g_c) v_c                             reward where a cell's event fires
-//   d_hat = 1 - prod_c (1 - sigmoid(t_c))                      "some cell ends the episode" (noisy-OR)
-// d_hat is returned as its logit, log(exp(S) - 1) with S = sum_c softplus(t_c). Two MLPs, not one
-// with more outputs: the events' sparse, shared-out signal (which cell was it?) through a shared
-// trunk held the dynamics back (FourRooms-11 random walks, 2000 updates: whole-grid accuracy 0.57
-// against 0.97 apart). The gate keeps the sum of 121 cells' rewards near 0 until one fires: a plain
-// sum moved by about 121 steps of Adam's per update and diverged. The events read the codes with
-// the gradient stopped: in a rollout those codes are the dynamics' ST samples, and the events' loss
-// reaching the dynamics through them undid the dynamics once the events began to learn (FourRooms-11
-// probe, 2-step rollouts: whole-grid 1-step accuracy 0.98 at update 3000, 0.42 at 4000; stopped,
-// 0.99-1.00 from update 2000 to 5000).
+//   (g_c, v_c, t_c) = events(sg(x_c))                          a second, small MLP
+//   q_c = sg(1 - softmax(logits_c)[c's own code])              the chance that cell c changes
+//   r_hat = sum_c sigmoid(g_c + log q_c) v_c                   reward where a changing cell fires
+//   d_hat = 1 - prod_c (1 - sigmoid(t_c + log q_c))            "some cell ends the episode" (noisy-OR)
+// d_hat is returned as its logit, log(exp(S) - 1) with S = sum_c softplus(t_c + log q_c).
+// Why each piece (FourRooms-11 random walks; docs/efficiency-investigations.md):
+// - q_c: an event happens where the grid changes. The loss says only that some cell ended the
+//   episode; scaled by q_c that falls on the two cells a step changes, not on all 121, and the
+//   reward lands on the step into the goal instead of being smeared over every state (a search in a
+//   random-walk model found the goal on 0.90 of 20 new layouts after 2000 updates, 0.05 without).
+// - Two MLPs, not one with more outputs: the events' signal through a shared trunk held the dynamics
+//   back (whole-grid accuracy 0.57 against 0.99 apart after 2000 updates).
+// - The gate sigmoid(g): a plain sum of 121 cells' rewards moved by about 121 Adam steps per update
+//   and diverged.
+// - sg(x_c): in a rollout the codes are the dynamics' ST samples, and the events' loss reaching the
+//   dynamics through them undid the dynamics (probe, 2-step rollouts: whole-grid accuracy 0.98 at
+//   update 3000, 0.42 at 4000; stopped, 0.99-1.00 from update 2000 to 5000).
 import * as tf from "@tensorflow/tfjs";
 import { stopGradient } from "../estimators/categorical.ts";
 import { Mlp } from "./mlp.ts";
@@ -76,24 +81,41 @@ export function cellOutputs(dynamics: Mlp, events: Mlp, x: tf.Tensor2D): { logit
   return { logits: dynamics.apply(x), events: events.apply(stopGradient(x) as tf.Tensor2D) };
 }
 
-/** (codes [N, L, d], action features [N, A]) -> next-code logits [N, L, |C|], reward [N], termination logit [N]. */
+/**
+ * (codes [N, L, d], action features [N, A]) -> next-code logits [N, L, |C|], reward [N], termination
+ * logit [N]. `codebook` [|C|, d]: each code's vector (to find each cell's own code).
+ */
 export function localHeads(
   dynamics: Mlp,
   events: Mlp,
   codes: tf.Tensor,
   action: tf.Tensor2D,
   select: tf.Tensor2D,
+  codebook: tf.Tensor2D,
 ): { logits: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D } {
-  const [n, cells] = codes.shape as [number, number];
+  const [n, cells, dim] = codes.shape as [number, number, number];
   const out = cellOutputs(dynamics, events, localInputs(codes, action, select));
   const size = out.logits.shape[1];
-  const column = (j: number) => tf.reshape(tf.slice(out.events, [0, j], [-1, 1]), [n, cells]) as tf.Tensor2D;
+  // Each cell's own code (the nearest, for expected codes) and the chance that it changes.
+  const flat = tf.reshape(stopGradient(codes), [n * cells, dim]) as tf.Tensor2D;
+  const nearness = tf.sub(tf.mul(2, tf.matMul(flat, codebook, false, true)), tf.sum(tf.square(codebook), 1));
+  const own = tf.cast(tf.oneHot(tf.argMax(nearness, 1) as tf.Tensor1D, size), "float32");
+  const stays = tf.sum(tf.mul(stopGradient(tf.softmax(out.logits)), own), 1);
+  const logChange = tf.log(tf.maximum(tf.sub(1, stays), CHANGE_FLOOR));
+  const column = (j: number) =>
+    tf.reshape(tf.add(tf.reshape(tf.slice(out.events, [0, j], [-1, 1]), [n * cells]), j === 1 ? 0 : logChange), [
+      n,
+      cells,
+    ]) as tf.Tensor2D;
   return {
     logits: tf.reshape(out.logits, [n, cells, size]) as tf.Tensor3D,
     reward: tf.sum(tf.mul(tf.sigmoid(column(0)), column(1)), 1) as tf.Tensor1D,
     terminated: anyCellLogit(column(2)),
   };
 }
+
+/** The least chance of change a cell's events keep (log 1e-6 = -13.8 on their logits). */
+export const CHANGE_FLOOR = 1e-6;
 
 /**
  * The events MLP [in, hidden..., 3]. Its outputs sum over cells: at the usual initialisation 121

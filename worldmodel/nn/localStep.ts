@@ -7,7 +7,7 @@
 // probability of the whole next grid prod_c max_i p_c,i, r_hat = sum_c sigmoid(g_c) v_c, and
 // 1 - d_hat = prod_c (1 - sigmoid(t_c)).
 import * as tf from "@tensorflow/tfjs";
-import { cellOutputs } from "./localHeads.ts";
+import { CHANGE_FLOOR, cellOutputs } from "./localHeads.ts";
 import type { Mlp } from "./mlp.ts";
 
 export interface LocalStepResult {
@@ -120,7 +120,12 @@ export class LocalStep {
       for (let j = 1; j < size; j++) if (row[j]! > row[best]!) best = j;
       let total = 0;
       for (let j = 0; j < size; j++) total += Math.exp(row[j]! - row[best]!);
-      const [gate, value, t] = [events[3 * i]!, events[3 * i + 1]!, events[3 * i + 2]!];
+      // The cell's events are gated by its chance to change (localHeads).
+      const [r, c] = missing[i]![1];
+      const stays = Math.exp(row[ids[r * cells + c]!]! - row[best]!) / total;
+      const logChange = Math.log(Math.max(1 - stays, CHANGE_FLOOR));
+      const [gate, value] = [events[3 * i]! + logChange, events[3 * i + 1]!];
+      const t = events[3 * i + 2]! + logChange;
       const reward = value / (1 + Math.exp(-gate));
       // log(1 - sigmoid(t)) = -softplus(t)
       const logNotEnd = -(Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t))));
