@@ -85,6 +85,8 @@ export class WorldModel {
   private readonly scale: tf.Variable;
   /** Encoder "cells": each cell's 3x3 neighbours (nn/localHeads.ts), for the local heads. */
   private readonly neighbours: tf.Tensor2D | undefined;
+  /** The same neighbourhoods as cell indices (for indexStepper). */
+  private readonly neighbourIds: Int32Array | undefined;
 
   constructor(
     readonly config: WorldModelConfig,
@@ -121,6 +123,7 @@ export class WorldModel {
     // Local heads see one cell's neighbourhood; the others see the whole code.
     const input = cells ? localInputSize(this.fsq.dim, this.actionSize) : this.codeSize + this.actionSize;
     this.neighbours = cells && neighbourMatrix(cells[0], cells[1]);
+    this.neighbourIds = cells && neighbourIndices(cells[0], cells[1]);
     // The local MLP learns its rule about twice as fast with ReLU and He's initialisation (FourRooms-7
     // random walks: held-out whole-code accuracy 0.80 after 600 updates, against 0.35 with ELU and PyTorch's).
     this.dynamics = cells
@@ -311,8 +314,7 @@ export class WorldModel {
    * it caches what the current weights predict.
    */
   indexStepper(): LocalStep | undefined {
-    if (!this.neighbours || this.shape.action.kind !== "discrete") return undefined;
-    const [h, w] = this.shape.obsShape as [number, number];
+    if (!this.neighbourIds || this.shape.action.kind !== "discrete") return undefined;
     const features = (a: number) => {
       const row = new Float32Array(this.actionSize);
       row[a] = 1;
@@ -323,7 +325,7 @@ export class WorldModel {
       this.events!,
       this.fsq.codebook.dataSync() as Float32Array,
       this.fsq.dim,
-      neighbourIndices(h, w),
+      this.neighbourIds,
       features,
     );
   }

@@ -61,7 +61,7 @@ export class LocalStep {
     for (let r = 0; r < rows; r++)
       for (let c = 0; c < cells; c++) {
         let number = actions[r]!;
-        let text = `${actions[r]}`;
+        let text = exact ? "" : `${actions[r]}`;
         for (let k = 0; k < 9; k++) {
           const n = this.neighbours[c * 9 + k]!;
           const code = n < 0 ? -1 : ids[r * cells + n]!;
