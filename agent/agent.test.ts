@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -172,6 +172,65 @@ describe("ImaginationAgent", () => {
     await expect(trainAgent({ ...run, seed: 1 }, { checkpointDir: dir, resume: true })).rejects.toThrow(
       /another config/,
     );
+  });
+
+  it('resume "if-same" (experiments\' runs) goes on from its own unfinished checkpoint, else starts over with a new log', async () => {
+    const dir = tempDir();
+    const logFile = join(dir, "log.jsonl");
+    const run = {
+      env: "Catch-v0",
+      steps: 300,
+      seedSteps: 60,
+      pretrainUpdates: 10,
+      modelPretrainUpdates: 0,
+      evalEvery: 100,
+      evalEpisodes: 3,
+      worldModel: { batch: 16 },
+      value: { batch: 16 },
+    };
+    let lines: string[] = [];
+    const go = async (input: object, shouldStop?: () => boolean) => {
+      lines = [];
+      const { agent, result } = await trainAgent(input, {
+        checkpointDir: dir,
+        logFile,
+        resume: "if-same",
+        shouldStop,
+        log: (l) => lines.push(l),
+      });
+      agent.dispose();
+      return result;
+    };
+    const evalSteps = () =>
+      readFileSync(logFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; step: number })
+        .filter((l) => l.type === "eval")
+        .map((l) => l.step);
+    let polls = 0;
+    const first = await go(run, () => ++polls >= 250);
+    expect(first.resumedFrom).toBeUndefined();
+    const resumed = await go(run);
+    expect(resumed.resumedFrom).toBe(250);
+    expect(lines[0]).toMatch(/resumed from .*ckpt-250 at step 250/);
+    expect(resumed.evals.slice(0, 2)).toEqual(first.evals);
+    expect(evalSteps()).toEqual([100, 200, 300]); // appended to the interrupted run's log
+    // Finished: running it again runs it again.
+    expect((await go(run)).resumedFrom).toBeUndefined();
+    expect(lines[0]).toMatch(/not resuming: .*ckpt-300 is a finished run's/);
+    expect(evalSteps()).toEqual([100, 200, 300]); // a new log, not the old one's lines twice
+    polls = 0;
+    await go(run, () => ++polls >= 150);
+    // Another config, and a corrupt checkpoint: start over, saying why.
+    expect((await go({ ...run, seed: 1, steps: 100 })).resumedFrom).toBeUndefined();
+    expect(lines[0]).toMatch(/not resuming: the checkpoint in .*ckpt-150 was written with another config/);
+    polls = 0;
+    await go(run, () => ++polls >= 150);
+    writeFileSync(join(latestCheckpoint(dir)!, "agent.bin"), "x");
+    expect((await go({ ...run, steps: 100 })).resumedFrom).toBeUndefined();
+    expect(lines[0]).toMatch(/not resuming: checkpoint .*ckpt-150 is corrupt .*agent.bin/);
+    expect(evalSteps()).toEqual([100]);
   });
 
   it("breaks loops: acts at random at an observation seen more than loopBreak times this episode", () => {

@@ -4,6 +4,7 @@
 // Interrupting (shouldStop) writes a checkpoint and returns; `resume` continues from the latest one.
 // A resumed run starts a fresh episode and is not bit-identical to an uninterrupted one (the
 // planner's warm start and the open episode are not saved); evaluation records are never lost.
+import { rmSync } from "node:fs";
 import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import type { TypedArray } from "../envs/index.ts";
@@ -12,7 +13,13 @@ import { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { Learner } from "./learner.ts";
 import { buildAgent } from "./load.ts";
 import { TrainingLog } from "./trainingLog.ts";
-import { latestCheckpoint, loadAgentCheckpoint, saveAgentCheckpoint } from "./checkpoint.ts";
+import {
+  latestCheckpoint,
+  loadAgentCheckpoint,
+  saveAgentCheckpoint,
+  verifyCheckpoint,
+  type StateJson,
+} from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
 import { actionArg, evaluatePolicy } from "./evaluate.ts";
 
@@ -40,7 +47,12 @@ export interface TrainResult {
 export interface TrainOptions {
   /** Checkpoints go here (at every evaluation and on interruption). */
   checkpointDir?: string;
-  resume?: boolean;
+  /**
+   * true: continue from the latest checkpoint (an error if it is another config's or unreadable).
+   * "if-same": continue from it when it is this config's and unfinished, else start from scratch with a new training
+   * log (what an experiment's runs do, so that a killed sweep goes on where its runs stopped).
+   */
+  resume?: boolean | "if-same";
   log?: (line: string) => void;
   /** Polled after every env step (the loop yields to the event loop every 8 steps so that signal handlers can set it): true stops the run after a checkpoint. */
   shouldStop?: () => boolean;
@@ -99,33 +111,17 @@ export async function trainAgent(
   let rng = new Rng(config.seed + 1);
   const state: LoopState = { step: 0, updates: 0, evals: [], episodes: [], rng: [], wallSeconds: 0 };
   let resumedFrom: number | undefined;
-  const checkpoint = opts.resume && opts.checkpointDir ? latestCheckpoint(opts.checkpointDir) : undefined;
-  if (opts.resume && !checkpoint)
-    log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
-  if (checkpoint) {
-    const loaded = await loadAgentCheckpoint<unknown>(checkpoint, agent, capacity);
-    const parsed = LoopState.safeParse(loaded.state);
-    if (!parsed.success)
-      throw new Error(
-        `trainAgent --resume: the loop state in ${checkpoint} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-      );
-    const restored = parsed.data;
-    if (restored.step > config.steps)
-      throw new Error(
-        `trainAgent --resume: ${checkpoint} is at step ${restored.step}, past this run's ${config.steps} steps`,
-      );
-    if (JSON.stringify(restored.config) !== JSON.stringify(asJson(config))) {
-      throw new Error(
-        `trainAgent --resume: the checkpoint in ${checkpoint} was written with another config; resume with the same options or start a new output folder`,
-      );
-    }
+  const restorable = findCheckpoint(opts, config, log);
+  if (restorable) {
+    const { dir, manifest, restored } = restorable;
+    const loaded = await loadAgentCheckpoint<unknown>(dir, agent, capacity, manifest);
     buffer = loaded.buffer;
     const { config: _, ...loop } = restored;
     Object.assign(state, loop);
     rng = Rng.fromState(state.rng);
     resumedFrom = state.step;
-    log(`resumed from ${checkpoint} at step ${state.step} (${state.evals.length} evaluations kept)`);
-  }
+    log(`resumed from ${dir} at step ${state.step} (${state.evals.length} evaluations kept)`);
+  } else if (opts.resume === "if-same" && opts.logFile) rmSync(opts.logFile, { force: true });
   const started = performance.now() - state.wallSeconds * 1000;
   const result = (): TrainResult => ({
     evals: state.evals,
@@ -231,6 +227,50 @@ export async function trainAgent(
   }
   env.close();
   return { agent, config, result: result() };
+}
+
+/**
+ * The checkpoint to resume from, with its verified manifest and loop state; undefined to start from
+ * scratch. Checked before any weight is loaded: another config's weights may not even fit.
+ */
+function findCheckpoint(
+  opts: TrainOptions,
+  config: AgentConfig,
+  log: (line: string) => void,
+): { dir: string; manifest: StateJson; restored: z.infer<typeof LoopState> } | undefined {
+  if (!opts.resume) return undefined;
+  const lenient = opts.resume === "if-same";
+  const refuse = (why: string): undefined => {
+    if (!lenient) throw new Error(`trainAgent --resume: ${why}`);
+    log(`not resuming: ${why}; starting from scratch`);
+    return undefined;
+  };
+  let dir: string | undefined;
+  let manifest: StateJson;
+  try {
+    dir = opts.checkpointDir ? latestCheckpoint(opts.checkpointDir) : undefined;
+    if (!dir) {
+      if (!lenient) log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
+      return undefined;
+    }
+    manifest = verifyCheckpoint(dir);
+  } catch (err) {
+    if (!lenient) throw err;
+    return refuse((err as Error).message);
+  }
+  const parsed = LoopState.safeParse(manifest.state);
+  if (!parsed.success)
+    return refuse(
+      `the loop state in ${dir} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
+  const restored = parsed.data;
+  if (JSON.stringify(restored.config) !== JSON.stringify(asJson(config)))
+    return refuse(
+      `the checkpoint in ${dir} was written with another config; resume with the same options or start a new output folder`,
+    );
+  // A finished run's checkpoint (same config, so same steps): its record was moved aside to run it again.
+  if (lenient && restored.step >= config.steps) return refuse(`${dir} is a finished run's (step ${restored.step})`);
+  return { dir, manifest, restored };
 }
 
 /**

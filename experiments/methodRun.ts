@@ -5,7 +5,8 @@ import { make } from "../envs/index.ts";
 import { actionSpecOf } from "../agent/learner.ts";
 import { OraclePlanner, RandomPolicy } from "../agent/baselines.ts";
 import { evaluatePolicy } from "../agent/evaluate.ts";
-import { trainAgent, type EvalPoint, type TrainOptions } from "../agent/train.ts";
+import { trainAgent, type EvalPoint } from "../agent/train.ts";
+import type { RunFiles } from "./runFiles.ts";
 
 export const METHODS = ["agent", "dqn", "random", "oracle"] as const;
 export type Method = (typeof METHODS)[number];
@@ -24,12 +25,11 @@ export interface CurveMetrics {
   evals: EvalPoint[];
   envSteps: number;
   updates: number;
+  /** The env step the run went on from, when it continued from its checkpoint (the evaluations' wallSeconds count the whole run; the record's, this part). */
+  resumedFrom?: number;
 }
 
-export async function runMethod(
-  c: MethodRun,
-  files: Pick<TrainOptions, "logFile" | "checkpointDir"> = {},
-): Promise<CurveMetrics> {
+export async function runMethod(c: MethodRun, files: RunFiles = {}): Promise<CurveMetrics> {
   const agentCfg = c.agent as {
     steps?: number;
     evalEvery?: number;
@@ -58,5 +58,6 @@ export async function runMethod(
   const input = { ...c.agent, env: c.env, seed: c.seed, algorithm: c.method === "dqn" ? "dqn" : "planner" };
   const { agent, result } = await trainAgent(input, files);
   agent.dispose();
-  return { evals: result.evals, envSteps: result.envSteps, updates: result.updates };
+  const { evals, envSteps, updates, resumedFrom } = result;
+  return { evals, envSteps, updates, ...(resumedFrom !== undefined ? { resumedFrom } : {}) };
 }

@@ -16,10 +16,10 @@ import { make, makeBare, registeredIds, withRandomStream, type EnvState, type Ty
 import { ImaginationAgent } from "../../agent/agent.ts";
 import { actionArg, evaluatePolicy, EVAL_SEED_BASE } from "../../agent/evaluate.ts";
 import { PROPAGATION_MODES, scoreSequences, type PropagationMode } from "../../agent/imagination.ts";
-import { trainAgent, type TrainOptions } from "../../agent/train.ts";
+import { trainAgent } from "../../agent/train.ts";
 import { parseAgentConfig } from "../../agent/config.ts";
 import { reshapingOptions } from "../../agent/agentEnv.ts";
-import { runFiles } from "../runFiles.ts";
+import { runFiles, type RunFiles } from "../runFiles.ts";
 import { pointsWithErrors, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
@@ -146,10 +146,7 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return da === 0 || db === 0 ? NaN : num / Math.sqrt(da * db);
 }
 
-export async function runE3One(
-  c: E3RunConfig,
-  files: Pick<TrainOptions, "logFile" | "checkpointDir"> = {},
-): Promise<E3Metrics> {
+export async function runE3One(c: E3RunConfig, files: RunFiles = {}): Promise<E3Metrics> {
   const { agent: learner, config, result } = await trainAgent({ ...c.agent, env: c.env, seed: c.seed }, files);
   if (!(learner instanceof ImaginationAgent)) throw new Error("e3: needs the planner agent (algorithm 'planner')");
   const agent = learner;

@@ -9,9 +9,8 @@ import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, registeredIds } from "../../envs/index.ts";
 import { ESTIMATOR_NAMES, type EstimatorName } from "../../worldmodel/estimators/index.ts";
 import { actionSpecOf } from "../../agent/learner.ts";
-import type { TrainOptions } from "../../agent/train.ts";
 import { runMethod, type CurveMetrics } from "../methodRun.ts";
-import { runFiles } from "../runFiles.ts";
+import { runFiles, type RunFiles } from "../runFiles.ts";
 import { lineWithBand, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, iqm, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
@@ -98,10 +97,7 @@ export function planE4(cfg: E4Config): { run: string; config: E4RunConfig }[] {
   return runs;
 }
 
-export async function runE4One(
-  c: E4RunConfig,
-  files: Pick<TrainOptions, "logFile" | "checkpointDir"> = {},
-): Promise<E4Metrics> {
+export async function runE4One(c: E4RunConfig, files: RunFiles = {}): Promise<E4Metrics> {
   if (c.method === "random" || c.method === "oracle" || c.method === "dqn")
     return runMethod({ ...c, method: c.method }, files);
   const worldModel = { ...((c.agent.worldModel as object) ?? {}), estimator: c.method };
