@@ -246,7 +246,7 @@ export async function executeEfficiency(
     config.threshold.metric === "success" ? metrics.evals.find((e) => e.success >= config.threshold.value) : undefined;
   return {
     metrics,
-    summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}${first ? `; success >= ${config.threshold.value} first at step ${first.step}` : ""}`,
+    summary: `return ${last.return.toFixed(3)} success ${last.success.toFixed(2)}${first ? `; success >= ${config.threshold.value} first at step ${first.step}` : ""}${metrics.resumedFrom !== undefined ? ` (resumed from step ${metrics.resumedFrom})` : ""}`,
   };
 }
 
