@@ -96,21 +96,34 @@ export function localHeads(
   const [n, cells, dim] = codes.shape as [number, number, number];
   const out = cellOutputs(dynamics, events, localInputs(codes, action, select));
   const size = out.logits.shape[1];
-  // Each cell's own code (the nearest, for expected codes) and the chance that it changes.
+  // Each cell's own code: the nearest, for expected codes.
   const flat = tf.reshape(stopGradient(codes), [n * cells, dim]) as tf.Tensor2D;
   const nearness = tf.sub(tf.mul(2, tf.matMul(flat, codebook, false, true)), tf.sum(tf.square(codebook), 1));
-  const own = tf.cast(tf.oneHot(tf.argMax(nearness, 1) as tf.Tensor1D, size), "float32");
-  const stays = tf.sum(tf.mul(stopGradient(tf.softmax(out.logits)), own), 1);
-  const logChange = tf.log(tf.maximum(tf.sub(1, stays), CHANGE_FLOOR));
-  const column = (j: number) =>
-    tf.reshape(tf.add(tf.reshape(tf.slice(out.events, [0, j], [-1, 1]), [n * cells]), j === 1 ? 0 : logChange), [
-      n,
-      cells,
-    ]) as tf.Tensor2D;
+  const own = tf.oneHot(tf.argMax(nearness, 1) as tf.Tensor1D, size);
+  const cell = cellEvents(out.logits, out.events, own);
   return {
     logits: tf.reshape(out.logits, [n, cells, size]) as tf.Tensor3D,
-    reward: tf.sum(tf.mul(tf.sigmoid(column(0)), column(1)), 1) as tf.Tensor1D,
-    terminated: anyCellLogit(column(2)),
+    reward: tf.sum(tf.reshape(cell.reward, [n, cells]), 1) as tf.Tensor1D,
+    terminated: anyCellLogit(tf.reshape(cell.endLogit, [n, cells]) as tf.Tensor2D),
+  };
+}
+
+/**
+ * Per cell rows: next-code logits [M, |C|], events [M, 3] and the cell's own code (one-hot [M, |C|])
+ * -> its reward sigmoid(g + log q) v [M] and its termination logit t + log q [M], q the chance that it
+ * changes (stopped).
+ */
+export function cellEvents(
+  logits: tf.Tensor2D,
+  events: tf.Tensor2D,
+  own: tf.Tensor,
+): { reward: tf.Tensor1D; endLogit: tf.Tensor1D } {
+  const stays = tf.sum(tf.mul(stopGradient(tf.softmax(logits)), tf.cast(own, "float32")), 1);
+  const logChange = tf.log(tf.maximum(tf.sub(1, stays), CHANGE_FLOOR));
+  const column = (j: number) => tf.reshape(tf.slice(events, [0, j], [-1, 1]), [-1]);
+  return {
+    reward: tf.mul(tf.sigmoid(tf.add(column(0), logChange)), column(1)) as tf.Tensor1D,
+    endLogit: tf.add(column(2), logChange) as tf.Tensor1D,
   };
 }
 

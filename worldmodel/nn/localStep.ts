@@ -4,10 +4,10 @@
 // make a key, and the MLP runs once per key not yet met (weights are fixed within a search). On
 // FourRooms-11 that is a few thousand keys instead of 121 rows per grid and action.
 // Same outputs as localHeads under mode propagation: each cell's most likely next code, the
-// probability of the whole next grid prod_c max_i p_c,i, r_hat = sum_c sigmoid(g_c) v_c, and
-// 1 - d_hat = prod_c (1 - sigmoid(t_c)).
+// probability of the whole next grid prod_c max_i p_c,i, and the events of each cell as localHeads
+// weighs them (cellEvents), summed: r_hat = sum_c r_c and 1 - d_hat = prod_c (1 - sigmoid(t'_c)).
 import * as tf from "@tensorflow/tfjs";
-import { CHANGE_FLOOR, cellOutputs } from "./localHeads.ts";
+import { cellEvents, cellOutputs } from "./localHeads.ts";
 import type { Mlp } from "./mlp.ts";
 
 export interface LocalStepResult {
@@ -109,9 +109,12 @@ export class LocalStep {
       }
       x.set(this.actionFeatures(actions[r]!), i * width + 9 * (d + 1));
     });
-    const [logits, events] = tf.tidy(() => {
+    const own = Int32Array.from(missing, ([, [r, c]]) => ids[r * cells + c]!);
+    const [logits, reward, logNotEnd] = tf.tidy(() => {
       const out = cellOutputs(this.dynamics, this.events, tf.tensor2d(x, [missing.length, width]));
-      return [out.logits.dataSync(), out.events.dataSync()];
+      const cell = cellEvents(out.logits, out.events, tf.oneHot(tf.tensor1d(own, "int32"), this.codes));
+      // log(1 - sigmoid(t)) = -softplus(t)
+      return [out.logits.dataSync(), cell.reward.dataSync(), tf.neg(tf.softplus(cell.endLogit)).dataSync()];
     });
     const size = this.codes;
     missing.forEach(([key], i) => {
@@ -120,16 +123,7 @@ export class LocalStep {
       for (let j = 1; j < size; j++) if (row[j]! > row[best]!) best = j;
       let total = 0;
       for (let j = 0; j < size; j++) total += Math.exp(row[j]! - row[best]!);
-      // The cell's events are gated by its chance to change (localHeads).
-      const [r, c] = missing[i]![1];
-      const stays = Math.exp(row[ids[r * cells + c]!]! - row[best]!) / total;
-      const logChange = Math.log(Math.max(1 - stays, CHANGE_FLOOR));
-      const [gate, value] = [events[3 * i]! + logChange, events[3 * i + 1]!];
-      const t = events[3 * i + 2]! + logChange;
-      const reward = value / (1 + Math.exp(-gate));
-      // log(1 - sigmoid(t)) = -softplus(t)
-      const logNotEnd = -(Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t))));
-      this.known.set(key, [best, 1 / total, reward, logNotEnd]);
+      this.known.set(key, [best, 1 / total, reward[i]!, logNotEnd[i]!]);
     });
   }
 }
