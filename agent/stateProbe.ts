@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Env, EnvState, TypedArray } from "../envs/index.ts";
 import { makeAgentEnv, type AgentEnvSpec } from "./agentEnv.ts";
 import type { ImaginationAgent } from "./agent.ts";
+import { tidyRead } from "../backend/tidyRead.ts";
 
 /** A step that ends the episode, and what it paid. */
 export interface Ending {
@@ -175,7 +176,10 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
   agent.explore = false;
   // Each state's code indices, once: a state's own and the truth for every step into it.
   const codes = r.obs.map((obs) =>
-    tf.tidy(() => (agent.model.indices(agent.codesOf(obs)).arraySync() as number[][])[0]!),
+    tidyRead(
+      () => agent.model.indices(agent.codesOf(obs)),
+      (t) => (t.arraySync() as number[][])[0]!,
+    ),
   );
   try {
     r.obs.forEach((obs, s) => {

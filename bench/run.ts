@@ -3,6 +3,7 @@ import { runMain } from "../experiments/cli.ts";
 import { benchAgent } from "./agent.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
+import { benchTidyRead } from "./tidyRead.ts";
 import { benchWorldModel } from "./worldmodel.ts";
 
 const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; about: string }> = {
@@ -20,6 +21,11 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
     run: benchAgent,
     about:
       "agent update and planner scoring call against a PyTorch port (checked, alternated), kernel calls, plan ms [--quick] [--json] [--no-torch] [--backend=NAME]",
+  },
+  tidy: {
+    run: benchTidyRead,
+    about:
+      "reading a tf.tidy scope's results: returned from inside it against tidyReadAll (the cells search's read) [--quick]",
   },
   envs: {
     run: benchEnvs,

@@ -20,6 +20,7 @@ import type { Learner } from "../agent/learner.ts";
 import { actionArg } from "../agent/evaluate.ts";
 import { trainAgent, type TrainResult } from "../agent/train.ts";
 import { renderPlot, lineWithBand, type Row } from "./plots.ts";
+import { tidyRead } from "../backend/tidyRead.ts";
 
 export interface AgentJobOptions {
   config: Record<string, unknown>;
@@ -202,7 +203,7 @@ export function writeEpisode(agent: Learner, config: AgentEnvSpec, path: string,
   const frames: Frame[] = [];
   try {
     for (let t = 0; t < maxSteps; t++) {
-      const imagined = tf.tidy(() => model.denormalize(model.decode(z)).dataSync());
+      const imagined = tidyRead(() => model.denormalize(model.decode(z)));
       frames.push(hstack([env.render()!, image(obs), image(imagined)]));
       const action = agent.act(obs);
       const next = tf.tidy(() => model.expectedNext(z, model.actionFeatures(action, 1)));
@@ -211,9 +212,7 @@ export function writeEpisode(agent: Learner, config: AgentEnvSpec, path: string,
       const [o, , terminated, truncated] = env.step(actionArg(env.actionSpace, action));
       obs = o as TypedArray;
       if (terminated || truncated) {
-        frames.push(
-          hstack([env.render()!, image(obs), image(tf.tidy(() => model.denormalize(model.decode(z)).dataSync()))]),
-        );
+        frames.push(hstack([env.render()!, image(obs), image(tidyRead(() => model.denormalize(model.decode(z))))]));
         break;
       }
     }

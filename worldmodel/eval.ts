@@ -11,6 +11,7 @@ import pixelmatch from "pixelmatch";
 import type { SequenceBatch } from "../data/replayBuffer.ts";
 import { disposeBatch, toTensorBatch } from "./loss.ts";
 import type { WorldModel } from "./model.ts";
+import { tidyRead } from "../backend/tidyRead.ts";
 
 export type Propagation = "expected" | "mode";
 
@@ -203,7 +204,10 @@ export function codeInjectivity(model: WorldModel, sample: SequenceBatch): CodeI
     second.set(sample.obs.subarray((i * (h + 1) + 1) * size, (i * (h + 1) + 2) * size), i * size);
   }
   const indices = (obs: Float32Array) =>
-    tf.tidy(() => model.indices(model.encode(model.preprocess(obs, n)))).arraySync() as number[][];
+    tidyRead(
+      () => model.indices(model.encode(model.preprocess(obs, n))),
+      (t) => t.arraySync() as number[][],
+    );
   const [i0, i1] = [indices(first), indices(second)];
   const [c0, c1] = [i0, i1].map((codes) => codes.map((r) => r.join(",")));
   const observations = new Set<string>();

@@ -3,9 +3,9 @@
 // always maps to the same code, so each stored observation is encoded once instead of every time a
 // batch replays it. On PointMass's keypoint encoder that forward was about half of an update.
 // Codes are FSQ levels, so the float rounding of another batch composition does not change them.
-import * as tf from "@tensorflow/tfjs";
 import type { SequenceBatch } from "../data/replayBuffer.ts";
 import type { WorldModel } from "./model.ts";
+import { tidyRead } from "../backend/tidyRead.ts";
 
 export class FrozenCodes {
   /** The buffer and model revision the codes belong to. */
@@ -38,7 +38,7 @@ export class FrozenCodes {
     if (missing.length) {
       const obs = new Float32Array(missing.length * size);
       missing.forEach((i, j) => obs.set(b.obs.subarray(i * size, (i + 1) * size), j * size));
-      const fresh = tf.tidy(() => this.model.encode(this.model.preprocess(obs, missing.length)).dataSync());
+      const fresh = tidyRead(() => this.model.encode(this.model.preprocess(obs, missing.length))) as Float32Array;
       missing.forEach((i, j) => {
         this.codes.set(fresh.subarray(j * K, (j + 1) * K), slots[i]! * K);
         this.known[slots[i]!] = 1;

@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { cellEvents, cellOutputs } from "./localHeads.ts";
 import type { Mlp } from "./mlp.ts";
+import { tidyReadAll } from "../../backend/tidyRead.ts";
 
 export interface LocalStepResult {
   /** [rows, L]: each cell's most likely next code. */
@@ -110,12 +111,12 @@ export class LocalStep {
       x.set(this.actionFeatures(actions[r]!), i * width + 9 * (d + 1));
     });
     const own = Int32Array.from(missing, ([, [r, c]]) => ids[r * cells + c]!);
-    const [logits, reward, logNotEnd] = tf.tidy(() => {
+    const [logits, reward, logNotEnd] = tidyReadAll(() => {
       const out = cellOutputs(this.dynamics, this.events, tf.tensor2d(x, [missing.length, width]));
       const cell = cellEvents(out.logits, out.events, tf.oneHot(tf.tensor1d(own, "int32"), this.codes));
       // log(1 - sigmoid(t)) = -softplus(t)
-      return [out.logits.dataSync(), cell.reward.dataSync(), tf.neg(tf.softplus(cell.endLogit)).dataSync()];
-    });
+      return [out.logits, cell.reward, tf.neg(tf.softplus(cell.endLogit))];
+    }) as [Float32Array, Float32Array, Float32Array];
     const size = this.codes;
     missing.forEach(([key], i) => {
       const row = logits.subarray(i * size, (i + 1) * size);
