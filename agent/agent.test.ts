@@ -143,19 +143,22 @@ describe("ImaginationAgent", () => {
     expect(last.return).toBeGreaterThan(random.return + 0.25); // measured: -0.2 vs random -0.7
   }, 400_000); // 72-92 s in CI on an idle 2-core machine (beside the other test files): over 4x
 
+  /** A short Catch run for the checkpoint tests: 300 steps, an evaluation every 100. */
+  const SHORT_RUN = {
+    env: "Catch-v0",
+    steps: 300,
+    seedSteps: 60,
+    pretrainUpdates: 10,
+    modelPretrainUpdates: 0,
+    evalEvery: 100,
+    evalEpisodes: 3,
+    worldModel: { batch: 16 },
+    value: { batch: 16 },
+  };
+
   it("resumes after an interruption without losing an evaluation record", async () => {
     const dir = tempDir();
-    const run = {
-      env: "Catch-v0",
-      steps: 300,
-      seedSteps: 60,
-      pretrainUpdates: 10,
-      modelPretrainUpdates: 0,
-      evalEvery: 100,
-      evalEpisodes: 3,
-      worldModel: { batch: 16 },
-      value: { batch: 16 },
-    };
+    const run = SHORT_RUN;
     let polls = 0;
     const first = await trainAgent(run, { checkpointDir: dir, shouldStop: () => ++polls >= 250 });
     first.agent.dispose();
@@ -177,17 +180,7 @@ describe("ImaginationAgent", () => {
   it('resume "if-same" (experiments\' runs) goes on from its own unfinished checkpoint, else starts over with a new log', async () => {
     const dir = tempDir();
     const logFile = join(dir, "log.jsonl");
-    const run = {
-      env: "Catch-v0",
-      steps: 300,
-      seedSteps: 60,
-      pretrainUpdates: 10,
-      modelPretrainUpdates: 0,
-      evalEvery: 100,
-      evalEpisodes: 3,
-      worldModel: { batch: 16 },
-      value: { batch: 16 },
-    };
+    const run = SHORT_RUN;
     let lines: string[] = [];
     const go = async (input: object, shouldStop?: () => boolean) => {
       lines = [];
