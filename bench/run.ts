@@ -22,14 +22,14 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
     about:
       "agent update and planner scoring call against a PyTorch port (checked, alternated), kernel calls, plan ms [--quick] [--json] [--no-torch] [--backend=NAME]",
   },
+  envs: {
+    run: benchEnvs,
+    about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]",
+  },
   tidy: {
     run: benchTidyRead,
     about:
       "reading a tf.tidy scope's results: returned from inside it against tidyReadAll (the cells search's read) [--quick]",
-  },
-  envs: {
-    run: benchEnvs,
-    about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]",
   },
 };
 
