@@ -121,17 +121,15 @@ describe("WorldModel with encoder 'cells'", () => {
     for (const m of [model, back, fresh]) m.dispose();
   });
 
-  it("steps code indices as its heads do, each distinct neighbourhood once", () => {
-    const model = new WorldModel(cells(), shape(), 3);
+  /** The stepper's outputs on grids [rows] of env resets under `acts` against the heads'. */
+  const stepsAsHeads = (model: WorldModel, seeds: number[], acts: number[]) => {
     const env = makeBare(ENV, { size: SIZE });
-    const rng = new Rng(5);
-    // Grids from the env (the tokenizer names their cells), each under a random action.
-    const obs = Array.from({ length: 6 }, (_, i) => Array.from(env.reset({ seed: i })[0] as Uint8Array));
-    const acts = obs.map(() => rng.int(3));
-    const codes = tf.tidy(() => model.encode(model.preprocess(obs.flat(), 6)));
+    const n = seeds.length;
+    const obs = seeds.map((seed) => Array.from(env.reset({ seed })[0] as Uint8Array));
+    const codes = tf.tidy(() => model.encode(model.preprocess(obs.flat(), n)));
     const ids = tf.tidy(() => Int32Array.from(model.indices(codes).dataSync()));
     const want = tf.tidy(() => {
-      const h = model.heads(codes, model.actionFeatures(acts, 6));
+      const h = model.heads(codes, model.actionFeatures(acts, n));
       const p = tf.softmax(h.logits);
       return {
         ids: Array.from(tf.argMax(h.logits, 2).dataSync()),
@@ -140,18 +138,46 @@ describe("WorldModel with encoder 'cells'", () => {
         alive: Array.from(tf.sub(1, tf.sigmoid(h.terminated)).dataSync()),
       };
     });
+    codes.dispose();
     const stepper = model.indexStepper()!;
     const got = stepper.step(ids, acts);
     expect(Array.from(got.ids)).toEqual(want.ids);
     got.likely.forEach((v, i) => expect(v).toBeCloseTo(want.likely[i]!, 5));
     got.reward.forEach((v, i) => expect(v).toBeCloseTo(want.reward[i]!, 4));
     got.alive.forEach((v, i) => expect(v).toBeCloseTo(want.alive[i]!, 5));
-    // Fewer distinct (neighbourhood, action) keys than 6 grids x 49 cells; a second call adds none.
+    // Fewer distinct (neighbourhood, action) keys than rows x cells; a second call adds none.
     const keys = stepper.size;
-    expect(keys).toBeLessThan(6 * 49);
+    expect(keys).toBeLessThan(n * SIZE * SIZE);
     stepper.step(ids, acts);
     expect(stepper.size).toBe(keys);
-    codes.dispose();
+  };
+
+  it("steps code indices as its heads do, each distinct neighbourhood once", () => {
+    const model = new WorldModel(cells(), shape(), 3);
+    const rng = new Rng(5);
+    // Grids from the env (the tokenizer names their cells), each under a random action.
+    const seeds = [0, 1, 2, 3, 4, 5];
+    stepsAsHeads(
+      model,
+      seeds,
+      seeds.map(() => rng.int(3)),
+    );
+    // Each grid under every action in consecutive rows, as a search steps them (the neighbourhoods'
+    // part of the keys computed once per grid).
+    const each = seeds.flatMap((seed) => [seed, seed, seed]);
+    stepsAsHeads(
+      model,
+      each,
+      each.map((_, k) => k % 3),
+    );
     model.dispose();
+    // A codebook too large for a numeric key (513^9 > 2^53): text keys, the same outputs.
+    const large = new WorldModel(cells({ levels: [8, 8, 8] }), shape(), 3);
+    stepsAsHeads(
+      large,
+      each,
+      each.map((_, k) => k % 3),
+    );
+    large.dispose();
   });
 });

@@ -54,25 +54,39 @@ export class LocalStep {
   step(ids: Int32Array, actions: readonly number[]): LocalStepResult {
     const rows = actions.length;
     const cells = ids.length / rows;
-    const keys = new Array<Key>(rows * cells);
+    const found = new Array<[number, number, number, number] | undefined>(rows * cells);
+    const keys = new Map<number, Key>(); // position -> key, for those not known yet
     const missing = new Map<Key, [number, number]>(); // key -> (row, cell) that shows it
     // The key as one number, (action, 9 neighbours' codes + 1) in base |C| + 1, while that is exact.
+    // The neighbours' part is computed once per distinct grid: a search steps each grid under every
+    // action in consecutive rows.
     const base = this.codes + 1;
     const exact = base ** 9 * (Math.max(...actions) + 1) < Number.MAX_SAFE_INTEGER;
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cells; c++) {
-        let number = actions[r]!;
-        let text = exact ? "" : `${actions[r]}`;
-        for (let k = 0; k < 9; k++) {
-          const n = this.neighbours[c * 9 + k]!;
-          const code = n < 0 ? -1 : ids[r * cells + n]!;
-          if (exact) number = number * base + code + 1;
-          else text += `,${code}`;
+    const around = exact ? new Float64Array(cells) : new Array<string>(cells);
+    for (let r = 0; r < rows; r++) {
+      if (r === 0 || !sameRow(ids, r - 1, r, cells))
+        for (let c = 0; c < cells; c++) {
+          let number = 0;
+          let text = "";
+          for (let k = 0; k < 9; k++) {
+            const n = this.neighbours[c * 9 + k]!;
+            const code = n < 0 ? -1 : ids[r * cells + n]!;
+            if (exact) number = number * base + code + 1;
+            else text += `,${code}`;
+          }
+          around[c] = exact ? number : text;
         }
-        const key = exact ? number : text;
-        keys[r * cells + c] = key;
-        if (!this.known.has(key) && !missing.has(key)) missing.set(key, [r, c]);
+      const top = actions[r]! * base ** 9;
+      for (let c = 0; c < cells; c++) {
+        const key = exact ? top + (around[c] as number) : `${actions[r]}${around[c] as string}`;
+        const known = this.known.get(key);
+        if (known) found[r * cells + c] = known;
+        else {
+          keys.set(r * cells + c, key);
+          if (!missing.has(key)) missing.set(key, [r, c]);
+        }
       }
+    }
     if (missing.size > 0) this.compute([...missing.entries()], ids, cells, actions);
     const out: LocalStepResult = {
       ids: new Int32Array(rows * cells),
@@ -83,7 +97,7 @@ export class LocalStep {
     for (let r = 0; r < rows; r++) {
       let logAlive = 0;
       for (let c = 0; c < cells; c++) {
-        const [code, p, rc, la] = this.known.get(keys[r * cells + c]!)!;
+        const [code, p, rc, la] = found[r * cells + c] ?? this.known.get(keys.get(r * cells + c)!)!;
         out.ids[r * cells + c] = code;
         out.likely[r]! *= p;
         out.reward[r]! += rc;
@@ -127,4 +141,10 @@ export class LocalStep {
       this.known.set(key, [best, 1 / total, reward[i]!, logNotEnd[i]!]);
     });
   }
+}
+
+/** Whether rows a and b of a [rows, cells] grid batch are the same grid. */
+function sameRow(ids: Int32Array, a: number, b: number, cells: number): boolean {
+  for (let c = 0; c < cells; c++) if (ids[a * cells + c] !== ids[b * cells + c]) return false;
+  return true;
 }
