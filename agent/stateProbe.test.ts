@@ -97,6 +97,24 @@ describe("probeAgentStates", () => {
       return tf.sum(tf.cast(tf.all(tf.equal(tf.argMax(logits, 2), truth), 1), "int32")).dataSync()[0]!;
     });
     expect(p.live).toBe(live.length);
+    // The reward predicted on the steps that go on: mean and percentiles of a direct read.
+    const liveRewards = tf.tidy(() =>
+      Array.from(
+        agent.model
+          .heads(
+            tf.concat(live.map((t) => agent.codesOf(r.obs[t[0]!]!))),
+            agent.model.actionFeatures(
+              live.map((t) => t[1]!),
+              live.length,
+            ),
+          )
+          .reward.dataSync(),
+      ).sort((x, y) => x - y),
+    );
+    expect(p.liveReward.mean).toBeCloseTo(liveRewards.reduce((x, y) => x + y, 0) / live.length, 5);
+    expect(p.liveReward.p90).toBeCloseTo(liveRewards[Math.floor(0.9 * (live.length - 1))]!, 5);
+    expect(p.liveReward.p99).toBeCloseTo(liveRewards[Math.floor(0.99 * (live.length - 1))]!, 5);
+    expect(p.liveReward.p99).toBeGreaterThanOrEqual(p.liveReward.p90);
     expect(p.wholeCode).toBeCloseTo(right / live.length, 10);
     expect(p.wholeCode).toBeGreaterThan(0);
     // The reward predicted and paid at the goal steps, and the value, against direct reads.

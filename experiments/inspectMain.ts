@@ -11,11 +11,13 @@ import { positiveInt, runCli } from "./cli.ts";
 
 const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
 const num = (x: number) => (Number.isNaN(x) ? "-" : x.toFixed(2));
+const num3 = (x: number) => (Number.isNaN(x) ? "-" : x.toFixed(3));
 
 function describe(p: StateProbe): string[] {
   return [
     `  ${p.states} states reachable from ${p.starts} distinct evaluation resets (breadth-first, true dynamics)`,
     `  world model: whole next code right on ${pct(p.wholeCode)} of ${p.live} steps that go on; called an ending on ${pct(p.liveCalledEnding)} of them`,
+    `  reward predicted on those steps (they pay 0): mean ${num3(p.liveReward.mean)}, 90th percentile ${num3(p.liveReward.p90)}, 99th ${num3(p.liveReward.p99)}`,
     `  endings called (termination > 0.5): ${pct(p.rewardedCalled)} of ${p.rewardedEndings} rewarded, ${pct(p.unrewardedCalled)} of ${p.unrewardedEndings} without`,
     `  reward predicted for them: ${num(p.rewardedPredicted)} on the rewarded (paid ${num(p.rewardedPaid)}), ${num(p.unrewardedPredicted)} on those without (paid 0)`,
     `  on a shortest path to a rewarded ending, over ${p.solvable} states: Q's greedy action ${pct(p.greedyOptimal)}, the plan's first action ${pct(p.planOptimal)}`,
