@@ -226,11 +226,12 @@ export class ImaginationAgent implements Learner {
    * sampling planner's are.
    */
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
-    const { depth, maxNodes } = this.config.planner.search!;
+    const { depth, maxNodes, rewardOnEnding } = this.config.planner.search!;
     const n = (this.spec as { n: number }).n;
     const { q } = searchCodes(this.model, z0, n, {
       depth,
       maxNodes,
+      rewardOnEnding,
       gamma: this.config.value.gamma,
       value: (z) => this.value.value(z),
     });

@@ -56,6 +56,26 @@ describe("searchCodes", () => {
     expect(q[0]).toBeCloseTo(0.2, 5);
   });
 
+  it("rewardOnEnding: a reward predicted on steps that go on is not collected (around cycles, 1 / (1 - gamma) times)", () => {
+    const sure = corridor(12);
+    // Every step pays 0.05 more: the ones that go on too.
+    const noisy: SearchModel = {
+      ...sure,
+      heads: (codes, action) =>
+        tf.tidy(() => {
+          const h = sure.heads(codes, action);
+          return { ...h, reward: tf.add(h.reward, 0.05) as tf.Tensor1D };
+        }),
+    };
+    const opts = { depth: 10, maxNodes: 100, gamma };
+    const counted = searchCodes(noisy, sure.start, 2, { ...opts, rewardOnEnding: true }).q;
+    expect(counted[0]).toBeCloseTo(0.25, 5);
+    expect(counted[1]).toBeCloseTo(gamma ** 9 * 1.05, 4);
+    // Without it, going back and forth collects 0.05 a step: right is worth more than the far goal pays.
+    const cycling = searchCodes(noisy, sure.start, 2, opts).q;
+    expect(cycling[1]).toBeGreaterThan(counted[1]! + 0.2);
+  });
+
   it("stops before a level would expand more than maxNodes codes", () => {
     const model = corridor(12);
     // Levels expand 1, 1, 1 codes (cells 1, 2, 3); a fourth would make 4.

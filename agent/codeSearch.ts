@@ -21,6 +21,12 @@ export interface SearchOptions {
   /** Expansion stops at the first level that would take the expanded codes past this many. */
   maxNodes: number;
   gamma: number;
+  /**
+   * Count a step's reward only where the model says the episode ends (d_hat > 0.5), for tasks that
+   * pay only then: value iteration around a cycle collects a small reward predicted on steps that go
+   * on up to 1 / (1 - gamma) times.
+   */
+  rewardOnEnding?: boolean;
   /** V(z) [N] at every node (the frontier's bootstrap); none means 0. */
   value?: (codes: tf.Tensor) => tf.Tensor1D;
 }
@@ -91,7 +97,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
         }
         parent.push(frontierNodes[Math.floor(k / actions)]!);
         child.push(node);
-        reward.push(step.reward[k]!);
+        reward.push(opts.rewardOnEnding && step.alive[k]! >= 0.5 ? 0 : step.reward[k]!);
         alive.push(step.alive[k]!);
         likely.push(step.likely[k]!);
       }

@@ -27,12 +27,15 @@ export const PlannerConfig = z
     /**
      * Discrete actions: plan by search over the model's codes instead (agent/codeSearch.ts): every
      * action breadth first to `depth` steps, merging codes met before, at most `maxNodes` codes
-     * expanded. Unset: off (sampled sequences of `horizon` steps).
+     * expanded. Unset: off (sampled sequences of `horizon` steps). `rewardOnEnding`: a step the model
+     * says goes on pays nothing in the search (for tasks that pay only on the step that ends the
+     * episode, as the grids: their model's small rewards elsewhere add up around cycles).
      */
     search: z
       .object({
         depth: z.number().int().min(1).max(200),
         maxNodes: z.number().int().min(1).default(4000),
+        rewardOnEnding: z.boolean().default(false),
       })
       .strict()
       .optional(),
