@@ -19,7 +19,8 @@ export interface SearchModel extends LatentModel {
 export interface IndexStepper {
   /** The codebook's size |C|. */
   readonly codes: number;
-  step(ids: Int32Array, actions: readonly number[]): LocalStepResult;
+  /** Grids [grids, L] each under every one of `actions` actions -> rows k = grid * actions + action. */
+  step(ids: Int32Array, actions: number): LocalStepResult;
 }
 
 /** A level's rows: each one's mode next code indices [rows, L], reward, 1 - d_hat and next-code probability. */
@@ -46,17 +47,8 @@ export function expander(model: SearchModel, z0: tf.Tensor): Expander {
     let last: Int32Array = new Int32Array(0);
     const latents = z0.shape[1]!;
     return {
-      step(frontierIds, f, actions) {
-        const rowsIds = new Int32Array(f * actions * latents);
-        for (let k = 0; k < f * actions; k++)
-          rowsIds.set(
-            frontierIds.subarray(Math.floor(k / actions) * latents, (Math.floor(k / actions) + 1) * latents),
-            k * latents,
-          );
-        const out = stepper.step(
-          rowsIds,
-          Array.from({ length: f * actions }, (_, k) => k % actions),
-        );
+      step(frontierIds, _f, actions) {
+        const out = stepper.step(frontierIds, actions);
         last = out.ids;
         return out;
       },

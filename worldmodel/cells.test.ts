@@ -121,15 +121,22 @@ describe("WorldModel with encoder 'cells'", () => {
     for (const m of [model, back, fresh]) m.dispose();
   });
 
-  /** The stepper's outputs on grids [rows] of env resets under `acts` against the heads'. */
-  const stepsAsHeads = (model: WorldModel, seeds: number[], acts: number[]) => {
+  /** The stepper's outputs on the grids of env resets, each under every action, against the heads'. */
+  const stepsAsHeads = (model: WorldModel, seeds: number[]) => {
     const env = makeBare(ENV, { size: SIZE });
-    const n = seeds.length;
+    const actions = 3;
     const obs = seeds.map((seed) => Array.from(env.reset({ seed })[0] as Uint8Array));
-    const codes = tf.tidy(() => model.encode(model.preprocess(obs.flat(), n)));
+    const codes = tf.tidy(() => model.encode(model.preprocess(obs.flat(), seeds.length)));
     const ids = tf.tidy(() => Int32Array.from(model.indices(codes).dataSync()));
+    // Row k: grid floor(k / actions) under action k mod actions.
+    const n = seeds.length * actions;
+    const acts = Array.from({ length: n }, (_, k) => k % actions);
     const want = tf.tidy(() => {
-      const h = model.heads(codes, model.actionFeatures(acts, n));
+      const rows = tf.gather(
+        codes,
+        Int32Array.from({ length: n }, (_, k) => Math.floor(k / actions)),
+      );
+      const h = model.heads(rows, model.actionFeatures(acts, n));
       const p = tf.softmax(h.logits);
       return {
         ids: Array.from(tf.argMax(h.logits, 2).dataSync()),
@@ -140,7 +147,7 @@ describe("WorldModel with encoder 'cells'", () => {
     });
     codes.dispose();
     const stepper = model.indexStepper()!;
-    const got = stepper.step(ids, acts);
+    const got = stepper.step(ids, actions);
     expect(Array.from(got.ids)).toEqual(want.ids);
     got.likely.forEach((v, i) => expect(v).toBeCloseTo(want.likely[i]!, 5));
     got.reward.forEach((v, i) => expect(v).toBeCloseTo(want.reward[i]!, 4));
@@ -148,36 +155,20 @@ describe("WorldModel with encoder 'cells'", () => {
     // Fewer distinct (neighbourhood, action) keys than rows x cells; a second call adds none.
     const keys = stepper.size;
     expect(keys).toBeLessThan(n * SIZE * SIZE);
-    stepper.step(ids, acts);
+    stepper.step(ids, actions);
     expect(stepper.size).toBe(keys);
   };
 
   it("steps code indices as its heads do, each distinct neighbourhood once", () => {
-    const model = new WorldModel(cells(), shape(), 3);
-    const rng = new Rng(5);
-    // Grids from the env (the tokenizer names their cells), each under a random action.
+    // Grids from the env (the tokenizer names their cells), each under every action, as a search
+    // steps them (the neighbourhoods' part of the keys computed once per grid).
     const seeds = [0, 1, 2, 3, 4, 5];
-    stepsAsHeads(
-      model,
-      seeds,
-      seeds.map(() => rng.int(3)),
-    );
-    // Each grid under every action in consecutive rows, as a search steps them (the neighbourhoods'
-    // part of the keys computed once per grid).
-    const each = seeds.flatMap((seed) => [seed, seed, seed]);
-    stepsAsHeads(
-      model,
-      each,
-      each.map((_, k) => k % 3),
-    );
+    const model = new WorldModel(cells(), shape(), 3);
+    stepsAsHeads(model, seeds);
     model.dispose();
     // A codebook too large for a numeric key (513^9 > 2^53): text keys, the same outputs.
     const large = new WorldModel(cells({ levels: [8, 8, 8] }), shape(), 3);
-    stepsAsHeads(
-      large,
-      each,
-      each.map((_, k) => k % 3),
-    );
+    stepsAsHeads(large, seeds);
     large.dispose();
   });
 });

@@ -50,40 +50,45 @@ export class LocalStep {
     return this.known.size;
   }
 
-  /** Grids of code indices [rows, L] under one action each -> their mode next grids and heads. */
-  step(ids: Int32Array, actions: readonly number[]): LocalStepResult {
-    const rows = actions.length;
-    const cells = ids.length / rows;
+  /**
+   * Grids of code indices [grids, L], each under every one of `actions` actions -> rows
+   * k = grid * actions + action: their mode next grids and heads.
+   */
+  step(ids: Int32Array, actions: number): LocalStepResult {
+    const cells = this.neighbours.length / 9;
+    const grids = ids.length / cells;
+    const rows = grids * actions;
     const found = new Array<[number, number, number, number] | undefined>(rows * cells);
     const keys = new Map<number, Key>(); // position -> key, for those not known yet
     const missing = new Map<Key, [number, number]>(); // key -> (row, cell) that shows it
-    // The key as one number, (action, 9 neighbours' codes + 1) in base |C| + 1, while that is exact.
-    // The neighbours' part is computed once per distinct grid: a search steps each grid under every
-    // action in consecutive rows.
+    // The key as one number, (action, 9 neighbours' codes + 1) in base |C| + 1, while that is exact;
+    // the neighbours' part once per grid, for all its actions.
     const base = this.codes + 1;
-    const exact = base ** 9 * (Math.max(...actions) + 1) < Number.MAX_SAFE_INTEGER;
+    const exact = base ** 9 * actions < Number.MAX_SAFE_INTEGER;
     const around = exact ? new Float64Array(cells) : new Array<string>(cells);
-    for (let r = 0; r < rows; r++) {
-      if (r === 0 || !sameRow(ids, r - 1, r, cells))
-        for (let c = 0; c < cells; c++) {
-          let number = 0;
-          let text = "";
-          for (let k = 0; k < 9; k++) {
-            const n = this.neighbours[c * 9 + k]!;
-            const code = n < 0 ? -1 : ids[r * cells + n]!;
-            if (exact) number = number * base + code + 1;
-            else text += `,${code}`;
-          }
-          around[c] = exact ? number : text;
-        }
-      const top = actions[r]! * base ** 9;
+    for (let g = 0; g < grids; g++) {
       for (let c = 0; c < cells; c++) {
-        const key = exact ? top + (around[c] as number) : `${actions[r]}${around[c] as string}`;
-        const known = this.known.get(key);
-        if (known) found[r * cells + c] = known;
-        else {
-          keys.set(r * cells + c, key);
-          if (!missing.has(key)) missing.set(key, [r, c]);
+        let number = 0;
+        let text = "";
+        for (let k = 0; k < 9; k++) {
+          const n = this.neighbours[c * 9 + k]!;
+          const code = n < 0 ? -1 : ids[g * cells + n]!;
+          if (exact) number = number * base + code + 1;
+          else text += `,${code}`;
+        }
+        around[c] = exact ? number : text;
+      }
+      for (let a = 0; a < actions; a++) {
+        const r = g * actions + a;
+        const top = a * base ** 9;
+        for (let c = 0; c < cells; c++) {
+          const key = exact ? top + (around[c] as number) : `${a}${around[c] as string}`;
+          const known = this.known.get(key);
+          if (known) found[r * cells + c] = known;
+          else {
+            keys.set(r * cells + c, key);
+            if (!missing.has(key)) missing.set(key, [r, c]);
+          }
         }
       }
     }
@@ -109,22 +114,24 @@ export class LocalStep {
   }
 
   /** Runs the MLP on the missing keys' inputs, one batch. */
-  private compute(missing: [Key, [number, number]][], ids: Int32Array, cells: number, actions: readonly number[]) {
+  private compute(missing: [Key, [number, number]][], ids: Int32Array, cells: number, actions: number) {
     const d = this.dim;
     const a = this.actionFeatures(0).length;
     const width = 9 * (d + 1) + a;
     const x = new Float32Array(missing.length * width);
+    // Row r is grid floor(r / actions) under action r mod actions.
     missing.forEach(([, [r, c]], i) => {
+      const g = Math.floor(r / actions);
       for (let k = 0; k < 9; k++) {
         const n = this.neighbours[c * 9 + k]!;
         if (n < 0) continue; // outside: zeros, flag 0
-        const code = ids[r * cells + n]!;
+        const code = ids[g * cells + n]!;
         for (let j = 0; j < d; j++) x[i * width + k * (d + 1) + j] = this.codebook[code * d + j]!;
         x[i * width + k * (d + 1) + d] = 1;
       }
-      x.set(this.actionFeatures(actions[r]!), i * width + 9 * (d + 1));
+      x.set(this.actionFeatures(r % actions), i * width + 9 * (d + 1));
     });
-    const own = Int32Array.from(missing, ([, [r, c]]) => ids[r * cells + c]!);
+    const own = Int32Array.from(missing, ([, [r, c]]) => ids[Math.floor(r / actions) * cells + c]!);
     const [logits, reward, logNotEnd] = tidyReadAll(() => {
       const out = cellOutputs(this.dynamics, this.events, tf.tensor2d(x, [missing.length, width]));
       const cell = cellEvents(out.logits, out.events, tf.oneHot(tf.tensor1d(own, "int32"), this.codes));
@@ -141,10 +148,4 @@ export class LocalStep {
       this.known.set(key, [best, 1 / total, reward[i]!, logNotEnd[i]!]);
     });
   }
-}
-
-/** Whether rows a and b of a [rows, cells] grid batch are the same grid. */
-function sameRow(ids: Int32Array, a: number, b: number, cells: number): boolean {
-  for (let c = 0; c < cells; c++) if (ids[a * cells + c] !== ids[b * cells + c]) return false;
-  return true;
 }
