@@ -161,12 +161,18 @@ describe("ImaginationAgent", () => {
     const run = SHORT_RUN;
     let polls = 0;
     const first = await trainAgent(run, { checkpointDir: dir, shouldStop: () => ++polls >= 250 });
+    const firstValueSteps = (first.agent as ImaginationAgent).value.updates;
     first.agent.dispose();
     expect(first.result.interrupted).toBe(true);
     expect(first.result.evals.map((e) => e.step)).toEqual([100, 200]);
     expect(latestCheckpoint(dir)).toMatch(/ckpt-250$/);
     expect(readdirSync(dir).filter((f) => f.startsWith("ckpt-"))).toHaveLength(1);
     const second = await trainAgent(run, { checkpointDir: dir, resume: true });
+    // The value's step count goes on from the checkpoint's (imagined backups start after a count of them).
+    expect(firstValueSteps).toBeGreaterThan(0);
+    expect((second.agent as ImaginationAgent).value.updates).toBe(
+      firstValueSteps + second.result.updates - first.result.updates,
+    );
     second.agent.dispose();
     expect(second.result.resumedFrom).toBe(250);
     expect(second.result.interrupted).toBe(false);

@@ -21,6 +21,14 @@ export type PropagationMode = (typeof PROPAGATION_MODES)[number];
 export interface LatentModel {
   /** (codes [N, L, d], action features [N, A]) -> next-code logits [N, L, |C|], reward [N], termination logit [N]. */
   heads(codes: tf.Tensor, action: tf.Tensor2D): Heads;
+  /**
+   * Optional: the expected next codes, reward and termination logit of heads() without a gradient,
+   * from codebook entries only (not expected codes), where a model computes them faster (else undefined).
+   */
+  expectedStepNoGrad?(
+    codes: tf.Tensor,
+    action: tf.Tensor2D,
+  ): { next: tf.Tensor; reward: tf.Tensor1D; terminated: tf.Tensor1D } | undefined;
   /** Weights over the codebook [N, L, |C|] -> codes [N, L, d]: sum_i w_i c^(i). */
   weightsToCodes(weights: tf.Tensor): tf.Tensor;
   /** Actions (an index per row for Discrete, `A` values for Box) -> features [N, A]. */

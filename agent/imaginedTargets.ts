@@ -41,15 +41,22 @@ export function imaginedBatch(
       codes.shape[1],
     ]) as tf.Tensor2D;
     const features = model.actionFeatures(flatActions, b * m);
-    const h = model.heads(tf.reshape(repeated, [b * m, latents, -1]), features);
-    const next = model.weightsToCodes(tf.softmax(h.logits));
+    // Replayed codes are codebook entries, and the targets need no gradient into the model.
+    const start = tf.reshape(repeated, [b * m, latents, -1]);
+    const h = model.expectedStepNoGrad?.(start, features) ?? expectedStep(model, start, features);
     return {
       codes: repeated,
-      nextCodes: tf.reshape(next, [b * m, codes.shape[1]]) as tf.Tensor2D,
+      nextCodes: tf.reshape(h.next, [b * m, codes.shape[1]]) as tf.Tensor2D,
       actions: features,
       returns: h.reward,
       terminated: tf.sigmoid(h.terminated) as tf.Tensor1D,
       discount: tf.fill([b * m], gamma) as tf.Tensor1D,
     };
   }) as TdBatch;
+}
+
+/** The expected next codes sum_i p_i c^(i), reward and termination logit from the model's heads (with their gradient). */
+function expectedStep(model: LatentModel, codes: tf.Tensor, action: tf.Tensor2D) {
+  const h = model.heads(codes, action);
+  return { next: model.weightsToCodes(tf.softmax(h.logits)), reward: h.reward, terminated: h.terminated };
 }

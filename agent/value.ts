@@ -140,7 +140,15 @@ export class ValueLearner {
   private readonly rng: Rng;
   private readonly half: tf.Tensor1D | undefined;
   private readonly mid: tf.Tensor1D | undefined;
-  updates = 0;
+
+  /**
+   * Value steps taken: the optimiser's count, which a checkpoint restores (imagined backups start
+   * after `imagined.after` of them; a plain counter restarted at 0 turned them off for that many
+   * updates after every resume).
+   */
+  get updates(): number {
+    return this.optimizer.iterations;
+  }
 
   constructor(
     readonly codeSize: number,
@@ -276,7 +284,6 @@ export class ValueLearner {
     if (imagined) tf.dispose(b as unknown as tf.TensorContainer);
     if (!Number.isFinite(loss))
       throw new Error(`ValueLearner.update: TD loss is ${loss} at update ${this.updates} (diverged; lower value.lr)`);
-    this.updates++;
     return loss;
   }
 

@@ -3,6 +3,7 @@ import { runMain } from "../experiments/cli.ts";
 import { benchAgent } from "./agent.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
+import { benchImagined } from "./imagined.ts";
 import { benchTidyRead } from "./tidyRead.ts";
 import { benchWorldModel } from "./worldmodel.ts";
 
@@ -25,6 +26,11 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
   envs: {
     run: benchEnvs,
     about: "env steps/s: make()'d, bare, 64-env vector, vector with rendering [--quick] [ids...]",
+  },
+  imagined: {
+    run: benchImagined,
+    about:
+      "the value's imagined backups on FourRooms-11 with grid cells as codes: heads on every cell against each distinct neighbourhood once [--quick]",
   },
   tidy: {
     run: benchTidyRead,

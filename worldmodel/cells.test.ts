@@ -171,4 +171,41 @@ describe("WorldModel with encoder 'cells'", () => {
     stepsAsHeads(large, seeds);
     large.dispose();
   });
+
+  /** expectedStepNoGrad against the heads' expected step, on env grids a few random steps in, each row its own action. */
+  const noGradAsHeads = (model: WorldModel) => {
+    const env = makeBare(ENV, { size: SIZE });
+    const rng = new Rng(5);
+    const obs: number[][] = [];
+    for (const seed of [0, 1, 2]) {
+      let [o] = env.reset({ seed });
+      for (let t = 0; t < 8; t++) {
+        obs.push(Array.from(o as Uint8Array));
+        [o] = env.step(rng.int(3));
+      }
+    }
+    const n = obs.length;
+    const acts = Array.from({ length: n }, () => rng.int(3));
+    const read = (fast: boolean) =>
+      tf.tidy(() => {
+        const codes = model.encode(model.preprocess(obs.flat(), n));
+        const features = model.actionFeatures(acts, n);
+        const h = model.heads(codes, features);
+        const out = fast
+          ? model.expectedStepNoGrad(codes, features)!
+          : { next: model.weightsToCodes(tf.softmax(h.logits)), reward: h.reward, terminated: h.terminated };
+        return [out.next, out.reward, out.terminated].map((t) => Array.from(t.dataSync()));
+      });
+    // The same numbers: each distinct row's outputs are what the full batch computes for it.
+    expect(read(true)).toEqual(read(false));
+  };
+
+  it("expectedStepNoGrad gives the heads' expected step, each distinct neighbourhood and action once", () => {
+    const model = new WorldModel(cells(), shape(), 3);
+    noGradAsHeads(model);
+    model.dispose();
+    const large = new WorldModel(cells({ levels: [8, 8, 8] }), shape(), 3);
+    noGradAsHeads(large);
+    large.dispose();
+  });
 });

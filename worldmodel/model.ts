@@ -13,7 +13,7 @@ import { CellTokenizer } from "./nn/cellTokenizer.ts";
 import { Cnn } from "./nn/cnn.ts";
 import { Keypoints } from "./nn/keypoints.ts";
 import { eventsHeads, localHeads, localInputSize, neighbourIndices, neighbourMatrix } from "./nn/localHeads.ts";
-import { LocalStep } from "./nn/localStep.ts";
+import { LocalStep, distinctExpectedStep } from "./nn/localStep.ts";
 import { Mlp, newVariable } from "./nn/mlp.ts";
 import { FSQ } from "./quantizer/fsq.ts";
 
@@ -327,6 +327,30 @@ export class WorldModel {
       this.fsq.dim,
       this.neighbourIds,
       features,
+    );
+  }
+
+  /**
+   * With encoder "cells": one expected step without a gradient, the expected next codes
+   * sum_i p_i c^(i) [N, L, d], reward and termination logit [N] (call inside tf.tidy), from codes
+   * that are codebook entries (replayed codes, not expected ones). The local heads run once per
+   * distinct neighbourhood and action (nn/localStep.ts): heads()' numbers at a fraction of the work.
+   * Undefined for other encoders.
+   */
+  expectedStepNoGrad(
+    codes: tf.Tensor,
+    action: tf.Tensor2D,
+  ): { next: tf.Tensor; reward: tf.Tensor1D; terminated: tf.Tensor1D } | undefined {
+    if (!this.neighbourIds) return undefined; // no faster way than heads()
+    return distinctExpectedStep(
+      this.dynamics,
+      this.events!,
+      tf.reshape(this.indices(codes), [-1]).dataSync() as Int32Array,
+      action.dataSync() as Float32Array,
+      this.fsq.codebook.dataSync() as Float32Array,
+      this.fsq.dim,
+      this.neighbourIds,
+      (w) => this.weightsToCodes(w),
     );
   }
 

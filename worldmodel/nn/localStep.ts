@@ -7,7 +7,7 @@
 // probability of the whole next grid prod_c max_i p_c,i, and the events of each cell as localHeads
 // weighs them (cellEvents), summed: r_hat = sum_c r_c and 1 - d_hat = prod_c (1 - sigmoid(t'_c)).
 import * as tf from "@tensorflow/tfjs";
-import { cellEvents, cellOutputs } from "./localHeads.ts";
+import { anyCellLogit, cellEvents, cellOutputs } from "./localHeads.ts";
 import type { Mlp } from "./mlp.ts";
 import { tidyReadAll } from "../../backend/tidyRead.ts";
 
@@ -67,17 +67,7 @@ export class LocalStep {
     const exact = base ** 9 * actions < Number.MAX_SAFE_INTEGER;
     const around = exact ? new Float64Array(cells) : new Array<string>(cells);
     for (let g = 0; g < grids; g++) {
-      for (let c = 0; c < cells; c++) {
-        let number = 0;
-        let text = "";
-        for (let k = 0; k < 9; k++) {
-          const n = this.neighbours[c * 9 + k]!;
-          const code = n < 0 ? -1 : ids[g * cells + n]!;
-          if (exact) number = number * base + code + 1;
-          else text += `,${code}`;
-        }
-        around[c] = exact ? number : text;
-      }
+      neighbourhoodKeys(ids, g, this.neighbours, base, around);
       for (let a = 0; a < actions; a++) {
         const r = g * actions + a;
         const top = a * base ** 9;
@@ -121,15 +111,17 @@ export class LocalStep {
     const x = new Float32Array(missing.length * width);
     // Row r is grid floor(r / actions) under action r mod actions.
     missing.forEach(([, [r, c]], i) => {
-      const g = Math.floor(r / actions);
-      for (let k = 0; k < 9; k++) {
-        const n = this.neighbours[c * 9 + k]!;
-        if (n < 0) continue; // outside: zeros, flag 0
-        const code = ids[g * cells + n]!;
-        for (let j = 0; j < d; j++) x[i * width + k * (d + 1) + j] = this.codebook[code * d + j]!;
-        x[i * width + k * (d + 1) + d] = 1;
-      }
-      x.set(this.actionFeatures(r % actions), i * width + 9 * (d + 1));
+      writeCellInput(
+        x,
+        i,
+        ids,
+        Math.floor(r / actions),
+        c,
+        this.neighbours,
+        this.codebook,
+        d,
+        this.actionFeatures(r % actions),
+      );
     });
     const own = Int32Array.from(missing, ([, [r, c]]) => ids[Math.floor(r / actions) * cells + c]!);
     const [logits, reward, logNotEnd] = tidyReadAll(() => {
@@ -148,4 +140,137 @@ export class LocalStep {
       this.known.set(key, [best, 1 / total, reward[i]!, logNotEnd[i]!]);
     });
   }
+}
+
+/**
+ * Grid g's cells' neighbourhoods as keys into `out` [L]: the 9 neighbours' codes (-1 outside the
+ * grid) in base `base`, one number while a Float64Array can hold it exactly, else text.
+ */
+function neighbourhoodKeys(
+  ids: Int32Array,
+  g: number,
+  neighbours: Int32Array,
+  base: number,
+  out: Float64Array | string[],
+): void {
+  const cells = neighbours.length / 9;
+  const exact = out instanceof Float64Array;
+  for (let c = 0; c < cells; c++) {
+    let number = 0;
+    let text = "";
+    for (let k = 0; k < 9; k++) {
+      const n = neighbours[c * 9 + k]!;
+      const code = n < 0 ? -1 : ids[g * cells + n]!;
+      if (exact) number = number * base + code + 1;
+      else text += `,${code}`;
+    }
+    out[c] = exact ? number : text;
+  }
+}
+
+/** Row i of x: cell c of grid g's MLP input (localInputs' layout: 9 x (code, inside flag), then the action's features). */
+function writeCellInput(
+  x: Float32Array,
+  i: number,
+  ids: Int32Array,
+  g: number,
+  c: number,
+  neighbours: Int32Array,
+  codebook: Float32Array,
+  d: number,
+  action: ArrayLike<number>,
+): void {
+  const cells = neighbours.length / 9;
+  const width = 9 * (d + 1) + action.length;
+  for (let k = 0; k < 9; k++) {
+    const n = neighbours[c * 9 + k]!;
+    if (n < 0) continue; // outside: zeros, flag 0
+    const code = ids[g * cells + n]!;
+    for (let j = 0; j < d; j++) x[i * width + k * (d + 1) + j] = codebook[code * d + j]!;
+    x[i * width + k * (d + 1) + d] = 1;
+  }
+  x.set(action, i * width + 9 * (d + 1));
+}
+
+/**
+ * One expected step of the local heads (localHeads, then the expected next code sum_i p_i c^(i) of
+ * each cell) for grids of code indices [N, L] under action features [N, A], without a gradient: the
+ * MLPs and the softmax run once per distinct (neighbourhood, action) row, copied back to every row
+ * and cell. On FourRooms-11 a value batch's 384 rows x 121 cells hold a few thousand distinct rows.
+ * The same numbers as localHeads' on those grids, as each row of a matmul is computed on its own.
+ * `toCodes`: weights over the codebook [N, L, |C|] -> codes [N, L, d].
+ */
+export function distinctExpectedStep(
+  dynamics: Mlp,
+  events: Mlp,
+  ids: Int32Array,
+  actionRows: Float32Array,
+  codebook: Float32Array,
+  dim: number,
+  neighbours: Int32Array,
+  toCodes: (weights: tf.Tensor3D) => tf.Tensor,
+): { next: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D } {
+  const cells = neighbours.length / 9;
+  const n = ids.length / cells;
+  const a = actionRows.length / n;
+  const size = codebook.length / dim;
+  // Each row's action as a small number: rows with the same features share it.
+  const actionIds = new Map<string, number>();
+  const actionOf = Int32Array.from({ length: n }, (_, r) => {
+    const text = actionRows.subarray(r * a, (r + 1) * a).join(",");
+    if (!actionIds.has(text)) actionIds.set(text, actionIds.size);
+    return actionIds.get(text)!;
+  });
+  const base = size + 1;
+  const exact = base ** 9 * Math.max(1, actionIds.size) < Number.MAX_SAFE_INTEGER;
+  const around = exact ? new Float64Array(cells) : new Array<string>(cells);
+  const distinct = new Map<number | string, number>();
+  const shownAt: number[] = []; // distinct row -> its first row * cells + cell
+  const back = new Int32Array(n * cells);
+  for (let r = 0; r < n; r++) {
+    neighbourhoodKeys(ids, r, neighbours, base, around);
+    for (let c = 0; c < cells; c++) {
+      const key = exact ? actionOf[r]! * base ** 9 + (around[c] as number) : `${actionOf[r]}${around[c] as string}`;
+      let u = distinct.get(key);
+      if (u === undefined) {
+        u = shownAt.length;
+        distinct.set(key, u);
+        shownAt.push(r * cells + c);
+      }
+      back[r * cells + c] = u;
+    }
+  }
+  const width = 9 * (dim + 1) + a;
+  const x = new Float32Array(shownAt.length * width);
+  shownAt.forEach((at, i) => {
+    const [r, c] = [Math.floor(at / cells), at % cells];
+    writeCellInput(x, i, ids, r, c, neighbours, codebook, dim, actionRows.subarray(r * a, (r + 1) * a));
+  });
+  const [probs, reward, endLogit] = tidyReadAll(() => {
+    const out = cellOutputs(dynamics, events, tf.tensor2d(x, [shownAt.length, width]));
+    const own = tf.oneHot(
+      tf.tensor1d(
+        Int32Array.from(shownAt, (at) => ids[at]!),
+        "int32",
+      ),
+      size,
+    );
+    const cell = cellEvents(out.logits, out.events, own);
+    return [tf.softmax(out.logits), cell.reward, cell.endLogit];
+  }) as [Float32Array, Float32Array, Float32Array];
+  // Back to every row and cell, copied in JS (WASM's gather takes several times as long). The
+  // codebook's matmul runs on all of them: on the distinct rows alone it differed in the last bit.
+  const allProbs = new Float32Array(n * cells * size);
+  const allReward = new Float32Array(n * cells);
+  const allEnd = new Float32Array(n * cells);
+  back.forEach((u, i) => {
+    allProbs.set(probs.subarray(u * size, (u + 1) * size), i * size);
+    allReward[i] = reward[u]!;
+    allEnd[i] = endLogit[u]!;
+  });
+  return tf.tidy(() => ({
+    next: toCodes(tf.tensor3d(allProbs, [n, cells, size])) as tf.Tensor3D,
+    reward: tf.sum(tf.tensor2d(allReward, [n, cells]), 1) as tf.Tensor1D,
+    terminated: anyCellLogit(tf.tensor2d(allEnd, [n, cells])),
+  }));
 }
