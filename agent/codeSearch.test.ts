@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init.ts";
 import { make, makeBare } from "../envs/index.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
-import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
+import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
 import type { Discrete } from "../envs/core/spaces.ts";
 import { searchCodes, type SearchModel } from "./codeSearch.ts";
 import { corridor } from "./corridor.fixture.ts";
@@ -15,6 +15,12 @@ beforeAll(async () => {
 });
 
 const gamma = 0.95;
+
+/** The model with its heads' outputs changed by `change` (inside the heads' tidy). */
+const withHeads = (model: SearchModel, change: (h: Heads) => Heads): SearchModel => ({
+  ...model,
+  heads: (codes, action) => tf.tidy(() => ({ ...change(model.heads(codes, action)) })),
+});
 
 describe("searchCodes", () => {
   // A 12-cell corridor from cell 1: left pays 0.2 at once and ends; right pays 1 on entering cell
@@ -40,15 +46,10 @@ describe("searchCodes", () => {
   it("weights each step by the model's probability of the code it follows", () => {
     const sure = corridor(12);
     // The same corridor, but every next code has probability 0.6 (the rest spread over the others).
-    const unsure: SearchModel = {
-      ...sure,
-      heads: (codes, action) =>
-        tf.tidy(() => {
-          const h = sure.heads(codes, action);
-          const p = tf.add(tf.mul(0.6 - 0.4 / 11, tf.exp(h.logits)), 0.4 / 11);
-          return { ...h, logits: tf.log(p) as tf.Tensor3D };
-        }),
-    };
+    const unsure = withHeads(sure, (h) => {
+      const p = tf.add(tf.mul(0.6 - 0.4 / 11, tf.exp(h.logits)), 0.4 / 11);
+      return { ...h, logits: tf.log(p) as tf.Tensor3D };
+    });
     const { q } = searchCodes(unsure, sure.start, 2, { depth: 10, maxNodes: 100, gamma });
     // Nine uncertain steps before the far reward (gamma^9 0.6^9 = 0.006): right is now worth most
     // as the way back to the near one, two uncertain steps (gamma^2 0.6^2 0.2 = 0.065).
@@ -59,14 +60,7 @@ describe("searchCodes", () => {
   it("rewardOnEnding: a reward predicted on steps that go on is not collected (around cycles, 1 / (1 - gamma) times)", () => {
     const sure = corridor(12);
     // Every step pays 0.05 more: the ones that go on too.
-    const noisy: SearchModel = {
-      ...sure,
-      heads: (codes, action) =>
-        tf.tidy(() => {
-          const h = sure.heads(codes, action);
-          return { ...h, reward: tf.add(h.reward, 0.05) as tf.Tensor1D };
-        }),
-    };
+    const noisy = withHeads(sure, (h) => ({ ...h, reward: tf.add(h.reward, 0.05) as tf.Tensor1D }));
     const opts = { depth: 10, maxNodes: 100, gamma };
     const counted = searchCodes(noisy, sure.start, 2, { ...opts, rewardOnEnding: true }).q;
     expect(counted[0]).toBeCloseTo(0.25, 5);
