@@ -170,6 +170,15 @@ describe("WorldModel with encoder 'cells'", () => {
     const large = new WorldModel(cells({ levels: [8, 8, 8] }), shape(), 3);
     stepsAsHeads(large, seeds);
     large.dispose();
+    // With the grid's codes in every input (encoder.presence), in the keys too.
+    for (const levels of [
+      [2, 2, 2, 2],
+      [8, 8, 8],
+    ]) {
+      const held = new WorldModel(cells({ encoder: { type: "cells", presence: true }, levels }), shape(), 3);
+      stepsAsHeads(held, seeds);
+      held.dispose();
+    }
   });
 
   /** expectedStepNoGrad against the heads' expected step, on env grids a few random steps in, each row its own action. */
@@ -207,5 +216,14 @@ describe("WorldModel with encoder 'cells'", () => {
     const large = new WorldModel(cells({ levels: [8, 8, 8] }), shape(), 3);
     noGradAsHeads(large);
     large.dispose();
+    const held = new WorldModel(cells({ encoder: { type: "cells", presence: true } }), shape(), 3);
+    noGradAsHeads(held);
+    held.dispose();
+  });
+
+  it("encoder.presence is refused for another encoder type, with one line", () => {
+    expect(() => new WorldModel(cells({ encoder: { type: "mlp", presence: true }, latents: 8 }), shape(), 0)).toThrow(
+      /encoder.presence is for encoder type 'cells', not 'mlp'/,
+    );
   });
 });

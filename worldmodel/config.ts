@@ -34,6 +34,12 @@ export const WorldModelConfig = z
         channels: z.array(z.number().int().min(1)).default([16, 32]),
         /** Keypoint encoder: feature maps, each giving one (x, y). Unset: 16 (optional, for the defaults' fingerprint). */
         keypoints: z.number().int().min(1).max(256).optional(),
+        /**
+         * "cells": each cell's input also holds which codes the whole grid has (one flag per code),
+         * what no 3x3 neighbourhood shows: on DoorKey whether the agent carries the key is the key's
+         * absence from the grid, and a toggle at the locked door opens it only then. Unset: off.
+         */
+        presence: z.boolean().optional(),
       })
       .strict()
       .default({ type: "auto", hidden: [256], channels: [16, 32] }),

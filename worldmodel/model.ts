@@ -83,6 +83,8 @@ export class WorldModel {
   /** Observation normalisation (x - offset) * scale: bounds from the space, then dataset statistics. */
   private readonly offset: tf.Variable;
   private readonly scale: tf.Variable;
+  /** Encoder "cells" with `presence`: each cell's input also holds which codes the grid has. */
+  private readonly presence: boolean;
   /** Encoder "cells": each cell's 3x3 neighbours (nn/localHeads.ts), for the local heads. */
   private readonly neighbours: tf.Tensor2D | undefined;
   /** The same neighbourhoods as cell indices (for indexStepper). */
@@ -104,6 +106,8 @@ export class WorldModel {
       throw new Error(
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
+    if (config.encoder.presence && type !== "cells")
+      throw new Error(`WorldModel: encoder.presence is for encoder type 'cells', not '${type}'`);
     const cells = type === "cells" ? this.checkCells(shape.obsShape, config.latents) : undefined;
     this.encoder =
       type === "cells"
@@ -121,7 +125,10 @@ export class WorldModel {
               )
             : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
     // Local heads see one cell's neighbourhood; the others see the whole code.
-    const input = cells ? localInputSize(this.fsq.dim, this.actionSize) : this.codeSize + this.actionSize;
+    this.presence = cells !== undefined && config.encoder.presence === true;
+    const input = cells
+      ? localInputSize(this.fsq.dim, this.actionSize, this.presence ? this.fsq.size : 0)
+      : this.codeSize + this.actionSize;
     this.neighbours = cells && neighbourMatrix(cells[0], cells[1]);
     this.neighbourIds = cells && neighbourIndices(cells[0], cells[1]);
     // The local MLP learns its rule about twice as fast with ReLU and He's initialisation (FourRooms-7
@@ -299,7 +306,7 @@ export class WorldModel {
   heads(codes: tf.Tensor, action: tf.Tensor2D): Heads {
     const n = codes.shape[0]!;
     if (this.neighbours)
-      return localHeads(this.dynamics, this.events!, codes, action, this.neighbours, this.fsq.codebook);
+      return localHeads(this.dynamics, this.events!, codes, action, this.neighbours, this.fsq.codebook, this.presence);
     const x = tf.concat([tf.reshape(codes, [n, this.codeSize]), action], 1) as tf.Tensor2D;
     return {
       logits: tf.reshape(this.dynamics.apply(x), [n, this.config.latents, this.fsq.size]) as tf.Tensor3D,
@@ -327,6 +334,7 @@ export class WorldModel {
       this.fsq.dim,
       this.neighbourIds,
       features,
+      this.presence,
     );
   }
 
@@ -351,6 +359,7 @@ export class WorldModel {
       this.fsq.dim,
       this.neighbourIds,
       (w) => this.weightsToCodes(w),
+      this.presence,
     );
   }
 

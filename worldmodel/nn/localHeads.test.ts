@@ -5,6 +5,8 @@ import { Rng } from "../../common/rng.ts";
 import {
   anyCellLogit,
   eventsHeads,
+  gridPresence,
+  localInputs,
   localHeads,
   localInputSize,
   neighbourIndices,
@@ -80,6 +82,29 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
         after[y * w + x]!.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 5));
       }
     mlp.dispose();
+    neighbours.dispose();
+  });
+
+  it("presence: every cell's input ends with which codes its grid holds, after the action", () => {
+    const [h, w] = [2, 2];
+    const neighbours = neighbourMatrix(h, w);
+    const rows = tf.tidy(() => {
+      // Grid 0 holds codes 0 and 2 (of BINARY's 4), grid 1 only code 3.
+      const codes = tf.tensor3d(
+        [0, 2, 2, 0, 3, 3, 3, 3].flatMap((c) => BINARY[c]!),
+        [2, 4, 2],
+      );
+      const own = tf.oneHot(tf.tensor1d([0, 2, 2, 0, 3, 3, 3, 3], "int32"), 4).reshape([2, 4, 4]) as tf.Tensor3D;
+      const action = tf.tensor2d([
+        [1, 0, 0],
+        [0, 0, 1],
+      ]);
+      return localInputs(codes, action, neighbours, gridPresence(own)).arraySync();
+    });
+    expect(rows).toHaveLength(8);
+    expect(rows[0]!.length).toBe(localInputSize(2, 3, 4));
+    for (const [i, row] of rows.entries())
+      expect(row.slice(-7)).toEqual(i < 4 ? [1, 0, 0, 1, 0, 1, 0] : [0, 0, 1, 0, 0, 0, 1]);
     neighbours.dispose();
   });
 

@@ -3,7 +3,7 @@
 // only the cells next to the agent, and what happens there depends on what lies around it, so a
 // local rule learnt in one layout holds in every other, where an MLP over the whole code has to learn
 // each layout anew. Per cell c, with x_c = (its 9 neighbours' codes, each with a flag that is 0
-// outside the grid; the action):
+// outside the grid; the action; with encoder.presence, one flag per code the grid holds anywhere):
 //   logits_c = dynamics(x_c)                                   the next code of cell c
 //   (g_c, v_c, t_c) = events(sg(x_c))                          a second, small MLP
 //   q_c = sg(1 - softmax(logits_c)[c's own code])              the chance that cell c changes
@@ -52,21 +52,35 @@ export function neighbourMatrix(height: number, width: number): tf.Tensor2D {
   return tf.tensor2d(m, [9 * cells, cells]);
 }
 
-/** Input width per cell: 9 neighbours x (d + 1) values, then the action's A features. */
-export function localInputSize(dim: number, actionSize: number): number {
-  return 9 * (dim + 1) + actionSize;
+/** Input width per cell: 9 neighbours x (d + 1) values, the action's A features, then `presence` flags (0 or |C|). */
+export function localInputSize(dim: number, actionSize: number, presence = 0): number {
+  return 9 * (dim + 1) + actionSize + presence;
 }
 
-/** Codes [N, L, d] and action features [N, A] -> every cell's input [N L, 9 (d + 1) + A] (`select`: neighbourMatrix). */
-export function localInputs(codes: tf.Tensor, action: tf.Tensor2D, select: tf.Tensor2D): tf.Tensor2D {
+/**
+ * Codes [N, L, d] and action features [N, A] -> every cell's input [N L, 9 (d + 1) + A (+ |C|)]
+ * (`select`: neighbourMatrix); with `present` [N, |C|] (gridPresence), each grid's flags after the action.
+ */
+export function localInputs(
+  codes: tf.Tensor,
+  action: tf.Tensor2D,
+  select: tf.Tensor2D,
+  present?: tf.Tensor2D,
+): tf.Tensor2D {
   const [n, cells, dim] = codes.shape as [number, number, number];
-  const a = action.shape[1];
   const flagged = tf.concat([codes, tf.ones([n, cells, 1])], 2); // [N, L, d + 1]
   const byCell = tf.reshape(tf.transpose(flagged, [1, 0, 2]), [cells, n * (dim + 1)]);
   const around = tf.reshape(tf.matMul(select, byCell), [cells, 9, n, dim + 1]); // zero outside the grid, flag included
   const perCell = tf.reshape(tf.transpose(around, [2, 0, 1, 3]), [n, cells, 9 * (dim + 1)]);
-  const acting = tf.tile(tf.reshape(action, [n, 1, a]), [1, cells, 1]);
-  return tf.reshape(tf.concat([perCell, acting], 2), [n * cells, 9 * (dim + 1) + a]) as tf.Tensor2D;
+  const context = present ? tf.concat([action, present], 1) : action;
+  const c = context.shape[1];
+  const acting = tf.tile(tf.reshape(context, [n, 1, c]), [1, cells, 1]);
+  return tf.reshape(tf.concat([perCell, acting], 2), [n * cells, 9 * (dim + 1) + c]) as tf.Tensor2D;
+}
+
+/** Each cell's own code as one-hot rows [N, L, |C|] -> which codes each grid holds [N, |C|] (0/1, no gradient). */
+export function gridPresence(own: tf.Tensor3D): tf.Tensor2D {
+  return tf.max(own, 1) as tf.Tensor2D;
 }
 
 /** Per-cell termination logits [N, L] -> the logit [N] that some cell terminates (noisy-OR). */
@@ -92,14 +106,16 @@ export function localHeads(
   action: tf.Tensor2D,
   select: tf.Tensor2D,
   codebook: tf.Tensor2D,
+  presence = false,
 ): { logits: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D } {
   const [n, cells, dim] = codes.shape as [number, number, number];
-  const out = cellOutputs(dynamics, events, localInputs(codes, action, select));
-  const size = out.logits.shape[1];
+  const size = codebook.shape[0];
   // Each cell's own code: the nearest, for expected codes.
   const flat = tf.reshape(stopGradient(codes), [n * cells, dim]) as tf.Tensor2D;
   const nearness = tf.sub(tf.mul(2, tf.matMul(flat, codebook, false, true)), tf.sum(tf.square(codebook), 1));
   const own = tf.oneHot(tf.argMax(nearness, 1) as tf.Tensor1D, size);
+  const present = presence ? gridPresence(tf.reshape(own, [n, cells, size]) as tf.Tensor3D) : undefined;
+  const out = cellOutputs(dynamics, events, localInputs(codes, action, select, present));
   const cell = cellEvents(out.logits, out.events, own);
   return {
     logits: tf.reshape(out.logits, [n, cells, size]) as tf.Tensor3D,

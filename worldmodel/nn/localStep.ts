@@ -29,10 +29,13 @@ export class LocalStep {
   private readonly known = new Map<Key, [number, number, number, number]>();
   /** The codebook's size |C|. */
   readonly codes: number;
+  /** With presence: each set of codes a grid held -> a small number, part of the keys. */
+  private readonly holds = new Map<number | string, number>();
 
   /**
    * `codebook` [|C| * d]: each code's vector; `neighbours` [L * 9] (neighbourIndices); `actionFeatures`
-   * gives the MLP's action input for an action index.
+   * gives the MLP's action input for an action index; `presence`: the inputs end with which codes
+   * the grid holds (localHeads' encoder.presence), and so do the keys.
    */
   constructor(
     private readonly dynamics: Mlp,
@@ -41,6 +44,7 @@ export class LocalStep {
     private readonly dim: number,
     private readonly neighbours: Int32Array,
     private readonly actionFeatures: (action: number) => ArrayLike<number>,
+    private readonly presence = false,
   ) {
     this.codes = codebook.length / dim;
   }
@@ -61,18 +65,20 @@ export class LocalStep {
     const found = new Array<[number, number, number, number] | undefined>(rows * cells);
     const keys = new Map<number, Key>(); // position -> key, for those not known yet
     const missing = new Map<Key, [number, number]>(); // key -> (row, cell) that shows it
-    // The key as one number, (action, 9 neighbours' codes + 1) in base |C| + 1, while that is exact;
-    // the neighbours' part once per grid, for all its actions.
+    // The key as one number, (codes held, action, 9 neighbours' codes + 1) in base |C| + 1, while
+    // that is exact; the neighbours' part once per grid, for all its actions.
     const base = this.codes + 1;
-    const exact = base ** 9 * actions < Number.MAX_SAFE_INTEGER;
+    const sets = this.presence ? HELD_SETS : 1;
+    const exact = base ** 9 * actions * sets < Number.MAX_SAFE_INTEGER && this.holds.size < sets;
     const around = exact ? new Float64Array(cells) : new Array<string>(cells);
     for (let g = 0; g < grids; g++) {
       neighbourhoodKeys(ids, g, this.neighbours, base, around);
+      const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
       for (let a = 0; a < actions; a++) {
         const r = g * actions + a;
-        const top = a * base ** 9;
+        const top = (held * actions + a) * base ** 9;
         for (let c = 0; c < cells; c++) {
-          const key = exact ? top + (around[c] as number) : `${a}${around[c] as string}`;
+          const key = exact ? top + (around[c] as number) : `${held}:${a}${around[c] as string}`;
           const known = this.known.get(key);
           if (known) found[r * cells + c] = known;
           else {
@@ -106,22 +112,14 @@ export class LocalStep {
   /** Runs the MLP on the missing keys' inputs, one batch. */
   private compute(missing: [Key, [number, number]][], ids: Int32Array, cells: number, actions: number) {
     const d = this.dim;
-    const a = this.actionFeatures(0).length;
-    const width = 9 * (d + 1) + a;
+    const width = 9 * (d + 1) + this.actionFeatures(0).length + (this.presence ? this.codes : 0);
     const x = new Float32Array(missing.length * width);
     // Row r is grid floor(r / actions) under action r mod actions.
     missing.forEach(([, [r, c]], i) => {
-      writeCellInput(
-        x,
-        i,
-        ids,
-        Math.floor(r / actions),
-        c,
-        this.neighbours,
-        this.codebook,
-        d,
-        this.actionFeatures(r % actions),
-      );
+      const g = Math.floor(r / actions);
+      const context = this.actionFeatures(r % actions);
+      const input = this.presence ? [...Array.from(context), ...heldFlags(ids, g, cells, this.codes)] : context;
+      writeCellInput(x, i, ids, g, c, this.neighbours, this.codebook, d, input);
     });
     const own = Int32Array.from(missing, ([, [r, c]]) => ids[Math.floor(r / actions) * cells + c]!);
     const [logits, reward, logNotEnd] = tidyReadAll(() => {
@@ -168,7 +166,29 @@ function neighbourhoodKeys(
   }
 }
 
-/** Row i of x: cell c of grid g's MLP input (localInputs' layout: 9 x (code, inside flag), then the action's features). */
+/** The most distinct sets of held codes a numeric key leaves room for. */
+const HELD_SETS = 1024;
+
+/** Which codes grid g holds, as flags [|C|] (gridPresence's). */
+function heldFlags(ids: Int32Array, g: number, cells: number, codes: number): Float32Array {
+  const flags = new Float32Array(codes);
+  for (let c = 0; c < cells; c++) flags[ids[g * cells + c]!] = 1;
+  return flags;
+}
+
+/** Grid g's set of held codes as a small number, numbered as met in `holds`. */
+function heldId(holds: Map<number | string, number>, ids: Int32Array, g: number, cells: number): number {
+  const codes = [...new Set(ids.subarray(g * cells, (g + 1) * cells))].sort((p, q) => p - q);
+  const set = codes[codes.length - 1]! < 30 ? codes.reduce((m, c) => m | (1 << c), 0) : codes.join(",");
+  let id = holds.get(set);
+  if (id === undefined) {
+    id = holds.size;
+    holds.set(set, id);
+  }
+  return id;
+}
+
+/** Row i of x: cell c of grid g's MLP input (localInputs' layout: 9 x (code, inside flag), then the action's features and any presence flags: `context`). */
 function writeCellInput(
   x: Float32Array,
   i: number,
@@ -178,10 +198,10 @@ function writeCellInput(
   neighbours: Int32Array,
   codebook: Float32Array,
   d: number,
-  action: ArrayLike<number>,
+  context: ArrayLike<number>,
 ): void {
   const cells = neighbours.length / 9;
-  const width = 9 * (d + 1) + action.length;
+  const width = 9 * (d + 1) + context.length;
   for (let k = 0; k < 9; k++) {
     const n = neighbours[c * 9 + k]!;
     if (n < 0) continue; // outside: zeros, flag 0
@@ -189,7 +209,7 @@ function writeCellInput(
     for (let j = 0; j < d; j++) x[i * width + k * (d + 1) + j] = codebook[code * d + j]!;
     x[i * width + k * (d + 1) + d] = 1;
   }
-  x.set(action, i * width + 9 * (d + 1));
+  x.set(context, i * width + 9 * (d + 1));
 }
 
 /**
@@ -209,15 +229,25 @@ export function distinctExpectedStep(
   dim: number,
   neighbours: Int32Array,
   toCodes: (weights: tf.Tensor3D) => tf.Tensor,
+  presence = false,
 ): { next: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D } {
   const cells = neighbours.length / 9;
   const n = ids.length / cells;
   const a = actionRows.length / n;
   const size = codebook.length / dim;
-  // Each row's action as a small number: rows with the same features share it.
+  // Each row's context (its action's features, and with presence the codes its grid holds) as a
+  // small number: rows with the same context share it.
+  const contexts: Float32Array[] = Array.from({ length: n }, (_, r) => {
+    const action = actionRows.subarray(r * a, (r + 1) * a);
+    if (!presence) return action;
+    const both = new Float32Array(a + size);
+    both.set(action);
+    both.set(heldFlags(ids, r, cells, size), a);
+    return both;
+  });
   const actionIds = new Map<string, number>();
-  const actionOf = Int32Array.from({ length: n }, (_, r) => {
-    const text = actionRows.subarray(r * a, (r + 1) * a).join(",");
+  const actionOf = Int32Array.from(contexts, (context) => {
+    const text = context.join(",");
     if (!actionIds.has(text)) actionIds.set(text, actionIds.size);
     return actionIds.get(text)!;
   });
@@ -240,11 +270,11 @@ export function distinctExpectedStep(
       back[r * cells + c] = u;
     }
   }
-  const width = 9 * (dim + 1) + a;
+  const width = 9 * (dim + 1) + contexts[0]!.length;
   const x = new Float32Array(shownAt.length * width);
   shownAt.forEach((at, i) => {
     const [r, c] = [Math.floor(at / cells), at % cells];
-    writeCellInput(x, i, ids, r, c, neighbours, codebook, dim, actionRows.subarray(r * a, (r + 1) * a));
+    writeCellInput(x, i, ids, r, c, neighbours, codebook, dim, contexts[r]!);
   });
   const [probs, reward, endLogit] = tidyReadAll(() => {
     const out = cellOutputs(dynamics, events, tf.tensor2d(x, [shownAt.length, width]));
