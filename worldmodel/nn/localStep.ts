@@ -78,7 +78,8 @@ export class LocalStep {
         const r = g * actions + a;
         const top = (held * actions + a) * base ** 9;
         for (let c = 0; c < cells; c++) {
-          const key = exact ? top + (around[c] as number) : `${held}:${a}${around[c] as string}`;
+          // Past HELD_SETS sets of held codes a number is no longer exact: text then.
+          const key = exact && held < sets ? top + (around[c] as number) : `${held}:${a}:${around[c]}`;
           const known = this.known.get(key);
           if (known) found[r * cells + c] = known;
           else {
