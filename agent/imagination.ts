@@ -48,14 +48,14 @@ export interface ImagineOptions {
   novelty?: { weight: number; visited: tf.Tensor1D };
 }
 
-/** One imagined step: the next codes under `mode`, reward and continuation probability. */
+/** One imagined step: the next codes under `mode`, reward, termination logit and continuation probability. */
 export function imagineStep(
   model: LatentModel,
   codes: tf.Tensor,
   action: tf.Tensor2D,
   mode: Exclude<PropagationMode, "average">,
   rng?: Rng,
-): { next: tf.Tensor; reward: tf.Tensor1D; alive: tf.Tensor1D; logits: tf.Tensor } {
+): { next: tf.Tensor; reward: tf.Tensor1D; terminated: tf.Tensor1D; alive: tf.Tensor1D; logits: tf.Tensor } {
   return tf.tidy(() => {
     const h = model.heads(codes, action);
     let weights: tf.Tensor;
@@ -71,6 +71,7 @@ export function imagineStep(
     return {
       next: model.weightsToCodes(weights),
       reward: h.reward,
+      terminated: h.terminated,
       alive: tf.sub(1, tf.sigmoid(h.terminated)) as tf.Tensor1D,
       logits: h.logits,
     };

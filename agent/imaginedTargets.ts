@@ -8,7 +8,7 @@
 // terminated = d_hat (a probability), discount = gamma.
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
-import type { LatentModel } from "./imagination.ts";
+import { imagineStep, type LatentModel } from "./imagination.ts";
 import type { ActionSpec } from "./planner.ts";
 import type { TdBatch } from "./value.ts";
 
@@ -43,7 +43,7 @@ export function imaginedBatch(
     const features = model.actionFeatures(flatActions, b * m);
     // Replayed codes are codebook entries, and the targets need no gradient into the model.
     const start = tf.reshape(repeated, [b * m, latents, -1]);
-    const h = model.expectedStepNoGrad?.(start, features) ?? expectedStep(model, start, features);
+    const h = model.expectedStepNoGrad?.(start, features) ?? imagineStep(model, start, features, "expected");
     return {
       codes: repeated,
       nextCodes: tf.reshape(h.next, [b * m, codes.shape[1]]) as tf.Tensor2D,
@@ -53,10 +53,4 @@ export function imaginedBatch(
       discount: tf.fill([b * m], gamma) as tf.Tensor1D,
     };
   }) as TdBatch;
-}
-
-/** The expected next codes sum_i p_i c^(i), reward and termination logit from the model's heads (with their gradient). */
-function expectedStep(model: LatentModel, codes: tf.Tensor, action: tf.Tensor2D) {
-  const h = model.heads(codes, action);
-  return { next: model.weightsToCodes(tf.softmax(h.logits)), reward: h.reward, terminated: h.terminated };
 }
