@@ -21,7 +21,7 @@ export interface LocalStepResult {
   alive: Float64Array;
 }
 
-/** A neighbourhood and action: one number while that is exact, else text. */
+/** A cell's context and neighbourhood (cellKey): one number while that is exact, else text. */
 type Key = number | string;
 
 export class LocalStep {
@@ -29,7 +29,7 @@ export class LocalStep {
   private readonly known = new Map<Key, [number, number, number, number]>();
   /** The codebook's size |C|. */
   readonly codes: number;
-  /** With presence: each set of codes a grid held -> a small number, part of the keys. */
+  /** With presence: each set of codes a grid held -> a small number, part of the contexts. */
   private readonly holds = new Map<number | string, number>();
 
   /**
@@ -56,7 +56,8 @@ export class LocalStep {
 
   /**
    * Grids of code indices [grids, L], each under every one of `actions` actions -> rows
-   * k = grid * actions + action: their mode next grids and heads.
+   * k = grid * actions + action: their mode next grids and heads. `actions` stays the same from
+   * call to call (the keys number contexts by it).
    */
   step(ids: Int32Array, actions: number): LocalStepResult {
     const cells = this.neighbours.length / 9;
@@ -65,21 +66,16 @@ export class LocalStep {
     const found = new Array<[number, number, number, number] | undefined>(rows * cells);
     const keys = new Map<number, Key>(); // position -> key, for those not known yet
     const missing = new Map<Key, [number, number]>(); // key -> (row, cell) that shows it
-    // The key as one number, (codes held, action, 9 neighbours' codes + 1) in base |C| + 1, while
-    // that is exact; the neighbours' part once per grid, for all its actions.
-    const base = this.codes + 1;
-    const sets = this.presence ? HELD_SETS : 1;
-    const exact = base ** 9 * actions * sets < Number.MAX_SAFE_INTEGER && this.holds.size < sets;
-    const around = exact ? new Float64Array(cells) : new Array<string>(cells);
+    // A cell's context: the set of codes its grid holds (with presence) and the action.
+    const around = neighbourhoodBuffer(this.codes, cells);
+    const span = (this.codes + 1) ** 9;
     for (let g = 0; g < grids; g++) {
-      neighbourhoodKeys(ids, g, this.neighbours, base, around);
+      neighbourhoodKeys(ids, g, this.neighbours, this.codes + 1, around);
       const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
       for (let a = 0; a < actions; a++) {
         const r = g * actions + a;
-        const top = (held * actions + a) * base ** 9;
         for (let c = 0; c < cells; c++) {
-          // Past HELD_SETS sets of held codes a number is no longer exact: text then.
-          const key = exact && held < sets ? top + (around[c] as number) : `${held}:${a}:${around[c]}`;
+          const key = cellKey(held * actions + a, around, c, span);
           const known = this.known.get(key);
           if (known) found[r * cells + c] = known;
           else {
@@ -115,12 +111,13 @@ export class LocalStep {
     const d = this.dim;
     const width = 9 * (d + 1) + this.actionFeatures(0).length + (this.presence ? this.codes : 0);
     const x = new Float32Array(missing.length * width);
-    // Row r is grid floor(r / actions) under action r mod actions.
+    // Row r is grid floor(r / actions) under action r mod actions; its cells share its input's tail.
+    const tail = memo((r: number) => {
+      const action = this.actionFeatures(r % actions);
+      return this.presence ? withHeldFlags(action, ids, Math.floor(r / actions), cells, this.codes) : action;
+    });
     missing.forEach(([, [r, c]], i) => {
-      const g = Math.floor(r / actions);
-      const context = this.actionFeatures(r % actions);
-      const input = this.presence ? [...Array.from(context), ...heldFlags(ids, g, cells, this.codes)] : context;
-      writeCellInput(x, i, ids, g, c, this.neighbours, this.codebook, d, input);
+      writeCellInput(x, i, ids, Math.floor(r / actions), c, this.neighbours, this.codebook, d, tail(r));
     });
     const own = Int32Array.from(missing, ([, [r, c]]) => ids[Math.floor(r / actions) * cells + c]!);
     const [logits, reward, logNotEnd] = tidyReadAll(() => {
@@ -141,9 +138,14 @@ export class LocalStep {
   }
 }
 
+/** Room for L neighbourhood keys: numbers while base^9 is exact (base |C| + 1), else text. */
+function neighbourhoodBuffer(codes: number, cells: number): Float64Array | string[] {
+  return (codes + 1) ** 9 <= Number.MAX_SAFE_INTEGER ? new Float64Array(cells) : new Array<string>(cells);
+}
+
 /**
  * Grid g's cells' neighbourhoods as keys into `out` [L]: the 9 neighbours' codes (-1 outside the
- * grid) in base `base`, one number while a Float64Array can hold it exactly, else text.
+ * grid) in base `base`, numbers into a Float64Array, else text.
  */
 function neighbourhoodKeys(
   ids: Int32Array,
@@ -167,14 +169,37 @@ function neighbourhoodKeys(
   }
 }
 
-/** The most distinct sets of held codes a numeric key leaves room for. */
-const HELD_SETS = 1024;
+/**
+ * Cell c's key: its context (a small number) and its neighbourhood (neighbourhoodKeys'), one
+ * number context * span + neighbourhood (span = base^9) while that is exact, else text.
+ */
+function cellKey(context: number, around: Float64Array | string[], c: number, span: number): Key {
+  return around instanceof Float64Array && (context + 1) * span <= Number.MAX_SAFE_INTEGER
+    ? context * span + around[c]!
+    : `${context}:${around[c]}`;
+}
 
-/** Which codes grid g holds, as flags [|C|] (gridPresence's). */
-function heldFlags(ids: Int32Array, g: number, cells: number, codes: number): Float32Array {
-  const flags = new Float32Array(codes);
-  for (let c = 0; c < cells; c++) flags[ids[g * cells + c]!] = 1;
-  return flags;
+/** An input's tail: `action` features, then flags [|C|] of which codes grid g holds (gridPresence's). */
+function withHeldFlags(
+  action: ArrayLike<number>,
+  ids: Int32Array,
+  g: number,
+  cells: number,
+  codes: number,
+): Float32Array {
+  const tail = new Float32Array(action.length + codes);
+  tail.set(action);
+  for (let c = 0; c < cells; c++) tail[action.length + ids[g * cells + c]!] = 1;
+  return tail;
+}
+
+/** f, computed once per argument. */
+function memo<T>(f: (r: number) => T): (r: number) => T {
+  const seen = new Map<number, T>();
+  return (r) => {
+    if (!seen.has(r)) seen.set(r, f(r));
+    return seen.get(r)!;
+  };
 }
 
 /** Grid g's set of held codes as a small number, numbered as met in `holds`. */
@@ -236,32 +261,24 @@ export function distinctExpectedStep(
   const n = ids.length / cells;
   const a = actionRows.length / n;
   const size = codebook.length / dim;
-  // Each row's context (its action's features, and with presence the codes its grid holds) as a
-  // small number: rows with the same context share it.
-  const contexts: Float32Array[] = Array.from({ length: n }, (_, r) => {
-    const action = actionRows.subarray(r * a, (r + 1) * a);
-    if (!presence) return action;
-    const both = new Float32Array(a + size);
-    both.set(action);
-    both.set(heldFlags(ids, r, cells, size), a);
-    return both;
+  // Each row's context (its action's features, and with presence the set of codes its grid holds)
+  // as a small number: rows with the same context share it.
+  const holds = new Map<number | string, number>();
+  const contextIds = new Map<string, number>();
+  const contextOf = Int32Array.from({ length: n }, (_, r) => {
+    const held = presence ? heldId(holds, ids, r, cells) : 0;
+    const text = `${held}|${actionRows.subarray(r * a, (r + 1) * a).join(",")}`;
+    if (!contextIds.has(text)) contextIds.set(text, contextIds.size);
+    return contextIds.get(text)!;
   });
-  const actionIds = new Map<string, number>();
-  const actionOf = Int32Array.from(contexts, (context) => {
-    const text = context.join(",");
-    if (!actionIds.has(text)) actionIds.set(text, actionIds.size);
-    return actionIds.get(text)!;
-  });
-  const base = size + 1;
-  const exact = base ** 9 * Math.max(1, actionIds.size) < Number.MAX_SAFE_INTEGER;
-  const around = exact ? new Float64Array(cells) : new Array<string>(cells);
-  const distinct = new Map<number | string, number>();
+  const around = neighbourhoodBuffer(size, cells);
+  const distinct = new Map<Key, number>();
   const shownAt: number[] = []; // distinct row -> its first row * cells + cell
   const back = new Int32Array(n * cells);
   for (let r = 0; r < n; r++) {
-    neighbourhoodKeys(ids, r, neighbours, base, around);
+    neighbourhoodKeys(ids, r, neighbours, size + 1, around);
     for (let c = 0; c < cells; c++) {
-      const key = exact ? actionOf[r]! * base ** 9 + (around[c] as number) : `${actionOf[r]}${around[c] as string}`;
+      const key = cellKey(contextOf[r]!, around, c, (size + 1) ** 9);
       let u = distinct.get(key);
       if (u === undefined) {
         u = shownAt.length;
@@ -271,11 +288,15 @@ export function distinctExpectedStep(
       back[r * cells + c] = u;
     }
   }
-  const width = 9 * (dim + 1) + contexts[0]!.length;
+  const tail = memo((r: number) => {
+    const action = actionRows.subarray(r * a, (r + 1) * a);
+    return presence ? withHeldFlags(action, ids, r, cells, size) : action;
+  });
+  const width = 9 * (dim + 1) + a + (presence ? size : 0);
   const x = new Float32Array(shownAt.length * width);
   shownAt.forEach((at, i) => {
     const [r, c] = [Math.floor(at / cells), at % cells];
-    writeCellInput(x, i, ids, r, c, neighbours, codebook, dim, contexts[r]!);
+    writeCellInput(x, i, ids, r, c, neighbours, codebook, dim, tail(r));
   });
   const [probs, reward, endLogit] = tidyReadAll(() => {
     const out = cellOutputs(dynamics, events, tf.tensor2d(x, [shownAt.length, width]));
