@@ -22,6 +22,7 @@ import { relabeledSample, withRows } from "./hindsight.ts";
 import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
 import { searchCodes } from "./codeSearch.ts";
+import { TakenSteps } from "./takenSteps.ts";
 
 export class ImaginationAgent implements Learner {
   readonly model: WorldModel;
@@ -40,6 +41,8 @@ export class ImaginationAgent implements Learner {
   private readonly encoderOptimizer: FlatAdam | undefined;
   /** Hindsight goals for the value's rows (config.value.relabel). */
   private readonly relabeler: GoalRelabeler | undefined;
+  /** The cell keys of the steps taken in the env (config.planner.search.untried). */
+  private readonly taken: TakenSteps | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -58,6 +61,11 @@ export class ImaginationAgent implements Learner {
       throw new Error("agent config: planner.search needs Discrete actions");
     if (config.planner.search && (config.novelty ?? 0) > 0)
       throw new Error("agent config: planner.search and novelty cannot be combined (the search scores no novelty)");
+    if ((config.planner.search?.untried ?? 0) > 0) {
+      if (!this.model.indexStepper())
+        throw new Error("agent config: planner.search.untried needs a model stepped on code indices (encoder 'cells')");
+      this.taken = new TakenSteps();
+    }
     this.episodeCodes = new EpisodeCodes(this.model.fsq.size);
     if (config.evalAverage !== undefined) {
       const online = [...this.model.variables, ...this.value.critics.variables];
@@ -226,7 +234,7 @@ export class ImaginationAgent implements Learner {
    * sampling planner's are.
    */
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
-    const { depth, maxNodes, rewardOnEnding } = this.config.planner.search!;
+    const { depth, maxNodes, rewardOnEnding, untried } = this.config.planner.search!;
     const n = (this.spec as { n: number }).n;
     const { q } = searchCodes(this.model, z0, n, {
       depth,
@@ -234,6 +242,8 @@ export class ImaginationAgent implements Learner {
       rewardOnEnding,
       gamma: this.config.value.gamma,
       value: (z) => this.value.value(z),
+      // Optimism is for training: evaluations exploit.
+      ...(this.taken && this.explore ? { untried: { seen: this.taken.seen, bonus: untried! } } : {}),
     });
     const all = Array.from({ length: n }, (_, a) => a);
     const allowed = all.filter((a) => !forbidFirst?.has(a));
@@ -298,6 +308,7 @@ export class ImaginationAgent implements Learner {
    * on its own batch of transitions from the buffer; returns the last value step's TD loss.
    */
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
+    this.taken?.read(buffer, this.model, (this.spec as { n: number }).n);
     const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
     let td = 0;
     for (let i = 0; i < (this.config.value.updatesPerStep ?? 1); i++) td = this.updateValue(buffer, rng);

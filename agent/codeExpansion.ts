@@ -4,7 +4,7 @@
 // neighbourhood computed once (worldmodel/nn/localStep.ts: the local heads of encoder "cells").
 import * as tf from "@tensorflow/tfjs";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
-import type { LocalStepResult } from "../worldmodel/nn/localStep.ts";
+import type { CellKey, LocalStepResult } from "../worldmodel/nn/localStep.ts";
 import type { LatentModel } from "./imagination.ts";
 
 /** A latent model whose codes can be named (WorldModel: its FSQ indices). */
@@ -19,12 +19,24 @@ export interface SearchModel extends LatentModel {
 export interface IndexStepper {
   /** The codebook's size |C|. */
   readonly codes: number;
-  /** Grids [grids, L] each under every one of `actions` actions -> rows k = grid * actions + action. */
-  step(ids: Int32Array, actions: number): LocalStepResult;
+  /**
+   * Grids [grids, L] each under every one of `actions` actions -> rows k = grid * actions + action;
+   * with `seen`, which rows hold a cell key not in it.
+   */
+  step(ids: Int32Array, actions: number, seen?: ReadonlySet<CellKey>): LocalStepResult;
 }
 
-/** A level's rows: each one's mode next code indices [rows, L], reward, 1 - d_hat and next-code probability. */
-type Level = { ids: Int32Array; reward: ArrayLike<number>; alive: ArrayLike<number>; likely: ArrayLike<number> };
+/**
+ * A level's rows: each one's mode next code indices [rows, L], reward, 1 - d_hat and next-code
+ * probability, and with `seen` whether a cell's (neighbourhood, action) is not in it.
+ */
+type Level = {
+  ids: Int32Array;
+  reward: ArrayLike<number>;
+  alive: ArrayLike<number>;
+  likely: ArrayLike<number>;
+  novel?: ArrayLike<number>;
+};
 
 /** One level's expansion: each frontier node under each action, its mode next code and heads. */
 export interface Expander {
@@ -39,16 +51,19 @@ export interface Expander {
 
 /**
  * Steps on code indices when the model can (its local heads: worldmodel/nn/localStep.ts, each
- * distinct neighbourhood computed once); else through its heads on code tensors.
+ * distinct neighbourhood computed once); else through its heads on code tensors. `seen`: the cell
+ * keys the agent has taken (index steppers only).
  */
-export function expander(model: SearchModel, z0: tf.Tensor): Expander {
+export function expander(model: SearchModel, z0: tf.Tensor, seen?: ReadonlySet<CellKey>): Expander {
   const stepper = model.indexStepper?.();
+  if (seen && !stepper)
+    throw new Error("code search: untried steps are known only to a model stepped on code indices (encoder 'cells')");
   if (stepper) {
     let last: Int32Array = new Int32Array(0);
     const latents = z0.shape[1]!;
     return {
       step(frontierIds, _f, actions) {
-        const out = stepper.step(frontierIds, actions);
+        const out = stepper.step(frontierIds, actions, seen);
         last = out.ids;
         return out;
       },

@@ -10,7 +10,10 @@
 // Discrete codes are what make this affordable: a revisited code is the same node, so the graph grows
 // with the states reachable in the model (on a grid: the agent's poses in this layout), not with
 // n^depth action sequences, and a goal 30 steps away is in reach where sampled sequences of 3 are not.
+// With `untried`, r_hat(s, a) + bonus where some cell of (s, a) has a (neighbourhood, action) the agent
+// never took in the env: what the model predicts there is a guess, and trying it is how to learn it.
 import * as tf from "@tensorflow/tfjs";
+import type { CellKey } from "../worldmodel/nn/localStep.ts";
 import { expander, type SearchModel } from "./codeExpansion.ts";
 
 export type { IndexStepper, SearchModel } from "./codeExpansion.ts";
@@ -29,6 +32,11 @@ export interface SearchOptions {
   rewardOnEnding?: boolean;
   /** V(z) [N] at every node (the frontier's bootstrap); none means 0. */
   value?: (codes: tf.Tensor) => tf.Tensor1D;
+  /**
+   * Optimism where the model has only guessed: a step with a cell whose (neighbourhood, action) key
+   * is not in `seen` (the agent's real steps, IndexStepper keys) pays `bonus` more.
+   */
+  untried?: { seen: ReadonlySet<CellKey>; bonus: number };
 }
 
 export interface SearchResult {
@@ -72,7 +80,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   rootIds.dispose();
   nodeOf.set(keyOf(frontierIds, 0, latents), 0);
   values.push(valuesAt(z0)[0]!);
-  const expand = expander(model, z0);
+  const expand = expander(model, z0, opts.untried?.seen);
   let frontierNodes = [0];
   let expanded = 0;
   let levels = 0;
@@ -97,7 +105,8 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
         }
         parent.push(frontierNodes[Math.floor(k / actions)]!);
         child.push(node);
-        reward.push(opts.rewardOnEnding && step.alive[k]! >= 0.5 ? 0 : step.reward[k]!);
+        const paid = opts.rewardOnEnding && step.alive[k]! >= 0.5 ? 0 : step.reward[k]!;
+        reward.push(paid + (opts.untried && step.novel?.[k] ? opts.untried.bonus : 0));
         alive.push(step.alive[k]!);
         likely.push(step.likely[k]!);
       }

@@ -30,12 +30,16 @@ export const PlannerConfig = z
      * expanded. Unset: off (sampled sequences of `horizon` steps). `rewardOnEnding`: a step the model
      * says goes on pays nothing in the search (for tasks that pay only on the step that ends the
      * episode, as the grids: their model's small rewards elsewhere add up around cycles).
+     * `untried` (models stepped on code indices: encoder "cells"): while training, a step with some
+     * cell whose (neighbourhood, action) the agent never took in the env pays this much more in the
+     * search (optimism where the model has only guessed; unset: 0).
      */
     search: z
       .object({
         depth: z.number().int().min(1).max(200),
         maxNodes: z.number().int().min(1).default(4000),
         rewardOnEnding: z.boolean().default(false),
+        untried: z.number().min(0).optional(),
       })
       .strict()
       .optional(),

@@ -260,6 +260,13 @@ export class ReplayBuffer {
     return [first, last];
   }
 
+  /** The action values taken from slot i (a view), or undefined where no transition leaves it. */
+  actionAt(slot: number): Float32Array | undefined {
+    if (!(slot >= 0 && slot < this.size && this.hasNext[slot])) return undefined;
+    const k = this.spec.actionSize;
+    return this.actions.subarray(slot * k, (slot + 1) * k);
+  }
+
   /** The stored observations [size, ...obsShape] (a view). */
   observations(): TypedArray {
     return this.obs.subarray(0, this.size * this.obsSize) as TypedArray;

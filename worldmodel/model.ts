@@ -85,6 +85,8 @@ export class WorldModel {
   private readonly scale: tf.Variable;
   /** Encoder "cells" with `presence`: each cell's input also holds which codes the grid has. */
   private readonly presence: boolean;
+  /** With presence: each set of codes a grid held -> its number in every index stepper's keys. */
+  private readonly heldSets = new Map<number | string, number>();
   /** Encoder "cells": each cell's 3x3 neighbours (nn/localHeads.ts), for the local heads. */
   private readonly neighbours: tf.Tensor2D | undefined;
   /** The same neighbourhoods as cell indices (for indexStepper). */
@@ -318,7 +320,8 @@ export class WorldModel {
   /**
    * With encoder "cells": the local heads stepped on code indices, each distinct neighbourhood computed
    * once (nn/localStep.ts; for searches, which expand many nearly alike grids). Make one per search:
-   * it caches what the current weights predict.
+   * it caches what the current weights predict. Its cell keys (markSeen's) mean the same in every
+   * stepper of this model.
    */
   indexStepper(): LocalStep | undefined {
     if (!this.neighbourIds || this.shape.action.kind !== "discrete") return undefined;
@@ -335,6 +338,7 @@ export class WorldModel {
       this.neighbourIds,
       features,
       this.presence,
+      this.heldSets,
     );
   }
 

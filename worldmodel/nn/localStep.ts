@@ -19,23 +19,26 @@ export interface LocalStepResult {
   reward: Float64Array;
   /** [rows]: 1 - d_hat. */
   alive: Float64Array;
+  /** [rows]: 1 where some cell's (neighbourhood, action) key is not in step()'s `seen`; absent without it. */
+  novel?: Uint8Array;
 }
 
 /** A cell's context and neighbourhood (cellKey): one number while that is exact, else text. */
-type Key = number | string;
+export type CellKey = number | string;
+type Key = CellKey;
 
 export class LocalStep {
   /** Neighbourhood + action key -> [next code, its probability, reward, log(1 - sigmoid(t))]. */
   private readonly known = new Map<Key, [number, number, number, number]>();
   /** The codebook's size |C|. */
   readonly codes: number;
-  /** With presence: each set of codes a grid held -> a small number, part of the contexts. */
-  private readonly holds = new Map<number | string, number>();
 
   /**
    * `codebook` [|C| * d]: each code's vector; `neighbours` [L * 9] (neighbourIndices); `actionFeatures`
    * gives the MLP's action input for an action index; `presence`: the inputs end with which codes
-   * the grid holds (localHeads' encoder.presence), and so do the keys.
+   * the grid holds (localHeads' encoder.presence), and so do the keys; `holds` numbers each set of
+   * codes a grid held (part of the contexts): share one between steppers for keys that mean the
+   * same in all of them (markSeen's).
    */
   constructor(
     private readonly dynamics: Mlp,
@@ -45,6 +48,7 @@ export class LocalStep {
     private readonly neighbours: Int32Array,
     private readonly actionFeatures: (action: number) => ArrayLike<number>,
     private readonly presence = false,
+    private readonly holds = new Map<number | string, number>(),
   ) {
     this.codes = codebook.length / dim;
   }
@@ -57,34 +61,26 @@ export class LocalStep {
   /**
    * Grids of code indices [grids, L], each under every one of `actions` actions -> rows
    * k = grid * actions + action: their mode next grids and heads. `actions` stays the same from
-   * call to call (the keys number contexts by it).
+   * call to call (the keys number contexts by it). With `seen` (markSeen's keys), `novel` flags
+   * the rows with a cell whose key is not in it.
    */
-  step(ids: Int32Array, actions: number): LocalStepResult {
+  step(ids: Int32Array, actions: number, seen?: ReadonlySet<Key>): LocalStepResult {
     const cells = this.neighbours.length / 9;
     const grids = ids.length / cells;
     const rows = grids * actions;
     const found = new Array<[number, number, number, number] | undefined>(rows * cells);
     const keys = new Map<number, Key>(); // position -> key, for those not known yet
     const missing = new Map<Key, [number, number]>(); // key -> (row, cell) that shows it
-    // A cell's context: the set of codes its grid holds (with presence) and the action.
-    const around = neighbourhoodBuffer(this.codes, cells);
-    const span = (this.codes + 1) ** 9;
-    for (let g = 0; g < grids; g++) {
-      neighbourhoodKeys(ids, g, this.neighbours, this.codes + 1, around);
-      const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
-      for (let a = 0; a < actions; a++) {
-        const r = g * actions + a;
-        for (let c = 0; c < cells; c++) {
-          const key = cellKey(held * actions + a, around, c, span);
-          const known = this.known.get(key);
-          if (known) found[r * cells + c] = known;
-          else {
-            keys.set(r * cells + c, key);
-            if (!missing.has(key)) missing.set(key, [r, c]);
-          }
-        }
+    const novel = seen ? new Uint8Array(rows) : undefined;
+    this.eachKey(ids, actions, undefined, (r, c, key) => {
+      if (novel && !seen!.has(key)) novel[r] = 1;
+      const known = this.known.get(key);
+      if (known) found[r * cells + c] = known;
+      else {
+        keys.set(r * cells + c, key);
+        if (!missing.has(key)) missing.set(key, [r, c]);
       }
-    }
+    });
     if (missing.size > 0) this.compute([...missing.entries()], ids, cells, actions);
     const out: LocalStepResult = {
       ids: new Int32Array(rows * cells),
@@ -103,7 +99,37 @@ export class LocalStep {
       }
       out.alive[r] = Math.exp(logAlive);
     }
+    if (novel) out.novel = novel;
     return out;
+  }
+
+  /** Adds to `seen` the keys of every cell of grids [grids, L], grid g under action taken[g] of `actions`. */
+  markSeen(ids: Int32Array, taken: ArrayLike<number>, actions: number, seen: Set<Key>): void {
+    this.eachKey(ids, actions, taken, (_r, _c, key) => seen.add(key));
+  }
+
+  /**
+   * visit(row, cell, key) for every cell of grids [grids, L] under every action (row
+   * grid * actions + action), or grid g under `only[g]` alone (row g). A cell's context: the set of
+   * codes its grid holds (with presence) and the action; the neighbourhoods' part once per grid.
+   */
+  private eachKey(
+    ids: Int32Array,
+    actions: number,
+    only: ArrayLike<number> | undefined,
+    visit: (row: number, cell: number, key: Key) => void,
+  ): void {
+    const cells = this.neighbours.length / 9;
+    const around = neighbourhoodBuffer(this.codes, cells);
+    const span = (this.codes + 1) ** 9;
+    for (let g = 0; g < ids.length / cells; g++) {
+      neighbourhoodKeys(ids, g, this.neighbours, this.codes + 1, around);
+      const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
+      for (let a = only ? only[g]! : 0; a < (only ? only[g]! + 1 : actions); a++) {
+        const r = only ? g : g * actions + a;
+        for (let c = 0; c < cells; c++) visit(r, c, cellKey(held * actions + a, around, c, span));
+      }
+    }
   }
 
   /** Runs the MLP on the missing keys' inputs, one batch. */

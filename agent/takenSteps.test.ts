@@ -1,0 +1,133 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init.ts";
+import { ReplayBuffer } from "../data/replayBuffer.ts";
+import { makeBare } from "../envs/index.ts";
+import { parseWorldModelConfig } from "../worldmodel/config.ts";
+import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
+import { searchCodes } from "./codeSearch.ts";
+import { TakenSteps } from "./takenSteps.ts";
+import { ImaginationAgent } from "./agent.ts";
+import { parseAgentConfig } from "./config.ts";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+const ENV = "GridDoorKey-v0";
+const SIZE = 5;
+const ACTIONS = 6;
+/** The cells model with presence (held codes in the keys: their numbering must hold across steppers). */
+const cellsModel = () =>
+  new WorldModel(
+    parseWorldModelConfig({
+      encoder: { type: "cells", presence: true },
+      latents: SIZE * SIZE,
+      levels: [2, 2, 2, 2],
+      dynamicsHidden: [32],
+      inverseDynamicsWeight: 0,
+    }),
+    envShapeOf(makeBare(ENV, { size: SIZE })),
+    1,
+  );
+
+/** Episodes of the given actions from seeds 0, 1, ... in a buffer. */
+function played(episodes: number[][]): ReplayBuffer {
+  const env = makeBare(ENV, { size: SIZE });
+  const buffer = new ReplayBuffer({ obsShape: [SIZE, SIZE, 3], obsDtype: "uint8", actionSize: 1, capacity: 200 });
+  episodes.forEach((actions, seed) => {
+    let [obs] = env.reset({ seed });
+    buffer.addFirst(obs as Uint8Array);
+    for (const a of actions) {
+      const [next, reward, terminated] = env.step(a);
+      buffer.addStep(a, reward, terminated, next as Uint8Array);
+      obs = next;
+    }
+    buffer.endEpisode();
+  });
+  return buffer;
+}
+
+const idsOf = (model: WorldModel, obs: ArrayLike<number>) =>
+  tf.tidy(() => model.indices(model.encode(model.preprocess(obs, 1))).dataSync() as Int32Array);
+
+describe("TakenSteps", () => {
+  it("knows every step taken in the env, and none of an action never taken", () => {
+    const model = cellsModel();
+    // Turns and moves only: no pickup (3), drop (4), toggle (5).
+    const buffer = played([
+      [2, 1, 2, 2, 0],
+      [1, 1, 2, 0, 2],
+    ]);
+    const taken = new TakenSteps();
+    taken.read(buffer, model, ACTIONS);
+    expect(taken.seen.size).toBeGreaterThan(0);
+    const obs = buffer.observations();
+    const size = buffer.obsSize;
+    for (let slot = 0; slot < buffer.size; slot++) {
+      const action = buffer.actionAt(slot)?.[0];
+      if (action === undefined) continue;
+      // A fresh stepper (one per search): the same keys.
+      const { novel } = model
+        .indexStepper()!
+        .step(idsOf(model, obs.subarray(slot * size, (slot + 1) * size)), ACTIONS, taken.seen);
+      expect(novel![action]).toBe(0);
+      for (const never of [3, 4, 5]) expect(novel![never]).toBe(1);
+    }
+    model.dispose();
+  });
+
+  it("reads only what is new, and a fresh reader of the same buffer (a resumed run) knows the same", () => {
+    const model = cellsModel();
+    const buffer = played([[2, 1, 2]]);
+    const taken = new TakenSteps();
+    taken.read(buffer, model, ACTIONS);
+    const early = taken.seen.size;
+    // The buffer grows: a second episode with the toggle.
+    const env = makeBare(ENV, { size: SIZE });
+    const [obs] = env.reset({ seed: 7 });
+    buffer.addFirst(obs as Uint8Array);
+    for (const a of [5, 0, 5]) {
+      const [next, reward, terminated] = env.step(a);
+      buffer.addStep(a, reward, terminated, next as Uint8Array);
+    }
+    taken.read(buffer, model, ACTIONS);
+    expect(taken.seen.size).toBeGreaterThan(early);
+    const fresh = new TakenSteps();
+    fresh.read(buffer, model, ACTIONS);
+    expect([...fresh.seen].sort()).toEqual([...taken.seen].sort());
+    model.dispose();
+  });
+});
+
+describe("searchCodes with untried", () => {
+  it("pays the bonus on a step with a cell key not taken, and only there; a model of whole codes is refused", () => {
+    const model = cellsModel();
+    const env = makeBare(ENV, { size: SIZE });
+    const [obs] = env.reset({ seed: 3 });
+    const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
+    // Action 1 from here taken, nothing else.
+    const seen = new Set<number | string>();
+    model.indexStepper()!.markSeen(idsOf(model, obs), [1], ACTIONS, seen);
+    const opts = { depth: 1, maxNodes: 50, gamma: 0.95 };
+    const before = tf.memory().numTensors;
+    const plain = searchCodes(model, z0, ACTIONS, opts);
+    const optimistic = searchCodes(model, z0, ACTIONS, { ...opts, untried: { seen, bonus: 0.5 } });
+    expect(tf.memory().numTensors).toBe(before);
+    plain.q.forEach((q, a) => expect(optimistic.q[a]).toBeCloseTo(q + (a === 1 ? 0 : 0.5), 6));
+    const whole = Object.assign(Object.create(model), { indexStepper: undefined });
+    expect(() => searchCodes(whole, z0, ACTIONS, { ...opts, untried: { seen, bonus: 0.5 } })).toThrow(
+      /untried steps are known only to a model stepped on code indices/,
+    );
+    z0.dispose();
+    model.dispose();
+  });
+
+  it("the agent refuses planner.search.untried without a cells model, in one line", () => {
+    const cfg = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 3, untried: 0.1 } } });
+    expect(() => new ImaginationAgent(cfg, makeBare("GridEmpty-v0", {}), 0)).toThrow(
+      /planner\.search\.untried needs a model stepped on code indices/,
+    );
+    expect(() => parseAgentConfig({ planner: { search: { depth: 3, untried: -1 } } })).toThrow(/untried/);
+  });
+});

@@ -1,0 +1,44 @@
+// The cell keys (neighbourhood, action: worldmodel/nn/localStep.ts) of every step the agent took in
+// the env, for the search's optimism about the others (planner.search.untried). Read from the replay
+// buffer as it grows, so a run resumed from a checkpoint rebuilds them from its buffer.
+import * as tf from "@tensorflow/tfjs";
+import type { ReplayBuffer } from "../data/replayBuffer.ts";
+import type { WorldModel } from "../worldmodel/model.ts";
+import type { CellKey } from "../worldmodel/nn/localStep.ts";
+
+/** Observations encoded per batch while reading the buffer. */
+const CHUNK = 512;
+
+export class TakenSteps {
+  readonly seen = new Set<CellKey>();
+  /** Slots before this one have been read. */
+  private upTo = 0;
+
+  /** Adds the keys of the buffer's transitions since the last call (Discrete actions, `actions` of them). */
+  read(buffer: ReplayBuffer, model: WorldModel, actions: number): void {
+    const end = buffer.size - 1; // the last slot may yet get its transition
+    const slots: number[] = [];
+    for (let i = this.upTo; i < end; i++) if (buffer.actionAt(i)) slots.push(i);
+    this.upTo = Math.max(this.upTo, end);
+    if (slots.length === 0) return;
+    const stepper = model.indexStepper();
+    if (!stepper)
+      throw new Error(
+        "planner.search.untried: needs a model stepped on code indices (encoder 'cells', Discrete actions)",
+      );
+    const obs = buffer.observations();
+    const size = buffer.obsSize;
+    for (let at = 0; at < slots.length; at += CHUNK) {
+      const part = slots.slice(at, at + CHUNK);
+      const flat = new Float32Array(part.length * size);
+      part.forEach((slot, j) => flat.set(obs.subarray(slot * size, (slot + 1) * size), j * size));
+      const ids = tf.tidy(() => model.indices(model.encode(model.preprocess(flat, part.length))).dataSync());
+      stepper.markSeen(
+        ids as Int32Array,
+        part.map((slot) => buffer.actionAt(slot)![0]!),
+        actions,
+        this.seen,
+      );
+    }
+  }
+}
