@@ -61,11 +61,8 @@ export class ImaginationAgent implements Learner {
       throw new Error("agent config: planner.search needs Discrete actions");
     if (config.planner.search && (config.novelty ?? 0) > 0)
       throw new Error("agent config: planner.search and novelty cannot be combined (the search scores no novelty)");
-    if ((config.planner.search?.untried ?? 0) > 0) {
-      if (!this.model.indexStepper())
-        throw new Error("agent config: planner.search.untried needs a model stepped on code indices (encoder 'cells')");
-      this.taken = new TakenSteps();
-    }
+    if ((config.planner.search?.untried ?? 0) > 0)
+      this.taken = new TakenSteps(this.model, this.spec.kind === "discrete" ? this.spec.n : 0);
     this.episodeCodes = new EpisodeCodes(this.model.fsq.size);
     if (config.evalAverage !== undefined) {
       const online = [...this.model.variables, ...this.value.critics.variables];
@@ -308,7 +305,7 @@ export class ImaginationAgent implements Learner {
    * on its own batch of transitions from the buffer; returns the last value step's TD loss.
    */
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
-    this.taken?.read(buffer, this.model, (this.spec as { n: number }).n);
+    this.taken?.read(buffer);
     const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
     let td = 0;
     for (let i = 0; i < (this.config.value.updatesPerStep ?? 1); i++) td = this.updateValue(buffer, rng);

@@ -59,8 +59,8 @@ describe("TakenSteps", () => {
       [2, 1, 2, 2, 0],
       [1, 1, 2, 0, 2],
     ]);
-    const taken = new TakenSteps();
-    taken.read(buffer, model, ACTIONS);
+    const taken = new TakenSteps(model, ACTIONS);
+    taken.read(buffer);
     expect(taken.seen.size).toBeGreaterThan(0);
     const obs = buffer.observations();
     const size = buffer.obsSize;
@@ -80,8 +80,8 @@ describe("TakenSteps", () => {
   it("reads only what is new, and a fresh reader of the same buffer (a resumed run) knows the same", () => {
     const model = cellsModel();
     const buffer = played([[2, 1, 2]]);
-    const taken = new TakenSteps();
-    taken.read(buffer, model, ACTIONS);
+    const taken = new TakenSteps(model, ACTIONS);
+    taken.read(buffer);
     const early = taken.seen.size;
     // The buffer grows: a second episode with the toggle.
     const env = makeBare(ENV, { size: SIZE });
@@ -91,10 +91,10 @@ describe("TakenSteps", () => {
       const [next, reward, terminated] = env.step(a);
       buffer.addStep(a, reward, terminated, next as Uint8Array);
     }
-    taken.read(buffer, model, ACTIONS);
+    taken.read(buffer);
     expect(taken.seen.size).toBeGreaterThan(early);
-    const fresh = new TakenSteps();
-    fresh.read(buffer, model, ACTIONS);
+    const fresh = new TakenSteps(model, ACTIONS);
+    fresh.read(buffer);
     expect([...fresh.seen].sort()).toEqual([...taken.seen].sort());
     model.dispose();
   });

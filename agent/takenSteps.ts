@@ -14,29 +14,35 @@ export class TakenSteps {
   /** Slots before this one have been read. */
   private upTo = 0;
 
-  /** Adds the keys of the buffer's transitions since the last call (Discrete actions, `actions` of them). */
-  read(buffer: ReplayBuffer, model: WorldModel, actions: number): void {
+  /** For `model`'s cell keys (it must step on code indices) under `actions` Discrete actions. */
+  constructor(
+    private readonly model: WorldModel,
+    private readonly actions: number,
+  ) {
+    if (!model.indexStepper())
+      throw new Error("agent config: planner.search.untried needs a model stepped on code indices (encoder 'cells')");
+  }
+
+  /** Adds the keys of the buffer's transitions since the last call. */
+  read(buffer: ReplayBuffer): void {
     const end = buffer.size - 1; // the last slot may yet get its transition
     const slots: number[] = [];
     for (let i = this.upTo; i < end; i++) if (buffer.actionAt(i)) slots.push(i);
     this.upTo = Math.max(this.upTo, end);
     if (slots.length === 0) return;
-    const stepper = model.indexStepper();
-    if (!stepper)
-      throw new Error(
-        "planner.search.untried: needs a model stepped on code indices (encoder 'cells', Discrete actions)",
-      );
+    const stepper = this.model.indexStepper()!;
     const obs = buffer.observations();
     const size = buffer.obsSize;
     for (let at = 0; at < slots.length; at += CHUNK) {
       const part = slots.slice(at, at + CHUNK);
       const flat = new Float32Array(part.length * size);
       part.forEach((slot, j) => flat.set(obs.subarray(slot * size, (slot + 1) * size), j * size));
-      const ids = tf.tidy(() => model.indices(model.encode(model.preprocess(flat, part.length))).dataSync());
+      const m = this.model;
+      const ids = tf.tidy(() => m.indices(m.encode(m.preprocess(flat, part.length))).dataSync());
       stepper.markSeen(
         ids as Int32Array,
         part.map((slot) => buffer.actionAt(slot)![0]!),
-        actions,
+        this.actions,
         this.seen,
       );
     }

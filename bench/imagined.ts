@@ -1,7 +1,7 @@
 // npm run bench -- imagined: the value's imagined backups (agent/imaginedTargets.ts) on FourRooms-11
 // with grid cells as codes (its per-task settings), from B replayed grids under each of the 3
 // actions: the local heads on every cell of every row (heads) against once per distinct
-// neighbourhood and action (headsNoGrad). Checks that both give the same numbers, then alternated
+// neighbourhood and action (expectedStepNoGrad). Checks that both give the same numbers, then alternated
 // rounds, medians, the ratio.
 import * as tf from "@tensorflow/tfjs";
 import { imaginedActions, imaginedBatch } from "../agent/imaginedTargets.ts";
@@ -53,7 +53,7 @@ export async function benchImagined(args: string[]): Promise<void> {
       return read;
     };
     if (JSON.stringify(run(everyCell)()) !== JSON.stringify(run(model)()))
-      throw new Error(`bench imagined: headsNoGrad's backups differ from the heads' at batch ${b}`);
+      throw new Error(`bench imagined: expectedStepNoGrad's backups differ from the heads' at batch ${b}`);
     const times: [number[], number[]] = [[], []];
     for (let r = 0; r < rounds; r++) {
       times[0].push(medianMs(run(everyCell), 5, 1));

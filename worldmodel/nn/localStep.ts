@@ -298,13 +298,14 @@ export function distinctExpectedStep(
     return contextIds.get(text)!;
   });
   const around = neighbourhoodBuffer(size, cells);
+  const span = (size + 1) ** 9;
   const distinct = new Map<Key, number>();
   const shownAt: number[] = []; // distinct row -> its first row * cells + cell
   const back = new Int32Array(n * cells);
   for (let r = 0; r < n; r++) {
     neighbourhoodKeys(ids, r, neighbours, size + 1, around);
     for (let c = 0; c < cells; c++) {
-      const key = cellKey(contextOf[r]!, around, c, (size + 1) ** 9);
+      const key = cellKey(contextOf[r]!, around, c, span);
       let u = distinct.get(key);
       if (u === undefined) {
         u = shownAt.length;
