@@ -4,7 +4,7 @@
 // neighbourhood computed once (worldmodel/nn/localStep.ts: the local heads of encoder "cells").
 import * as tf from "@tensorflow/tfjs";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
-import type { CellKey, LocalStepResult } from "../worldmodel/nn/localStep.ts";
+import type { CellActionSet, LocalStepResult } from "../worldmodel/nn/localStep.ts";
 import type { LatentModel } from "./imagination.ts";
 
 /** A latent model whose codes can be named (WorldModel: its FSQ indices). */
@@ -21,9 +21,9 @@ export interface IndexStepper {
   readonly codes: number;
   /**
    * Grids [grids, L] each under every one of `actions` actions -> rows k = grid * actions + action;
-   * with `seen`, which rows hold a cell key not in it.
+   * with `seen`, which rows hold a cell whose (neighbourhood, action) is not in it.
    */
-  step(ids: Int32Array, actions: number, seen?: ReadonlySet<CellKey>): LocalStepResult;
+  step(ids: Int32Array, actions: number, seen?: CellActionSet): LocalStepResult;
 }
 
 /**
@@ -51,10 +51,10 @@ export interface Expander {
 
 /**
  * Steps on code indices when the model can (its local heads: worldmodel/nn/localStep.ts, each
- * distinct neighbourhood computed once); else through its heads on code tensors. `seen`: the cell
- * keys the agent has taken (index steppers only).
+ * distinct neighbourhood computed once); else through its heads on code tensors. `seen`: the
+ * (neighbourhood, action) pairs the agent has taken (index steppers only).
  */
-export function expander(model: SearchModel, z0: tf.Tensor, seen?: ReadonlySet<CellKey>): Expander {
+export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet): Expander {
   const stepper = model.indexStepper?.();
   if (seen && !stepper)
     throw new Error("code search: untried steps are known only to a model stepped on code indices (encoder 'cells')");

@@ -1,26 +1,27 @@
-// The cell keys (neighbourhood, action: worldmodel/nn/localStep.ts) of every step the agent took in
+// The (cell neighbourhood, action) pairs (worldmodel/nn/localStep.ts) of every step the agent took in
 // the env, for the search's optimism about the others (planner.search.untried). Read from the replay
 // buffer as it grows, so a run resumed from a checkpoint rebuilds them from its buffer.
 import * as tf from "@tensorflow/tfjs";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { WorldModel } from "../worldmodel/model.ts";
-import type { CellKey } from "../worldmodel/nn/localStep.ts";
+import { CellActionSet } from "../worldmodel/nn/localStep.ts";
 
 /** Observations encoded per batch while reading the buffer. */
 const CHUNK = 512;
 
 export class TakenSteps {
-  readonly seen = new Set<CellKey>();
+  readonly seen: CellActionSet;
   /** Slots before this one have been read. */
   private upTo = 0;
 
   /** For `model`'s cell keys (it must step on code indices) under `actions` Discrete actions. */
   constructor(
     private readonly model: WorldModel,
-    private readonly actions: number,
+    actions: number,
   ) {
     if (!model.indexStepper())
       throw new Error("agent config: planner.search.untried needs a model stepped on code indices (encoder 'cells')");
+    this.seen = new CellActionSet(actions);
   }
 
   /** Adds the keys of the buffer's transitions since the last call. */
@@ -42,7 +43,6 @@ export class TakenSteps {
       stepper.markSeen(
         ids as Int32Array,
         part.map((slot) => buffer.actionAt(slot)![0]!),
-        this.actions,
         this.seen,
       );
     }

@@ -4,6 +4,7 @@ import { benchAgent } from "./agent.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
 import { benchImagined } from "./imagined.ts";
+import { benchSearch } from "./search.ts";
 import { benchTidyRead } from "./tidyRead.ts";
 import { benchWorldModel } from "./worldmodel.ts";
 
@@ -31,6 +32,11 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
     run: benchImagined,
     about:
       "the value's imagined backups on FourRooms-11 with grid cells as codes: heads on every cell against each distinct neighbourhood once [--quick]",
+  },
+  search: {
+    run: benchSearch,
+    about:
+      "the code search on DoorKey-8x8 with grid cells as codes: through the heads on every cell against on code indices, each neighbourhood once [--quick] [--checkpoint=DIR]",
   },
   tidy: {
     run: benchTidyRead,

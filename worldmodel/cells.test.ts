@@ -12,6 +12,7 @@ import { makeBare } from "../envs/index.ts";
 import { loadWorldModel, saveWorldModel } from "./checkpoint.ts";
 import { parseWorldModelConfig } from "./config.ts";
 import { WorldModel, envShapeOf } from "./model.ts";
+import { CellActionSet } from "./nn/localStep.ts";
 import { WorldModelTrainer } from "./train.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cells-"));
@@ -157,6 +158,10 @@ describe("WorldModel with encoder 'cells'", () => {
     expect(keys).toBeLessThan(n * SIZE * SIZE);
     stepper.step(ids, actions);
     expect(stepper.size).toBe(keys);
+    // A neighbourhood's outputs are kept for every action: another count is refused, as is a set of
+    // steps under another count.
+    expect(() => stepper.step(ids, actions + 1)).toThrow(/stepped under 4 actions after 3/);
+    expect(() => stepper.step(ids, actions, new CellActionSet(actions + 1))).toThrow(/steps under 4 actions/);
   };
 
   it("steps code indices as its heads do, each distinct neighbourhood once", () => {
@@ -179,6 +184,22 @@ describe("WorldModel with encoder 'cells'", () => {
       stepsAsHeads(held, seeds);
       held.dispose();
     }
+  });
+
+  it("CellActionSet holds (key, action) pairs, each once, read per key as flags over the actions", () => {
+    const set = new CellActionSet(3);
+    set.add(7, 2);
+    set.add(7, 2);
+    set.add(7, 0);
+    set.add("1:,2,3", 1);
+    expect(set.size).toBe(3);
+    expect(Array.from(set.actionsAt(7)!)).toEqual([1, 0, 1]);
+    expect(set.actionsAt(8)).toBeUndefined();
+    expect([...set.entries()]).toEqual([
+      [7, 0],
+      [7, 2],
+      ["1:,2,3", 1],
+    ]);
   });
 
   /** expectedStepNoGrad against the heads' expected step, on env grids a few random steps in, each row its own action. */

@@ -1,8 +1,10 @@
 // The local heads (localHeads.ts) stepped on code indices, each distinct neighbourhood computed once.
 // A search expands hundreds of grids whose cells are nearly all alike (a wall among walls, floor
-// among floor): per cell the heads depend only on its 9 neighbours' codes and the action, so those
-// make a key, and the MLP runs once per key not yet met (weights are fixed within a search). On
-// FourRooms-11 that is a few thousand keys instead of 121 rows per grid and action.
+// among floor): per cell the heads depend only on its 9 neighbours' codes (with presence, and the
+// set of codes its grid holds) and the action. The neighbourhood makes a key, looked up once per
+// cell for all actions, and the MLP runs under every action once per key not yet met (weights are
+// fixed within a search). On FourRooms-11 that is a few thousand keys instead of 121 rows per grid
+// and action.
 // Same outputs as localHeads under mode propagation: each cell's most likely next code, the
 // probability of the whole next grid prod_c max_i p_c,i, and the events of each cell as localHeads
 // weighs them (cellEvents), summed: r_hat = sum_c r_c and 1 - d_hat = prod_c (1 - sigmoid(t'_c)).
@@ -19,7 +21,7 @@ export interface LocalStepResult {
   reward: Float64Array;
   /** [rows]: 1 - d_hat. */
   alive: Float64Array;
-  /** [rows]: 1 where some cell's (neighbourhood, action) key is not in step()'s `seen`; absent without it. */
+  /** [rows]: 1 where some cell's (neighbourhood, action) is not in step()'s `seen`; absent without it. */
   novel?: Uint8Array;
 }
 
@@ -27,9 +29,50 @@ export interface LocalStepResult {
 export type CellKey = number | string;
 type Key = CellKey;
 
+/**
+ * A set of (cell key, action) pairs, held per key as flags over the actions: a search asks it about
+ * every action of a cell at once, with one lookup.
+ */
+export class CellActionSet {
+  private readonly flags = new Map<Key, Uint8Array>();
+  private pairs = 0;
+
+  constructor(readonly actions: number) {}
+
+  add(key: Key, action: number): void {
+    let at = this.flags.get(key);
+    if (at === undefined) {
+      at = new Uint8Array(this.actions);
+      this.flags.set(key, at);
+    }
+    if (at[action] === 0) this.pairs++;
+    at[action] = 1;
+  }
+
+  /** Flags [actions] of the actions held with `key`; undefined where it holds none. */
+  actionsAt(key: Key): Uint8Array | undefined {
+    return this.flags.get(key);
+  }
+
+  /** (key, action) pairs held. */
+  get size(): number {
+    return this.pairs;
+  }
+
+  /** Every pair held. */
+  *entries(): IterableIterator<[Key, number]> {
+    for (const [key, at] of this.flags) for (let a = 0; a < at.length; a++) if (at[a]) yield [key, a];
+  }
+}
+
+/** A neighbourhood's outputs under each action a: [next code, its probability, reward, log(1 - sigmoid(t))] at 4a. */
+type Outputs = Float64Array;
+
 export class LocalStep {
-  /** Neighbourhood + action key -> [next code, its probability, reward, log(1 - sigmoid(t))]. */
-  private readonly known = new Map<Key, [number, number, number, number]>();
+  /** Neighbourhood key -> its outputs under every action. */
+  private readonly known = new Map<Key, Outputs>();
+  /** The action count the known outputs are for (the first step's). */
+  private actions: number | undefined;
   /** The codebook's size |C|. */
   readonly codes: number;
 
@@ -37,8 +80,8 @@ export class LocalStep {
    * `codebook` [|C| * d]: each code's vector; `neighbours` [L * 9] (neighbourIndices); `actionFeatures`
    * gives the MLP's action input for an action index; `presence`: the inputs end with which codes
    * the grid holds (localHeads' encoder.presence), and so do the keys; `holds` numbers each set of
-   * codes a grid held (part of the contexts): share one between steppers for keys that mean the
-   * same in all of them (markSeen's).
+   * codes a grid held (part of the keys): share one between steppers for keys that mean the same in
+   * all of them (markSeen's).
    */
   constructor(
     private readonly dynamics: Mlp,
@@ -53,32 +96,40 @@ export class LocalStep {
     this.codes = codebook.length / dim;
   }
 
-  /** Distinct (neighbourhood, action) keys computed so far. */
+  /** Distinct (neighbourhood, action) pairs computed so far. */
   get size(): number {
-    return this.known.size;
+    return this.known.size * (this.actions ?? 0);
   }
 
   /**
    * Grids of code indices [grids, L], each under every one of `actions` actions -> rows
    * k = grid * actions + action: their mode next grids and heads. `actions` stays the same from
-   * call to call (the keys number contexts by it). With `seen` (markSeen's keys), `novel` flags
-   * the rows with a cell whose key is not in it.
+   * call to call (a neighbourhood's outputs are kept for all of them). With `seen` (markSeen's),
+   * `novel` flags the rows with a cell whose (neighbourhood, action) is not in it.
    */
-  step(ids: Int32Array, actions: number, seen?: ReadonlySet<Key>): LocalStepResult {
+  step(ids: Int32Array, actions: number, seen?: CellActionSet): LocalStepResult {
+    this.actions ??= actions;
+    if (actions !== this.actions)
+      throw new RangeError(`LocalStep: stepped under ${actions} actions after ${this.actions} (one count per stepper)`);
+    if (seen && seen.actions !== actions)
+      throw new RangeError(`LocalStep: a set of steps under ${seen.actions} actions asked about ${actions}`);
     const cells = this.neighbours.length / 9;
     const grids = ids.length / cells;
     const rows = grids * actions;
-    const found = new Array<[number, number, number, number] | undefined>(rows * cells);
-    const keys = new Map<number, Key>(); // position -> key, for those not known yet
-    const missing = new Map<Key, [number, number]>(); // key -> (row, cell) that shows it
+    const found = new Array<Outputs | undefined>(grids * cells);
+    const keys = new Map<number, Key>(); // position grid * cells + cell -> key, for those not known yet
+    const missing = new Map<Key, number>(); // key -> the position that shows it
     const novel = seen ? new Uint8Array(rows) : undefined;
-    this.eachKey(ids, actions, undefined, (r, c, key) => {
-      if (novel && !seen!.has(key)) novel[r] = 1;
+    this.eachKey(ids, (g, c, key) => {
+      if (novel) {
+        const taken = seen!.actionsAt(key);
+        for (let a = 0; a < actions; a++) if (!taken?.[a]) novel[g * actions + a] = 1;
+      }
       const known = this.known.get(key);
-      if (known) found[r * cells + c] = known;
+      if (known) found[g * cells + c] = known;
       else {
-        keys.set(r * cells + c, key);
-        if (!missing.has(key)) missing.set(key, [r, c]);
+        keys.set(g * cells + c, key);
+        if (!missing.has(key)) missing.set(key, g * cells + c);
       }
     });
     if (missing.size > 0) this.compute([...missing.entries()], ids, cells, actions);
@@ -88,78 +139,81 @@ export class LocalStep {
       reward: new Float64Array(rows),
       alive: new Float64Array(rows),
     };
-    for (let r = 0; r < rows; r++) {
-      let logAlive = 0;
+    const logAlive = new Float64Array(rows);
+    for (let g = 0; g < grids; g++) {
       for (let c = 0; c < cells; c++) {
-        const [code, p, rc, la] = found[r * cells + c] ?? this.known.get(keys.get(r * cells + c)!)!;
-        out.ids[r * cells + c] = code;
-        out.likely[r]! *= p;
-        out.reward[r]! += rc;
-        logAlive += la;
+        const o = found[g * cells + c] ?? this.known.get(keys.get(g * cells + c)!)!;
+        for (let a = 0, r = g * actions; a < actions; a++, r++) {
+          out.ids[r * cells + c] = o[4 * a]!;
+          out.likely[r]! *= o[4 * a + 1]!;
+          out.reward[r]! += o[4 * a + 2]!;
+          logAlive[r]! += o[4 * a + 3]!;
+        }
       }
-      out.alive[r] = Math.exp(logAlive);
     }
+    for (let r = 0; r < rows; r++) out.alive[r] = Math.exp(logAlive[r]!);
     if (novel) out.novel = novel;
     return out;
   }
 
-  /** Adds to `seen` the keys of every cell of grids [grids, L], grid g under action taken[g] of `actions`. */
-  markSeen(ids: Int32Array, taken: ArrayLike<number>, actions: number, seen: Set<Key>): void {
-    this.eachKey(ids, actions, taken, (_r, _c, key) => seen.add(key));
+  /** Adds to `seen` every cell of grids [grids, L] with its grid's action, grid g's taken[g]. */
+  markSeen(ids: Int32Array, taken: ArrayLike<number>, seen: CellActionSet): void {
+    this.eachKey(ids, (g, _c, key) => seen.add(key, taken[g]!));
   }
 
   /**
-   * visit(row, cell, key) for every cell of grids [grids, L] under every action (row
-   * grid * actions + action), or grid g under `only[g]` alone (row g). A cell's context: the set of
-   * codes its grid holds (with presence) and the action; the neighbourhoods' part once per grid.
+   * visit(grid, cell, key) for every cell of grids [grids, L]. A cell's key: the set of codes its
+   * grid holds (with presence) and its neighbourhood; the neighbourhoods' part once per grid.
    */
-  private eachKey(
-    ids: Int32Array,
-    actions: number,
-    only: ArrayLike<number> | undefined,
-    visit: (row: number, cell: number, key: Key) => void,
-  ): void {
+  private eachKey(ids: Int32Array, visit: (grid: number, cell: number, key: Key) => void): void {
     const cells = this.neighbours.length / 9;
     const around = neighbourhoodBuffer(this.codes, cells);
     const span = (this.codes + 1) ** 9;
     for (let g = 0; g < ids.length / cells; g++) {
       neighbourhoodKeys(ids, g, this.neighbours, this.codes + 1, around);
       const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
-      for (let a = only ? only[g]! : 0; a < (only ? only[g]! + 1 : actions); a++) {
-        const r = only ? g : g * actions + a;
-        for (let c = 0; c < cells; c++) visit(r, c, cellKey(held * actions + a, around, c, span));
-      }
+      for (let c = 0; c < cells; c++) visit(g, c, cellKey(held, around, c, span));
     }
   }
 
-  /** Runs the MLP on the missing keys' inputs, one batch. */
-  private compute(missing: [Key, [number, number]][], ids: Int32Array, cells: number, actions: number) {
+  /** Runs the MLP on the missing neighbourhoods under every action, one batch (row i * actions + a). */
+  private compute(missing: [Key, number][], ids: Int32Array, cells: number, actions: number) {
     const d = this.dim;
     const width = 9 * (d + 1) + this.actionFeatures(0).length + (this.presence ? this.codes : 0);
-    const x = new Float32Array(missing.length * width);
-    // Row r is grid floor(r / actions) under action r mod actions; its cells share its input's tail.
-    const tail = memo((r: number) => {
-      const action = this.actionFeatures(r % actions);
-      return this.presence ? withHeldFlags(action, ids, Math.floor(r / actions), cells, this.codes) : action;
+    const n = missing.length * actions;
+    const x = new Float32Array(n * width);
+    // Grid g under action a: its cells share their input's tail.
+    const tail = memo((ga: number) => {
+      const action = this.actionFeatures(ga % actions);
+      return this.presence ? withHeldFlags(action, ids, Math.floor(ga / actions), cells, this.codes) : action;
     });
-    missing.forEach(([, [r, c]], i) => {
-      writeCellInput(x, i, ids, Math.floor(r / actions), c, this.neighbours, this.codebook, d, tail(r));
+    const own = new Int32Array(n);
+    missing.forEach(([, at], i) => {
+      const [g, c] = [Math.floor(at / cells), at % cells];
+      for (let a = 0; a < actions; a++) {
+        writeCellInput(x, i * actions + a, ids, g, c, this.neighbours, this.codebook, d, tail(g * actions + a));
+        own[i * actions + a] = ids[at]!;
+      }
     });
-    const own = Int32Array.from(missing, ([, [r, c]]) => ids[Math.floor(r / actions) * cells + c]!);
     const [logits, reward, logNotEnd] = tidyReadAll(() => {
-      const out = cellOutputs(this.dynamics, this.events, tf.tensor2d(x, [missing.length, width]));
+      const out = cellOutputs(this.dynamics, this.events, tf.tensor2d(x, [n, width]));
       const cell = cellEvents(out.logits, out.events, tf.oneHot(tf.tensor1d(own, "int32"), this.codes));
       // log(1 - sigmoid(t)) = -softplus(t)
       return [out.logits, cell.reward, tf.neg(tf.softplus(cell.endLogit))];
     }) as [Float32Array, Float32Array, Float32Array];
     const size = this.codes;
     missing.forEach(([key], i) => {
-      const row = logits.subarray(i * size, (i + 1) * size);
-      let best = 0;
-      for (let j = 1; j < size; j++) if (row[j]! > row[best]!) best = j;
-      let total = 0;
-      for (let j = 0; j < size; j++) total += Math.exp(row[j]! - row[best]!);
-      this.known.set(key, [best, 1 / total, reward[i]!, logNotEnd[i]!]);
+      const outputs: Outputs = new Float64Array(4 * actions);
+      for (let a = 0; a < actions; a++) {
+        const k = i * actions + a;
+        const row = logits.subarray(k * size, (k + 1) * size);
+        let best = 0;
+        for (let j = 1; j < size; j++) if (row[j]! > row[best]!) best = j;
+        let total = 0;
+        for (let j = 0; j < size; j++) total += Math.exp(row[j]! - row[best]!);
+        outputs.set([best, 1 / total, reward[k]!, logNotEnd[k]!], 4 * a);
+      }
+      this.known.set(key, outputs);
     });
   }
 }
@@ -220,7 +274,7 @@ function withHeldFlags(
 }
 
 /** f, computed once per argument. */
-function memo<T>(f: (r: number) => T): (r: number) => T {
+function memo<T>(f: (k: number) => T): (k: number) => T {
   const seen = new Map<number, T>();
   return (r) => {
     if (!seen.has(r)) seen.set(r, f(r));
@@ -230,8 +284,10 @@ function memo<T>(f: (r: number) => T): (r: number) => T {
 
 /** Grid g's set of held codes as a small number, numbered as met in `holds`. */
 function heldId(holds: Map<number | string, number>, ids: Int32Array, g: number, cells: number): number {
-  const codes = [...new Set(ids.subarray(g * cells, (g + 1) * cells))].sort((p, q) => p - q);
-  const set = codes[codes.length - 1]! < 30 ? codes.reduce((m, c) => m | (1 << c), 0) : codes.join(",");
+  const grid = ids.subarray(g * cells, (g + 1) * cells);
+  // A bitmask while every code is under 30, else the sorted codes as text.
+  let set: number | string = grid.reduce((m, c) => (c < 30 && m >= 0 ? m | (1 << c) : -1), 0);
+  if (set < 0) set = [...new Set(grid)].sort((p, q) => p - q).join(",");
   let id = holds.get(set);
   if (id === undefined) {
     id = holds.size;

@@ -1,0 +1,154 @@
+// npm run bench -- search [--quick] [--checkpoint=DIR]: the code search (agent/codeSearch.ts) from
+// DoorKey-8x8 start grids with grid cells as codes: stepped on code indices, each distinct
+// neighbourhood once (worldmodel/nn/localStep.ts), against through the local heads on every cell of
+// every row. Checks that both find the same Q (float32 rounding apart), then alternated rounds,
+// medians, the ratio; and on indices the search with training's untried bonus.
+// Without --checkpoint, a model at its initial weights (its graph branches wide and ends shallow);
+// with one (a cells agent's checkpoint folder), that agent's model, value, search settings, start
+// grids from its replay buffer and the steps it took (the untried bonus's).
+import * as tf from "@tensorflow/tfjs";
+import { ImaginationAgent } from "../agent/agent.ts";
+import { type SearchModel, type SearchOptions, searchCodes } from "../agent/codeSearch.ts";
+import { loadAgent } from "../agent/load.ts";
+import { TakenSteps } from "../agent/takenSteps.ts";
+import { initBackend } from "../backend/init.ts";
+import { Rng } from "../common/rng.ts";
+import { ReplayBuffer } from "../data/replayBuffer.ts";
+import { makeBare } from "../envs/index.ts";
+import { parseWorldModelConfig } from "../worldmodel/config.ts";
+import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
+import { median, printTable } from "./timing.ts";
+
+interface Workload {
+  model: WorldModel;
+  /** Discrete actions. */
+  actions: number;
+  opts: SearchOptions;
+  taken: TakenSteps;
+  /** Start grids' observations. */
+  starts: ArrayLike<number>[];
+  about: string;
+  dispose(): void;
+}
+
+export async function benchSearch(args: string[]): Promise<void> {
+  const info = await initBackend();
+  const quick = args.includes("--quick");
+  const rounds = quick ? 2 : 4;
+  const checkpoint = args.find((a) => a.startsWith("--checkpoint="))?.slice("--checkpoint=".length);
+  const work = checkpoint ? await fromCheckpoint(checkpoint, quick ? 3 : 6) : initialModel(quick ? 2 : 4);
+  const { model, opts, taken, actions } = work;
+  const throughHeads: SearchModel = Object.assign(Object.create(model), { indexStepper: undefined });
+  const starts = work.starts.map((obs) => tf.tidy(() => model.encode(model.preprocess(obs, 1))));
+  const untried = { ...opts, untried: { seen: taken.seen, bonus: opts.untried?.bonus ?? 0.1 } };
+  const plain: SearchOptions = { ...opts, untried: undefined };
+  const nodes: number[] = [];
+  for (const z0 of starts) {
+    const [fast, slow] = [searchCodes(model, z0, actions, plain), searchCodes(throughHeads, z0, actions, plain)];
+    const worst = Math.max(...fast.q.map((q, a) => Math.abs(q - slow.q[a]!) / Math.max(1, Math.abs(q))));
+    if (fast.nodes !== slow.nodes || worst > 1e-4)
+      throw new Error(`bench search: on indices ${fast.nodes} nodes, Q off by ${worst}; through heads ${slow.nodes}`);
+    nodes.push(fast.nodes);
+  }
+  // Milliseconds per search over all start grids, one call each.
+  const time = (m: SearchModel, o: SearchOptions) => {
+    const t0 = performance.now();
+    for (const z0 of starts) searchCodes(m, z0, actions, o);
+    return (performance.now() - t0) / starts.length;
+  };
+  const times: Record<"heads" | "indices" | "untried", number[]> = { heads: [], indices: [], untried: [] };
+  time(model, untried); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    times.heads.push(time(throughHeads, plain));
+    times.indices.push(time(model, plain));
+    times.untried.push(time(model, untried));
+  }
+  tf.dispose(starts);
+  work.dispose();
+  const [heads, indices, withUntried] = [median(times.heads), median(times.indices), median(times.untried)];
+  console.log(
+    `# ${work.about}; ${starts.length} start grids (${Math.min(...nodes)}-${Math.max(...nodes)} nodes), ` +
+      `${rounds} alternating rounds, medians; backend ${info.kind}; the same Q checked`,
+  );
+  printTable([
+    { search: "through the heads, every cell", "ms/search": heads, ratio: 1 },
+    { search: "on code indices", "ms/search": indices, ratio: indices / heads },
+    { search: "on code indices, untried bonus", "ms/search": withUntried, ratio: withUntried / heads },
+  ]);
+}
+
+/** DoorKey-8x8's cells model (presence flags) at its initial weights; taken steps from random walks. */
+function initialModel(count: number): Workload {
+  const actions = 6;
+  const env = makeBare("GridDoorKey-v0", { size: 8 });
+  const config = parseWorldModelConfig({
+    encoder: { type: "cells", presence: true },
+    latents: 64,
+    levels: [2, 2, 2, 2],
+    dynamicsHidden: [64, 64],
+    headHidden: [64],
+    inverseDynamicsWeight: 0,
+  });
+  const model = new WorldModel(config, envShapeOf(env), 0);
+  const rng = new Rng(1);
+  const buffer = new ReplayBuffer({ obsShape: [8, 8, 3], obsDtype: "uint8", actionSize: 1, capacity: 2000 });
+  const starts: ArrayLike<number>[] = [];
+  for (let seed = 0; seed < 10; seed++) {
+    const [obs] = env.reset({ seed });
+    if (seed < count) starts.push(obs as Uint8Array);
+    buffer.addFirst(obs as Uint8Array);
+    for (let t = 0; t < 100; t++) {
+      const a = rng.int(actions);
+      const [next, reward, terminated] = env.step(a);
+      buffer.addStep(a, reward, terminated, next as Uint8Array);
+      if (terminated) break;
+    }
+    buffer.endEpisode();
+  }
+  const taken = new TakenSteps(model, actions);
+  taken.read(buffer);
+  return {
+    model,
+    actions,
+    taken,
+    starts,
+    opts: { depth: 60, maxNodes: 1500, gamma: 0.95 },
+    about: "DoorKey-8x8 cells model at its initial weights",
+    dispose: () => model.dispose(),
+  };
+}
+
+/** A cells agent's checkpoint: its model, value and search settings; start grids spread over its buffer. */
+async function fromCheckpoint(dir: string, count: number): Promise<Workload> {
+  const { agent, config, buffer, step } = await loadAgent(dir);
+  const search = config.planner.search;
+  if (!(agent instanceof ImaginationAgent) || !search || !agent.model.indexStepper())
+    throw new Error(
+      `bench search: ${dir} is not a searching agent with a cells model (planner.search, encoder 'cells')`,
+    );
+  if (agent.spec.kind !== "discrete") throw new Error(`bench search: ${dir}'s actions are not Discrete`);
+  const taken = new TakenSteps(agent.model, agent.spec.n);
+  taken.read(buffer);
+  const size = buffer.obsSize;
+  const obs = buffer.observations();
+  const starts = Array.from({ length: count }, (_, i) => {
+    const slot = Math.floor(((i + 0.5) * (buffer.size - 1)) / count);
+    return obs.slice(slot * size, (slot + 1) * size);
+  });
+  return {
+    model: agent.model,
+    actions: agent.spec.n,
+    taken,
+    starts,
+    opts: {
+      depth: search.depth,
+      maxNodes: search.maxNodes,
+      rewardOnEnding: search.rewardOnEnding,
+      gamma: config.value.gamma,
+      value: (z) => agent.value.value(z),
+      untried: { seen: taken.seen, bonus: search.untried ?? 0.1 },
+    },
+    about: `${config.env} agent at step ${step} (${dir})`,
+    dispose: () => agent.dispose(),
+  };
+}
