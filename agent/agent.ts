@@ -21,7 +21,7 @@ import { polyak, swapped } from "./targetNetwork.ts";
 import { relabeledSample, withRows } from "./hindsight.ts";
 import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
-import { searchCodes } from "./codeSearch.ts";
+import { type IndexStepper, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
 
 export class ImaginationAgent implements Learner {
@@ -43,6 +43,11 @@ export class ImaginationAgent implements Learner {
   private readonly relabeler: GoalRelabeler | undefined;
   /** The cell keys of the steps taken in the env (config.planner.search.untried). */
   private readonly taken: TakenSteps | undefined;
+  /**
+   * Inside evaluating(): one index stepper for all its searches. The weights stay fixed there, so what
+   * it computed for a neighbourhood holds in every later search (the same numbers, computed once).
+   */
+  private evalStepper: IndexStepper | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -239,6 +244,7 @@ export class ImaginationAgent implements Learner {
       rewardOnEnding,
       gamma: this.config.value.gamma,
       value: (z) => this.value.value(z),
+      stepper: this.evalStepper,
       // Optimism is for training: evaluations exploit.
       ...(this.taken && this.explore ? { untried: { seen: this.taken.seen, bonus: untried! } } : {}),
     });
@@ -297,7 +303,15 @@ export class ImaginationAgent implements Learner {
 
   /** Runs fn (an evaluation) with the averaged weights in place of the online ones (config.evalAverage), then puts them back. */
   evaluating<T>(fn: () => T): T {
-    return this.average ? swapped(this.average.online, this.average.trailing, fn) : fn();
+    const run = () => {
+      this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
+      try {
+        return fn();
+      } finally {
+        this.evalStepper = undefined;
+      }
+    };
+    return this.average ? swapped(this.average.online, this.average.trailing, run) : run();
   }
 
   /**

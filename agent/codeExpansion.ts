@@ -11,7 +11,10 @@ import type { LatentModel } from "./imagination.ts";
 export interface SearchModel extends LatentModel {
   /** Codes [N, L, d] -> code indices [N, L] (int32). */
   indices(codes: tf.Tensor): tf.Tensor2D;
-  /** Steps grids of code indices without code tensors, when the model can (one per search: it may cache). */
+  /**
+   * Steps grids of code indices without code tensors, when the model can. It caches what the current
+   * weights predict: one per search, or one for as long as the weights stay the same.
+   */
   indexStepper?(): IndexStepper | undefined;
 }
 
@@ -52,10 +55,11 @@ export interface Expander {
 /**
  * Steps on code indices when the model can (its local heads: worldmodel/nn/localStep.ts, each
  * distinct neighbourhood computed once); else through its heads on code tensors. `seen`: the
- * (neighbourhood, action) pairs the agent has taken (index steppers only).
+ * (neighbourhood, action) pairs the agent has taken (index steppers only); `reuse`: a stepper of
+ * this model and its current weights, for the model's new one.
  */
-export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet): Expander {
-  const stepper = model.indexStepper?.();
+export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet, reuse?: IndexStepper): Expander {
+  const stepper = reuse ?? model.indexStepper?.();
   if (seen && !stepper)
     throw new Error("code search: untried steps are known only to a model stepped on code indices (encoder 'cells')");
   if (stepper) {

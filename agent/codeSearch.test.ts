@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { initBackend } from "../backend/init.ts";
 import { make, makeBare } from "../envs/index.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
@@ -89,17 +89,22 @@ describe("searchCodes", () => {
   });
 });
 
+/** FourRooms-7 and a model of it with local heads (encoder "cells"), stepped on code indices. */
+const fourRoomsCells = () => {
+  const env = makeBare("GridFourRooms-v0", { size: 7 });
+  const config = parseWorldModelConfig({
+    encoder: { type: "cells" },
+    latents: 49,
+    levels: [2, 2, 2, 2],
+    dynamicsHidden: [32],
+    inverseDynamicsWeight: 0,
+  });
+  return { env, model: new WorldModel(config, envShapeOf(env), 4) };
+};
+
 describe("searchCodes on a world model with local heads (encoder 'cells')", () => {
   it("finds the same values stepping code indices (each neighbourhood once) as through its heads", () => {
-    const env = makeBare("GridFourRooms-v0", { size: 7 });
-    const config = parseWorldModelConfig({
-      encoder: { type: "cells" },
-      latents: 49,
-      levels: [2, 2, 2, 2],
-      dynamicsHidden: [32],
-      inverseDynamicsWeight: 0,
-    });
-    const model = new WorldModel(config, envShapeOf(env), 4);
+    const { env, model } = fourRoomsCells();
     const [obs] = env.reset({ seed: 2 });
     const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
     const value = (codes: tf.Tensor) =>
@@ -118,7 +123,60 @@ describe("searchCodes on a world model with local heads (encoder 'cells')", () =
   });
 });
 
+describe("searchCodes with a stepper kept across searches", () => {
+  it("finds the same Q as with a new stepper each, computing fewer neighbourhoods", () => {
+    const { env, model } = fourRoomsCells();
+    const opts = { depth: 6, maxNodes: 300, gamma };
+    const kept = model.indexStepper()!;
+    let fresh = 0;
+    for (const seed of [0, 1, 2]) {
+      const [obs] = env.reset({ seed });
+      const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
+      const own = model.indexStepper()!;
+      const alone = searchCodes(model, z0, 3, { ...opts, stepper: own });
+      fresh += own.size;
+      expect(searchCodes(model, z0, 3, { ...opts, stepper: kept }).q).toEqual(alone.q);
+      z0.dispose();
+    }
+    expect(kept.size).toBeLessThan(fresh);
+    model.dispose();
+  });
+});
+
 describe("ImaginationAgent with planner.search", () => {
+  it("shares one index stepper among an evaluation's searches: the same actions, each neighbourhood computed once", () => {
+    const env = make("GridFourRooms-v0", { size: 7 });
+    const cfg = parseAgentConfig({
+      env: "GridFourRooms-v0",
+      envOptions: { size: 7 },
+      worldModel: { encoder: { type: "cells" }, latents: 49, levels: [2, 2, 2, 2], dynamicsHidden: [32] },
+      planner: { search: { depth: 8, maxNodes: 300 } },
+    });
+    // An episode's first 6 acts from one seed, each search with a new stepper or all inside evaluating().
+    const episode = (shared: boolean) => {
+      const agent = new ImaginationAgent(cfg, env, 5);
+      const made = vi.spyOn(agent.model, "indexStepper");
+      let [obs] = env.reset({ seed: 1 });
+      const before = tf.memory().numTensors;
+      const acts = () =>
+        [0, 1, 2, 3, 4, 5].map(() => {
+          const [a] = agent.act(obs);
+          [obs] = env.step(a!);
+          return a!;
+        });
+      const taken = shared ? agent.evaluating(acts) : acts();
+      expect(tf.memory().numTensors).toBe(before);
+      const steppers = made.mock.calls.length;
+      agent.dispose();
+      return { taken, steppers };
+    };
+    const alone = episode(false);
+    const together = episode(true);
+    expect(together.taken).toEqual(alone.taken);
+    expect(alone.steppers).toBe(6);
+    expect(together.steppers).toBe(1);
+  });
+
   it("acts by search without leaking tensors, the same way from the same seed; Box actions are refused", () => {
     const env = make("GridEmpty-v0", { size: 6 });
     const cfg = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 6, maxNodes: 200 } } });

@@ -14,7 +14,7 @@
 // never took in the env: what the model predicts there is a guess, and trying it is how to learn it.
 import * as tf from "@tensorflow/tfjs";
 import type { CellActionSet } from "../worldmodel/nn/localStep.ts";
-import { expander, type SearchModel } from "./codeExpansion.ts";
+import { expander, type IndexStepper, type SearchModel } from "./codeExpansion.ts";
 
 export type { IndexStepper, SearchModel } from "./codeExpansion.ts";
 
@@ -37,6 +37,11 @@ export interface SearchOptions {
    * not in `seen` (the agent's real steps: TakenSteps) pays `bonus` more.
    */
   untried?: { seen: CellActionSet; bonus: number };
+  /**
+   * An index stepper to step with (else the model's new one): one kept across searches reuses what it
+   * computed, for as long as the model's weights stay the same.
+   */
+  stepper?: IndexStepper;
 }
 
 export interface SearchResult {
@@ -82,7 +87,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   rootIds.dispose();
   nodeOf.set(keyOf(frontierIds, 0, latents), 0);
   values.push(valuesAt(z0)[0]!);
-  const expand = expander(model, z0, opts.untried?.seen);
+  const expand = expander(model, z0, opts.untried?.seen, opts.stepper);
   let frontierNodes = [0];
   let expanded = 0;
   let levels = 0;

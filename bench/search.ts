@@ -2,7 +2,9 @@
 // DoorKey-8x8 start grids with grid cells as codes: stepped on code indices, each distinct
 // neighbourhood once (worldmodel/nn/localStep.ts), against through the local heads on every cell of
 // every row. Checks that both find the same Q (float32 rounding apart), then alternated rounds,
-// medians, the ratio; and on indices the search with training's untried bonus.
+// medians, the ratio; and on indices the search with training's untried bonus, and the searches
+// sharing one stepper (as an evaluation's do: the weights stay fixed, so it computes each
+// neighbourhood once for all of them).
 // Without --checkpoint, a model at its initial weights (its graph branches wide and ends shallow);
 // with one (a cells agent's checkpoint folder), that agent's model, value, search settings, start
 // grids from its replay buffer and the steps it took (the untried bonus's).
@@ -56,16 +58,23 @@ export async function benchSearch(args: string[]): Promise<void> {
     for (const z0 of starts) searchCodes(m, z0, actions, o);
     return (performance.now() - t0) / starts.length;
   };
-  const times: Record<"heads" | "indices" | "untried", number[]> = { heads: [], indices: [], untried: [] };
+  const times: Record<"heads" | "indices" | "untried" | "kept", number[]> = {
+    heads: [],
+    indices: [],
+    untried: [],
+    kept: [],
+  };
   time(model, untried); // warm-up
   for (let r = 0; r < rounds; r++) {
     times.heads.push(time(throughHeads, plain));
     times.indices.push(time(model, plain));
     times.untried.push(time(model, untried));
+    times.kept.push(time(model, { ...plain, stepper: model.indexStepper() }));
   }
   tf.dispose(starts);
   work.dispose();
-  const [heads, indices, withUntried] = [median(times.heads), median(times.indices), median(times.untried)];
+  const [heads, indices] = [median(times.heads), median(times.indices)];
+  const [withUntried, kept] = [median(times.untried), median(times.kept)];
   console.log(
     `# ${work.about}; ${starts.length} start grids (${Math.min(...nodes)}-${Math.max(...nodes)} nodes), ` +
       `${rounds} alternating rounds, medians; backend ${info.kind}; the same Q checked`,
@@ -74,6 +83,7 @@ export async function benchSearch(args: string[]): Promise<void> {
     { search: "through the heads, every cell", "ms/search": heads, ratio: 1 },
     { search: "on code indices", "ms/search": indices, ratio: indices / heads },
     { search: "on code indices, untried bonus", "ms/search": withUntried, ratio: withUntried / heads },
+    { search: "on code indices, one stepper for all", "ms/search": kept, ratio: kept / heads },
   ]);
 }
 
