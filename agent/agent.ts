@@ -25,6 +25,11 @@ import { type IndexStepper, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
 
 export class ImaginationAgent implements Learner {
+  /**
+   * The (neighbourhood, action) pairs an evaluation's stepper may hold before it starts afresh (its
+   * outputs take about 50 B a pair): a long evaluation over many layouts stays in bounds.
+   */
+  static evalStepperPairs = 1 << 20;
   readonly model: WorldModel;
   readonly trainer: WorldModelTrainer;
   readonly value: ValueLearner;
@@ -238,6 +243,7 @@ export class ImaginationAgent implements Learner {
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
     const { depth, maxNodes, rewardOnEnding, untried } = this.config.planner.search!;
     const n = (this.spec as { n: number }).n;
+    if ((this.evalStepper?.size ?? 0) > ImaginationAgent.evalStepperPairs) this.evalStepper = this.model.indexStepper();
     const { q } = searchCodes(this.model, z0, n, {
       depth,
       maxNodes,

@@ -22,6 +22,8 @@ export interface SearchModel extends LatentModel {
 export interface IndexStepper {
   /** The codebook's size |C|. */
   readonly codes: number;
+  /** Distinct (neighbourhood, action) pairs it holds. */
+  readonly size: number;
   /**
    * Grids [grids, L] each under every one of `actions` actions -> rows k = grid * actions + action;
    * with `seen`, which rows hold a cell whose (neighbourhood, action) is not in it.

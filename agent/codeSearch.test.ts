@@ -175,6 +175,16 @@ describe("ImaginationAgent with planner.search", () => {
     expect(together.taken).toEqual(alone.taken);
     expect(alone.steppers).toBe(6);
     expect(together.steppers).toBe(1);
+    // Past its bound a stepper starts afresh: more steppers, the same actions.
+    const bound = ImaginationAgent.evalStepperPairs;
+    ImaginationAgent.evalStepperPairs = 100;
+    try {
+      const bounded = episode(true);
+      expect(bounded.taken).toEqual(alone.taken);
+      expect(bounded.steppers).toBeGreaterThan(1);
+    } finally {
+      ImaginationAgent.evalStepperPairs = bound;
+    }
   });
 
   it("acts by search without leaking tensors, the same way from the same seed; Box actions are refused", () => {
