@@ -25,8 +25,11 @@ interface Workload {
   model: WorldModel;
   /** Discrete actions. */
   actions: number;
+  /** The search's settings, without the untried bonus. */
   opts: SearchOptions;
   taken: TakenSteps;
+  /** The untried bonus (the agent's, else 0.1). */
+  bonus: number;
   /** Start grids' observations. */
   starts: ArrayLike<number>[];
   about: string;
@@ -42,11 +45,10 @@ export async function benchSearch(args: string[]): Promise<void> {
   const { model, opts, taken, actions } = work;
   const throughHeads: SearchModel = Object.assign(Object.create(model), { indexStepper: undefined });
   const starts = work.starts.map((obs) => tf.tidy(() => model.encode(model.preprocess(obs, 1))));
-  const untried = { ...opts, untried: { seen: taken.seen, bonus: opts.untried?.bonus ?? 0.1 } };
-  const plain: SearchOptions = { ...opts, untried: undefined };
+  const untried = { ...opts, untried: { seen: taken.seen, bonus: work.bonus } };
   const nodes: number[] = [];
   for (const z0 of starts) {
-    const [fast, slow] = [searchCodes(model, z0, actions, plain), searchCodes(throughHeads, z0, actions, plain)];
+    const [fast, slow] = [searchCodes(model, z0, actions, opts), searchCodes(throughHeads, z0, actions, opts)];
     const worst = Math.max(...fast.q.map((q, a) => Math.abs(q - slow.q[a]!) / Math.max(1, Math.abs(q))));
     if (fast.nodes !== slow.nodes || worst > 1e-4)
       throw new Error(`bench search: on indices ${fast.nodes} nodes, Q off by ${worst}; through heads ${slow.nodes}`);
@@ -66,10 +68,10 @@ export async function benchSearch(args: string[]): Promise<void> {
   };
   time(model, untried); // warm-up
   for (let r = 0; r < rounds; r++) {
-    times.heads.push(time(throughHeads, plain));
-    times.indices.push(time(model, plain));
+    times.heads.push(time(throughHeads, opts));
+    times.indices.push(time(model, opts));
     times.untried.push(time(model, untried));
-    times.kept.push(time(model, { ...plain, stepper: model.indexStepper() }));
+    times.kept.push(time(model, { ...opts, stepper: model.indexStepper() }));
   }
   tf.dispose(starts);
   work.dispose();
@@ -121,6 +123,7 @@ function initialModel(count: number): Workload {
     model,
     actions,
     taken,
+    bonus: 0.1,
     starts,
     opts: { depth: 60, maxNodes: 1500, gamma: 0.95 },
     about: "DoorKey-8x8 cells model at its initial weights",
@@ -149,6 +152,7 @@ async function fromCheckpoint(dir: string, count: number): Promise<Workload> {
     model: agent.model,
     actions: agent.spec.n,
     taken,
+    bonus: search.untried ?? 0.1,
     starts,
     opts: {
       depth: search.depth,
@@ -156,7 +160,6 @@ async function fromCheckpoint(dir: string, count: number): Promise<Workload> {
       rewardOnEnding: search.rewardOnEnding,
       gamma: config.value.gamma,
       value: (z) => agent.value.value(z),
-      untried: { seen: taken.seen, bonus: search.untried ?? 0.1 },
     },
     about: `${config.env} agent at step ${step} (${dir})`,
     dispose: () => agent.dispose(),
