@@ -124,7 +124,11 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
   // the layout: a layout has about 270 poses, some 40 actions apart, and a search cut at depth 30
   // left the far ones to the value net. From seed 1's checkpoint at step 5000 (success 0.4-0.8 in
   // its evaluations), 20 evaluation layouts: success 0.50 at depth 30 (400 or 1500 nodes), 0.75 at
-  // depth 60 (400 nodes) and at 100 (1500).
+  // depth 60 (400 nodes) and at 100 (1500). And a step pays only where the model says it ends (the
+  // grids pay only at the goal): the model's small rewards on steps that go on (0.017 on average,
+  // 0.059 at the 90th percentile in one run's model at step 5000) add up around cycles to more than
+  // the goal's 0.38. On 40 layouts at depth 100, three checkpoints: 1.00, 0.97, 1.00 with it, 0.97,
+  // 0.60, 0.53 without.
   "GridFourRooms-v0-11x11": {
     worldModel: {
       encoder: { type: "cells" },
@@ -135,7 +139,7 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
       horizon: 2,
       batch: 32,
     },
-    planner: { search: { depth: 100, maxNodes: 1500 } },
+    planner: { search: { depth: 100, maxNodes: 1500, rewardOnEnding: true } },
   },
 };
 
