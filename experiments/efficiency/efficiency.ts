@@ -115,6 +115,32 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
   // seeds first passed the threshold at steps 5000, 3000, 3000, 2000, 1000; learning, at 3000, 3000,
   // 2000, 2000, 1000 (DQN's median 2000; records in results/efficiency-eac5d9f-pointmass).
   "PointMass-v0": { worldModel: { ...POINT_MASS_ENCODER, encoderFreezeAfter: 10000 } },
+  // FourRooms-11: grid cells as codes with local heads (encoder.type "cells"), and a search over
+  // codes. Every episode is a new layout; the shared settings' model predicted the whole next code
+  // for 1-2% of random-walk steps, so the search had nothing to search. The cells model predicts it
+  // for 0.99-1.00 from 2000 updates on (probe, held-out layouts), and in a screen (seeds 0, 1) the
+  // agent's success was 0.7-1.0 and 0.4-0.8 through 5000-6000 steps against the records' 0.1-0.5
+  // (docs/efficiency-investigations.md, "Grid cells as codes, with local heads"). The search covers
+  // the layout: a layout has about 270 poses, some 40 actions apart, and a search cut at depth 30
+  // left the far ones to the value net. From seed 1's checkpoint at step 5000 (success 0.4-0.8 in
+  // its evaluations), 20 evaluation layouts: success 0.50 at depth 30 (400 or 1500 nodes), 0.75 at
+  // depth 60 (400 nodes) and at 100 (1500). And a step pays only where the model says it ends (the
+  // grids pay only at the goal): the model's small rewards on steps that go on (0.017 on average,
+  // 0.059 at the 90th percentile in one run's model at step 5000) add up around cycles to more than
+  // the goal's 0.38. On 40 layouts at depth 100, three checkpoints: 1.00, 0.97, 1.00 with it, 0.97,
+  // 0.60, 0.53 without.
+  "GridFourRooms-v0-11x11": {
+    worldModel: {
+      encoder: { type: "cells" },
+      latents: 121,
+      levels: [2, 2, 2, 2],
+      dynamicsHidden: [64, 64],
+      inverseDynamicsWeight: 0,
+      horizon: 2,
+      batch: 32,
+    },
+    planner: { search: { depth: 100, maxNodes: 1500, rewardOnEnding: true } },
+  },
 };
 
 /**
