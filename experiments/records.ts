@@ -56,6 +56,18 @@ export function makeRecord<C, M>(args: {
   };
 }
 
+/**
+ * A run's wall time. A run continued from its checkpoint records only its last part in
+ * `wallSeconds`, while its evaluations count the whole run (methodRun.ts), so the later of the two
+ * is the run's.
+ */
+export function runSeconds(record: Pick<RunRecord<unknown, unknown>, "wallSeconds" | "metrics">): number {
+  const evals = (record.metrics as { evals?: unknown } | null)?.evals;
+  const last: unknown = Array.isArray(evals) ? evals[evals.length - 1] : undefined;
+  const whole = (last as { wallSeconds?: unknown } | undefined)?.wallSeconds;
+  return typeof whole === "number" && whole > record.wallSeconds ? whole : record.wallSeconds;
+}
+
 /** A short hash of a value's canonical JSON (equal values, equal hashes, whatever their key order). */
 export function fingerprint(value: unknown, length = 12): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, length);

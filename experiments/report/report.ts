@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { gitCommit } from "../../common/provenance.ts";
-import { describeRecords, readRecords } from "../records.ts";
+import { describeRecords, readRecords, runSeconds } from "../records.ts";
 import { EXPERIMENTS, type ExperimentDef } from "../registry.ts";
 import { escapeHtml, inline, markdownToHtml, safeUrl } from "./markdown.ts";
 
@@ -41,7 +41,7 @@ function gallery(dir: string): string[] {
 function provenanceOf(recordsDir: string): string {
   const records = readRecords(recordsDir);
   if (records.length === 0) return "no records";
-  const minutes = records.reduce((a, r) => a + r.wallSeconds, 0) / 60;
+  const minutes = records.reduce((a, r) => a + runSeconds(r), 0) / 60;
   const dates = records.map((r) => r.startedAt).sort();
   return `${describeRecords(records)}; run time ${minutes.toFixed(0)} min (sum over runs); ${dates[0]!.slice(0, 10)} to ${dates[dates.length - 1]!.slice(0, 10)}`;
 }
