@@ -22,6 +22,7 @@ import {
   outcomeOf,
   planEfficiency,
   perTaskVerdict,
+  runTimes,
   summariseEfficiency,
 } from "./efficiency.ts";
 
@@ -208,6 +209,30 @@ describe("efficiency: summary", () => {
     expect(md).toContain("Agent median <= 0.5x DQN's on 1 of 1 tasks");
     // Areas: agent 1, 0.6, -1 against DQN 0.2, -0.2, -0.2: the agent wins 6 of 9 pairs.
     expect(md).toMatch(/\| 0\.67 \[0\.\d\d, 1\.00\] \|/);
+  });
+
+  it("sums each task's and method's wall time, a continued run counted whole", () => {
+    const run = (task: string, method: EfficiencyRunConfig["method"], wallSeconds: number, lastEval?: number) => ({
+      config: { task, method } as EfficiencyRunConfig,
+      wallSeconds,
+      metrics: {
+        evals: lastEval === undefined ? [] : [{ ...point(1000, 0, 0), wallSeconds: lastEval }],
+        envSteps: 0,
+        updates: 0,
+      },
+    });
+    const { rows, hours } = runTimes([
+      run("Catch", "agent", 3600),
+      // Continued from a checkpoint: the record timed its last 20 minutes, its evaluations 2 hours.
+      run("Catch", "agent", 1200, 7200),
+      run("Catch", "dqn", 600, 590),
+      run("PM", "random", 6),
+    ]);
+    expect(hours).toBeCloseTo(3 + 1 / 6 + 6 / 3600, 10);
+    expect(rows).toEqual([
+      { task: "Catch", agent: "3.00 h (60-120 min each)", dqn: "0.17 h (10 min each)", random: "-", oracle: "-" },
+      { task: "PM", agent: "-", dqn: "-", random: "0.00 h (0.1 min each)", oracle: "-" },
+    ]);
   });
 
   it("says per task whether the agent's learning curves beat DQN's, even when neither reaches the threshold", () => {

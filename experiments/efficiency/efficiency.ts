@@ -9,9 +9,9 @@ import { z } from "zod";
 import { writeFileAtomic } from "../../common/atomicWrite.ts";
 import { make, registeredIds } from "../../envs/index.ts";
 import { actionSpecOf } from "../../agent/learner.ts";
-import { runMethod, type CurveMetrics, type Method } from "../methodRun.ts";
+import { METHODS, runMethod, type CurveMetrics, type Method } from "../methodRun.ts";
 import { lineWithBand, pointsWithErrors, renderPlot, seedsNote, type ReferenceLine, type Row } from "../plots.ts";
-import { describeRecords, readRecords, type RunRecord } from "../records.ts";
+import { describeRecords, readRecords, runSeconds, type RunRecord } from "../records.ts";
 import { runFiles } from "../runFiles.ts";
 import { probabilityOfImprovementCi, type Interval } from "../aggregate.ts";
 import { groupBy, mean, median } from "../stats.ts";
@@ -360,6 +360,32 @@ export function outcomeOf(
 }
 
 /** Regenerates results/efficiency.{md,csv} and its plots from the records. */
+/**
+ * What the runs cost: wall hours per task and method, each run's range in minutes, and the sum.
+ * Runs share the cores with one another, so these are wall times, not one core's.
+ */
+export function runTimes(records: readonly Pick<EfficiencyRecord, "config" | "wallSeconds" | "metrics">[]): {
+  rows: Row[];
+  hours: number;
+} {
+  const rows: Row[] = [];
+  for (const [task, group] of groupBy(records, (r) => r.config.task)) {
+    const row: Row = { task };
+    for (const method of METHODS) {
+      const minutes = group.filter((r) => r.config.method === method).map((r) => runSeconds(r) / 60);
+      if (!minutes.length) {
+        row[method] = "-";
+        continue;
+      }
+      const [lo, hi] = [Math.min(...minutes), Math.max(...minutes)].map((m) => m.toFixed(m < 10 ? 1 : 0));
+      row[method] =
+        `${(minutes.reduce((a, m) => a + m, 0) / 60).toFixed(2)} h (${lo === hi ? lo : `${lo}-${hi}`} min each)`;
+    }
+    rows.push(row);
+  }
+  return { rows, hours: records.reduce((a, r) => a + runSeconds(r), 0) / 3600 };
+}
+
 export async function summariseEfficiency(
   recordsDir: string,
   outPrefix: string,
@@ -501,6 +527,7 @@ export async function summariseEfficiency(
       ...aggregateSection(normalised, "dqn"),
       "Plots: `efficiency-curves.png` (evaluation return vs env steps: mean, band from the lowest to the highest seed; dashed: oracle MPC and random), `efficiency-steps.png` (steps to threshold per run; budget where never reached).",
       ...whatThisShows(normalised, "dqn", "each task's budget"),
+      ...runTimeSection(records),
     ].join("\n"),
   );
   if (curves.length)
@@ -553,6 +580,17 @@ export async function summariseEfficiency(
   }
   files.push(...(await aggregatePlots(normalised, outPrefix, "Efficiency", "dqn")));
   return files;
+}
+
+function runTimeSection(records: readonly EfficiencyRecord[]): string[] {
+  const { rows, hours } = runTimes(records);
+  return [
+    "## Run time",
+    "",
+    `The runs' wall time, ${hours.toFixed(1)} hours in all: per task and method the sum over seeds, with each run's range. A run continued from its checkpoint counts whole (its evaluations' time); runs that shared the cores count their shared time, so this is not what one core or an idle machine would take.`,
+    "",
+    markdownTable(rows),
+  ];
 }
 
 export function efficiencyPaths(resultsDir: string): { recordsDir: string; outPrefix: string; checkpointsDir: string } {
