@@ -359,7 +359,6 @@ export function outcomeOf(
   };
 }
 
-/** Regenerates results/efficiency.{md,csv} and its plots from the records. */
 /**
  * What the runs cost: wall hours per task and method, each run's range in minutes, and the sum.
  * Runs share the cores with one another, so these are wall times, not one core's.
@@ -386,6 +385,7 @@ export function runTimes(records: readonly Pick<EfficiencyRecord, "config" | "wa
   return { rows, hours: records.reduce((a, r) => a + runSeconds(r), 0) / 3600 };
 }
 
+/** Regenerates results/efficiency.{md,csv} and its plots from the records. */
 export async function summariseEfficiency(
   recordsDir: string,
   outPrefix: string,
