@@ -33,6 +33,27 @@ describe("CellTokenizer (fixed codes per cell symbol)", () => {
     tok.dispose();
   });
 
+  it("names a cell the same whether its values pack into bytes or not (fractions, past 255, negative)", () => {
+    const tok = new CellTokenizer([2, 2, 2], 8);
+    const grid = [
+      [1, 0],
+      [0.5, 2],
+      [256, 1],
+      [-1, 255],
+    ];
+    expect(codesOf(tok, [grid, [...grid].reverse(), grid])).toEqual([
+      [0, 1, 2, 3],
+      [3, 2, 1, 0],
+      [0, 1, 2, 3],
+    ]);
+    // A checkpoint's table read afresh: the byte keys are rebuilt from it, the codes the same.
+    const b = new CellTokenizer([2, 2, 2], 8);
+    b.table.assign(tok.table);
+    expect(codesOf(b, [[grid[3]!, [255, 255], grid[0]!, [0, 1]]])).toEqual([[3, 4, 0, 5]]);
+    tok.dispose();
+    b.dispose();
+  });
+
   it("refuses a symbol past the codebook's size, naming it", () => {
     const tok = new CellTokenizer([2, 2, 2], 3);
     expect(() =>

@@ -14,6 +14,11 @@ export class CellTokenizer {
   private readonly channels: number;
   /** Symbol key -> code, rebuilt from `table` whenever a checkpoint replaces it. */
   private readonly known = new Map<string, number>();
+  /**
+   * The same codes keyed by a cell's bytes packed into one number, for cells whose values are all
+   * integers in 0..255 (a grid's symbols): no string per cell. Filled from `known`, never ahead of it.
+   */
+  private readonly packed = new Map<number, number>();
   private tableData: object | undefined;
 
   /** input [H, W, C]; `codes` the codebook's size (the most distinct cells it can name). */
@@ -41,23 +46,41 @@ export class CellTokenizer {
     const values = obs.dataSync();
     const out = new Int32Array(n * this.cells);
     const fresh: number[][] = [];
+    const c = this.channels;
+    const packable = c <= 6; // 256^6 < 2^53: the packed key is exact
     for (let i = 0; i < out.length; i++) {
-      const cell = Array.from(values.subarray(i * this.channels, (i + 1) * this.channels));
-      const key = cell.join(",");
-      let code = this.known.get(key);
-      if (code === undefined) {
-        code = this.known.size;
-        if (code >= this.codes)
-          throw new Error(
-            `CellTokenizer: more distinct cells than the ${this.codes} codes of the codebook (the ${code + 1}th is [${cell.join(", ")}]); use larger FSQ levels`,
-          );
-        this.known.set(key, code);
-        fresh.push([...cell, 1]);
+      let key = packable ? 0 : -1;
+      for (let k = 0; k < c && key >= 0; k++) {
+        const v = values[i * c + k]!;
+        key = v >= 0 && v <= 255 && Number.isInteger(v) ? key * 256 + v : -1;
       }
+      const hit = key >= 0 ? this.packed.get(key) : undefined;
+      if (hit !== undefined) {
+        out[i] = hit;
+        continue;
+      }
+      const code = this.codeOf(Array.from(values.subarray(i * c, (i + 1) * c)), fresh);
+      if (key >= 0) this.packed.set(key, code);
       out[i] = code;
     }
     if (fresh.length > 0) this.store(fresh);
     return tf.tensor2d(out, [n, this.cells], "int32");
+  }
+
+  /** A cell's code by its values' string key; a new symbol takes the next free code (queued in `fresh`). */
+  private codeOf(cell: number[], fresh: number[][]): number {
+    const key = cell.join(",");
+    let code = this.known.get(key);
+    if (code === undefined) {
+      code = this.known.size;
+      if (code >= this.codes)
+        throw new Error(
+          `CellTokenizer: more distinct cells than the ${this.codes} codes of the codebook (the ${code + 1}th is [${cell.join(", ")}]); use larger FSQ levels`,
+        );
+      this.known.set(key, code);
+      fresh.push([...cell, 1]);
+    }
+    return code;
   }
 
   /** Distinct cell symbols named so far. */
@@ -80,6 +103,7 @@ export class CellTokenizer {
   private sync(): void {
     if (this.tableData === this.table.dataId) return;
     this.known.clear();
+    this.packed.clear();
     const rows = this.table.arraySync() as number[][];
     rows.forEach((row, code) => {
       if (row[this.channels] === 1) this.known.set(row.slice(0, this.channels).join(","), code);
