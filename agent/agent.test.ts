@@ -232,6 +232,31 @@ describe("ImaginationAgent", () => {
     expect(evalSteps()).toEqual([100]);
   });
 
+  it("trains the same whatever its evaluations do (episodes, averaged weights): they leave the training episode's memories and random streams as they were", async () => {
+    // GridEmpty-5x5 revisits observations within an episode, so the revisit, no-op and loop memories
+    // are at work, and the evaluations at steps 100 and 200 fall inside training episodes.
+    const run = {
+      ...SHORT_RUN,
+      env: "GridEmpty-v0",
+      envOptions: { size: 5 },
+      evalEpisodes: 1,
+      revisitMemory: true,
+      noOpMemory: true,
+      loopBreak: 3,
+    };
+    const trained = async (input: object) => {
+      const { agent, result } = await trainAgent(input);
+      const weights = agent.model.variables.map((v) => Array.from(v.dataSync()));
+      agent.dispose();
+      return { episodes: result.episodes, weights };
+    };
+    const one = await trained(run);
+    const other = await trained({ ...run, evalEpisodes: 3, evalAverage: 0.05 });
+    expect(one.episodes.length).toBeGreaterThan(2);
+    expect(other.episodes).toEqual(one.episodes);
+    expect(other.weights).toEqual(one.weights);
+  });
+
   it("breaks loops: acts at random at an observation seen more than loopBreak times this episode", () => {
     const env = make("Catch-v0");
     const [obs] = env.reset({ seed: 0 });

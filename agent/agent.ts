@@ -16,7 +16,7 @@ import { scoreSequences, imagineStep, type PropagationMode } from "./imagination
 import { Planner, type ActionSpec } from "./planner.ts";
 import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
-import { EpisodeCodes } from "./novelty.ts";
+import { EpisodeMemory } from "./episodeMemory.ts";
 import { polyak, swapped } from "./targetNetwork.ts";
 import { relabeledSample, withRows } from "./hindsight.ts";
 import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
@@ -39,7 +39,7 @@ export class ImaginationAgent implements Learner {
   mode: PropagationMode;
   /** Exploration (training) or the deterministic plan (evaluation). */
   explore = false;
-  private readonly noiseRng: Rng;
+  private noiseRng: Rng;
   /** The world model's and Q heads' variables and copies trailing them (config.evalAverage). */
   private readonly average: { online: tf.Variable[]; trailing: tf.Variable[] } | undefined;
   /** Adam over the encoder's variables for the TD loss's gradient (config.value.encoderLr). */
@@ -73,7 +73,7 @@ export class ImaginationAgent implements Learner {
       throw new Error("agent config: planner.search and novelty cannot be combined (the search scores no novelty)");
     if ((config.planner.search?.untried ?? 0) > 0)
       this.taken = new TakenSteps(this.model, this.spec.kind === "discrete" ? this.spec.n : 0);
-    this.episodeCodes = new EpisodeCodes(this.model.fsq.size);
+    this.episode = new EpisodeMemory(this.model.fsq.size);
     if (config.evalAverage !== undefined) {
       const online = [...this.model.variables, ...this.value.critics.variables];
       this.average = { online, trailing: online.map((v) => newVariable(() => tf.clone(v), false)) };
@@ -89,25 +89,14 @@ export class ImaginationAgent implements Learner {
 
   /** Times this agent acted at random to break a loop (config.loopBreak). */
   loopBreaks = 0;
-  /** Visits of each observation in the current episode (only with loopBreak > 0). */
-  private readonly visits = new Map<string, number>();
-  /** No-op memory (config.noOpMemory): actions that left each observation unchanged this episode. */
-  private readonly noOps = new Map<string, Set<number>>();
-  /** Revisit memory (config.revisitMemory): how often each action was taken in each observation this episode. */
-  private readonly tried = new Map<string, number[]>();
-  private last: { key: string; action: number } | undefined;
-  /** Episodic novelty (config.novelty): the distinct codes met this episode. */
-  private readonly episodeCodes: EpisodeCodes;
+  /** What the agent remembers of the current episode. */
+  private episode: EpisodeMemory;
   /** Plans made with at least one action barred by the no-op or revisit memory. */
   noOpsBarred = 0;
 
   reset(): void {
     this.planner.reset();
-    this.visits.clear();
-    this.noOps.clear();
-    this.tried.clear();
-    this.episodeCodes.clear();
-    this.last = undefined;
+    this.episode = new EpisodeMemory(this.model.fsq.size);
   }
 
   /** Codes [1, L, d] of one observation. */
@@ -145,9 +134,9 @@ export class ImaginationAgent implements Learner {
       memory || revisits || this.config.loopBreak > 0
         ? Buffer.from(obs.buffer, obs.byteOffset, obs.byteLength).toString("base64")
         : "";
-    if (memory && this.last?.key === key) {
-      const barred = this.noOps.get(key) ?? new Set<number>();
-      this.noOps.set(key, barred.add(this.last.action));
+    if (memory && this.episode.last?.key === key) {
+      const barred = this.episode.noOps.get(key) ?? new Set<number>();
+      this.episode.noOps.set(key, barred.add(this.episode.last.action));
     }
     // The observation's codes, once: for the revisit memory's ending check and for the plan.
     const z0 = this.codesOf(obs);
@@ -156,28 +145,28 @@ export class ImaginationAgent implements Learner {
     try {
       if ((this.config.novelty ?? 0) > 0) {
         const indices = this.model.indices(z0);
-        this.episodeCodes.add(indices.dataSync());
+        this.episode.codes.add(indices.dataSync());
         indices.dispose();
-        visited = this.episodeCodes.tensor();
+        visited = this.episode.codes.tensor();
       }
       action = this.choose(z0, key, this.barred(z0, key, memory, revisits), visited);
     } finally {
       z0.dispose();
       visited?.dispose();
     }
-    if (memory) this.last = { key, action: action[0]! };
+    if (memory) this.episode.last = { key, action: action[0]! };
     if (revisits) {
-      const counts = this.tried.get(key) ?? new Array<number>(this.spec.n).fill(0);
+      const counts = this.episode.tried.get(key) ?? new Array<number>(this.spec.n).fill(0);
       counts[action[0]!]!++;
-      this.tried.set(key, counts);
+      this.episode.tried.set(key, counts);
     }
     return action;
   }
 
   /** The no-op and revisit memories' barred set in this observation (see `barredActions`). */
   private barred(z0: tf.Tensor, key: string, memory: boolean, revisits: boolean): ReadonlySet<number> | undefined {
-    const noOps = memory ? this.noOps.get(key) : undefined;
-    const counts = revisits ? this.tried.get(key) : undefined;
+    const noOps = memory ? this.episode.noOps.get(key) : undefined;
+    const counts = revisits ? this.episode.tried.get(key) : undefined;
     if (!counts) return noOps;
     const { ending, rewarded } = this.endingActions(z0, counts);
     return barredActions(counts, noOps ?? new Set(), ending, this.config.revisitGoals ? rewarded : undefined);
@@ -215,8 +204,8 @@ export class ImaginationAgent implements Learner {
     visited?: tf.Tensor1D,
   ): number[] {
     if (this.config.loopBreak > 0) {
-      const seen = (this.visits.get(key) ?? 0) + 1;
-      this.visits.set(key, seen);
+      const seen = (this.episode.visits.get(key) ?? 0) + 1;
+      this.episode.visits.set(key, seen);
       if (seen > this.config.loopBreak) {
         this.loopBreaks++;
         const s = this.spec;
@@ -307,8 +296,14 @@ export class ImaginationAgent implements Learner {
     if (this.average) polyak(this.average.online, this.average.trailing, this.config.evalAverage!);
   }
 
-  /** Runs fn (an evaluation) with the averaged weights in place of the online ones (config.evalAverage), then puts them back. */
+  /**
+   * Runs fn (an evaluation) with the averaged weights in place of the online ones (config.evalAverage),
+   * then puts them back. The training episode goes on afterwards as if no evaluation had run: its
+   * memories, the planner's warm start and the random streams are set aside and given back, so an
+   * evaluation's settings (evalAverage, evalEpisodes, evalEvery) cannot change what training does.
+   */
   evaluating<T>(fn: () => T): T {
+    const training = { episode: this.episode, planner: this.planner.save(), noise: this.noiseRng.getState() };
     const run = () => {
       this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
       try {
@@ -317,7 +312,13 @@ export class ImaginationAgent implements Learner {
         this.evalStepper = undefined;
       }
     };
-    return this.average ? swapped(this.average.online, this.average.trailing, run) : run();
+    try {
+      return this.average ? swapped(this.average.online, this.average.trailing, run) : run();
+    } finally {
+      this.episode = training.episode;
+      this.planner.restore(training.planner);
+      this.noiseRng = Rng.fromState(training.noise);
+    }
   }
 
   /**

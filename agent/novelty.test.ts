@@ -66,15 +66,15 @@ describe("episodic novelty", () => {
   it("the agent keeps its episode's codes, forgets them on reset, and leaks no tensors", () => {
     const env = make("GridEmpty-v0", { size: 5 });
     const agent = new ImaginationAgent(parseAgentConfig({ env: "GridEmpty-v0", novelty: 0.05 }), env, 0);
-    const met = (agent as unknown as { episodeCodes: EpisodeCodes }).episodeCodes;
+    const met = () => (agent as unknown as { episode: { codes: EpisodeCodes } }).episode.codes;
     let [obs] = env.reset({ seed: 0 });
     agent.reset();
     const before = tf.memory().numTensors;
     for (let t = 0; t < 5; t++) [obs] = env.step(agent.act(obs)[0]!);
     expect(tf.memory().numTensors).toBe(before);
-    expect(met.size).toBeGreaterThan(0);
+    expect(met().size).toBeGreaterThan(0);
     agent.reset();
-    expect(met.size).toBe(0);
+    expect(met().size).toBe(0);
     agent.dispose();
   });
 });

@@ -67,13 +67,21 @@ export interface Plan {
   eliteScores: Float64Array;
 }
 
+/** A planner's warm start and random stream (Planner.save). */
+export interface PlannerState {
+  probs: Float64Array | undefined;
+  mean: Float64Array | undefined;
+  std: Float64Array | undefined;
+  rng: number[];
+}
+
 export class Planner {
   readonly width: number;
   /** Discrete: probabilities [H, n]. Box: mean and std [H, size] (in action units). */
   private probs: Float64Array | undefined;
   private mean: Float64Array | undefined;
   private std: Float64Array | undefined;
-  private readonly rng: Rng;
+  private rng: Rng;
 
   constructor(
     readonly spec: ActionSpec,
@@ -83,6 +91,19 @@ export class Planner {
     this.width = actionWidth(spec);
     this.rng = new Rng(seed);
     this.reset();
+  }
+
+  /** The warm start and the random stream's position, for restore(). */
+  save(): PlannerState {
+    return { probs: this.probs?.slice(), mean: this.mean?.slice(), std: this.std?.slice(), rng: this.rng.getState() };
+  }
+
+  /** Puts back what save() returned (planning in between leaves no trace). */
+  restore(state: PlannerState): void {
+    this.probs = state.probs?.slice();
+    this.mean = state.mean?.slice();
+    this.std = state.std?.slice();
+    this.rng = Rng.fromState(state.rng);
   }
 
   /** Forgets the warm start (call at the start of an episode). */
