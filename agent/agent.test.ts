@@ -232,29 +232,79 @@ describe("ImaginationAgent", () => {
     expect(evalSteps()).toEqual([100]);
   });
 
+  /**
+   * GridEmpty-5x5 revisits observations within an episode, so the revisit, no-op and loop memories
+   * are at work; the evaluations at steps 100 and 200 and the stop at 250 fall inside episodes.
+   */
+  const MEMORY_RUN = {
+    ...SHORT_RUN,
+    env: "GridEmpty-v0",
+    envOptions: { size: 5 },
+    evalEpisodes: 1,
+    revisitMemory: true,
+    noOpMemory: true,
+    loopBreak: 3,
+  };
+  const trained = async (input: object, opts: Parameters<typeof trainAgent>[1] = {}) => {
+    const { agent, result } = await trainAgent(input, opts);
+    const weights = [...agent.model.variables, ...agent.extraVariables().map(([, v]) => v)].map((v) =>
+      Array.from(v.dataSync()),
+    );
+    agent.dispose();
+    const evals = result.evals.map(({ wallSeconds: _, ...e }) => e);
+    return { episodes: result.episodes, evals, weights };
+  };
+
   it("trains the same whatever its evaluations do (episodes, averaged weights): they leave the training episode's memories and random streams as they were", async () => {
-    // GridEmpty-5x5 revisits observations within an episode, so the revisit, no-op and loop memories
-    // are at work, and the evaluations at steps 100 and 200 fall inside training episodes.
-    const run = {
-      ...SHORT_RUN,
-      env: "GridEmpty-v0",
-      envOptions: { size: 5 },
-      evalEpisodes: 1,
-      revisitMemory: true,
-      noOpMemory: true,
-      loopBreak: 3,
-    };
-    const trained = async (input: object) => {
-      const { agent, result } = await trainAgent(input);
-      const weights = agent.model.variables.map((v) => Array.from(v.dataSync()));
-      agent.dispose();
-      return { episodes: result.episodes, weights };
-    };
-    const one = await trained(run);
-    const other = await trained({ ...run, evalEpisodes: 3, evalAverage: 0.05 });
+    const one = await trained(MEMORY_RUN);
+    const other = await trained({ ...MEMORY_RUN, evalEpisodes: 3, evalAverage: 0.05 });
     expect(one.episodes.length).toBeGreaterThan(2);
     expect(other.episodes).toEqual(one.episodes);
-    expect(other.weights).toEqual(one.weights);
+    expect(other.weights.slice(0, one.weights.length)).toEqual(one.weights);
+  });
+
+  it("a resumed run goes on as the uninterrupted one: the same episodes, evaluations and weights", async () => {
+    const whole = await trained(MEMORY_RUN);
+    expect(whole.episodes.some((e) => e.step === 250)).toBe(false); // the stop falls inside an episode
+    const dir = tempDir();
+    let polls = 0;
+    await trained(MEMORY_RUN, { checkpointDir: dir, shouldStop: () => ++polls >= 250 });
+    const lines: string[] = [];
+    const resumed = await trained(MEMORY_RUN, { checkpointDir: dir, resume: true, log: (l) => lines.push(l) });
+    expect(lines.join("\n")).not.toMatch(/new episode/);
+    expect(resumed.episodes).toEqual(whole.episodes);
+    expect(resumed.evals).toEqual(whole.evals);
+    expect(resumed.weights).toEqual(whole.weights);
+  });
+
+  it("a resumed search agent (grid cells, presence, the untried bonus) goes on as the uninterrupted one", async () => {
+    const run = {
+      ...SHORT_RUN,
+      env: "GridDoorKey-v0",
+      envOptions: { size: 5 },
+      evalEpisodes: 1,
+      modelPretrainUpdates: 20,
+      exploration: { epsilonFraction: 0.1 },
+      worldModel: {
+        encoder: { type: "cells", presence: true },
+        latents: 25,
+        levels: [2, 2, 2, 2],
+        dynamicsHidden: [32],
+        inverseDynamicsWeight: 0,
+        horizon: 2,
+        batch: 16,
+      },
+      planner: { search: { depth: 8, maxNodes: 100, rewardOnEnding: true, untried: 0.1 } },
+    };
+    const whole = await trained(run);
+    expect(whole.episodes.some((e) => e.step === 230)).toBe(false);
+    const dir = tempDir();
+    let polls = 0;
+    await trained(run, { checkpointDir: dir, shouldStop: () => ++polls >= 230 });
+    const resumed = await trained(run, { checkpointDir: dir, resume: true });
+    expect(resumed.episodes).toEqual(whole.episodes);
+    expect(resumed.evals).toEqual(whole.evals);
+    expect(resumed.weights).toEqual(whole.weights);
   });
 
   it("breaks loops: acts at random at an observation seen more than loopBreak times this episode", () => {

@@ -3,6 +3,7 @@
 // from replayed sequences (estimator from its config: ST Gumbel-softmax by default) and the value
 // from replayed transitions, on stopped codes.
 import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
 import { Rng } from "../common/rng.ts";
 import type { Env, TypedArray } from "../envs/index.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
@@ -23,6 +24,24 @@ import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts
 import { newVariable } from "../worldmodel/nn/mlp.ts";
 import { type IndexStepper, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
+
+const rngState = z
+  .array(z.number().int())
+  .length(4)
+  .refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" });
+const floats = z.array(z.number().finite()).optional();
+
+/** ImaginationAgent.runState's JSON: the random streams' positions, the planner's warm start, the episode's memories. */
+const AgentRunState = z
+  .object({
+    noise: rngState,
+    worldModelNoise: rngState,
+    value: rngState,
+    planner: z.object({ probs: floats, mean: floats, std: floats, rng: rngState }).strict(),
+    episode: z.unknown(),
+  })
+  .strict();
+type AgentRunState = z.infer<typeof AgentRunState>;
 
 export class ImaginationAgent implements Learner {
   /**
@@ -377,6 +396,38 @@ export class ImaginationAgent implements Learner {
     } finally {
       tf.dispose([batch, imagined] as unknown as tf.TensorContainer);
     }
+  }
+
+  runState(): AgentRunState {
+    const p = this.planner.save();
+    const list = (a: Float64Array | undefined) => (a ? Array.from(a) : undefined);
+    return {
+      noise: this.noiseRng.getState(),
+      worldModelNoise: this.trainer.noiseState,
+      value: this.value.rngState,
+      planner: { probs: list(p.probs), mean: list(p.mean), std: list(p.std), rng: p.rng },
+      episode: this.episode.toJson(),
+    };
+  }
+
+  restoreRunState(json: unknown): void {
+    const parsed = AgentRunState.safeParse(json);
+    if (!parsed.success)
+      throw new Error(
+        `agent run state: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+      );
+    const s = parsed.data;
+    const floats = (a: number[] | undefined) => (a ? Float64Array.from(a) : undefined);
+    this.episode = EpisodeMemory.fromJson(s.episode, this.model.fsq.size);
+    this.planner.restore({
+      probs: floats(s.planner.probs),
+      mean: floats(s.planner.mean),
+      std: floats(s.planner.std),
+      rng: s.planner.rng,
+    });
+    this.noiseRng = Rng.fromState(s.noise);
+    this.trainer.noiseState = s.worldModelNoise;
+    this.value.rngState = s.value;
   }
 
   extraVariables(): [string, tf.Variable][] {

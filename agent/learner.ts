@@ -30,6 +30,13 @@ export interface Learner extends Policy {
   updateModel?(buffer: ReplayBuffer, rng: Rng): object;
   /** Runs an evaluation (fn) with the weights the agent evaluates with, when they are not its online ones. */
   evaluating?<T>(fn: () => T): T;
+  /**
+   * What a checkpoint keeps of the agent beyond its weights (random streams, the episode's
+   * memories), as JSON; restoreRunState() puts it back, so a resumed run goes on as an uninterrupted
+   * one. Absent: the agent keeps nothing beyond its weights.
+   */
+  runState?(): unknown;
+  restoreRunState?(state: unknown): void;
   /** Variables beside the world model's, saved in checkpoints. */
   extraVariables(): [string, tf.Variable][];
   /** Optimiser slots per optimiser, saved in checkpoints. */

@@ -26,6 +26,11 @@ export class EpisodeCodes {
     return this.seen.size;
   }
 
+  /** The codes met, in the order met (each its indices joined by commas), for checkpoints. */
+  keys(): string[] {
+    return [...this.seen];
+  }
+
   clear(): void {
     this.seen.clear();
     this.flat = [];

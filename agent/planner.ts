@@ -100,6 +100,9 @@ export class Planner {
 
   /** Puts back what save() returned (planning in between leaves no trace). */
   restore(state: PlannerState): void {
+    const fits = (a: Float64Array | undefined, b: Float64Array | undefined) => (a?.length ?? -1) === (b?.length ?? -1);
+    if (!fits(state.probs, this.probs) || !fits(state.mean, this.mean) || !fits(state.std, this.std))
+      throw new Error("Planner.restore: the warm start is for another horizon or action space");
     this.probs = state.probs?.slice();
     this.mean = state.mean?.slice();
     this.std = state.std?.slice();

@@ -87,6 +87,13 @@ const LoopState = z
       .length(4)
       .refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" }),
     wallSeconds: z.number().min(0),
+    /** The episode under way (absent in checkpoints before it was kept: a resumed run then starts a new one). */
+    episode: z
+      .object({ seed: z.number().int().min(0), return: z.number(), length: z.number().int().min(0) })
+      .strict()
+      .optional(),
+    /** Learner.runState's JSON. */
+    agent: z.unknown().optional(),
     config: z.unknown(),
   })
   .strict();
@@ -135,6 +142,9 @@ export async function trainAgent(
   const save = async () => {
     if (!opts.checkpointDir) return;
     state.rng = rng.getState();
+    state.episode = { ...episode };
+    const agentState = agent.runState?.();
+    if (agentState !== undefined) state.agent = agentState;
     state.wallSeconds = (performance.now() - started) / 1000;
     await saveAgentCheckpoint(opts.checkpointDir, agent, buffer, { ...state, config: asJson(config) });
   };
@@ -165,11 +175,19 @@ export async function trainAgent(
     const stats = agent.update(buffer, rng);
     trainingLog?.update(stats);
   };
-  let [obs] = env.reset({ seed: rng.childSeed() }) as [TypedArray, unknown];
-  buffer.addFirst(obs);
-  agent.reset?.();
-  let episodeReturn = 0;
-  let episodeLength = 0;
+  // The episode under way: its reset seed, return and length so far (a checkpoint keeps them).
+  let episode = { seed: 0, return: 0, length: 0 };
+  const startEpisode = (): TypedArray => {
+    episode = { seed: rng.childSeed(), return: 0, length: 0 };
+    const [first] = env.reset({ seed: episode.seed }) as [TypedArray, unknown];
+    buffer.addFirst(first);
+    agent.reset?.();
+    return first;
+  };
+  const resumed = restorable && goOn(env, buffer, agent, restorable.restored, log);
+  let obs: TypedArray;
+  if (resumed) [obs, episode] = [resumed.obs, resumed.episode];
+  else obs = startEpisode();
   while (state.step < config.steps) {
     let action: number[];
     if (state.step < config.seedSteps || rng.float() < epsilonAt(config, state.step)) action = randomAction(agent, rng);
@@ -182,18 +200,14 @@ export async function trainAgent(
     const [next, reward, terminated, truncated] = env.step(actionArg(env.actionSpace, action));
     buffer.addStep(action, reward, terminated, next as TypedArray);
     state.step++;
-    episodeReturn += reward;
-    episodeLength++;
+    episode.return += reward;
+    episode.length++;
     obs = next as TypedArray;
     if (terminated || truncated) {
       if (!terminated) buffer.endEpisode();
-      state.episodes.push({ step: state.step, return: episodeReturn });
-      trainingLog?.episode(state.step, episodeReturn, episodeLength);
-      episodeReturn = 0;
-      episodeLength = 0;
-      [obs] = env.reset({ seed: rng.childSeed() }) as [TypedArray, unknown];
-      buffer.addFirst(obs);
-      agent.reset?.();
+      state.episodes.push({ step: state.step, return: episode.return });
+      trainingLog?.episode(state.step, episode.return, episode.length);
+      obs = startEpisode();
     }
     if (state.step === config.seedSteps) {
       // Normalisation statistics come from the seed data; a checkpoint carries them afterwards.
@@ -292,4 +306,41 @@ function randomAction(agent: Learner, rng: Rng): number[] {
 /** The parsed config as JSON (checkpoints keep it; a resume must match it). */
 function asJson(config: AgentConfig): unknown {
   return JSON.parse(JSON.stringify(config));
+}
+
+/**
+ * A resumed run's episode: the checkpoint's agent state put back, and the episode under way replayed
+ * in the env from its reset seed through the buffer's actions, so the run goes on as an uninterrupted
+ * one would. Undefined (start a new episode, saying why) where the checkpoint predates the episode's
+ * keeping or the replay does not end on the stored observation.
+ */
+function goOn(
+  env: ReturnType<typeof makeAgentEnv>,
+  buffer: ReplayBuffer,
+  agent: Learner,
+  saved: z.infer<typeof LoopState>,
+  log: (line: string) => void,
+): { obs: TypedArray; episode: { seed: number; return: number; length: number } } | undefined {
+  if (saved.agent !== undefined) agent.restoreRunState?.(saved.agent);
+  const fresh = (why: string) => {
+    log(`resumed with a new episode: ${why}`);
+    return undefined;
+  };
+  if (!saved.episode) return fresh("the checkpoint does not keep the episode under way");
+  if (!buffer.continueEpisode()) return fresh("the buffer's last episode has ended");
+  const actions = buffer.openEpisodeActions();
+  if (actions.length !== saved.episode.length) {
+    buffer.endEpisode();
+    return fresh(
+      `the buffer holds ${actions.length} steps of the episode, the checkpoint says ${saved.episode.length}`,
+    );
+  }
+  let [obs] = env.reset({ seed: saved.episode.seed }) as [TypedArray, unknown];
+  for (const a of actions) [obs] = env.step(actionArg(env.actionSpace, Array.from(a))) as [TypedArray, ...unknown[]];
+  const stored = buffer.observations().subarray((buffer.size - 1) * buffer.obsSize);
+  if (obs.length !== stored.length || obs.some((x, i) => x !== stored[i])) {
+    buffer.endEpisode();
+    return fresh("replaying the episode's actions did not reach its stored observation");
+  }
+  return { obs, episode: { ...saved.episode } };
 }

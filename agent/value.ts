@@ -137,7 +137,7 @@ export class ValueLearner {
   readonly actorTarget: Mlp | undefined;
   private readonly optimizer: FlatAdam;
   private readonly actorOptimizer: tf.Optimizer | undefined;
-  private readonly rng: Rng;
+  private rng: Rng;
   private readonly half: tf.Tensor1D | undefined;
   private readonly mid: tf.Tensor1D | undefined;
 
@@ -176,6 +176,15 @@ export class ValueLearner {
     }
     this.optimizer = new FlatAdam(this.critics.variables, { lr: config.lr });
     this.rng = new Rng(rng.childSeed());
+  }
+
+  /** The random stream's position (target noise, the heads drawn per update), for checkpoints. */
+  get rngState(): number[] {
+    return this.rng.getState();
+  }
+
+  set rngState(state: readonly number[]) {
+    this.rng = Rng.fromState(state);
   }
 
   /** pi(z) in action units [N, size] (Box only). */

@@ -86,6 +86,27 @@ describe("ReplayBuffer", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("continueEpisode reopens a loaded buffer's last episode (a resumed run's), unless it terminated", () => {
+    const dir = mkdtempSync(join(tmpdir(), "buf-"));
+    try {
+      const open = tinyBufferWithoutEvents();
+      open.save(join(dir, "open.gwrb"));
+      const back = ReplayBuffer.load(join(dir, "open.gwrb"), 8);
+      expect(() => back.addStep(1, 0, false, [3])).toThrow(/addFirst/);
+      expect(back.continueEpisode()).toBe(true);
+      expect(back.openEpisodeActions().map((a) => Array.from(a))).toEqual([[0], [0]]);
+      back.addStep(1, 0, false, [3]);
+      expect(back.episodeOf(3)).toEqual([0, 3]);
+      const ended = new ReplayBuffer({ obsShape: [1], obsDtype: "float32", actionSize: 1, capacity: 8 });
+      ended.addFirst([0]);
+      ended.addStep(0, 1, true, [1]);
+      expect(ended.continueEpisode()).toBe(false);
+      expect(ended.openEpisodeActions()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("eventFraction draws that share of sequences from those meeting a reward or termination", () => {
     // One long episode of 100 zero-reward steps, then a rewarded terminal step.
     const buf = new ReplayBuffer({ obsShape: [1], obsDtype: "float32", actionSize: 1, capacity: 200 });

@@ -130,6 +130,26 @@ export class ReplayBuffer {
     if (terminated) this.open = false;
   }
 
+  /**
+   * Reopens the last episode (a loaded buffer's, which a resumed run goes on with); false when there
+   * is none to reopen (the buffer is empty, or its last transition ended the episode).
+   */
+  continueEpisode(): boolean {
+    if (this.size === 0 || (this.size > 1 && this.hasNext[this.size - 2] === 1 && this.terminated[this.size - 2] === 1))
+      return false;
+    this.openStart = this.episodeOf(this.size - 1)[0];
+    this.open = true;
+    return true;
+  }
+
+  /** The actions of the open episode so far, in order (a view per step). */
+  openEpisodeActions(): Float32Array[] {
+    if (!this.open) return [];
+    const out: Float32Array[] = [];
+    for (let i = this.openStart; i < this.size - 1; i++) out.push(this.actionAt(i)!);
+    return out;
+  }
+
   /** Ends the current episode without termination (time limit). */
   endEpisode(): void {
     this.open = false;

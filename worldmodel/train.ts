@@ -31,6 +31,15 @@ export class WorldModelTrainer {
   private readonly frozenCodes: FrozenCodes;
   steps = 0;
 
+  /** The noise stream's position (Noise.getState), for checkpoints. */
+  get noiseState(): number[] {
+    return this.noise.getState();
+  }
+
+  set noiseState(state: readonly number[]) {
+    this.noise.setState(state);
+  }
+
   constructor(
     readonly model: WorldModel,
     noiseSeed: number,

@@ -4,9 +4,18 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../common/rng.ts";
 
 export class Noise {
-  private readonly rng: Rng;
+  private rng: Rng;
   constructor(seed: number) {
     this.rng = new Rng(seed);
+  }
+
+  /** The stream's position (a checkpoint keeps it: a resumed run draws what an uninterrupted one would). */
+  getState(): number[] {
+    return this.rng.getState();
+  }
+
+  setState(state: readonly number[]): void {
+    this.rng = Rng.fromState(state);
   }
 
   private fill(shape: number[], draw: () => number): tf.Tensor {
