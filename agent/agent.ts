@@ -4,7 +4,7 @@
 // from replayed transitions, on stopped codes.
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { Rng } from "../common/rng.ts";
+import { Rng, RngState } from "../common/rng.ts";
 import type { Env, TypedArray } from "../envs/index.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
@@ -24,20 +24,17 @@ import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts
 import { newVariable } from "../worldmodel/nn/mlp.ts";
 import { type IndexStepper, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
+import { issuesLine } from "../common/issues.ts";
 
-const rngState = z
-  .array(z.number().int())
-  .length(4)
-  .refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" });
 const floats = z.array(z.number().finite()).optional();
 
 /** ImaginationAgent.runState's JSON: the random streams' positions, the planner's warm start, the episode's memories. */
 const AgentRunState = z
   .object({
-    noise: rngState,
-    worldModelNoise: rngState,
-    value: rngState,
-    planner: z.object({ probs: floats, mean: floats, std: floats, rng: rngState }).strict(),
+    noise: RngState,
+    worldModelNoise: RngState,
+    value: RngState,
+    planner: z.object({ probs: floats, mean: floats, std: floats, rng: RngState }).strict(),
     episode: z.unknown(),
   })
   .strict();
@@ -412,10 +409,7 @@ export class ImaginationAgent implements Learner {
 
   restoreRunState(json: unknown): void {
     const parsed = AgentRunState.safeParse(json);
-    if (!parsed.success)
-      throw new Error(
-        `agent run state: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-      );
+    if (!parsed.success) throw new Error(`agent run state: ${issuesLine(parsed.error)}`);
     const s = parsed.data;
     const floats = (a: number[] | undefined) => (a ? Float64Array.from(a) : undefined);
     this.episode = EpisodeMemory.fromJson(s.episode, this.model.fsq.size);

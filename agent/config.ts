@@ -7,6 +7,7 @@ import { PROPAGATION_MODES } from "./imagination.ts";
 import { PlannerConfig } from "./planner.ts";
 import { ValueConfig } from "./value.ts";
 import { DqnConfig } from "./dqn.ts";
+import { issuesLine } from "../common/issues.ts";
 
 /**
  * World-model settings for the agent: smaller and faster than the library defaults (8 latents,
@@ -169,10 +170,7 @@ export type AgentConfigInput = z.input<typeof AgentConfig>;
 /** Parses an agent config, throwing one error that names every bad field (world-model fields included). */
 export function parseAgentConfig(input: unknown): AgentConfig {
   const parsed = AgentConfig.safeParse(input ?? {});
-  if (!parsed.success)
-    throw new Error(
-      `AgentConfig: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+  if (!parsed.success) throw new Error(`AgentConfig: ${issuesLine(parsed.error)}`);
   const wm = parsed.data.worldModel as Record<string, unknown>;
   const worldModel = parseWorldModelConfig({
     ...AGENT_WORLD_MODEL,

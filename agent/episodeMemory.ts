@@ -4,6 +4,7 @@
 // resumed run to go on with the same episode.
 import { z } from "zod";
 import { EpisodeCodes } from "./novelty.ts";
+import { issuesLine } from "../common/issues.ts";
 
 const Json = z
   .object({
@@ -48,10 +49,7 @@ export class EpisodeMemory {
   /** The memory toJson() wrote; a malformed one is refused with the field named. */
   static fromJson(json: unknown, codebookSize: number): EpisodeMemory {
     const parsed = Json.safeParse(json);
-    if (!parsed.success)
-      throw new Error(
-        `episode memory: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-      );
+    if (!parsed.success) throw new Error(`episode memory: ${issuesLine(parsed.error)}`);
     const m = new EpisodeMemory(codebookSize);
     for (const [k, n] of parsed.data.visits) m.visits.set(k, n);
     for (const [k, actions] of parsed.data.noOps) m.noOps.set(k, new Set(actions));

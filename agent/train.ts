@@ -6,7 +6,7 @@
 // planner's warm start and the open episode are not saved); evaluation records are never lost.
 import { rmSync } from "node:fs";
 import { z } from "zod";
-import { Rng } from "../common/rng.ts";
+import { Rng, RngState } from "../common/rng.ts";
 import type { TypedArray } from "../envs/index.ts";
 import { makeAgentEnv } from "./agentEnv.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
@@ -22,6 +22,7 @@ import {
 } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
 import { actionArg, evaluatePolicy } from "./evaluate.ts";
+import { issuesLine } from "../common/issues.ts";
 
 export interface EvalPoint {
   step: number;
@@ -82,10 +83,7 @@ const LoopState = z
         .strict(),
     ),
     episodes: z.array(z.object({ step: z.number().int().min(0), return: z.number() }).strict()),
-    rng: z
-      .array(z.number().int())
-      .length(4)
-      .refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" }),
+    rng: RngState,
     wallSeconds: z.number().min(0),
     /** The episode under way (absent in checkpoints before it was kept: a resumed run then starts a new one). */
     episode: z
@@ -273,10 +271,7 @@ function findCheckpoint(
     return refuse((err as Error).message);
   }
   const parsed = LoopState.safeParse(manifest.state);
-  if (!parsed.success)
-    return refuse(
-      `the loop state in ${dir} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+  if (!parsed.success) return refuse(`the loop state in ${dir} is invalid: ${issuesLine(parsed.error)}`);
   const restored = parsed.data;
   if (JSON.stringify(restored.config) !== JSON.stringify(asJson(config)))
     return refuse(

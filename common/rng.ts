@@ -3,6 +3,7 @@
 // finaliser) because xoroshiro's raw first draws for seeds 0..4 are nearly equal.
 import { type xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import { randomInt } from "node:crypto";
+import { z } from "zod";
 
 type Generator = ReturnType<typeof xoroshiro128plus>;
 
@@ -27,6 +28,12 @@ export function assertSeed(seed: unknown, where: string): asserts seed is number
 export function freshSeed(): number {
   return randomInt(0, 2 ** 47);
 }
+
+/** A generator's state as getState() gives it (checkpoints keep them). */
+export const RngState = z
+  .array(z.number().int())
+  .length(4)
+  .refine((r) => r.some((x) => x !== 0), { message: "a generator state is not all zeros" });
 
 export class Rng {
   private gen: Generator;

@@ -3,6 +3,7 @@
 // 512-wide MLPs on harder control tasks).
 import { z } from "zod";
 import { ESTIMATOR_NAMES, type EstimatorName } from "./estimators/index.ts";
+import { issuesLine } from "../common/issues.ts";
 
 export const WorldModelConfig = z
   .object({
@@ -121,9 +122,7 @@ export type WorldModelConfigInput = z.input<typeof WorldModelConfig>;
 export function parseWorldModelConfig(input: unknown): WorldModelConfig {
   const parsed = WorldModelConfig.safeParse(input ?? {});
   if (!parsed.success) {
-    throw new Error(
-      `WorldModelConfig: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+    throw new Error(`WorldModelConfig: ${issuesLine(parsed.error)}`);
   }
   return parsed.data;
 }

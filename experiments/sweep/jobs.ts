@@ -11,6 +11,7 @@ import { isInside } from "../../common/safePaths.ts";
 import { fingerprint, recordPath } from "../records.ts";
 import { EXPERIMENTS, experiment, parseExperimentConfig, type RunConfig } from "../registry.ts";
 import { recordDone } from "../runner.ts";
+import { issuesLine } from "../../common/issues.ts";
 
 export interface Job {
   /** Hash of experiment, run config and code version. */
@@ -85,10 +86,7 @@ function readSpecs(arg: string, quick: boolean): SweepSpec[] {
   }
   return (Array.isArray(raw) ? raw : [raw]).map((s, i) => {
     const parsed = SweepSpec.safeParse(s);
-    if (!parsed.success)
-      throw new Error(
-        `sweep: spec ${i} in ${arg}: ${parsed.error.issues.map((e) => `${e.path.join(".") || "(root)"}: ${e.message}`).join("; ")}`,
-      );
+    if (!parsed.success) throw new Error(`sweep: spec ${i} in ${arg}: ${issuesLine(parsed.error)}`);
     return { ...parsed.data, quick: parsed.data.quick || quick };
   });
 }
