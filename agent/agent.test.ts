@@ -34,6 +34,8 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 describe("config", () => {
   it("rejects bad configs with the field named", () => {
     expect(() => parseAgentConfig({ steps: -1 })).toThrow(/steps/);
+    expect(() => parseAgentConfig({ evalOnline: true })).toThrow(/evalOnline: needs evalAverage/);
+    expect(() => parseAgentConfig({ evalOnline: true, evalAverage: 0.01, algorithm: "dqn" })).toThrow(/evalOnline/);
     expect(() => parseAgentConfig({ planner: { elites: 500 } })).toThrow(/elites/);
     expect(() => parseAgentConfig({ worldModel: { latents: 0 } })).toThrow(/latents/);
     expect(() => parseAgentConfig({ mode: "sometimes" })).toThrow(/mode/);
@@ -261,6 +263,12 @@ describe("ImaginationAgent", () => {
     expect(one.episodes.length).toBeGreaterThan(2);
     expect(other.episodes).toEqual(one.episodes);
     expect(other.weights.slice(0, one.weights.length)).toEqual(one.weights);
+    // evalOnline: the averaged weights' evaluations, and beside them the online weights', which are
+    // the evaluations of the run without averaging (one training run, both measured).
+    const paired = await trained({ ...MEMORY_RUN, evalAverage: 0.05, evalOnline: true });
+    expect(paired.episodes).toEqual(one.episodes);
+    expect(paired.evals.map(({ step, updates, online }) => ({ step, updates, ...online }))).toEqual(one.evals);
+    expect(paired.evals.map(({ online: _, ...e }) => e)).not.toEqual(one.evals);
   });
 
   it("a resumed run goes on as the uninterrupted one: the same episodes, evaluations and weights", async () => {

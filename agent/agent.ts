@@ -313,12 +313,12 @@ export class ImaginationAgent implements Learner {
   }
 
   /**
-   * Runs fn (an evaluation) with the averaged weights in place of the online ones (config.evalAverage),
-   * then puts them back. The training episode goes on afterwards as if no evaluation had run: its
+   * Runs fn (an evaluation) with the averaged weights in place of the online ones (config.evalAverage;
+   * `online`: with the online weights all the same), then puts them back. The training episode goes on afterwards as if no evaluation had run: its
    * memories, the planner's warm start and the random streams are set aside and given back, so an
    * evaluation's settings (evalAverage, evalEpisodes, evalEvery) cannot change what training does.
    */
-  evaluating<T>(fn: () => T): T {
+  evaluating<T>(fn: () => T, online = false): T {
     const training = { episode: this.episode, planner: this.planner.save(), noise: this.noiseRng.getState() };
     const run = () => {
       this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
@@ -329,7 +329,7 @@ export class ImaginationAgent implements Learner {
       }
     };
     try {
-      return this.average ? swapped(this.average.online, this.average.trailing, run) : run();
+      return this.average && !online ? swapped(this.average.online, this.average.trailing, run) : run();
     } finally {
       this.episode = training.episode;
       this.planner.restore(training.planner);

@@ -154,6 +154,13 @@ export const AgentConfig = z
      * for the same fingerprint reason as `frameStack`.
      */
     evalAverage: z.number().positive().max(1).optional(),
+    /**
+     * With evalAverage: each evaluation runs a second time with the online weights, recorded beside
+     * it (EvalPoint.online). Evaluations leave training alone, so the two are measured on one
+     * training run: a paired comparison of the averaged and the online weights. Optional for the same
+     * fingerprint reason as `frameStack`.
+     */
+    evalOnline: z.boolean().optional(),
     /** Sampled rollouts averaged per sequence in `average` mode. */
     modeSamples: z.number().int().min(1).default(8),
     /** World-model settings (worldmodel/config.ts), merged over AGENT_WORLD_MODEL. */
@@ -171,6 +178,10 @@ export type AgentConfigInput = z.input<typeof AgentConfig>;
 export function parseAgentConfig(input: unknown): AgentConfig {
   const parsed = AgentConfig.safeParse(input ?? {});
   if (!parsed.success) throw new Error(`AgentConfig: ${issuesLine(parsed.error)}`);
+  if (parsed.data.evalOnline && (parsed.data.evalAverage === undefined || parsed.data.algorithm !== "planner"))
+    throw new Error(
+      "AgentConfig: evalOnline: needs evalAverage and the planner (the online weights are what it evaluates otherwise)",
+    );
   const wm = parsed.data.worldModel as Record<string, unknown>;
   const worldModel = parseWorldModelConfig({
     ...AGENT_WORLD_MODEL,

@@ -28,8 +28,11 @@ export interface Learner extends Policy {
   update(buffer: ReplayBuffer, rng: Rng): object | void;
   /** One update of the world model alone (agents that plan in it; config.modelPretrainUpdates). */
   updateModel?(buffer: ReplayBuffer, rng: Rng): object;
-  /** Runs an evaluation (fn) with the weights the agent evaluates with, when they are not its online ones. */
-  evaluating?<T>(fn: () => T): T;
+  /**
+   * Runs an evaluation (fn) with the weights the agent evaluates with, when they are not its online
+   * ones (`online`: with the online weights all the same), leaving training as it found it.
+   */
+  evaluating?<T>(fn: () => T, online?: boolean): T;
   /**
    * What a checkpoint keeps of the agent beyond its weights (random streams, the episode's
    * memories), as JSON; restoreRunState() puts it back, so a resumed run goes on as an uninterrupted

@@ -31,6 +31,8 @@ export interface EvalPoint {
   success: number;
   returns: number[];
   wallSeconds: number;
+  /** With config.evalOnline: the same evaluation with the online weights. */
+  online?: { return: number; success: number; returns: number[] };
 }
 
 export interface TrainResult {
@@ -79,6 +81,10 @@ const LoopState = z
           success: z.number().min(0).max(1),
           returns: z.array(z.number()),
           wallSeconds: z.number().min(0),
+          online: z
+            .object({ return: z.number(), success: z.number().min(0).max(1), returns: z.array(z.number()) })
+            .strict()
+            .optional(),
         })
         .strict(),
     ),
@@ -151,6 +157,7 @@ export async function trainAgent(
     // The config shapes the evaluation's env as it shaped the training env (makeAgentEnv).
     const evaluate = () => evaluatePolicy(config.env, agent, config.evalEpisodes, config);
     const e = agent.evaluating ? agent.evaluating(evaluate) : evaluate();
+    const online = config.evalOnline ? agent.evaluating!(evaluate, true) : undefined;
     const point: EvalPoint = {
       step: state.step,
       updates: state.updates,
@@ -158,11 +165,12 @@ export async function trainAgent(
       success: e.success,
       returns: e.returns,
       wallSeconds: (performance.now() - started) / 1000,
+      ...(online ? { online: { return: online.return, success: online.success, returns: online.returns } } : {}),
     };
     state.evals.push(point);
     trainingLog?.evaluation(point.step, point.return, point.success);
     log(
-      `step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`,
+      `step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)}${online ? ` (online weights: return ${online.return.toFixed(3)} success ${online.success.toFixed(2)})` : ""} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`,
     );
     opts.onEval?.(point, result(), agent);
     await save();
