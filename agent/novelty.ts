@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 /** The distinct codes met this episode, as flat indices l * |C| + c (one row of L per code). */
 export class EpisodeCodes {
   private readonly seen = new Set<string>();
-  private flat: number[] = [];
+  private readonly flat: number[] = [];
 
   constructor(readonly codebookSize: number) {}
 
@@ -29,11 +29,6 @@ export class EpisodeCodes {
   /** The codes met, in the order met (each its indices joined by commas), for checkpoints. */
   keys(): string[] {
     return [...this.seen];
-  }
-
-  clear(): void {
-    this.seen.clear();
-    this.flat = [];
   }
 
   /** The flat indices [M * L] (int32), for `seenProbability`. */

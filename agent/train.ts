@@ -2,8 +2,9 @@
 // world-model and one value update every `updateEvery` env steps; evaluation on fixed seeds every
 // `evalEvery` steps (and at the end), each followed by a checkpoint when a folder is given.
 // Interrupting (shouldStop) writes a checkpoint and returns; `resume` continues from the latest one.
-// A resumed run starts a fresh episode and is not bit-identical to an uninterrupted one (the
-// planner's warm start and the open episode are not saved); evaluation records are never lost.
+// A resumed run goes on as the uninterrupted one would: the checkpoint keeps the episode under way
+// (replayed in the env from its reset seed) and the agent's run state (Learner.runState); evaluation
+// records are never lost.
 import { rmSync } from "node:fs";
 import { z } from "zod";
 import { Rng, RngState } from "../common/rng.ts";
