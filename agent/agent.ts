@@ -22,7 +22,7 @@ import { polyak, swapped } from "./targetNetwork.ts";
 import { relabeledSample, withRows } from "./hindsight.ts";
 import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
-import { type IndexStepper, searchCodes } from "./codeSearch.ts";
+import { type IndexStepper, SearchMemo, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
 import { issuesLine } from "../common/issues.ts";
 
@@ -46,6 +46,8 @@ export class ImaginationAgent implements Learner {
    * outputs take about 50 B a pair): a long evaluation over many layouts stays in bounds.
    */
   static evalStepperPairs = 1 << 20;
+  /** The codes an evaluation's search memo may hold before it starts afresh (a code's rows take about 2 kB). */
+  static evalMemoCodes = 1 << 15;
   readonly model: WorldModel;
   readonly trainer: WorldModelTrainer;
   readonly value: ValueLearner;
@@ -69,6 +71,8 @@ export class ImaginationAgent implements Learner {
    * it computed for a neighbourhood holds in every later search (the same numbers, computed once).
    */
   private evalStepper: IndexStepper | undefined;
+  /** Inside evaluating(): what its searches share beside the stepper, each code's rows and value (SearchMemo). */
+  private evalMemo: SearchMemo | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -248,7 +252,13 @@ export class ImaginationAgent implements Learner {
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
     const { depth, maxNodes, rewardOnEnding, untried } = this.config.planner.search!;
     const n = (this.spec as { n: number }).n;
-    if ((this.evalStepper?.size ?? 0) > ImaginationAgent.evalStepperPairs) this.evalStepper = this.model.indexStepper();
+    if (
+      (this.evalStepper?.size ?? 0) > ImaginationAgent.evalStepperPairs ||
+      (this.evalMemo?.size ?? 0) > ImaginationAgent.evalMemoCodes
+    ) {
+      this.evalStepper = this.model.indexStepper();
+      this.evalMemo = new SearchMemo();
+    }
     const { q } = searchCodes(this.model, z0, n, {
       depth,
       maxNodes,
@@ -256,6 +266,7 @@ export class ImaginationAgent implements Learner {
       gamma: this.config.value.gamma,
       value: (z) => this.value.value(z),
       stepper: this.evalStepper,
+      memo: this.evalMemo,
       // Optimism is for training: evaluations exploit.
       ...(this.taken && this.explore ? { untried: { seen: this.taken.seen, bonus: untried! } } : {}),
     });
@@ -322,10 +333,12 @@ export class ImaginationAgent implements Learner {
     const training = { episode: this.episode, planner: this.planner.save(), noise: this.noiseRng.getState() };
     const run = () => {
       this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
+      this.evalMemo = this.evalStepper ? new SearchMemo() : undefined;
       try {
         return fn();
       } finally {
         this.evalStepper = undefined;
+        this.evalMemo = undefined;
       }
     };
     try {

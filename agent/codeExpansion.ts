@@ -35,7 +35,7 @@ export interface IndexStepper {
  * A level's rows: each one's mode next code indices [rows, L], reward, 1 - d_hat and next-code
  * probability, and with `seen` whether a cell's (neighbourhood, action) is not in it.
  */
-type Level = {
+export type Level = {
   ids: Int32Array;
   reward: ArrayLike<number>;
   alive: ArrayLike<number>;
@@ -51,6 +51,8 @@ export interface Expander {
   keep(fresh: number[], use: (codes: tf.Tensor) => ArrayLike<number>): ArrayLike<number>;
   /** The next frontier: entries `kept` of the last `keep`'s rows. */
   frontier(kept: number[]): void;
+  /** Codes [m, L] of indices as codes [m, L, d], for `use` (index steppers only: a search memo's). */
+  codesOf?(ids: Int32Array, m: number, use: (codes: tf.Tensor) => ArrayLike<number>): ArrayLike<number>;
   dispose(): void;
 }
 
@@ -67,6 +69,16 @@ export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet
   if (stepper) {
     let last: Int32Array = new Int32Array(0);
     const latents = z0.shape[1]!;
+    const codesOf = (ids: Int32Array, m: number, use: (codes: tf.Tensor) => ArrayLike<number>) => {
+      const codes = tf.tidy(() =>
+        model.weightsToCodes(tf.cast(tf.oneHot(tf.tensor2d(ids, [m, latents], "int32"), stepper.codes), "float32")),
+      );
+      try {
+        return use(codes);
+      } finally {
+        codes.dispose();
+      }
+    };
     return {
       step(frontierIds, _f, actions) {
         const out = stepper.step(frontierIds, actions, seen);
@@ -76,17 +88,9 @@ export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet
       keep(fresh, use) {
         const ids = new Int32Array(fresh.length * latents);
         fresh.forEach((k, j) => ids.set(last.subarray(k * latents, (k + 1) * latents), j * latents));
-        const codes = tf.tidy(() =>
-          model.weightsToCodes(
-            tf.cast(tf.oneHot(tf.tensor2d(ids, [fresh.length, latents], "int32"), stepper.codes), "float32"),
-          ),
-        );
-        try {
-          return use(codes);
-        } finally {
-          codes.dispose();
-        }
+        return codesOf(ids, fresh.length, use);
       },
+      codesOf,
       frontier() {},
       dispose() {},
     };

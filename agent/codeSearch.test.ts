@@ -5,7 +5,8 @@ import { make, makeBare } from "../envs/index.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
 import type { Discrete } from "../envs/core/spaces.ts";
-import { searchCodes, type SearchModel } from "./codeSearch.ts";
+import { SearchMemo, searchCodes, type SearchModel } from "./codeSearch.ts";
+import { CellActionSet } from "../worldmodel/nn/localStep.ts";
 import { corridor } from "./corridor.fixture.ts";
 import { ImaginationAgent } from "./agent.ts";
 import { parseAgentConfig } from "./config.ts";
@@ -139,6 +140,45 @@ describe("searchCodes with a stepper kept across searches", () => {
       z0.dispose();
     }
     expect(kept.size).toBeLessThan(fresh);
+    model.dispose();
+  });
+
+  it("with a search memo: the same Q, nodes and levels, bit for bit, each code stepped and valued once", () => {
+    const { env, model } = fourRoomsCells();
+    let calls = 0;
+    const value = (codes: tf.Tensor) => {
+      calls += codes.shape[0]!;
+      return tf.tidy(() => tf.mean(tf.reshape(codes, [codes.shape[0]!, -1]), 1)) as tf.Tensor1D;
+    };
+    const opts = { depth: 6, maxNodes: 300, gamma, value };
+    const [memo, stepper] = [new SearchMemo(), model.indexStepper()!];
+    // An episode's consecutive starts (their graphs overlap), then the first start again.
+    const [obs] = env.reset({ seed: 0 });
+    const starts = [obs];
+    for (const a of [2, 0, 2]) starts.push(env.step(a)[0]);
+    starts.push(obs);
+    const before = tf.memory().numTensors;
+    let [alone, shared, last] = [0, 0, 0];
+    starts.forEach((o) => {
+      const z0 = tf.tidy(() => model.encode(model.preprocess(o, 1)));
+      calls = 0;
+      const fresh = searchCodes(model, z0, 3, { ...opts, stepper });
+      alone += calls;
+      calls = 0;
+      const memoed = searchCodes(model, z0, 3, { ...opts, stepper, memo });
+      shared += calls;
+      last = calls;
+      expect([memoed.nodes, memoed.levels]).toEqual([fresh.nodes, fresh.levels]);
+      expect(memoed.q).toEqual(fresh.q);
+      z0.dispose();
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(shared).toBeLessThan(alone); // the memo's codes are valued once
+    expect(last).toBe(1); // the first start again: only its root (the encoder's code) is valued
+    const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
+    const untried = { seen: new CellActionSet(3), bonus: 1 };
+    expect(() => searchCodes(model, z0, 3, { ...opts, stepper, memo, untried })).toThrow(/memo/);
+    z0.dispose();
     model.dispose();
   });
 });

@@ -14,7 +14,7 @@
 // never took in the env: what the model predicts there is a guess, and trying it is how to learn it.
 import * as tf from "@tensorflow/tfjs";
 import type { CellActionSet } from "../worldmodel/nn/localStep.ts";
-import { expander, type IndexStepper, type SearchModel } from "./codeExpansion.ts";
+import { expander, type IndexStepper, type Level, type SearchModel } from "./codeExpansion.ts";
 
 export type { IndexStepper, SearchModel } from "./codeExpansion.ts";
 
@@ -42,6 +42,29 @@ export interface SearchOptions {
    * computed, for as long as the model's weights stay the same.
    */
   stepper?: IndexStepper;
+  /**
+   * What searches under the same weights share (an evaluation's, beside its stepper): each code's
+   * value and its rows under every action, computed once for all of them. Not with `untried`.
+   */
+  memo?: SearchMemo;
+}
+
+/**
+ * An evaluation's searches under fixed weights: consecutive searches of an episode expand mostly the
+ * same codes (the poses of one layout), so each code's expansion and value are kept by its key. The
+ * numbers are those a search computes afresh (the value net gives each row the same bits in any
+ * batch on this backend; bench search checks the Q).
+ */
+export class SearchMemo {
+  /** Code key -> its rows under every action. */
+  readonly rows = new Map<string, Level>();
+  /** Code key -> V (codes met other than as a search's root, whose code comes from the encoder). */
+  readonly values = new Map<string, number>();
+
+  /** Codes held. */
+  get size(): number {
+    return this.rows.size + this.values.size;
+  }
 }
 
 export interface SearchResult {
@@ -65,6 +88,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
     return String.fromCharCode.apply(null, part as unknown as number[]);
   };
   const nodeOf = new Map<string, number>();
+  const keys: string[] = []; // node -> its key
   const values: number[] = [];
   // Edges, one per (expanded node, action): parent, child, reward, continuation probability, the
   // next code's probability.
@@ -85,9 +109,61 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   const latents = rootIds.shape[1]!;
   let frontierIds = Int32Array.from(rootIds.dataSync());
   rootIds.dispose();
-  nodeOf.set(keyOf(frontierIds, 0, latents), 0);
+  keys.push(keyOf(frontierIds, 0, latents));
+  nodeOf.set(keys[0]!, 0);
   values.push(valuesAt(z0)[0]!);
+  const { memo } = opts;
+  if (memo && opts.untried) throw new Error("code search: a memo is for searches without the untried bonus");
   const expand = expander(model, z0, opts.untried?.seen, opts.stepper);
+  if (memo && !expand.codesOf) throw new Error("code search: a memo needs a model stepped on code indices");
+  // One level's rows through the memo: only the frontier codes it does not hold are stepped.
+  const memoStep = (frontierNodes: number[], ids: Int32Array): Level => {
+    const held = frontierNodes.map((n) => memo!.rows.get(keys[n]!));
+    const missing = held.flatMap((h, i) => (h ? [] : [i]));
+    if (missing.length > 0) {
+      const sub = new Int32Array(missing.length * latents);
+      missing.forEach((i, j) => sub.set(ids.subarray(i * latents, (i + 1) * latents), j * latents));
+      const out = expand.step(sub, missing.length, actions);
+      missing.forEach((i, j) => {
+        const [a, b] = [j * actions, (j + 1) * actions];
+        const part = (x: ArrayLike<number>) => Float64Array.from({ length: actions }, (_, t) => x[a + t]!);
+        held[i] = {
+          ids: out.ids.slice(a * latents, b * latents),
+          reward: part(out.reward),
+          alive: part(out.alive),
+          likely: part(out.likely),
+        };
+        memo!.rows.set(keys[frontierNodes[i]!]!, held[i]!);
+      });
+    }
+    const rows = frontierNodes.length * actions;
+    const level = {
+      ids: new Int32Array(rows * latents),
+      reward: new Float64Array(rows),
+      alive: new Float64Array(rows),
+      likely: new Float64Array(rows),
+    };
+    held.forEach((h, i) => {
+      level.ids.set(h!.ids, i * actions * latents);
+      level.reward.set(h!.reward, i * actions);
+      level.alive.set(h!.alive, i * actions);
+      level.likely.set(h!.likely, i * actions);
+    });
+    return level;
+  };
+  // The fresh rows' values through the memo: only the codes it does not hold go through the value net.
+  const memoValues = (freshKeys: string[], freshRows: number[], ids: Int32Array): number[] => {
+    const need = freshKeys.flatMap((k, j) => (memo!.values.has(k) ? [] : [j]));
+    if (need.length > 0) {
+      const sub = new Int32Array(need.length * latents);
+      need.forEach((j, t) =>
+        sub.set(ids.subarray(freshRows[j]! * latents, (freshRows[j]! + 1) * latents), t * latents),
+      );
+      const got = expand.codesOf!(sub, need.length, valuesAt);
+      need.forEach((j, t) => memo!.values.set(freshKeys[j]!, got[t]!));
+    }
+    return freshKeys.map((k) => memo!.values.get(k)!);
+  };
   let frontierNodes = [0];
   let expanded = 0;
   let levels = 0;
@@ -96,7 +172,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       const f = frontierNodes.length;
       const rows = f * actions;
       // Row k: frontier node floor(k / n) under action k mod n.
-      const step = expand.step(frontierIds, f, actions);
+      const step: Level = memo ? memoStep(frontierNodes, frontierIds) : expand.step(frontierIds, f, actions);
       // Rows whose code is new, and their nodes.
       const freshRows: number[] = [];
       const freshNodes: number[] = [];
@@ -106,6 +182,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
         if (node === undefined) {
           node = values.length;
           nodeOf.set(key, node);
+          keys.push(key);
           values.push(0);
           freshRows.push(k);
           freshNodes.push(node);
@@ -120,7 +197,13 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       expanded += f;
       levels++;
       if (freshRows.length > 0) {
-        const v = expand.keep(freshRows, (codes) => valuesAt(codes));
+        const v = memo
+          ? memoValues(
+              freshNodes.map((n) => keys[n]!),
+              freshRows,
+              step.ids,
+            )
+          : expand.keep(freshRows, (codes) => valuesAt(codes));
         freshNodes.forEach((node, j) => {
           values[node] = v[j]!;
         });

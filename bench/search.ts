@@ -4,13 +4,14 @@
 // every row. Checks that both find the same Q (float32 rounding apart), then alternated rounds,
 // medians, the ratio; and on indices the search with training's untried bonus, and the searches
 // sharing one stepper (as an evaluation's do: the weights stay fixed, so it computes each
-// neighbourhood once for all of them).
+// neighbourhood once for all of them), and with a search memo as well (each code's rows and value
+// once for all of them; checked to give the same Q bit for bit).
 // Without --checkpoint, a model at its initial weights (its graph branches wide and ends shallow);
 // with one (a cells agent's checkpoint folder), that agent's model, value, search settings, start
 // grids from its replay buffer and the steps it took (the untried bonus's).
 import * as tf from "@tensorflow/tfjs";
 import { ImaginationAgent } from "../agent/agent.ts";
-import { type SearchModel, type SearchOptions, searchCodes } from "../agent/codeSearch.ts";
+import { SearchMemo, type SearchModel, type SearchOptions, searchCodes } from "../agent/codeSearch.ts";
 import { loadAgent } from "../agent/load.ts";
 import { TakenSteps } from "../agent/takenSteps.ts";
 import { initBackend } from "../backend/init.ts";
@@ -54,17 +55,30 @@ export async function benchSearch(args: string[]): Promise<void> {
       throw new Error(`bench search: on indices ${fast.nodes} nodes, Q off by ${worst}; through heads ${slow.nodes}`);
     nodes.push(fast.nodes);
   }
+  // A memo shared by all searches (as an evaluation's): the same Q bit for bit, met afresh or again.
+  const [memo, memoStepper] = [new SearchMemo(), model.indexStepper()!];
+  for (const z0 of [...starts, ...starts]) {
+    const [fast, memoed] = [
+      searchCodes(model, z0, actions, opts),
+      searchCodes(model, z0, actions, { ...opts, stepper: memoStepper, memo }),
+    ];
+    if (memoed.nodes !== fast.nodes || memoed.q.some((q, a) => q !== fast.q[a]))
+      throw new Error(
+        `bench search: with a memo ${memoed.nodes} nodes, Q ${memoed.q}; without ${fast.nodes}, ${fast.q}`,
+      );
+  }
   // Milliseconds per search over all start grids, one call each.
   const time = (m: SearchModel, o: SearchOptions) => {
     const t0 = performance.now();
     for (const z0 of starts) searchCodes(m, z0, actions, o);
     return (performance.now() - t0) / starts.length;
   };
-  const times: Record<"heads" | "indices" | "untried" | "kept", number[]> = {
+  const times: Record<"heads" | "indices" | "untried" | "kept" | "memo", number[]> = {
     heads: [],
     indices: [],
     untried: [],
     kept: [],
+    memo: [],
   };
   time(model, untried); // warm-up
   for (let r = 0; r < rounds; r++) {
@@ -72,11 +86,18 @@ export async function benchSearch(args: string[]): Promise<void> {
     times.indices.push(time(model, opts));
     times.untried.push(time(model, untried));
     times.kept.push(time(model, { ...opts, stepper: model.indexStepper() }));
+    // An evaluation's searches: one stepper and one memo for all (each start searched twice, as an
+    // episode's consecutive searches meet mostly the codes of the one before).
+    const [s, m] = [model.indexStepper(), new SearchMemo()];
+    const t0 = performance.now();
+    for (const z0 of starts)
+      for (let i = 0; i < 2; i++) searchCodes(model, z0, actions, { ...opts, stepper: s, memo: m });
+    times.memo.push((performance.now() - t0) / (2 * starts.length));
   }
   tf.dispose(starts);
   work.dispose();
   const [heads, indices] = [median(times.heads), median(times.indices)];
-  const [withUntried, kept] = [median(times.untried), median(times.kept)];
+  const [withUntried, kept, memoed] = [median(times.untried), median(times.kept), median(times.memo)];
   console.log(
     `# ${work.about}; ${starts.length} start grids (${Math.min(...nodes)}-${Math.max(...nodes)} nodes), ` +
       `${rounds} alternating rounds, medians; backend ${info.kind}; the same Q checked`,
@@ -86,6 +107,7 @@ export async function benchSearch(args: string[]): Promise<void> {
     { search: "on code indices", "ms/search": indices, ratio: indices / heads },
     { search: "on code indices, untried bonus", "ms/search": withUntried, ratio: withUntried / heads },
     { search: "on code indices, one stepper for all", "ms/search": kept, ratio: kept / heads },
+    { search: "one stepper and memo, each start twice", "ms/search": memoed, ratio: memoed / heads },
   ]);
 }
 
