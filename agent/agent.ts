@@ -420,7 +420,11 @@ export class ImaginationAgent implements Learner {
     };
   }
 
-  restoreRunState(json: unknown): void {
+  resumed(json: unknown, buffer: ReplayBuffer): void {
+    // The steps taken so far, which the live agent read at its last update: its first search after
+    // the resume, before any update, counts them as taken too.
+    this.taken?.read(buffer);
+    if (json === undefined) return;
     const parsed = AgentRunState.safeParse(json);
     if (!parsed.success) throw new Error(`agent run state: ${issuesLine(parsed.error)}`);
     const s = parsed.data;

@@ -35,11 +35,12 @@ export interface Learner extends Policy {
   evaluating?<T>(fn: () => T, online?: boolean): T;
   /**
    * What a checkpoint keeps of the agent beyond its weights (random streams, the episode's
-   * memories), as JSON; restoreRunState() puts it back, so a resumed run goes on as an uninterrupted
-   * one. Absent: the agent keeps nothing beyond its weights.
+   * memories), as JSON; resumed() puts it back (undefined: a checkpoint without it) and reads what
+   * the agent derives from the loaded buffer before its first act, so a resumed run goes on as an
+   * uninterrupted one. Absent: the agent keeps nothing beyond its weights.
    */
   runState?(): unknown;
-  restoreRunState?(state: unknown): void;
+  resumed?(state: unknown, buffer: ReplayBuffer): void;
   /** Variables beside the world model's, saved in checkpoints. */
   extraVariables(): [string, tf.Variable][];
   /** Optimiser slots per optimiser, saved in checkpoints. */

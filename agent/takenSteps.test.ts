@@ -10,6 +10,7 @@ import { searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
 import { ImaginationAgent } from "./agent.ts";
 import { parseAgentConfig } from "./config.ts";
+import { Rng } from "../common/rng.ts";
 
 beforeAll(async () => {
   await initBackend({ backend: "wasm" });
@@ -124,6 +125,30 @@ describe("searchCodes with untried", () => {
     );
     z0.dispose();
     model.dispose();
+  });
+
+  it("a resumed agent knows the steps taken before its first act, as the live one did after its last update", () => {
+    const cfg = parseAgentConfig({
+      env: ENV,
+      envOptions: { size: SIZE },
+      worldModel: { encoder: { type: "cells", presence: true }, latents: SIZE * SIZE, levels: [2, 2, 2, 2] },
+      planner: { search: { depth: 3, untried: 0.1 } },
+    });
+    const buffer = played([
+      [2, 1, 2, 2, 0],
+      [1, 2, 2, 3, 5],
+    ]);
+    const env = makeBare(ENV, { size: SIZE });
+    const taken = (agent: ImaginationAgent) => (agent as unknown as { taken: TakenSteps }).taken.seen.size;
+    const live = new ImaginationAgent(cfg, env, 0);
+    live.update(buffer, new Rng(0));
+    const resumed = new ImaginationAgent(cfg, env, 0);
+    expect(taken(resumed)).toBe(0);
+    resumed.resumed(undefined, buffer);
+    expect(taken(resumed)).toBeGreaterThan(0);
+    expect(taken(resumed)).toBe(taken(live));
+    live.dispose();
+    resumed.dispose();
   });
 
   it("the agent refuses planner.search.untried without a cells model, in one line", () => {

@@ -325,7 +325,7 @@ function goOn(
   saved: z.infer<typeof LoopState>,
   log: (line: string) => void,
 ): { obs: TypedArray; episode: { seed: number; return: number; length: number } } | undefined {
-  if (saved.agent !== undefined) agent.restoreRunState?.(saved.agent);
+  agent.resumed?.(saved.agent, buffer);
   const fresh = (why: string) => {
     log(`resumed with a new episode: ${why}`);
     return undefined;
