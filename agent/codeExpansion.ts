@@ -7,6 +7,13 @@ import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
 import type { CellActionSet, LocalStepResult } from "../worldmodel/nn/localStep.ts";
 import type { LatentModel } from "./imagination.ts";
 
+/** Rows `rows` of code indices [?, latents], in that order, as a new [rows.length, latents] array. */
+export function rowsOf(ids: Int32Array, rows: readonly number[], latents: number): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(rows.length * latents);
+  rows.forEach((r, j) => out.set(ids.subarray(r * latents, (r + 1) * latents), j * latents));
+  return out;
+}
+
 /** A latent model whose codes can be named (WorldModel: its FSQ indices). */
 export interface SearchModel extends LatentModel {
   /** Codes [N, L, d] -> code indices [N, L] (int32). */
@@ -86,9 +93,7 @@ export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet
         return out;
       },
       keep(fresh, use) {
-        const ids = new Int32Array(fresh.length * latents);
-        fresh.forEach((k, j) => ids.set(last.subarray(k * latents, (k + 1) * latents), j * latents));
-        return codesOf(ids, fresh.length, use);
+        return codesOf(rowsOf(last, fresh, latents), fresh.length, use);
       },
       codesOf,
       frontier() {},

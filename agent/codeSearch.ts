@@ -14,7 +14,7 @@
 // never took in the env: what the model predicts there is a guess, and trying it is how to learn it.
 import * as tf from "@tensorflow/tfjs";
 import type { CellActionSet } from "../worldmodel/nn/localStep.ts";
-import { expander, type IndexStepper, type Level, type SearchModel } from "./codeExpansion.ts";
+import { expander, rowsOf, type IndexStepper, type Level, type SearchModel } from "./codeExpansion.ts";
 
 export type { IndexStepper, SearchModel } from "./codeExpansion.ts";
 
@@ -121,9 +121,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
     const held = frontierNodes.map((n) => memo!.rows.get(keys[n]!));
     const missing = held.flatMap((h, i) => (h ? [] : [i]));
     if (missing.length > 0) {
-      const sub = new Int32Array(missing.length * latents);
-      missing.forEach((i, j) => sub.set(ids.subarray(i * latents, (i + 1) * latents), j * latents));
-      const out = expand.step(sub, missing.length, actions);
+      const out = expand.step(rowsOf(ids, missing, latents), missing.length, actions);
       missing.forEach((i, j) => {
         const [a, b] = [j * actions, (j + 1) * actions];
         const part = (x: ArrayLike<number>) => Float64Array.from({ length: actions }, (_, t) => x[a + t]!);
@@ -155,11 +153,8 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   const memoValues = (freshKeys: string[], freshRows: number[], ids: Int32Array): number[] => {
     const need = freshKeys.flatMap((k, j) => (memo!.values.has(k) ? [] : [j]));
     if (need.length > 0) {
-      const sub = new Int32Array(need.length * latents);
-      need.forEach((j, t) =>
-        sub.set(ids.subarray(freshRows[j]! * latents, (freshRows[j]! + 1) * latents), t * latents),
-      );
-      const got = expand.codesOf!(sub, need.length, valuesAt);
+      const rows = need.map((j) => freshRows[j]!);
+      const got = expand.codesOf!(rowsOf(ids, rows, latents), need.length, valuesAt);
       need.forEach((j, t) => memo!.values.set(freshKeys[j]!, got[t]!));
     }
     return freshKeys.map((k) => memo!.values.get(k)!);
@@ -211,9 +206,10 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       // The next frontier: the fresh codes that did not end the episode (nothing follows an ending).
       const keep = freshRows.flatMap((k, j) => (step.alive[k]! >= 0.5 ? [j] : []));
       expand.frontier(keep);
-      frontierIds = new Int32Array(keep.length * latents);
-      keep.forEach((j, i) =>
-        frontierIds.set(step.ids.subarray(freshRows[j]! * latents, (freshRows[j]! + 1) * latents), i * latents),
+      frontierIds = rowsOf(
+        step.ids,
+        keep.map((j) => freshRows[j]!),
+        latents,
       );
       frontierNodes = keep.map((j) => freshNodes[j]!);
     }
