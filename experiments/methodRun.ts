@@ -5,8 +5,8 @@ import { make } from "../envs/index.ts";
 import { actionSpecOf } from "../agent/learner.ts";
 import { OraclePlanner, RandomPolicy } from "../agent/baselines.ts";
 import { evaluatePolicy } from "../agent/evaluate.ts";
-import { trainAgent, type EvalPoint } from "../agent/train.ts";
-import type { RunFiles } from "./runFiles.ts";
+import type { EvalPoint } from "../agent/train.ts";
+import { trainForRecord, type RunFiles } from "./runFiles.ts";
 
 export const METHODS = ["agent", "dqn", "random", "oracle"] as const;
 export type Method = (typeof METHODS)[number];
@@ -56,7 +56,7 @@ export async function runMethod(c: MethodRun, files: RunFiles = {}): Promise<Cur
     return { evals: [point(agentCfg.evalEvery ?? steps), point(steps)], envSteps: 0, updates: 0 };
   }
   const input = { ...c.agent, env: c.env, seed: c.seed, algorithm: c.method === "dqn" ? "dqn" : "planner" };
-  const { agent, result } = await trainAgent(input, files);
+  const { agent, result } = await trainForRecord(input, files);
   agent.dispose();
   const { evals, envSteps, updates, resumedFrom } = result;
   return { evals, envSteps, updates, ...(resumedFrom !== undefined ? { resumedFrom } : {}) };

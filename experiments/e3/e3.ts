@@ -16,10 +16,9 @@ import { make, makeBare, registeredIds, withRandomStream, type EnvState, type Ty
 import { ImaginationAgent } from "../../agent/agent.ts";
 import { actionArg, evaluatePolicy, EVAL_SEED_BASE } from "../../agent/evaluate.ts";
 import { PROPAGATION_MODES, scoreSequences, type PropagationMode } from "../../agent/imagination.ts";
-import { trainAgent } from "../../agent/train.ts";
 import { parseAgentConfig } from "../../agent/config.ts";
 import { reshapingOptions } from "../../agent/agentEnv.ts";
-import { runFiles, type RunFiles } from "../runFiles.ts";
+import { runFiles, trainForRecord, type RunFiles } from "../runFiles.ts";
 import { pointsWithErrors, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
@@ -147,7 +146,7 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export async function runE3One(c: E3RunConfig, files: RunFiles = {}): Promise<E3Metrics> {
-  const { agent: learner, config, result } = await trainAgent({ ...c.agent, env: c.env, seed: c.seed }, files);
+  const { agent: learner, config, result } = await trainForRecord({ ...c.agent, env: c.env, seed: c.seed }, files);
   if (!(learner instanceof ImaginationAgent)) throw new Error("e3: needs the planner agent (algorithm 'planner')");
   const agent = learner;
   let metrics: E3Metrics;

@@ -4,11 +4,12 @@
 import { makeRecord, type RunRecord } from "../records.ts";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../backend/init.ts";
 import { experiment } from "../registry.ts";
+import { RunInterrupted } from "../runFiles.ts";
 import type { Job } from "./jobs.ts";
 
 export type JobOutcome =
   | { ok: true; id: string; record: RunRecord<unknown, unknown>; summary: string }
-  | { ok: false; id: string; error: string; stderr: string };
+  | { ok: false; id: string; error: string; stderr: string; interrupted?: true };
 
 let backend: Promise<BackendInfo> | undefined;
 let backendChoice: BackendChoice | undefined;
@@ -42,6 +43,8 @@ export async function executeJob(job: Job, choice: BackendChoice = "auto"): Prom
     });
     return { ok: true, id: job.id, record, summary };
   } catch (err) {
+    if (err instanceof RunInterrupted)
+      return { ok: false, id: job.id, error: err.message, stderr: "", interrupted: true };
     return {
       ok: false,
       id: job.id,

@@ -1,8 +1,9 @@
 // Runs jobs on a local pool of worker processes (tinypool, child_process runtime: each worker its
 // own process and tfjs backend, so a WASM abort or an out-of-memory kills one worker, not the sweep).
 // Every finished job's record is written atomically as soon as it arrives; a failed job is reported
-// with its config and stderr and the others go on. Aborting (Ctrl-C) stops the workers; finished
-// records stay, and running the sweep again resumes with the rest.
+// with its config and stderr and the others go on. Stopping (Ctrl-C) starts no new job and ends the
+// running agent runs at their next step with a checkpoint; finished records stay, and running the
+// sweep again resumes with the rest, the stopped runs from where they stopped.
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
@@ -32,7 +33,10 @@ export interface LocalPoolOptions {
   imports?: string[];
   workers?: number;
   backend?: BackendChoice;
+  /** Abort to stop: no new jobs, running agent runs end at their next step with a checkpoint. */
   signal?: AbortSignal;
+  /** Abort to quit at once: the workers are killed (a second Ctrl-C). */
+  quit?: AbortSignal;
   onOutcome?: (job: Job, outcome: JobOutcome) => void;
 }
 
@@ -80,37 +84,66 @@ export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promis
   const report: SweepReport = { done: [], failed: [], left: [], interrupted: false };
   if (jobs.length === 0) return report;
   const pool = startPool(workers, opts.imports);
-  const onAbort = () => {
+  // Stopping starts no new job and asks the running ones to end at their next env step with a
+  // checkpoint (an experiment's agent runs do; others finish); quitting kills the workers at once.
+  let quitting = false;
+  const onStop = () => {
     report.interrupted = true;
+    for (const w of pool.threads) signalWorker(w.threadId, "SIGUSR2");
+  };
+  const onQuit = () => {
+    report.interrupted = quitting = true;
     void pool.destroy();
   };
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    await Promise.all(
-      jobs.map(async (job) => {
-        let outcome: JobOutcome;
-        try {
-          if (report.interrupted) throw new Error("aborted");
-          outcome = (await pool.run({ job, backend: opts.backend ?? "auto" })) as JobOutcome;
-        } catch (err) {
-          // The worker process died (or the sweep was aborted): a failure unless we are stopping.
-          if (report.interrupted) return void report.left.push(job);
-          outcome = {
-            ok: false,
-            id: job.id,
-            error: `worker process failed: ${err instanceof Error ? err.message : String(err)}`,
-            stderr: "",
-          };
+  opts.signal?.addEventListener("abort", onStop, { once: true });
+  opts.quit?.addEventListener("abort", onQuit, { once: true });
+  const queue = [...jobs];
+  // One dispatcher per worker, so that the pool never holds a job that stopping would still start.
+  const dispatch = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      if (report.interrupted) {
+        report.left.push(job);
+        continue;
+      }
+      let outcome: JobOutcome;
+      try {
+        outcome = (await pool.run({ job, backend: opts.backend ?? "auto" })) as JobOutcome;
+      } catch (err) {
+        // The worker process died (or we quit): a failure unless we are stopping.
+        if (quitting || report.interrupted) {
+          report.left.push(job);
+          continue;
         }
-        settleOutcome(report, job, outcome);
-        opts.onOutcome?.(job, outcome);
-      }),
-    );
+        outcome = {
+          ok: false,
+          id: job.id,
+          error: `worker process failed: ${err instanceof Error ? err.message : String(err)}`,
+          stderr: "",
+        };
+      }
+      if (!outcome.ok && outcome.interrupted) {
+        // Stopped by a signal we did not send (a shutdown's SIGTERM): the sweep stops too.
+        if (!report.interrupted) onStop();
+        report.left.push(job);
+      } else settleOutcome(report, job, outcome);
+      opts.onOutcome?.(job, outcome);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: workers }, dispatch));
   } finally {
-    opts.signal?.removeEventListener("abort", onAbort);
+    opts.signal?.removeEventListener("abort", onStop);
+    opts.quit?.removeEventListener("abort", onQuit);
     await pool.destroy();
   }
   return report;
+}
+
+/** Sends a worker process a signal; one that has already exited is no error. */
+function signalWorker(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {}
 }
 
 /** Runs jobs one after another in this process (tests, and callers that already chose a backend). */

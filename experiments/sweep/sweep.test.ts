@@ -138,6 +138,33 @@ describe("sweep jobs", () => {
     expect(recordFiles(records).length).toBe(total);
   }, 240_000);
 
+  it("Ctrl-C ends a running agent run at its next step with a checkpoint; the same command goes on from there", async () => {
+    const dir = join(root, "agent-stop");
+    const specPath = join(root, "agent-stop.json");
+    const task = { env: "Catch-v0", budget: 400, threshold: { metric: "success", value: 0.9 } };
+    const config = { tasks: { "Catch-v0": task }, methods: ["agent"], references: [], seeds: 1 };
+    const agent = { evalEvery: 100, evalEpisodes: 1, seedSteps: 50 };
+    writeFileSync(specPath, JSON.stringify({ experiment: "efficiency", results: dir, config: { ...config, agent } }));
+    const latest = join(dir, "efficiency-checkpoints", "Catch-v0-agent-seed0", "latest.json");
+    const records = join(dir, "efficiency-records");
+    const first = startSweep(specPath);
+    // The first evaluation (step 100) writes the first checkpoint; stop the run soon after it.
+    await waitFor(() => existsSync(latest), 120_000, "the first checkpoint");
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(1);
+    const step = Number(/Catch-v0-agent-seed0: stopped at step (\d+), its checkpoint in/.exec(first.output())?.[1]);
+    expect(step, first.output()).toBeGreaterThan(100);
+    expect(step).toBeLessThan(400);
+    // The checkpoint is the stopping step's, not the last evaluation's; the run has no record yet.
+    expect(JSON.parse(readFileSync(latest, "utf8")).step).toBe(step);
+    expect(recordFiles(records)).toEqual([]);
+    const second = startSweep(specPath);
+    expect(await second.exited, second.output()).toBe(0);
+    const record = JSON.parse(readFileSync(join(records, "Catch-v0-agent-seed0.json"), "utf8"));
+    expect(record.metrics.resumedFrom).toBe(step);
+    expect(record.metrics.envSteps).toBe(400);
+  }, 240_000); // ~30 s on an idle 2-core machine
+
   it("kill -9 mid-sweep leaves only whole records; resuming gives the records of an uninterrupted sweep", async () => {
     const dir = join(root, "kill");
     const specPath = join(root, "kill.json");

@@ -22,7 +22,10 @@ export interface SweepOptions {
   /** How long to wait for that Redis to answer before giving up (default 30 s). */
   queueTimeoutMs?: number;
   summary?: boolean;
+  /** Abort to stop: no new jobs; running agent runs end at their next step with a checkpoint. */
   signal?: AbortSignal;
+  /** Abort to quit at once (local pool: its workers are killed). */
+  quit?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -64,6 +67,8 @@ export async function runSweep(
   const progress = opts.log ? undefined : new Progress("sweep", todo.length);
   let finished = 0;
   const onOutcome = (job: Job, o: JobOutcome) => {
+    // A run stopped with its checkpoint is not finished: a plain line, even beside a progress bar.
+    if (!o.ok && o.interrupted) return log(`${job.experiment} ${job.run}: ${o.error}`);
     const line = `${job.experiment} ${job.run}: ${o.ok ? `${o.summary} (${o.record.wallSeconds.toFixed(1)} s)` : `FAILED ${o.error.split("\n")[0]}`}`;
     if (progress) progress.tick(line);
     else log(`[${++finished}/${todo.length}] ${line}`);
@@ -75,6 +80,7 @@ export async function runSweep(
         workers: opts.workers,
         backend: opts.backend,
         signal: opts.signal,
+        quit: opts.quit,
         onOutcome,
         imports: opts.imports,
       });
@@ -104,20 +110,35 @@ export async function runSweep(
   return { ...report, skipped: all.length - pending.length };
 }
 
-/** A sweep as a command: Ctrl-C stops it cleanly, a one-line tally at the end, exit code 1 on failures or interruption. */
-export async function runSweepCommand(specs: SweepSpec[], opts: Omit<SweepOptions, "signal" | "log">): Promise<void> {
-  const abort = new AbortController();
-  // Every Ctrl-C after the first is answered, not left to Node's default (which would end the
-  // process before the tally below).
-  process.on("SIGINT", () => {
-    console.log(
-      abort.signal.aborted
-        ? "still stopping: the tally follows"
-        : "\nstopping: finished records are kept; run the same command again to resume",
-    );
-    abort.abort();
-  });
-  const report = await runSweep(specs, { ...opts, signal: abort.signal });
+/**
+ * A sweep as a command: Ctrl-C (or SIGTERM) stops it cleanly, the running agent runs writing their
+ * checkpoints first; a second Ctrl-C quits at once. A one-line tally at the end, exit code 1 on
+ * failures or interruption.
+ */
+export async function runSweepCommand(
+  specs: SweepSpec[],
+  opts: Omit<SweepOptions, "signal" | "quit" | "log">,
+): Promise<void> {
+  const stop = new AbortController();
+  const quit = new AbortController();
+  // Every signal is answered, not left to Node's default (which would end the process before the
+  // tally below). Under npm one Ctrl-C can arrive twice: a second one quits only a second later.
+  let stoppedAt = 0;
+  const onSignal = () => {
+    if (!stop.signal.aborted) {
+      stoppedAt = Date.now();
+      console.log(
+        "\nstopping: running jobs end at their next step with a checkpoint, finished records are kept; run the same command again to resume (Ctrl-C again to quit at once)",
+      );
+      stop.abort();
+    } else if (Date.now() - stoppedAt > 1000 && !quit.signal.aborted) {
+      console.log("quitting: the workers are stopped now; the tally follows");
+      quit.abort();
+    } else console.log("still stopping: the tally follows");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const report = await runSweep(specs, { ...opts, signal: stop.signal, quit: quit.signal });
   console.log(
     `sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped} skipped (records existed)${report.interrupted ? `, ${report.left.length} left` : ""}`,
   );
