@@ -14,7 +14,7 @@ import { FlatAdam } from "../worldmodel/nn/flatAdam.ts";
 import type { AgentConfig } from "./config.ts";
 import { actionSpecOf, firstActions, firstAndLastObs, nStepReturns, type Learner } from "./learner.ts";
 import { scoreSequences, imagineStep, type PropagationMode } from "./imagination.ts";
-import { Planner, type ActionSpec } from "./planner.ts";
+import { Planner, PlannerJson, type ActionSpec } from "./planner.ts";
 import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
 import { EpisodeMemory } from "./episodeMemory.ts";
@@ -26,15 +26,13 @@ import { type IndexStepper, SearchMemo, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
 import { issuesLine } from "../common/issues.ts";
 
-const floats = z.array(z.number().finite()).optional();
-
 /** ImaginationAgent.runState's JSON: the random streams' positions, the planner's warm start, the episode's memories. */
 const AgentRunState = z
   .object({
     noise: RngState,
     worldModelNoise: RngState,
     value: RngState,
-    planner: z.object({ probs: floats, mean: floats, std: floats, rng: RngState }).strict(),
+    planner: PlannerJson,
     episode: z.unknown(),
   })
   .strict();
@@ -409,13 +407,11 @@ export class ImaginationAgent implements Learner {
   }
 
   runState(): AgentRunState {
-    const p = this.planner.save();
-    const list = (a: Float64Array | undefined) => (a ? Array.from(a) : undefined);
     return {
       noise: this.noiseRng.getState(),
       worldModelNoise: this.trainer.noiseState,
       value: this.value.rngState,
-      planner: { probs: list(p.probs), mean: list(p.mean), std: list(p.std), rng: p.rng },
+      planner: this.planner.toJson(),
       episode: this.episode.toJson(),
     };
   }
@@ -428,14 +424,8 @@ export class ImaginationAgent implements Learner {
     const parsed = AgentRunState.safeParse(json);
     if (!parsed.success) throw new Error(`agent run state: ${issuesLine(parsed.error)}`);
     const s = parsed.data;
-    const floats = (a: number[] | undefined) => (a ? Float64Array.from(a) : undefined);
     this.episode = EpisodeMemory.fromJson(s.episode, this.model.fsq.size);
-    this.planner.restore({
-      probs: floats(s.planner.probs),
-      mean: floats(s.planner.mean),
-      std: floats(s.planner.std),
-      rng: s.planner.rng,
-    });
+    this.planner.restoreJson(s.planner);
     this.noiseRng = Rng.fromState(s.noise);
     this.trainer.noiseState = s.worldModelNoise;
     this.value.rngState = s.value;

@@ -46,6 +46,23 @@ describe("Planner", () => {
     expect(s[2]).toBeCloseTo(0.2, 5);
   });
 
+  it("goes on after its JSON (warm start and random stream) as it would have, for Box and Discrete actions", () => {
+    const score = (actions: Float32Array, n: number) =>
+      Float64Array.from({ length: n }, (_, i) => -((actions[i * 3]! - 0.3) ** 2) + (actions[i * 3 + 2]! > 0.5 ? 1 : 0));
+    for (const spec of [{ kind: "box", size: 1, low: [-1], high: [1] } as const, { kind: "discrete", n: 3 } as const]) {
+      const live = new Planner(spec, plannerConfig(), 5);
+      live.plan(score);
+      const copy = new Planner(spec, plannerConfig(), 6); // another seed: only the JSON can make it agree
+      copy.restoreJson(JSON.parse(JSON.stringify(live.toJson())));
+      expect(copy.plan(score)).toEqual(live.plan(score));
+    }
+    // A warm start of another horizon is refused.
+    const other = new Planner({ kind: "discrete", n: 3 }, plannerConfig({ horizon: 2 }), 0);
+    expect(() => other.restoreJson(new Planner({ kind: "discrete", n: 3 }, plannerConfig(), 0).toJson())).toThrow(
+      /another horizon/,
+    );
+  });
+
   it("refits a Gaussian for Box actions to the best region (MPPI)", () => {
     const planner = new Planner(
       { kind: "box", size: 1, low: [-1], high: [1] },

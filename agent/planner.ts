@@ -5,7 +5,7 @@
 // shifted by one step (warm start). Scoring is the caller's: imagination in a world model
 // (agent/imagination.ts) or the true simulator (agent/oracle.ts).
 import { z } from "zod";
-import { Rng } from "../common/rng.ts";
+import { Rng, RngState } from "../common/rng.ts";
 
 export const PlannerConfig = z
   .object({
@@ -75,6 +75,11 @@ export interface PlannerState {
   rng: number[];
 }
 
+const floats = z.array(z.number().finite()).optional();
+/** PlannerState as JSON (a checkpoint's run state). */
+export const PlannerJson = z.object({ probs: floats, mean: floats, std: floats, rng: RngState }).strict();
+export type PlannerJson = z.infer<typeof PlannerJson>;
+
 export class Planner {
   readonly width: number;
   /** Discrete: probabilities [H, n]. Box: mean and std [H, size] (in action units). */
@@ -107,6 +112,19 @@ export class Planner {
     this.mean = state.mean?.slice();
     this.std = state.std?.slice();
     this.rng = Rng.fromState(state.rng);
+  }
+
+  /** save() as JSON, for a checkpoint. */
+  toJson(): PlannerJson {
+    const { probs, mean, std, rng } = this.save();
+    const list = (a: Float64Array | undefined) => (a ? Array.from(a) : undefined);
+    return { probs: list(probs), mean: list(mean), std: list(std), rng };
+  }
+
+  /** Puts back what toJson() returned. */
+  restoreJson(json: PlannerJson): void {
+    const array = (a: number[] | undefined) => (a ? Float64Array.from(a) : undefined);
+    this.restore({ probs: array(json.probs), mean: array(json.mean), std: array(json.std), rng: json.rng });
   }
 
   /** Forgets the warm start (call at the start of an episode). */
