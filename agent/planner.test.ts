@@ -7,7 +7,7 @@ import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import { scoreSequences, type LatentModel } from "./imagination.ts";
 import { corridor } from "./corridor.fixture.ts";
-import { Planner, PlannerConfig, topK } from "./planner.ts";
+import { Planner, PlannerConfig, topK, type ActionSpec } from "./planner.ts";
 
 beforeAll(async () => {
   await initBackend({ backend: "wasm" });
@@ -49,7 +49,11 @@ describe("Planner", () => {
   it("goes on after its JSON (warm start and random stream) as it would have, for Box and Discrete actions", () => {
     const score = (actions: Float32Array, n: number) =>
       Float64Array.from({ length: n }, (_, i) => -((actions[i * 3]! - 0.3) ** 2) + (actions[i * 3 + 2]! > 0.5 ? 1 : 0));
-    for (const spec of [{ kind: "box", size: 1, low: [-1], high: [1] } as const, { kind: "discrete", n: 3 } as const]) {
+    const specs: ActionSpec[] = [
+      { kind: "box", size: 1, low: [-1], high: [1] },
+      { kind: "discrete", n: 3 },
+    ];
+    for (const spec of specs) {
       const live = new Planner(spec, plannerConfig(), 5);
       live.plan(score);
       const copy = new Planner(spec, plannerConfig(), 6); // another seed: only the JSON can make it agree
