@@ -6,6 +6,7 @@ import { BACKENDS, type BackendChoice } from "../backend/init.ts";
 import { IMPORT_OPTION, importsInArgv, importUserModules, positiveInt, repeatable, runCli, runMain } from "./cli.ts";
 import { EXPERIMENTS } from "./registry.ts";
 import { confineResults, SweepSpec } from "./sweep/jobs.ts";
+import { sweepStatus } from "./sweep/status.ts";
 import { runSweepCommand } from "./sweep/sweep.ts";
 
 interface ExpOptions {
@@ -18,6 +19,7 @@ interface ExpOptions {
   summary: boolean;
   allowOutsideResults: boolean;
   checkpoints: boolean;
+  status: boolean;
 }
 
 // User modules first: an experiment they register becomes a command below.
@@ -43,6 +45,11 @@ for (const def of Object.values(EXPERIMENTS)) {
       "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)",
     )
     .option("--allow-outside-results", "let --results lie outside results/", false)
+    .option(
+      "--status",
+      "run nothing: print which runs have records and where the others are (step, checkpoint, evaluations)",
+      false,
+    )
     .option(...IMPORT_OPTION, repeatable, [])
     .action(async (o: ExpOptions & { import: string[] }) => {
       const imports = await importUserModules(o.import);
@@ -57,6 +64,7 @@ for (const def of Object.values(EXPERIMENTS)) {
         }),
         o.allowOutsideResults,
       );
+      if (o.status) return void console.log(sweepStatus([spec]).join("\n"));
       await runSweepCommand([spec], { workers: o.workers, backend: o.backend, summary: o.summary, imports });
     });
 }

@@ -1,11 +1,13 @@
 // npm run sweep -- <spec.json | e1..e4 | all> [--quick] [--workers N] [--queue redis://host:port]
 // Expands the grid, skips runs whose record exists, runs the rest, and regenerates tables and plots.
-// Ctrl-C stops cleanly (finished records stay); the same command again resumes.
+// Ctrl-C stops cleanly (running agent runs write a checkpoint first, finished records stay); the same
+// command again resumes; with --status it only says where the sweep stands.
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
 import { IMPORT_OPTION, importUserModules, positiveInt, repeatable, runCli } from "../cli.ts";
 import { loadSpecs } from "./jobs.ts";
+import { sweepStatus } from "./status.ts";
 import { runSweepCommand } from "./sweep.ts";
 
 const program = new Command()
@@ -24,6 +26,11 @@ const program = new Command()
   .option("--no-summary", "skip regenerating tables and plots")
   .option("--no-checkpoints", "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)")
   .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
+  .option(
+    "--status",
+    "run nothing: print which runs have records and where the others are (step, checkpoint, evaluations)",
+    false,
+  )
   .option(...IMPORT_OPTION, repeatable, [])
   .option(
     "--connect-timeout <s>",
@@ -44,11 +51,14 @@ const program = new Command()
         connectTimeout: number;
         import: string[];
         checkpoints: boolean;
+        status: boolean;
       },
     ) => {
       const imports = await importUserModules(o.import);
       if (!o.checkpoints) process.env.GUMBEL_WORLDS_CHECKPOINTS = "0"; // the worker processes inherit it
-      await runSweepCommand(loadSpecs(spec, o.quick, o.allowOutsideResults), {
+      const specs = loadSpecs(spec, o.quick, o.allowOutsideResults);
+      if (o.status) return void console.log(sweepStatus(specs).join("\n"));
+      await runSweepCommand(specs, {
         imports,
         workers: o.workers,
         queue: o.queue,

@@ -1,0 +1,104 @@
+// Where a sweep stands, without running anything (`--status`): per experiment and results folder,
+// how many jobs have records, and for each agent run on its way (a training log or a checkpoint but
+// no record yet) the step its log reached and when, its last checkpoint, and its last evaluations.
+// Long sweeps (hours per run) are watched with it; it reads the files the runs write as they go.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { runFiles } from "../runFiles.ts";
+import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
+
+/** Evaluations shown per run (the last ones). */
+const SHOWN = 4;
+
+interface Evaluation {
+  step: number;
+  return: number;
+  success: number;
+}
+
+/** What a run's files say of it: undefined when it left none (not started, or an experiment without them). */
+export function runProgress(job: Job, now = Date.now()): string | undefined {
+  const { logFile, checkpointDir } = runFiles(job.resultsDir, job.experiment, job.run);
+  const pointer = checkpointDir ? join(checkpointDir, "latest.json") : undefined;
+  const hasLog = logFile !== undefined && existsSync(logFile);
+  if (!hasLog && !(pointer && existsSync(pointer))) return undefined;
+  const parts: string[] = [];
+  const evals = new Map<number, Evaluation>(); // a resumed run's log repeats the steps after its checkpoint
+  if (hasLog) {
+    let step = 0;
+    for (const line of readFileSync(logFile, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      let entry: { type?: unknown; step?: unknown; return?: unknown; success?: unknown };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue; // a line cut short by a kill
+      }
+      if (typeof entry.step !== "number") continue;
+      step = entry.step;
+      if (entry.type === "eval" && typeof entry.return === "number" && typeof entry.success === "number")
+        evals.set(entry.step, { step: entry.step, return: entry.return, success: entry.success });
+    }
+    parts.push(`step ${step}${budgetOf(checkpointDir)} in its log, written ${ago(now - statSync(logFile).mtimeMs)}`);
+  }
+  parts.push(checkpointLine(pointer));
+  const shown = [...evals.values()].sort((a, b) => a.step - b.step).slice(-SHOWN);
+  if (shown.length)
+    parts.push(
+      `evaluations ${shown.map((e) => `${e.step}: return ${fmt(e.return)}, success ${fmt(e.success)}`).join("; ")}`,
+    );
+  return parts.join("; ");
+}
+
+/** The status lines of every job the specs plan. */
+export function sweepStatus(specs: SweepSpec[], now = Date.now()): string[] {
+  const lines: string[] = [];
+  for (const part of expandSpecs(specs)) {
+    const done = part.jobs.filter((j) => jobDone(j)).length;
+    const open = part.jobs.filter((j) => !jobDone(j)).map((j) => ({ job: j, progress: runProgress(j, now) }));
+    const started = open.filter((o) => o.progress !== undefined);
+    lines.push(
+      `${part.experiment} (${part.resultsDir}): ${part.jobs.length} jobs, ${done} with records, ${started.length} on their way, ${open.length - started.length} not started`,
+    );
+    for (const o of started) lines.push(`  ${o.job.run}: ${o.progress}`);
+    const waiting = open.filter((o) => o.progress === undefined).map((o) => o.job.run);
+    if (waiting.length) lines.push(`  not started: ${waiting.join(", ")}`);
+  }
+  return lines;
+}
+
+function checkpointLine(pointer: string | undefined): string {
+  if (!pointer || !existsSync(pointer)) return "no checkpoint yet";
+  try {
+    const { step } = JSON.parse(readFileSync(pointer, "utf8")) as { step?: unknown };
+    return typeof step === "number" ? `checkpoint at step ${step}` : `${pointer} names no step`;
+  } catch (err) {
+    return `${pointer} is unreadable (${(err as Error).message})`;
+  }
+}
+
+/** " of N": the run's env steps, from its checkpoint's config (empty before its first checkpoint). */
+function budgetOf(checkpointDir: string | undefined): string {
+  if (!checkpointDir) return "";
+  try {
+    const { checkpoint } = JSON.parse(readFileSync(join(checkpointDir, "latest.json"), "utf8")) as {
+      checkpoint: string;
+    };
+    const state = JSON.parse(readFileSync(join(checkpointDir, checkpoint, "state.json"), "utf8")) as {
+      state?: { config?: { steps?: unknown } };
+    };
+    const steps = state.state?.config?.steps;
+    return typeof steps === "number" ? ` of ${steps}` : "";
+  } catch {
+    return "";
+  }
+}
+
+const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, ""));
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  return `${(s / 3600).toFixed(1)} h ago`;
+}
