@@ -25,15 +25,18 @@ describe("sweepStatus", () => {
     });
     const [first] = expandSpecs([spec])[0]!.jobs;
     const { logFile, checkpointDir } = runFiles(first!.resultsDir, "efficiency", first!.run);
-    // The run's own log writer: evaluations at 100 and 200, killed after 250, resumed from 200.
+    // The run's own log writer for evaluations and episodes; its scalars lines (their pace is the
+    // clock's) by hand: 10 s for steps 100-200, killed after 250, resumed from 200, 20 s for 200-300.
     const log = new TrainingLog(logFile!, 50);
-    for (const [step, ret, success] of [
-      [100, -0.5, 0.2],
-      [200, 0.25, 0.6],
-      [200, 0.25, 0.6],
-      [300, 1, 1],
+    const scalars = (step: number, ups: number) =>
+      appendFileSync(logFile!, `${JSON.stringify({ type: "scalars", step, updates: step, updates_per_s: ups })}\n`);
+    for (const [step, ret, success, ups] of [
+      [100, -0.5, 0.2, 50],
+      [200, 0.25, 0.6, 10],
+      [200, 0.25, 0.6, 10],
+      [300, 1, 1, 5],
     ] as const) {
-      log.step(step, step);
+      scalars(step, ups);
       log.evaluation(step, ret, success);
     }
     log.episode(310, 1, 9);
@@ -48,7 +51,7 @@ describe("sweepStatus", () => {
     expect(sweepStatus([spec], now)).toEqual([
       `efficiency (${join(root, "r")}): 2 jobs, 0 with records, 1 on their way, 1 not started`,
       expect.stringMatching(
-        /^ {2}Catch-v0-agent-seed0: step 310 of 600 in its log, written (89|90|91) s ago; checkpoint at step 300; evaluations 100: return -0.5, success 0.2; 200: return 0.25, success 0.6; 300: return 1, success 1$/,
+        /^ {2}Catch-v0-agent-seed0: step 310 of 600 in its log, written (89|90|91) s ago \(about 44 s to go at the pace of its last 200 steps\); checkpoint at step 300; evaluations 100: return -0.5, success 0.2; 200: return 0.25, success 0.6; 300: return 1, success 1$/,
       ),
       "  not started: Catch-v0-agent-seed1",
     ]);

@@ -9,6 +9,8 @@ import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
 
 /** Evaluations shown per run (the last ones). */
 const SHOWN = 4;
+/** The log's last windows (between scalars lines: 100 env steps by default) that give a run's pace. */
+const PACE_WINDOWS = 10;
 
 interface Evaluation {
   step: number;
@@ -26,9 +28,11 @@ export function runProgress(job: Job, now = Date.now()): string | undefined {
   const evals = new Map<number, Evaluation>(); // a resumed run's log repeats the steps after its checkpoint
   if (hasLog) {
     let step = 0;
+    const windows: { steps: number; seconds: number }[] = [];
+    let last: { step: number; updates: number } | undefined;
     for (const line of readFileSync(logFile, "utf8").split("\n")) {
       if (!line.trim()) continue;
-      let entry: { type?: unknown; step?: unknown; return?: unknown; success?: unknown };
+      let entry: Record<string, unknown>;
       try {
         entry = JSON.parse(line);
       } catch {
@@ -38,8 +42,18 @@ export function runProgress(job: Job, now = Date.now()): string | undefined {
       step = entry.step;
       if (entry.type === "eval" && typeof entry.return === "number" && typeof entry.success === "number")
         evals.set(entry.step, { step: entry.step, return: entry.return, success: entry.success });
+      if (entry.type === "scalars" && typeof entry.updates === "number") {
+        // A scalars line's updates_per_s covers the time since the line before (evaluations included).
+        const ups = entry.updates_per_s;
+        if (last && entry.step > last.step && entry.updates > last.updates && typeof ups === "number" && ups > 0)
+          windows.push({ steps: entry.step - last.step, seconds: (entry.updates - last.updates) / ups });
+        last = { step: entry.step, updates: entry.updates };
+      }
     }
-    parts.push(`step ${step}${budgetOf(checkpointDir)} in its log, written ${ago(now - statSync(logFile).mtimeMs)}`);
+    const budget = budgetOf(checkpointDir);
+    parts.push(
+      `step ${step}${budget !== undefined ? ` of ${budget}` : ""} in its log, written ${ago(now - statSync(logFile).mtimeMs)}${budget !== undefined ? toGo(budget - step, windows.slice(-PACE_WINDOWS)) : ""}`,
+    );
   }
   parts.push(checkpointLine(pointer));
   const shown = [...evals.values()].sort((a, b) => a.step - b.step).slice(-SHOWN);
@@ -77,9 +91,9 @@ function checkpointLine(pointer: string | undefined): string {
   }
 }
 
-/** " of N": the run's env steps, from its checkpoint's config (empty before its first checkpoint). */
-function budgetOf(checkpointDir: string | undefined): string {
-  if (!checkpointDir) return "";
+/** The run's env steps, from its checkpoint's config (unknown before its first checkpoint). */
+function budgetOf(checkpointDir: string | undefined): number | undefined {
+  if (!checkpointDir) return undefined;
   try {
     const { checkpoint } = JSON.parse(readFileSync(join(checkpointDir, "latest.json"), "utf8")) as {
       checkpoint: string;
@@ -88,17 +102,27 @@ function budgetOf(checkpointDir: string | undefined): string {
       state?: { config?: { steps?: unknown } };
     };
     const steps = state.state?.config?.steps;
-    return typeof steps === "number" ? ` of ${steps}` : "";
+    return typeof steps === "number" ? steps : undefined;
   } catch {
-    return "";
+    return undefined;
   }
+}
+
+/** ", about T to go": the steps left at the pace of the windows given. */
+function toGo(left: number, windows: { steps: number; seconds: number }[]): string {
+  const steps = windows.reduce((t, w) => t + w.steps, 0);
+  if (left <= 0 || steps === 0) return "";
+  const seconds = windows.reduce((t, w) => t + w.seconds, 0);
+  return ` (about ${duration((left * seconds) / steps)} to go at the pace of its last ${steps} steps)`;
 }
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, ""));
 
-function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s} s ago`;
-  if (s < 7200) return `${Math.round(s / 60)} min ago`;
-  return `${(s / 3600).toFixed(1)} h ago`;
+const ago = (ms: number) => `${duration(ms / 1000)} ago`;
+
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
