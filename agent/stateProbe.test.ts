@@ -69,7 +69,9 @@ describe("probeAgentStates", () => {
     for (let i = 0; i < 150; i++) agent.updateModel(buffer, rng);
     const r = reachableStates(EMPTY5, evaluationSeeds(1));
     const before = tf.memory().numTensors;
-    const p = probeAgentStates(agent, r);
+    const reported: number[] = [];
+    const p = probeAgentStates(agent, r, (done, total) => reported.push(total === 32 ? done : -1));
+    expect(reported).toEqual(Array.from({ length: 32 }, (_, i) => i + 1)); // every state once, in order
     expect(tf.memory().numTensors).toBe(before);
     expect(agent.explore).toBe(false);
     expect(p.states).toBe(32);

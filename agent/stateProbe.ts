@@ -171,8 +171,16 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.floor(q * (sorted.length - 1))]!;
 }
 
-/** What the agent believes on every state of `r` (see the file's comment). Deterministic plans: explore off. */
-export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StateProbe {
+/**
+ * What the agent believes on every state of `r` (see the file's comment). Deterministic plans:
+ * explore off. `onState(done, total)` after each state: a plan per state makes a large grid slow
+ * (DoorKey-8x8: about 40 ms a state, 9152 states per layout).
+ */
+export function probeAgentStates(
+  agent: ImaginationAgent,
+  r: Reachable,
+  onState?: (done: number, total: number) => void,
+): StateProbe {
   let live = 0;
   let whole = 0;
   let liveCalled = 0;
@@ -223,13 +231,14 @@ export function probeAgentStates(agent: ImaginationAgent, r: Reachable): StatePr
         if (codes[o]!.every((c, l) => c === read.predicted[a]![l])) whole++;
       });
       const best = optimalActions(r, s);
-      if (!best.length) return;
+      if (!best.length) return void onState?.(s + 1, r.obs.length);
       solvable++;
       value += read.value;
       optimalValue += optimal[s]!;
       if (best.includes(read.greedy)) greedy++;
       agent.reset();
       if (best.includes(agent.act(obs)[0]!)) plan++;
+      onState?.(s + 1, r.obs.length);
     });
   } finally {
     agent.explore = explore;

@@ -45,7 +45,16 @@ const program = new Command()
           throw new Error(`inspect: ${dir} holds a ${config.algorithm} agent; the probe reads an imagination agent`);
         const reach = reachableStates(config, evaluationSeeds(o.episodes ?? config.evalEpisodes), o.maxStates);
         // The weights its evaluations act with (config.evalAverage: the averaged ones).
-        const probe = agent.evaluating(() => probeAgentStates(agent, reach));
+        const started = performance.now();
+        const every = Math.max(1000, Math.ceil(reach.obs.length / 10));
+        const progress = (done: number, total: number) => {
+          if (done % every !== 0 || done === total) return;
+          const seconds = (performance.now() - started) / 1000;
+          console.error(
+            `inspect: ${done} of ${total} states in ${seconds.toFixed(0)} s, about ${((seconds * (total - done)) / done / 60).toFixed(1)} min to go`,
+          );
+        };
+        const probe = agent.evaluating(() => probeAgentStates(agent, reach, progress));
         if (o.json) console.log(JSON.stringify({ checkpoint: dir, env: config.env, step, ...probe }));
         else console.log([`${dir}: ${config.env}, step ${step}`, ...describe(probe)].join("\n"));
       } finally {
