@@ -18,6 +18,8 @@ import { latestCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig } from "./config.ts";
 import { evaluatePolicy, isSuccess } from "./evaluate.ts";
 import { trainAgent } from "./train.ts";
+import { makeAgentEnv } from "./agentEnv.ts";
+import { ReplayBuffer } from "../data/replayBuffer.ts";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -313,6 +315,34 @@ describe("ImaginationAgent", () => {
     expect(resumed.episodes).toEqual(whole.episodes);
     expect(resumed.evals).toEqual(whole.evals);
     expect(resumed.weights).toEqual(whole.weights);
+  });
+
+  it("exploitEvery: every k-th training episode searches without the untried bonus; evaluations do not count, a resume keeps the count", () => {
+    const input = {
+      env: "GridDoorKey-v0",
+      envOptions: { size: 5 },
+      worldModel: { encoder: { type: "cells" }, latents: 25, levels: [2, 2, 2, 2], dynamicsHidden: [16] },
+      planner: { search: { depth: 4, maxNodes: 20, untried: 0.1, exploitEvery: 3 } },
+    };
+    const config = parseAgentConfig(input);
+    const env = makeAgentEnv(config);
+    const agent = new ImaginationAgent(config, env, 0);
+    const bonus: boolean[] = [];
+    for (let i = 0; i < 6; i++) {
+      agent.reset();
+      bonus.push(agent.untriedNow);
+      if (i === 1) agent.evaluating(() => [agent.reset(), agent.reset()]); // two evaluation episodes
+    }
+    expect(bonus).toEqual([true, true, false, true, true, false]);
+    const buffer = new ReplayBuffer({ obsShape: [5, 5, 3], obsDtype: "uint8", actionSize: 1, capacity: 4 });
+    const copy = new ImaginationAgent(config, env, 1);
+    copy.resumed(JSON.parse(JSON.stringify(agent.runState())), buffer);
+    copy.reset();
+    expect(copy.untriedNow).toBe(true); // the 7th episode
+    [agent, copy].forEach((a) => a.dispose());
+    expect(() => parseAgentConfig({ ...input, planner: { search: { depth: 4, exploitEvery: 3 } } })).toThrow(
+      /exploitEvery needs an untried bonus/,
+    );
   });
 
   it("breaks loops: acts at random at an observation seen more than loopBreak times this episode", () => {

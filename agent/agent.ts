@@ -34,6 +34,8 @@ const AgentRunState = z
     value: RngState,
     planner: PlannerJson,
     episode: z.unknown(),
+    /** Training episodes begun (planner.search.exploitEvery); absent in older checkpoints. */
+    trainingEpisodes: z.number().int().min(0).optional(),
   })
   .strict();
 type AgentRunState = z.infer<typeof AgentRunState>;
@@ -112,9 +114,21 @@ export class ImaginationAgent implements Learner {
   /** Plans made with at least one action barred by the no-op or revisit memory. */
   noOpsBarred = 0;
 
+  /** Training episodes begun so far (an evaluation's do not count). */
+  private trainingEpisodes = 0;
+  /** Set while evaluating() runs. */
+  private inEvaluation = false;
+
   reset(): void {
     this.planner.reset();
     this.episode = new EpisodeMemory(this.model.fsq.size);
+    if (!this.inEvaluation) this.trainingEpisodes++;
+  }
+
+  /** Whether this training episode's searches take the untried bonus (planner.search: untried, exploitEvery). */
+  get untriedNow(): boolean {
+    const every = this.config.planner.search?.exploitEvery;
+    return this.taken !== undefined && (every === undefined || this.trainingEpisodes % every !== 0);
   }
 
   /** Codes [1, L, d] of one observation. */
@@ -266,7 +280,7 @@ export class ImaginationAgent implements Learner {
       stepper: this.evalStepper,
       memo: this.evalMemo,
       // Optimism is for training: evaluations exploit.
-      ...(this.taken && this.explore ? { untried: { seen: this.taken.seen, bonus: untried! } } : {}),
+      ...(this.explore && this.untriedNow ? { untried: { seen: this.taken!.seen, bonus: untried! } } : {}),
     });
     const all = Array.from({ length: n }, (_, a) => a);
     const allowed = all.filter((a) => !forbidFirst?.has(a));
@@ -329,6 +343,7 @@ export class ImaginationAgent implements Learner {
    */
   evaluating<T>(fn: () => T, online = false): T {
     const training = { episode: this.episode, planner: this.planner.save(), noise: this.noiseRng.getState() };
+    this.inEvaluation = true;
     const run = () => {
       this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
       this.evalMemo = this.evalStepper ? new SearchMemo() : undefined;
@@ -345,6 +360,7 @@ export class ImaginationAgent implements Learner {
       this.episode = training.episode;
       this.planner.restore(training.planner);
       this.noiseRng = Rng.fromState(training.noise);
+      this.inEvaluation = false;
     }
   }
 
@@ -413,6 +429,7 @@ export class ImaginationAgent implements Learner {
       value: this.value.rngState,
       planner: this.planner.toJson(),
       episode: this.episode.toJson(),
+      trainingEpisodes: this.trainingEpisodes,
     };
   }
 
@@ -429,6 +446,7 @@ export class ImaginationAgent implements Learner {
     this.noiseRng = Rng.fromState(s.noise);
     this.trainer.noiseState = s.worldModelNoise;
     this.value.rngState = s.value;
+    if (s.trainingEpisodes !== undefined) this.trainingEpisodes = s.trainingEpisodes;
   }
 
   extraVariables(): [string, tf.Variable][] {

@@ -32,7 +32,9 @@ export const PlannerConfig = z
      * episode, as the grids: their model's small rewards elsewhere add up around cycles).
      * `untried` (models stepped on code indices: encoder "cells"): while training, a step with some
      * cell whose (neighbourhood, action) the agent never took in the env pays this much more in the
-     * search (optimism where the model has only guessed; unset: 0).
+     * search (optimism where the model has only guessed; unset: 0). `exploitEvery` k: every k-th
+     * training episode goes without it, as an evaluation does, to collect episodes that reach the
+     * goal (unset: every episode takes it).
      */
     search: z
       .object({
@@ -40,8 +42,13 @@ export const PlannerConfig = z
         maxNodes: z.number().int().min(1).default(4000),
         rewardOnEnding: z.boolean().default(false),
         untried: z.number().min(0).optional(),
+        exploitEvery: z.number().int().min(2).optional(),
       })
       .strict()
+      .refine((s) => s.exploitEvery === undefined || (s.untried ?? 0) > 0, {
+        message: "exploitEvery needs an untried bonus to go without",
+        path: ["exploitEvery"],
+      })
       .optional(),
   })
   .strict()
