@@ -80,6 +80,12 @@ export async function runCli(program: Command): Promise<void> {
 export const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** The option every command shares: user modules (envs they register, experiments) loaded first. */
+export const STATUS_OPTION = [
+  "--status",
+  "run nothing: print which runs have records and where the others are (step, checkpoint, evaluations)",
+  false,
+] as const;
+
 export const IMPORT_OPTION = [
   "--import <file>",
   "a module to load first, e.g. one that calls register() (repeatable)",

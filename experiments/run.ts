@@ -3,7 +3,16 @@
 import { Command, Option } from "commander";
 import { readJsonObject } from "../common/configMerge.ts";
 import { BACKENDS, type BackendChoice } from "../backend/init.ts";
-import { IMPORT_OPTION, importsInArgv, importUserModules, positiveInt, repeatable, runCli, runMain } from "./cli.ts";
+import {
+  IMPORT_OPTION,
+  STATUS_OPTION,
+  importsInArgv,
+  importUserModules,
+  positiveInt,
+  repeatable,
+  runCli,
+  runMain,
+} from "./cli.ts";
 import { EXPERIMENTS } from "./registry.ts";
 import { confineResults, SweepSpec } from "./sweep/jobs.ts";
 import { sweepStatus } from "./sweep/status.ts";
@@ -45,11 +54,7 @@ for (const def of Object.values(EXPERIMENTS)) {
       "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)",
     )
     .option("--allow-outside-results", "let --results lie outside results/", false)
-    .option(
-      "--status",
-      "run nothing: print which runs have records and where the others are (step, checkpoint, evaluations)",
-      false,
-    )
+    .option(...STATUS_OPTION)
     .option(...IMPORT_OPTION, repeatable, [])
     .action(async (o: ExpOptions & { import: string[] }) => {
       const imports = await importUserModules(o.import);

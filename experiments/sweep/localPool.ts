@@ -86,13 +86,12 @@ export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promis
   const pool = startPool(workers, opts.imports);
   // Stopping starts no new job and asks the running ones to end at their next env step with a
   // checkpoint (an experiment's agent runs do; others finish); quitting kills the workers at once.
-  let quitting = false;
   const onStop = () => {
     report.interrupted = true;
     for (const w of pool.threads) signalWorker(w.threadId, "SIGUSR2");
   };
   const onQuit = () => {
-    report.interrupted = quitting = true;
+    report.interrupted = true;
     void pool.destroy();
   };
   opts.signal?.addEventListener("abort", onStop, { once: true });
@@ -110,7 +109,7 @@ export async function runLocal(jobs: Job[], opts: LocalPoolOptions = {}): Promis
         outcome = (await pool.run({ job, backend: opts.backend ?? "auto" })) as JobOutcome;
       } catch (err) {
         // The worker process died (or we quit): a failure unless we are stopping.
-        if (quitting || report.interrupted) {
+        if (report.interrupted) {
           report.left.push(job);
           continue;
         }

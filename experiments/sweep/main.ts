@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
-import { IMPORT_OPTION, importUserModules, positiveInt, repeatable, runCli } from "../cli.ts";
+import { IMPORT_OPTION, STATUS_OPTION, importUserModules, positiveInt, repeatable, runCli } from "../cli.ts";
 import { loadSpecs } from "./jobs.ts";
 import { sweepStatus } from "./status.ts";
 import { runSweepCommand } from "./sweep.ts";
@@ -26,11 +26,7 @@ const program = new Command()
   .option("--no-summary", "skip regenerating tables and plots")
   .option("--no-checkpoints", "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)")
   .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
-  .option(
-    "--status",
-    "run nothing: print which runs have records and where the others are (step, checkpoint, evaluations)",
-    false,
-  )
+  .option(...STATUS_OPTION)
   .option(...IMPORT_OPTION, repeatable, [])
   .option(
     "--connect-timeout <s>",

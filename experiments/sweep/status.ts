@@ -4,6 +4,7 @@
 // Long sweeps (hours per run) are watched with it; it reads the files the runs write as they go.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { latestCheckpoint } from "../../agent/checkpoint.ts";
 import { runFiles } from "../runFiles.ts";
 import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
 
@@ -93,12 +94,10 @@ function checkpointLine(pointer: string | undefined): string {
 
 /** The run's env steps, from its checkpoint's config (unknown before its first checkpoint). */
 function budgetOf(checkpointDir: string | undefined): number | undefined {
-  if (!checkpointDir) return undefined;
   try {
-    const { checkpoint } = JSON.parse(readFileSync(join(checkpointDir, "latest.json"), "utf8")) as {
-      checkpoint: string;
-    };
-    const state = JSON.parse(readFileSync(join(checkpointDir, checkpoint, "state.json"), "utf8")) as {
+    const dir = checkpointDir ? latestCheckpoint(checkpointDir) : undefined;
+    if (!dir) return undefined;
+    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as {
       state?: { config?: { steps?: unknown } };
     };
     const steps = state.state?.config?.steps;
