@@ -4,11 +4,13 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { initBackend } from "../backend/init.ts";
 import { canonicalJson } from "../common/canonicalJson.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
-import { trainAgent } from "./train.ts";
+import { ImaginationAgent } from "./agent.ts";
+import { loadAgent } from "./load.ts";
+import { evaluateAgent, trainAgent } from "./train.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ckpt-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -100,4 +102,44 @@ describe("corrupt checkpoints are refused on --resume, naming what is wrong", ()
       /loop state .* is invalid: rng: a generator state is not all zeros/,
     );
   }, 60_000);
+});
+
+describe("keepCheckpoints", () => {
+  it("keeps every evaluation's checkpoint, and an agent loaded from one repeats that evaluation action for action", async () => {
+    // The evaluation's actions (the agent acts greedily only there), split at each evaluation's end.
+    const act = ImaginationAgent.prototype.act;
+    const actions: number[][] = [];
+    const spy = vi.spyOn(ImaginationAgent.prototype, "act").mockImplementation(function (this: ImaginationAgent, ...a) {
+      const action = act.apply(this, a);
+      if (!this.explore) actions.push(action);
+      return action;
+    });
+    try {
+      const dir = join(root, "all");
+      const cuts: number[] = [];
+      const trained = await trainAgent(
+        { ...run, evalEpisodes: 3 },
+        { checkpointDir: dir, keepCheckpoints: true, onEval: () => void cuts.push(actions.length) },
+      );
+      trained.agent.dispose();
+      expect(
+        readdirSync(dir)
+          .filter((f) => f.startsWith("ckpt-"))
+          .sort(),
+      ).toEqual(["ckpt-120", "ckpt-60"]);
+      expect(latestCheckpoint(dir)).toMatch(/ckpt-120$/);
+
+      const { agent, config, step } = await loadAgent(join(dir, "ckpt-60"));
+      const during = actions.slice(0, cuts[0]);
+      actions.length = 0;
+      const again = evaluateAgent(agent, config).offline;
+      agent.dispose();
+      expect(step).toBe(60);
+      expect(during.length).toBeGreaterThan(3);
+      expect(actions).toEqual(during);
+      expect(again.returns).toEqual(trained.result.evals[0].returns);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 120_000);
 });

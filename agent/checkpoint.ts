@@ -24,11 +24,13 @@ export class AgentCheckpointError extends Error {
   override name = "AgentCheckpointError";
 }
 
+/** Writes ckpt-<step> under root, reads it back, points latest.json at it, then removes the older ones unless keepOlder. */
 export async function saveAgentCheckpoint(
   root: string,
   agent: Learner,
   buffer: ReplayBuffer,
   state: { step: number } & Record<string, unknown>,
+  keepOlder = false,
 ): Promise<string> {
   const name = `ckpt-${state.step}`;
   const dir = join(root, name);
@@ -55,6 +57,7 @@ export async function saveAgentCheckpoint(
   writeFileAtomic(join(dir, "state.json"), JSON.stringify(json, null, 1) + "\n");
   verifyCheckpoint(dir); // read back before the older checkpoints go
   writeFileAtomic(join(root, "latest.json"), JSON.stringify({ checkpoint: name, step: state.step }) + "\n");
+  if (keepOlder) return dir;
   for (const f of readdirSync(root))
     if (/^ckpt-\d+$/.test(f) && f !== name) rmSync(join(root, f), { recursive: true, force: true });
   return dir;

@@ -22,7 +22,7 @@ import {
   type StateJson,
 } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
-import { actionArg, evaluatePolicy } from "./evaluate.ts";
+import { actionArg, evaluatePolicy, type EvalResult } from "./evaluate.ts";
 import { issuesLine } from "../common/issues.ts";
 
 export interface EvalPoint {
@@ -51,6 +51,8 @@ export interface TrainResult {
 export interface TrainOptions {
   /** Checkpoints go here (at every evaluation and on interruption). */
   checkpointDir?: string;
+  /** Keep every checkpoint (ckpt-<step>, about 8 MB each on DoorKey-8x8), not only the latest: to load the agent as it was at any evaluation. */
+  keepCheckpoints?: boolean;
   /**
    * true: continue from the latest checkpoint (an error if it is another config's or unreadable).
    * "if-same": continue from it when it is this config's and unfinished, else start from scratch with a new training
@@ -66,6 +68,17 @@ export interface TrainOptions {
   logEvery?: number;
   /** Called after every evaluation (e.g. to write a partial record). */
   onEval?: (point: EvalPoint, result: TrainResult, agent: Learner) => void;
+}
+
+/**
+ * One evaluation as training makes it (an agent loaded from a checkpoint gives that evaluation's numbers):
+ * greedy, on the evaluation seeds, in the env the config shapes; `online` with config.evalOnline.
+ */
+export function evaluateAgent(agent: Learner, config: AgentConfig): { offline: EvalResult; online?: EvalResult } {
+  agent.explore = false;
+  const evaluate = () => evaluatePolicy(config.env, agent, config.evalEpisodes, config);
+  const offline = agent.evaluating ? agent.evaluating(evaluate) : evaluate();
+  return { offline, ...(config.evalOnline ? { online: agent.evaluating!(evaluate, true) } : {}) };
 }
 
 /** What a checkpoint keeps of the loop, validated on load. */
@@ -151,14 +164,16 @@ export async function trainAgent(
     const agentState = agent.runState?.();
     if (agentState !== undefined) state.agent = agentState;
     state.wallSeconds = (performance.now() - started) / 1000;
-    await saveAgentCheckpoint(opts.checkpointDir, agent, buffer, { ...state, config: asJson(config) });
+    await saveAgentCheckpoint(
+      opts.checkpointDir,
+      agent,
+      buffer,
+      { ...state, config: asJson(config) },
+      opts.keepCheckpoints,
+    );
   };
   const evaluateNow = async () => {
-    agent.explore = false;
-    // The config shapes the evaluation's env as it shaped the training env (makeAgentEnv).
-    const evaluate = () => evaluatePolicy(config.env, agent, config.evalEpisodes, config);
-    const e = agent.evaluating ? agent.evaluating(evaluate) : evaluate();
-    const online = config.evalOnline ? agent.evaluating!(evaluate, true) : undefined;
+    const { offline: e, online } = evaluateAgent(agent, config);
     const point: EvalPoint = {
       step: state.step,
       updates: state.updates,

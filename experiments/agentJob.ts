@@ -26,6 +26,8 @@ export interface AgentJobOptions {
   config: Record<string, unknown>;
   out: string;
   resume: boolean;
+  /** Keep every evaluation's checkpoint, not only the last. */
+  keepCheckpoints?: boolean;
   backend: BackendInfo;
   /** Polled every env step; true interrupts the run after a checkpoint. */
   shouldStop?: () => boolean;
@@ -74,6 +76,7 @@ export async function runAgentJob(o: AgentJobOptions): Promise<AgentJobSummary> 
   const { agent, config, result } = await trainAgent(o.config, {
     logFile,
     checkpointDir: join(o.out, "checkpoint"),
+    keepCheckpoints: o.keepCheckpoints,
     resume: o.resume,
     log: o.log,
     shouldStop: o.shouldStop,

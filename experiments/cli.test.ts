@@ -5,8 +5,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { Command } from "commander";
+import { addCheckpointOptions, applyCheckpointOptions } from "./cli.ts";
 import { mainConfig } from "./mainConfig.ts";
+import { runFiles } from "./runFiles.ts";
 import { tsxExecArgv } from "./sweep/localPool.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -56,6 +59,11 @@ describe("bad input: one line on stderr naming the problem, exit code 1, on ever
       /steps: Invalid input: expected number, received string/,
     ],
     ["experiments/run.ts", ["e1", "--config", nested], /invalid config .* Unrecognized key: "worldModel"/],
+    [
+      "experiments/run.ts",
+      ["e1", "--no-checkpoints", "--all-checkpoints"],
+      /--no-checkpoints and --all-checkpoints contradict each other/,
+    ],
     [
       "experiments/sweep/main.ts",
       [join(dir, "null.json")],
@@ -193,4 +201,21 @@ describe("Ctrl-C on npm start", () => {
     expect(record.metrics.resumedFrom).toBe(step);
     expect(existsSync(join(out, "curve.png"))).toBe(true);
   }, 240_000);
+});
+
+describe("exp's and sweep's checkpoint options reach each run (through the environment, as workers inherit it)", () => {
+  afterEach(() => void delete process.env.GUMBEL_WORLDS_CHECKPOINTS);
+  const files = (...args: string[]) => {
+    const o = addCheckpointOptions(new Command()).parse(args, { from: "user" }).opts();
+    applyCheckpointOptions(o as { checkpoints: boolean; allCheckpoints: boolean });
+    return runFiles("results", "efficiency", "run");
+  };
+  it.each([
+    [[], { checkpointDir: join("results", "efficiency-checkpoints", "run"), keepCheckpoints: false }],
+    [["--all-checkpoints"], { checkpointDir: join("results", "efficiency-checkpoints", "run"), keepCheckpoints: true }],
+    [["--no-checkpoints"], { checkpointDir: undefined, keepCheckpoints: undefined }],
+  ])("%j", (args, expected) => {
+    const { checkpointDir, keepCheckpoints } = files(...args);
+    expect({ checkpointDir, keepCheckpoints }).toEqual(expected);
+  });
 });

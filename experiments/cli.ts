@@ -79,13 +79,14 @@ export async function runCli(program: Command): Promise<void> {
 /** Commander's collector for a repeatable option. */
 export const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** The option every command shares: user modules (envs they register, experiments) loaded first. */
+/** exp's and sweep's option that runs nothing and says where each run stands. */
 export const STATUS_OPTION = [
   "--status",
   "run nothing: print which runs have records and where the others are (step, checkpoint, evaluations)",
   false,
 ] as const;
 
+/** The option every command shares: user modules (envs they register, experiments) loaded first. */
 export const IMPORT_OPTION = [
   "--import <file>",
   "a module to load first, e.g. one that calls register() (repeatable)",
@@ -117,4 +118,26 @@ export async function importUserModules(files: readonly string[]): Promise<strin
     urls.push(url);
   }
   return urls;
+}
+
+/** exp's and sweep's checkpoint options: none, the last of each agent run (the default) or every evaluation's. */
+export function addCheckpointOptions(command: Command): Command {
+  return command
+    .option(
+      "--no-checkpoints",
+      "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)",
+    )
+    .option(
+      "--all-checkpoints",
+      "agent runs keep every evaluation's checkpoint (ckpt-<step>, about 8 MB each on DoorKey-8x8), not only the last",
+      false,
+    );
+}
+
+/** Hands those options to this process's runs and to its worker processes, which inherit the environment. */
+export function applyCheckpointOptions(o: { checkpoints: boolean; allCheckpoints: boolean }): void {
+  if (!o.checkpoints && o.allCheckpoints)
+    throw new Error("--no-checkpoints and --all-checkpoints contradict each other");
+  if (!o.checkpoints) process.env.GUMBEL_WORLDS_CHECKPOINTS = "0";
+  else if (o.allCheckpoints) process.env.GUMBEL_WORLDS_CHECKPOINTS = "all";
 }

@@ -58,6 +58,7 @@ const program = new Command()
   .option(...IMPORT_OPTION, repeatable, [])
   .option("--out <dir>", "output directory", "results/latest")
   .option("--resume", "continue from the checkpoint in the output directory", false)
+  .option("--all-checkpoints", "keep every evaluation's checkpoint (checkpoint/ckpt-<step>), not only the last", false)
   .addOption(new Option("--backend <name>", "tfjs backend").choices([...BACKENDS]).default("auto"))
   .action(async (o: MainOptions & { import: string[] }) => {
     await importUserModules(o.import);
@@ -79,6 +80,7 @@ const program = new Command()
       config,
       out: o.out,
       resume: o.resume,
+      keepCheckpoints: o.allCheckpoints,
       backend,
       shouldStop: () => stop,
       log: (l) => console.log(l),

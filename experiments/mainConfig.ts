@@ -30,6 +30,7 @@ export interface MainOptions {
   config?: string;
   out: string;
   resume: boolean;
+  allCheckpoints?: boolean;
   backend: string;
 }
 

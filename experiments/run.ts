@@ -6,6 +6,8 @@ import { BACKENDS, type BackendChoice } from "../backend/init.ts";
 import {
   IMPORT_OPTION,
   STATUS_OPTION,
+  addCheckpointOptions,
+  applyCheckpointOptions,
   importsInArgv,
   importUserModules,
   positiveInt,
@@ -28,6 +30,7 @@ interface ExpOptions {
   summary: boolean;
   allowOutsideResults: boolean;
   checkpoints: boolean;
+  allCheckpoints: boolean;
   status: boolean;
 }
 
@@ -39,9 +42,7 @@ const program = new Command()
   .name("npm run exp --")
   .description("gumbel-worlds experiments (`npm run sweep` runs grids of them, locally or through Redis)");
 for (const def of Object.values(EXPERIMENTS)) {
-  program
-    .command(def.name)
-    .description(def.title)
+  addCheckpointOptions(program.command(def.name).description(def.title))
     .option("--seeds <n>", "number of seeds (0..n-1)", positiveInt("--seeds"))
     .option("--quick", "a smoke run of about a minute (results/quick unless --results)", false)
     .option("--workers <n>", "worker processes (one core each)", positiveInt("--workers"), 1)
@@ -49,16 +50,12 @@ for (const def of Object.values(EXPERIMENTS)) {
     .option("--results <dir>", "results folder (default results, or results/quick with --quick)")
     .option("--config <file>", "a JSON file of the experiment's settings (its zod schema documents each field)")
     .option("--no-summary", "skip regenerating tables and plots")
-    .option(
-      "--no-checkpoints",
-      "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)",
-    )
     .option("--allow-outside-results", "let --results lie outside results/", false)
     .option(...STATUS_OPTION)
     .option(...IMPORT_OPTION, repeatable, [])
     .action(async (o: ExpOptions & { import: string[] }) => {
       const imports = await importUserModules(o.import);
-      if (!o.checkpoints) process.env.GUMBEL_WORLDS_CHECKPOINTS = "0"; // the worker processes inherit it
+      applyCheckpointOptions(o);
       const fromFile = o.config ? readJsonObject(o.config) : {};
       const spec = confineResults(
         SweepSpec.parse({

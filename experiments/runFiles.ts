@@ -1,6 +1,7 @@
 // Where an agent experiment's run keeps its training log and its last checkpoint, beside the
 // experiment's records: <results>/<exp>-logs/<run>.jsonl and <results>/<exp>-checkpoints/<run>/.
 // Checkpoints are kept unless GUMBEL_WORLDS_CHECKPOINTS=0 (or --no-checkpoints on exp and sweep),
+// every evaluation's rather than the last with GUMBEL_WORLDS_CHECKPOINTS=all (--all-checkpoints),
 // so that any run's agent can be loaded afterwards (loadAgent), and so that a run killed on the way
 // goes on from its last checkpoint when it runs again with the same config (a long sweep loses at
 // most one evaluation interval per run). A run asked to stop (requestStop: a sweep's Ctrl-C) writes
@@ -8,7 +9,7 @@
 import { join } from "node:path";
 import { trainAgent, type TrainOptions } from "../agent/train.ts";
 
-export type RunFiles = Pick<TrainOptions, "logFile" | "checkpointDir" | "resume" | "shouldStop">;
+export type RunFiles = Pick<TrainOptions, "logFile" | "checkpointDir" | "keepCheckpoints" | "resume" | "shouldStop">;
 
 let stopRequested = false;
 
@@ -23,10 +24,15 @@ export class RunInterrupted extends Error {
 }
 
 export function runFiles(resultsDir: string, experiment: string, run: string): RunFiles {
-  const keep = process.env.GUMBEL_WORLDS_CHECKPOINTS !== "0";
+  const which = process.env.GUMBEL_WORLDS_CHECKPOINTS;
+  const checkpoints = {
+    checkpointDir: join(resultsDir, `${experiment}-checkpoints`, run),
+    resume: "if-same" as const,
+    keepCheckpoints: which === "all",
+  };
   return {
     logFile: join(resultsDir, `${experiment}-logs`, `${run}.jsonl`),
-    ...(keep ? { checkpointDir: join(resultsDir, `${experiment}-checkpoints`, run), resume: "if-same" } : {}),
+    ...(which !== "0" ? checkpoints : {}),
     shouldStop: () => stopRequested,
   };
 }

@@ -5,12 +5,21 @@
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
-import { IMPORT_OPTION, STATUS_OPTION, importUserModules, positiveInt, repeatable, runCli } from "../cli.ts";
+import {
+  IMPORT_OPTION,
+  STATUS_OPTION,
+  addCheckpointOptions,
+  applyCheckpointOptions,
+  importUserModules,
+  positiveInt,
+  repeatable,
+  runCli,
+} from "../cli.ts";
 import { loadSpecs } from "./jobs.ts";
 import { sweepStatus } from "./status.ts";
 import { runSweepCommand } from "./sweep.ts";
 
-const program = new Command()
+const program = addCheckpointOptions(new Command())
   .name("npm run sweep --")
   .description(
     "Run an experiment grid as idempotent jobs: on local worker processes, or through a Redis queue (BullMQ) served by `npm run worker`.",
@@ -24,7 +33,6 @@ const program = new Command()
   .option("--queue <url>", "enqueue on Redis (redis://host:port) and collect the records that workers send back")
   .addOption(new Option("--backend <name>", "tfjs backend of the local workers").choices([...BACKENDS]).default("auto"))
   .option("--no-summary", "skip regenerating tables and plots")
-  .option("--no-checkpoints", "agent runs keep no checkpoint (by default each keeps its last under <exp>-checkpoints/)")
   .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
   .option(...STATUS_OPTION)
   .option(...IMPORT_OPTION, repeatable, [])
@@ -47,11 +55,12 @@ const program = new Command()
         connectTimeout: number;
         import: string[];
         checkpoints: boolean;
+        allCheckpoints: boolean;
         status: boolean;
       },
     ) => {
       const imports = await importUserModules(o.import);
-      if (!o.checkpoints) process.env.GUMBEL_WORLDS_CHECKPOINTS = "0"; // the worker processes inherit it
+      applyCheckpointOptions(o);
       const specs = loadSpecs(spec, o.quick, o.allowOutsideResults);
       if (o.status) return void console.log(sweepStatus(specs).join("\n"));
       await runSweepCommand(specs, {
