@@ -26,6 +26,8 @@ export interface EvalResult {
   success: number;
   returns: number[];
   lengths: number[];
+  /** Per episode, whether it ended in success. */
+  successes: boolean[];
 }
 
 /**
@@ -46,7 +48,7 @@ export function evaluatePolicy(
   const env = makeAgentEnv({ ...opts, env: envId });
   const returns: number[] = [];
   const lengths: number[] = [];
-  let successes = 0;
+  const successes: boolean[] = [];
   for (const seed of evaluationSeeds(episodes)) {
     let [obs] = env.reset({ seed }) as [TypedArray, unknown];
     policy.reset?.();
@@ -60,7 +62,7 @@ export function evaluatePolicy(
       length++;
       obs = next as TypedArray;
       if (terminated || truncated) {
-        if (isSuccess(reward, terminated)) successes++;
+        successes.push(isSuccess(reward, terminated));
         break;
       }
     }
@@ -68,7 +70,8 @@ export function evaluatePolicy(
     lengths.push(length);
   }
   env.close?.();
-  return { return: returns.reduce((a, b) => a + b, 0) / episodes, success: successes / episodes, returns, lengths };
+  const success = successes.filter(Boolean).length / episodes;
+  return { return: returns.reduce((a, b) => a + b, 0) / episodes, success, returns, lengths, successes };
 }
 
 /** The env's action argument: an index for Discrete spaces, a Float32Array for Box ones. */

@@ -1,5 +1,6 @@
 // Loading a trained agent in one call: the config is read from the checkpoint, the env and the agent
-// are rebuilt from it, and the weights, optimiser state and replay buffer are loaded and verified.
+// are rebuilt from it, and the weights, optimiser state, replay buffer and the agent's run state
+// (Learner.runState) are loaded and verified: it acts as the run's agent did at that step.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
@@ -32,7 +33,14 @@ export async function loadAgent(
   const config = parseAgentConfig(json.state.config);
   const agent = buildAgent(config);
   try {
-    const { buffer, state } = await loadAgentCheckpoint<{ step: number }>(ckpt, agent, 2 * config.steps + 2, json);
+    const { buffer, state } = await loadAgentCheckpoint<{ step: number; agent?: unknown }>(
+      ckpt,
+      agent,
+      2 * config.steps + 2,
+      json,
+    );
+    // Its random streams, planner warm start and memories too: an evaluation draws from them.
+    agent.resumed?.(state.agent, buffer);
     return { agent, config, step: state.step, buffer };
   } catch (err) {
     agent.dispose();

@@ -74,10 +74,16 @@ export interface TrainOptions {
  * One evaluation as training makes it (an agent loaded from a checkpoint gives that evaluation's numbers):
  * greedy, on the evaluation seeds, in the env the config shapes; `online` with config.evalOnline.
  */
-export function evaluateAgent(agent: Learner, config: AgentConfig): { offline: EvalResult; online?: EvalResult } {
+export function evaluateAgent(
+  agent: Learner,
+  config: AgentConfig,
+  /** Sees every step of the offline evaluation's episodes, in order. */
+  onStep?: (obs: TypedArray, action: number[]) => void,
+): { offline: EvalResult; online?: EvalResult } {
   agent.explore = false;
-  const evaluate = () => evaluatePolicy(config.env, agent, config.evalEpisodes, config);
-  const offline = agent.evaluating ? agent.evaluating(evaluate) : evaluate();
+  const evaluate = (watch?: typeof onStep) =>
+    evaluatePolicy(config.env, agent, config.evalEpisodes, { ...config, onStep: watch });
+  const offline = agent.evaluating ? agent.evaluating(() => evaluate(onStep)) : evaluate(onStep);
   return { offline, ...(config.evalOnline ? { online: agent.evaluating!(evaluate, true) } : {}) };
 }
 

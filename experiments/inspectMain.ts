@@ -1,13 +1,16 @@
 // npm run inspect -- <checkpoint>...: what a trained imagination agent believes on every state its
 // grid env can reach from the evaluation resets (agent/stateProbe.ts), one block per checkpoint
 // (a run's checkpoint folder or one ckpt-N in it); --json prints the figures as JSON lines.
+// --evaluation replays the checkpoint's evaluation instead (any env, any agent): one line per
+// episode, its outcome and how many distinct observations it visited.
 import { Command } from "commander";
 import { ImaginationAgent } from "../agent/agent.ts";
 import { loadAgent } from "../agent/load.ts";
 import { evaluationSeeds } from "../agent/evaluate.ts";
+import { traceEvaluation, type EpisodeTrace } from "../agent/evaluationTrace.ts";
 import { probeAgentStates, reachableStates, type StateProbe } from "../agent/stateProbe.ts";
 import { initBackend } from "../backend/init.ts";
-import { positiveInt, runCli } from "./cli.ts";
+import { nonNegativeInt, positiveInt, runCli } from "./cli.ts";
 
 const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
 const num = (x: number) => (Number.isNaN(x) ? "-" : x.toFixed(2));
@@ -25,6 +28,17 @@ function describe(p: StateProbe): string[] {
   ];
 }
 
+const episodeLine = (t: EpisodeTrace) =>
+  `  reset ${t.seed}: ${t.success ? "success" : "failure"}, return ${t.return.toFixed(3)} in ${t.length} steps, ${t.distinct} distinct observations, ${t.mostVisits > 1 ? `one of them ${t.mostVisits} times` : "each once"}`;
+
+interface Options {
+  episodes?: number;
+  reset: number[];
+  maxStates: number;
+  evaluation?: boolean;
+  json?: boolean;
+}
+
 const program = new Command()
   .name("npm run inspect --")
   .description("probe imagination-agent checkpoints on every state of a grid env reachable from the evaluation resets")
@@ -34,16 +48,37 @@ const program = new Command()
     "evaluation resets to start from (default: the run's evalEpisodes)",
     positiveInt("--episodes"),
   )
+  .option(
+    "--reset <i>",
+    "probe from evaluation episode i's reset only (0-based; repeatable; instead of --episodes)",
+    (v: string, previous: number[]) => [...previous, nonNegativeInt("--reset")(v)],
+    [],
+  )
   .option("--max-states <n>", "refuse envs with more states than this", positiveInt("--max-states"), 50_000)
+  .option("--evaluation", "replay the checkpoint's evaluation instead: one line per episode (any env, any agent)")
   .option("--json", "print one JSON line per checkpoint instead")
-  .action(async (dirs: string[], o: { episodes?: number; maxStates: number; json?: boolean }) => {
+  .action(async (dirs: string[], o: Options) => {
     await initBackend();
     for (const dir of dirs) {
       const { agent, config, step } = await loadAgent(dir);
       try {
+        if (o.evaluation) {
+          const trace = traceEvaluation(agent, config);
+          const success = trace.filter((t) => t.success).length / trace.length;
+          if (o.json) console.log(JSON.stringify({ checkpoint: dir, env: config.env, step, episodes: trace }));
+          else
+            console.log(
+              [
+                `${dir}: ${config.env}, step ${step}, evaluation success ${success.toFixed(2)}`,
+                ...trace.map(episodeLine),
+              ].join("\n"),
+            );
+          continue;
+        }
         if (!(agent instanceof ImaginationAgent))
           throw new Error(`inspect: ${dir} holds a ${config.algorithm} agent; the probe reads an imagination agent`);
-        const reach = reachableStates(config, evaluationSeeds(o.episodes ?? config.evalEpisodes), o.maxStates);
+        const seeds = evaluationSeeds(Math.max(o.episodes ?? config.evalEpisodes, ...o.reset.map((i) => i + 1)));
+        const reach = reachableStates(config, o.reset.length ? o.reset.map((i) => seeds[i]!) : seeds, o.maxStates);
         // The weights its evaluations act with (config.evalAverage: the averaged ones).
         const started = performance.now();
         const every = Math.max(1000, Math.ceil(reach.obs.length / 10));

@@ -1,0 +1,46 @@
+// `npm run inspect -- <checkpoint> --evaluation` replays the evaluation its step made, episode by episode.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../backend/init.ts";
+import { trainAgent } from "../agent/train.ts";
+import { tsxExecArgv } from "./sweep/localPool.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "inspect-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  await initBackend({ backend: "wasm" });
+});
+
+describe("npm run inspect -- --evaluation", () => {
+  it("prints each episode of the checkpoint's evaluation, as training measured it", async () => {
+    const run = {
+      env: "GridEmpty-v0",
+      envOptions: { size: 5 },
+      steps: 120,
+      seedSteps: 40,
+      pretrainUpdates: 2,
+      modelPretrainUpdates: 0,
+      evalEvery: 120,
+      evalEpisodes: 3,
+      worldModel: { batch: 8 },
+      value: { batch: 8 },
+    };
+    const trained = await trainAgent(run, { checkpointDir: join(dir, "checkpoint") });
+    trained.agent.dispose();
+    const script = join(import.meta.dirname, "inspectMain.ts");
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...tsxExecArgv(), script, join(dir, "checkpoint"), "--evaluation", "--json"],
+      { timeout: 120_000 },
+    );
+    const line = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    const evaluated = trained.result.evals.at(-1)!;
+    expect(line).toMatchObject({ env: "GridEmpty-v0", step: 120 });
+    expect(line.episodes.map((e: { return: number }) => e.return)).toEqual(evaluated.returns);
+    expect(line.episodes.map((e: { seed: number }) => e.seed)).toEqual([1_000_000, 1_000_001, 1_000_002]);
+  }, 180_000);
+});
