@@ -24,6 +24,7 @@ import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts
 import { newVariable } from "../worldmodel/nn/mlp.ts";
 import { type IndexStepper, SearchMemo, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
+import { turnableSide, turnedSample } from "./turnAugment.ts";
 import { issuesLine } from "../common/issues.ts";
 
 /** ImaginationAgent.runState's JSON: the random streams' positions, the planner's warm start, the episode's memories. */
@@ -94,6 +95,7 @@ export class ImaginationAgent implements Learner {
     if ((config.planner.search?.untried ?? 0) > 0)
       this.taken = new TakenSteps(this.model, this.spec.kind === "discrete" ? this.spec.n : 0);
     this.episode = new EpisodeMemory(this.model.fsq.size);
+    if (config.turnAugment) this.turnSide = turnableSide(env, config);
     if (config.evalAverage !== undefined) {
       const online = [...this.model.variables, ...this.value.critics.variables];
       this.average = { online, trailing: online.map((v) => newVariable(() => tf.clone(v), false)) };
@@ -116,6 +118,8 @@ export class ImaginationAgent implements Learner {
 
   /** Training episodes begun so far (an evaluation's do not count). */
   private trainingEpisodes = 0;
+  /** config.turnAugment: the grid's side. */
+  private readonly turnSide: number | undefined;
   /** Set while evaluating() runs. */
   private inEvaluation = false;
 
@@ -323,9 +327,17 @@ export class ImaginationAgent implements Learner {
     return out;
   }
 
+  /** One world-model step on a batch of the buffer's sequences, turned with their grids under config.turnAugment. */
+  private stepModel(buffer: ReplayBuffer, rng: Rng): TrainStats {
+    const { eventFraction } = this.config;
+    if (this.turnSide === undefined) return this.trainer.stepOnBuffer(buffer, rng, eventFraction);
+    const { batch, horizon } = this.model.config;
+    return this.trainer.step(turnedSample(buffer, this.turnSide, rng, batch, horizon, eventFraction));
+  }
+
   /** One world-model step on sequences from the buffer. */
   updateModel(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats } {
-    const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
+    const worldModel = this.stepModel(buffer, rng);
     this.trail();
     return { worldModel };
   }
@@ -370,7 +382,7 @@ export class ImaginationAgent implements Learner {
    */
   update(buffer: ReplayBuffer, rng: Rng): { worldModel: TrainStats; td: number } {
     this.taken?.read(buffer);
-    const worldModel = this.trainer.stepOnBuffer(buffer, rng, this.config.eventFraction);
+    const worldModel = this.stepModel(buffer, rng);
     let td = 0;
     for (let i = 0; i < (this.config.value.updatesPerStep ?? 1); i++) td = this.updateValue(buffer, rng);
     this.trail();

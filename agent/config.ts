@@ -146,6 +146,16 @@ export const AgentConfig = z
      */
     novelty: z.number().min(0).optional(),
     /**
+     * Grid envs (full view): each world-model batch's sequences are turned with their grids by a
+     * random number of quarter turns (agent/turnAugment.ts). The grids' actions are relative to the
+     * agent's heading, so a turned transition is a transition, and the local heads learn a step such
+     * as the one into the goal from every heading after meeting it from one. DoorKey-8x8: a model
+     * trained (1000 updates) on a buffer whose four arrivals all entered the goal from the left called
+     * the step from above an ending on 0 of 50 layouts; turned, on 50 of 50 (docs). Unset: no turns;
+     * optional for the same fingerprint reason as `frameStack`.
+     */
+    turnAugment: z.boolean().optional(),
+    /**
      * Evaluation acts with averaged weights: a copy of the world model's and the Q heads' weights
      * trails the online ones by Polyak averaging at this rate per update (Polyak-Ruppert averaging;
      * the EMA weights many deep-learning recipes evaluate). A reward or value error that comes and

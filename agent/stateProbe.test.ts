@@ -78,6 +78,13 @@ describe("probeAgentStates", () => {
     expect(p.live + p.rewardedEndings + p.unrewardedEndings).toBe(32 * 3);
     expect(p.rewardedEndings).toBe(2);
     expect(p.unrewardedEndings).toBe(0);
+    // The goal corner is entered facing right (from the left) or facing down (from above), once each.
+    const byHeading = p.rewardedByHeading!;
+    expect(Object.keys(byHeading)).toEqual(["right", "down"]);
+    expect(byHeading.right!.endings + byHeading.down!.endings).toBe(2);
+    expect((byHeading.right!.called + byHeading.down!.called) / 2).toBeCloseTo(p.rewardedCalled, 10);
+    expect((byHeading.right!.predicted + byHeading.down!.predicted) / 2).toBeCloseTo(p.rewardedPredicted, 6);
+    expect(r.headings).toHaveLength(32);
     expect(Number.isNaN(p.unrewardedCalled)).toBe(true);
     expect(p.solvable).toBe(32);
     for (const x of [p.wholeCode, p.liveCalledEnding, p.rewardedCalled, p.greedyOptimal, p.planOptimal]) {

@@ -32,6 +32,16 @@ export interface Reachable {
   toGoal: number[];
   /** Distinct reset states (on the grids, layouts); a reset that repeats one adds nothing. */
   starts: number;
+  /** Each state's agent heading (the grids' agent [x, y, dir], dir 0 right .. 3 up); absent where the env has none. */
+  headings?: number[];
+}
+
+const HEADINGS = ["right", "down", "left", "up"];
+
+/** The agent's heading on a grid (its state's agent [x, y, dir]), undefined elsewhere. */
+function headingOf(env: Env<unknown, unknown>): number | undefined {
+  const agent = (env.unwrapped.getState() as { agent?: unknown }).agent;
+  return Array.isArray(agent) && typeof agent[2] === "number" ? agent[2] : undefined;
 }
 
 /** The state that identifies a position: the innermost env's, without its clock and generator. */
@@ -55,6 +65,7 @@ export function reachableStates(spec: AgentEnvSpec, seeds: readonly number[], ma
   const index = new Map<string, number>();
   const obs: TypedArray[] = [];
   const saved: EnvState[] = [];
+  const headings: (number | undefined)[] = [];
   const next: (number | Ending)[][] = [];
   const starts = new Set<string>();
   const add = (o: TypedArray): number => {
@@ -65,6 +76,7 @@ export function reachableStates(spec: AgentEnvSpec, seeds: readonly number[], ma
     index.set(key, obs.length);
     obs.push(o.slice() as TypedArray);
     saved.push(structuredClone(env.getState()));
+    headings.push(headingOf(env));
     return obs.length - 1;
   };
   for (const seed of seeds) {
@@ -83,7 +95,8 @@ export function reachableStates(spec: AgentEnvSpec, seeds: readonly number[], ma
     next.push(outcomes);
   }
   env.close?.();
-  return { obs, next, toGoal: distancesToGoal(next), starts: starts.size };
+  const headed = headings.every((h) => h !== undefined) ? { headings: headings as number[] } : {};
+  return { obs, next, toGoal: distancesToGoal(next), starts: starts.size, ...headed };
 }
 
 /** Steps to a rewarded ending through outcome o, given each state's distance `dist`. */
@@ -152,6 +165,12 @@ export interface StateProbe {
   /** Mean reward predicted for the steps into rewarded endings (and what they paid), and into the others (which paid 0). */
   rewardedPredicted: number;
   rewardedPaid: number;
+  /**
+   * The rewarded endings by the agent's heading as it takes the step (grids): how many, the share
+   * called, the mean reward predicted. A goal learnt from arrivals from one side only is called from
+   * that side only (DoorKey-8x8: from the left, never from above; docs/efficiency-investigations.md).
+   */
+  rewardedByHeading?: Record<string, { endings: number; called: number; predicted: number }>;
   unrewardedPredicted: number;
   /** States from which a rewarded ending is reachable, and the share where Q's greedy action / the plan's first action is on a shortest path. */
   solvable: number;
@@ -187,6 +206,8 @@ export function probeAgentStates(
   const liveRewards: number[] = [];
   // Per kind of ending: steps, called, sum of predicted rewards, sum of paid rewards.
   const endings = { rewarded: [0, 0, 0, 0], unrewarded: [0, 0, 0, 0] };
+  // Per heading: rewarded endings, called, sum of predicted rewards.
+  const byHeading = new Map<number, number[]>();
   const optimal = optimalValues(r, agent.config.value.gamma);
   let value = 0;
   let optimalValue = 0;
@@ -223,6 +244,11 @@ export function probeAgentStates(
           kind[1]! += called;
           kind[2]! += read.reward[a]!;
           kind[3]! += o.reward;
+          const heading = r.headings?.[s];
+          if (o.reward > 0 && heading !== undefined) {
+            const h = byHeading.get(heading) ?? [0, 0, 0];
+            byHeading.set(heading, [h[0]! + 1, h[1]! + called, h[2]! + read.reward[a]!]);
+          }
           return;
         }
         live++;
@@ -265,6 +291,18 @@ export function probeAgentStates(
     rewardedPredicted: share(endings.rewarded[2]!, endings.rewarded[0]!),
     rewardedPaid: share(endings.rewarded[3]!, endings.rewarded[0]!),
     unrewardedPredicted: share(endings.unrewarded[2]!, endings.unrewarded[0]!),
+    ...(r.headings
+      ? {
+          rewardedByHeading: Object.fromEntries(
+            [...byHeading.entries()]
+              .sort(([x], [y]) => x - y)
+              .map(([h, [n, called, predicted]]) => [
+                HEADINGS[h] ?? String(h),
+                { endings: n!, called: share(called!, n!), predicted: share(predicted!, n!) },
+              ]),
+          ),
+        }
+      : {}),
     solvable,
     greedyOptimal: share(greedy, solvable),
     planOptimal: share(plan, solvable),

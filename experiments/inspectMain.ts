@@ -23,6 +23,13 @@ function describe(p: StateProbe): string[] {
     `  reward predicted on those steps (they pay 0): mean ${num3(p.liveReward.mean)}, 90th percentile ${num3(p.liveReward.p90)}, 99th ${num3(p.liveReward.p99)}`,
     `  endings called (termination > 0.5): ${pct(p.rewardedCalled)} of ${p.rewardedEndings} rewarded, ${pct(p.unrewardedCalled)} of ${p.unrewardedEndings} without`,
     `  reward predicted for them: ${num(p.rewardedPredicted)} on the rewarded (paid ${num(p.rewardedPaid)}), ${num(p.unrewardedPredicted)} on those without (paid 0)`,
+    ...(p.rewardedByHeading
+      ? [
+          `  rewarded endings by the agent's heading: ${Object.entries(p.rewardedByHeading)
+            .map(([h, e]) => `${h} ${e.endings} (called ${pct(e.called)}, reward ${num(e.predicted)})`)
+            .join(", ")}`,
+        ]
+      : []),
     `  on a shortest path to a rewarded ending, over ${p.solvable} states: Q's greedy action ${pct(p.greedyOptimal)}, the plan's first action ${pct(p.planOptimal)}`,
     `  value the plan bootstraps from (max_a Q), mean over them: ${num(p.value)}; best discounted return: ${num(p.optimalValue)}`,
   ];
