@@ -1,7 +1,7 @@
 // What each episode of an evaluation did, for reading why one failed: a greedy plan that cycles
 // visits few distinct observations many times; one that wanders to the time limit visits many.
-// (DoorKey-8x8: the record runs' failed evaluation episodes were all on one layout class,
-// docs/efficiency-investigations.md.)
+// (DoorKey-8x8: the record runs' failed evaluation episodes wandered, mostly on the layouts whose
+// goal can only be entered from above, which their model had not learnt; docs/efficiency-investigations.md.)
 import type { TypedArray } from "../envs/index.ts";
 import type { AgentConfig } from "./config.ts";
 import { evaluationSeeds } from "./evaluate.ts";

@@ -77,6 +77,7 @@ describe("bad input: one line on stderr naming the problem, exit code 1, on ever
     ],
     ["experiments/report/main.ts", ["--results", join(dir, "none")], /--results: '.*none' is not a folder/],
     ["experiments/demoMain.ts", ["--seed", "-1"], /--seed must be a non-negative integer, got '-1'/],
+    ["experiments/inspectMain.ts", ["ckpt", "--reset", "x"], /--reset must be a non-negative integer, got 'x'/],
     ["bench/run.ts", ["nope"], /unknown benchmark 'nope' \(known: backend, worldmodel, agent, envs/],
   ];
   it.each(cases)(
