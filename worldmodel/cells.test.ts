@@ -13,6 +13,8 @@ import { loadWorldModel, saveWorldModel } from "./checkpoint.ts";
 import { parseWorldModelConfig } from "./config.ts";
 import { WorldModel, envShapeOf } from "./model.ts";
 import { CellActionSet } from "./nn/localStep.ts";
+import { Noise } from "./estimators/index.ts";
+import { tapeWorldModelGrads } from "./loss.ts";
 import { WorldModelTrainer } from "./train.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cells-"));
@@ -246,5 +248,63 @@ describe("WorldModel with encoder 'cells'", () => {
     expect(() => new WorldModel(cells({ encoder: { type: "mlp", presence: true }, latents: 8 }), shape(), 0)).toThrow(
       /encoder.presence is for encoder type 'cells', not 'mlp'/,
     );
+  });
+
+  it("encoder.rewardGate 'classified': a shut gate with v = 0 still learns from a paid step, the product's does not", () => {
+    // Thousands of unpaid updates leave each cell's gate shut and its value 0 (DoorKey-8x8 screen, step
+    // 8000: g -7.2, v 0.000 on every cell). The product's gradient on g is then v sigmoid'(g) = 0.
+    const data = collect({ envId: ENV, envOptions: { size: SIZE }, steps: 2000, numEnvs: 4, seed: 0 });
+    const paid = data.sample(32, 2, new Rng(5), 1);
+    expect(paid.rewards.some((r) => r > 0)).toBe(true);
+    const gradients = (gate: "product" | "classified") => {
+      const model = new WorldModel(cells({ encoder: { type: "cells", rewardGate: gate } }), shape(), 0);
+      model.fitNormalization(data.observations());
+      const [w, b] = [model.events!.weights.at(-1)!, model.events!.biases.at(-1)!];
+      w.assign(tf.mul(w, tf.tensor1d([1, 0, 1]))); // v = 0 everywhere
+      b.assign(tf.tensor1d([-8, 0, 0]));
+      const noise = new Noise(3);
+      const { grads } = tapeWorldModelGrads(model, paid, noise);
+      const [gGate, gValue] = Array.from(grads[model.variables.indexOf(b)]!.dataSync());
+      tf.dispose(grads);
+      model.dispose();
+      return { gate: Math.abs(gGate!), value: Math.abs(gValue!) };
+    };
+    const product = gradients("product");
+    const classified = gradients("classified");
+    expect(product.gate).toBe(0);
+    expect(classified.gate).toBeGreaterThan(0.01);
+    // Both pass the same squared error to v, through a gate sigmoid(-8) nearly shut.
+    expect(classified.value).toBeCloseTo(product.value, 6);
+    expect(product.value).toBeGreaterThan(0);
+  });
+
+  it("encoder.rewardGate changes no prediction, only how the gate learns", () => {
+    const data = collect({ envId: ENV, envOptions: { size: SIZE }, steps: 300, numEnvs: 2, seed: 1 });
+    const s = data.sample(16, 1, new Rng(6), 0.5);
+    const read = (gate: "product" | "classified") => {
+      const model = new WorldModel(cells({ encoder: { type: "cells", rewardGate: gate } }), shape(), 0);
+      model.fitNormalization(data.observations());
+      const out = tf.tidy(() => {
+        const codes = model.encode(model.preprocess(s.obs, 32));
+        const [, L, d] = codes.shape;
+        const now = tf.reshape(tf.slice(tf.reshape(codes, [16, 2, L, d]), [0, 0, 0, 0], [16, 1, L, d]), [16, L, d]);
+        const h = model.heads(now, model.actionFeatures(s.actions, 16));
+        return {
+          reward: Array.from(h.reward.dataSync()),
+          ending: Array.from(h.terminated.dataSync()),
+          rewarded: h.rewarded && Array.from(tf.sigmoid(h.rewarded).dataSync()),
+        };
+      });
+      model.dispose();
+      return out;
+    };
+    const [product, classified] = [read("product"), read("classified")];
+    expect(classified.reward).toEqual(product.reward);
+    expect(classified.ending).toEqual(product.ending);
+    expect(product.rewarded).toBeUndefined();
+    expect(classified.rewarded).toHaveLength(16);
+    expect(
+      () => new WorldModel(cells({ encoder: { type: "mlp", rewardGate: "classified" }, latents: 8 }), shape(), 0),
+    ).toThrow(/encoder.rewardGate is for encoder type 'cells', not 'mlp'/);
   });
 });

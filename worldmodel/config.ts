@@ -41,6 +41,13 @@ export const WorldModelConfig = z
          * absence from the grid, and a toggle at the locked door opens it only then. Unset: off.
          */
         presence: z.boolean().optional(),
+        /**
+         * "cells": how each cell's reward gate learns (nn/localHeads.ts). "product" (unset): through the
+         * reward's squared error, gate x value. "classified": as a classifier of "this step pays" (BCE,
+         * like the ending), the value alone through the squared error; a gate shut by thousands of
+         * unpaid updates then still opens on the first reward.
+         */
+        rewardGate: z.enum(["product", "classified"]).optional(),
       })
       .strict()
       .default({ type: "auto", hidden: [256], channels: [16, 32] }),

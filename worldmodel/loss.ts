@@ -155,16 +155,22 @@ export function worldModelLoss(
   const sums = { ce: [] as tf.Tensor[], rewardMse: [] as tf.Tensor[], terminationBce: [] as tf.Tensor[] };
   let accuracy1: tf.Tensor | undefined;
   for (let t = 0; t < b.horizon; t++) {
-    const { logits, reward, terminated } = model.heads(code, b.actions[t]!);
+    const { logits, reward, terminated, rewarded } = model.heads(code, b.actions[t]!);
     const target = tf.cast(tf.oneHot(b.targets[t]!, model.fsq.size, 1, 0, "int32"), "float32");
     const ce = tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 2), 1)); // [B]
     const mse = tf.square(tf.sub(reward, b.rewards[t]!));
+    // The classified gate: "this step pays" joins the reward's loss.
+    const pays = rewarded && bceWithLogits(rewarded, tf.cast(tf.notEqual(b.rewards[t]!, 0), "float32"));
+    const rewardLoss = pays ? tf.add(mse, pays) : mse;
     const bce = bceWithLogits(terminated, b.terminated[t]!);
     const m = b.mask[t]!;
     perSample.push(
       tf.mul(
         m,
-        tf.mul(cfg.rho ** t, tf.add(ce, tf.add(tf.mul(cfg.rewardWeight, mse), tf.mul(cfg.terminationWeight, bce)))),
+        tf.mul(
+          cfg.rho ** t,
+          tf.add(ce, tf.add(tf.mul(cfg.rewardWeight, rewardLoss), tf.mul(cfg.terminationWeight, bce))),
+        ),
       ),
     );
     sums.ce.push(tf.sum(tf.mul(m, ce)));

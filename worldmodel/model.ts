@@ -60,6 +60,8 @@ export interface Heads {
   reward: tf.Tensor1D;
   /** [N]: logit of "this transition terminates". */
   terminated: tf.Tensor1D;
+  /** [N]: logit of "this transition pays a reward", with encoder.rewardGate "classified" only (trains the gate). */
+  rewarded?: tf.Tensor1D;
 }
 
 export class WorldModel {
@@ -108,8 +110,9 @@ export class WorldModel {
       throw new Error(
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
-    if (config.encoder.presence && type !== "cells")
-      throw new Error(`WorldModel: encoder.presence is for encoder type 'cells', not '${type}'`);
+    for (const option of ["presence", "rewardGate"] as const)
+      if (config.encoder[option] !== undefined && type !== "cells")
+        throw new Error(`WorldModel: encoder.${option} is for encoder type 'cells', not '${type}'`);
     const cells = type === "cells" ? this.checkCells(shape.obsShape, config.latents) : undefined;
     this.encoder =
       type === "cells"
@@ -308,7 +311,16 @@ export class WorldModel {
   heads(codes: tf.Tensor, action: tf.Tensor2D): Heads {
     const n = codes.shape[0]!;
     if (this.neighbours)
-      return localHeads(this.dynamics, this.events!, codes, action, this.neighbours, this.fsq.codebook, this.presence);
+      return localHeads(
+        this.dynamics,
+        this.events!,
+        codes,
+        action,
+        this.neighbours,
+        this.fsq.codebook,
+        this.presence,
+        this.config.encoder.rewardGate === "classified",
+      );
     const x = tf.concat([tf.reshape(codes, [n, this.codeSize]), action], 1) as tf.Tensor2D;
     return {
       logits: tf.reshape(this.dynamics.apply(x), [n, this.config.latents, this.fsq.size]) as tf.Tensor3D,

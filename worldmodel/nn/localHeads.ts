@@ -10,6 +10,13 @@
 //   r_hat = sum_c sigmoid(g_c + log q_c) v_c                   reward where a changing cell fires
 //   d_hat = 1 - prod_c (1 - sigmoid(t_c + log q_c))            "some cell ends the episode" (noisy-OR)
 // d_hat is returned as its logit, log(exp(S) - 1) with S = sum_c softplus(t_c + log q_c).
+// With the gate "classified" (encoder.rewardGate) the gate learns as a classifier and v as a regression:
+//   p_hat = 1 - prod_c (1 - sigmoid(g_c + log q_c))            "some cell pays", BCE against r != 0
+//   r_hat = sum_c sg(sigmoid(g_c + log q_c)) v_c               squared error trains v only
+// The product's gradient vanishes once the gate is shut: thousands of unpaid updates before the first
+// reward push g to about -8, and the step into the goal then moves it by sigmoid'(g) v (DoorKey-8x8 screen:
+// one arrival paying 0.30 in the buffer, 1800 updates later its predicted reward 0.000; a model trained
+// afresh on the same buffer predicted 0.10-0.31; docs/efficiency-investigations.md).
 // Why each piece (FourRooms-11 random walks; docs/efficiency-investigations.md):
 // - q_c: an event happens where the grid changes. The loss says only that some cell ended the
 //   episode; scaled by q_c that falls on the two cells a step changes, not on all 121, and the
@@ -107,7 +114,8 @@ export function localHeads(
   select: tf.Tensor2D,
   codebook: tf.Tensor2D,
   presence = false,
-): { logits: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D } {
+  classifiedGate = false,
+): { logits: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D; rewarded?: tf.Tensor1D } {
   const [n, cells, dim] = codes.shape as [number, number, number];
   const size = codebook.shape[0];
   // Each cell's own code: the nearest, for expected codes.
@@ -116,29 +124,34 @@ export function localHeads(
   const own = tf.oneHot(tf.argMax(nearness, 1) as tf.Tensor1D, size);
   const present = presence ? gridPresence(tf.reshape(own, [n, cells, size]) as tf.Tensor3D) : undefined;
   const out = cellOutputs(dynamics, events, localInputs(codes, action, select, present));
-  const cell = cellEvents(out.logits, out.events, own);
+  const cell = cellEvents(out.logits, out.events, own, classifiedGate);
   return {
     logits: tf.reshape(out.logits, [n, cells, size]) as tf.Tensor3D,
     reward: tf.sum(tf.reshape(cell.reward, [n, cells]), 1) as tf.Tensor1D,
     terminated: anyCellLogit(tf.reshape(cell.endLogit, [n, cells]) as tf.Tensor2D),
+    ...(classifiedGate && { rewarded: anyCellLogit(tf.reshape(cell.gateLogit, [n, cells]) as tf.Tensor2D) }),
   };
 }
 
 /**
  * Per cell rows: next-code logits [M, |C|], events [M, 3] and the cell's own code (one-hot [M, |C|])
- * -> its reward sigmoid(g + log q) v [M] and its termination logit t + log q [M], q the chance that it
- * changes (stopped).
+ * -> its reward sigmoid(g + log q) v [M], its gate's logit g + log q [M] and its termination logit
+ * t + log q [M], q the chance that it changes (stopped). `stopGate`: the reward's gradient reaches v only.
  */
 export function cellEvents(
   logits: tf.Tensor2D,
   events: tf.Tensor2D,
   own: tf.Tensor,
-): { reward: tf.Tensor1D; endLogit: tf.Tensor1D } {
+  stopGate = false,
+): { reward: tf.Tensor1D; gateLogit: tf.Tensor1D; endLogit: tf.Tensor1D } {
   const stays = tf.sum(tf.mul(stopGradient(tf.softmax(logits)), tf.cast(own, "float32")), 1);
   const logChange = tf.log(tf.maximum(tf.sub(1, stays), CHANGE_FLOOR));
   const column = (j: number) => tf.reshape(tf.slice(events, [0, j], [-1, 1]), [-1]);
+  const gateLogit = tf.add(column(0), logChange) as tf.Tensor1D;
+  const gate = tf.sigmoid(gateLogit);
   return {
-    reward: tf.mul(tf.sigmoid(tf.add(column(0), logChange)), column(1)) as tf.Tensor1D,
+    reward: tf.mul(stopGate ? stopGradient(gate) : gate, column(1)) as tf.Tensor1D,
+    gateLogit,
     endLogit: tf.add(column(2), logChange) as tf.Tensor1D,
   };
 }
