@@ -42,5 +42,15 @@ describe("npm run inspect -- --evaluation", () => {
     expect(line).toMatchObject({ env: "GridEmpty-v0", step: 120 });
     expect(line.episodes.map((e: { return: number }) => e.return)).toEqual(evaluated.returns);
     expect(line.episodes.map((e: { seed: number }) => e.seed)).toEqual([1_000_000, 1_000_001, 1_000_002]);
+    // The probe's reset choice does not apply to a replay: refused in one line, not ignored.
+    const refused = await promisify(execFile)(
+      process.execPath,
+      [...tsxExecArgv(), script, join(dir, "checkpoint"), "--evaluation", "--reset", "1"],
+      { timeout: 120_000 },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr.trim()).toMatch(
+      /^error: inspect: --episodes and --reset [^\n]*--evaluation[^\n]*$/,
+    );
   }, 180_000);
 });

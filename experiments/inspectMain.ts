@@ -65,6 +65,10 @@ const program = new Command()
   .option("--evaluation", "replay the checkpoint's evaluation instead: one line per episode (any env, any agent)")
   .option("--json", "print one JSON line per checkpoint instead")
   .action(async (dirs: string[], o: Options) => {
+    if (o.evaluation && (o.episodes !== undefined || o.reset.length > 0))
+      throw new Error(
+        "inspect: --episodes and --reset choose the probe's resets; --evaluation replays all of the checkpoint's evaluation",
+      );
     await initBackend();
     for (const dir of dirs) {
       const { agent, config, step } = await loadAgent(dir);
