@@ -76,6 +76,9 @@ export function startPool(workers: number, imports?: readonly string[]): Tinypoo
     maxThreads: workers,
     concurrentTasksPerWorker: 1,
     execArgv: tsxExecArgv(imports),
+    // Tinypool's child processes get only its own variable otherwise, so --all-checkpoints and
+    // --no-checkpoints (GUMBEL_WORLDS_CHECKPOINTS), PATH and TMPDIR would not reach the jobs.
+    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
   });
 }
 

@@ -22,10 +22,13 @@ const MAIN = join(import.meta.dirname, "main.ts");
 const readRecord = (path: string) => comparable(JSON.parse(readFileSync(path, "utf8")));
 const recordFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : []);
 
-function startSweep(specPath: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startSweep(
+  specPath: string,
+  ...extra: string[]
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    [...tsxExecArgv(), MAIN, specPath, "--workers", "2", "--no-summary", "--allow-outside-results"],
+    [...tsxExecArgv(), MAIN, specPath, "--workers", "2", "--no-summary", "--allow-outside-results", ...extra],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
@@ -164,6 +167,19 @@ describe("sweep jobs", () => {
     expect(record.metrics.resumedFrom).toBe(step);
     expect(record.metrics.envSteps).toBe(400);
   }, 240_000); // ~30 s on an idle 2-core machine
+
+  it("--all-checkpoints reaches the worker processes: every evaluation's checkpoint is kept", async () => {
+    const dir = join(root, "all-checkpoints");
+    const specPath = join(root, "all-checkpoints.json");
+    const task = { env: "Catch-v0", budget: 200, threshold: { metric: "success", value: 0.9 } };
+    const config = { tasks: { "Catch-v0": task }, methods: ["agent"], references: [], seeds: 1 };
+    const agent = { evalEvery: 100, evalEpisodes: 1, seedSteps: 50 };
+    writeFileSync(specPath, JSON.stringify({ experiment: "efficiency", results: dir, config: { ...config, agent } }));
+    const sweep = startSweep(specPath, "--all-checkpoints");
+    expect(await sweep.exited, sweep.output()).toBe(0);
+    const kept = readdirSync(join(dir, "efficiency-checkpoints", "Catch-v0-agent-seed0")).sort();
+    expect(kept).toEqual(["ckpt-100", "ckpt-200", "latest.json"]);
+  }, 240_000); // ~20 s on an idle 2-core machine
 
   it("kill -9 mid-sweep leaves only whole records; resuming gives the records of an uninterrupted sweep", async () => {
     const dir = join(root, "kill");
