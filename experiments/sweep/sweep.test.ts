@@ -37,6 +37,16 @@ function startSweep(
   return { child, output: () => out, exited: new Promise((r) => child.on("exit", (code) => r(code))) };
 }
 
+/** A spec file for one efficiency agent run on Catch of `budget` steps, evaluated every 100: its results folder and path. */
+function catchAgentSpec(name: string, budget: number): { dir: string; specPath: string } {
+  const [dir, specPath] = [join(root, name), join(root, `${name}.json`)];
+  const task = { env: "Catch-v0", budget, threshold: { metric: "success", value: 0.9 } };
+  const config = { tasks: { "Catch-v0": task }, methods: ["agent"], references: [], seeds: 1 };
+  const agent = { evalEvery: 100, evalEpisodes: 1, seedSteps: 50 };
+  writeFileSync(specPath, JSON.stringify({ experiment: "efficiency", results: dir, config: { ...config, agent } }));
+  return { dir, specPath };
+}
+
 async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -142,12 +152,7 @@ describe("sweep jobs", () => {
   }, 240_000);
 
   it("Ctrl-C ends a running agent run at its next step with a checkpoint; the same command goes on from there", async () => {
-    const dir = join(root, "agent-stop");
-    const specPath = join(root, "agent-stop.json");
-    const task = { env: "Catch-v0", budget: 400, threshold: { metric: "success", value: 0.9 } };
-    const config = { tasks: { "Catch-v0": task }, methods: ["agent"], references: [], seeds: 1 };
-    const agent = { evalEvery: 100, evalEpisodes: 1, seedSteps: 50 };
-    writeFileSync(specPath, JSON.stringify({ experiment: "efficiency", results: dir, config: { ...config, agent } }));
+    const { dir, specPath } = catchAgentSpec("agent-stop", 400);
     const latest = join(dir, "efficiency-checkpoints", "Catch-v0-agent-seed0", "latest.json");
     const records = join(dir, "efficiency-records");
     const first = startSweep(specPath);
@@ -169,12 +174,7 @@ describe("sweep jobs", () => {
   }, 240_000); // ~30 s on an idle 2-core machine
 
   it("--all-checkpoints reaches the worker processes: every evaluation's checkpoint is kept", async () => {
-    const dir = join(root, "all-checkpoints");
-    const specPath = join(root, "all-checkpoints.json");
-    const task = { env: "Catch-v0", budget: 200, threshold: { metric: "success", value: 0.9 } };
-    const config = { tasks: { "Catch-v0": task }, methods: ["agent"], references: [], seeds: 1 };
-    const agent = { evalEvery: 100, evalEpisodes: 1, seedSteps: 50 };
-    writeFileSync(specPath, JSON.stringify({ experiment: "efficiency", results: dir, config: { ...config, agent } }));
+    const { dir, specPath } = catchAgentSpec("all-checkpoints", 200);
     const sweep = startSweep(specPath, "--all-checkpoints");
     expect(await sweep.exited, sweep.output()).toBe(0);
     const kept = readdirSync(join(dir, "efficiency-checkpoints", "Catch-v0-agent-seed0")).sort();
