@@ -250,14 +250,14 @@ describe("WorldModel with encoder 'cells'", () => {
     );
   });
 
-  it("encoder.rewardGate 'classified': a shut gate with v = 0 still learns from a paid step, the product's does not", () => {
+  it("encoder.eventHeads 'classified': a shut gate with v = 0 still learns from a paid step, the product's does not", () => {
     // Thousands of unpaid updates leave each cell's gate shut and its value 0 (DoorKey-8x8 screen, step
     // 8000: g -7.2, v 0.000 on every cell). The product's gradient on g is then v sigmoid'(g) = 0.
     const data = collect({ envId: ENV, envOptions: { size: SIZE }, steps: 2000, numEnvs: 4, seed: 0 });
     const paid = data.sample(32, 2, new Rng(5), 1);
     expect(paid.rewards.some((r) => r > 0)).toBe(true);
     const gradients = (gate: "product" | "classified") => {
-      const model = new WorldModel(cells({ encoder: { type: "cells", rewardGate: gate } }), shape(), 0);
+      const model = new WorldModel(cells({ encoder: { type: "cells", eventHeads: gate } }), shape(), 0);
       model.fitNormalization(data.observations());
       const [w, b] = [model.events!.weights.at(-1)!, model.events!.biases.at(-1)!];
       w.assign(tf.mul(w, tf.tensor1d([1, 0, 1]))); // v = 0 everywhere
@@ -278,11 +278,11 @@ describe("WorldModel with encoder 'cells'", () => {
     expect(product.value).toBeGreaterThan(0);
   });
 
-  it("encoder.rewardGate changes no prediction, only how the gate learns", () => {
+  it("encoder.eventHeads changes no prediction, only how the gate learns", () => {
     const data = collect({ envId: ENV, envOptions: { size: SIZE }, steps: 300, numEnvs: 2, seed: 1 });
     const s = data.sample(16, 1, new Rng(6), 0.5);
     const read = (gate: "product" | "classified") => {
-      const model = new WorldModel(cells({ encoder: { type: "cells", rewardGate: gate } }), shape(), 0);
+      const model = new WorldModel(cells({ encoder: { type: "cells", eventHeads: gate } }), shape(), 0);
       model.fitNormalization(data.observations());
       const out = tf.tidy(() => {
         const codes = model.encode(model.preprocess(s.obs, 32));
@@ -304,7 +304,7 @@ describe("WorldModel with encoder 'cells'", () => {
     expect(product.rewarded).toBeUndefined();
     expect(classified.rewarded).toHaveLength(16);
     expect(
-      () => new WorldModel(cells({ encoder: { type: "mlp", rewardGate: "classified" }, latents: 8 }), shape(), 0),
-    ).toThrow(/encoder.rewardGate is for encoder type 'cells', not 'mlp'/);
+      () => new WorldModel(cells({ encoder: { type: "mlp", eventHeads: "classified" }, latents: 8 }), shape(), 0),
+    ).toThrow(/encoder.eventHeads is for encoder type 'cells', not 'mlp'/);
   });
 });

@@ -42,12 +42,13 @@ export const WorldModelConfig = z
          */
         presence: z.boolean().optional(),
         /**
-         * "cells": how each cell's reward gate learns (nn/localHeads.ts). "product" (unset): through the
-         * reward's squared error, gate x value. "classified": as a classifier of "this step pays" (BCE,
-         * like the ending), the value alone through the squared error; a gate shut by thousands of
-         * unpaid updates then still opens on the first reward.
+         * "cells": how the events heads learn (nn/localHeads.ts). "product" (unset): each cell's reward
+         * gate through the reward's squared error, gate x value, and the ending's noisy-OR floored.
+         * "classified": the gate as a classifier of "this step pays" (BCE, like the ending), the value
+         * alone through the squared error, and both noisy-ORs unfloored. Thousands of updates without
+         * a reward or an ending shut the gates; the first one then still opens them.
          */
-        rewardGate: z.enum(["product", "classified"]).optional(),
+        eventHeads: z.enum(["product", "classified"]).optional(),
       })
       .strict()
       .default({ type: "auto", hidden: [256], channels: [16, 32] }),

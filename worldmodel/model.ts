@@ -60,7 +60,7 @@ export interface Heads {
   reward: tf.Tensor1D;
   /** [N]: logit of "this transition terminates". */
   terminated: tf.Tensor1D;
-  /** [N]: logit of "this transition pays a reward", with encoder.rewardGate "classified" only (trains the gate). */
+  /** [N]: logit of "this transition pays a reward", with encoder.eventHeads "classified" only (trains the gate). */
   rewarded?: tf.Tensor1D;
 }
 
@@ -110,7 +110,7 @@ export class WorldModel {
       throw new Error(
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
-    for (const option of ["presence", "rewardGate"] as const)
+    for (const option of ["presence", "eventHeads"] as const)
       if (config.encoder[option] !== undefined && type !== "cells")
         throw new Error(`WorldModel: encoder.${option} is for encoder type 'cells', not '${type}'`);
     const cells = type === "cells" ? this.checkCells(shape.obsShape, config.latents) : undefined;
@@ -319,7 +319,7 @@ export class WorldModel {
         this.neighbours,
         this.fsq.codebook,
         this.presence,
-        this.config.encoder.rewardGate === "classified",
+        this.config.encoder.eventHeads === "classified",
       );
     const x = tf.concat([tf.reshape(codes, [n, this.codeSize]), action], 1) as tf.Tensor2D;
     return {

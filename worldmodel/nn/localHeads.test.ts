@@ -50,6 +50,38 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
     expect(Number.isFinite(logit([-80, -80]))).toBe(true);
   });
 
+  it("the noisy-OR with keepGradient: the same logit, and a gradient where the floor took it", () => {
+    const read = (cells: number[], keep: boolean) =>
+      tf.tidy(() => {
+        const x = tf.tensor2d([cells]);
+        // Cross-entropy against "it ends": what a first ending asks of cells that never ended before.
+        const { value, grad } = tf.valueAndGrad(
+          (l: tf.Tensor) => tf.softplus(tf.neg(anyCellLogit(l as tf.Tensor2D, keep))).sum() as tf.Scalar,
+        )(x);
+        return {
+          logit: anyCellLogit(x, keep).dataSync()[0]!,
+          loss: value.dataSync()[0]!,
+          grad: Array.from(grad.dataSync()),
+        };
+      });
+    for (const cells of [
+      [0, 0],
+      [-3, -5, 2],
+      [-6.5, -7],
+    ])
+      expect(read(cells, true).logit).toBeCloseTo(read(cells, false).logit, 3);
+    // Two cells at -20: S = 2 softplus(-20) = 4.1e-9, below the floor of 1e-7.
+    const floored = read([-20, -20], false);
+    const kept = read([-20, -20], true);
+    expect(floored.grad.map(Math.abs)).toEqual([0, 0]);
+    expect(kept.logit).toBeCloseTo(Math.log(2 * Math.log1p(Math.exp(-20))), 4);
+    for (const g of kept.grad) expect(g).toBeCloseTo(-0.5, 3); // each cell's share of the ending
+    expect(kept.loss).toBeGreaterThan(floored.loss);
+    // Finite where every cell is far below (S underflows to 0).
+    expect(Number.isFinite(read([-120, -120], true).logit)).toBe(true);
+    expect(read([-120, -120], true).grad.every(Number.isFinite)).toBe(true);
+  });
+
   it("one rule everywhere: a pattern moved across the grid moves its prediction with it", () => {
     const [h, w, d, codes, a] = [4, 5, 2, 4, 3];
     const mlp = new Mlp([localInputSize(d, a), 16, codes], 1, "relu");

@@ -10,12 +10,13 @@
 //   r_hat = sum_c sigmoid(g_c + log q_c) v_c                   reward where a changing cell fires
 //   d_hat = 1 - prod_c (1 - sigmoid(t_c + log q_c))            "some cell ends the episode" (noisy-OR)
 // d_hat is returned as its logit, log(exp(S) - 1) with S = sum_c softplus(t_c + log q_c).
-// With the gate "classified" (encoder.rewardGate) the gate learns as a classifier and v as a regression:
+// With encoder.eventHeads "classified" the gate learns as a classifier and v as a regression:
 //   p_hat = 1 - prod_c (1 - sigmoid(g_c + log q_c))            "some cell pays", BCE against r != 0
 //   r_hat = sum_c sg(sigmoid(g_c + log q_c)) v_c               squared error trains v only
-// The product's gradient vanishes once the gate is shut: thousands of unpaid updates before the first
-// reward push g to about -8, and the step into the goal then moves it by sigmoid'(g) v (DoorKey-8x8 screen:
-// one arrival paying 0.30 in the buffer, 1800 updates later its predicted reward 0.000; a model trained
+// and both noisy-ORs keep their gradient however small S is (anyCellLogit). The product's gradient
+// vanishes once the gate is shut: thousands of unpaid updates before the first reward push g to
+// about -8, and the step into the goal then moves it by sigmoid'(g) v (DoorKey-8x8 screen: one
+// arrival paying 0.30 in the buffer, 1800 updates later its predicted reward 0.000; a model trained
 // afresh on the same buffer predicted 0.10-0.31; docs/efficiency-investigations.md).
 // Why each piece (FourRooms-11 random walks; docs/efficiency-investigations.md):
 // - q_c: an event happens where the grid changes. The loss says only that some cell ended the
@@ -90,12 +91,32 @@ export function gridPresence(own: tf.Tensor3D): tf.Tensor2D {
   return tf.max(own, 1) as tf.Tensor2D;
 }
 
-/** Per-cell termination logits [N, L] -> the logit [N] that some cell terminates (noisy-OR). */
-export function anyCellLogit(cellLogits: tf.Tensor2D): tf.Tensor1D {
-  // log(1 - d_hat) = -S, so logit(d_hat) = log(1 - exp(-S)) + S; S is floored to keep the log finite.
-  const s = tf.maximum(tf.sum(tf.softplus(cellLogits), 1), 1e-7);
-  return tf.add(tf.log(tf.neg(tf.expm1(tf.neg(s)))), s) as tf.Tensor1D;
+/**
+ * Per-cell termination logits [N, L] -> the logit [N] that some cell terminates (noisy-OR).
+ * `keepGradient`: below S = 1e-3 the logit is log S + S/2 (the series of log(1 - exp(-S)) + S),
+ * which stays finite and passes a gradient at any S. Without it S is floored at 1e-7, and once
+ * thousands of updates without an event have pushed every cell's logit below about -16 the floor
+ * takes the whole gradient: the first event moves nothing (a DoorKey-8x8 screen, 1300 updates after
+ * its first arrival: termination cross-entropy 12, its gradient on every events weight exactly 0).
+ */
+export function anyCellLogit(cellLogits: tf.Tensor2D, keepGradient = false): tf.Tensor1D {
+  // log(1 - d_hat) = -S, so logit(d_hat) = log(1 - exp(-S)) + S.
+  const total = tf.sum(tf.softplus(cellLogits), 1);
+  if (!keepGradient) {
+    const s = tf.maximum(total, 1e-7);
+    return tf.add(tf.log(tf.neg(tf.expm1(tf.neg(s)))), s) as tf.Tensor1D;
+  }
+  // Each branch on inputs where it is finite, so that the unused one's gradient is 0, not NaN; the
+  // mask by tf.step, whose gradient is 0 (tf.less has none).
+  const [small, large] = [tf.minimum(total, SERIES_BELOW), tf.maximum(total, SERIES_BELOW)];
+  const series = tf.add(tf.log(tf.add(small, 1e-30)), tf.div(small, 2));
+  const exact = tf.add(tf.log(tf.neg(tf.expm1(tf.neg(large)))), large);
+  const isSmall = tf.step(tf.sub(SERIES_BELOW, total));
+  return tf.add(tf.mul(isSmall, series), tf.mul(tf.sub(1, isSmall), exact)) as tf.Tensor1D;
 }
+
+/** Where anyCellLogit's series takes over (its next term, S^2 / 24, is then below 5e-8). */
+const SERIES_BELOW = 1e-3;
 
 /** Per cell rows [M, in] -> next-code logits [M, |C|] and events [M, 3] (reward gate, reward value, termination). */
 export function cellOutputs(dynamics: Mlp, events: Mlp, x: tf.Tensor2D): { logits: tf.Tensor2D; events: tf.Tensor2D } {
@@ -114,7 +135,7 @@ export function localHeads(
   select: tf.Tensor2D,
   codebook: tf.Tensor2D,
   presence = false,
-  classifiedGate = false,
+  classified = false,
 ): { logits: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D; rewarded?: tf.Tensor1D } {
   const [n, cells, dim] = codes.shape as [number, number, number];
   const size = codebook.shape[0];
@@ -124,12 +145,12 @@ export function localHeads(
   const own = tf.oneHot(tf.argMax(nearness, 1) as tf.Tensor1D, size);
   const present = presence ? gridPresence(tf.reshape(own, [n, cells, size]) as tf.Tensor3D) : undefined;
   const out = cellOutputs(dynamics, events, localInputs(codes, action, select, present));
-  const cell = cellEvents(out.logits, out.events, own, classifiedGate);
+  const cell = cellEvents(out.logits, out.events, own, classified);
   return {
     logits: tf.reshape(out.logits, [n, cells, size]) as tf.Tensor3D,
     reward: tf.sum(tf.reshape(cell.reward, [n, cells]), 1) as tf.Tensor1D,
-    terminated: anyCellLogit(tf.reshape(cell.endLogit, [n, cells]) as tf.Tensor2D),
-    ...(classifiedGate && { rewarded: anyCellLogit(tf.reshape(cell.gateLogit, [n, cells]) as tf.Tensor2D) }),
+    terminated: anyCellLogit(tf.reshape(cell.endLogit, [n, cells]) as tf.Tensor2D, classified),
+    ...(classified && { rewarded: anyCellLogit(tf.reshape(cell.gateLogit, [n, cells]) as tf.Tensor2D, true) }),
   };
 }
 
