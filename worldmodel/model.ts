@@ -111,7 +111,7 @@ export class WorldModel {
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
     for (const option of ["presence", "eventHeads"] as const)
-      if (config.encoder[option] !== undefined && type !== "cells")
+      if (config.encoder[option] && type !== "cells")
         throw new Error(`WorldModel: encoder.${option} is for encoder type 'cells', not '${type}'`);
     const cells = type === "cells" ? this.checkCells(shape.obsShape, config.latents) : undefined;
     this.encoder =
