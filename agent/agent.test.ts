@@ -10,7 +10,7 @@ import { collect } from "../data/collector.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { FrozenCodes } from "../worldmodel/frozenCodes.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
-import { ImaginationAgent, barredActions, returnBounds, tdBatch } from "./agent.ts";
+import { ImaginationAgent, barredActions, bestReturn, returnBounds, tdBatch } from "./agent.ts";
 import { NO_BOUND, type TdBatch } from "./value.ts";
 import { actionSpecOf } from "./learner.ts";
 import { OraclePlanner, RandomPolicy } from "./baselines.ts";
@@ -43,6 +43,7 @@ describe("config", () => {
     expect(() => parseAgentConfig({ mode: "sometimes" })).toThrow(/mode/);
     expect(() => parseAgentConfig({ novelty: -0.1 })).toThrow(/novelty/);
     expect(() => parseAgentConfig({ value: { returnBound: "yes" } })).toThrow(/value\.returnBound/);
+    expect(() => parseAgentConfig({ value: { returnCap: 1 } })).toThrow(/value\.returnCap/);
   });
 });
 
@@ -76,6 +77,17 @@ describe("tdBatch", () => {
     for (const x of known)
       expect(Math.abs(x) - 0.9 ** Math.round(Math.log(Math.abs(x)) / Math.log(0.9))).toBeCloseTo(0, 5);
     bounds.dispose();
+  });
+
+  it("caps the targets at the best return any step got (value.returnCap), and not before an episode has ended", () => {
+    const buffer = collect({ envId: "Catch-v0", steps: 300, numEnvs: 2, seed: 1 });
+    const g = Array.from(buffer.discountedReturns(0.9)).filter((x) => !Number.isNaN(x));
+    expect(bestReturn(buffer, 0.9)).toBe(Math.max(...g));
+    expect(bestReturn(buffer, 0.9)).toBe(1); // a ball caught: +1 at the end
+    const open = new ReplayBuffer({ obsShape: [1], obsDtype: "float32", actionSize: 1, capacity: 8 });
+    open.addFirst([0]);
+    open.addStep(0, 1, false, [1]);
+    expect(bestReturn(open, 0.9)).toBeUndefined();
   });
 });
 

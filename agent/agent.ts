@@ -92,6 +92,8 @@ export class ImaginationAgent implements Learner {
       throw new Error("agent config: planner.search needs Discrete actions");
     if (config.planner.search && (config.novelty ?? 0) > 0)
       throw new Error("agent config: planner.search and novelty cannot be combined (the search scores no novelty)");
+    if (config.planner.search?.branch !== undefined && config.worldModel.encoder.type !== "cells")
+      throw new Error("agent config: planner.search.branch needs encoder 'cells' (a model stepped on code indices)");
     if ((config.planner.search?.untried ?? 0) > 0)
       this.taken = new TakenSteps(this.model, this.spec.kind === "discrete" ? this.spec.n : 0);
     this.episode = new EpisodeMemory(this.model.fsq.size);
@@ -266,7 +268,7 @@ export class ImaginationAgent implements Learner {
    * sampling planner's are.
    */
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
-    const { depth, maxNodes, rewardOnEnding, untried } = this.config.planner.search!;
+    const { depth, maxNodes, rewardOnEnding, untried, branch } = this.config.planner.search!;
     const n = (this.spec as { n: number }).n;
     if (
       (this.evalStepper?.size ?? 0) > ImaginationAgent.evalStepperPairs ||
@@ -283,6 +285,7 @@ export class ImaginationAgent implements Learner {
       value: (z) => this.value.value(z),
       stepper: this.evalStepper,
       memo: this.evalMemo,
+      branch,
       // Optimism is for training: evaluations exploit.
       ...(this.explore && this.untriedNow ? { untried: { seen: this.taken!.seen, bonus: untried! } } : {}),
     });
@@ -407,6 +410,7 @@ export class ImaginationAgent implements Learner {
       encoder && tracedCodes(this.model, this.model.preprocess(firstAndLastObs(sample, this.model.obsSize)[0], size));
     let batch = tdBatch(this.model, sample, gamma, this.trainer.codesOf(sample), traced?.codes);
     if (this.config.value.returnBound) batch.lower = returnBounds(buffer, sample, gamma);
+    if (this.config.value.returnCap) batch.upper = bestReturn(buffer, gamma);
     if (this.relabeler) {
       const rows = Math.max(1, Math.round(size * this.config.value.relabel!));
       const hindsight = relabeledSample(buffer, this.relabeler, rows, nStep, rng, this.config.eventFraction);
@@ -536,6 +540,13 @@ export function returnBounds(buffer: ReplayBuffer, b: SequenceBatch, gamma: numb
       return Number.isNaN(x) ? NO_BOUND : x;
     }),
   );
+}
+
+/** The largest discounted return of any step in the buffer (value.returnCap); undefined while no episode has ended by termination. */
+export function bestReturn(buffer: ReplayBuffer, gamma: number): number | undefined {
+  let best = Number.NEGATIVE_INFINITY;
+  for (const g of buffer.discountedReturns(gamma)) if (g > best) best = g; // NaN compares false
+  return best === Number.NEGATIVE_INFINITY ? undefined : best;
 }
 
 /**

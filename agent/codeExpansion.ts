@@ -40,7 +40,8 @@ export interface IndexStepper {
 
 /**
  * A level's rows: each one's mode next code indices [rows, L], reward, 1 - d_hat and next-code
- * probability, and with `seen` whether a cell's (neighbourhood, action) is not in it.
+ * probability, with `seen` whether a cell's (neighbourhood, action) is not in it, and from index
+ * steppers the second guess at each row's least sure cell (LocalStepResult's `second`).
  */
 export type Level = {
   ids: Int32Array;
@@ -48,6 +49,7 @@ export type Level = {
   alive: ArrayLike<number>;
   likely: ArrayLike<number>;
   novel?: ArrayLike<number>;
+  second?: { cell: ArrayLike<number>; code: ArrayLike<number>; likely: ArrayLike<number> };
 };
 
 /** One level's expansion: each frontier node under each action, its mode next code and heads. */

@@ -5,7 +5,7 @@ import { make, makeBare } from "../envs/index.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { WorldModel, envShapeOf, type Heads } from "../worldmodel/model.ts";
 import type { Discrete } from "../envs/core/spaces.ts";
-import { SearchMemo, searchCodes, type SearchModel } from "./codeSearch.ts";
+import { type IndexStepper, SearchMemo, searchCodes, type SearchModel } from "./codeSearch.ts";
 import { CellActionSet } from "../worldmodel/nn/localStep.ts";
 import { corridor } from "./corridor.fixture.ts";
 import { ImaginationAgent } from "./agent.ts";
@@ -87,6 +87,58 @@ describe("searchCodes", () => {
     expect(q[1]).toBeCloseTo(gamma * gamma * 0.5, 5);
     // Left ends the episode: its value is the reward alone.
     expect(q[0]).toBeCloseTo(0.2, 5);
+  });
+});
+
+/**
+ * An index stepper for a corridor of S cells (code = cell; entering 0 pays 0.2, entering S - 1 pays
+ * 1, both end) whose model is unsure of one step: right from cell 3 goes, by its most likely code,
+ * to a dead end D = S (every action stays there) with probability 1 - p, and by its second guess
+ * to cell 4 with p.
+ */
+const unsureCorridor = (S: number, p: number): IndexStepper => ({
+  codes: S + 1,
+  size: 0,
+  step(ids, actions) {
+    const rows = ids.length * actions;
+    const out = {
+      ids: new Int32Array(rows),
+      likely: new Float64Array(rows).fill(1),
+      reward: new Float64Array(rows),
+      alive: new Float64Array(rows).fill(1),
+      second: { cell: new Int32Array(rows), code: new Int32Array(rows), likely: new Float64Array(rows) },
+    };
+    ids.forEach((c, g) => {
+      for (let a = 0; a < actions; a++) {
+        const r = g * actions + a;
+        const next = c === S ? S : Math.min(S - 1, Math.max(0, c + (a === 0 ? -1 : 1)));
+        out.ids[r] = c === 3 && a === 1 ? S : next;
+        if (c === 3 && a === 1) [out.likely[r], out.second.code[r], out.second.likely[r]] = [1 - p, 4, p];
+        if (c !== S && (next === 0 || next === S - 1)) [out.reward[r], out.alive[r]] = [next === 0 ? 0.2 : 1, 0];
+      }
+    });
+    return out;
+  },
+});
+
+describe("searchCodes following the model's second guesses (branch)", () => {
+  it("reaches a goal behind a step the model is unsure of, weighed by its second guess's probability", () => {
+    const model = corridor(8);
+    const opts = { depth: 10, maxNodes: 100, gamma };
+    const stepper = unsureCorridor(7, 0.4);
+    // Most likely codes only: right leads to the dead end, so it is worth only the way back left.
+    const mode = searchCodes(model, model.start, 2, { ...opts, stepper });
+    expect(mode.q[1]).toBeCloseTo(gamma ** 2 * 0.2, 5);
+    // With the second guess (p 0.4 >= 0.1): right, right, right to cell 4 (p 0.4), then on to the goal.
+    const both = searchCodes(model, model.start, 2, { ...opts, stepper, branch: 0.1 });
+    expect(both.q[1]).toBeCloseTo(gamma ** 4 * 0.4, 5);
+    expect(both.q[0]).toBeCloseTo(0.2, 5);
+    expect(both.nodes).toBe(mode.nodes + 3); // cells 4, 5 and 6
+    // A second guess less likely than `branch` is left out; a memo finds the same.
+    expect(searchCodes(model, model.start, 2, { ...opts, stepper, branch: 0.5 }).q).toEqual(mode.q);
+    const memo = new SearchMemo();
+    expect(searchCodes(model, model.start, 2, { ...opts, stepper, branch: 0.1, memo }).q).toEqual(both.q);
+    expect(() => searchCodes(model, model.start, 2, { ...opts, branch: 0.1 })).toThrow(/code indices/);
   });
 });
 
@@ -246,6 +298,9 @@ describe("ImaginationAgent with planner.search", () => {
     expect(() => new ImaginationAgent(box, make("PointMass-v0"), 0)).toThrow(/planner\.search needs Discrete actions/);
     const novel = parseAgentConfig({ env: "GridEmpty-v0", novelty: 0.05, planner: { search: { depth: 3 } } });
     expect(() => new ImaginationAgent(novel, env, 0)).toThrow(/planner\.search and novelty/);
+    const guessing = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 3, branch: 0.1 } } });
+    expect(() => new ImaginationAgent(guessing, env, 0)).toThrow(/planner\.search\.branch needs encoder 'cells'/);
+    expect(() => parseAgentConfig({ planner: { search: { depth: 3, branch: 0 } } })).toThrow(/planner\.search\.branch/);
     expect(() => parseAgentConfig({ planner: { search: { depth: 0 } } })).toThrow(/planner\.search\.depth/);
   });
 });

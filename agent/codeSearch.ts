@@ -7,6 +7,9 @@
 // p(s' | s, a) = prod_l max_i softmax(l_l)_i is the model's probability of the code it follows: a
 // path through codes it is unsure of counts for less (what lies beyond an unlikely step is unknown,
 // valued 0), so the max over many edges does not chase one whose next code is a guess.
+// With `branch`, a step also leads to its second guess: the grid with the least sure cell's
+// runner-up code, weighted by its own probability p'' (Q = r_hat + gamma (1 - d_hat) (p' V(s') +
+// p'' V(s''))), so a rare step the model half knows does not close the graph on a wrong guess.
 // Discrete codes are what make this affordable: a revisited code is the same node, so the graph grows
 // with the states reachable in the model (on a grid: the agent's poses in this layout), not with
 // n^depth action sequences, and a goal 30 steps away is in reach where sampled sequences of 3 are not.
@@ -47,6 +50,15 @@ export interface SearchOptions {
    * value and its rows under every action, computed once for all of them. Not with `untried`.
    */
   memo?: SearchMemo;
+  /**
+   * Follow the model's second guess too (index steppers only): where the grid with the least sure
+   * cell's second most likely code has at least this probability p'', it is a second outcome of the
+   * step: Q(s, a) = r_hat + gamma (1 - d_hat) (p' V(s') + p'' V(s'')). A step the model is unsure of
+   * (DoorKey-8x8: onto an open door, p 0.67 that the agent vanishes, 0.29 that it stands there)
+   * then leads on either way, instead of only where the coin fell when the weights were last
+   * updated.
+   */
+  branch?: number;
 }
 
 /**
@@ -97,6 +109,9 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   const reward: number[] = [];
   const alive: number[] = [];
   const likely: number[] = [];
+  // Each edge's second outcome (opts.branch): its node (-1: none) and probability.
+  const child2: number[] = [];
+  const likely2: number[] = [];
   const valuesAt = (codes: tf.Tensor): ArrayLike<number> => {
     if (!opts.value) return new Float32Array(codes.shape[0]!);
     const v = tf.tidy(() => opts.value!(codes));
@@ -116,12 +131,15 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   if (memo && opts.untried) throw new Error("code search: a memo is for searches without the untried bonus");
   const expand = expander(model, z0, opts.untried?.seen, opts.stepper);
   if (memo && !expand.codesOf) throw new Error("code search: a memo needs a model stepped on code indices");
+  const { branch } = opts;
+  if (branch !== undefined && !expand.codesOf)
+    throw new Error("code search: second guesses (branch) need a model stepped on code indices");
   // One level's rows through the memo: only the frontier codes it does not hold are stepped.
-  const memoStep = (frontierNodes: number[], ids: Int32Array): Level => {
+  const memoStep = (frontierNodes: number[], frontier: Int32Array): Level => {
     const held = frontierNodes.map((n) => memo!.rows.get(keys[n]!));
     const missing = held.flatMap((h, i) => (h ? [] : [i]));
     if (missing.length > 0) {
-      const out = expand.step(rowsOf(ids, missing, latents), missing.length, actions);
+      const out = expand.step(rowsOf(frontier, missing, latents), missing.length, actions);
       missing.forEach((i, j) => {
         const [a, b] = [j * actions, (j + 1) * actions];
         const part = (x: ArrayLike<number>) => Float64Array.from({ length: actions }, (_, t) => x[a + t]!);
@@ -130,24 +148,34 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
           reward: part(out.reward),
           alive: part(out.alive),
           likely: part(out.likely),
+          ...(branch !== undefined &&
+            out.second && {
+              second: { cell: part(out.second.cell), code: part(out.second.code), likely: part(out.second.likely) },
+            }),
         };
         memo!.rows.set(keys[frontierNodes[i]!]!, held[i]!);
       });
     }
     const rows = frontierNodes.length * actions;
-    const level = {
-      ids: new Int32Array(rows * latents),
-      reward: new Float64Array(rows),
-      alive: new Float64Array(rows),
-      likely: new Float64Array(rows),
-    };
+    const ids = new Int32Array(rows * latents);
+    const [reward, alive, likely] = [new Float64Array(rows), new Float64Array(rows), new Float64Array(rows)];
+    const second =
+      branch === undefined
+        ? undefined
+        : { cell: new Float64Array(rows), code: new Float64Array(rows), likely: new Float64Array(rows) };
     held.forEach((h, i) => {
-      level.ids.set(h!.ids, i * actions * latents);
-      level.reward.set(h!.reward, i * actions);
-      level.alive.set(h!.alive, i * actions);
-      level.likely.set(h!.likely, i * actions);
+      const at = i * actions;
+      ids.set(h!.ids, at * latents);
+      reward.set(h!.reward, at);
+      alive.set(h!.alive, at);
+      likely.set(h!.likely, at);
+      if (second && h!.second) {
+        second.cell.set(h!.second.cell, at);
+        second.code.set(h!.second.code, at);
+        second.likely.set(h!.second.likely, at);
+      }
     });
-    return level;
+    return { ids, reward, alive, likely, ...(second && { second }) };
   };
   // The fresh rows' values through the memo: only the codes it does not hold go through the value net.
   const memoValues = (freshKeys: string[], freshRows: number[], ids: Int32Array): number[] => {
@@ -168,11 +196,16 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       const rows = f * actions;
       // Row k: frontier node floor(k / n) under action k mod n.
       const step: Level = memo ? memoStep(frontierNodes, frontierIds) : expand.step(frontierIds, f, actions);
+      // The rows' second outcomes (branch) as more rows after them: row rows + j is row source[j]'s.
+      const { ids, source } =
+        branch === undefined ? { ids: step.ids, source: [] } : withSecondGuesses(step, rows, latents, branch);
+      const sourceOf = (k: number) => (k < rows ? k : source[k - rows]!);
+      const firstEdge = parent.length;
       // Rows whose code is new, and their nodes.
       const freshRows: number[] = [];
       const freshNodes: number[] = [];
-      for (let k = 0; k < rows; k++) {
-        const key = keyOf(step.ids, k, latents);
+      for (let k = 0; k < rows + source.length; k++) {
+        const key = keyOf(ids, k, latents);
         let node = nodeOf.get(key);
         if (node === undefined) {
           node = values.length;
@@ -182,12 +215,19 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
           freshRows.push(k);
           freshNodes.push(node);
         }
+        if (k >= rows) {
+          child2[firstEdge + sourceOf(k)] = node;
+          likely2[firstEdge + sourceOf(k)] = step.second!.likely[sourceOf(k)]!;
+          continue;
+        }
         parent.push(frontierNodes[Math.floor(k / actions)]!);
         child.push(node);
         const paid = opts.rewardOnEnding && step.alive[k]! >= 0.5 ? 0 : step.reward[k]!;
         reward.push(paid + (opts.untried && step.novel?.[k] ? opts.untried.bonus : 0));
         alive.push(step.alive[k]!);
         likely.push(step.likely[k]!);
+        child2.push(-1);
+        likely2.push(0);
       }
       expanded += f;
       levels++;
@@ -196,18 +236,20 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
           ? memoValues(
               freshNodes.map((n) => keys[n]!),
               freshRows,
-              step.ids,
+              ids,
             )
-          : expand.keep(freshRows, (codes) => valuesAt(codes));
+          : branch !== undefined
+            ? expand.codesOf!(rowsOf(ids, freshRows, latents), freshRows.length, valuesAt)
+            : expand.keep(freshRows, (codes) => valuesAt(codes));
         freshNodes.forEach((node, j) => {
           values[node] = v[j]!;
         });
       }
       // The next frontier: the fresh codes that did not end the episode (nothing follows an ending).
-      const keep = freshRows.flatMap((k, j) => (step.alive[k]! >= 0.5 ? [j] : []));
+      const keep = freshRows.flatMap((k, j) => (step.alive[sourceOf(k)]! >= 0.5 ? [j] : []));
       expand.frontier(keep);
       frontierIds = rowsOf(
-        step.ids,
+        ids,
         keep.map((j) => freshRows[j]!),
         latents,
       );
@@ -220,7 +262,9 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   // Value iteration on the graph: `depth` Jacobi sweeps over the expanded nodes.
   let v = Float64Array.from(values);
   const edges = parent.length;
-  const backup = (e: number) => reward[e]! + gamma * alive[e]! * likely[e]! * v[child[e]!]!;
+  const backup = (e: number) =>
+    reward[e]! +
+    gamma * alive[e]! * (likely[e]! * v[child[e]!]! + (child2[e]! >= 0 ? likely2[e]! * v[child2[e]!]! : 0));
   for (let sweep = 0; sweep < depth; sweep++) {
     const best = new Float64Array(v.length).fill(-Infinity);
     for (let e = 0; e < edges; e++) best[parent[e]!] = Math.max(best[parent[e]!]!, backup(e));
@@ -231,4 +275,29 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   for (let e = 0; e < Math.min(actions, edges); e++) q[e] = backup(e);
   if (edges === 0) q.fill(values[0]!);
   return { q, nodes: values.length, levels };
+}
+
+/**
+ * A level's rows followed by their second guesses (SearchOptions.branch): for each row whose grid with
+ * its least sure cell's second code has probability >= `branch`, a copy of its codes with that cell
+ * changed; `source[j]` is the row that copy j came from.
+ */
+function withSecondGuesses(
+  step: Level,
+  rows: number,
+  latents: number,
+  branch: number,
+): { ids: Int32Array; source: number[] } {
+  if (!step.second) throw new Error("code search: the model gave no second guesses (branch)");
+  const { cell, code, likely } = step.second;
+  const source: number[] = [];
+  for (let k = 0; k < rows; k++) if (likely[k]! >= branch) source.push(k);
+  const ids = new Int32Array((rows + source.length) * latents);
+  ids.set(step.ids.subarray(0, rows * latents));
+  source.forEach((k, j) => {
+    const at = (rows + j) * latents;
+    ids.set(step.ids.subarray(k * latents, (k + 1) * latents), at);
+    ids[at + cell[k]!] = code[k]!;
+  });
+  return { ids, source };
 }

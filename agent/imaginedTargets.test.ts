@@ -115,6 +115,39 @@ describe("ValueLearner with a lower bound on its targets (value.returnBound)", (
   });
 });
 
+describe("ValueLearner with a cap on its targets (value.returnCap)", () => {
+  // Cell 1 steps back to itself paying 0.1 (Q* = 0.1 / (1 - 0.95) = 2). An imagined row from cell 3
+  // does the same. With the cap at 0.5 on the real batch, both rows' targets stop there.
+  const loop = (cell: number): TdBatch =>
+    tf.tidy(() => ({
+      codes: cells(cell),
+      nextCodes: cells(cell),
+      actions: tf.tensor2d([1, 0], [1, 2]),
+      returns: tf.tensor1d([0.1]),
+      terminated: tf.tensor1d([0]),
+      discount: tf.tensor1d([0.95]),
+    }));
+  const train = (upper?: number) => {
+    const config = ValueConfig.parse({ ensemble: 2, hidden: [16], lr: 1e-2, polyak: 0.2 });
+    const learner = new ValueLearner(5, { kind: "discrete", n: 2 }, config, 3);
+    for (let u = 0; u < 600; u++) {
+      const real = loop(1);
+      if (upper !== undefined) real.upper = upper;
+      const imagined = loop(3);
+      learner.update(real, { batch: imagined, weight: 1 });
+      tf.dispose([real, imagined] as unknown as tf.TensorContainer);
+    }
+    const q = tf.tidy(() => tf.mean(learner.critics.apply(cells(1, 3)), 0).arraySync() as number[][]);
+    learner.dispose();
+    return [q[0]![0]!, q[1]![0]!];
+  };
+
+  it("holds real and imagined targets at the cap, and without one lets them climb past it", () => {
+    for (const q of train(0.5)) expect(q).toBeCloseTo(0.5, 1);
+    for (const q of train()) expect(q).toBeGreaterThan(0.9);
+  });
+});
+
 describe("ValueLearner anchoring terminal codes at zero (value.terminalZero)", () => {
   // Phase 1 teaches Q = 1 at cells 0 and 2 (as an untrained net could read anything there). Phase 2
   // replays a step from cell 1 that ends the episode in cell 0, one from cell 3 that goes on to

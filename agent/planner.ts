@@ -34,7 +34,9 @@ export const PlannerConfig = z
      * cell whose (neighbourhood, action) the agent never took in the env pays this much more in the
      * search (optimism where the model has only guessed; unset: 0). `exploitEvery` k: every k-th
      * training episode goes without it, as an evaluation does, to collect episodes that reach the
-     * goal (unset: every episode takes it).
+     * goal (unset: every episode takes it). `branch` (models stepped on code indices): a step's
+     * second guess at its least sure cell is followed too where that grid's probability is at least
+     * this (agent/codeSearch.ts; unset: the most likely next code only).
      */
     search: z
       .object({
@@ -43,6 +45,7 @@ export const PlannerConfig = z
         rewardOnEnding: z.boolean().default(false),
         untried: z.number().min(0).optional(),
         exploitEvery: z.number().int().min(2).optional(),
+        branch: z.number().gt(0).max(1).optional(),
       })
       .strict()
       .refine((s) => s.exploitEvery === undefined || (s.untried ?? 0) > 0, {

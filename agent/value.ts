@@ -1,7 +1,8 @@
 // The planner's value function: an ensemble of Q heads on codes (DC-MPC), trained by n-step TD on
 // real transitions with no gradient into the world model unless encoderLr is set (R = sum_{t<k} gamma^t r_t, z' = codes of o_k),
 // and on the model's imagined one-step backups for every action (agent/imaginedTargets.ts).
-// With terminalZero, Q(z_T, a) = 0 at the codes of real terminal observations (nothing else trains Q there).
+// With returnBound, y >= the return its episode got from o_t; with returnCap, every y <= the best
+// return any replayed step got. With terminalZero, Q(z_T, a) = 0 at the codes of real terminal observations (nothing else trains Q there).
 // The heads are one MlpEnsemble (all members in a few batched ops, backward written out) and one
 // flat AdamW:
 //   Discrete:  y = R + gamma^k (1 - d) min_{j in 2 random heads} Q'_j(z', argmax_a mean_e Q_e(z', a))
@@ -67,6 +68,17 @@ export const ValueConfig = z
      */
     returnBound: z.boolean().optional(),
     /**
+     * The largest discounted return any replayed step got (ReplayBuffer.discountedReturns) caps every
+     * TD target of an update from above, the imagined rows' included. Where an episode pays once, at
+     * its end, no state's value exceeds the best reward; a value that climbs past it has diverged:
+     * on DoorKey-8x8 the imagined backups, reading the max over actions at codes no real row
+     * teaches (the key dropped in the goal's corridor), lifted V to 6-14 where no step pays but the
+     * goal's 0.96, and the search went round the goal to reach them. On tasks that pay along the
+     * way or at random the cap is only as good as the best return seen. No return known yet (no
+     * episode ended by termination): no cap. Unset (as false): optional for the defaults' fingerprint.
+     */
+    returnCap: z.boolean().optional(),
+    /**
      * Q(z_T, a) = 0 for every action at the codes z_T of a real terminal observation (squared error
      * on the replayed terminal rows, weighted as a TD row). TD stops at termination, so nothing else
      * trains Q there, yet the planner and the imagined backups read V(z') times 1 - d_hat, and d_hat
@@ -124,6 +136,8 @@ export interface TdBatch {
   discount: tf.Tensor1D;
   /** A lower bound on each row's target (value.returnBound: the episode's return from o_t; NO_BOUND where none). */
   lower?: tf.Tensor1D;
+  /** An upper bound on every target of the update, imagined rows included (value.returnCap). */
+  upper?: number;
 }
 
 /** A lower bound that binds nothing. */
@@ -253,7 +267,8 @@ export class ValueLearner {
           ? tf.mean(qNext, 0)
           : tf.reshape(tf.minimum(tf.slice(qNext, [i, 0], [1, n]), tf.slice(qNext, [j, 0], [1, n])), [n]); // slices: WASM's gather is slow
       const bootstrapped = tf.add(b.returns, tf.mul(b.discount, tf.mul(tf.sub(1, b.terminated), next)));
-      const target = b.lower ? tf.maximum(bootstrapped, b.lower) : bootstrapped;
+      const bounded = b.lower ? tf.maximum(bootstrapped, b.lower) : bootstrapped;
+      const target = b.upper === undefined ? bounded : tf.minimum(bounded, b.upper);
       // sum_e sum_b w_b (Q_e(z, a) - y)^2, its gradient written out: 2 w_b (Q_e - y) at the taken action.
       // With terminalZero, the real rows' bootstrap codes ride along in the same pass (after the n rows).
       const anchored = this.config.terminalZero === true;
@@ -373,6 +388,9 @@ export function concatBatches(a: TdBatch, b: TdBatch): TdBatch {
       terminated: cat(a.terminated, b.terminated),
       discount: cat(a.discount, b.discount),
       ...(a.lower || b.lower ? { lower: cat(boundOf(a), boundOf(b)) } : {}),
+      ...(a.upper !== undefined || b.upper !== undefined
+        ? { upper: Math.min(a.upper ?? Number.POSITIVE_INFINITY, b.upper ?? Number.POSITIVE_INFINITY) }
+        : {}),
     };
   }) as TdBatch;
 }

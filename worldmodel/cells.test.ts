@@ -141,11 +141,23 @@ describe("WorldModel with encoder 'cells'", () => {
       );
       const h = model.heads(rows, model.actionFeatures(acts, n));
       const p = tf.softmax(h.logits);
+      // The second guess: at the cell whose most likely code is least likely, its runner-up.
+      const { values: top, indices: topCodes } = tf.topk(p, 2);
+      const first = tf.squeeze(tf.slice(top, [0, 0, 0], [-1, -1, 1]), [2]);
+      const cell = tf.argMin(first, 1);
+      const at = (x: tf.Tensor, j: number) =>
+        tf.sum(tf.mul(tf.squeeze(tf.slice(x, [0, 0, j], [-1, -1, 1]), [2]), tf.oneHot(cell, p.shape[1]!)), 1);
+      const likely = tf.prod(tf.max(p, 2), 1);
       return {
         ids: Array.from(tf.argMax(h.logits, 2).dataSync()),
-        likely: Array.from(tf.prod(tf.max(p, 2), 1).dataSync()),
+        likely: Array.from(likely.dataSync()),
         reward: Array.from(h.reward.dataSync()),
         alive: Array.from(tf.sub(1, tf.sigmoid(h.terminated)).dataSync()),
+        second: {
+          cell: Array.from(cell.dataSync()),
+          code: Array.from(at(tf.cast(topCodes, "float32"), 1).dataSync()),
+          likely: Array.from(tf.div(tf.mul(likely, at(top, 1)), at(top, 0)).dataSync()),
+        },
       };
     });
     codes.dispose();
@@ -155,6 +167,9 @@ describe("WorldModel with encoder 'cells'", () => {
     got.likely.forEach((v, i) => expect(v).toBeCloseTo(want.likely[i]!, 5));
     got.reward.forEach((v, i) => expect(v).toBeCloseTo(want.reward[i]!, 4));
     got.alive.forEach((v, i) => expect(v).toBeCloseTo(want.alive[i]!, 5));
+    expect(Array.from(got.second.cell)).toEqual(want.second.cell);
+    expect(Array.from(got.second.code)).toEqual(want.second.code);
+    got.second.likely.forEach((v, i) => expect(v).toBeCloseTo(want.second.likely[i]!, 5));
     // Fewer distinct (neighbourhood, action) keys than rows x cells; a second call adds none.
     const keys = stepper.size;
     expect(keys).toBeLessThan(n * SIZE * SIZE);

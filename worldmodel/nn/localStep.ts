@@ -23,6 +23,12 @@ export interface LocalStepResult {
   alive: Float64Array;
   /** [rows]: 1 where some cell's (neighbourhood, action) is not in step()'s `seen`; absent without it. */
   novel?: Uint8Array;
+  /**
+   * [rows]: the model's second guess where it is least sure: the cell whose most likely code has the
+   * lowest probability, that cell's second most likely code, and the probability of the grid with
+   * it there instead (likely * p_second / p_first).
+   */
+  second: { cell: Int32Array; code: Int32Array; likely: Float64Array };
 }
 
 /** A cell's context and neighbourhood (cellKey): one number while that is exact, else text. */
@@ -65,8 +71,12 @@ export class CellActionSet {
   }
 }
 
-/** A neighbourhood's outputs under each action a: [next code, its probability, reward, log(1 - sigmoid(t))] at 4a. */
+/**
+ * A neighbourhood's outputs under each action a, OUT values from OUT * a: next code, its probability,
+ * reward, log(1 - sigmoid(t)), the second most likely code and its probability.
+ */
 type Outputs = Float64Array;
+const OUT = 6;
 
 export class LocalStep {
   /** Neighbourhood key -> its outputs under every action. */
@@ -138,20 +148,33 @@ export class LocalStep {
       likely: new Float64Array(rows).fill(1),
       reward: new Float64Array(rows),
       alive: new Float64Array(rows),
+      second: { cell: new Int32Array(rows), code: new Int32Array(rows), likely: new Float64Array(rows) },
     };
     const logAlive = new Float64Array(rows);
+    const leastSure = new Float64Array(rows).fill(2);
+    const secondP = new Float64Array(rows);
     for (let g = 0; g < grids; g++) {
       for (let c = 0; c < cells; c++) {
         const o = found[g * cells + c] ?? this.known.get(keys.get(g * cells + c)!)!;
         for (let a = 0, r = g * actions; a < actions; a++, r++) {
-          out.ids[r * cells + c] = o[4 * a]!;
-          out.likely[r]! *= o[4 * a + 1]!;
-          out.reward[r]! += o[4 * a + 2]!;
-          logAlive[r]! += o[4 * a + 3]!;
+          const at = OUT * a;
+          out.ids[r * cells + c] = o[at]!;
+          out.likely[r]! *= o[at + 1]!;
+          out.reward[r]! += o[at + 2]!;
+          logAlive[r]! += o[at + 3]!;
+          if (o[at + 1]! < leastSure[r]!) {
+            leastSure[r] = o[at + 1]!;
+            out.second.cell[r] = c;
+            out.second.code[r] = o[at + 4]!;
+            secondP[r] = o[at + 5]!;
+          }
         }
       }
     }
-    for (let r = 0; r < rows; r++) out.alive[r] = Math.exp(logAlive[r]!);
+    for (let r = 0; r < rows; r++) {
+      out.alive[r] = Math.exp(logAlive[r]!);
+      out.second.likely[r] = (out.likely[r]! * secondP[r]!) / leastSure[r]!;
+    }
     if (novel) out.novel = novel;
     return out;
   }
@@ -203,15 +226,20 @@ export class LocalStep {
     }) as [Float32Array, Float32Array, Float32Array];
     const size = this.codes;
     missing.forEach(([key], i) => {
-      const outputs: Outputs = new Float64Array(4 * actions);
+      const outputs: Outputs = new Float64Array(OUT * actions);
       for (let a = 0; a < actions; a++) {
         const k = i * actions + a;
         const row = logits.subarray(k * size, (k + 1) * size);
         let best = 0;
         for (let j = 1; j < size; j++) if (row[j]! > row[best]!) best = j;
+        let second = best === 0 ? 1 : 0;
+        for (let j = 0; j < size; j++) if (j !== best && row[j]! > row[second]!) second = j;
         let total = 0;
         for (let j = 0; j < size; j++) total += Math.exp(row[j]! - row[best]!);
-        outputs.set([best, 1 / total, reward[k]!, logNotEnd[k]!], 4 * a);
+        outputs.set(
+          [best, 1 / total, reward[k]!, logNotEnd[k]!, second, Math.exp(row[second]! - row[best]!) / total],
+          OUT * a,
+        );
       }
       this.known.set(key, outputs);
     });
