@@ -56,11 +56,14 @@ export type Level = {
 export interface Expander {
   /** Frontier [f, L] code indices under every action -> rows k = node * actions + action. */
   step(frontierIds: Int32Array, f: number, actions: number): Level;
-  /** The last step's rows `fresh` as codes [m, L, d], for `use` (their values). */
-  keep(fresh: number[], use: (codes: tf.Tensor) => ArrayLike<number>): ArrayLike<number>;
+  /**
+   * The last step's rows `fresh` as codes [m, L, d], for `use` (their values); steppers on code
+   * tensors only (index steppers name any rows' codes by codesOf).
+   */
+  keep?(fresh: number[], use: (codes: tf.Tensor) => ArrayLike<number>): ArrayLike<number>;
   /** The next frontier: entries `kept` of the last `keep`'s rows. */
   frontier(kept: number[]): void;
-  /** Codes [m, L] of indices as codes [m, L, d], for `use` (index steppers only: a search memo's). */
+  /** Codes [m, L] of indices as codes [m, L, d], for `use` (index steppers only). */
   codesOf?(ids: Int32Array, m: number, use: (codes: tf.Tensor) => ArrayLike<number>): ArrayLike<number>;
   dispose(): void;
 }
@@ -76,7 +79,6 @@ export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet
   if (seen && !stepper)
     throw new Error("code search: untried steps are known only to a model stepped on code indices (encoder 'cells')");
   if (stepper) {
-    let last: Int32Array = new Int32Array(0);
     const latents = z0.shape[1]!;
     const codesOf = (ids: Int32Array, m: number, use: (codes: tf.Tensor) => ArrayLike<number>) => {
       const codes = tf.tidy(() =>
@@ -89,14 +91,7 @@ export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet
       }
     };
     return {
-      step(frontierIds, _f, actions) {
-        const out = stepper.step(frontierIds, actions, seen);
-        last = out.ids;
-        return out;
-      },
-      keep(fresh, use) {
-        return codesOf(rowsOf(last, fresh, latents), fresh.length, use);
-      },
+      step: (frontierIds, _f, actions) => stepper.step(frontierIds, actions, seen),
       codesOf,
       frontier() {},
       dispose() {},

@@ -238,9 +238,9 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
               freshRows,
               ids,
             )
-          : branch !== undefined
-            ? expand.codesOf!(rowsOf(ids, freshRows, latents), freshRows.length, valuesAt)
-            : expand.keep(freshRows, (codes) => valuesAt(codes));
+          : expand.codesOf
+            ? expand.codesOf(rowsOf(ids, freshRows, latents), freshRows.length, valuesAt)
+            : expand.keep!(freshRows, (codes) => valuesAt(codes));
         freshNodes.forEach((node, j) => {
           values[node] = v[j]!;
         });
