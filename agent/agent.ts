@@ -65,7 +65,7 @@ export class ImaginationAgent implements Learner {
   private readonly encoderOptimizer: FlatAdam | undefined;
   /** Hindsight goals for the value's rows (config.value.relabel). */
   private readonly relabeler: GoalRelabeler | undefined;
-  /** The cell keys of the steps taken in the env (config.planner.search.untried). */
+  /** The cell keys of the steps taken in the env, and with them their next codes (config.planner.search: untried, observed). */
   private readonly taken: TakenSteps | undefined;
   /**
    * Inside evaluating(): one index stepper for all its searches. The weights stay fixed there, so what
@@ -94,8 +94,9 @@ export class ImaginationAgent implements Learner {
       throw new Error("agent config: planner.search and novelty cannot be combined (the search scores no novelty)");
     if (config.planner.search?.branch !== undefined && config.worldModel.encoder.type !== "cells")
       throw new Error("agent config: planner.search.branch needs encoder 'cells' (a model stepped on code indices)");
-    if ((config.planner.search?.untried ?? 0) > 0)
-      this.taken = new TakenSteps(this.model, this.spec.kind === "discrete" ? this.spec.n : 0);
+    const { untried, observed } = config.planner.search ?? {};
+    if ((untried ?? 0) > 0 || observed)
+      this.taken = new TakenSteps(this.model, this.spec.kind === "discrete" ? this.spec.n : 0, observed);
     this.episode = new EpisodeMemory(this.model.fsq.size);
     if (config.turnAugment) this.turnSide = turnableSide(env, config);
     if (config.evalAverage !== undefined) {
@@ -134,7 +135,9 @@ export class ImaginationAgent implements Learner {
   /** Whether this training episode's searches take the untried bonus (planner.search: untried, exploitEvery). */
   get untriedNow(): boolean {
     const every = this.config.planner.search?.exploitEvery;
-    return this.taken !== undefined && (every === undefined || this.trainingEpisodes % every !== 0);
+    return (
+      (this.config.planner.search?.untried ?? 0) > 0 && (every === undefined || this.trainingEpisodes % every !== 0)
+    );
   }
 
   /** Codes [1, L, d] of one observation. */
@@ -286,6 +289,7 @@ export class ImaginationAgent implements Learner {
       stepper: this.evalStepper,
       memo: this.evalMemo,
       branch,
+      ...(this.taken?.shown && { shown: this.taken.shown }),
       // Optimism is for training: evaluations exploit.
       ...(this.explore && this.untriedNow ? { untried: { seen: this.taken!.seen, bonus: untried! } } : {}),
     });

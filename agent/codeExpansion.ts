@@ -4,7 +4,7 @@
 // neighbourhood computed once (worldmodel/nn/localStep.ts: the local heads of encoder "cells").
 import * as tf from "@tensorflow/tfjs";
 import { oneHotArgmax } from "../worldmodel/estimators/categorical.ts";
-import type { CellActionSet, LocalStepResult } from "../worldmodel/nn/localStep.ts";
+import type { CellActionSet, CellOutcomes, LocalStepResult } from "../worldmodel/nn/localStep.ts";
 import type { LatentModel } from "./imagination.ts";
 
 /** Rows `rows` of code indices [?, latents], in that order, as a new [rows.length, latents] array. */
@@ -33,9 +33,10 @@ export interface IndexStepper {
   readonly size: number;
   /**
    * Grids [grids, L] each under every one of `actions` actions -> rows k = grid * actions + action;
-   * with `seen`, which rows hold a cell whose (neighbourhood, action) is not in it.
+   * with `seen`, which rows hold a cell whose (neighbourhood, action) is not in it; with `shown`, a
+   * cell takes the next code its (neighbourhood, action) always led to in the env.
    */
-  step(ids: Int32Array, actions: number, seen?: CellActionSet): LocalStepResult;
+  step(ids: Int32Array, actions: number, seen?: CellActionSet, shown?: CellOutcomes): LocalStepResult;
 }
 
 /**
@@ -71,13 +72,21 @@ export interface Expander {
 /**
  * Steps on code indices when the model can (its local heads: worldmodel/nn/localStep.ts, each
  * distinct neighbourhood computed once); else through its heads on code tensors. `seen`: the
- * (neighbourhood, action) pairs the agent has taken (index steppers only); `reuse`: a stepper of
- * this model and its current weights, for the model's new one.
+ * (neighbourhood, action) pairs the agent has taken, `shown`: the next codes they led to (index
+ * steppers only); `reuse`: a stepper of this model and its current weights, for the model's new one.
  */
-export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet, reuse?: IndexStepper): Expander {
+export function expander(
+  model: SearchModel,
+  z0: tf.Tensor,
+  seen?: CellActionSet,
+  reuse?: IndexStepper,
+  shown?: CellOutcomes,
+): Expander {
   const stepper = reuse ?? model.indexStepper?.();
   if (seen && !stepper)
     throw new Error("code search: untried steps are known only to a model stepped on code indices (encoder 'cells')");
+  if (shown && !stepper)
+    throw new Error("code search: observed steps are known only to a model stepped on code indices (encoder 'cells')");
   if (stepper) {
     const latents = z0.shape[1]!;
     const codesOf = (ids: Int32Array, m: number, use: (codes: tf.Tensor) => ArrayLike<number>) => {
@@ -91,7 +100,7 @@ export function expander(model: SearchModel, z0: tf.Tensor, seen?: CellActionSet
       }
     };
     return {
-      step: (frontierIds, _f, actions) => stepper.step(frontierIds, actions, seen),
+      step: (frontierIds, _f, actions) => stepper.step(frontierIds, actions, seen, shown),
       codesOf,
       frontier() {},
       dispose() {},

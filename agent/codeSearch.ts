@@ -15,8 +15,11 @@
 // n^depth action sequences, and a goal 30 steps away is in reach where sampled sequences of 3 are not.
 // With `untried`, r_hat(s, a) + bonus where some cell of (s, a) has a (neighbourhood, action) the agent
 // never took in the env: what the model predicts there is a guess, and trying it is how to learn it.
+// With `shown`, a cell whose (neighbourhood, action) the env always took to one next code takes that
+// code with probability 1 instead of the model's guess: a rare step the env has shown (DoorKey-8x8's
+// unlock) is known whichever way the model's argmax there fell at its last update.
 import * as tf from "@tensorflow/tfjs";
-import type { CellActionSet } from "../worldmodel/nn/localStep.ts";
+import type { CellActionSet, CellOutcomes } from "../worldmodel/nn/localStep.ts";
 import { expander, rowsOf, type IndexStepper, type Level, type SearchModel } from "./codeExpansion.ts";
 
 export type { IndexStepper, SearchModel } from "./codeExpansion.ts";
@@ -40,6 +43,8 @@ export interface SearchOptions {
    * not in `seen` (the agent's real steps: TakenSteps) pays `bonus` more.
    */
   untried?: { seen: CellActionSet; bonus: number };
+  /** The next code each (neighbourhood, action) the agent took always led to (TakenSteps.shown): it overrides the model's. */
+  shown?: CellOutcomes;
   /**
    * An index stepper to step with (else the model's new one): one kept across searches reuses what it
    * computed, for as long as the model's weights stay the same.
@@ -47,7 +52,8 @@ export interface SearchOptions {
   stepper?: IndexStepper;
   /**
    * What searches under the same weights share (an evaluation's, beside its stepper): each code's
-   * value and its rows under every action, computed once for all of them. Not with `untried`.
+   * value and its rows under every action, computed once for all of them. Not with `untried`; with
+   * `shown`, the same one in all of them.
    */
   memo?: SearchMemo;
   /**
@@ -129,7 +135,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   values.push(valuesAt(z0)[0]!);
   const { memo } = opts;
   if (memo && opts.untried) throw new Error("code search: a memo is for searches without the untried bonus");
-  const expand = expander(model, z0, opts.untried?.seen, opts.stepper);
+  const expand = expander(model, z0, opts.untried?.seen, opts.stepper, opts.shown);
   if (memo && !expand.codesOf) throw new Error("code search: a memo needs a model stepped on code indices");
   const { branch } = opts;
   if (branch !== undefined && !expand.codesOf)

@@ -36,7 +36,10 @@ export const PlannerConfig = z
      * training episode goes without it, as an evaluation does, to collect episodes that reach the
      * goal (unset: every episode takes it). `branch` (models stepped on code indices): a step's
      * second guess at its least sure cell is followed too where that grid's probability is at least
-     * this (agent/codeSearch.ts; unset: the most likely next code only).
+     * this (agent/codeSearch.ts; unset: the most likely next code only). `observed` (models stepped
+     * on code indices): a cell whose (neighbourhood, action) the agent has taken in the env, always
+     * to the same next code, takes that code in the search instead of the model's guess (for
+     * deterministic grids; unset: off).
      */
     search: z
       .object({
@@ -46,6 +49,7 @@ export const PlannerConfig = z
         untried: z.number().min(0).optional(),
         exploitEvery: z.number().int().min(2).optional(),
         branch: z.number().gt(0).max(1).optional(),
+        observed: z.boolean().optional(),
       })
       .strict()
       .refine((s) => s.exploitEvery === undefined || (s.untried ?? 0) > 0, {

@@ -5,7 +5,7 @@ import { ReplayBuffer } from "../data/replayBuffer.ts";
 import { makeBare } from "../envs/index.ts";
 import { parseWorldModelConfig } from "../worldmodel/config.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
-import { CellActionSet } from "../worldmodel/nn/localStep.ts";
+import { CellActionSet, CellOutcomes } from "../worldmodel/nn/localStep.ts";
 import { searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
 import { ImaginationAgent } from "./agent.ts";
@@ -104,6 +104,77 @@ describe("TakenSteps", () => {
   });
 });
 
+describe("observed outcomes", () => {
+  it("a pair the env always took to one code overrides the model's guess there, with probability 1; two codes shown, none", () => {
+    const model = cellsModel();
+    const env = makeBare(ENV, { size: SIZE });
+    const [obs] = env.reset({ seed: 3 });
+    const ids = idsOf(model, obs);
+    const stepper = model.indexStepper()!;
+    const guess = stepper.step(ids, ACTIONS);
+    // A hand-built outcome for action 2: every cell becomes a code the model does not predict there.
+    const told = Int32Array.from(guess.ids.subarray(2 * ids.length, 3 * ids.length), (c) => (c + 1) % stepper.codes);
+    const shown = new CellOutcomes(ACTIONS);
+    stepper.markOutcomes(ids, [2], told, shown);
+    stepper.markOutcomes(ids, [2], told, shown); // shown twice, the same
+    const overridden = stepper.step(ids, ACTIONS, undefined, shown);
+    expect([...overridden.ids.subarray(2 * ids.length, 3 * ids.length)]).toEqual([...told]);
+    expect(overridden.likely[2]).toBe(1);
+    expect(overridden.shown![2]).toBe(ids.length);
+    // The other actions, and action 2's reward and ending, are the model's.
+    for (const a of [0, 1, 3, 4, 5]) {
+      expect(overridden.shown![a]).toBe(0);
+      expect([...overridden.ids.subarray(a * ids.length, (a + 1) * ids.length)]).toEqual([
+        ...guess.ids.subarray(a * ids.length, (a + 1) * ids.length),
+      ]);
+    }
+    expect(overridden.reward[2]).toBeCloseTo(guess.reward[2]!, 12);
+    expect(overridden.alive[2]).toBeCloseTo(guess.alive[2]!, 12);
+    // Cell 0's pair led once elsewhere: the model's guess again there, and only there.
+    const other = Int32Array.from(told);
+    other[0] = (told[0]! + 1) % stepper.codes;
+    stepper.markOutcomes(ids, [2], other, shown);
+    const mixed = stepper.step(ids, ACTIONS, undefined, shown);
+    const cells = ids.length;
+    // Cells of the same key as cell 0 revert too; every other cell keeps the shown code.
+    const sameKey = [...ids.keys()].filter((c) => mixed.ids[2 * cells + c] !== told[c]);
+    expect(sameKey).toContain(0);
+    for (const c of sameKey) expect(mixed.ids[2 * cells + c]).toBe(guess.ids[2 * cells + c]);
+    expect(mixed.shown![2]).toBe(cells - sameKey.length);
+    model.dispose();
+  });
+
+  it("read from a buffer, they step each taken transition of a deterministic grid to its real next codes", () => {
+    const model = cellsModel();
+    const buffer = played([
+      [2, 1, 2, 2, 0],
+      [1, 1, 2, 0, 2],
+      [1, 2, 2, 3, 5],
+    ]);
+    const taken = new TakenSteps(model, ACTIONS, true);
+    taken.read(buffer);
+    expect(taken.shown!.size).toBeGreaterThan(0);
+    const obs = buffer.observations();
+    const size = buffer.obsSize;
+    let wrongBefore = 0;
+    for (let slot = 0; slot < buffer.size; slot++) {
+      const action = buffer.actionAt(slot)?.[0];
+      if (action === undefined) continue;
+      const ids = idsOf(model, obs.subarray(slot * size, (slot + 1) * size));
+      const next = idsOf(model, obs.subarray((slot + 1) * size, (slot + 2) * size));
+      const stepper = model.indexStepper()!;
+      const row = (out: { ids: Int32Array }) => [...out.ids.subarray(action * ids.length, (action + 1) * ids.length)];
+      if (row(stepper.step(ids, ACTIONS)).join() !== [...next].join()) wrongBefore++;
+      const told = stepper.step(ids, ACTIONS, undefined, taken.shown);
+      expect(row(told)).toEqual([...next]);
+      expect(told.likely[action]).toBe(1);
+    }
+    // The untrained model's guesses were wrong there: the override is what made them right.
+    expect(wrongBefore).toBeGreaterThan(0);
+    model.dispose();
+  });
+});
+
 describe("searchCodes with untried", () => {
   it("pays the bonus on a step with a cell key not taken, and only there; a model of whole codes is refused", () => {
     const model = cellsModel();
@@ -151,11 +222,29 @@ describe("searchCodes with untried", () => {
     resumed.dispose();
   });
 
-  it("the agent refuses planner.search.untried without a cells model, in one line", () => {
+  it("an agent with observed alone reads the outcomes of its steps, and takes no untried bonus", () => {
+    const cfg = parseAgentConfig({
+      env: ENV,
+      envOptions: { size: SIZE },
+      worldModel: { encoder: { type: "cells", presence: true }, latents: SIZE * SIZE, levels: [2, 2, 2, 2] },
+      planner: { search: { depth: 3, observed: true } },
+    });
+    const agent = new ImaginationAgent(cfg, makeBare(ENV, { size: SIZE }), 0);
+    agent.update(played([[2, 1, 2, 2, 0]]), new Rng(0));
+    expect((agent as unknown as { taken: TakenSteps }).taken.shown!.size).toBeGreaterThan(0);
+    expect(agent.untriedNow).toBe(false);
+    agent.dispose();
+  });
+
+  it("the agent refuses planner.search.untried or observed without a cells model, in one line", () => {
     const cfg = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 3, untried: 0.1 } } });
     expect(() => new ImaginationAgent(cfg, makeBare("GridEmpty-v0", {}), 0)).toThrow(
       /planner\.search\.untried needs a model stepped on code indices/,
     );
     expect(() => parseAgentConfig({ planner: { search: { depth: 3, untried: -1 } } })).toThrow(/untried/);
+    const observed = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 3, observed: true } } });
+    expect(() => new ImaginationAgent(observed, makeBare("GridEmpty-v0", {}), 0)).toThrow(
+      /planner\.search\.observed needs a model stepped on code indices/,
+    );
   });
 });

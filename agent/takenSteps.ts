@@ -1,30 +1,40 @@
 // The (cell neighbourhood, action) pairs (worldmodel/nn/localStep.ts) of every step the agent took in
-// the env, for the search's optimism about the others (planner.search.untried). Read from the replay
-// buffer as it grows, so a run resumed from a checkpoint rebuilds them from its buffer.
+// the env, for the search's optimism about the others (planner.search.untried), and with `outcomes`
+// the next code each pair led to (planner.search.observed). Read from the replay buffer as it grows,
+// so a run resumed from a checkpoint rebuilds them from its buffer.
 import * as tf from "@tensorflow/tfjs";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { WorldModel } from "../worldmodel/model.ts";
-import { CellActionSet } from "../worldmodel/nn/localStep.ts";
+import { CellActionSet, CellOutcomes } from "../worldmodel/nn/localStep.ts";
 
 /** Observations encoded per batch while reading the buffer. */
 const CHUNK = 512;
 
 export class TakenSteps {
   readonly seen: CellActionSet;
+  /** With `outcomes`: the code each pair always led to. */
+  readonly shown: CellOutcomes | undefined;
   /** Slots before this one have been read. */
   private upTo = 0;
 
-  /** For `model`'s cell keys (it must step on code indices) under `actions` Discrete actions. */
+  /**
+   * For `model`'s cell keys (it must step on code indices) under `actions` Discrete actions; with
+   * `outcomes`, the next codes too.
+   */
   constructor(
     private readonly model: WorldModel,
     actions: number,
+    outcomes = false,
   ) {
     if (!model.indexStepper())
-      throw new Error("agent config: planner.search.untried needs a model stepped on code indices (encoder 'cells')");
+      throw new Error(
+        `agent config: planner.search.${outcomes ? "observed" : "untried"} needs a model stepped on code indices (encoder 'cells')`,
+      );
     this.seen = new CellActionSet(actions);
+    this.shown = outcomes ? new CellOutcomes(actions) : undefined;
   }
 
-  /** Adds the keys of the buffer's transitions since the last call. */
+  /** Adds the keys (and outcomes) of the buffer's transitions since the last call. */
   read(buffer: ReplayBuffer): void {
     const end = buffer.size - 1; // the last slot may yet get its transition
     const slots: number[] = [];
@@ -32,19 +42,32 @@ export class TakenSteps {
     this.upTo = Math.max(this.upTo, end);
     if (slots.length === 0) return;
     const stepper = this.model.indexStepper()!;
-    const obs = buffer.observations();
-    const size = buffer.obsSize;
     for (let at = 0; at < slots.length; at += CHUNK) {
       const part = slots.slice(at, at + CHUNK);
-      const flat = new Float32Array(part.length * size);
-      part.forEach((slot, j) => flat.set(obs.subarray(slot * size, (slot + 1) * size), j * size));
-      const m = this.model;
-      const ids = tf.tidy(() => m.indices(m.encode(m.preprocess(flat, part.length))).dataSync());
-      stepper.markSeen(
-        ids as Int32Array,
-        part.map((slot) => buffer.actionAt(slot)![0]!),
-        this.seen,
-      );
+      const taken = part.map((slot) => buffer.actionAt(slot)![0]!);
+      const ids = this.codesAt(buffer, part);
+      stepper.markSeen(ids, taken, this.seen);
+      // A transition's next observation is the slot after it.
+      if (this.shown)
+        stepper.markOutcomes(
+          ids,
+          taken,
+          this.codesAt(
+            buffer,
+            part.map((slot) => slot + 1),
+          ),
+          this.shown,
+        );
     }
+  }
+
+  /** The code indices [slots, L] of the buffer's observations at `slots`. */
+  private codesAt(buffer: ReplayBuffer, slots: number[]): Int32Array {
+    const obs = buffer.observations();
+    const size = buffer.obsSize;
+    const flat = new Float32Array(slots.length * size);
+    slots.forEach((slot, j) => flat.set(obs.subarray(slot * size, (slot + 1) * size), j * size));
+    const m = this.model;
+    return tf.tidy(() => m.indices(m.encode(m.preprocess(flat, slots.length))).dataSync()) as Int32Array;
   }
 }

@@ -23,6 +23,8 @@ export interface LocalStepResult {
   alive: Float64Array;
   /** [rows]: 1 where some cell's (neighbourhood, action) is not in step()'s `seen`; absent without it. */
   novel?: Uint8Array;
+  /** [rows]: cells whose next code is step()'s `shown` one instead of the model's; absent without it. */
+  shown?: Int32Array;
   /**
    * [rows]: the model's second guess where it is least sure: the cell whose most likely code has the
    * lowest probability, that cell's second most likely code, and the probability of the grid with
@@ -71,6 +73,48 @@ export class CellActionSet {
   }
 }
 
+/** CellOutcomes' marks beside a code: no step shown yet, or steps that led to different codes. */
+const UNSHOWN = -1;
+const MIXED = -2;
+
+/**
+ * The next code each (cell key, action) pair led to in the env, where every step of that pair led to
+ * the same one (a deterministic grid's local rule, shown); a pair shown leading to two codes has none.
+ */
+export class CellOutcomes {
+  private readonly codes = new Map<Key, Int32Array>();
+
+  constructor(readonly actions: number) {}
+
+  add(key: Key, action: number, next: number): void {
+    let at = this.codes.get(key);
+    if (at === undefined) {
+      at = new Int32Array(this.actions).fill(UNSHOWN);
+      this.codes.set(key, at);
+    }
+    if (at[action] === UNSHOWN) at[action] = next;
+    else if (at[action] !== next) at[action] = MIXED;
+  }
+
+  /** The code the pair (key, action) always led to; undefined where none was shown or they differed. */
+  nextOf(key: Key, action: number): number | undefined {
+    const code = this.codes.get(key)?.[action];
+    return code === undefined || code < 0 ? undefined : code;
+  }
+
+  /** Per action [actions], the code each always led to from `key`, or negative; undefined where no step was shown. */
+  actionsAt(key: Key): Int32Array | undefined {
+    return this.codes.get(key);
+  }
+
+  /** Pairs shown leading to one code only. */
+  get size(): number {
+    let n = 0;
+    for (const at of this.codes.values()) for (const code of at) if (code >= 0) n++;
+    return n;
+  }
+}
+
 /**
  * A neighbourhood's outputs under each action a, OUT values from OUT * a: next code, its probability,
  * reward, log(1 - sigmoid(t)), the second most likely code and its probability.
@@ -115,14 +159,17 @@ export class LocalStep {
    * Grids of code indices [grids, L], each under every one of `actions` actions -> rows
    * k = grid * actions + action: their mode next grids and heads. `actions` stays the same from
    * call to call (a neighbourhood's outputs are kept for all of them). With `seen` (markSeen's),
-   * `novel` flags the rows with a cell whose (neighbourhood, action) is not in it.
+   * `novel` flags the rows with a cell whose (neighbourhood, action) is not in it. With `shown`
+   * (markOutcomes'), a cell whose (neighbourhood, action) the env always took to one code takes that
+   * code, with probability 1, whatever the heads predict (the reward and ending stay theirs).
    */
-  step(ids: Int32Array, actions: number, seen?: CellActionSet): LocalStepResult {
+  step(ids: Int32Array, actions: number, seen?: CellActionSet, shown?: CellOutcomes): LocalStepResult {
     this.actions ??= actions;
     if (actions !== this.actions)
       throw new RangeError(`LocalStep: stepped under ${actions} actions after ${this.actions} (one count per stepper)`);
-    if (seen && seen.actions !== actions)
-      throw new RangeError(`LocalStep: a set of steps under ${seen.actions} actions asked about ${actions}`);
+    for (const set of [seen, shown])
+      if (set && set.actions !== actions)
+        throw new RangeError(`LocalStep: a set of steps under ${set.actions} actions asked about ${actions}`);
     const cells = this.neighbours.length / 9;
     const grids = ids.length / cells;
     const rows = grids * actions;
@@ -130,7 +177,9 @@ export class LocalStep {
     const keys = new Map<number, Key>(); // position grid * cells + cell -> key, for those not known yet
     const missing = new Map<Key, number>(); // key -> the position that shows it
     const novel = seen ? new Uint8Array(rows) : undefined;
+    const outcomes = shown ? new Array<Int32Array | undefined>(grids * cells) : undefined;
     this.eachKey(ids, (g, c, key) => {
+      if (outcomes) outcomes[g * cells + c] = shown!.actionsAt(key);
       if (novel) {
         const taken = seen!.actionsAt(key);
         for (let a = 0; a < actions; a++) if (!taken?.[a]) novel[g * actions + a] = 1;
@@ -149,6 +198,7 @@ export class LocalStep {
       reward: new Float64Array(rows),
       alive: new Float64Array(rows),
       second: { cell: new Int32Array(rows), code: new Int32Array(rows), likely: new Float64Array(rows) },
+      ...(shown && { shown: new Int32Array(rows) }),
     };
     const logAlive = new Float64Array(rows);
     const leastSure = new Float64Array(rows).fill(2);
@@ -156,8 +206,16 @@ export class LocalStep {
     for (let g = 0; g < grids; g++) {
       for (let c = 0; c < cells; c++) {
         const o = found[g * cells + c] ?? this.known.get(keys.get(g * cells + c)!)!;
+        const told = outcomes?.[g * cells + c];
         for (let a = 0, r = g * actions; a < actions; a++, r++) {
           const at = OUT * a;
+          if (told && told[a]! >= 0) {
+            out.ids[r * cells + c] = told[a]!;
+            out.reward[r]! += o[at + 2]!;
+            logAlive[r]! += o[at + 3]!;
+            out.shown![r]!++;
+            continue;
+          }
           out.ids[r * cells + c] = o[at]!;
           out.likely[r]! *= o[at + 1]!;
           out.reward[r]! += o[at + 2]!;
@@ -182,6 +240,15 @@ export class LocalStep {
   /** Adds to `seen` every cell of grids [grids, L] with its grid's action, grid g's taken[g]. */
   markSeen(ids: Int32Array, taken: ArrayLike<number>, seen: CellActionSet): void {
     this.eachKey(ids, (g, _c, key) => seen.add(key, taken[g]!));
+  }
+
+  /**
+   * Adds to `shown` every cell of grids [grids, L] with its grid's action taken[g] and the code it had
+   * in grid g's next grid, next [grids, L].
+   */
+  markOutcomes(ids: Int32Array, taken: ArrayLike<number>, next: Int32Array, shown: CellOutcomes): void {
+    const cells = this.neighbours.length / 9;
+    this.eachKey(ids, (g, c, key) => shown.add(key, taken[g]!, next[g * cells + c]!));
   }
 
   /**
