@@ -144,6 +144,37 @@ describe("observed outcomes", () => {
     model.dispose();
   });
 
+  it("the search follows them: Q of the overridden action backs up the shown grid's value, the others' are unchanged", () => {
+    const model = cellsModel();
+    const env = makeBare(ENV, { size: SIZE });
+    const [obs] = env.reset({ seed: 3 });
+    const ids = idsOf(model, obs);
+    const stepper = model.indexStepper()!;
+    const guess = stepper.step(ids, ACTIONS);
+    const told = Int32Array.from(guess.ids.subarray(2 * ids.length, 3 * ids.length), (c) => (c + 1) % stepper.codes);
+    const shown = new CellOutcomes(ACTIONS);
+    stepper.markOutcomes(ids, [2], told, shown);
+    // A value that tells grids apart: the mean of their code vectors.
+    const value = (z: tf.Tensor) => tf.tidy(() => tf.mean(tf.reshape(z, [z.shape[0]!, -1]), 1) as tf.Tensor1D);
+    const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
+    const opts = { depth: 1, maxNodes: 50, gamma: 0.9, value };
+    const plain = searchCodes(model, z0, ACTIONS, opts);
+    const withShown = searchCodes(model, z0, ACTIONS, { ...opts, shown });
+    const vTold = tf.tidy(
+      () =>
+        value(
+          model.weightsToCodes(
+            tf.cast(tf.oneHot(tf.tensor2d(told, [1, ids.length], "int32"), stepper.codes), "float32"),
+          ),
+        ).dataSync()[0]!,
+    );
+    expect(withShown.q[2]).toBeCloseTo(guess.reward[2]! + 0.9 * guess.alive[2]! * vTold, 5);
+    expect(withShown.q[2]).not.toBeCloseTo(plain.q[2]!, 5);
+    for (const a of [0, 1, 3, 4, 5]) expect(withShown.q[a]).toBe(plain.q[a]);
+    z0.dispose();
+    model.dispose();
+  });
+
   it("read from a buffer, they step each taken transition of a deterministic grid to its real next codes", () => {
     const model = cellsModel();
     const buffer = played([
