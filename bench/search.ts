@@ -2,7 +2,8 @@
 // DoorKey-8x8 start grids with grid cells as codes: stepped on code indices, each distinct
 // neighbourhood once (worldmodel/nn/localStep.ts), against through the local heads on every cell of
 // every row. Checks that both find the same Q (float32 rounding apart), then alternated rounds,
-// medians, the ratio; and on indices the search with training's untried bonus, and the searches
+// medians, the ratio; and on indices the search with training's untried bonus, with the codes the
+// env has shown (planner.search.observed: a lookup per cell, and a graph of its own), and the searches
 // sharing one stepper (as an evaluation's do: the weights stay fixed, so it computes each
 // neighbourhood once for all of them), and with a search memo as well (each code's rows and value
 // once for all of them; checked to give the same Q bit for bit).
@@ -73,10 +74,12 @@ export async function benchSearch(args: string[]): Promise<void> {
     for (const z0 of starts) searchCodes(m, z0, actions, o);
     return (performance.now() - t0) / starts.length;
   };
-  const times: Record<"heads" | "indices" | "untried" | "kept" | "memo", number[]> = {
+  const observed = { ...opts, shown: taken.shown };
+  const times: Record<"heads" | "indices" | "untried" | "observed" | "kept" | "memo", number[]> = {
     heads: [],
     indices: [],
     untried: [],
+    observed: [],
     kept: [],
     memo: [],
   };
@@ -85,6 +88,7 @@ export async function benchSearch(args: string[]): Promise<void> {
     times.heads.push(time(throughHeads, opts));
     times.indices.push(time(model, opts));
     times.untried.push(time(model, untried));
+    times.observed.push(time(model, observed));
     times.kept.push(time(model, { ...opts, stepper: model.indexStepper() }));
     // An evaluation's searches: one stepper and one memo for all (each start searched twice, as an
     // episode's consecutive searches meet mostly the codes of the one before).
@@ -94,10 +98,12 @@ export async function benchSearch(args: string[]): Promise<void> {
       for (let i = 0; i < 2; i++) searchCodes(model, z0, actions, { ...opts, stepper: s, memo: m });
     times.memo.push((performance.now() - t0) / (2 * starts.length));
   }
+  const shownNodes = starts.map((z0) => searchCodes(model, z0, actions, observed).nodes);
   tf.dispose(starts);
   work.dispose();
   const [heads, indices] = [median(times.heads), median(times.indices)];
-  const [withUntried, kept, memoed] = [median(times.untried), median(times.kept), median(times.memo)];
+  const [withUntried, withObserved] = [median(times.untried), median(times.observed)];
+  const [kept, memoed] = [median(times.kept), median(times.memo)];
   console.log(
     `# ${work.about}; ${starts.length} start grids (${Math.min(...nodes)}-${Math.max(...nodes)} nodes), ` +
       `${rounds} alternating rounds, medians; backend ${info.kind}; the same Q checked`,
@@ -106,6 +112,11 @@ export async function benchSearch(args: string[]): Promise<void> {
     { search: "through the heads, every cell", "ms/search": heads, ratio: 1 },
     { search: "on code indices", "ms/search": indices, ratio: indices / heads },
     { search: "on code indices, untried bonus", "ms/search": withUntried, ratio: withUntried / heads },
+    {
+      search: `on code indices, observed codes (${Math.min(...shownNodes)}-${Math.max(...shownNodes)} nodes)`,
+      "ms/search": withObserved,
+      ratio: withObserved / heads,
+    },
     { search: "on code indices, one stepper for all", "ms/search": kept, ratio: kept / heads },
     { search: "one stepper and memo, each start twice", "ms/search": memoed, ratio: memoed / heads },
   ]);
@@ -139,7 +150,7 @@ function initialModel(count: number): Workload {
     }
     buffer.endEpisode();
   }
-  const taken = new TakenSteps(model, actions);
+  const taken = new TakenSteps(model, actions, true);
   taken.read(buffer);
   return {
     model,
@@ -162,7 +173,7 @@ async function fromCheckpoint(dir: string, count: number): Promise<Workload> {
       `bench search: ${dir} is not a searching agent with a cells model (planner.search, encoder 'cells')`,
     );
   if (agent.spec.kind !== "discrete") throw new Error(`bench search: ${dir}'s actions are not Discrete`);
-  const taken = new TakenSteps(agent.model, agent.spec.n);
+  const taken = new TakenSteps(agent.model, agent.spec.n, true);
   taken.read(buffer);
   const size = buffer.obsSize;
   const obs = buffer.observations();
