@@ -96,12 +96,6 @@ export class CellOutcomes {
     else if (at[action] !== next) at[action] = MIXED;
   }
 
-  /** The code the pair (key, action) always led to; undefined where none was shown or they differed. */
-  nextOf(key: Key, action: number): number | undefined {
-    const code = this.codes.get(key)?.[action];
-    return code === undefined || code < 0 ? undefined : code;
-  }
-
   /** Per action [actions], the code each always led to from `key`, or negative; undefined where no step was shown. */
   actionsAt(key: Key): Int32Array | undefined {
     return this.codes.get(key);
