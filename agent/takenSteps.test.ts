@@ -104,18 +104,25 @@ describe("TakenSteps", () => {
   });
 });
 
+/**
+ * A start grid, the model's guesses from it, and a hand-built outcome shown for action 2: every cell
+ * becomes a code the model does not predict there.
+ */
+function shownAfterAction2() {
+  const model = cellsModel();
+  const [obs] = makeBare(ENV, { size: SIZE }).reset({ seed: 3 });
+  const ids = idsOf(model, obs);
+  const stepper = model.indexStepper()!;
+  const guess = stepper.step(ids, ACTIONS);
+  const told = Int32Array.from(guess.ids.subarray(2 * ids.length, 3 * ids.length), (c) => (c + 1) % stepper.codes);
+  const shown = new CellOutcomes(ACTIONS);
+  stepper.markOutcomes(ids, [2], told, shown);
+  return { model, obs, ids, stepper, guess, told, shown };
+}
+
 describe("observed outcomes", () => {
   it("a pair the env always took to one code overrides the model's guess there, with probability 1; two codes shown, none", () => {
-    const model = cellsModel();
-    const env = makeBare(ENV, { size: SIZE });
-    const [obs] = env.reset({ seed: 3 });
-    const ids = idsOf(model, obs);
-    const stepper = model.indexStepper()!;
-    const guess = stepper.step(ids, ACTIONS);
-    // A hand-built outcome for action 2: every cell becomes a code the model does not predict there.
-    const told = Int32Array.from(guess.ids.subarray(2 * ids.length, 3 * ids.length), (c) => (c + 1) % stepper.codes);
-    const shown = new CellOutcomes(ACTIONS);
-    stepper.markOutcomes(ids, [2], told, shown);
+    const { model, ids, stepper, guess, told, shown } = shownAfterAction2();
     stepper.markOutcomes(ids, [2], told, shown); // shown twice, the same
     const overridden = stepper.step(ids, ACTIONS, undefined, shown);
     expect([...overridden.ids.subarray(2 * ids.length, 3 * ids.length)]).toEqual([...told]);
@@ -145,15 +152,7 @@ describe("observed outcomes", () => {
   });
 
   it("the search follows them: Q of the overridden action backs up the shown grid's value, the others' are unchanged", () => {
-    const model = cellsModel();
-    const env = makeBare(ENV, { size: SIZE });
-    const [obs] = env.reset({ seed: 3 });
-    const ids = idsOf(model, obs);
-    const stepper = model.indexStepper()!;
-    const guess = stepper.step(ids, ACTIONS);
-    const told = Int32Array.from(guess.ids.subarray(2 * ids.length, 3 * ids.length), (c) => (c + 1) % stepper.codes);
-    const shown = new CellOutcomes(ACTIONS);
-    stepper.markOutcomes(ids, [2], told, shown);
+    const { model, obs, ids, stepper, guess, told, shown } = shownAfterAction2();
     // A value that tells grids apart: the mean of their code vectors.
     const value = (z: tf.Tensor) => tf.tidy(() => tf.mean(tf.reshape(z, [z.shape[0]!, -1]), 1) as tf.Tensor1D);
     const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
