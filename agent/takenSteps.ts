@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { WorldModel } from "../worldmodel/model.ts";
 import { CellActionSet, CellOutcomes } from "../worldmodel/nn/localStep.ts";
+import { rowsOf } from "./codeExpansion.ts";
 
 /** Observations encoded per batch while reading the buffer. */
 const CHUNK = 512;
@@ -45,29 +46,36 @@ export class TakenSteps {
     for (let at = 0; at < slots.length; at += CHUNK) {
       const part = slots.slice(at, at + CHUNK);
       const taken = part.map((slot) => buffer.actionAt(slot)![0]!);
-      const ids = this.codesAt(buffer, part);
+      // The part's slots and the one after each (a transition's next observation), encoded once:
+      // consecutive transitions share their observations.
+      const [first, last] = [part[0]!, part[part.length - 1]! + 1];
+      const span = this.codesAt(buffer, first, last);
+      const latents = span.length / (last - first + 1);
+      const ids = rowsOf(
+        span,
+        part.map((slot) => slot - first),
+        latents,
+      );
       stepper.markSeen(ids, taken, this.seen);
-      // A transition's next observation is the slot after it.
       if (this.shown)
         stepper.markOutcomes(
           ids,
           taken,
-          this.codesAt(
-            buffer,
-            part.map((slot) => slot + 1),
+          rowsOf(
+            span,
+            part.map((slot) => slot + 1 - first),
+            latents,
           ),
           this.shown,
         );
     }
   }
 
-  /** The code indices [slots, L] of the buffer's observations at `slots`. */
-  private codesAt(buffer: ReplayBuffer, slots: number[]): Int32Array {
-    const obs = buffer.observations();
+  /** The code indices [last - first + 1, L] of the buffer's observations at slots first..last. */
+  private codesAt(buffer: ReplayBuffer, first: number, last: number): Int32Array {
     const size = buffer.obsSize;
-    const flat = new Float32Array(slots.length * size);
-    slots.forEach((slot, j) => flat.set(obs.subarray(slot * size, (slot + 1) * size), j * size));
+    const flat = Float32Array.from(buffer.observations().subarray(first * size, (last + 1) * size));
     const m = this.model;
-    return tf.tidy(() => m.indices(m.encode(m.preprocess(flat, slots.length))).dataSync()) as Int32Array;
+    return tf.tidy(() => m.indices(m.encode(m.preprocess(flat, last - first + 1))).dataSync()) as Int32Array;
   }
 }
