@@ -235,6 +235,34 @@ describe("searchCodes with a stepper kept across searches", () => {
   });
 });
 
+describe("searchCodes valuing a wide graph's codes", () => {
+  it("values them in batches after the expansion: the same Q bit for bit as level by level (with a memo)", () => {
+    const { env, model } = fourRoomsCells();
+    const batches: number[] = [];
+    const value = (codes: tf.Tensor) => {
+      batches.push(codes.shape[0]!);
+      return tf.tidy(() => tf.mean(tf.reshape(codes, [codes.shape[0]!, -1]), 1)) as tf.Tensor1D;
+    };
+    // At its initial weights the model's graph branches wide: some 3000 codes in a few levels.
+    const opts = { depth: 30, maxNodes: 3000, gamma, value };
+    const [obs] = env.reset({ seed: 0 });
+    const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
+    const before = tf.memory().numTensors;
+    const batched = searchCodes(model, z0, 3, opts);
+    const fresh = batches.slice(1); // the root's value comes first
+    batches.length = 0;
+    const perLevel = searchCodes(model, z0, 3, { ...opts, memo: new SearchMemo() });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fresh.reduce((a, b) => a + b, 0)).toBe(batched.nodes - 1);
+    expect(fresh.length).toBeGreaterThan(1); // more codes than one batch takes
+    expect(batches.length - 1).toBe(perLevel.levels); // the memo values level by level
+    expect([perLevel.nodes, perLevel.levels]).toEqual([batched.nodes, batched.levels]);
+    expect(perLevel.q).toEqual(batched.q);
+    z0.dispose();
+    model.dispose();
+  });
+});
+
 describe("ImaginationAgent with planner.search", () => {
   it("shares one index stepper among an evaluation's searches: the same actions, each neighbourhood computed once", () => {
     const env = make("GridFourRooms-v0", { size: 7 });

@@ -94,6 +94,9 @@ export interface SearchResult {
   levels: number;
 }
 
+/** Fresh codes valued per batch once an expansion on code indices ends. */
+const VALUE_BATCH = 2048;
+
 /** Searches from one start code z0 [1, L, d] over `actions` Discrete actions. */
 export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, opts: SearchOptions): SearchResult {
   if (z0.shape[0] !== 1) throw new RangeError(`searchCodes: one start code expected, got ${z0.shape[0]}`);
@@ -193,6 +196,9 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
     }
     return freshKeys.map((k) => memo!.values.get(k)!);
   };
+  // Fresh codes of index steppers without a memo, valued once the expansion ends: their rows, nodes.
+  const unvalued: Int32Array[] = [];
+  const unvaluedNodes: number[] = [];
   let frontierNodes = [0];
   let expanded = 0;
   let levels = 0;
@@ -237,16 +243,18 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       }
       expanded += f;
       levels++;
-      if (freshRows.length > 0) {
+      if (freshRows.length > 0 && !memo && expand.codesOf) {
+        // Valued after the expansion, all levels in few batches: nothing before value iteration reads them.
+        unvalued.push(rowsOf(ids, freshRows, latents));
+        unvaluedNodes.push(...freshNodes);
+      } else if (freshRows.length > 0) {
         const v = memo
           ? memoValues(
               freshNodes.map((n) => keys[n]!),
               freshRows,
               ids,
             )
-          : expand.codesOf
-            ? expand.codesOf(rowsOf(ids, freshRows, latents), freshRows.length, valuesAt)
-            : expand.keep!(freshRows, (codes) => valuesAt(codes));
+          : expand.keep!(freshRows, (codes) => valuesAt(codes));
         freshNodes.forEach((node, j) => {
           values[node] = v[j]!;
         });
@@ -261,20 +269,44 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       );
       frontierNodes = keep.map((j) => freshNodes[j]!);
     }
+    if (unvaluedNodes.length > 0) {
+      const all = new Int32Array(unvaluedNodes.length * latents);
+      let at = 0;
+      for (const part of unvalued) {
+        all.set(part, at);
+        at += part.length;
+      }
+      for (let first = 0; first < unvaluedNodes.length; first += VALUE_BATCH) {
+        const m = Math.min(VALUE_BATCH, unvaluedNodes.length - first);
+        const v = expand.codesOf!(all.slice(first * latents, (first + m) * latents), m, valuesAt);
+        for (let j = 0; j < m; j++) values[unvaluedNodes[first + j]!] = v[j]!;
+      }
+    }
   } finally {
     expand.dispose();
   }
 
-  // Value iteration on the graph: `depth` Jacobi sweeps over the expanded nodes.
-  let v = Float64Array.from(values);
+  // Value iteration on the graph: `depth` Jacobi sweeps over the expanded nodes, or fewer once a
+  // sweep changes no value (every later one would give the same).
+  const v = Float64Array.from(values);
   const edges = parent.length;
   const backup = (e: number) =>
     reward[e]! +
     gamma * alive[e]! * (likely[e]! * v[child[e]!]! + (child2[e]! >= 0 ? likely2[e]! * v[child2[e]!]! : 0));
+  const best = new Float64Array(v.length);
   for (let sweep = 0; sweep < depth; sweep++) {
-    const best = new Float64Array(v.length).fill(-Infinity);
-    for (let e = 0; e < edges; e++) best[parent[e]!] = Math.max(best[parent[e]!]!, backup(e));
-    v = Float64Array.from(v, (x, s) => (best[s] === -Infinity ? x : best[s]!));
+    best.fill(-Infinity);
+    for (let e = 0; e < edges; e++) {
+      const p = parent[e]!;
+      best[p] = Math.max(best[p]!, backup(e));
+    }
+    let changed = false;
+    for (let s = 0; s < v.length; s++)
+      if (best[s] !== -Infinity && best[s] !== v[s]) {
+        v[s] = best[s]!;
+        changed = true;
+      }
+    if (!changed) break;
   }
   // The root's edges come first, one per action.
   const q = new Float64Array(actions);

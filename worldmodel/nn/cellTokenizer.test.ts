@@ -54,6 +54,29 @@ describe("CellTokenizer (fixed codes per cell symbol)", () => {
     b.dispose();
   });
 
+  it("names cells alike past 256 distinct values in a channel (where the packed keys run out)", () => {
+    const tok = new CellTokenizer([2, 2, 2], 400);
+    // 300 symbols whose second channel takes 300 fractional values, four to a grid, met twice.
+    const grids = Array.from({ length: 75 }, (_, g) => Array.from({ length: 4 }, (_, c) => [0, (4 * g + c) / 10]));
+    const expected = grids.map((_, g) => [0, 1, 2, 3].map((c) => 4 * g + c));
+    expect(codesOf(tok, grids)).toEqual(expected);
+    expect(codesOf(tok, [...grids].reverse())).toEqual([...expected].reverse());
+    // A new first value with the first second value: a symbol of its own (packed with the second
+    // channel's 257th value numbered, it would have read as symbol 256).
+    expect(
+      codesOf(tok, [
+        [
+          [0.5, 0],
+          [0, 25.6],
+          [0.5, 0],
+          [0, 0],
+        ],
+      ]),
+    ).toEqual([[300, 256, 300, 0]]);
+    expect(tok.size).toBe(301);
+    tok.dispose();
+  });
+
   it("refuses a symbol past the codebook's size, naming it", () => {
     const tok = new CellTokenizer([2, 2, 2], 3);
     expect(() =>

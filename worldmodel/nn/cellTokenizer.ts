@@ -15,10 +15,13 @@ export class CellTokenizer {
   /** Symbol key -> code, rebuilt from `table` whenever a checkpoint replaces it. */
   private readonly known = new Map<string, number>();
   /**
-   * The same codes keyed by a cell's bytes packed into one number, for cells whose values are all
-   * integers in 0..255 (a grid's symbols): no string per cell. Filled from `known`, never ahead of it.
+   * The same codes keyed by one number per cell: each channel's value numbered as met (at most 256
+   * per channel), packed base 256. A grid's preprocessed symbols are a few floats per channel (0.1 k),
+   * and this spares a string per cell. Filled from `known`, never ahead of it.
    */
   private readonly packed = new Map<number, number>();
+  /** Per channel: value -> its number in `packed`'s keys. */
+  private readonly valueIds: Map<number, number>[];
   private tableData: object | undefined;
 
   /** input [H, W, C]; `codes` the codebook's size (the most distinct cells it can name). */
@@ -32,6 +35,7 @@ export class CellTokenizer {
     const [h, w, c] = input as [number, number, number];
     this.cells = h * w;
     this.channels = c;
+    this.valueIds = Array.from({ length: c }, () => new Map<number, number>());
     this.table = newVariable(() => tf.zeros([codes, c + 1]), false);
   }
 
@@ -51,8 +55,14 @@ export class CellTokenizer {
     for (let i = 0; i < out.length; i++) {
       let key = packable ? 0 : -1;
       for (let k = 0; k < c && key >= 0; k++) {
+        const ids = this.valueIds[k]!;
         const v = values[i * c + k]!;
-        key = v >= 0 && v <= 255 && Number.isInteger(v) ? key * 256 + v : -1;
+        let id = ids.get(v);
+        if (id === undefined && ids.size < 256) {
+          id = ids.size;
+          ids.set(v, id);
+        }
+        key = id === undefined ? -1 : key * 256 + id;
       }
       const hit = key >= 0 ? this.packed.get(key) : undefined;
       if (hit !== undefined) {
@@ -104,6 +114,7 @@ export class CellTokenizer {
     if (this.tableData === this.table.dataId) return;
     this.known.clear();
     this.packed.clear();
+    for (const ids of this.valueIds) ids.clear();
     const rows = this.table.arraySync() as number[][];
     rows.forEach((row, code) => {
       if (row[this.channels] === 1) this.known.set(row.slice(0, this.channels).join(","), code);

@@ -272,11 +272,17 @@ export class LocalStep {
       return this.presence ? withHeldFlags(action, ids, Math.floor(ga / actions), cells, this.codes) : action;
     });
     const own = new Int32Array(n);
+    const around = 9 * (d + 1);
     missing.forEach(([, at], i) => {
       const [g, c] = [Math.floor(at / cells), at % cells];
-      for (let a = 0; a < actions; a++) {
-        writeCellInput(x, i * actions + a, ids, g, c, this.neighbours, this.codebook, d, tail(g * actions + a));
-        own[i * actions + a] = ids[at]!;
+      const first = i * actions;
+      writeCellInput(x, first, ids, g, c, this.neighbours, this.codebook, d, tail(g * actions));
+      own[first] = ids[at]!;
+      // The other actions' rows: the same neighbourhood, their own tail.
+      for (let a = 1; a < actions; a++) {
+        x.copyWithin((first + a) * width, first * width, first * width + around);
+        x.set(tail(g * actions + a), (first + a) * width + around);
+        own[first + a] = ids[at]!;
       }
     });
     const [logits, reward, logNotEnd] = tidyReadAll(() => {
@@ -286,21 +292,27 @@ export class LocalStep {
       return [out.logits, cell.reward, tf.neg(tf.softplus(cell.endLogit))];
     }) as [Float32Array, Float32Array, Float32Array];
     const size = this.codes;
+    // Per row: the most likely code, the runner-up (the lowest index of the largest of the others)
+    // and the softmax's sum relative to the best, read in place (a view per row costs more than the sums).
     missing.forEach(([key], i) => {
       const outputs: Outputs = new Float64Array(OUT * actions);
       for (let a = 0; a < actions; a++) {
         const k = i * actions + a;
-        const row = logits.subarray(k * size, (k + 1) * size);
+        const at = k * size;
         let best = 0;
-        for (let j = 1; j < size; j++) if (row[j]! > row[best]!) best = j;
+        for (let j = 1; j < size; j++) if (logits[at + j]! > logits[at + best]!) best = j;
         let second = best === 0 ? 1 : 0;
-        for (let j = 0; j < size; j++) if (j !== best && row[j]! > row[second]!) second = j;
+        for (let j = 0; j < size; j++) if (j !== best && logits[at + j]! > logits[at + second]!) second = j;
+        const top = logits[at + best]!;
         let total = 0;
-        for (let j = 0; j < size; j++) total += Math.exp(row[j]! - row[best]!);
-        outputs.set(
-          [best, 1 / total, reward[k]!, logNotEnd[k]!, second, Math.exp(row[second]! - row[best]!) / total],
-          OUT * a,
-        );
+        for (let j = 0; j < size; j++) total += Math.exp(logits[at + j]! - top);
+        const o = OUT * a;
+        outputs[o] = best;
+        outputs[o + 1] = 1 / total;
+        outputs[o + 2] = reward[k]!;
+        outputs[o + 3] = logNotEnd[k]!;
+        outputs[o + 4] = second;
+        outputs[o + 5] = Math.exp(logits[at + second]! - top) / total;
       }
       this.known.set(key, outputs);
     });
@@ -487,11 +499,13 @@ export function distinctExpectedStep(
   const allProbs = new Float32Array(n * cells * size);
   const allReward = new Float32Array(n * cells);
   const allEnd = new Float32Array(n * cells);
-  back.forEach((u, i) => {
-    allProbs.set(probs.subarray(u * size, (u + 1) * size), i * size);
+  for (let i = 0; i < back.length; i++) {
+    const u = back[i]!;
+    // An element loop: a subarray view per cell costs more than its 16 copies.
+    for (let j = 0; j < size; j++) allProbs[i * size + j] = probs[u * size + j]!;
     allReward[i] = reward[u]!;
     allEnd[i] = endLogit[u]!;
-  });
+  }
   return tf.tidy(() => ({
     next: toCodes(tf.tensor3d(allProbs, [n, cells, size])) as tf.Tensor3D,
     reward: tf.sum(tf.tensor2d(allReward, [n, cells]), 1) as tf.Tensor1D,
