@@ -3,7 +3,13 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "./init.ts";
 import { loadNativeGemm } from "./nativeGemm.ts";
-import { PROJECT_KERNELS, delegatedKernels, installWasmKernels, nativeGemmInstalled } from "./wasmKernels.ts";
+import {
+  PROJECT_KERNELS,
+  delegatedKernels,
+  installWasmKernels,
+  nativeGemmInstalled,
+  uninstallWasmKernels,
+} from "./wasmKernels.ts";
 import { Rng } from "../common/rng.ts";
 
 const rng = new Rng(0);
@@ -177,6 +183,34 @@ describe("project WASM kernels match the cpu backend, values and gradients", () 
       [[307]],
     );
   });
+  it("Sum over leading axes: the stock kernel's sums bit for bit, and the gradient of a bias", async () => {
+    await tf.setBackend("wasm");
+    const cases: [number[], number[], boolean][] = [
+      [[4096, 64], [0], false],
+      [[1, 300, 7], [0, 1], false],
+      [[3, 5, 2], [0, 1], true],
+      [[3, 5, 2], [1, 0], false], // summed in another order: the stock kernel's
+      [[6, 4], [-2], false],
+      [[6, 4], [1], false], // the last axis: the stock kernel's own path
+    ];
+    const data = cases.map(([shape]) => randn(shape));
+    const sums = () =>
+      cases.map(([shape, axes, keepDims], i) =>
+        tf.tidy(() => {
+          const s = tf.sum(tf.tensor(data[i]!, shape), axes, keepDims);
+          return { shape: s.shape, values: s.dataSync() };
+        }),
+      );
+    const ours = sums();
+    uninstallWasmKernels();
+    const stock = sums();
+    installWasmKernels(loadNativeGemm().gemm);
+    expect(ours.map((s) => s.shape)).toEqual([[64], [7], [1, 1, 2], [2], [4], [6]]);
+    ours.forEach((s, i) => expect(s.values).toEqual(stock[i]!.values));
+    // A bias added to every row of a batch: its gradient is such a sum.
+    await expectSameOnBothBackends((x, b) => tf.relu(tf.add(x!, b!)), [[300, 5], [5]]);
+  });
+
   it("UnsortedSegmentSum (the gradient of gather) with repeated and absent ids", async () => {
     await expectSameOnBothBackends(
       (x) => tf.unsortedSegmentSum(x!, tf.tensor1d([0, 3, 3, 1, 0], "int32"), 5),
