@@ -211,6 +211,33 @@ describe("project WASM kernels match the cpu backend, values and gradients", () 
     await expectSameOnBothBackends((x, b) => tf.relu(tf.add(x!, b!)), [[300, 5], [5]]);
   });
 
+  it("Tile: the stock kernel's values along every axis, int32 and bool, and its gradient", async () => {
+    await tf.setBackend("wasm");
+    const cases: [number[], number[], tf.DataType][] = [
+      [[32, 1, 22], [1, 64, 1], "float32"],
+      [[1, 5, 4], [6, 1, 1], "float32"],
+      [[3, 2, 70], [2, 3, 2], "float32"],
+      [[2, 3], [3, 2], "int32"],
+      [[4], [1], "bool"],
+      [[2, 0, 3], [2, 2, 1], "float32"],
+    ];
+    const data = cases.map(([shape]) => randn(shape).map((v) => Math.round(v * 3)));
+    const tiles = () =>
+      cases.map(([shape, reps, dtype], i) =>
+        tf.tidy(() => {
+          const t = tf.tile(tf.tensor(data[i]!, shape, dtype), reps);
+          return { shape: t.shape, values: Array.from(t.dataSync()) };
+        }),
+      );
+    const ours = tiles();
+    uninstallWasmKernels();
+    const stock = tiles();
+    installWasmKernels(loadNativeGemm().gemm);
+    expect(ours.map((t) => t.shape)).toEqual([[32, 64, 22], [6, 5, 4], [6, 6, 140], [6, 6], [4], [4, 0, 3]]);
+    ours.forEach((t, i) => expect(t.values).toEqual(stock[i]!.values));
+    await expectSameOnBothBackends((x) => tf.tile(x!, [2, 3, 1]), [[2, 2, 3]]);
+  });
+
   it("UnsortedSegmentSum (the gradient of gather) with repeated and absent ids", async () => {
     await expectSameOnBothBackends(
       (x) => tf.unsortedSegmentSum(x!, tf.tensor1d([0, 3, 3, 1, 0], "int32"), 5),
