@@ -4,6 +4,7 @@ import { benchAgent } from "./agent.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
 import { benchImagined } from "./imagined.ts";
+import { benchKernels } from "./kernels.ts";
 import { benchSearch } from "./search.ts";
 import { benchTidyRead } from "./tidyRead.ts";
 import { benchWorldModel } from "./worldmodel.ts";
@@ -32,6 +33,11 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
     run: benchImagined,
     about:
       "the value's imagined backups on FourRooms-11 with grid cells as codes: heads on every cell against each distinct neighbourhood once [--quick]",
+  },
+  kernels: {
+    run: benchKernels,
+    about:
+      "a cells agent's update and act with each project WASM kernel that keeps the stock values (Concat, SplitV, Sum, Tile) against the stock one, two copies alternated, outputs checked equal [--quick] [--checkpoint=DIR]",
   },
   search: {
     run: benchSearch,
