@@ -271,7 +271,7 @@ export class ImaginationAgent implements Learner {
    * sampling planner's are.
    */
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
-    const { depth, maxNodes, rewardOnEnding, untried, branch } = this.config.planner.search!;
+    const { depth, maxNodes, rewardOnEnding, untried, branch, quiet } = this.config.planner.search!;
     const n = (this.spec as { n: number }).n;
     if (
       (this.evalStepper?.size ?? 0) > ImaginationAgent.evalStepperPairs ||
@@ -289,7 +289,7 @@ export class ImaginationAgent implements Learner {
       stepper: this.evalStepper,
       memo: this.evalMemo,
       branch,
-      ...(this.taken?.shown && { shown: this.taken.shown }),
+      ...(this.taken?.shown && { shown: this.taken.shown, quiet }),
       // Optimism is for training: evaluations exploit.
       ...(this.explore && this.untriedNow ? { untried: { seen: this.taken!.seen, bonus: untried! } } : {}),
     });

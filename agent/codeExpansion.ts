@@ -34,9 +34,10 @@ export interface IndexStepper {
   /**
    * Grids [grids, L] each under every one of `actions` actions -> rows k = grid * actions + action;
    * with `seen`, which rows hold a cell whose (neighbourhood, action) is not in it; with `shown`, a
-   * cell takes the next code its (neighbourhood, action) always led to in the env.
+   * cell takes the next code its (neighbourhood, action) always led to in the env; with `quiet` too,
+   * a cell whose pair was only ever part of quiet steps adds no reward and no ending.
    */
-  step(ids: Int32Array, actions: number, seen?: CellActionSet, shown?: CellOutcomes): LocalStepResult;
+  step(ids: Int32Array, actions: number, seen?: CellActionSet, shown?: CellOutcomes, quiet?: boolean): LocalStepResult;
 }
 
 /**
@@ -81,6 +82,7 @@ export function expander(
   seen?: CellActionSet,
   reuse?: IndexStepper,
   shown?: CellOutcomes,
+  quiet = false,
 ): Expander {
   const stepper = reuse ?? model.indexStepper?.();
   if (seen && !stepper)
@@ -100,7 +102,7 @@ export function expander(
       }
     };
     return {
-      step: (frontierIds, _f, actions) => stepper.step(frontierIds, actions, seen, shown),
+      step: (frontierIds, _f, actions) => stepper.step(frontierIds, actions, seen, shown, quiet),
       codesOf,
       frontier() {},
       dispose() {},

@@ -17,7 +17,9 @@
 // never took in the env: what the model predicts there is a guess, and trying it is how to learn it.
 // With `shown`, a cell whose (neighbourhood, action) the env always took to one next code takes that
 // code with probability 1 instead of the model's guess: a rare step the env has shown (DoorKey-8x8's
-// unlock) is known whichever way the model's argmax there fell at its last update.
+// unlock) is known whichever way the model's argmax there fell at its last update. With `quiet` too,
+// a cell whose (neighbourhood, action) was only ever part of steps that neither paid nor ended adds
+// no reward and no ending: a goal the model calls where the env has shown none is not chased.
 import * as tf from "@tensorflow/tfjs";
 import type { CellActionSet, CellOutcomes } from "../worldmodel/nn/localStep.ts";
 import { expander, rowsOf, type IndexStepper, type Level, type SearchModel } from "./codeExpansion.ts";
@@ -45,6 +47,8 @@ export interface SearchOptions {
   untried?: { seen: CellActionSet; bonus: number };
   /** The next code each (neighbourhood, action) the agent took always led to (TakenSteps.shown): it overrides the model's. */
   shown?: CellOutcomes;
+  /** With `shown`: a cell whose (neighbourhood, action) was only ever part of steps that neither paid nor ended pays and ends nothing. */
+  quiet?: boolean;
   /**
    * An index stepper to step with (else the model's new one): one kept across searches reuses what it
    * computed, for as long as the model's weights stay the same.
@@ -138,7 +142,8 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   values.push(valuesAt(z0)[0]!);
   const { memo } = opts;
   if (memo && opts.untried) throw new Error("code search: a memo is for searches without the untried bonus");
-  const expand = expander(model, z0, opts.untried?.seen, opts.stepper, opts.shown);
+  if (opts.quiet && !opts.shown) throw new Error("code search: quiet cells are known from the steps shown (shown)");
+  const expand = expander(model, z0, opts.untried?.seen, opts.stepper, opts.shown, opts.quiet);
   if (memo && !expand.codesOf) throw new Error("code search: a memo needs a model stepped on code indices");
   const { branch } = opts;
   if (branch !== undefined && !expand.codesOf)

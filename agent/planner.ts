@@ -39,7 +39,9 @@ export const PlannerConfig = z
      * this (agent/codeSearch.ts; unset: the most likely next code only). `observed` (models stepped
      * on code indices): a cell whose (neighbourhood, action) the agent has taken in the env, always
      * to the same next code, takes that code in the search instead of the model's guess (for
-     * deterministic grids; unset: off).
+     * deterministic grids; unset: off). `quiet` (with `observed`): a cell whose (neighbourhood,
+     * action) was only ever part of env steps that neither paid nor ended adds no reward and no
+     * ending in the search (for grids whose events are local, a goal or lava; unset: off).
      */
     search: z
       .object({
@@ -50,11 +52,16 @@ export const PlannerConfig = z
         exploitEvery: z.number().int().min(2).optional(),
         branch: z.number().gt(0).max(1).optional(),
         observed: z.boolean().optional(),
+        quiet: z.boolean().optional(),
       })
       .strict()
       .refine((s) => s.exploitEvery === undefined || (s.untried ?? 0) > 0, {
         message: "exploitEvery needs an untried bonus to go without",
         path: ["exploitEvery"],
+      })
+      .refine((s) => !s.quiet || s.observed, {
+        message: "quiet needs observed (the steps shown are what says a cell is quiet)",
+        path: ["quiet"],
       })
       .optional(),
   })

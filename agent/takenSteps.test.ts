@@ -174,6 +174,81 @@ describe("observed outcomes", () => {
     model.dispose();
   });
 
+  it("with quiet, a pair shown only in steps that neither paid nor ended adds no reward and no ending; one shown in an eventful step, the heads'", () => {
+    const { model, ids, told } = shownAfterAction2();
+    // Events heads that predict a little of both everywhere (at their initial weights the reward is 0).
+    const last = model.events!.biases.length - 1;
+    tf.tidy(() => model.events!.biases[last]!.assign(tf.tensor1d([-2, 0.5, -4])));
+    const stepper = model.indexStepper()!;
+    const guess = stepper.step(ids, ACTIONS);
+    expect(guess.reward[2]).toBeGreaterThan(0);
+    expect(guess.alive[2]).toBeLessThan(1);
+    const shown = new CellOutcomes(ACTIONS);
+    stepper.markOutcomes(ids, [2], told, shown, [false]);
+    const quiet = stepper.step(ids, ACTIONS, undefined, shown, true);
+    expect([quiet.reward[2], quiet.alive[2]]).toEqual([0, 1]);
+    for (const a of [0, 1, 3, 4, 5]) {
+      expect(quiet.reward[a]).toBe(guess.reward[a]);
+      expect(quiet.alive[a]).toBe(guess.alive[a]);
+    }
+    // Without quiet the heads' events stay; once a step of these pairs paid or ended, too.
+    const heard = stepper.step(ids, ACTIONS, undefined, shown);
+    expect(heard.reward[2]).toBeCloseTo(guess.reward[2]!, 12);
+    stepper.markOutcomes(ids, [2], told, shown, [true]);
+    const eventful = stepper.step(ids, ACTIONS, undefined, shown, true);
+    expect(eventful.reward[2]).toBeCloseTo(guess.reward[2]!, 12);
+    expect(eventful.alive[2]).toBeCloseTo(guess.alive[2]!, 12);
+    model.dispose();
+  });
+
+  it("with quiet, the search backs up the shown grid's value with no reward and no ending", () => {
+    const { model, obs, ids, stepper, told } = shownAfterAction2();
+    const shown = new CellOutcomes(ACTIONS);
+    stepper.markOutcomes(ids, [2], told, shown, [false]);
+    const value = (z: tf.Tensor) => tf.tidy(() => tf.mean(tf.reshape(z, [z.shape[0]!, -1]), 1) as tf.Tensor1D);
+    const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
+    const opts = { depth: 1, maxNodes: 50, gamma: 0.9, value, shown };
+    const vTold = tf.tidy(
+      () =>
+        value(
+          model.weightsToCodes(
+            tf.cast(tf.oneHot(tf.tensor2d(told, [1, ids.length], "int32"), stepper.codes), "float32"),
+          ),
+        ).dataSync()[0]!,
+    );
+    const quiet = searchCodes(model, z0, ACTIONS, { ...opts, quiet: true });
+    expect(quiet.q[2]).toBeCloseTo(0.9 * vTold, 6);
+    expect(searchCodes(model, z0, ACTIONS, opts).q[2]).not.toBeCloseTo(quiet.q[2]!, 6);
+    expect(() => searchCodes(model, z0, ACTIONS, { ...opts, shown: undefined, quiet: true })).toThrow(/quiet/);
+    z0.dispose();
+    model.dispose();
+  });
+
+  it("read from a buffer, a step that ended marks its pairs eventful, the others' stay quiet", () => {
+    const model = cellsModel();
+    const env = makeBare(ENV, { size: SIZE });
+    const buffer = new ReplayBuffer({ obsShape: [SIZE, SIZE, 3], obsDtype: "uint8", actionSize: 1, capacity: 20 });
+    const [first] = env.reset({ seed: 0 });
+    buffer.addFirst(first as Uint8Array);
+    // Actions 2, 1, 0, the last one stored as ending the episode: each action taken once.
+    for (const a of [2, 1, 0]) {
+      const [next, reward] = env.step(a);
+      buffer.addStep(a, reward, a === 0, next as Uint8Array);
+    }
+    const taken = new TakenSteps(model, ACTIONS, true);
+    taken.read(buffer);
+    const size = buffer.obsSize;
+    const obs = buffer.observations();
+    const at = (slot: number) => idsOf(model, obs.subarray(slot * size, (slot + 1) * size));
+    const stepper = model.indexStepper()!;
+    const [start, last] = [stepper.step(at(0), ACTIONS, undefined, taken.shown, true), stepper.step(at(2), ACTIONS)];
+    expect([start.reward[2], start.alive[2]]).toEqual([0, 1]);
+    const ending = stepper.step(at(2), ACTIONS, undefined, taken.shown, true);
+    expect(ending.reward[0]).toBe(last.reward[0]);
+    expect(ending.alive[0]).toBe(last.alive[0]);
+    model.dispose();
+  });
+
   it("read from a buffer, they step each taken transition of a deterministic grid to its real next codes", () => {
     const model = cellsModel();
     const buffer = played([
@@ -272,6 +347,7 @@ describe("searchCodes with untried", () => {
       /planner\.search\.untried needs a model stepped on code indices/,
     );
     expect(() => parseAgentConfig({ planner: { search: { depth: 3, untried: -1 } } })).toThrow(/untried/);
+    expect(() => parseAgentConfig({ planner: { search: { depth: 3, quiet: true } } })).toThrow(/quiet needs observed/);
     const observed = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 3, observed: true } } });
     expect(() => new ImaginationAgent(observed, makeBare("GridEmpty-v0", {}), 0)).toThrow(
       /planner\.search\.observed needs a model stepped on code indices/,

@@ -1,7 +1,8 @@
 // The (cell neighbourhood, action) pairs (worldmodel/nn/localStep.ts) of every step the agent took in
 // the env, for the search's optimism about the others (planner.search.untried), and with `outcomes`
-// the next code each pair led to (planner.search.observed). Read from the replay buffer as it grows,
-// so a run resumed from a checkpoint rebuilds them from its buffer.
+// the next code each pair led to and whether its steps were all quiet (planner.search: observed,
+// quiet). Read from the replay buffer as it grows, so a run resumed from a checkpoint rebuilds them
+// from its buffer.
 import * as tf from "@tensorflow/tfjs";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { WorldModel } from "../worldmodel/model.ts";
@@ -67,6 +68,7 @@ export class TakenSteps {
             latents,
           ),
           this.shown,
+          part.map((slot) => buffer.eventfulAt(slot)),
         );
     }
   }

@@ -287,6 +287,11 @@ export class ReplayBuffer {
     return this.actions.subarray(slot * k, (slot + 1) * k);
   }
 
+  /** Whether the transition from slot i paid (a reward other than 0) or ended the episode; false where none leaves it. */
+  eventfulAt(slot: number): boolean {
+    return this.actionAt(slot) !== undefined && (this.rewards[slot] !== 0 || this.terminated[slot] === 1);
+  }
+
   /** The stored observations [size, ...obsShape] (a view). */
   observations(): TypedArray {
     return this.obs.subarray(0, this.size * this.obsSize) as TypedArray;

@@ -76,27 +76,40 @@ export class CellActionSet {
 /** CellOutcomes' marks beside a code: no step shown yet, or steps that led to different codes. */
 const UNSHOWN = -1;
 const MIXED = -2;
+/** CellOutcomes' event marks: every step of the pair neither paid nor ended, or some step did. */
+export const QUIET = 1;
+const EVENTFUL = 2;
 
 /**
  * The next code each (cell key, action) pair led to in the env, where every step of that pair led to
  * the same one (a deterministic grid's local rule, shown); a pair shown leading to two codes has none.
+ * And whether every step the pair was part of was quiet (no reward, no ending): in a grid whose
+ * events are local (a goal, lava), such a cell pays nothing and ends nothing.
  */
 export class CellOutcomes {
+  /** Key -> per action its code (or a mark), then per action its event mark (0: none shown). */
   private readonly codes = new Map<Key, Int32Array>();
 
   constructor(readonly actions: number) {}
 
-  add(key: Key, action: number, next: number): void {
+  /** A step of the pair to code `next`; `eventful`: that step paid or ended the episode (unset: not known). */
+  add(key: Key, action: number, next: number, eventful?: boolean): void {
     let at = this.codes.get(key);
     if (at === undefined) {
-      at = new Int32Array(this.actions).fill(UNSHOWN);
+      at = new Int32Array(2 * this.actions).fill(UNSHOWN, 0, this.actions);
       this.codes.set(key, at);
     }
     if (at[action] === UNSHOWN) at[action] = next;
     else if (at[action] !== next) at[action] = MIXED;
+    const mark = this.actions + action;
+    if (eventful) at[mark] = EVENTFUL;
+    else if (eventful === false && at[mark] === 0) at[mark] = QUIET;
   }
 
-  /** Per action [actions], the code each always led to from `key`, or negative; undefined where no step was shown. */
+  /**
+   * Per action [actions], the code each always led to from `key`, or negative; then per action
+   * [actions] its event mark (QUIET: every step shown was quiet); undefined where no step was shown.
+   */
   actionsAt(key: Key): Int32Array | undefined {
     return this.codes.get(key);
   }
@@ -104,7 +117,7 @@ export class CellOutcomes {
   /** Pairs shown leading to one code only. */
   get size(): number {
     let n = 0;
-    for (const at of this.codes.values()) for (const code of at) if (code >= 0) n++;
+    for (const at of this.codes.values()) for (let a = 0; a < this.actions; a++) if (at[a]! >= 0) n++;
     return n;
   }
 }
@@ -155,9 +168,10 @@ export class LocalStep {
    * call to call (a neighbourhood's outputs are kept for all of them). With `seen` (markSeen's),
    * `novel` flags the rows with a cell whose (neighbourhood, action) is not in it. With `shown`
    * (markOutcomes'), a cell whose (neighbourhood, action) the env always took to one code takes that
-   * code, with probability 1, whatever the heads predict (the reward and ending stay theirs).
+   * code, with probability 1, whatever the heads predict (the reward and ending stay theirs); with
+   * `quiet` too, a cell whose pair was only ever part of quiet steps pays and ends nothing.
    */
-  step(ids: Int32Array, actions: number, seen?: CellActionSet, shown?: CellOutcomes): LocalStepResult {
+  step(ids: Int32Array, actions: number, seen?: CellActionSet, shown?: CellOutcomes, quiet = false): LocalStepResult {
     this.actions ??= actions;
     if (actions !== this.actions)
       throw new RangeError(`LocalStep: stepped under ${actions} actions after ${this.actions} (one count per stepper)`);
@@ -203,17 +217,18 @@ export class LocalStep {
         const told = outcomes?.[g * cells + c];
         for (let a = 0, r = g * actions; a < actions; a++, r++) {
           const at = OUT * a;
-          if (told && told[a]! >= 0) {
-            out.ids[r * cells + c] = told[a]!;
+          const heard = !quiet || told?.[actions + a] !== QUIET;
+          if (heard) {
             out.reward[r]! += o[at + 2]!;
             logAlive[r]! += o[at + 3]!;
+          }
+          if (told && told[a]! >= 0) {
+            out.ids[r * cells + c] = told[a]!;
             out.shown![r]!++;
             continue;
           }
           out.ids[r * cells + c] = o[at]!;
           out.likely[r]! *= o[at + 1]!;
-          out.reward[r]! += o[at + 2]!;
-          logAlive[r]! += o[at + 3]!;
           if (o[at + 1]! < leastSure[r]!) {
             leastSure[r] = o[at + 1]!;
             out.second.cell[r] = c;
@@ -238,11 +253,17 @@ export class LocalStep {
 
   /**
    * Adds to `shown` every cell of grids [grids, L] with its grid's action taken[g] and the code it had
-   * in grid g's next grid, next [grids, L].
+   * in grid g's next grid, next [grids, L]; with `eventful`, whether grid g's step paid or ended.
    */
-  markOutcomes(ids: Int32Array, taken: ArrayLike<number>, next: Int32Array, shown: CellOutcomes): void {
+  markOutcomes(
+    ids: Int32Array,
+    taken: ArrayLike<number>,
+    next: Int32Array,
+    shown: CellOutcomes,
+    eventful?: ArrayLike<boolean>,
+  ): void {
     const cells = this.neighbours.length / 9;
-    this.eachKey(ids, (g, c, key) => shown.add(key, taken[g]!, next[g * cells + c]!));
+    this.eachKey(ids, (g, c, key) => shown.add(key, taken[g]!, next[g * cells + c]!, eventful?.[g]));
   }
 
   /**
