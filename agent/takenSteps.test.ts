@@ -120,6 +120,18 @@ function shownAfterAction2() {
   return { model, obs, ids, stepper, guess, told, shown };
 }
 
+/** A value that tells grids apart: the mean of their code vectors. */
+const value = (z: tf.Tensor) => tf.tidy(() => tf.mean(tf.reshape(z, [z.shape[0]!, -1]), 1) as tf.Tensor1D);
+
+/** `value` of one grid of code indices. */
+const gridValue = (model: WorldModel, ids: Int32Array, codes: number) =>
+  tf.tidy(
+    () =>
+      value(
+        model.weightsToCodes(tf.cast(tf.oneHot(tf.tensor2d(ids, [1, ids.length], "int32"), codes), "float32")),
+      ).dataSync()[0]!,
+  );
+
 describe("observed outcomes", () => {
   it("a pair the env always took to one code overrides the model's guess there, with probability 1; two codes shown, none", () => {
     const { model, ids, stepper, guess, told, shown } = shownAfterAction2();
@@ -152,21 +164,12 @@ describe("observed outcomes", () => {
   });
 
   it("the search follows them: Q of the overridden action backs up the shown grid's value, the others' are unchanged", () => {
-    const { model, obs, ids, stepper, guess, told, shown } = shownAfterAction2();
-    // A value that tells grids apart: the mean of their code vectors.
-    const value = (z: tf.Tensor) => tf.tidy(() => tf.mean(tf.reshape(z, [z.shape[0]!, -1]), 1) as tf.Tensor1D);
+    const { model, obs, stepper, guess, told, shown } = shownAfterAction2();
     const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
     const opts = { depth: 1, maxNodes: 50, gamma: 0.9, value };
     const plain = searchCodes(model, z0, ACTIONS, opts);
     const withShown = searchCodes(model, z0, ACTIONS, { ...opts, shown });
-    const vTold = tf.tidy(
-      () =>
-        value(
-          model.weightsToCodes(
-            tf.cast(tf.oneHot(tf.tensor2d(told, [1, ids.length], "int32"), stepper.codes), "float32"),
-          ),
-        ).dataSync()[0]!,
-    );
+    const vTold = gridValue(model, told, stepper.codes);
     expect(withShown.q[2]).toBeCloseTo(guess.reward[2]! + 0.9 * guess.alive[2]! * vTold, 5);
     expect(withShown.q[2]).not.toBeCloseTo(plain.q[2]!, 5);
     for (const a of [0, 1, 3, 4, 5]) expect(withShown.q[a]).toBe(plain.q[a]);
@@ -205,17 +208,9 @@ describe("observed outcomes", () => {
     const { model, obs, ids, stepper, told } = shownAfterAction2();
     const shown = new CellOutcomes(ACTIONS);
     stepper.markOutcomes(ids, [2], told, shown, [false]);
-    const value = (z: tf.Tensor) => tf.tidy(() => tf.mean(tf.reshape(z, [z.shape[0]!, -1]), 1) as tf.Tensor1D);
     const z0 = tf.tidy(() => model.encode(model.preprocess(obs, 1)));
     const opts = { depth: 1, maxNodes: 50, gamma: 0.9, value, shown };
-    const vTold = tf.tidy(
-      () =>
-        value(
-          model.weightsToCodes(
-            tf.cast(tf.oneHot(tf.tensor2d(told, [1, ids.length], "int32"), stepper.codes), "float32"),
-          ),
-        ).dataSync()[0]!,
-    );
+    const vTold = gridValue(model, told, stepper.codes);
     const quiet = searchCodes(model, z0, ACTIONS, { ...opts, quiet: true });
     expect(quiet.q[2]).toBeCloseTo(0.9 * vTold, 6);
     expect(searchCodes(model, z0, ACTIONS, opts).q[2]).not.toBeCloseTo(quiet.q[2]!, 6);
