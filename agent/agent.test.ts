@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -226,11 +226,24 @@ describe("ImaginationAgent", () => {
     let polls = 0;
     const first = await go(run, () => ++polls >= 250);
     expect(first.resumedFrom).toBeUndefined();
+    // A run killed after its checkpoint at 250 had logged steps it will repeat when resumed.
+    appendFileSync(
+      logFile,
+      '{"type":"scalars","step":300,"updates":350}\n{"type":"eval","step":300,"return":0,"success":0}\n',
+    );
     const resumed = await go(run);
     expect(resumed.resumedFrom).toBe(250);
     expect(lines[0]).toMatch(/resumed from .*ckpt-250 at step 250/);
     expect(resumed.evals.slice(0, 2)).toEqual(first.evals);
-    expect(evalSteps()).toEqual([100, 200, 300]); // appended to the interrupted run's log
+    expect(evalSteps()).toEqual([100, 200, 300]); // appended to the interrupted run's log, past 250 once
+    const scalarSteps = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; step: number })
+      .filter((l) => l.type === "scalars")
+      .map((l) => l.step);
+    expect(scalarSteps).toEqual([...scalarSteps].sort((a, b) => a - b));
+    expect(new Set(scalarSteps).size).toBe(scalarSteps.length);
     // Finished: running it again runs it again.
     expect((await go(run)).resumedFrom).toBeUndefined();
     expect(lines[0]).toMatch(/not resuming: .*ckpt-300 is a finished run's/);

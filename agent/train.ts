@@ -13,7 +13,7 @@ import { makeAgentEnv } from "./agentEnv.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { Learner } from "./learner.ts";
 import { buildAgent } from "./load.ts";
-import { TrainingLog } from "./trainingLog.ts";
+import { cutLogAfter, TrainingLog } from "./trainingLog.ts";
 import {
   latestCheckpoint,
   loadAgentCheckpoint,
@@ -151,6 +151,7 @@ export async function trainAgent(
     Object.assign(state, loop);
     rng = Rng.fromState(state.rng);
     resumedFrom = state.step;
+    if (opts.logFile) cutLogAfter(opts.logFile, state.step);
     log(`resumed from ${dir} at step ${state.step} (${state.evals.length} evaluations kept)`);
   } else if (opts.resume === "if-same" && opts.logFile) rmSync(opts.logFile, { force: true });
   const started = performance.now() - state.wallSeconds * 1000;

@@ -5,8 +5,9 @@
 //     gradient norm, code usage and perplexity, TD loss), updates/s and planning ms per action;
 //   {"type":"episode","step":..,"return":..,"length":..}   at the end of every training episode;
 //   {"type":"eval","step":..,"return":..,"success":..}     at every evaluation.
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeFileAtomic } from "../common/atomicWrite.ts";
 
 /** Nested numeric statistics flattened to `parent_child` keys. */
 function flatten(
@@ -20,6 +21,25 @@ function flatten(
     else if (v && typeof v === "object") flatten(v as Record<string, unknown>, key, out);
   }
   return out;
+}
+
+/**
+ * A run resumed from its checkpoint at `step` repeats the steps after it, so the log drops its lines past
+ * `step` (written before the run stopped) rather than show those steps twice. Lines it cannot read stay.
+ */
+export function cutLogAfter(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const lines = readFileSync(path, "utf8").split("\n");
+  const kept = lines.filter((line) => {
+    if (line === "") return false;
+    try {
+      const at = (JSON.parse(line) as { step?: unknown }).step;
+      return typeof at !== "number" || at <= step;
+    } catch {
+      return true;
+    }
+  });
+  if (kept.length < lines.filter((l) => l !== "").length) writeFileAtomic(path, kept.map((l) => `${l}\n`).join(""));
 }
 
 export class TrainingLog {
