@@ -3,7 +3,7 @@
 // the next code each pair led to and whether its steps were all quiet (planner.search: observed,
 // quiet). Read from the replay buffer as it grows, so a run resumed from a checkpoint rebuilds them
 // from its buffer.
-import * as tf from "@tensorflow/tfjs";
+import { tidyRead } from "../backend/tidyRead.ts";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { WorldModel } from "../worldmodel/model.ts";
 import { CellActionSet, CellOutcomes } from "../worldmodel/nn/localStep.ts";
@@ -78,6 +78,7 @@ export class TakenSteps {
     const size = buffer.obsSize;
     const flat = Float32Array.from(buffer.observations().subarray(first * size, (last + 1) * size));
     const m = this.model;
-    return tf.tidy(() => m.indices(m.encode(m.preprocess(flat, last - first + 1))).dataSync()) as Int32Array;
+    // Read outside the tidy: tf.tidy walks a returned typed array value by value (backend/tidyRead.ts).
+    return tidyRead(() => m.indices(m.encode(m.preprocess(flat, last - first + 1)))) as Int32Array;
   }
 }
