@@ -201,6 +201,10 @@ describe("WorldModel with encoder 'cells'", () => {
       stepsAsHeads(held, seeds);
       held.dispose();
     }
+    // 5x5 neighbourhoods (encoder.radius 2): 17^25 > 2^53, text keys.
+    const wide = new WorldModel(cells({ encoder: { type: "cells", presence: true, radius: 2 } }), shape(), 3);
+    stepsAsHeads(wide, seeds);
+    wide.dispose();
   });
 
   it("CellActionSet holds (key, action) pairs, each once, read per key as flags over the actions", () => {
@@ -257,11 +261,17 @@ describe("WorldModel with encoder 'cells'", () => {
     const held = new WorldModel(cells({ encoder: { type: "cells", presence: true } }), shape(), 3);
     noGradAsHeads(held);
     held.dispose();
+    const wide = new WorldModel(cells({ encoder: { type: "cells", radius: 2 } }), shape(), 3);
+    noGradAsHeads(wide);
+    wide.dispose();
   });
 
-  it("encoder.presence is refused for another encoder type, with one line", () => {
+  it("encoder.presence and encoder.radius are refused for another encoder type, with one line", () => {
     expect(() => new WorldModel(cells({ encoder: { type: "mlp", presence: true }, latents: 8 }), shape(), 0)).toThrow(
       /encoder.presence is for encoder type 'cells', not 'mlp'/,
+    );
+    expect(() => new WorldModel(cells({ encoder: { type: "mlp", radius: 2 }, latents: 8 }), shape(), 0)).toThrow(
+      /encoder.radius is for encoder type 'cells', not 'mlp'/,
     );
   });
 

@@ -42,6 +42,12 @@ export const WorldModelConfig = z
          */
         presence: z.boolean().optional(),
         /**
+         * "cells": how far each cell's neighbourhood reaches, a square of side 2 radius + 1. Unset: 1
+         * (3x3). Breakout's ball moves diagonally with its trail one cell behind it, so the cell it
+         * enters sees the trail only at radius 2.
+         */
+        radius: z.number().int().min(1).max(3).optional(),
+        /**
          * "cells": how the events heads learn (nn/localHeads.ts). "product" (unset): each cell's reward
          * gate through the reward's squared error, gate x value, and the ending's noisy-OR floored.
          * "classified": the gate as a classifier of "this step pays" (BCE, like the ending), the value

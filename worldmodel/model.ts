@@ -12,7 +12,14 @@ import type { WorldModelConfig } from "./config.ts";
 import { CellTokenizer } from "./nn/cellTokenizer.ts";
 import { Cnn } from "./nn/cnn.ts";
 import { Keypoints } from "./nn/keypoints.ts";
-import { eventsHeads, localHeads, localInputSize, neighbourIndices, neighbourMatrix } from "./nn/localHeads.ts";
+import {
+  eventsHeads,
+  localHeads,
+  localInputSize,
+  neighbourhoodSize,
+  neighbourIndices,
+  neighbourMatrix,
+} from "./nn/localHeads.ts";
 import { LocalStep, distinctExpectedStep } from "./nn/localStep.ts";
 import { Mlp, newVariable } from "./nn/mlp.ts";
 import { FSQ } from "./quantizer/fsq.ts";
@@ -89,10 +96,12 @@ export class WorldModel {
   private readonly presence: boolean;
   /** With presence: each set of codes a grid held -> its number in every index stepper's keys. */
   private readonly heldSets = new Map<number | string, number>();
-  /** Encoder "cells": each cell's 3x3 neighbours (nn/localHeads.ts), for the local heads. */
+  /** Encoder "cells": each cell's neighbours (3x3 unless encoder.radius; nn/localHeads.ts), for the local heads. */
   private readonly neighbours: tf.Tensor2D | undefined;
   /** The same neighbourhoods as cell indices (for indexStepper). */
   private readonly neighbourIds: Int32Array | undefined;
+  /** Cells per neighbourhood. */
+  private readonly window: number;
 
   constructor(
     readonly config: WorldModelConfig,
@@ -110,7 +119,7 @@ export class WorldModel {
       throw new Error(
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
-    for (const option of ["presence", "eventHeads"] as const)
+    for (const option of ["presence", "eventHeads", "radius"] as const)
       if (config.encoder[option] && type !== "cells")
         throw new Error(`WorldModel: encoder.${option} is for encoder type 'cells', not '${type}'`);
     const cells = type === "cells" ? this.checkCells(shape.obsShape, config.latents) : undefined;
@@ -131,11 +140,13 @@ export class WorldModel {
             : new Mlp([this.obsSize, ...hidden, this.codeSize], rng.childSeed(), "elu", "encoder");
     // Local heads see one cell's neighbourhood; the others see the whole code.
     this.presence = cells !== undefined && config.encoder.presence === true;
+    const radius = config.encoder.radius ?? 1;
+    this.window = neighbourhoodSize(radius);
     const input = cells
-      ? localInputSize(this.fsq.dim, this.actionSize, this.presence ? this.fsq.size : 0)
+      ? localInputSize(this.fsq.dim, this.actionSize, this.presence ? this.fsq.size : 0, radius)
       : this.codeSize + this.actionSize;
-    this.neighbours = cells && neighbourMatrix(cells[0], cells[1]);
-    this.neighbourIds = cells && neighbourIndices(cells[0], cells[1]);
+    this.neighbours = cells && neighbourMatrix(cells[0], cells[1], radius);
+    this.neighbourIds = cells && neighbourIndices(cells[0], cells[1], radius);
     // The local MLP learns its rule about twice as fast with ReLU and He's initialisation (FourRooms-7
     // random walks: held-out whole-code accuracy 0.80 after 600 updates, against 0.35 with ELU and PyTorch's).
     this.dynamics = cells
@@ -348,6 +359,7 @@ export class WorldModel {
       this.fsq.codebook.dataSync() as Float32Array,
       this.fsq.dim,
       this.neighbourIds,
+      this.window,
       features,
       this.presence,
       this.heldSets,
@@ -374,6 +386,7 @@ export class WorldModel {
       this.fsq.codebook.dataSync() as Float32Array,
       this.fsq.dim,
       this.neighbourIds,
+      this.window,
       (w) => this.weightsToCodes(w),
       this.presence,
     );

@@ -36,6 +36,20 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
     const rows = m.arraySync();
     idx.forEach((c, r) => expect(rows[r]!.map((v, j) => (v ? j : -1)).filter((j) => j >= 0)).toEqual(c < 0 ? [] : [c]));
     m.dispose();
+    // Radius 2: 5x5 (25 per cell), row by row. Cell 7 of a 3x4 grid (row 1, column 3): columns 1-5,
+    // rows -1 to 3.
+    const wide = Array.from(neighbourIndices(3, 4, 2));
+    expect(wide.length).toBe(12 * 25);
+    expect(wide.slice(7 * 25, 8 * 25)).toEqual([
+      ...[-1, -1, -1, -1, -1],
+      ...[1, 2, 3, -1, -1],
+      ...[5, 6, 7, -1, -1],
+      ...[9, 10, 11, -1, -1],
+      ...[-1, -1, -1, -1, -1],
+    ]);
+    const wideMatrix = neighbourMatrix(3, 4, 2);
+    expect(wideMatrix.shape).toEqual([12 * 25, 12]);
+    wideMatrix.dispose();
   });
 
   it("the termination logit is noisy-OR's: some cell ends the episode", () => {

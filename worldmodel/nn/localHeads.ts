@@ -1,9 +1,10 @@
-// Heads that predict each cell of a grid from its 3x3 neighbourhood, for codes with one latent per
-// cell (CellTokenizer), with one set of weights shared by every cell. On a grid one step changes
-// only the cells next to the agent, and what happens there depends on what lies around it, so a
-// local rule learnt in one layout holds in every other, where an MLP over the whole code has to learn
-// each layout anew. Per cell c, with x_c = (its 9 neighbours' codes, each with a flag that is 0
-// outside the grid; the action; with encoder.presence, one flag per code the grid holds anywhere):
+// Heads that predict each cell of a grid from its 3x3 neighbourhood (5x5 and wider with
+// encoder.radius), for codes with one latent per cell (CellTokenizer), with one set of weights
+// shared by every cell. On a grid one step changes only the cells next to the agent, and what
+// happens there depends on what lies around it, so a local rule learnt in one layout holds in every
+// other, where an MLP over the whole code has to learn each layout anew. Per cell c, with x_c = (its
+// K neighbours' codes (K = 9 at radius 1), each with a flag that is 0 outside the grid; the action;
+// with encoder.presence, one flag per code the grid holds anywhere):
 //   logits_c = dynamics(x_c)                                   the next code of cell c
 //   (g_c, v_c, t_c) = events(sg(x_c))                          a second, small MLP
 //   q_c = sg(1 - softmax(logits_c)[c's own code])              the chance that cell c changes
@@ -34,40 +35,49 @@ import * as tf from "@tensorflow/tfjs";
 import { stopGradient } from "../estimators/categorical.ts";
 import { Mlp } from "./mlp.ts";
 
-/** Each cell's 3x3 neighbours, row by row: [H W * 9] cell indices, -1 outside the grid. */
-export function neighbourIndices(height: number, width: number): Int32Array {
-  const out = new Int32Array(height * width * 9);
+/** Cells in a neighbourhood of `radius` (a square of side 2 radius + 1): 9 at radius 1. */
+export function neighbourhoodSize(radius = 1): number {
+  return (2 * radius + 1) ** 2;
+}
+
+/** Each cell's neighbours within `radius`, row by row: [H W * K] cell indices (K = neighbourhoodSize), -1 outside the grid. */
+export function neighbourIndices(height: number, width: number, radius = 1): Int32Array {
+  const side = 2 * radius + 1;
+  const k = side * side;
+  const out = new Int32Array(height * width * k);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
-      for (let k = 0; k < 9; k++) {
-        const [yy, xx] = [y + Math.floor(k / 3) - 1, x + (k % 3) - 1];
+      for (let j = 0; j < k; j++) {
+        const [yy, xx] = [y + Math.floor(j / side) - radius, x + (j % side) - radius];
         const inside = yy >= 0 && yy < height && xx >= 0 && xx < width;
-        out[(y * width + x) * 9 + k] = inside ? yy * width + xx : -1;
+        out[(y * width + x) * k + j] = inside ? yy * width + xx : -1;
       }
   return out;
 }
 
 /**
- * The neighbourhoods as a 0/1 matrix [9 H W, H W]: row 9 c + k picks cell c's k-th neighbour (a zero
+ * The neighbourhoods as a 0/1 matrix [K H W, H W]: row K c + j picks cell c's j-th neighbour (a zero
  * row outside the grid). Selecting by a matmul: a gather of the same rows takes ~6x as long on WASM.
  */
-export function neighbourMatrix(height: number, width: number): tf.Tensor2D {
+export function neighbourMatrix(height: number, width: number, radius = 1): tf.Tensor2D {
   const cells = height * width;
-  const m = new Float32Array(9 * cells * cells);
-  neighbourIndices(height, width).forEach((c, row) => {
+  const k = neighbourhoodSize(radius);
+  const m = new Float32Array(k * cells * cells);
+  neighbourIndices(height, width, radius).forEach((c, row) => {
     if (c >= 0) m[row * cells + c] = 1;
   });
-  return tf.tensor2d(m, [9 * cells, cells]);
+  return tf.tensor2d(m, [k * cells, cells]);
 }
 
-/** Input width per cell: 9 neighbours x (d + 1) values, the action's A features, then `presence` flags (0 or |C|). */
-export function localInputSize(dim: number, actionSize: number, presence = 0): number {
-  return 9 * (dim + 1) + actionSize + presence;
+/** Input width per cell: K neighbours x (d + 1) values, the action's A features, then `presence` flags (0 or |C|). */
+export function localInputSize(dim: number, actionSize: number, presence = 0, radius = 1): number {
+  return neighbourhoodSize(radius) * (dim + 1) + actionSize + presence;
 }
 
 /**
- * Codes [N, L, d] and action features [N, A] -> every cell's input [N L, 9 (d + 1) + A (+ |C|)]
- * (`select`: neighbourMatrix); with `present` [N, |C|] (gridPresence), each grid's flags after the action.
+ * Codes [N, L, d] and action features [N, A] -> every cell's input [N L, K (d + 1) + A (+ |C|)]
+ * (`select`: neighbourMatrix, K rows per cell); with `present` [N, |C|] (gridPresence), each grid's
+ * flags after the action.
  */
 export function localInputs(
   codes: tf.Tensor,
@@ -76,14 +86,15 @@ export function localInputs(
   present?: tf.Tensor2D,
 ): tf.Tensor2D {
   const [n, cells, dim] = codes.shape as [number, number, number];
+  const k = select.shape[0] / cells;
   const flagged = tf.concat([codes, tf.ones([n, cells, 1])], 2); // [N, L, d + 1]
   const byCell = tf.reshape(tf.transpose(flagged, [1, 0, 2]), [cells, n * (dim + 1)]);
-  const around = tf.reshape(tf.matMul(select, byCell), [cells, 9, n, dim + 1]); // zero outside the grid, flag included
-  const perCell = tf.reshape(tf.transpose(around, [2, 0, 1, 3]), [n, cells, 9 * (dim + 1)]);
+  const around = tf.reshape(tf.matMul(select, byCell), [cells, k, n, dim + 1]); // zero outside the grid, flag included
+  const perCell = tf.reshape(tf.transpose(around, [2, 0, 1, 3]), [n, cells, k * (dim + 1)]);
   const context = present ? tf.concat([action, present], 1) : action;
   const c = context.shape[1];
   const acting = tf.tile(tf.reshape(context, [n, 1, c]), [1, cells, 1]);
-  return tf.reshape(tf.concat([perCell, acting], 2), [n * cells, 9 * (dim + 1) + c]) as tf.Tensor2D;
+  return tf.reshape(tf.concat([perCell, acting], 2), [n * cells, k * (dim + 1) + c]) as tf.Tensor2D;
 }
 
 /** Each cell's own code as one-hot rows [N, L, |C|] -> which codes each grid holds [N, |C|] (0/1, no gradient). */

@@ -1,6 +1,6 @@
 // The local heads (localHeads.ts) stepped on code indices, each distinct neighbourhood computed once.
 // A search expands hundreds of grids whose cells are nearly all alike (a wall among walls, floor
-// among floor): per cell the heads depend only on its 9 neighbours' codes (with presence, and the
+// among floor): per cell the heads depend only on its K neighbours' codes (with presence, and the
 // set of codes its grid holds) and the action. The neighbourhood makes a key, looked up once per
 // cell for all actions, and the MLP runs under every action once per key not yet met (weights are
 // fixed within a search). On FourRooms-11 that is a few thousand keys instead of 121 rows per grid
@@ -138,7 +138,8 @@ export class LocalStep {
   readonly codes: number;
 
   /**
-   * `codebook` [|C| * d]: each code's vector; `neighbours` [L * 9] (neighbourIndices); `actionFeatures`
+   * `codebook` [|C| * d]: each code's vector; `neighbours` [L * K] (neighbourIndices), `window` the
+   * cells K in each (neighbourhoodSize); `actionFeatures`
    * gives the MLP's action input for an action index; `presence`: the inputs end with which codes
    * the grid holds (localHeads' encoder.presence), and so do the keys; `holds` numbers each set of
    * codes a grid held (part of the keys): share one between steppers for keys that mean the same in
@@ -150,6 +151,7 @@ export class LocalStep {
     private readonly codebook: Float32Array,
     private readonly dim: number,
     private readonly neighbours: Int32Array,
+    private readonly window: number,
     private readonly actionFeatures: (action: number) => ArrayLike<number>,
     private readonly presence = false,
     private readonly holds = new Map<number | string, number>(),
@@ -178,7 +180,7 @@ export class LocalStep {
     for (const set of [seen, shown])
       if (set && set.actions !== actions)
         throw new RangeError(`LocalStep: a set of steps under ${set.actions} actions asked about ${actions}`);
-    const cells = this.neighbours.length / 9;
+    const cells = this.neighbours.length / this.window;
     const grids = ids.length / cells;
     const rows = grids * actions;
     const found = new Array<Outputs | undefined>(grids * cells);
@@ -262,7 +264,7 @@ export class LocalStep {
     shown: CellOutcomes,
     eventful?: ArrayLike<boolean>,
   ): void {
-    const cells = this.neighbours.length / 9;
+    const cells = this.neighbours.length / this.window;
     this.eachKey(ids, (g, c, key) => shown.add(key, taken[g]!, next[g * cells + c]!, eventful?.[g]));
   }
 
@@ -271,11 +273,11 @@ export class LocalStep {
    * grid holds (with presence) and its neighbourhood; the neighbourhoods' part once per grid.
    */
   private eachKey(ids: Int32Array, visit: (grid: number, cell: number, key: Key) => void): void {
-    const cells = this.neighbours.length / 9;
-    const around = neighbourhoodBuffer(this.codes, cells);
-    const span = (this.codes + 1) ** 9;
+    const cells = this.neighbours.length / this.window;
+    const around = neighbourhoodBuffer(this.codes, cells, this.window);
+    const span = (this.codes + 1) ** this.window;
     for (let g = 0; g < ids.length / cells; g++) {
-      neighbourhoodKeys(ids, g, this.neighbours, this.codes + 1, around);
+      neighbourhoodKeys(ids, g, this.neighbours, this.window, this.codes + 1, around);
       const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
       for (let c = 0; c < cells; c++) visit(g, c, cellKey(held, around, c, span));
     }
@@ -284,7 +286,7 @@ export class LocalStep {
   /** Runs the MLP on the missing neighbourhoods under every action, one batch (row i * actions + a). */
   private compute(missing: [Key, number][], ids: Int32Array, cells: number, actions: number) {
     const d = this.dim;
-    const width = 9 * (d + 1) + this.actionFeatures(0).length + (this.presence ? this.codes : 0);
+    const width = this.window * (d + 1) + this.actionFeatures(0).length + (this.presence ? this.codes : 0);
     const n = missing.length * actions;
     const x = new Float32Array(n * width);
     // Grid g under action a: its cells share their input's tail.
@@ -293,11 +295,11 @@ export class LocalStep {
       return this.presence ? withHeldFlags(action, ids, Math.floor(ga / actions), cells, this.codes) : action;
     });
     const own = new Int32Array(n);
-    const around = 9 * (d + 1);
+    const around = this.window * (d + 1);
     missing.forEach(([, at], i) => {
       const [g, c] = [Math.floor(at / cells), at % cells];
       const first = i * actions;
-      writeCellInput(x, first, ids, g, c, this.neighbours, this.codebook, d, tail(g * actions));
+      writeCellInput(x, first, ids, g, c, this.neighbours, this.window, this.codebook, d, tail(g * actions));
       own[first] = ids[at]!;
       // The other actions' rows: the same neighbourhood, their own tail.
       for (let a = 1; a < actions; a++) {
@@ -340,29 +342,30 @@ export class LocalStep {
   }
 }
 
-/** Room for L neighbourhood keys: numbers while base^9 is exact (base |C| + 1), else text. */
-function neighbourhoodBuffer(codes: number, cells: number): Float64Array | string[] {
-  return (codes + 1) ** 9 <= Number.MAX_SAFE_INTEGER ? new Float64Array(cells) : new Array<string>(cells);
+/** Room for L neighbourhood keys of K cells: numbers while base^K is exact (base |C| + 1), else text. */
+function neighbourhoodBuffer(codes: number, cells: number, window: number): Float64Array | string[] {
+  return (codes + 1) ** window <= Number.MAX_SAFE_INTEGER ? new Float64Array(cells) : new Array<string>(cells);
 }
 
 /**
- * Grid g's cells' neighbourhoods as keys into `out` [L]: the 9 neighbours' codes (-1 outside the
- * grid) in base `base`, numbers into a Float64Array, else text.
+ * Grid g's cells' neighbourhoods (K = `window` cells each) as keys into `out` [L]: the neighbours'
+ * codes (-1 outside the grid) in base `base`, numbers into a Float64Array, else text.
  */
 function neighbourhoodKeys(
   ids: Int32Array,
   g: number,
   neighbours: Int32Array,
+  window: number,
   base: number,
   out: Float64Array | string[],
 ): void {
-  const cells = neighbours.length / 9;
+  const cells = neighbours.length / window;
   const exact = out instanceof Float64Array;
   for (let c = 0; c < cells; c++) {
     let number = 0;
     let text = "";
-    for (let k = 0; k < 9; k++) {
-      const n = neighbours[c * 9 + k]!;
+    for (let k = 0; k < window; k++) {
+      const n = neighbours[c * window + k]!;
       const code = n < 0 ? -1 : ids[g * cells + n]!;
       if (exact) number = number * base + code + 1;
       else text += `,${code}`;
@@ -373,7 +376,7 @@ function neighbourhoodKeys(
 
 /**
  * Cell c's key: its context (a small number) and its neighbourhood (neighbourhoodKeys'), one
- * number context * span + neighbourhood (span = base^9) while that is exact, else text.
+ * number context * span + neighbourhood (span = base^K) while that is exact, else text.
  */
 function cellKey(context: number, around: Float64Array | string[], c: number, span: number): Key {
   return around instanceof Float64Array && (context + 1) * span <= Number.MAX_SAFE_INTEGER
@@ -418,7 +421,7 @@ function heldId(holds: Map<number | string, number>, ids: Int32Array, g: number,
   return id;
 }
 
-/** Row i of x: cell c of grid g's MLP input (localInputs' layout: 9 x (code, inside flag), then the action's features and any presence flags: `context`). */
+/** Row i of x: cell c of grid g's MLP input (localInputs' layout: K x (code, inside flag), then the action's features and any presence flags: `context`). */
 function writeCellInput(
   x: Float32Array,
   i: number,
@@ -426,20 +429,21 @@ function writeCellInput(
   g: number,
   c: number,
   neighbours: Int32Array,
+  window: number,
   codebook: Float32Array,
   d: number,
   context: ArrayLike<number>,
 ): void {
-  const cells = neighbours.length / 9;
-  const width = 9 * (d + 1) + context.length;
-  for (let k = 0; k < 9; k++) {
-    const n = neighbours[c * 9 + k]!;
+  const cells = neighbours.length / window;
+  const width = window * (d + 1) + context.length;
+  for (let k = 0; k < window; k++) {
+    const n = neighbours[c * window + k]!;
     if (n < 0) continue; // outside: zeros, flag 0
     const code = ids[g * cells + n]!;
     for (let j = 0; j < d; j++) x[i * width + k * (d + 1) + j] = codebook[code * d + j]!;
     x[i * width + k * (d + 1) + d] = 1;
   }
-  x.set(context, i * width + 9 * (d + 1));
+  x.set(context, i * width + window * (d + 1));
 }
 
 /**
@@ -458,10 +462,11 @@ export function distinctExpectedStep(
   codebook: Float32Array,
   dim: number,
   neighbours: Int32Array,
+  window: number,
   toCodes: (weights: tf.Tensor3D) => tf.Tensor,
   presence = false,
 ): { next: tf.Tensor3D; reward: tf.Tensor1D; terminated: tf.Tensor1D } {
-  const cells = neighbours.length / 9;
+  const cells = neighbours.length / window;
   const n = ids.length / cells;
   const a = actionRows.length / n;
   const size = codebook.length / dim;
@@ -475,13 +480,13 @@ export function distinctExpectedStep(
     if (!contextIds.has(text)) contextIds.set(text, contextIds.size);
     return contextIds.get(text)!;
   });
-  const around = neighbourhoodBuffer(size, cells);
-  const span = (size + 1) ** 9;
+  const around = neighbourhoodBuffer(size, cells, window);
+  const span = (size + 1) ** window;
   const distinct = new Map<Key, number>();
   const shownAt: number[] = []; // distinct row -> its first row * cells + cell
   const back = new Int32Array(n * cells);
   for (let r = 0; r < n; r++) {
-    neighbourhoodKeys(ids, r, neighbours, size + 1, around);
+    neighbourhoodKeys(ids, r, neighbours, window, size + 1, around);
     for (let c = 0; c < cells; c++) {
       const key = cellKey(contextOf[r]!, around, c, span);
       let u = distinct.get(key);
@@ -497,11 +502,11 @@ export function distinctExpectedStep(
     const action = actionRows.subarray(r * a, (r + 1) * a);
     return presence ? withHeldFlags(action, ids, r, cells, size) : action;
   });
-  const width = 9 * (dim + 1) + a + (presence ? size : 0);
+  const width = window * (dim + 1) + a + (presence ? size : 0);
   const x = new Float32Array(shownAt.length * width);
   shownAt.forEach((at, i) => {
     const [r, c] = [Math.floor(at / cells), at % cells];
-    writeCellInput(x, i, ids, r, c, neighbours, codebook, dim, tail(r));
+    writeCellInput(x, i, ids, r, c, neighbours, window, codebook, dim, tail(r));
   });
   const [probs, reward, endLogit] = tidyReadAll(() => {
     const out = cellOutputs(dynamics, events, tf.tensor2d(x, [shownAt.length, width]));
