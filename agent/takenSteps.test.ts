@@ -19,11 +19,14 @@ beforeAll(async () => {
 const ENV = "GridDoorKey-v0";
 const SIZE = 5;
 const ACTIONS = 6;
-/** The cells model with presence (held codes in the keys: their numbering must hold across steppers). */
-const cellsModel = () =>
+/**
+ * The cells model with presence (held codes in the keys: their numbering must hold across steppers).
+ * At radius 2 the sets' keys are text and each stepper numbers its own.
+ */
+const cellsModel = (radius?: number) =>
   new WorldModel(
     parseWorldModelConfig({
-      encoder: { type: "cells", presence: true },
+      encoder: { type: "cells", presence: true, radius },
       latents: SIZE * SIZE,
       levels: [2, 2, 2, 2],
       dynamicsHidden: [32],
@@ -54,8 +57,8 @@ const idsOf = (model: WorldModel, obs: ArrayLike<number>) =>
   tf.tidy(() => model.indices(model.encode(model.preprocess(obs, 1))).dataSync() as Int32Array);
 
 describe("TakenSteps", () => {
-  it("knows every step taken in the env, and none of an action never taken", () => {
-    const model = cellsModel();
+  it.each([1, 2])("knows every step taken in the env, and none of an action never taken (radius %i)", (radius) => {
+    const model = cellsModel(radius);
     // Turns and moves only: no pickup (3), drop (4), toggle (5).
     const buffer = played([
       [2, 1, 2, 2, 0],
@@ -108,8 +111,8 @@ describe("TakenSteps", () => {
  * A start grid, the model's guesses from it, and a hand-built outcome shown for action 2: every cell
  * becomes a code the model does not predict there.
  */
-function shownAfterAction2() {
-  const model = cellsModel();
+function shownAfterAction2(radius?: number) {
+  const model = cellsModel(radius);
   const [obs] = makeBare(ENV, { size: SIZE }).reset({ seed: 3 });
   const ids = idsOf(model, obs);
   const stepper = model.indexStepper()!;
@@ -133,35 +136,38 @@ const gridValue = (model: WorldModel, ids: Int32Array, codes: number) =>
   );
 
 describe("observed outcomes", () => {
-  it("a pair the env always took to one code overrides the model's guess there, with probability 1; two codes shown, none", () => {
-    const { model, ids, stepper, guess, told, shown } = shownAfterAction2();
-    stepper.markOutcomes(ids, [2], told, shown); // shown twice, the same
-    const overridden = stepper.step(ids, ACTIONS, undefined, shown);
-    expect([...overridden.ids.subarray(2 * ids.length, 3 * ids.length)]).toEqual([...told]);
-    expect(overridden.likely[2]).toBe(1);
-    expect(overridden.shown![2]).toBe(ids.length);
-    // The other actions, and action 2's reward and ending, are the model's.
-    for (const a of [0, 1, 3, 4, 5]) {
-      expect(overridden.shown![a]).toBe(0);
-      expect([...overridden.ids.subarray(a * ids.length, (a + 1) * ids.length)]).toEqual([
-        ...guess.ids.subarray(a * ids.length, (a + 1) * ids.length),
-      ]);
-    }
-    expect(overridden.reward[2]).toBeCloseTo(guess.reward[2]!, 12);
-    expect(overridden.alive[2]).toBeCloseTo(guess.alive[2]!, 12);
-    // Cell 0's pair led once elsewhere: the model's guess again there, and only there.
-    const other = Int32Array.from(told);
-    other[0] = (told[0]! + 1) % stepper.codes;
-    stepper.markOutcomes(ids, [2], other, shown);
-    const mixed = stepper.step(ids, ACTIONS, undefined, shown);
-    const cells = ids.length;
-    // Cells of the same key as cell 0 revert too; every other cell keeps the shown code.
-    const sameKey = [...ids.keys()].filter((c) => mixed.ids[2 * cells + c] !== told[c]);
-    expect(sameKey).toContain(0);
-    for (const c of sameKey) expect(mixed.ids[2 * cells + c]).toBe(guess.ids[2 * cells + c]);
-    expect(mixed.shown![2]).toBe(cells - sameKey.length);
-    model.dispose();
-  });
+  it.each([1, 2])(
+    "a pair the env always took to one code overrides the model's guess there, with probability 1; two codes shown, none (radius %i)",
+    (radius) => {
+      const { model, ids, stepper, guess, told, shown } = shownAfterAction2(radius);
+      stepper.markOutcomes(ids, [2], told, shown); // shown twice, the same
+      const overridden = stepper.step(ids, ACTIONS, undefined, shown);
+      expect([...overridden.ids.subarray(2 * ids.length, 3 * ids.length)]).toEqual([...told]);
+      expect(overridden.likely[2]).toBe(1);
+      expect(overridden.shown![2]).toBe(ids.length);
+      // The other actions, and action 2's reward and ending, are the model's.
+      for (const a of [0, 1, 3, 4, 5]) {
+        expect(overridden.shown![a]).toBe(0);
+        expect([...overridden.ids.subarray(a * ids.length, (a + 1) * ids.length)]).toEqual([
+          ...guess.ids.subarray(a * ids.length, (a + 1) * ids.length),
+        ]);
+      }
+      expect(overridden.reward[2]).toBeCloseTo(guess.reward[2]!, 12);
+      expect(overridden.alive[2]).toBeCloseTo(guess.alive[2]!, 12);
+      // Cell 0's pair led once elsewhere: the model's guess again there, and only there.
+      const other = Int32Array.from(told);
+      other[0] = (told[0]! + 1) % stepper.codes;
+      stepper.markOutcomes(ids, [2], other, shown);
+      const mixed = stepper.step(ids, ACTIONS, undefined, shown);
+      const cells = ids.length;
+      // Cells of the same key as cell 0 revert too; every other cell keeps the shown code.
+      const sameKey = [...ids.keys()].filter((c) => mixed.ids[2 * cells + c] !== told[c]);
+      expect(sameKey).toContain(0);
+      for (const c of sameKey) expect(mixed.ids[2 * cells + c]).toBe(guess.ids[2 * cells + c]);
+      expect(mixed.shown![2]).toBe(cells - sameKey.length);
+      model.dispose();
+    },
+  );
 
   it("the search follows them: Q of the overridden action backs up the shown grid's value, the others' are unchanged", () => {
     const { model, obs, stepper, guess, told, shown } = shownAfterAction2();

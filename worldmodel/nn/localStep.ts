@@ -44,10 +44,13 @@ type Key = CellKey;
 export class CellActionSet {
   private readonly flags = new Map<Key, Uint8Array>();
   private pairs = 0;
+  /** Bumped by every add (a stepper's lookups of it stay good until then). */
+  revision = 0;
 
   constructor(readonly actions: number) {}
 
   add(key: Key, action: number): void {
+    this.revision++;
     let at = this.flags.get(key);
     if (at === undefined) {
       at = new Uint8Array(this.actions);
@@ -89,11 +92,14 @@ const EVENTFUL = 2;
 export class CellOutcomes {
   /** Key -> per action its code (or a mark), then per action its event mark (0: none shown). */
   private readonly codes = new Map<Key, Int32Array>();
+  /** Bumped by every add (a stepper's lookups of it stay good until then). */
+  revision = 0;
 
   constructor(readonly actions: number) {}
 
   /** A step of the pair to code `next`; `eventful`: that step paid or ended the episode (unset: not known). */
   add(key: Key, action: number, next: number, eventful?: boolean): void {
+    this.revision++;
     let at = this.codes.get(key);
     if (at === undefined) {
       at = new Int32Array(2 * this.actions).fill(UNSHOWN, 0, this.actions);
@@ -129,9 +135,33 @@ export class CellOutcomes {
 type Outputs = Float64Array;
 const OUT = 6;
 
+/**
+ * A key a stepper has met: its outputs (once computed), and what step()'s `seen` and `shown` hold
+ * for it, looked up once per key and revision of those sets rather than once per cell.
+ */
+interface Met {
+  /** The key as the sets hold it (eachKey's). */
+  key: Key;
+  outputs: Outputs | undefined;
+  seen: Uint8Array | undefined;
+  shown: Int32Array | undefined;
+  /** The stepper's `lookups` these were read at. */
+  lookups: number;
+}
+
 export class LocalStep {
-  /** Neighbourhood key -> its outputs under every action. */
-  private readonly known = new Map<Key, Outputs>();
+  /** Neighbourhood key -> its outputs under every action and its lookups. */
+  private readonly met = new Map<Key, Met>();
+  /** Numbers the (seen, shown) sets and revisions the keys' lookups were read from. */
+  private lookups = 0;
+  private lookedUp: [CellActionSet | undefined, number, CellOutcomes | undefined, number] = [
+    undefined,
+    0,
+    undefined,
+    0,
+  ];
+  /** Where the sets' keys are text (base^K past 2^53): numbers for this stepper's own keys. */
+  private readonly chunked: ChunkedKeys | undefined;
   /** The action count the known outputs are for (the first step's). */
   private actions: number | undefined;
   /** The codebook's size |C|. */
@@ -157,11 +187,12 @@ export class LocalStep {
     private readonly holds = new Map<number | string, number>(),
   ) {
     this.codes = codebook.length / dim;
+    if (keysAsText(this.codes, window)) this.chunked = new ChunkedKeys(this.codes + 1, window);
   }
 
   /** Distinct (neighbourhood, action) pairs computed so far. */
   get size(): number {
-    return this.known.size * (this.actions ?? 0);
+    return this.met.size * (this.actions ?? 0);
   }
 
   /**
@@ -183,25 +214,40 @@ export class LocalStep {
     const cells = this.neighbours.length / this.window;
     const grids = ids.length / cells;
     const rows = grids * actions;
-    const found = new Array<Outputs | undefined>(grids * cells);
-    const keys = new Map<number, Key>(); // position grid * cells + cell -> key, for those not known yet
-    const missing = new Map<Key, number>(); // key -> the position that shows it
+    const found = new Array<Met>(grids * cells);
+    const missing: [Key, number][] = []; // keys met for the first time, each with the position that shows it
+    const fresh: Met[] = [];
     const novel = seen ? new Uint8Array(rows) : undefined;
-    const outcomes = shown ? new Array<Int32Array | undefined>(grids * cells) : undefined;
-    this.eachKey(ids, (g, c, key) => {
-      if (outcomes) outcomes[g * cells + c] = shown!.actionsAt(key);
+    const now: typeof this.lookedUp = [seen, seen?.revision ?? 0, shown, shown?.revision ?? 0];
+    if (now.some((v, i) => v !== this.lookedUp[i])) {
+      this.lookups++;
+      this.lookedUp = now;
+    }
+    const lookups = this.lookups;
+    // Keyed by this stepper's own numbers where the sets' keys are text (made once per key met).
+    const visit = (g: number, c: number, key: Key, held: number) => {
+      let met = this.met.get(key);
+      if (met === undefined) {
+        const setKey = this.chunked ? textKey(held, ids, g, c, this.neighbours, this.window) : key;
+        met = { key: setKey, outputs: undefined, seen: undefined, shown: undefined, lookups: -1 };
+        this.met.set(key, met);
+        missing.push([key, g * cells + c]);
+        fresh.push(met);
+      }
+      if (met.lookups !== lookups) {
+        met.seen = seen?.actionsAt(met.key);
+        met.shown = shown?.actionsAt(met.key);
+        met.lookups = lookups;
+      }
+      found[g * cells + c] = met;
       if (novel) {
-        const taken = seen!.actionsAt(key);
+        const taken = met.seen;
         for (let a = 0; a < actions; a++) if (!taken?.[a]) novel[g * actions + a] = 1;
       }
-      const known = this.known.get(key);
-      if (known) found[g * cells + c] = known;
-      else {
-        keys.set(g * cells + c, key);
-        if (!missing.has(key)) missing.set(key, g * cells + c);
-      }
-    });
-    if (missing.size > 0) this.compute([...missing.entries()], ids, cells, actions);
+    };
+    if (this.chunked) this.eachChunkedKey(ids, this.chunked, visit);
+    else this.eachKey(ids, visit);
+    if (missing.length > 0) this.compute(missing, fresh, ids, cells, actions);
     const out: LocalStepResult = {
       ids: new Int32Array(rows * cells),
       likely: new Float64Array(rows).fill(1),
@@ -215,8 +261,9 @@ export class LocalStep {
     const secondP = new Float64Array(rows);
     for (let g = 0; g < grids; g++) {
       for (let c = 0; c < cells; c++) {
-        const o = found[g * cells + c] ?? this.known.get(keys.get(g * cells + c)!)!;
-        const told = outcomes?.[g * cells + c];
+        const met = found[g * cells + c]!;
+        const o = met.outputs!;
+        const told = met.shown;
         for (let a = 0, r = g * actions; a < actions; a++, r++) {
           const at = OUT * a;
           const heard = !quiet || told?.[actions + a] !== QUIET;
@@ -272,19 +319,33 @@ export class LocalStep {
    * visit(grid, cell, key) for every cell of grids [grids, L]. A cell's key: the set of codes its
    * grid holds (with presence) and its neighbourhood; the neighbourhoods' part once per grid.
    */
-  private eachKey(ids: Int32Array, visit: (grid: number, cell: number, key: Key) => void): void {
+  private eachKey(ids: Int32Array, visit: (grid: number, cell: number, key: Key, held: number) => void): void {
     const cells = this.neighbours.length / this.window;
     const around = neighbourhoodBuffer(this.codes, cells, this.window);
     const span = (this.codes + 1) ** this.window;
     for (let g = 0; g < ids.length / cells; g++) {
       neighbourhoodKeys(ids, g, this.neighbours, this.window, this.codes + 1, around);
       const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
-      for (let c = 0; c < cells; c++) visit(g, c, cellKey(held, around, c, span));
+      for (let c = 0; c < cells; c++) visit(g, c, cellKey(held, around, c, span), held);
+    }
+  }
+  /** eachKey with `keys`' numbers (the same cells, one number each) for the keys. */
+  private eachChunkedKey(
+    ids: Int32Array,
+    keys: ChunkedKeys,
+    visit: (grid: number, cell: number, key: number, held: number) => void,
+  ): void {
+    const cells = this.neighbours.length / this.window;
+    const out = new Float64Array(cells);
+    for (let g = 0; g < ids.length / cells; g++) {
+      const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
+      keys.write(ids, g, this.neighbours, held, out);
+      for (let c = 0; c < cells; c++) visit(g, c, out[c]!, held);
     }
   }
 
-  /** Runs the MLP on the missing neighbourhoods under every action, one batch (row i * actions + a). */
-  private compute(missing: [Key, number][], ids: Int32Array, cells: number, actions: number) {
+  /** Runs the MLP on the missing neighbourhoods under every action, one batch (row i * actions + a), into `into`. */
+  private compute(missing: [Key, number][], into: Met[], ids: Int32Array, cells: number, actions: number) {
     const d = this.dim;
     const width = this.window * (d + 1) + this.actionFeatures(0).length + (this.presence ? this.codes : 0);
     const n = missing.length * actions;
@@ -317,7 +378,7 @@ export class LocalStep {
     const size = this.codes;
     // Per row: the most likely code, the runner-up (the lowest index of the largest of the others)
     // and the softmax's sum relative to the best, read in place (a view per row costs more than the sums).
-    missing.forEach(([key], i) => {
+    missing.forEach((_, i) => {
       const outputs: Outputs = new Float64Array(OUT * actions);
       for (let a = 0; a < actions; a++) {
         const k = i * actions + a;
@@ -337,14 +398,19 @@ export class LocalStep {
         outputs[o + 4] = second;
         outputs[o + 5] = Math.exp(logits[at + second]! - top) / total;
       }
-      this.known.set(key, outputs);
+      into[i]!.outputs = outputs;
     });
   }
 }
 
-/** Room for L neighbourhood keys of K cells: numbers while base^K is exact (base |C| + 1), else text. */
+/** Whether neighbourhoods of K cells over |C| codes need text keys: base^K past 2^53 (base |C| + 1). */
+function keysAsText(codes: number, window: number): boolean {
+  return (codes + 1) ** window > Number.MAX_SAFE_INTEGER;
+}
+
+/** Room for L neighbourhood keys of K cells: numbers while base^K is exact, else text. */
 function neighbourhoodBuffer(codes: number, cells: number, window: number): Float64Array | string[] {
-  return (codes + 1) ** window <= Number.MAX_SAFE_INTEGER ? new Float64Array(cells) : new Array<string>(cells);
+  return keysAsText(codes, window) ? new Array<string>(cells) : new Float64Array(cells);
 }
 
 /**
@@ -382,6 +448,67 @@ function cellKey(context: number, around: Float64Array | string[], c: number, sp
   return around instanceof Float64Array && (context + 1) * span <= Number.MAX_SAFE_INTEGER
     ? context * span + around[c]!
     : `${context}:${around[c]}`;
+}
+
+/** cellKey's text for one cell (where base^K is past 2^53): its context, then its neighbours' codes. */
+function textKey(
+  context: number,
+  ids: Int32Array,
+  g: number,
+  c: number,
+  neighbours: Int32Array,
+  window: number,
+): string {
+  const cells = neighbours.length / window;
+  let text = "";
+  for (let k = 0; k < window; k++) {
+    const n = neighbours[c * window + k]!;
+    text += `,${n < 0 ? -1 : ids[g * cells + n]!}`;
+  }
+  return `${context}:${text}`;
+}
+
+/**
+ * Keys as numbers where base^K is past 2^53: the context, then the K codes a chunk at a time, each
+ * (number so far, chunk) numbered as met, so that a key takes a few lookups of numbers instead of
+ * building and hashing text. The numbers mean something only to this object (one per stepper).
+ */
+class ChunkedKeys {
+  /** Codes per chunk: base^size <= 2^26, so (number so far) x base^size stays exact. */
+  private readonly size: number;
+  private readonly numbered = new Map<number, number>();
+
+  constructor(
+    private readonly base: number,
+    private readonly window: number,
+  ) {
+    this.size = Math.max(1, Math.floor(26 / Math.log2(base)));
+  }
+
+  /** Grid g's cells' keys, with context `context`, into `out` [L]. */
+  write(ids: Int32Array, g: number, neighbours: Int32Array, context: number, out: Float64Array): void {
+    const { base, window, size, numbered } = this;
+    const cells = neighbours.length / window;
+    for (let c = 0; c < cells; c++) {
+      let key = context;
+      for (let from = 0; from < window; from += size) {
+        if (from > 0) {
+          // The number so far, renumbered small, before the next chunk multiplies it.
+          let id = numbered.get(key);
+          if (id === undefined) {
+            id = numbered.size;
+            numbered.set(key, id);
+          }
+          key = id;
+        }
+        for (let k = from; k < Math.min(from + size, window); k++) {
+          const n = neighbours[c * window + k]!;
+          key = key * base + (n < 0 ? 0 : ids[g * cells + n]! + 1);
+        }
+      }
+      out[c] = key;
+    }
+  }
 }
 
 /** An input's tail: `action` features, then flags [|C|] of which codes grid g holds (gridPresence's). */
@@ -482,13 +609,17 @@ export function distinctExpectedStep(
   });
   const around = neighbourhoodBuffer(size, cells, window);
   const span = (size + 1) ** window;
+  // Where base^K is past 2^53, numbers of this call's own instead of text.
+  const chunked = keysAsText(size, window) ? new ChunkedKeys(size + 1, window) : undefined;
+  const numbers = new Float64Array(cells);
   const distinct = new Map<Key, number>();
   const shownAt: number[] = []; // distinct row -> its first row * cells + cell
   const back = new Int32Array(n * cells);
   for (let r = 0; r < n; r++) {
-    neighbourhoodKeys(ids, r, neighbours, window, size + 1, around);
+    if (chunked) chunked.write(ids, r, neighbours, contextOf[r]!, numbers);
+    else neighbourhoodKeys(ids, r, neighbours, window, size + 1, around);
     for (let c = 0; c < cells; c++) {
-      const key = cellKey(contextOf[r]!, around, c, span);
+      const key = chunked ? numbers[c]! : cellKey(contextOf[r]!, around, c, span);
       let u = distinct.get(key);
       if (u === undefined) {
         u = shownAt.length;
