@@ -139,6 +139,9 @@ const OUT = 6;
  * A key a stepper has met: its outputs (once computed), and what step()'s `seen` and `shown` hold
  * for it, looked up once per key and revision of those sets rather than once per cell.
  */
+/** The sets a stepper's lookups were read from, each with its revision then. */
+type LookedUp = [CellActionSet | undefined, number, CellOutcomes | undefined, number];
+
 interface Met {
   /** The key as the sets hold it (eachKey's). */
   key: Key;
@@ -154,12 +157,7 @@ export class LocalStep {
   private readonly met = new Map<Key, Met>();
   /** Numbers the (seen, shown) sets and revisions the keys' lookups were read from. */
   private lookups = 0;
-  private lookedUp: [CellActionSet | undefined, number, CellOutcomes | undefined, number] = [
-    undefined,
-    0,
-    undefined,
-    0,
-  ];
+  private lookedUp: LookedUp = [undefined, 0, undefined, 0];
   /** Where the sets' keys are text (base^K past 2^53): numbers for this stepper's own keys. */
   private readonly chunked: ChunkedKeys | undefined;
   /** The action count the known outputs are for (the first step's). */
@@ -215,10 +213,11 @@ export class LocalStep {
     const grids = ids.length / cells;
     const rows = grids * actions;
     const found = new Array<Met>(grids * cells);
-    const missing: [Key, number][] = []; // keys met for the first time, each with the position that shows it
+    // Keys met for the first time: the position (grid * cells + cell) that shows each, and its entry.
+    const missing: number[] = [];
     const fresh: Met[] = [];
     const novel = seen ? new Uint8Array(rows) : undefined;
-    const now: typeof this.lookedUp = [seen, seen?.revision ?? 0, shown, shown?.revision ?? 0];
+    const now: LookedUp = [seen, seen?.revision ?? 0, shown, shown?.revision ?? 0];
     if (now.some((v, i) => v !== this.lookedUp[i])) {
       this.lookups++;
       this.lookedUp = now;
@@ -231,7 +230,7 @@ export class LocalStep {
         const setKey = this.chunked ? textKey(held, ids, g, c, this.neighbours, this.window) : key;
         met = { key: setKey, outputs: undefined, seen: undefined, shown: undefined, lookups: -1 };
         this.met.set(key, met);
-        missing.push([key, g * cells + c]);
+        missing.push(g * cells + c);
         fresh.push(met);
       }
       if (met.lookups !== lookups) {
@@ -329,6 +328,7 @@ export class LocalStep {
       for (let c = 0; c < cells; c++) visit(g, c, cellKey(held, around, c, span), held);
     }
   }
+
   /** eachKey with `keys`' numbers (the same cells, one number each) for the keys. */
   private eachChunkedKey(
     ids: Int32Array,
@@ -344,8 +344,11 @@ export class LocalStep {
     }
   }
 
-  /** Runs the MLP on the missing neighbourhoods under every action, one batch (row i * actions + a), into `into`. */
-  private compute(missing: [Key, number][], into: Met[], ids: Int32Array, cells: number, actions: number) {
+  /**
+   * Runs the MLP on the neighbourhoods at positions `missing` under every action, one batch (row
+   * i * actions + a), into their entries `into`.
+   */
+  private compute(missing: number[], into: Met[], ids: Int32Array, cells: number, actions: number) {
     const d = this.dim;
     const width = this.window * (d + 1) + this.actionFeatures(0).length + (this.presence ? this.codes : 0);
     const n = missing.length * actions;
@@ -357,7 +360,7 @@ export class LocalStep {
     });
     const own = new Int32Array(n);
     const around = this.window * (d + 1);
-    missing.forEach(([, at], i) => {
+    missing.forEach((at, i) => {
       const [g, c] = [Math.floor(at / cells), at % cells];
       const first = i * actions;
       writeCellInput(x, first, ids, g, c, this.neighbours, this.window, this.codebook, d, tail(g * actions));
