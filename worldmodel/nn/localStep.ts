@@ -429,18 +429,29 @@ function neighbourhoodKeys(
   out: Float64Array | string[],
 ): void {
   const cells = neighbours.length / window;
-  const exact = out instanceof Float64Array;
   for (let c = 0; c < cells; c++) {
+    if (!(out instanceof Float64Array)) {
+      out[c] = neighbourhoodText(ids, g, c, neighbours, window);
+      continue;
+    }
     let number = 0;
-    let text = "";
     for (let k = 0; k < window; k++) {
       const n = neighbours[c * window + k]!;
-      const code = n < 0 ? -1 : ids[g * cells + n]!;
-      if (exact) number = number * base + code + 1;
-      else text += `,${code}`;
+      number = number * base + (n < 0 ? -1 : ids[g * cells + n]!) + 1;
     }
-    out[c] = exact ? number : text;
+    out[c] = number;
   }
+}
+
+/** Cell c of grid g's neighbourhood as text: each neighbour's code (-1 outside the grid) after a comma. */
+function neighbourhoodText(ids: Int32Array, g: number, c: number, neighbours: Int32Array, window: number): string {
+  const cells = neighbours.length / window;
+  let text = "";
+  for (let k = 0; k < window; k++) {
+    const n = neighbours[c * window + k]!;
+    text += `,${n < 0 ? -1 : ids[g * cells + n]!}`;
+  }
+  return text;
 }
 
 /**
@@ -462,13 +473,7 @@ function textKey(
   neighbours: Int32Array,
   window: number,
 ): string {
-  const cells = neighbours.length / window;
-  let text = "";
-  for (let k = 0; k < window; k++) {
-    const n = neighbours[c * window + k]!;
-    text += `,${n < 0 ? -1 : ids[g * cells + n]!}`;
-  }
-  return `${context}:${text}`;
+  return `${context}:${neighbourhoodText(ids, g, c, neighbours, window)}`;
 }
 
 /**
