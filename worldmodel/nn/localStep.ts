@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { anyCellLogit, cellEvents, cellOutputs } from "./localHeads.ts";
 import type { Mlp } from "./mlp.ts";
 import { tidyReadAll } from "../../backend/tidyRead.ts";
+import { KeyIds } from "../../common/keyIds.ts";
 
 export interface LocalStepResult {
   /** [rows, L]: each cell's most likely next code. */
@@ -153,8 +154,9 @@ interface Met {
 }
 
 export class LocalStep {
-  /** Neighbourhood key -> its outputs under every action and its lookups. */
-  private readonly met = new Map<Key, Met>();
+  /** Neighbourhood keys' ids, and by id each key's outputs under every action and its lookups. */
+  private readonly ids = new KeyIds();
+  private readonly met: Met[] = [];
   /** Numbers the (seen, shown) sets and revisions the keys' lookups were read from. */
   private lookups = 0;
   private lookedUp: LookedUp = [undefined, 0, undefined, 0];
@@ -190,7 +192,7 @@ export class LocalStep {
 
   /** Distinct (neighbourhood, action) pairs computed so far. */
   get size(): number {
-    return this.met.size * (this.actions ?? 0);
+    return this.met.length * (this.actions ?? 0);
   }
 
   /**
@@ -225,11 +227,11 @@ export class LocalStep {
     const lookups = this.lookups;
     // Keyed by this stepper's own numbers where the sets' keys are text (made once per key met).
     const visit = (g: number, c: number, key: Key, held: number) => {
-      let met = this.met.get(key);
+      let met = this.met[this.ids.idOf(key)];
       if (met === undefined) {
         const setKey = this.chunked ? textKey(held, ids, g, c, this.neighbours, this.window) : key;
         met = { key: setKey, outputs: undefined, seen: undefined, shown: undefined, lookups: -1 };
-        this.met.set(key, met);
+        this.met.push(met);
         missing.push(g * cells + c);
         fresh.push(met);
       }
@@ -484,7 +486,7 @@ function textKey(
 class ChunkedKeys {
   /** Codes per chunk: base^size <= 2^26, so (number so far) x base^size stays exact. */
   private readonly size: number;
-  private readonly numbered = new Map<number, number>();
+  private readonly numbered = new KeyIds();
 
   constructor(
     private readonly base: number,
@@ -500,15 +502,8 @@ class ChunkedKeys {
     for (let c = 0; c < cells; c++) {
       let key = context;
       for (let from = 0; from < window; from += size) {
-        if (from > 0) {
-          // The number so far, renumbered small, before the next chunk multiplies it.
-          let id = numbered.get(key);
-          if (id === undefined) {
-            id = numbered.size;
-            numbered.set(key, id);
-          }
-          key = id;
-        }
+        // The number so far, renumbered small, before the next chunk multiplies it.
+        if (from > 0) key = numbered.idOf(key);
         for (let k = from; k < Math.min(from + size, window); k++) {
           const n = neighbours[c * window + k]!;
           key = key * base + (n < 0 ? 0 : ids[g * cells + n]! + 1);
@@ -620,7 +615,7 @@ export function distinctExpectedStep(
   // Where base^K is past 2^53, numbers of this call's own instead of text.
   const chunked = keysAsText(size, window) ? new ChunkedKeys(size + 1, window) : undefined;
   const numbers = new Float64Array(cells);
-  const distinct = new Map<Key, number>();
+  const distinct = new KeyIds();
   const shownAt: number[] = []; // distinct row -> its first row * cells + cell
   const back = new Int32Array(n * cells);
   for (let r = 0; r < n; r++) {
@@ -628,12 +623,8 @@ export function distinctExpectedStep(
     else neighbourhoodKeys(ids, r, neighbours, window, size + 1, around);
     for (let c = 0; c < cells; c++) {
       const key = chunked ? numbers[c]! : cellKey(contextOf[r]!, around, c, span);
-      let u = distinct.get(key);
-      if (u === undefined) {
-        u = shownAt.length;
-        distinct.set(key, u);
-        shownAt.push(r * cells + c);
-      }
+      const u = distinct.idOf(key);
+      if (u === shownAt.length) shownAt.push(r * cells + c);
       back[r * cells + c] = u;
     }
   }
