@@ -187,7 +187,7 @@ export class LocalStep {
     private readonly holds = new Map<number | string, number>(),
   ) {
     this.codes = codebook.length / dim;
-    if (keysAsText(this.codes, window)) this.chunked = new ChunkedKeys(this.codes + 1, window);
+    if (keysAsText(this.codes, window)) this.chunked = new ChunkedKeys(this.codes + 1, neighbours, window);
   }
 
   /** Distinct (neighbourhood, action) pairs computed so far. */
@@ -341,7 +341,7 @@ export class LocalStep {
     const out = new Float64Array(cells);
     for (let g = 0; g < ids.length / cells; g++) {
       const held = this.presence ? heldId(this.holds, ids, g, cells) : 0;
-      keys.write(ids, g, this.neighbours, held, out);
+      keys.write(ids, g, held, out);
       for (let c = 0; c < cells; c++) visit(g, c, out[c]!, held);
     }
   }
@@ -489,32 +489,79 @@ function textKey(
  * Keys as numbers where base^K is past 2^53: the context, then the K codes a chunk at a time, each
  * (number so far, chunk) numbered as met, so that a key takes a few lookups of numbers instead of
  * building and hashing text. The numbers mean something only to this object (one per stepper).
+ * A chunk is a row of the square neighbourhood where a row fits: neighbouring cells share rows, so
+ * a grid's rows are read once each (a Breakout grid's 100 cells have 140 rows of 5, not 500).
  */
 class ChunkedKeys {
   /** Codes per chunk: base^size <= 2^26, so (number so far) x base^size stays exact. */
   private readonly size: number;
   private readonly numbered = new KeyIds();
+  /** Each cell's chunks [L * chunks] as indices of distinct chunks (their neighbour cells). */
+  private readonly parts: Int32Array;
+  /** The distinct chunks' neighbour cells [chunks met * size] (-1 outside the grid), each chunk's length. */
+  private readonly strips: Int32Array;
+  private readonly lengths: Int32Array;
+  /** base^length of each distinct chunk: what the number so far is multiplied by before it. */
+  private readonly scales: Float64Array;
+  /** A grid's value of each distinct chunk (its codes + 1 in base `base`, 0 outside). */
+  private readonly values: Float64Array;
 
   constructor(
     private readonly base: number,
-    private readonly window: number,
+    neighbours: Int32Array,
+    window: number,
   ) {
-    this.size = Math.max(1, Math.floor(26 / Math.log2(base)));
+    const fits = Math.max(1, Math.floor(26 / Math.log2(base)));
+    const side = Math.round(Math.sqrt(window));
+    this.size = side * side === window && side <= fits ? side : fits;
+    const chunks = Math.ceil(window / this.size);
+    const cells = neighbours.length / window;
+    const seen = new Map<string, number>();
+    const strips: number[] = [];
+    const lengths: number[] = [];
+    this.parts = new Int32Array(cells * chunks);
+    for (let c = 0; c < cells; c++)
+      for (let j = 0; j < chunks; j++) {
+        const cellsOf = neighbours.subarray(
+          c * window + j * this.size,
+          c * window + Math.min((j + 1) * this.size, window),
+        );
+        const text = cellsOf.join(",");
+        let id = seen.get(text);
+        if (id === undefined) {
+          id = lengths.length;
+          seen.set(text, id);
+          lengths.push(cellsOf.length);
+          strips.push(...cellsOf, ...new Array<number>(this.size - cellsOf.length).fill(-1));
+        }
+        this.parts[c * chunks + j] = id;
+      }
+    this.strips = Int32Array.from(strips);
+    this.lengths = Int32Array.from(lengths);
+    this.scales = Float64Array.from(lengths, (n) => base ** n);
+    this.values = new Float64Array(lengths.length);
   }
 
-  /** Grid g's cells' keys, with context `context`, into `out` [L]. */
-  write(ids: Int32Array, g: number, neighbours: Int32Array, context: number, out: Float64Array): void {
-    const { base, window, size, numbered } = this;
-    const cells = neighbours.length / window;
+  /** Grid g's cells' keys [L], with context `context`, into `out` (L cells of `cells`-cell grids in `ids`). */
+  write(ids: Int32Array, g: number, context: number, out: Float64Array): void {
+    const { base, size, numbered, parts, strips, lengths, scales, values } = this;
+    const cells = out.length;
+    for (let s = 0; s < lengths.length; s++) {
+      let value = 0;
+      for (let k = 0; k < lengths[s]!; k++) {
+        const n = strips[s * size + k]!;
+        value = value * base + (n < 0 ? 0 : ids[g * cells + n]! + 1);
+      }
+      values[s] = value;
+    }
+    const chunks = parts.length / cells;
     for (let c = 0; c < cells; c++) {
       let key = context;
-      for (let from = 0; from < window; from += size) {
+      for (let j = 0; j < chunks; j++) {
         // The number so far, renumbered small, before the next chunk multiplies it.
-        if (from > 0) key = numbered.idOf(key);
-        for (let k = from; k < Math.min(from + size, window); k++) {
-          const n = neighbours[c * window + k]!;
-          key = key * base + (n < 0 ? 0 : ids[g * cells + n]! + 1);
-        }
+        if (j > 0) key = numbered.idOf(key);
+        const s = parts[c * chunks + j]!;
+        key = key * scales[s]! + values[s]!;
       }
       out[c] = key;
     }
@@ -620,13 +667,13 @@ export function distinctExpectedStep(
   const around = neighbourhoodBuffer(size, cells, window);
   const span = (size + 1) ** window;
   // Where base^K is past 2^53, numbers of this call's own instead of text.
-  const chunked = keysAsText(size, window) ? new ChunkedKeys(size + 1, window) : undefined;
+  const chunked = keysAsText(size, window) ? new ChunkedKeys(size + 1, neighbours, window) : undefined;
   const numbers = new Float64Array(cells);
   const distinct = new KeyIds();
   const shownAt: number[] = []; // distinct row -> its first row * cells + cell
   const back = new Int32Array(n * cells);
   for (let r = 0; r < n; r++) {
-    if (chunked) chunked.write(ids, r, neighbours, contextOf[r]!, numbers);
+    if (chunked) chunked.write(ids, r, contextOf[r]!, numbers);
     else neighbourhoodKeys(ids, r, neighbours, window, size + 1, around);
     for (let c = 0; c < cells; c++) {
       const key = chunked ? numbers[c]! : cellKey(contextOf[r]!, around, c, span);
