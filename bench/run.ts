@@ -7,6 +7,7 @@ import { benchImagined } from "./imagined.ts";
 import { benchKernels } from "./kernels.ts";
 import { benchSearch } from "./search.ts";
 import { benchTidyRead } from "./tidyRead.ts";
+import { benchVersions } from "./versions.ts";
 import { benchWorldModel } from "./worldmodel.ts";
 
 const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; about: string }> = {
@@ -43,6 +44,11 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
     run: benchSearch,
     about:
       "the code search on DoorKey-8x8 with grid cells as codes: through the heads on every cell against on code indices, each neighbourhood once [--quick] [--checkpoint=DIR]",
+  },
+  versions: {
+    run: benchVersions,
+    about:
+      "this tree's agent code against another tree's (a checkout with this node_modules) on one checkpoint: act and update ms, alternated rounds, outputs compared --baseline=DIR --checkpoint=DIR [--quick] [--rounds=N] [--steps=N]",
   },
   tidy: {
     run: benchTidyRead,
