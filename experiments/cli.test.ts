@@ -79,6 +79,12 @@ describe("bad input: one line on stderr naming the problem, exit code 1, on ever
     ["experiments/demoMain.ts", ["--seed", "-1"], /--seed must be a non-negative integer, got '-1'/],
     ["experiments/inspectMain.ts", ["ckpt", "--reset", "x"], /--reset must be a non-negative integer, got 'x'/],
     ["bench/run.ts", ["nope"], /unknown benchmark 'nope' \(known: backend, worldmodel, agent, envs/],
+    ["bench/run.ts", ["versions", "--checkpoint=x"], /bench versions: give --baseline=DIR \(another tree/],
+    [
+      "bench/run.ts",
+      ["versions", `--baseline=${dir}`, "--checkpoint=x"],
+      /bench versions: .* is not a tree of this project \(no agent\/load.ts\)/,
+    ],
   ];
   it.each(cases)(
     "%s %j",
