@@ -542,7 +542,7 @@ class ChunkedKeys {
     this.values = new Float64Array(lengths.length);
   }
 
-  /** Grid g's cells' keys [L], with context `context`, into `out` (L cells of `cells`-cell grids in `ids`). */
+  /** Grid g's cells' keys, with context `context`, into `out` [L] (`ids` holds grids of L cells). */
   write(ids: Int32Array, g: number, context: number, out: Float64Array): void {
     const { base, size, numbered, parts, strips, lengths, scales, values } = this;
     const cells = out.length;
