@@ -17,7 +17,7 @@ import { OraclePlanner, RandomPolicy } from "./baselines.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig } from "./config.ts";
 import { evaluatePolicy, isSuccess } from "./evaluate.ts";
-import { trainAgent } from "./train.ts";
+import { trainAgent, type TrainOptions } from "./train.ts";
 import { makeAgentEnv } from "./agentEnv.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
 
@@ -175,8 +175,7 @@ describe("ImaginationAgent", () => {
   it("resumes after an interruption without losing an evaluation record", async () => {
     const dir = tempDir();
     const run = SHORT_RUN;
-    let polls = 0;
-    const first = await trainAgent(run, { checkpointDir: dir, shouldStop: () => ++polls >= 250 });
+    const first = await trainAgent(run, { checkpointDir: dir, shouldStop: (step) => step >= 250 });
     const firstValueSteps = (first.agent as ImaginationAgent).value.updates;
     first.agent.dispose();
     expect(first.result.interrupted).toBe(true);
@@ -204,7 +203,7 @@ describe("ImaginationAgent", () => {
     const logFile = join(dir, "log.jsonl");
     const run = SHORT_RUN;
     let lines: string[] = [];
-    const go = async (input: object, shouldStop?: () => boolean) => {
+    const go = async (input: object, shouldStop?: TrainOptions["shouldStop"]) => {
       lines = [];
       const { agent, result } = await trainAgent(input, {
         checkpointDir: dir,
@@ -223,8 +222,7 @@ describe("ImaginationAgent", () => {
         .map((l) => JSON.parse(l) as { type: string; step: number })
         .filter((l) => l.type === "eval")
         .map((l) => l.step);
-    let polls = 0;
-    const first = await go(run, () => ++polls >= 250);
+    const first = await go(run, (step) => step >= 250);
     expect(first.resumedFrom).toBeUndefined();
     // A run killed after its checkpoint at 250 had logged steps it will repeat when resumed.
     appendFileSync(
@@ -248,13 +246,11 @@ describe("ImaginationAgent", () => {
     expect((await go(run)).resumedFrom).toBeUndefined();
     expect(lines[0]).toMatch(/not resuming: .*ckpt-300 is a finished run's/);
     expect(evalSteps()).toEqual([100, 200, 300]); // a new log, not the old one's lines twice
-    polls = 0;
-    await go(run, () => ++polls >= 150);
+    await go(run, (step) => step >= 150);
     // Another config, and a corrupt checkpoint: start over, saying why.
     expect((await go({ ...run, seed: 1, steps: 100 })).resumedFrom).toBeUndefined();
     expect(lines[0]).toMatch(/not resuming: the checkpoint in .*ckpt-150 was written with another config/);
-    polls = 0;
-    await go(run, () => ++polls >= 150);
+    await go(run, (step) => step >= 150);
     writeFileSync(join(latestCheckpoint(dir)!, "agent.bin"), "x");
     expect((await go({ ...run, steps: 100 })).resumedFrom).toBeUndefined();
     expect(lines[0]).toMatch(/not resuming: checkpoint .*ckpt-150 is corrupt .*agent.bin/);
@@ -302,11 +298,36 @@ describe("ImaginationAgent", () => {
     const whole = await trained(MEMORY_RUN);
     expect(whole.episodes.some((e) => e.step === 250)).toBe(false); // the stop falls inside an episode
     const dir = tempDir();
-    let polls = 0;
-    await trained(MEMORY_RUN, { checkpointDir: dir, shouldStop: () => ++polls >= 250 });
+    await trained(MEMORY_RUN, { checkpointDir: dir, shouldStop: (step) => step >= 250 });
     const lines: string[] = [];
     const resumed = await trained(MEMORY_RUN, { checkpointDir: dir, resume: true, log: (l) => lines.push(l) });
     expect(lines.join("\n")).not.toMatch(/new episode/);
+    expect(resumed.episodes).toEqual(whole.episodes);
+    expect(resumed.evals).toEqual(whole.evals);
+    expect(resumed.weights).toEqual(whole.weights);
+  });
+
+  it("a run stopped during an evaluation makes it when resumed, and goes on as the uninterrupted one", async () => {
+    // Averaged weights: the stop must also put the online weights back before the checkpoint.
+    const run = { ...MEMORY_RUN, evalEpisodes: 3, evalAverage: 0.05 };
+    const whole = await trained(run);
+    const dir = tempDir();
+    const polled: number[] = [];
+    const first = await trainAgent(run, {
+      checkpointDir: dir,
+      shouldStop: (step, evaluating) => {
+        if (evaluating) polled.push(step);
+        return evaluating && step === 200;
+      },
+    });
+    first.agent.dispose();
+    expect(first.result.interrupted).toBe(true);
+    expect(polled.filter((s) => s === 100).length).toBeGreaterThan(0); // polled during the first evaluation too
+    expect(first.result.evals.map((e) => e.step)).toEqual([100]);
+    expect(latestCheckpoint(dir)).toMatch(/ckpt-200$/);
+    const lines: string[] = [];
+    const resumed = await trained(run, { checkpointDir: dir, resume: true, log: (l) => lines.push(l) });
+    expect(lines.join("\n")).toMatch(/resumed from .*ckpt-200 at step 200 \(1 evaluations kept\)/);
     expect(resumed.episodes).toEqual(whole.episodes);
     expect(resumed.evals).toEqual(whole.evals);
     expect(resumed.weights).toEqual(whole.weights);
@@ -334,8 +355,7 @@ describe("ImaginationAgent", () => {
     const whole = await trained(run);
     expect(whole.episodes.some((e) => e.step === 230)).toBe(false);
     const dir = tempDir();
-    let polls = 0;
-    await trained(run, { checkpointDir: dir, shouldStop: () => ++polls >= 230 });
+    await trained(run, { checkpointDir: dir, shouldStop: (step) => step >= 230 });
     const resumed = await trained(run, { checkpointDir: dir, resume: true });
     expect(resumed.episodes).toEqual(whole.episodes);
     expect(resumed.evals).toEqual(whole.evals);

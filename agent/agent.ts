@@ -18,7 +18,8 @@ import { Planner, PlannerJson, type ActionSpec } from "./planner.ts";
 import { NO_BOUND, ValueLearner, type TdBatch } from "./value.ts";
 import { imaginedActions, imaginedBatch } from "./imaginedTargets.ts";
 import { EpisodeMemory } from "./episodeMemory.ts";
-import { polyak, swapped } from "./targetNetwork.ts";
+import { polyak, swapIn } from "./targetNetwork.ts";
+import type { Stepwise } from "../common/stepwise.ts";
 import { relabeledSample, withRows } from "./hindsight.ts";
 import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
@@ -361,26 +362,47 @@ export class ImaginationAgent implements Learner {
    * evaluation's settings (evalAverage, evalEpisodes, evalEvery) cannot change what training does.
    */
   evaluating<T>(fn: () => T, online = false): T {
+    const leave = this.enterEvaluation(online);
+    try {
+      return fn();
+    } finally {
+      leave();
+    }
+  }
+
+  /** evaluating() for an evaluation that pauses between its steps; ended part-way, it leaves training as it found it. */
+  *evaluation<T>(steps: () => Stepwise<T>, online = false): Stepwise<T> {
+    const leave = this.enterEvaluation(online);
+    try {
+      return yield* steps();
+    } finally {
+      leave();
+    }
+  }
+
+  /** Sets training aside and the evaluation's weights in place; returns what puts both back. */
+  private enterEvaluation(online: boolean): () => void {
     const training = { episode: this.episode, planner: this.planner.save(), noise: this.noiseRng.getState() };
     this.inEvaluation = true;
-    const run = () => {
-      this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
-      this.evalMemo = this.evalStepper ? new SearchMemo() : undefined;
-      try {
-        return fn();
-      } finally {
-        this.evalStepper = undefined;
-        this.evalMemo = undefined;
-      }
-    };
-    try {
-      return this.average && !online ? swapped(this.average.online, this.average.trailing, run) : run();
-    } finally {
+    const back = this.average && !online ? swapIn(this.average.online, this.average.trailing) : undefined;
+    const leave = () => {
+      this.evalStepper = undefined;
+      this.evalMemo = undefined;
+      back?.();
       this.episode = training.episode;
       this.planner.restore(training.planner);
       this.noiseRng = Rng.fromState(training.noise);
       this.inEvaluation = false;
+    };
+    try {
+      // Built on the weights it evaluates with (a stepper reads them once).
+      this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
+      this.evalMemo = this.evalStepper ? new SearchMemo() : undefined;
+    } catch (err) {
+      leave();
+      throw err;
     }
+    return leave;
   }
 
   /**

@@ -34,8 +34,7 @@ const run = {
 let good = "";
 beforeAll(async () => {
   good = join(root, "good");
-  let polls = 0;
-  const first = await trainAgent(run, { checkpointDir: good, shouldStop: () => ++polls >= 100 });
+  const first = await trainAgent(run, { checkpointDir: good, shouldStop: (step) => step >= 100 });
   first.agent.dispose();
 }, 120_000);
 

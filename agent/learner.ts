@@ -3,6 +3,7 @@
 // and the first action of replayed sequences, and their n-step returns.
 import type * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../common/rng.ts";
+import type { Stepwise } from "../common/stepwise.ts";
 import type { ReplayBuffer, SequenceBatch } from "../data/replayBuffer.ts";
 import { Box, Discrete, type Env } from "../envs/index.ts";
 import type { WorldModel } from "../worldmodel/model.ts";
@@ -29,10 +30,11 @@ export interface Learner extends Policy {
   /** One update of the world model alone (agents that plan in it; config.modelPretrainUpdates). */
   updateModel?(buffer: ReplayBuffer, rng: Rng): object;
   /**
-   * Runs an evaluation (fn) with the weights the agent evaluates with, when they are not its online
-   * ones (`online`: with the online weights all the same), leaving training as it found it.
+   * Runs an evaluation (steps, which pause between env steps) with the weights the agent evaluates
+   * with, when they are not its online ones (`online`: with the online weights all the same),
+   * leaving training as it found it, also when it is ended part-way.
    */
-  evaluating?<T>(fn: () => T, online?: boolean): T;
+  evaluation?<T>(steps: () => Stepwise<T>, online?: boolean): Stepwise<T>;
   /**
    * What a checkpoint keeps of the agent beyond its weights (random streams, the episode's
    * memories), as JSON; resumed() puts it back (undefined: a checkpoint without it) and reads what

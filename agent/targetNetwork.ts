@@ -19,12 +19,23 @@ export function polyak(online: tf.Variable[], target: tf.Variable[], rate: numbe
 
 /** Runs f with `vars` temporarily holding the values of `others` (no gradient flows through it). */
 export function swapped<T>(vars: tf.Variable[], others: tf.Variable[], f: () => T): T {
-  const saved = vars.map((v) => tf.keep(v.clone()));
-  vars.forEach((v, i) => v.assign(others[i]!));
+  const back = swapIn(vars, others);
   try {
     return f();
   } finally {
+    back();
+  }
+}
+
+/**
+ * Puts the values of `others` into `vars` and returns what puts theirs back: for work that holds
+ * the swap across pauses (swapped() for a call).
+ */
+export function swapIn(vars: tf.Variable[], others: tf.Variable[]): () => void {
+  const saved = vars.map((v) => tf.keep(v.clone()));
+  vars.forEach((v, i) => v.assign(others[i]!));
+  return () => {
     vars.forEach((v, i) => v.assign(saved[i]!));
     tf.dispose(saved);
-  }
+  };
 }

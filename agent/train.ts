@@ -22,7 +22,8 @@ import {
   type StateJson,
 } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
-import { actionArg, evaluatePolicy, type EvalResult } from "./evaluate.ts";
+import { actionArg, policyEvaluation, type EvalResult } from "./evaluate.ts";
+import { drain, type Stepwise } from "../common/stepwise.ts";
 import { issuesLine } from "../common/issues.ts";
 
 export interface EvalPoint {
@@ -60,8 +61,13 @@ export interface TrainOptions {
    */
   resume?: boolean | "if-same";
   log?: (line: string) => void;
-  /** Polled after every env step (the loop yields to the event loop every 8 steps so that signal handlers can set it): true stops the run after a checkpoint. */
-  shouldStop?: () => boolean;
+  /**
+   * Polled after every training step and every 8 steps of an evaluation (`evaluating`), with the
+   * run's step; the loop turns the event loop every 8 steps so that signal handlers can set it. True
+   * stops the run after a checkpoint; an evaluation stopped part-way (all but the last can be) is
+   * made when the run resumes.
+   */
+  shouldStop?: (step: number, evaluating: boolean) => boolean;
   /** Append the training log (JSON lines, agent/trainingLog.ts) to this file while the run goes. */
   logFile?: string;
   /** Env steps between the log's scalar lines (default 100). */
@@ -80,11 +86,21 @@ export function evaluateAgent(
   /** Sees every step of the offline evaluation's episodes, in order. */
   onStep?: (obs: TypedArray, action: number[]) => void,
 ): { offline: EvalResult; online?: EvalResult } {
+  return drain(agentEvaluation(agent, config, onStep));
+}
+
+/** evaluateAgent, pausing after every env step (policyEvaluation). */
+function* agentEvaluation(
+  agent: Learner,
+  config: AgentConfig,
+  onStep?: (obs: TypedArray, action: number[]) => void,
+): Stepwise<{ offline: EvalResult; online?: EvalResult }> {
   agent.explore = false;
-  const evaluate = (watch?: typeof onStep) =>
-    evaluatePolicy(config.env, agent, config.evalEpisodes, { ...config, onStep: watch });
-  const offline = agent.evaluating ? agent.evaluating(() => evaluate(onStep)) : evaluate(onStep);
-  return { offline, ...(config.evalOnline ? { online: agent.evaluating!(evaluate, true) } : {}) };
+  const evaluate = (watch?: typeof onStep) => () =>
+    policyEvaluation(config.env, agent, config.evalEpisodes, { ...config, onStep: watch });
+  const offline = agent.evaluation ? yield* agent.evaluation(evaluate(onStep)) : yield* evaluate(onStep)();
+  if (!config.evalOnline) return { offline };
+  return { offline, online: yield* agent.evaluation!(evaluate(), true) };
 }
 
 /** What a checkpoint keeps of the loop, validated on load. */
@@ -179,8 +195,26 @@ export async function trainAgent(
       opts.keepCheckpoints,
     );
   };
-  const evaluateNow = async () => {
-    const { offline: e, online } = evaluateAgent(agent, config);
+  /**
+   * The evaluation at this step, then (`checkpoint`) its checkpoint; false if a stop ended it part-way
+   * (nothing recorded).
+   */
+  const evaluateNow = async (checkpoint = true): Promise<boolean> => {
+    const steps = agentEvaluation(agent, config);
+    let next = steps.next();
+    // The last evaluation is not stopped: its checkpoint would be a finished run's, with no record.
+    const stoppable = opts.shouldStop && state.step < config.steps;
+    for (let n = 1; !next.done; n++) {
+      if (stoppable && n % 8 === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (opts.shouldStop!(state.step, true)) {
+          steps.return(undefined as never);
+          return false;
+        }
+      }
+      next = steps.next();
+    }
+    const { offline: e, online } = next.value;
     const point: EvalPoint = {
       step: state.step,
       updates: state.updates,
@@ -196,7 +230,8 @@ export async function trainAgent(
       `step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)}${online ? ` (online weights: return ${online.return.toFixed(3)} success ${online.success.toFixed(2)})` : ""} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`,
     );
     opts.onEval?.(point, result(), agent);
-    await save();
+    if (checkpoint) await save();
+    return true;
   };
 
   const trainingLog = opts.logFile ? new TrainingLog(opts.logFile, opts.logEvery) : undefined;
@@ -213,10 +248,22 @@ export async function trainAgent(
     agent.reset?.();
     return first;
   };
+  const stopped = (when = "") => {
+    log(
+      `interrupted at step ${state.step}${when}: checkpoint written${opts.checkpointDir ? ` to ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`,
+    );
+    return { agent, config, result: { ...result(), interrupted: true } };
+  };
   const resumed = restorable && goOn(env, buffer, agent, restorable.restored, log);
   let obs: TypedArray;
   if (resumed) [obs, episode] = [resumed.obs, resumed.episode];
   else obs = startEpisode();
+  const evaluatesAt = (step: number) => step % config.evalEvery === 0 || step === config.steps;
+  // A run stopped during an evaluation owes it (evaluations leave training alone: it comes out as it
+  // would have). Its record goes into the next checkpoint: rewriting this one would put the only
+  // checkpoint at risk while it is written.
+  if (resumed && state.step > 0 && evaluatesAt(state.step) && state.evals.at(-1)?.step !== state.step)
+    if (!(await evaluateNow(false))) return stopped(" during its evaluation");
   while (state.step < config.steps) {
     let action: number[];
     if (state.step < config.seedSteps || rng.float() < epsilonAt(config, state.step)) action = randomAction(agent, rng);
@@ -256,16 +303,16 @@ export async function trainAgent(
       state.updates++;
     }
     trainingLog?.step(state.step, state.updates);
-    const evaluated = state.step % config.evalEvery === 0 || state.step === config.steps;
-    if (evaluated) await evaluateNow();
+    const evaluated = evaluatesAt(state.step);
+    if (evaluated && !(await evaluateNow())) {
+      await save();
+      return stopped(" during its evaluation");
+    }
     // Let signal handlers (Ctrl-C) run: without a turn of the event loop they wait for the whole run.
     if (opts.shouldStop && state.step % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
-    if (opts.shouldStop?.() && state.step < config.steps) {
+    if (opts.shouldStop?.(state.step, false) && state.step < config.steps) {
       if (!evaluated) await save();
-      log(
-        `interrupted at step ${state.step}: checkpoint written${opts.checkpointDir ? ` to ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`,
-      );
-      return { agent, config, result: { ...result(), interrupted: true } };
+      return stopped();
     }
   }
   env.close();
