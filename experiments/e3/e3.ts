@@ -22,7 +22,7 @@ import { runFiles, trainForRecord, type RunFiles } from "../runFiles.ts";
 import { pointsWithErrors, renderPlot, seedsNote, type Row } from "../plots.ts";
 import { bootstrapCi, groupBy, mean } from "../stats.ts";
 import { csv, markdownTable } from "../tables.ts";
-import { separatedFrom } from "../whatThisShows.ts";
+import { pairedWith } from "../whatThisShows.ts";
 
 export const E3Config = z
   .object({
@@ -158,16 +158,18 @@ export async function runE3One(c: E3RunConfig, files: RunFiles = {}): Promise<E3
     const env = make(c.env, config.envOptions);
     const states: { obs: TypedArray; state: EnvState }[] = [];
     agent.explore = false;
-    for (let e = 0; states.length < c.states && e < 100; e++) {
-      let [obs] = env.reset({ seed: EVAL_SEED_BASE + e }) as [TypedArray, unknown];
-      agent.reset();
-      for (let t = 0; states.length < c.states; t++) {
-        if (t % 2 === 0) states.push({ obs: obs.slice() as TypedArray, state: env.unwrapped.getState() });
-        const [next, , terminated, truncated] = env.step(actionArg(env.actionSpace, agent.act(obs)));
-        obs = next as TypedArray;
-        if (terminated || truncated) break;
+    agent.evaluating(() => {
+      for (let e = 0; states.length < c.states && e < 100; e++) {
+        let [obs] = env.reset({ seed: EVAL_SEED_BASE + e }) as [TypedArray, unknown];
+        agent.reset();
+        for (let t = 0; states.length < c.states; t++) {
+          if (t % 2 === 0) states.push({ obs: obs.slice() as TypedArray, state: env.unwrapped.getState() });
+          const [next, , terminated, truncated] = env.step(actionArg(env.actionSpace, agent.act(obs)));
+          obs = next as TypedArray;
+          if (terminated || truncated) break;
+        }
       }
-    }
+    });
     const width = agent.spec.kind === "discrete" ? 1 : agent.spec.size;
     const seqs = new Float32Array(c.sequences * h * width);
     for (let i = 0; i < seqs.length; i++)
@@ -195,41 +197,53 @@ export async function runE3One(c: E3RunConfig, files: RunFiles = {}): Promise<E3
         }
         return sum / rollouts;
       });
+    // One truth per state for every mode, and every mode from the same random streams (its own scoring
+    // stream, the agent's noise as evaluating() sets it aside): the modes differ only in how they
+    // propagate, so their per-seed differences are paired.
+    const truths = states.map((s) => trueReturns(s.state));
+    const scoringSeed = rng.childSeed();
     const modes = {} as Record<PropagationMode, ModeMetrics>;
-    for (const mode of PROPAGATION_MODES) {
-      const stds: number[] = [];
-      const rhos: number[] = [];
-      let agree = 0;
-      for (const s of states) {
-        const z0 = agent.codesOf(s.obs);
-        // Planner scores (with the terminal value) for the repeat spread; H-step returns (no value) for the ranking.
-        const repeats = Array.from({ length: c.repeats }, () => agent.score(z0, seqs, c.sequences, mode));
-        const predicted = Array.from({ length: c.repeats }, () =>
-          scoreSequences(agent.model, z0, seqs, c.sequences, h, { mode, gamma, rng, samples: config.modeSamples }),
-        );
-        z0.dispose();
-        for (let i = 0; i < c.sequences; i++) {
-          const xs = repeats.map((r) => r[i]!);
-          const m = mean(xs);
-          stds.push(Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)));
-        }
-        const avgPredicted = Float64Array.from({ length: c.sequences }, (_, i) => mean(predicted.map((p) => p[i]!)));
-        const truth = trueReturns(s.state);
-        const rho = spearman(avgPredicted, truth);
-        if (Number.isFinite(rho)) rhos.push(rho);
-        const best = (x: ArrayLike<number>) => Array.from(x).reduce((bi, v, i, all) => (v > all[bi]! ? i : bi), 0);
-        if (seqs[best(avgPredicted) * h * width] === seqs[best(truth) * h * width]) agree++;
-      }
-      agent.mode = mode;
-      const ev = evaluatePolicy(c.env, agent, c.episodes, { envOptions: config.envOptions });
-      modes[mode] = {
-        scoreStd: mean(stds),
-        spearman: rhos.length ? mean(rhos) : NaN,
-        firstActionAgreement: agree / states.length,
-        return: ev.return,
-        success: ev.success,
-      };
-    }
+    for (const mode of PROPAGATION_MODES)
+      modes[mode] = agent.evaluating(() => {
+        const scoring = new Rng(scoringSeed);
+        const stds: number[] = [];
+        const rhos: number[] = [];
+        let agree = 0;
+        states.forEach((s, k) => {
+          const z0 = agent.codesOf(s.obs);
+          // Planner scores (with the terminal value) for the repeat spread; H-step returns (no value) for the ranking.
+          const repeats = Array.from({ length: c.repeats }, () => agent.score(z0, seqs, c.sequences, mode));
+          const predicted = Array.from({ length: c.repeats }, () =>
+            scoreSequences(agent.model, z0, seqs, c.sequences, h, {
+              mode,
+              gamma,
+              rng: scoring,
+              samples: config.modeSamples,
+            }),
+          );
+          z0.dispose();
+          for (let i = 0; i < c.sequences; i++) {
+            const xs = repeats.map((r) => r[i]!);
+            const m = mean(xs);
+            stds.push(Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)));
+          }
+          const avgPredicted = Float64Array.from({ length: c.sequences }, (_, i) => mean(predicted.map((p) => p[i]!)));
+          const truth = truths[k]!;
+          const rho = spearman(avgPredicted, truth);
+          if (Number.isFinite(rho)) rhos.push(rho);
+          const best = (x: ArrayLike<number>) => Array.from(x).reduce((bi, v, i, all) => (v > all[bi]! ? i : bi), 0);
+          if (seqs[best(avgPredicted) * h * width] === seqs[best(truth) * h * width]) agree++;
+        });
+        agent.mode = mode;
+        const ev = evaluatePolicy(c.env, agent, c.episodes, { envOptions: config.envOptions });
+        return {
+          scoreStd: mean(stds),
+          spearman: rhos.length ? mean(rhos) : NaN,
+          firstActionAgreement: agree / states.length,
+          return: ev.return,
+          success: ev.success,
+        };
+      });
     metrics = { trainReturn: result.evals[result.evals.length - 1]?.return ?? NaN, modes };
   } finally {
     learner.dispose();
@@ -318,17 +332,18 @@ export async function summariseE3(
     "Spearman is undefined (and left out of the mean: 'Spearman seeds' counts the seeds that have it) where every sequence's true H-step return is equal, e.g. on a grid whose goal is more than H steps from every sampled state.",
     "",
     "Plots: `e3-spearman.png` (rank agreement with the simulator), `e3-return.png` (episode return per mode).",
-    ...separatedFrom(
-      plotRows.map((r) => ({
-        group: String(r.env),
-        method: String(r.mode),
-        metric: String(r.metric),
-        mean: r.value as number,
-        lo: r.lo as number,
-        hi: r.hi as number,
-      })),
+    ...pairedWith(
+      records.flatMap((r) =>
+        PROPAGATION_MODES.filter((mode) => r.metrics.modes[mode]).flatMap((mode) =>
+          [
+            { metric: "Spearman vs oracle", value: r.metrics.modes[mode].spearman },
+            { metric: "episode return", value: r.metrics.modes[mode].return },
+          ].map((m) => ({ ...m, group: r.config.env, method: mode, seed: r.config.seed })),
+        ),
+      ),
       "expected",
       `${[...new Set(records.map((r) => (r.config.agent as { steps?: number }).steps ?? 20000))].join(", ")} env steps of agent training, ${seedsNote(rows.map((r) => r.seeds as number))}`,
+      "; every seed's agent plans in every mode from the same states, sequences, true returns and random streams",
     ),
   ].join("\n");
   writeFileAtomic(`${outPrefix}.md`, md);
