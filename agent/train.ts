@@ -248,9 +248,9 @@ export async function trainAgent(
     agent.reset?.();
     return first;
   };
-  const stopped = (when = "") => {
+  const stopped = (when = "", checkpoint = "checkpoint written") => {
     log(
-      `interrupted at step ${state.step}${when}: checkpoint written${opts.checkpointDir ? ` to ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`,
+      `interrupted at step ${state.step}${when}: ${checkpoint}${opts.checkpointDir ? ` in ${opts.checkpointDir}` : " (no folder given: nothing saved)"}`,
     );
     return { agent, config, result: { ...result(), interrupted: true } };
   };
@@ -263,7 +263,7 @@ export async function trainAgent(
   // would have). Its record goes into the next checkpoint: rewriting this one would put the only
   // checkpoint at risk while it is written.
   if (resumed && state.step > 0 && evaluatesAt(state.step) && state.evals.at(-1)?.step !== state.step)
-    if (!(await evaluateNow(false))) return stopped(" during its evaluation");
+    if (!(await evaluateNow(false))) return stopped(" during its evaluation", "its checkpoint kept");
   while (state.step < config.steps) {
     let action: number[];
     if (state.step < config.seedSteps || rng.float() < epsilonAt(config, state.step)) action = randomAction(agent, rng);
