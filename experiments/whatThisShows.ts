@@ -71,8 +71,10 @@ export function pairedWith(cells: readonly SeedCell[], reference: string, budget
     const ref = runs.get(`${group}|${metric}|${reference}`);
     if (method === reference || !ref) continue;
     const diffs = [...bySeed].filter(([seed]) => ref.has(seed)).map(([seed, v]) => v - ref.get(seed)!);
-    const m = mean(diffs);
-    const [lo, hi] = [m - ci95(diffs), m + ci95(diffs)];
+    // Differences of equal values summed in another order leave ~1e-17, not 0.
+    const tidy = (x: number) => (Math.abs(x) < 1e-12 ? 0 : x);
+    const m = tidy(mean(diffs));
+    const [lo, hi] = [tidy(m - ci95(diffs)), tidy(m + ci95(diffs))];
     const text = `${group} ${metric}: ${method} minus ${reference} ${m >= 0 ? "+" : ""}${fmt(m)} [${fmt(lo)}, ${fmt(hi)}] over ${diffs.length} seeds`;
     if (diffs.length >= 2 && lo > 0) above.push(text);
     else if (diffs.length >= 2 && hi < 0) below.push(text);
