@@ -15,6 +15,7 @@ import {
   executeEfficiency,
   planEfficiency,
   summariseEfficiency,
+  efficiencyProgress,
 } from "./efficiency/efficiency.ts";
 import { PROBE_QUICK, ProbeConfig, executeProbe, planProbe, probePaths, summariseProbe } from "./probe/probe.ts";
 import { fingerprint } from "./records.ts";
@@ -50,6 +51,15 @@ export interface ExperimentDef {
   outPrefix(resultsDir: string): string;
   /** Hash of the library defaults its runs rest on (see ExperimentParts.defaults); undefined if none. */
   defaultsFingerprint(): string | undefined;
+  /** What a run's evaluations so far say (ExperimentParts.progress); undefined when it says nothing. */
+  progress(config: RunConfig, evals: RunEvaluation[], resultsDir: string): string | undefined;
+}
+
+/** One evaluation as a run's training log holds it. */
+export interface RunEvaluation {
+  step: number;
+  return: number;
+  success: number;
 }
 
 /** What an experiment is made of (a user's experiment too: see registerExperiment). */
@@ -74,6 +84,11 @@ export interface ExperimentParts {
    * new ones. Their hash goes into every record; sweeps and pages name records made under others.
    */
   defaults?: () => unknown;
+  /**
+   * What a run's evaluations so far say, in a few words, for a sweep's `--status` (e.g. where it
+   * first reached its threshold); undefined: nothing beyond the evaluations themselves.
+   */
+  progress?: (config: any, evals: RunEvaluation[], resultsDir: string) => string | undefined;
 }
 
 // Each experiment's functions are typed with its own configs; the registry erases them to RunConfig
@@ -92,6 +107,7 @@ const def = (d: ExperimentParts): ExperimentDef => ({
     d.summarise(d.paths(dir).recordsDir, d.paths(dir).outPrefix, command),
   outPrefix: (dir) => d.paths(dir).outPrefix,
   defaultsFingerprint: () => (d.defaults ? fingerprint(d.defaults()) : undefined),
+  progress: (c, evals, dir) => d.progress?.(c, evals, dir),
 });
 
 // The agent's defaults include its world model's and DQN's.
@@ -153,6 +169,7 @@ export const EXPERIMENTS: Record<string, ExperimentDef> = {
     paths: efficiencyPaths,
     summarise: (recordsDir, outPrefix, command) => summariseEfficiency(recordsDir, outPrefix, command),
     defaults: agentDefaults,
+    progress: efficiencyProgress,
   }),
   probe: def({
     name: "probe",

@@ -19,11 +19,13 @@ import {
   PER_TASK,
   type EfficiencyRunConfig,
   efficiencyPaths,
+  efficiencyProgress,
   outcomeOf,
   planEfficiency,
   perTaskVerdict,
   runTimes,
   summariseEfficiency,
+  thresholdProgress,
 } from "./efficiency.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "efficiency-"));
@@ -143,6 +145,20 @@ describe("efficiency: reading a curve", () => {
     });
   });
 
+  it("says where a run first reached its threshold and whether it held since (a sweep's --status)", () => {
+    const text = "success >= 0.9";
+    expect(thresholdProgress(curve, "success", 0.9, text)).toBe(
+      "success >= 0.9 first at step 3000; lowest since 0.7 (floor 0.72): fell below",
+    );
+    expect(thresholdProgress(curve.slice(0, 3), "success", 0.9, text)).toBe(
+      "success >= 0.9 first at step 3000; lowest since 0.9 (floor 0.72): stable so far",
+    );
+    expect(thresholdProgress(curve.slice(0, 2), "success", 0.9, text)).toBe(
+      "success >= 0.9: not reached yet (best 0.6)",
+    );
+    expect(thresholdProgress([], "success", 0.9, text)).toBe("success >= 0.9: not reached yet");
+  });
+
   it("median of odd and even counts", () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
@@ -193,6 +209,25 @@ describe("efficiency: summary", () => {
     record("PM", "oracle", 1, [point(5000, 90, 1)], true);
     record("PM", "agent", 0, [point(2000, 50, 0), point(4000, 80, 0), point(5000, 79, 0)], true);
     await summariseEfficiency(recordsDir, outPrefix);
+    // A run under way, read against the oracle's records in its results folder.
+    const pm: EfficiencyRunConfig = {
+      task: "PM",
+      env: "PointMass-v0",
+      method: "agent",
+      seed: 1,
+      budget: 5000,
+      threshold: { metric: "oracle", value: 0.8 },
+      agent: {},
+      oracle: {},
+    };
+    const soFar = [point(2000, 50, 0), point(4000, 80, 0)];
+    expect(efficiencyProgress(pm, soFar, join(dir, "results"))).toBe(
+      "return >= 0.8 x oracle = 76 first at step 4000; lowest since 80 (floor 60.8): stable so far",
+    );
+    expect(efficiencyProgress({ ...pm, task: "Other" }, soFar, join(dir, "results"))).toBe(
+      "threshold 0.8 x the oracle's return: no oracle record in this results folder",
+    );
+    expect(efficiencyProgress({ ...pm, method: "oracle" }, soFar, join(dir, "results"))).toBeUndefined();
     const lines = readFileSync(`${outPrefix}.csv`, "utf8").trim().split("\n");
     expect(lines[0]).toBe(
       "env,method,seed,budget,threshold,steps_to_threshold,final_return,min_return_after_threshold",

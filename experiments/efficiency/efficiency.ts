@@ -169,6 +169,9 @@ export const DQN_PER_TASK: Record<string, Record<string, unknown>> = {
 
 const plainName = /^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/;
 
+/** Stable once solved: no evaluation after a run first reaches its threshold falls below this x threshold. */
+export const STABILITY = 0.8;
+
 export const EfficiencyConfig = z
   .object({
     tasks: z
@@ -193,7 +196,7 @@ export const EfficiencyConfig = z
       .record(z.string(), z.record(z.string(), z.unknown()))
       .default({ "PointMass-v0": { horizon: 10, samples: 64, iterations: 3, elites: 8 } }),
     /** Stable once solved: no evaluation after the first success falls below this x threshold. */
-    stability: z.number().min(0).max(1).default(0.8),
+    stability: z.number().min(0).max(1).default(STABILITY),
   })
   .strict();
 export type EfficiencyConfig = z.infer<typeof EfficiencyConfig>;
@@ -323,6 +326,56 @@ function perTaskNote(records: EfficiencyRecord[]): string {
   ].join("\n");
 }
 
+/** What the threshold's reading needs of an evaluation. */
+type Evaluation = Pick<CurveMetrics["evals"][number], "step" | "return" | "success">;
+
+/**
+ * What a learning run's evaluations so far say of its threshold, for a sweep's `--status`: where it
+ * first reached it, and the lowest evaluation since against the stability floor. An oracle threshold
+ * takes the oracle's mean final return from the records in the run's results folder.
+ */
+export function efficiencyProgress(
+  config: EfficiencyRunConfig,
+  evals: readonly Evaluation[],
+  resultsDir: string,
+): string | undefined {
+  if (config.method !== "agent" && config.method !== "dqn") return undefined;
+  const { metric, value } = config.threshold;
+  if (metric === "success") return thresholdProgress(evals, metric, value, `success >= ${value}`);
+  let oracle: number[] = [];
+  try {
+    oracle = (readRecords(efficiencyPaths(resultsDir).recordsDir) as unknown as EfficiencyRecord[])
+      .filter((r) => r.config.task === config.task && r.config.method === "oracle")
+      .map((r) => r.metrics.evals[r.metrics.evals.length - 1]!.return);
+  } catch (err) {
+    return `threshold ${value} x the oracle's return: its records are unreadable (${(err as Error).message})`;
+  }
+  if (!oracle.length) return `threshold ${value} x the oracle's return: no oracle record in this results folder`;
+  const target = value * mean(oracle);
+  return thresholdProgress(evals, metric, target, `return >= ${value} x oracle = ${fmt3(target)}`);
+}
+
+/** efficiencyProgress for a resolved target: "<text> first at step N; lowest since X (floor F): ...". */
+export function thresholdProgress(
+  evals: readonly Evaluation[],
+  metric: "success" | "oracle",
+  target: number,
+  text: string,
+  stability = STABILITY,
+): string {
+  const o = outcomeOf(evals, metric, target, stability);
+  if (o.stepsToThreshold === undefined) {
+    const best = Math.max(...evals.map((e) => (metric === "success" ? e.success : e.return)));
+    return `${text}: not reached yet${evals.length ? ` (best ${fmt3(best)})` : ""}`;
+  }
+  const since = evals.filter((e) => e.step >= o.stepsToThreshold!);
+  const lowest = Math.min(...since.map((e) => (metric === "success" ? e.success : e.return)));
+  const floor = target >= 0 ? stability * target : target / stability;
+  return `${text} first at step ${o.stepsToThreshold}; lowest since ${fmt3(lowest)} (floor ${fmt3(floor)}): ${o.stable ? "stable so far" : "fell below"}`;
+}
+
+const fmt3 = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, ""));
+
 /** What one learning run says about its threshold. */
 export interface RunOutcome {
   /** The env step of the first evaluation at or above the threshold (undefined: never within the budget). */
@@ -339,12 +392,12 @@ export interface RunOutcome {
  * a return for oracle thresholds).
  */
 export function outcomeOf(
-  evals: CurveMetrics["evals"],
+  evals: readonly Evaluation[],
   metric: "success" | "oracle",
   target: number,
   stability: number,
 ): RunOutcome {
-  const value = (e: CurveMetrics["evals"][number]) => (metric === "success" ? e.success : e.return);
+  const value = (e: Evaluation) => (metric === "success" ? e.success : e.return);
   const at = evals.findIndex((e) => value(e) >= target);
   const finalReturn = evals[evals.length - 1]?.return ?? NaN;
   if (at < 0) return { stepsToThreshold: undefined, finalReturn, minReturnAfter: undefined, stable: undefined };
@@ -390,7 +443,7 @@ export async function summariseEfficiency(
   recordsDir: string,
   outPrefix: string,
   command = "npm run exp -- efficiency",
-  stability = 0.8,
+  stability = STABILITY,
 ): Promise<string[]> {
   const records = readRecords(recordsDir) as unknown as EfficiencyRecord[];
   const files: string[] = [];

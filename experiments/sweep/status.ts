@@ -1,11 +1,13 @@
 // Where a sweep stands, without running anything (`--status`): per experiment and results folder,
 // how many jobs have records, and for each agent run on its way (a training log or a checkpoint but
-// no record yet) the step its log reached and when, its last checkpoint, and its last evaluations.
+// no record yet) the step its log reached and when, its last checkpoint, its last evaluations, and
+// what its experiment reads in them (efficiency: where it first reached its threshold).
 // Long sweeps (hours per run) are watched with it; it reads the files the runs write as they go.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { latestCheckpoint } from "../../agent/checkpoint.ts";
 import { runFiles } from "../runFiles.ts";
+import { experiment } from "../registry.ts";
 import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
 
 /** Evaluations shown per run (the last ones). */
@@ -57,11 +59,14 @@ export function runProgress(job: Job, now = Date.now()): string | undefined {
     );
   }
   parts.push(checkpointLine(pointer));
-  const shown = [...evals.values()].sort((a, b) => a.step - b.step).slice(-SHOWN);
+  const sorted = [...evals.values()].sort((a, b) => a.step - b.step);
+  const shown = sorted.slice(-SHOWN);
   if (shown.length)
     parts.push(
       `evaluations ${shown.map((e) => `${e.step}: return ${fmt(e.return)}, success ${fmt(e.success)}`).join("; ")}`,
     );
+  const said = experiment(job.experiment).progress(job.config, sorted, job.resultsDir);
+  if (said) parts.push(said);
   return parts.join("; ");
 }
 
