@@ -28,6 +28,12 @@ describe("registerExperiment", () => {
   it("adds an experiment, and refuses duplicates and names that are not plain", () => {
     registerExperiment(parts("userTest"));
     expect(EXPERIMENTS.userTest?.title).toBe("t");
+    // Without `progress` a run's status adds nothing; with it, what it says of the evaluations.
+    const evals = [{ step: 100, return: 1, success: 1 }];
+    expect(EXPERIMENTS.userTest?.progress({ seed: 0 }, evals, "r")).toBeUndefined();
+    registerExperiment({ ...parts("userProgress"), progress: (c, es, d) => `seed ${c.seed}: ${es.length} in ${d}` });
+    expect(EXPERIMENTS.userProgress?.progress({ seed: 2 }, evals, "r")).toBe("seed 2: 1 in r");
+    delete EXPERIMENTS.userProgress;
     expect(() => registerExperiment(parts("userTest"))).toThrow(/already registered/);
     expect(() => registerExperiment(parts("e4"))).toThrow(/already registered/);
     expect(() => registerExperiment(parts("../x"))).toThrow(/not a valid name/);
