@@ -6,6 +6,8 @@
 //     returns of the same sequences in the simulator (the oracle's scores), and of the first actions
 //     the two would choose,
 //   - the episode return and success of the agent planning in each mode.
+// Every mode works from the same states, sequences, true returns and random streams, so the page
+// reads each mode against `expected` by its per-seed differences (pairedWith).
 import { join } from "node:path";
 import { z } from "zod";
 import * as tf from "@tensorflow/tfjs";
