@@ -18,6 +18,7 @@ import {
   DQN_SHARED,
   PER_TASK,
   type EfficiencyRunConfig,
+  bothWays,
   efficiencyPaths,
   efficiencyProgress,
   outcomeOf,
@@ -242,8 +243,66 @@ describe("efficiency: summary", () => {
     );
     expect(md).toContain("return >= 0.8 x oracle = 76.000");
     expect(md).toContain("Agent median <= 0.5x DQN's on 1 of 1 tasks");
+    expect(md).not.toContain("Evaluated both ways"); // no run here evaluated with its online weights too
     // Areas: agent 1, 0.6, -1 against DQN 0.2, -0.2, -0.2: the agent wins 6 of 9 pairs.
     expect(md).toMatch(/\| 0\.67 \[0\.\d\d, 1\.00\] \|/);
+  });
+
+  it("reads runs evaluated both ways (evalOnline) with the averaged and the online weights", () => {
+    // Seed 0: averaged 0.9 from 2000 on; online 0.9 at 1000, then 0.6 (below 0.72). Seed 1: both
+    // reach at 3000 and hold. A DQN run and an agent run without online evaluations are left out.
+    const both = (steps: [number, number, number][]) =>
+      steps.map(([step, averaged, online]) => ({
+        ...point(step, averaged, averaged),
+        online: { return: online, success: online, returns: [online] },
+      }));
+    const run = (method: EfficiencyRunConfig["method"], seed: number, evals: EvalPoint[]) => ({
+      config: {
+        task: "FR",
+        env: "GridFourRooms-v0",
+        method,
+        seed,
+        budget: 4000,
+        threshold: { metric: "success" as const, value: 0.9 },
+        agent: {},
+        oracle: {},
+      },
+      metrics: { evals, envSteps: 4000, updates: 4000 },
+    });
+    const group = [
+      run(
+        "agent",
+        0,
+        both([
+          [1000, 0.5, 0.9],
+          [2000, 0.9, 0.6],
+          [3000, 1, 1],
+          [4000, 1, 1],
+        ]),
+      ),
+      run(
+        "agent",
+        1,
+        both([
+          [1000, 0, 0],
+          [2000, 0.3, 0.5],
+          [3000, 0.9, 1],
+          [4000, 1, 0.9],
+        ]),
+      ),
+      run("agent", 2, [point(1000, 1, 1)]),
+      run("dqn", 0, both([[1000, 1, 1]])),
+    ];
+    expect(bothWays("FR", group, "success", 0.9, 0.8, 4000)).toEqual({
+      task: "FR",
+      "averaged: median steps (per seed)": "2500 (2000, 3000)",
+      "averaged: reached": "2/2",
+      "averaged: stable": "2/2",
+      "online: median steps (per seed)": "2000 (1000, 3000)",
+      "online: reached": "2/2",
+      "online: stable": "1/2",
+    });
+    expect(bothWays("FR", group.slice(2), "success", 0.9, 0.8, 4000)).toBeUndefined();
   });
 
   it("sums each task's and method's wall time, a continued run counted whole", () => {

@@ -458,6 +458,7 @@ export async function summariseEfficiency(
   let compared = 0;
   // Per task, P(an agent run's area beats a DQN run's): steps to threshold tie when neither gets there.
   const perTaskP: { task: string; p: Interval }[] = [];
+  const bothWaysRows: Row[] = [];
   for (const [task, group] of byTask) {
     const { threshold, budget } = group[0]!.config;
     const refReturn = (m: Method) => {
@@ -502,6 +503,10 @@ export async function summariseEfficiency(
       perMethod.set(r.config.method, m);
       stepRows.push({ task, method: r.config.method, seed: r.config.seed, steps: o.stepsToThreshold ?? budget });
     }
+    const paired = Number.isFinite(target)
+      ? bothWays(task, group, threshold.metric, target, stability, budget)
+      : undefined;
+    if (paired) bothWaysRows.push(paired);
     const agent = perMethod.get("agent");
     const dqn = perMethod.get("dqn");
     const ratio = agent && dqn ? median(agent.steps) / median(dqn.steps) : NaN;
@@ -577,6 +582,13 @@ export async function summariseEfficiency(
         : "No task has both agent and DQN records yet.",
       "",
       ...(perTaskP.length ? [perTaskVerdict(perTaskP), ""] : []),
+      ...(bothWaysRows.length
+        ? [
+            "Evaluated both ways (`evalOnline`): every evaluation of these agent runs also ran with the online weights, beside the averaged weights (`evalAverage`) that the table above reads. The same training, read two ways:",
+            "",
+            markdownTable(bothWaysRows),
+          ]
+        : []),
       ...aggregateSection(normalised, "dqn"),
       "Plots: `efficiency-curves.png` (evaluation return vs env steps: mean, band from the lowest to the highest seed; dashed: oracle MPC and random), `efficiency-steps.png` (steps to threshold per run; budget where never reached).",
       ...whatThisShows(normalised, "dqn", "each task's budget"),
@@ -633,6 +645,44 @@ export async function summariseEfficiency(
   }
   files.push(...(await aggregatePlots(normalised, outPrefix, "Efficiency", "dqn")));
   return files;
+}
+
+/**
+ * A task's agent runs read twice where every evaluation also ran with the online weights
+ * (`evalOnline`): steps to threshold, reached and stable, with the averaged weights (the record's
+ * own evaluations) and with the online ones. Undefined when no agent run of the task has them.
+ */
+export function bothWays(
+  task: string,
+  group: readonly Pick<EfficiencyRecord, "config" | "metrics">[],
+  metric: "success" | "oracle",
+  target: number,
+  stability: number,
+  budget: number,
+): Row | undefined {
+  const runs = group.filter((r) => r.config.method === "agent" && r.metrics.evals.every((e) => e.online));
+  if (!runs.length) return undefined;
+  const read = (evals: readonly Evaluation[][]) => {
+    const outcomes = evals.map((e) => outcomeOf(e, metric, target, stability));
+    const steps = outcomes.map((o) => o.stepsToThreshold ?? budget);
+    const reached = outcomes.filter((o) => o.stepsToThreshold !== undefined).length;
+    return {
+      steps: `${median(steps)} (${steps.join(", ")})`,
+      reached: `${reached}/${outcomes.length}`,
+      stable: `${outcomes.filter((o) => o.stable).length}/${reached}`,
+    };
+  };
+  const averaged = read(runs.map((r) => r.metrics.evals));
+  const online = read(runs.map((r) => r.metrics.evals.map((e) => ({ step: e.step, ...e.online! }))));
+  return {
+    task,
+    "averaged: median steps (per seed)": averaged.steps,
+    "averaged: reached": averaged.reached,
+    "averaged: stable": averaged.stable,
+    "online: median steps (per seed)": online.steps,
+    "online: reached": online.reached,
+    "online: stable": online.stable,
+  };
 }
 
 function runTimeSection(records: readonly EfficiencyRecord[]): string[] {
