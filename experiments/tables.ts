@@ -65,3 +65,6 @@ export function parseCsv(text: string): Row[] {
   const value = (s: string): string | number => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : s);
   return body.map((r) => Object.fromEntries(header.map((k, j) => [k, value(r[j] ?? "")])));
 }
+
+/** A number as status lines print it: whole numbers as they are, others to 3 decimals without trailing zeros. */
+export const fmt3 = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, ""));

@@ -23,7 +23,7 @@ import {
   sideOfHalf,
   whatThisShows,
 } from "../suiteAggregate.ts";
-import { csv, markdownTable } from "../tables.ts";
+import { csv, fmt3, markdownTable } from "../tables.ts";
 
 const Threshold = z
   .object({
@@ -364,17 +364,21 @@ export function thresholdProgress(
   stability = STABILITY,
 ): string {
   const o = outcomeOf(evals, metric, target, stability);
+  const value = metricOf(metric);
   if (o.stepsToThreshold === undefined) {
-    const best = Math.max(...evals.map((e) => (metric === "success" ? e.success : e.return)));
+    const best = Math.max(...evals.map(value));
     return `${text}: not reached yet${evals.length ? ` (best ${fmt3(best)})` : ""}`;
   }
   const since = evals.filter((e) => e.step >= o.stepsToThreshold!);
-  const lowest = Math.min(...since.map((e) => (metric === "success" ? e.success : e.return)));
-  const floor = target >= 0 ? stability * target : target / stability;
-  return `${text} first at step ${o.stepsToThreshold}; lowest since ${fmt3(lowest)} (floor ${fmt3(floor)}): ${o.stable ? "stable so far" : "fell below"}`;
+  const lowest = Math.min(...since.map(value));
+  return `${text} first at step ${o.stepsToThreshold}; lowest since ${fmt3(lowest)} (floor ${fmt3(stabilityFloor(target, stability))}): ${o.stable ? "stable so far" : "fell below"}`;
 }
 
-const fmt3 = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, ""));
+/** An evaluation's value in the threshold's metric: its success rate, or its return (oracle thresholds). */
+const metricOf = (metric: "success" | "oracle") => (e: Evaluation) => (metric === "success" ? e.success : e.return);
+
+/** Stability in the threshold's metric; a negative return target (oracle below 0) scales the other way. */
+const stabilityFloor = (target: number, stability: number) => (target >= 0 ? stability * target : target / stability);
 
 /** What one learning run says about its threshold. */
 export interface RunOutcome {
@@ -397,13 +401,12 @@ export function outcomeOf(
   target: number,
   stability: number,
 ): RunOutcome {
-  const value = (e: Evaluation) => (metric === "success" ? e.success : e.return);
+  const value = metricOf(metric);
   const at = evals.findIndex((e) => value(e) >= target);
   const finalReturn = evals[evals.length - 1]?.return ?? NaN;
   if (at < 0) return { stepsToThreshold: undefined, finalReturn, minReturnAfter: undefined, stable: undefined };
   const after = evals.slice(at);
-  // Stability in the threshold's metric; a negative return target (oracle below 0) scales the other way.
-  const floor = target >= 0 ? stability * target : target / stability;
+  const floor = stabilityFloor(target, stability);
   return {
     stepsToThreshold: evals[at]!.step,
     finalReturn,

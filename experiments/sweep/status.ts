@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { latestCheckpoint } from "../../agent/checkpoint.ts";
 import { runFiles } from "../runFiles.ts";
 import { experiment } from "../registry.ts";
+import { fmt3 } from "../tables.ts";
 import { expandSpecs, jobDone, type Job, type SweepSpec } from "./jobs.ts";
 
 /** Evaluations shown per run (the last ones). */
@@ -63,7 +64,7 @@ export function runProgress(job: Job, now = Date.now()): string | undefined {
   const shown = sorted.slice(-SHOWN);
   if (shown.length)
     parts.push(
-      `evaluations ${shown.map((e) => `${e.step}: return ${fmt(e.return)}, success ${fmt(e.success)}`).join("; ")}`,
+      `evaluations ${shown.map((e) => `${e.step}: return ${fmt3(e.return)}, success ${fmt3(e.success)}`).join("; ")}`,
     );
   const said = experiment(job.experiment).progress(job.config, sorted, job.resultsDir);
   if (said) parts.push(said);
@@ -119,8 +120,6 @@ function toGo(left: number, windows: { steps: number; seconds: number }[]): stri
   const seconds = windows.reduce((t, w) => t + w.seconds, 0);
   return ` (about ${duration((left * seconds) / steps)} to go at the pace of its last ${steps} steps)`;
 }
-
-const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, ""));
 
 const ago = (ms: number) => `${duration(ms / 1000)} ago`;
 
