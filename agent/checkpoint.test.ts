@@ -142,3 +142,31 @@ describe("keepCheckpoints", () => {
     }
   }, 120_000);
 });
+
+describe("keepAround", () => {
+  it("keeps the checkpoints on both sides of the evaluations it marks, through a resume", async () => {
+    const dir = join(root, "around");
+    const long = { ...run, steps: 240 }; // evaluations at 60, 120, 180, 240
+    const asked: number[] = [];
+    const keepAround = (evals: readonly { step: number }[]) => {
+      asked.push(evals.at(-1)!.step);
+      return evals.at(-1)!.step === 120;
+    };
+    // Stopped after step 150: its checkpoint there must carry what was kept.
+    const first = await trainAgent(long, { checkpointDir: dir, keepAround, shouldStop: (step) => step >= 150 });
+    first.agent.dispose();
+    const names = () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith("ckpt-"))
+        .sort();
+    expect(names()).toEqual(["ckpt-120", "ckpt-150", "ckpt-60"]);
+    const second = await trainAgent(long, { checkpointDir: dir, keepAround, resume: true });
+    second.agent.dispose();
+    expect(asked).toEqual([60, 120, 180, 240]);
+    // ckpt-150 (the stop's) went at 180 as any latest does; 60 and 120 stay.
+    expect(names()).toEqual(["ckpt-120", "ckpt-240", "ckpt-60"]);
+    const { agent, step } = await loadAgent(join(dir, "ckpt-60"));
+    agent.dispose();
+    expect(step).toBe(60);
+  }, 120_000);
+});

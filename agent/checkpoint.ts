@@ -24,13 +24,16 @@ export class AgentCheckpointError extends Error {
   override name = "AgentCheckpointError";
 }
 
-/** Writes ckpt-<step> under root, reads it back, points latest.json at it, then removes the older ones unless keepOlder. */
+/**
+ * Writes ckpt-<step> under root, reads it back, points latest.json at it, then removes the older
+ * ones: all of them (keepOlder false), none (true), or all but those named in keepOlder.
+ */
 export async function saveAgentCheckpoint(
   root: string,
   agent: Learner,
   buffer: ReplayBuffer,
   state: { step: number } & Record<string, unknown>,
-  keepOlder = false,
+  keepOlder: boolean | readonly string[] = false,
 ): Promise<string> {
   const name = `ckpt-${state.step}`;
   const dir = join(root, name);
@@ -57,9 +60,10 @@ export async function saveAgentCheckpoint(
   writeFileAtomic(join(dir, "state.json"), JSON.stringify(json, null, 1) + "\n");
   verifyCheckpoint(dir); // read back before the older checkpoints go
   writeFileAtomic(join(root, "latest.json"), JSON.stringify({ checkpoint: name, step: state.step }) + "\n");
-  if (keepOlder) return dir;
+  if (keepOlder === true) return dir;
+  const spared = new Set(keepOlder || []);
   for (const f of readdirSync(root))
-    if (/^ckpt-\d+$/.test(f) && f !== name) rmSync(join(root, f), { recursive: true, force: true });
+    if (/^ckpt-\d+$/.test(f) && f !== name && !spared.has(f)) rmSync(join(root, f), { recursive: true, force: true });
   return dir;
 }
 

@@ -6,6 +6,7 @@
 // (replayed in the env from its reset seed) and the agent's run state (Learner.runState); evaluation
 // records are never lost.
 import { rmSync } from "node:fs";
+import { basename } from "node:path";
 import { z } from "zod";
 import { Rng, RngState } from "../common/rng.ts";
 import type { TypedArray } from "../envs/index.ts";
@@ -54,6 +55,11 @@ export interface TrainOptions {
   checkpointDir?: string;
   /** Keep every checkpoint (ckpt-<step>, about 8 MB each on DoorKey-8x8), not only the latest: to load the agent as it was at any evaluation. */
   keepCheckpoints?: boolean;
+  /**
+   * Asked after every evaluation with the evaluations so far: true keeps that evaluation's checkpoint
+   * and the one before it for good (e.g. where a run falls back, to load the agent on both sides).
+   */
+  keepAround?: (evals: readonly EvalPoint[]) => boolean;
   /**
    * true: continue from the latest checkpoint (an error if it is another config's or unreadable).
    * "if-same": continue from it when it is this config's and unfinished, else start from scratch with a new training
@@ -134,6 +140,8 @@ const LoopState = z
       .optional(),
     /** Learner.runState's JSON. */
     agent: z.unknown().optional(),
+    /** Checkpoints kept for good (TrainOptions.keepAround), by name. */
+    kept: z.array(z.string().regex(/^ckpt-\d+$/)).optional(),
     config: z.unknown(),
   })
   .strict();
@@ -180,6 +188,8 @@ export async function trainAgent(
     interrupted: false,
     resumedFrom,
   });
+  // The checkpoint written last (a resumed run's: the one it resumed from): keepAround's "one before".
+  let lastSaved = restorable ? basename(restorable.dir) : undefined;
   const save = async () => {
     if (!opts.checkpointDir) return;
     state.rng = rng.getState();
@@ -187,13 +197,14 @@ export async function trainAgent(
     const agentState = agent.runState?.();
     if (agentState !== undefined) state.agent = agentState;
     state.wallSeconds = (performance.now() - started) / 1000;
-    await saveAgentCheckpoint(
+    const dir = await saveAgentCheckpoint(
       opts.checkpointDir,
       agent,
       buffer,
       { ...state, config: asJson(config) },
-      opts.keepCheckpoints,
+      opts.keepCheckpoints || (state.kept ?? []),
     );
+    lastSaved = basename(dir);
   };
   /**
    * The evaluation at this step, then (`checkpoint`) its checkpoint; false if a stop ended it part-way
@@ -230,6 +241,11 @@ export async function trainAgent(
       `step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)}${online ? ` (online weights: return ${online.return.toFixed(3)} success ${online.success.toFixed(2)})` : ""} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`,
     );
     opts.onEval?.(point, result(), agent);
+    if (opts.keepAround?.(state.evals)) {
+      const around = [lastSaved, `ckpt-${state.step}`].filter((n): n is string => n !== undefined);
+      state.kept = [...new Set([...(state.kept ?? []), ...around])];
+      log(`step ${state.step}: keeping ${around.join(" and ")} for good (keepAround)`);
+    }
     if (checkpoint) await save();
     return true;
   };

@@ -2,6 +2,7 @@
 // experiment's records: <results>/<exp>-logs/<run>.jsonl and <results>/<exp>-checkpoints/<run>/.
 // Checkpoints are kept unless GUMBEL_WORLDS_CHECKPOINTS=0 (or --no-checkpoints on exp and sweep),
 // every evaluation's rather than the last with GUMBEL_WORLDS_CHECKPOINTS=all (--all-checkpoints),
+// and those around the evaluations an experiment's keepAround marks (efficiency: where a run falls back),
 // so that any run's agent can be loaded afterwards (loadAgent), and so that a run killed on the way
 // goes on from its last checkpoint when it runs again with the same config (a long sweep loses at
 // most one evaluation interval per run). A run asked to stop (requestStop: a sweep's Ctrl-C) writes
@@ -9,7 +10,10 @@
 import { join } from "node:path";
 import { trainAgent, type TrainOptions } from "../agent/train.ts";
 
-export type RunFiles = Pick<TrainOptions, "logFile" | "checkpointDir" | "keepCheckpoints" | "resume" | "shouldStop">;
+export type RunFiles = Pick<
+  TrainOptions,
+  "logFile" | "checkpointDir" | "keepCheckpoints" | "keepAround" | "resume" | "shouldStop"
+>;
 
 let stopRequested = false;
 
@@ -23,12 +27,19 @@ export class RunInterrupted extends Error {
   override name = "RunInterrupted";
 }
 
-export function runFiles(resultsDir: string, experiment: string, run: string): RunFiles {
+/** `keepAround`: which evaluations' checkpoints (and the ones before them) outlive the next (TrainOptions). */
+export function runFiles(
+  resultsDir: string,
+  experiment: string,
+  run: string,
+  keepAround?: TrainOptions["keepAround"],
+): RunFiles {
   const which = process.env.GUMBEL_WORLDS_CHECKPOINTS;
   const checkpoints = {
     checkpointDir: join(resultsDir, `${experiment}-checkpoints`, run),
     resume: "if-same" as const,
     keepCheckpoints: which === "all",
+    ...(keepAround && { keepAround }),
   };
   return {
     logFile: join(resultsDir, `${experiment}-logs`, `${run}.jsonl`),

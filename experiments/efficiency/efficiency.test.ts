@@ -21,6 +21,7 @@ import {
   bothWays,
   efficiencyPaths,
   efficiencyProgress,
+  fellBack,
   outcomeOf,
   planEfficiency,
   perTaskVerdict,
@@ -158,6 +159,17 @@ describe("efficiency: reading a curve", () => {
       "success >= 0.9: not reached yet (best 0.6)",
     );
     expect(thresholdProgress([], "success", 0.9, text)).toBe("success >= 0.9: not reached yet");
+  });
+
+  it("marks the evaluation where a run falls back below the floor after reaching its threshold (checkpoints kept there)", () => {
+    const at = (n: number) => fellBack(curve.slice(0, n), "success", 0.9);
+    // 0.6 at 2000 is below the floor but before the first crossing; 0.7 at 4000 falls back; 1 at 5000 does not.
+    expect([1, 2, 3, 4, 5].map(at)).toEqual([false, false, false, true, false]);
+    expect(fellBack([], "success", 0.9)).toBe(false);
+    expect(fellBack(curve.slice(0, 4), "success", 0.9, 0.7)).toBe(false); // floor 0.63
+    // A return target reads the returns: 0.7 is above 0.8 x 0.8 = 0.64, below 0.8 x 0.9 = 0.72.
+    expect(fellBack(curve.slice(0, 4), "oracle", 0.8)).toBe(false);
+    expect(fellBack(curve.slice(0, 4), "oracle", 0.9)).toBe(true);
   });
 
   it("median of odd and even counts", () => {

@@ -271,7 +271,15 @@ export async function executeEfficiency(
   resultsDir: string,
   run: string,
 ): Promise<{ metrics: CurveMetrics; summary: string }> {
-  const metrics = await runMethod(config, runFiles(resultsDir, "efficiency", run));
+  // Where a run falls back below the stability floor, the checkpoints on both sides stay, to load the
+  // agent as it was there (docs/efficiency-investigations.md reads dips so). An oracle threshold is
+  // read from the oracle records in the folder at each evaluation: none yet, nothing kept.
+  const keepAround = (evals: readonly Evaluation[]) => {
+    const threshold = resolvedThreshold(config, resultsDir);
+    return typeof threshold !== "string" && fellBack(evals, config.threshold.metric, threshold.target);
+  };
+  const learner = config.method === "agent" || config.method === "dqn";
+  const metrics = await runMethod(config, runFiles(resultsDir, "efficiency", run, learner ? keepAround : undefined));
   const last = metrics.evals[metrics.evals.length - 1]!;
   const first =
     config.threshold.metric === "success" ? metrics.evals.find((e) => e.success >= config.threshold.value) : undefined;
@@ -330,18 +338,12 @@ function perTaskNote(records: EfficiencyRecord[]): string {
 type Evaluation = Pick<CurveMetrics["evals"][number], "step" | "return" | "success">;
 
 /**
- * What a learning run's evaluations so far say of its threshold, for a sweep's `--status`: where it
- * first reached it, and the lowest evaluation since against the stability floor. An oracle threshold
- * takes the oracle's mean final return from the records in the run's results folder.
+ * A run's threshold in its metric, with its text: an oracle threshold takes the oracle's mean final
+ * return from the records in the run's results folder; a string says why it cannot be resolved.
  */
-export function efficiencyProgress(
-  config: EfficiencyRunConfig,
-  evals: readonly Evaluation[],
-  resultsDir: string,
-): string | undefined {
-  if (config.method !== "agent" && config.method !== "dqn") return undefined;
+function resolvedThreshold(config: EfficiencyRunConfig, resultsDir: string): { target: number; text: string } | string {
   const { metric, value } = config.threshold;
-  if (metric === "success") return thresholdProgress(evals, metric, value, `success >= ${value}`);
+  if (metric === "success") return { target: value, text: `success >= ${value}` };
   let oracle: number[] = [];
   try {
     oracle = (readRecords(efficiencyPaths(resultsDir).recordsDir) as unknown as EfficiencyRecord[])
@@ -352,7 +354,43 @@ export function efficiencyProgress(
   }
   if (!oracle.length) return `threshold ${value} x the oracle's return: no oracle record in this results folder`;
   const target = value * mean(oracle);
-  return thresholdProgress(evals, metric, target, `return >= ${value} x oracle = ${fmt3(target)}`);
+  return { target, text: `return >= ${value} x oracle = ${fmt3(target)}` };
+}
+
+/**
+ * What a learning run's evaluations so far say of its threshold, for a sweep's `--status`: where it
+ * first reached it, and the lowest evaluation since against the stability floor.
+ */
+export function efficiencyProgress(
+  config: EfficiencyRunConfig,
+  evals: readonly Evaluation[],
+  resultsDir: string,
+): string | undefined {
+  if (config.method !== "agent" && config.method !== "dqn") return undefined;
+  const threshold = resolvedThreshold(config, resultsDir);
+  if (typeof threshold === "string") return threshold;
+  return thresholdProgress(evals, config.threshold.metric, threshold.target, threshold.text);
+}
+
+/**
+ * Whether the last of `evals` fell below the stability floor after an earlier one reached `target`
+ * (a run that is not stable once solved, at this evaluation).
+ */
+export function fellBack(
+  evals: readonly Evaluation[],
+  metric: "success" | "oracle",
+  target: number,
+  stability = STABILITY,
+): boolean {
+  const value = metricOf(metric);
+  const last = evals.at(-1);
+  const first = evals.find((e) => value(e) >= target);
+  return (
+    last !== undefined &&
+    first !== undefined &&
+    first.step < last.step &&
+    value(last) < stabilityFloor(target, stability)
+  );
 }
 
 /** efficiencyProgress for a resolved target: "<text> first at step N; lowest since X (floor F): ...". */
