@@ -55,6 +55,8 @@ describe("sweepStatus", () => {
       ),
       "  not started: Catch-v0-agent-seed1",
     ]);
+    for (const kept of ["ckpt-200", "ckpt-100"]) mkdirSync(join(checkpointDir!, kept));
+    expect(sweepStatus([spec], now)[1]).toMatch(/; checkpoint at step 300 \(also kept: ckpt-100, ckpt-200\); /);
     writeFileSync(join(checkpointDir!, "latest.json"), "{");
     expect(sweepStatus([spec], now)[1]).toMatch(/latest\.json is unreadable \(/);
   });

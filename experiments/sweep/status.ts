@@ -3,8 +3,8 @@
 // no record yet) the step its log reached and when, its last checkpoint, its last evaluations, and
 // what its experiment reads in them (efficiency: where it first reached its threshold).
 // Long sweeps (hours per run) are watched with it; it reads the files the runs write as they go.
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { latestCheckpoint } from "../../agent/checkpoint.ts";
 import { runFiles } from "../runFiles.ts";
 import { experiment } from "../registry.ts";
@@ -91,8 +91,13 @@ export function sweepStatus(specs: SweepSpec[], now = Date.now()): string[] {
 function checkpointLine(pointer: string | undefined): string {
   if (!pointer || !existsSync(pointer)) return "no checkpoint yet";
   try {
-    const { step } = JSON.parse(readFileSync(pointer, "utf8")) as { step?: unknown };
-    return typeof step === "number" ? `checkpoint at step ${step}` : `${pointer} names no step`;
+    const { step, checkpoint } = JSON.parse(readFileSync(pointer, "utf8")) as { step?: unknown; checkpoint?: unknown };
+    if (typeof step !== "number") return `${pointer} names no step`;
+    // Older ones kept beside it (--all-checkpoints, or around a dip: keepAround).
+    const others = readdirSync(dirname(pointer))
+      .filter((f) => /^ckpt-\d+$/.test(f) && f !== checkpoint)
+      .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+    return `checkpoint at step ${step}${others.length ? ` (also kept: ${others.join(", ")})` : ""}`;
   } catch (err) {
     return `${pointer} is unreadable (${(err as Error).message})`;
   }
