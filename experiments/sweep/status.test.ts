@@ -57,6 +57,8 @@ describe("sweepStatus", () => {
     ]);
     for (const kept of ["ckpt-200", "ckpt-100"]) mkdirSync(join(checkpointDir!, kept));
     expect(sweepStatus([spec], now)[1]).toMatch(/; checkpoint at step 300 \(also kept: ckpt-100, ckpt-200\); /);
+    for (const kept of ["ckpt-150", "ckpt-50", "ckpt-250"]) mkdirSync(join(checkpointDir!, kept));
+    expect(sweepStatus([spec], now)[1]).toMatch(/; checkpoint at step 300 \(also kept: 5, ckpt-50 to ckpt-250\); /);
     writeFileSync(join(checkpointDir!, "latest.json"), "{");
     expect(sweepStatus([spec], now)[1]).toMatch(/latest\.json is unreadable \(/);
   });

@@ -97,7 +97,8 @@ function checkpointLine(pointer: string | undefined): string {
     const others = readdirSync(dirname(pointer))
       .filter((f) => /^ckpt-\d+$/.test(f) && f !== checkpoint)
       .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
-    return `checkpoint at step ${step}${others.length ? ` (also kept: ${others.join(", ")})` : ""}`;
+    const kept = others.length > 4 ? `${others.length}, ${others[0]} to ${others.at(-1)}` : others.join(", ");
+    return `checkpoint at step ${step}${others.length ? ` (also kept: ${kept})` : ""}`;
   } catch (err) {
     return `${pointer} is unreadable (${(err as Error).message})`;
   }
