@@ -3,9 +3,9 @@
 // Tile) saves in a cells agent's update and act. Two copies of one agent step side by side, one with
 // the stock kernel swapped in and one with the project's, alternated round by round (medians, ratios);
 // their losses and actions are checked equal at every step.
-// Without --checkpoint: DoorKey-8x8's cells agent (presence flags, search depth 60, 1500 codes) at
-// its initial weights on 2000 random-walk steps; with one (an agent's checkpoint folder), that agent
-// and its replay buffer.
+// Without --checkpoint: DoorKey-8x8's agent with its per-task entry (experiments/efficiency: cells
+// with presence flags, search depth 60 over up to 1500 codes) at its initial weights on 2000
+// random-walk steps; with one (an agent's checkpoint folder), that agent and its replay buffer.
 import * as tf from "@tensorflow/tfjs";
 import { ImaginationAgent } from "../agent/agent.ts";
 import { parseAgentConfig } from "../agent/config.ts";
@@ -17,6 +17,7 @@ import { Rng } from "../common/rng.ts";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import { collect } from "../data/collector.ts";
 import { make, type TypedArray } from "../envs/index.ts";
+import { PER_TASK } from "../experiments/efficiency/efficiency.ts";
 import { median, printTable } from "./timing.ts";
 
 /** The project kernels whose values are the stock kernel's (copies, or sums in the stock order). */
@@ -103,29 +104,16 @@ export async function benchKernels(args: string[]): Promise<void> {
   printTable(rows);
 }
 
-/** DoorKey-8x8's cells agent twice from one seed, on random-walk steps. */
+/** DoorKey-8x8's agent (its per-task entry) twice from one seed, on random-walk steps. */
 async function initialAgents(): Promise<{ copies: [Copy, Copy]; buffer: ReplayBuffer; about: string }> {
   const envOptions = { size: 8 };
-  const config = parseAgentConfig({
-    env: "GridDoorKey-v0",
-    envOptions,
-    worldModel: {
-      encoder: { type: "cells", presence: true },
-      latents: 64,
-      levels: [2, 2, 2, 2],
-      dynamicsHidden: [64, 64],
-      inverseDynamicsWeight: 0,
-      horizon: 2,
-      batch: 32,
-    },
-    planner: { search: { depth: 60, maxNodes: 1500, rewardOnEnding: true } },
-  });
+  const config = parseAgentConfig({ env: "GridDoorKey-v0", envOptions, ...PER_TASK["GridDoorKey-v0-8x8"] });
   const buffer = collect({ envId: "GridDoorKey-v0", envOptions, steps: 2000, numEnvs: 4, seed: 0 });
   const copy = (): Copy => ({
     agent: new ImaginationAgent(config, make("GridDoorKey-v0", envOptions), 0),
     rng: new Rng(1),
   });
-  return { copies: [copy(), copy()], buffer, about: "DoorKey-8x8 cells agent at its initial weights" };
+  return { copies: [copy(), copy()], buffer, about: "DoorKey-8x8 per-task agent at its initial weights" };
 }
 
 /** An agent's checkpoint loaded twice (the buffer of the first). */

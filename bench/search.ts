@@ -7,11 +7,13 @@
 // sharing one stepper (as an evaluation's do: the weights stay fixed, so it computes each
 // neighbourhood once for all of them), and with a search memo as well (each code's rows and value
 // once for all of them; checked to give the same Q bit for bit).
-// Without --checkpoint, a model at its initial weights (its graph branches wide and ends shallow);
+// Without --checkpoint, DoorKey-8x8's model and search with its per-task entry (experiments/efficiency)
+// at its initial weights (its graph branches wide and ends shallow);
 // with one (a cells agent's checkpoint folder), that agent's model, value, search settings, start
 // grids from its replay buffer and the steps it took (the untried bonus's).
 import * as tf from "@tensorflow/tfjs";
 import { ImaginationAgent } from "../agent/agent.ts";
+import { parseAgentConfig } from "../agent/config.ts";
 import { SearchMemo, type SearchModel, type SearchOptions, searchCodes } from "../agent/codeSearch.ts";
 import { loadAgent } from "../agent/load.ts";
 import { TakenSteps } from "../agent/takenSteps.ts";
@@ -19,7 +21,7 @@ import { initBackend } from "../backend/init.ts";
 import { Rng } from "../common/rng.ts";
 import { ReplayBuffer } from "../data/replayBuffer.ts";
 import { makeBare } from "../envs/index.ts";
-import { parseWorldModelConfig } from "../worldmodel/config.ts";
+import { PER_TASK } from "../experiments/efficiency/efficiency.ts";
 import { WorldModel, envShapeOf } from "../worldmodel/model.ts";
 import { median, printTable } from "./timing.ts";
 
@@ -122,18 +124,17 @@ export async function benchSearch(args: string[]): Promise<void> {
   ]);
 }
 
-/** DoorKey-8x8's cells model (presence flags) at its initial weights; taken steps from random walks. */
+/** DoorKey-8x8's model (its per-task entry) at its initial weights; taken steps from random walks. */
 function initialModel(count: number): Workload {
   const actions = 6;
   const env = makeBare("GridDoorKey-v0", { size: 8 });
-  const config = parseWorldModelConfig({
-    encoder: { type: "cells", presence: true },
-    latents: 64,
-    levels: [2, 2, 2, 2],
-    dynamicsHidden: [64, 64],
-    headHidden: [64],
-    inverseDynamicsWeight: 0,
+  const agentConfig = parseAgentConfig({
+    env: "GridDoorKey-v0",
+    envOptions: { size: 8 },
+    ...PER_TASK["GridDoorKey-v0-8x8"],
   });
+  const search = agentConfig.planner.search!;
+  const config = agentConfig.worldModel;
   const model = new WorldModel(config, envShapeOf(env), 0);
   const rng = new Rng(1);
   const buffer = new ReplayBuffer({ obsShape: [8, 8, 3], obsDtype: "uint8", actionSize: 1, capacity: 2000 });
@@ -156,10 +157,15 @@ function initialModel(count: number): Workload {
     model,
     actions,
     taken,
-    bonus: 0.1,
+    bonus: search.untried ?? 0.1,
     starts,
-    opts: { depth: 60, maxNodes: 1500, gamma: 0.95 },
-    about: "DoorKey-8x8 cells model at its initial weights",
+    opts: {
+      depth: search.depth,
+      maxNodes: search.maxNodes,
+      rewardOnEnding: search.rewardOnEnding,
+      gamma: agentConfig.value.gamma,
+    },
+    about: "DoorKey-8x8 per-task model at its initial weights",
     dispose: () => model.dispose(),
   };
 }
