@@ -86,14 +86,17 @@ export interface LineBandOptions {
   yTitle?: string;
   /** Without a legend (small multiples whose panel titles already name each series). */
   noLegend?: boolean;
-  /** A line under the title: seeds, budget, what the band is. */
-  subtitle?: string;
+  /** A line under the title (or lines): seeds, budget, what the band is. */
+  subtitle?: string | string[];
   /** Dashed, labelled horizontal lines (optimum, random, oracle). */
   references?: ReferenceLine[];
 }
 
 /** What every spec starts with: the schema, the title (and subtitle), the data with its reference lines. */
-function specBase(rows: Row[], o: { title: string; subtitle?: string; references?: ReferenceLine[]; facet?: string }) {
+function specBase(
+  rows: Row[],
+  o: { title: string; subtitle?: string | string[]; references?: ReferenceLine[]; facet?: string },
+) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: o.subtitle ? { text: o.title, subtitle: o.subtitle } : o.title,
@@ -206,7 +209,7 @@ export interface PointOptions {
   hi: string;
   facet?: string;
   yTitle?: string;
-  subtitle?: string;
+  subtitle?: string | string[];
   references?: ReferenceLine[];
   /** Start the y axis at zero (counts such as env steps), instead of fitting it to the data. */
   yZero?: boolean;

@@ -7,6 +7,7 @@ import {
   aggregateSection,
   normaliseRuns,
   onCommonTasks,
+  profileTaus,
   whatThisShows,
   type SuiteRun,
 } from "./suiteAggregate.ts";
@@ -83,6 +84,21 @@ describe("suite aggregate", () => {
     ]);
     // DQN's row spans a and b only: mean final 0, not (0 + 0 + 1) / 3.
     expect(table).toMatch(/\| dqn \| 2 \| 0\.00 \[0\.00, 0\.00\] \| 0\.00 \[0\.00, 0\.00\] \|/);
+  });
+
+  it("ends the profile's axis at the highest score, or at the 90th percentile when that is less than half of it", () => {
+    // 20 scores: 0.0, 0.1, ..., 1.7 and two far above the oracle: the axis ends at sorted[floor(0.9 * 19)].
+    const scores = [...Array.from({ length: 18 }, (_, i) => i / 10), 12, 13];
+    const { taus, beyond, max } = profileTaus(scores);
+    expect(taus).toHaveLength(41);
+    expect(taus[0]).toBe(0);
+    expect(taus[40]).toBeCloseTo(1.7);
+    expect([beyond, max]).toEqual([2, 13]);
+    // Nothing far beyond: the axis ends at the highest score (at least 1); a negative score opens it below.
+    expect(profileTaus([...scores.slice(0, 18), 2, 3])).toMatchObject({ beyond: 0, max: 3 });
+    expect(profileTaus([...scores.slice(0, 18), 2, 3]).taus[40]).toBe(3);
+    expect(profileTaus([0.2, 0.5, 0.9]).taus[40]).toBe(1);
+    expect(profileTaus([-0.5, 0.5]).taus[0]).toBe(-0.5);
   });
 
   it("plots both probabilities of improvement, final and area", async () => {

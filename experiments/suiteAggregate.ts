@@ -165,9 +165,7 @@ export async function aggregatePlots(
       : []),
   ]);
   const all = [...scores.values()].flatMap((s) => [...s.final.values()].flat());
-  const lo = Math.min(0, ...all);
-  const hi = Math.max(1, ...all);
-  const taus = Array.from({ length: 41 }, (_, i) => lo + ((hi - lo) * i) / 40);
+  const { taus, beyond, max } = profileTaus(all);
   const profile: Row[] = [];
   for (const [method, s] of scores) {
     const cis = stratifiedBootstrap([...s.final.values()], (r) => performanceProfile(r, taus), { seed: 1 });
@@ -192,7 +190,12 @@ export async function aggregatePlots(
     ...(await renderPlot(
       lineWithBand(profile, {
         title: `${title}: performance profile of final scores`,
-        subtitle: "fraction of runs x tasks with a normalised score above tau; band: 95% stratified-bootstrap CI",
+        subtitle: [
+          "fraction of runs x tasks with a normalised score above tau; band: 95% stratified-bootstrap CI",
+          ...(beyond > 0
+            ? [`${beyond} of the ${all.length} runs score beyond the axis (up to ${max.toFixed(1)})`]
+            : []),
+        ],
         x: "tau",
         y: "value",
         lo: "lo",
@@ -204,6 +207,26 @@ export async function aggregatePlots(
       `${outPrefix}-profile`,
     )),
   ];
+}
+
+/**
+ * The performance profile's tau axis, 41 points from min(0, lowest score) to the highest (at least
+ * 1); where the highest is more than twice the 90th percentile (a task whose oracle plans poorly,
+ * so that a learner scores many times its return), to that percentile instead, so that those few
+ * runs do not squeeze every other into the axis's first tenth. `beyond` counts the runs past the
+ * axis, `max` is the highest score.
+ */
+export function profileTaus(all: readonly number[]): { taus: number[]; beyond: number; max: number } {
+  const sorted = [...all].sort((a, b) => a - b);
+  const lo = Math.min(0, sorted[0] ?? 0);
+  const max = sorted[sorted.length - 1] ?? 1;
+  const p90 = Math.max(1, sorted[Math.floor(0.9 * (sorted.length - 1))] ?? 1);
+  const hi = max > 2 * p90 ? p90 : Math.max(1, max);
+  return {
+    taus: Array.from({ length: 41 }, (_, i) => lo + ((hi - lo) * i) / 40),
+    beyond: sorted.filter((x) => x > hi).length,
+    max,
+  };
 }
 
 const interval = (v: Interval) => ({ value: v.point, lo: v.lo, hi: v.hi });
