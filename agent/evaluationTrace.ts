@@ -20,10 +20,14 @@ export interface EpisodeTrace {
   mostVisits: number;
 }
 
-/** The evaluation training makes (evaluateAgent: an agent loaded from ckpt-N repeats step N's), episode by episode. */
-export function traceEvaluation(agent: Learner, config: AgentConfig): EpisodeTrace[] {
+/**
+ * The evaluation training makes (evaluateAgent: an agent loaded from ckpt-N repeats step N's), episode
+ * by episode; `online`: with the online weights where the run evaluated with averaged ones (evalAverage).
+ */
+export function traceEvaluation(agent: Learner, config: AgentConfig, online = false): EpisodeTrace[] {
   const seen: string[] = [];
-  const { offline } = evaluateAgent(agent, config, (obs: TypedArray) => void seen.push(obs.join(",")));
+  const watch = (obs: TypedArray) => void seen.push(obs.join(","));
+  const { offline } = evaluateAgent(agent, config, watch, online);
   const seeds = evaluationSeeds(config.evalEpisodes);
   let at = 0;
   return offline.lengths.map((length, i) => {

@@ -85,14 +85,16 @@ export interface TrainOptions {
 /**
  * One evaluation as training makes it (an agent loaded from a checkpoint gives that evaluation's numbers):
  * greedy, on the evaluation seeds, in the env the config shapes; `online` with config.evalOnline.
+ * `onlineOnly`: the online weights' evaluation alone, as `offline` (for replaying it; evalAverage).
  */
 export function evaluateAgent(
   agent: Learner,
   config: AgentConfig,
   /** Sees every step of the offline evaluation's episodes, in order. */
   onStep?: (obs: TypedArray, action: number[]) => void,
+  onlineOnly = false,
 ): { offline: EvalResult; online?: EvalResult } {
-  return drain(agentEvaluation(agent, config, onStep));
+  return drain(agentEvaluation(agent, config, onStep, onlineOnly));
 }
 
 /** evaluateAgent, pausing after every env step (policyEvaluation). */
@@ -100,12 +102,13 @@ function* agentEvaluation(
   agent: Learner,
   config: AgentConfig,
   onStep?: (obs: TypedArray, action: number[]) => void,
+  onlineOnly = false,
 ): Stepwise<{ offline: EvalResult; online?: EvalResult }> {
   agent.explore = false;
   const evaluate = (watch?: typeof onStep) => () =>
     policyEvaluation(config.env, agent, config.evalEpisodes, { ...config, onStep: watch });
-  const offline = agent.evaluation ? yield* agent.evaluation(evaluate(onStep)) : yield* evaluate(onStep)();
-  if (!config.evalOnline) return { offline };
+  const offline = agent.evaluation ? yield* agent.evaluation(evaluate(onStep), onlineOnly) : yield* evaluate(onStep)();
+  if (!config.evalOnline || onlineOnly) return { offline };
   return { offline, online: yield* agent.evaluation!(evaluate(), true) };
 }
 

@@ -28,6 +28,9 @@ describe("npm run inspect -- --evaluation", () => {
       evalEpisodes: 3,
       worldModel: { batch: 8 },
       value: { batch: 8 },
+      // Averaged evaluation weights, and the online ones' evaluation recorded beside (for --online).
+      evalAverage: 0.05,
+      evalOnline: true,
     };
     const trained = await trainAgent(run, { checkpointDir: join(dir, "checkpoint") });
     trained.agent.dispose();
@@ -42,6 +45,16 @@ describe("npm run inspect -- --evaluation", () => {
     expect(line).toMatchObject({ env: "GridEmpty-v0", step: 120 });
     expect(line.episodes.map((e: { return: number }) => e.return)).toEqual(evaluated.returns);
     expect(line.episodes.map((e: { seed: number }) => e.seed)).toEqual([1_000_000, 1_000_001, 1_000_002]);
+    // --online: the online weights' evaluation, as training recorded it beside.
+    const online = await promisify(execFile)(
+      process.execPath,
+      [...tsxExecArgv(), script, join(dir, "checkpoint"), "--evaluation", "--online", "--json"],
+      { timeout: 120_000 },
+    );
+    const onlineLine = JSON.parse(online.stdout.trim().split("\n").at(-1)!);
+    expect(onlineLine).toMatchObject({ step: 120, online: true });
+    expect(onlineLine.episodes.map((e: { return: number }) => e.return)).toEqual(evaluated.online!.returns);
+    expect(evaluated.online!.returns).not.toEqual(evaluated.returns); // so the replay tells the two apart
     // The probe's reset choice does not apply to a replay: refused in one line, not ignored.
     const refused = await promisify(execFile)(
       process.execPath,

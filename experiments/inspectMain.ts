@@ -2,7 +2,8 @@
 // grid env can reach from the evaluation resets (agent/stateProbe.ts), one block per checkpoint
 // (a run's checkpoint folder or one ckpt-N in it); --json prints the figures as JSON lines.
 // --evaluation replays the checkpoint's evaluation instead (any env, any agent): one line per
-// episode, its outcome and how many distinct observations it visited.
+// episode, its outcome and how many distinct observations it visited; with --online, as the online
+// weights play it, for a run that evaluated with averaged ones (evalAverage).
 import { Command } from "commander";
 import { ImaginationAgent } from "../agent/agent.ts";
 import { loadAgent } from "../agent/load.ts";
@@ -43,6 +44,7 @@ interface Options {
   reset: number[];
   maxStates: number;
   evaluation?: boolean;
+  online?: boolean;
   json?: boolean;
 }
 
@@ -63,24 +65,37 @@ const program = new Command()
   )
   .option("--max-states <n>", "refuse envs with more states than this", positiveInt("--max-states"), 50_000)
   .option("--evaluation", "replay the checkpoint's evaluation instead: one line per episode (any env, any agent)")
+  .option(
+    "--online",
+    "with --evaluation: the online weights play it, for a run that evaluated with averaged ones (evalAverage)",
+  )
   .option("--json", "print one JSON line per checkpoint instead")
   .action(async (dirs: string[], o: Options) => {
     if (o.evaluation && (o.episodes !== undefined || o.reset.length > 0))
       throw new Error(
         "inspect: --episodes and --reset choose the probe's resets; --evaluation replays all of the checkpoint's evaluation",
       );
+    if (o.online && !o.evaluation)
+      throw new Error("inspect: --online goes with --evaluation (it replays the evaluation)");
     await initBackend();
     for (const dir of dirs) {
       const { agent, config, step } = await loadAgent(dir);
       try {
         if (o.evaluation) {
-          const trace = traceEvaluation(agent, config);
+          if (o.online && config.evalAverage === undefined)
+            throw new Error(
+              `inspect: ${dir}'s run evaluated with its online weights (no evalAverage); --online replays those of a run that averaged them`,
+            );
+          const trace = traceEvaluation(agent, config, o.online);
           const success = trace.filter((t) => t.success).length / trace.length;
-          if (o.json) console.log(JSON.stringify({ checkpoint: dir, env: config.env, step, episodes: trace }));
+          if (o.json)
+            console.log(
+              JSON.stringify({ checkpoint: dir, env: config.env, step, online: !!o.online, episodes: trace }),
+            );
           else
             console.log(
               [
-                `${dir}: ${config.env}, step ${step}, evaluation success ${success.toFixed(2)}`,
+                `${dir}: ${config.env}, step ${step}, evaluation${o.online ? " with the online weights" : ""} success ${success.toFixed(2)}`,
                 ...trace.map(episodeLine),
               ].join("\n"),
             );
