@@ -13,7 +13,7 @@
 // grids from its replay buffer and the steps it took (the untried bonus's).
 import * as tf from "@tensorflow/tfjs";
 import { ImaginationAgent } from "../agent/agent.ts";
-import { parseAgentConfig } from "../agent/config.ts";
+import { type AgentConfig, parseAgentConfig } from "../agent/config.ts";
 import { SearchMemo, type SearchModel, type SearchOptions, searchCodes } from "../agent/codeSearch.ts";
 import { loadAgent } from "../agent/load.ts";
 import { TakenSteps } from "../agent/takenSteps.ts";
@@ -133,7 +133,6 @@ function initialModel(count: number): Workload {
     envOptions: { size: 8 },
     ...PER_TASK["GridDoorKey-v0-8x8"],
   });
-  const search = agentConfig.planner.search!;
   const config = agentConfig.worldModel;
   const model = new WorldModel(config, envShapeOf(env), 0);
   const rng = new Rng(1);
@@ -157,17 +156,17 @@ function initialModel(count: number): Workload {
     model,
     actions,
     taken,
-    bonus: search.untried ?? 0.1,
+    ...searchSettings(agentConfig),
     starts,
-    opts: {
-      depth: search.depth,
-      maxNodes: search.maxNodes,
-      rewardOnEnding: search.rewardOnEnding,
-      gamma: agentConfig.value.gamma,
-    },
     about: "DoorKey-8x8 per-task model at its initial weights",
     dispose: () => model.dispose(),
   };
+}
+
+/** A searching agent's settings as the bench runs them: its search (no value) and its untried bonus, else 0.1. */
+function searchSettings(config: AgentConfig): Pick<Workload, "opts" | "bonus"> {
+  const { depth, maxNodes, rewardOnEnding, untried } = config.planner.search!;
+  return { opts: { depth, maxNodes, rewardOnEnding, gamma: config.value.gamma }, bonus: untried ?? 0.1 };
 }
 
 /** A cells agent's checkpoint: its model, value and search settings; start grids spread over its buffer. */
@@ -179,6 +178,7 @@ async function fromCheckpoint(dir: string, count: number): Promise<Workload> {
       `bench search: ${dir} is not a searching agent with a cells model (planner.search, encoder 'cells')`,
     );
   if (agent.spec.kind !== "discrete") throw new Error(`bench search: ${dir}'s actions are not Discrete`);
+  const settings = searchSettings(config);
   const taken = new TakenSteps(agent.model, agent.spec.n, true);
   taken.read(buffer);
   const size = buffer.obsSize;
@@ -191,15 +191,9 @@ async function fromCheckpoint(dir: string, count: number): Promise<Workload> {
     model: agent.model,
     actions: agent.spec.n,
     taken,
-    bonus: search.untried ?? 0.1,
+    bonus: settings.bonus,
     starts,
-    opts: {
-      depth: search.depth,
-      maxNodes: search.maxNodes,
-      rewardOnEnding: search.rewardOnEnding,
-      gamma: config.value.gamma,
-      value: (z) => agent.value.value(z),
-    },
+    opts: { ...settings.opts, value: (z) => agent.value.value(z) },
     about: `${config.env} agent at step ${step} (${dir})`,
     dispose: () => agent.dispose(),
   };
