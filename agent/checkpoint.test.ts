@@ -170,3 +170,30 @@ describe("keepAround", () => {
     expect(step).toBe(60);
   }, 120_000);
 });
+
+describe("from", () => {
+  it("goes on from a kept checkpoint evaluated more often, and trains as the run did", async () => {
+    const dir = join(root, "from-run");
+    const evaluated = { ...run, evalEpisodes: 3 };
+    const first = await trainAgent(evaluated, { checkpointDir: dir, keepCheckpoints: true });
+    first.agent.dispose();
+    const zoomDir = join(root, "from-zoom");
+    const zoomed = await trainAgent(
+      { ...evaluated, evalEvery: 20 },
+      { from: join(dir, "ckpt-60"), checkpointDir: zoomDir },
+    );
+    zoomed.agent.dispose();
+    expect(zoomed.result.evals.map((e) => e.step)).toEqual([60, 80, 100, 120]);
+    expect(zoomed.result.evals.at(-1)!.returns).toEqual(first.result.evals.at(-1)!.returns);
+    // The same training: weights, optimiser state and replay buffer byte for byte, and the same random state.
+    const bytes = (d: string) => readFileSync(join(d, "ckpt-120", "agent.bin"));
+    expect(bytes(zoomDir).equals(bytes(dir))).toBe(true);
+    const loop = (d: string) => JSON.parse(readFileSync(join(d, "ckpt-120", "state.json"), "utf8")).state;
+    expect(loop(zoomDir).rng).toEqual(loop(dir).rng);
+    expect(loop(zoomDir).agent).toEqual(loop(dir).agent);
+    // A config that trains otherwise is refused, naming what may differ.
+    await expect(
+      trainAgent({ ...evaluated, seed: 3 }, { from: join(dir, "ckpt-60"), checkpointDir: join(root, "from-other") }),
+    ).rejects.toThrow(/trained with another config \(only evalEvery, evalEpisodes, evalOnline may differ\)/);
+  }, 120_000);
+});

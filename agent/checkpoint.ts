@@ -123,6 +123,17 @@ export function latestCheckpoint(root: string): string | undefined {
   return dir;
 }
 
+/**
+ * The checkpoint `dir` names: a run's checkpoint folder (the one holding latest.json) gives its
+ * latest, a ckpt-N folder itself; `who` starts the error where there is none.
+ */
+export function checkpointAt(dir: string, who: string): string {
+  const ckpt = existsSync(join(dir, "latest.json")) ? latestCheckpoint(dir) : dir;
+  if (!ckpt || !existsSync(join(ckpt, "state.json")))
+    throw new AgentCheckpointError(`${who}: no agent checkpoint in ${dir}`);
+  return ckpt;
+}
+
 /** Loads weights and optimiser state into `agent` (built with the same config); returns the buffer (room for `capacity` observations) and the loop state. */
 export async function loadAgentCheckpoint<S>(
   dir: string,

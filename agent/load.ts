@@ -1,13 +1,11 @@
 // Loading a trained agent in one call: the config is read from the checkpoint, the env and the agent
 // are rebuilt from it, and the weights, optimiser state, replay buffer and the agent's run state
 // (Learner.runState) are loaded and verified: it acts as the run's agent did at that step.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { ReplayBuffer } from "../data/replayBuffer.ts";
 import type { Env, TypedArray } from "../envs/index.ts";
 import { makeAgentEnv } from "./agentEnv.ts";
 import { ImaginationAgent } from "./agent.ts";
-import { AgentCheckpointError, latestCheckpoint, loadAgentCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
+import { checkpointAt, loadAgentCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
 import { DqnAgent } from "./dqn.ts";
 import type { Learner } from "./learner.ts";
@@ -26,9 +24,7 @@ export function buildAgent(config: AgentConfig, env: Env<TypedArray, unknown> = 
 export async function loadAgent(
   dir: string,
 ): Promise<{ agent: Learner; config: AgentConfig; step: number; buffer: ReplayBuffer }> {
-  const ckpt = existsSync(join(dir, "latest.json")) ? latestCheckpoint(dir) : dir;
-  if (!ckpt || !existsSync(join(ckpt, "state.json")))
-    throw new AgentCheckpointError(`loadAgent: no agent checkpoint in ${dir}`);
+  const ckpt = checkpointAt(dir, "loadAgent");
   const json = verifyCheckpoint(ckpt);
   const config = parseAgentConfig(json.state.config);
   const agent = buildAgent(config);

@@ -4,7 +4,7 @@
 // Interrupting (shouldStop) writes a checkpoint and returns; `resume` continues from the latest one.
 // A resumed run goes on as the uninterrupted one would: the checkpoint keeps the episode under way
 // (replayed in the env from its reset seed) and the agent's run state (Learner.runState); evaluation
-// records are never lost.
+// records are never lost. `from` goes on from any kept checkpoint, evaluated otherwise (npm run zoom).
 import { rmSync } from "node:fs";
 import { basename } from "node:path";
 import { z } from "zod";
@@ -16,6 +16,7 @@ import type { Learner } from "./learner.ts";
 import { buildAgent } from "./load.ts";
 import { cutLogAfter, TrainingLog } from "./trainingLog.ts";
 import {
+  checkpointAt,
   latestCheckpoint,
   loadAgentCheckpoint,
   saveAgentCheckpoint,
@@ -66,6 +67,13 @@ export interface TrainOptions {
    * log (what an experiment's runs do, so that a killed sweep goes on where its runs stopped).
    */
   resume?: boolean | "if-same";
+  /**
+   * Start from this checkpoint (a ckpt-N folder, e.g. one keepCheckpoints or keepAround kept, or a
+   * run's checkpoint folder) instead of checkpointDir's latest, writing on into checkpointDir. The
+   * config may differ from the checkpoint's in how it evaluates (EVALUATION_SETTINGS) only: those
+   * leave training alone, so the run goes on as it went, evaluated more often or both ways.
+   */
+  from?: string;
   log?: (line: string) => void;
   /**
    * Polled after every training step and every 8 steps of an evaluation (`evaluating`), with the
@@ -347,6 +355,7 @@ function findCheckpoint(
   config: AgentConfig,
   log: (line: string) => void,
 ): { dir: string; manifest: StateJson; restored: z.infer<typeof LoopState> } | undefined {
+  if (opts.from !== undefined) return fromCheckpoint(opts.from, config);
   if (!opts.resume) return undefined;
   const lenient = opts.resume === "if-same";
   const refuse = (why: string): undefined => {
@@ -377,6 +386,36 @@ function findCheckpoint(
   // A finished run's checkpoint (same config, so same steps): its record was moved aside to run it again.
   if (lenient && restored.step >= config.steps) return refuse(`${dir} is a finished run's (step ${restored.step})`);
   return { dir, manifest, restored };
+}
+
+/**
+ * The config fields that only say how a run is evaluated: evaluations leave training alone (the
+ * agent sets its training aside while one runs), so a run resumed with others trains as it would have.
+ */
+const EVALUATION_SETTINGS = ["evalEvery", "evalEpisodes", "evalOnline"] as const;
+
+/** TrainOptions.from's checkpoint, refused where its config differs from `config` beyond EVALUATION_SETTINGS. */
+function fromCheckpoint(
+  from: string,
+  config: AgentConfig,
+): { dir: string; manifest: StateJson; restored: z.infer<typeof LoopState> } {
+  const dir = checkpointAt(from, "trainAgent from");
+  const manifest = verifyCheckpoint(dir);
+  const parsed = LoopState.safeParse(manifest.state);
+  if (!parsed.success)
+    throw new Error(`trainAgent from: the loop state in ${dir} is invalid: ${issuesLine(parsed.error)}`);
+  const training = (c: unknown) => {
+    const fields = { ...(c as Record<string, unknown>) };
+    for (const k of EVALUATION_SETTINGS) delete fields[k];
+    return JSON.stringify(fields);
+  };
+  if (training(parsed.data.config) !== training(asJson(config)))
+    throw new Error(
+      `trainAgent from: ${dir} was trained with another config (only ${EVALUATION_SETTINGS.join(", ")} may differ)`,
+    );
+  if (parsed.data.step >= config.steps)
+    throw new Error(`trainAgent from: ${dir} is a finished run's (step ${parsed.data.step})`);
+  return { dir, manifest, restored: parsed.data };
 }
 
 /**

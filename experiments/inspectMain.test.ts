@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../backend/init.ts";
 import { trainAgent } from "../agent/train.ts";
 import { tsxExecArgv } from "./sweep/localPool.ts";
+import { TINY_GRID_RUN } from "./tinyRun.fixture.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "inspect-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,21 +18,8 @@ beforeAll(async () => {
 
 describe("npm run inspect -- --evaluation", () => {
   it("prints each episode of the checkpoint's evaluation, as training measured it", async () => {
-    const run = {
-      env: "GridEmpty-v0",
-      envOptions: { size: 5 },
-      steps: 120,
-      seedSteps: 40,
-      pretrainUpdates: 2,
-      modelPretrainUpdates: 0,
-      evalEvery: 120,
-      evalEpisodes: 3,
-      worldModel: { batch: 8 },
-      value: { batch: 8 },
-      // Averaged evaluation weights, and the online ones' evaluation recorded beside (for --online).
-      evalAverage: 0.05,
-      evalOnline: true,
-    };
+    // Averaged evaluation weights, and the online ones' evaluation recorded beside (for --online).
+    const run = { ...TINY_GRID_RUN, evalEvery: 120, evalOnline: true };
     const trained = await trainAgent(run, { checkpointDir: join(dir, "checkpoint") });
     trained.agent.dispose();
     const script = join(import.meta.dirname, "inspectMain.ts");
