@@ -45,5 +45,13 @@ describe("npm run zoom", () => {
     expect((refused as { stderr: string }).stderr.trim()).toMatch(
       /^error: zoom: --out [^\n]* holds files already[^\n]*$/,
     );
+    // A stretch with no evaluation in it is refused too, before any training.
+    const empty = await zoom("--to", "110", "--every", "200", "--out", join(dir, "empty")).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(empty).toMatchObject({ code: 1 });
+    expect((empty as { stderr: string }).stderr.trim()).toMatch(
+      /^error: zoom: no multiple of --every 200 lies after step 60 up to --to 110[^\n]*$/,
+    );
   }, 180_000);
 });

@@ -33,7 +33,11 @@ const program = new Command()
   )
   .argument("<checkpoint>", "a ckpt-N folder the run kept (or a run's checkpoint folder: its latest)")
   .requiredOption("--to <step>", "train on to this step", positiveInt("--to"))
-  .requiredOption("--every <n>", "evaluate every n steps (the run's evalEvery is replaced)", positiveInt("--every"))
+  .requiredOption(
+    "--every <n>",
+    "evaluate at the multiples of n (the run's evalEvery is replaced)",
+    positiveInt("--every"),
+  )
   .option("--online", "evaluate with the online weights too, beside the averaged ones (a run with evalAverage)")
   .requiredOption("--out <dir>", "write here: evaluations.json and the stretch's checkpoints (must be new or empty)")
   .option("--all-checkpoints", "keep every evaluation's checkpoint of the stretch, not only the last")
@@ -46,6 +50,11 @@ const program = new Command()
     if (o.to <= state.step || o.to > config.steps)
       throw new Error(
         `zoom: --to must be after the checkpoint's step ${state.step} and at most the run's ${config.steps}, got ${o.to}`,
+      );
+    // Evaluations fall on the multiples of --every (and the run's last step), as in training.
+    if (Math.floor(o.to / o.every) * o.every <= state.step && o.to < config.steps)
+      throw new Error(
+        `zoom: no multiple of --every ${o.every} lies after step ${state.step} up to --to ${o.to}: nothing would be evaluated`,
       );
     if (o.online && config.evalAverage === undefined)
       throw new Error(
