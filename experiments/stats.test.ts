@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapCi, ci95, groupBy, iqm, mean, std } from "./stats.ts";
+import { bootstrapCi, ci95, groupBy, iqm, mean, std, wilsonCi } from "./stats.ts";
 
 describe("stats", () => {
   it("mean, sample std and the t-based 95% CI", () => {
@@ -26,5 +26,15 @@ describe("stats", () => {
     const many = Array.from({ length: 60 }, (_, i) => xs[i % 6]!);
     const [lo2, hi2] = bootstrapCi(many, 1);
     expect(hi2 - lo2).toBeLessThan(hi - lo);
+  });
+  it("gives Wilson's 95% interval for a success rate (published values; not empty at 0 or n)", () => {
+    const near = ([lo, hi]: [number, number], [a, b]: [number, number]) => {
+      expect(lo).toBeCloseTo(a, 4);
+      expect(hi).toBeCloseTo(b, 4);
+    };
+    near(wilsonCi(6, 10), [0.3127, 0.8318]);
+    near(wilsonCi(10, 10), [0.7225, 1]);
+    near(wilsonCi(0, 10), [0, 0.2775]);
+    near(wilsonCi(81, 263), [0.2553, 0.3662]);
   });
 });

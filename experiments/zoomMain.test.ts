@@ -37,6 +37,10 @@ describe("npm run zoom", () => {
     expect(points.map((p) => p.step)).toEqual([80, 100, 120]);
     expect(points.at(-1)!.returns).toEqual(trained.result.evals.find((p) => p.step === 120)!.returns);
     expect(points.every((p) => p.online?.returns.length === 3)).toBe(true);
+    // And its picture (the checkpoint's evaluation, then the stretch's).
+    expect(stdout).toContain(`drawn in ${join(out, "zoom.png")}`);
+    expect(readFileSync(join(out, "zoom.png")).subarray(1, 4).toString()).toBe("PNG");
+    expect(readFileSync(join(out, "zoom.svg"), "utf8")).toContain("evaluations from step 60");
     // Nothing the user wrote is overwritten: a folder that holds files is refused in one line.
     const refused = await zoom("--to", "120", "--every", "20", "--out", out).catch(
       (e: { code: number; stderr: string }) => e,

@@ -2,8 +2,9 @@
 // from one of its kept checkpoints (keepCheckpoints, keepAround) with evaluations every n steps, and
 // with --online both ways (averaged and online weights; evalAverage runs). Evaluations leave training
 // alone, so the stretch trains as the run did (its step-N evaluation comes out the same) and shows
-// what happened between two of the run's evaluations. Writes <dir>/evaluations.json and the
-// stretch's checkpoints under <dir>/checkpoint; refuses a <dir> that holds anything.
+// what happened between two of the run's evaluations. Writes <dir>/evaluations.json, its picture
+// <dir>/zoom.png and .svg (zoomPlot.ts) and the stretch's checkpoints under <dir>/checkpoint;
+// refuses a <dir> that holds anything.
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -13,6 +14,8 @@ import { trainAgent, type EvalPoint } from "../agent/train.ts";
 import { initBackend } from "../backend/init.ts";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
 import { positiveInt, runCli } from "./cli.ts";
+import { renderPlot } from "./plots.ts";
+import { zoomSpec } from "./zoomPlot.ts";
 
 interface Options {
   to: number;
@@ -77,8 +80,19 @@ const program = new Command()
       join(o.out, "evaluations.json"),
       `${JSON.stringify({ from: ckpt, env: config.env, seed: config.seed, fromStep: state.step, to: result.envSteps, every: o.every, evaluations }, null, 1)}\n`,
     );
+    // The checkpoint's own evaluation starts the picture.
+    const drawn = result.evals.filter((p) => p.step >= state.step);
+    const averaged = config.evalAverage !== undefined;
+    const picture = {
+      env: config.env,
+      envOptions: config.envOptions,
+      seed: config.seed,
+      averaged,
+      fromStep: state.step,
+    };
+    const [, png] = await renderPlot(zoomSpec(drawn, picture), join(o.out, "zoom"));
     console.log(
-      `zoom: ${evaluations.length} evaluations from step ${state.step} to ${result.envSteps} in ${join(o.out, "evaluations.json")}`,
+      `zoom: ${evaluations.length} evaluations from step ${state.step} to ${result.envSteps} in ${join(o.out, "evaluations.json")}, drawn in ${png}`,
     );
   });
 
