@@ -42,7 +42,10 @@ const program = new Command()
     positiveInt("--every"),
   )
   .option("--online", "evaluate with the online weights too, beside the averaged ones (a run with evalAverage)")
-  .requiredOption("--out <dir>", "write here: evaluations.json and the stretch's checkpoints (must be new or empty)")
+  .requiredOption(
+    "--out <dir>",
+    "write here: evaluations.json, its picture zoom.png and the stretch's checkpoints (must be new or empty)",
+  )
   .option("--all-checkpoints", "keep every evaluation's checkpoint of the stretch, not only the last")
   .action(async (from: string, o: Options) => {
     if (existsSync(o.out) && readdirSync(o.out).length > 0)
