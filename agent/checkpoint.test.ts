@@ -194,6 +194,12 @@ describe("from", () => {
     // A config that trains otherwise is refused, naming what may differ.
     await expect(
       trainAgent({ ...evaluated, seed: 3 }, { from: join(dir, "ckpt-60"), checkpointDir: join(root, "from-other") }),
-    ).rejects.toThrow(/trained with another config \(only evalEvery, evalEpisodes, evalOnline may differ\)/);
+    ).rejects.toThrow(
+      /^trainAgent from: the checkpoint in .*ckpt-60 was written with another config \(only evalEvery, evalEpisodes, evalOnline may differ\)$/,
+    );
+    // So is a finished run's checkpoint: nothing is left to train.
+    await expect(
+      trainAgent(evaluated, { from: join(dir, "ckpt-120"), checkpointDir: join(root, "from-finished") }),
+    ).rejects.toThrow(/^trainAgent from: .*ckpt-120 is a finished run's \(step 120\)$/);
   }, 120_000);
 });

@@ -346,46 +346,36 @@ export async function trainAgent(
   return { agent, config, result: result() };
 }
 
+type Restorable = { dir: string; manifest: StateJson; restored: z.infer<typeof LoopState> };
+
 /**
  * The checkpoint to resume from, with its verified manifest and loop state; undefined to start from
  * scratch. Checked before any weight is loaded: another config's weights may not even fit.
  */
-function findCheckpoint(
-  opts: TrainOptions,
-  config: AgentConfig,
-  log: (line: string) => void,
-): { dir: string; manifest: StateJson; restored: z.infer<typeof LoopState> } | undefined {
-  if (opts.from !== undefined) return fromCheckpoint(opts.from, config);
+function findCheckpoint(opts: TrainOptions, config: AgentConfig, log: (line: string) => void): Restorable | undefined {
+  if (opts.from !== undefined) {
+    const dir = checkpointAt(opts.from, "trainAgent from");
+    try {
+      return restorableAt(dir, config, { mayDiffer: EVALUATION_SETTINGS, refuseFinished: true });
+    } catch (err) {
+      throw new Error(`trainAgent from: ${(err as Error).message}`);
+    }
+  }
   if (!opts.resume) return undefined;
+  // "if-same" (experiments' runs) starts over, saying why, where strict resume stops; it also runs a
+  // finished run again (its record was moved aside for that), where strict resume just ends it.
   const lenient = opts.resume === "if-same";
-  const refuse = (why: string): undefined => {
+  try {
+    const dir = opts.checkpointDir ? latestCheckpoint(opts.checkpointDir) : undefined;
+    if (dir) return restorableAt(dir, config, { mayDiffer: [], refuseFinished: lenient });
+  } catch (err) {
+    const why = (err as Error).message;
     if (!lenient) throw new Error(`trainAgent --resume: ${why}`);
     log(`not resuming: ${why}; starting from scratch`);
     return undefined;
-  };
-  let dir: string | undefined;
-  let manifest: StateJson;
-  try {
-    dir = opts.checkpointDir ? latestCheckpoint(opts.checkpointDir) : undefined;
-    if (!dir) {
-      if (!lenient) log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
-      return undefined;
-    }
-    manifest = verifyCheckpoint(dir);
-  } catch (err) {
-    if (!lenient) throw err;
-    return refuse((err as Error).message);
   }
-  const parsed = LoopState.safeParse(manifest.state);
-  if (!parsed.success) return refuse(`the loop state in ${dir} is invalid: ${issuesLine(parsed.error)}`);
-  const restored = parsed.data;
-  if (JSON.stringify(restored.config) !== JSON.stringify(asJson(config)))
-    return refuse(
-      `the checkpoint in ${dir} was written with another config; resume with the same options or start a new output folder`,
-    );
-  // A finished run's checkpoint (same config, so same steps): its record was moved aside to run it again.
-  if (lenient && restored.step >= config.steps) return refuse(`${dir} is a finished run's (step ${restored.step})`);
-  return { dir, manifest, restored };
+  if (!lenient) log(`no checkpoint in ${opts.checkpointDir ?? "(no folder given)"}: starting from scratch`);
+  return undefined;
 }
 
 /**
@@ -394,27 +384,33 @@ function findCheckpoint(
  */
 const EVALUATION_SETTINGS = ["evalEvery", "evalEpisodes", "evalOnline"] as const;
 
-/** TrainOptions.from's checkpoint, refused where its config differs from `config` beyond EVALUATION_SETTINGS. */
-function fromCheckpoint(
-  from: string,
+/**
+ * `dir`'s checkpoint, verified, with its loop state; throws naming the problem where the loop state is
+ * invalid, its config differs from `config` in a field outside `mayDiffer`, or (`refuseFinished`) its
+ * run has ended.
+ */
+function restorableAt(
+  dir: string,
   config: AgentConfig,
-): { dir: string; manifest: StateJson; restored: z.infer<typeof LoopState> } {
-  const dir = checkpointAt(from, "trainAgent from");
+  { mayDiffer, refuseFinished }: { mayDiffer: readonly string[]; refuseFinished: boolean },
+): Restorable {
   const manifest = verifyCheckpoint(dir);
   const parsed = LoopState.safeParse(manifest.state);
-  if (!parsed.success)
-    throw new Error(`trainAgent from: the loop state in ${dir} is invalid: ${issuesLine(parsed.error)}`);
-  const training = (c: unknown) => {
+  if (!parsed.success) throw new Error(`the loop state in ${dir} is invalid: ${issuesLine(parsed.error)}`);
+  const compared = (c: unknown) => {
     const fields = { ...(c as Record<string, unknown>) };
-    for (const k of EVALUATION_SETTINGS) delete fields[k];
+    for (const k of mayDiffer) delete fields[k];
     return JSON.stringify(fields);
   };
-  if (training(parsed.data.config) !== training(asJson(config)))
+  if (compared(parsed.data.config) !== compared(asJson(config)))
     throw new Error(
-      `trainAgent from: ${dir} was trained with another config (only ${EVALUATION_SETTINGS.join(", ")} may differ)`,
+      `the checkpoint in ${dir} was written with another config` +
+        (mayDiffer.length > 0
+          ? ` (only ${mayDiffer.join(", ")} may differ)`
+          : "; resume with the same options or start a new output folder"),
     );
-  if (parsed.data.step >= config.steps)
-    throw new Error(`trainAgent from: ${dir} is a finished run's (step ${parsed.data.step})`);
+  if (refuseFinished && parsed.data.step >= config.steps)
+    throw new Error(`${dir} is a finished run's (step ${parsed.data.step})`);
   return { dir, manifest, restored: parsed.data };
 }
 
