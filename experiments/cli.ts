@@ -76,8 +76,14 @@ export async function runCli(program: Command): Promise<void> {
   await runMain(() => program.parseAsync());
 }
 
-/** Commander's collector for a repeatable option. */
-export const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
+/** Commander's collector for a repeatable option (undefined until given, where it has no default). */
+export const repeatable = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** exp's and sweep's option that runs some of the runs first (runSweep's `only`). */
+export const ONLY_OPTION = [
+  "--only <run>",
+  "run only this run, named as --status names it (e.g. Breakout-v0-agent-seed3; repeatable): the others wait, their records and checkpoints untouched",
+] as const;
 
 /** exp's and sweep's option that runs nothing and says where each run stands. */
 export const STATUS_OPTION = [

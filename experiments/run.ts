@@ -5,6 +5,7 @@ import { readJsonObject } from "../common/configMerge.ts";
 import { BACKENDS, type BackendChoice } from "../backend/init.ts";
 import {
   IMPORT_OPTION,
+  ONLY_OPTION,
   STATUS_OPTION,
   addCheckpointOptions,
   applyCheckpointOptions,
@@ -32,6 +33,7 @@ interface ExpOptions {
   checkpoints: boolean;
   allCheckpoints: boolean;
   status: boolean;
+  only?: string[];
 }
 
 // User modules first: an experiment they register becomes a command below.
@@ -52,6 +54,7 @@ for (const def of Object.values(EXPERIMENTS)) {
     .option("--no-summary", "skip regenerating tables and plots")
     .option("--allow-outside-results", "let --results lie outside results/", false)
     .option(...STATUS_OPTION)
+    .option(...ONLY_OPTION, repeatable)
     .option(...IMPORT_OPTION, repeatable, [])
     .action(async (o: ExpOptions & { import: string[] }) => {
       const imports = await importUserModules(o.import);
@@ -67,7 +70,13 @@ for (const def of Object.values(EXPERIMENTS)) {
         o.allowOutsideResults,
       );
       if (o.status) return void console.log(sweepStatus([spec]).join("\n"));
-      await runSweepCommand([spec], { workers: o.workers, backend: o.backend, summary: o.summary, imports });
+      await runSweepCommand([spec], {
+        workers: o.workers,
+        backend: o.backend,
+        summary: o.summary,
+        imports,
+        only: o.only,
+      });
     });
 }
 

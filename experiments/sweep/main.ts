@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
 import {
   IMPORT_OPTION,
+  ONLY_OPTION,
   STATUS_OPTION,
   addCheckpointOptions,
   applyCheckpointOptions,
@@ -35,6 +36,7 @@ const program = addCheckpointOptions(new Command())
   .option("--no-summary", "skip regenerating tables and plots")
   .option("--allow-outside-results", "let a spec's `results` folder lie outside results/", false)
   .option(...STATUS_OPTION)
+  .option(...ONLY_OPTION, repeatable)
   .option(...IMPORT_OPTION, repeatable, [])
   .option(
     "--connect-timeout <s>",
@@ -57,6 +59,7 @@ const program = addCheckpointOptions(new Command())
         checkpoints: boolean;
         allCheckpoints: boolean;
         status: boolean;
+        only?: string[];
       },
     ) => {
       const imports = await importUserModules(o.import);
@@ -70,6 +73,7 @@ const program = addCheckpointOptions(new Command())
         queueTimeoutMs: o.connectTimeout * 1000,
         backend: o.backend,
         summary: o.summary,
+        only: o.only,
       });
     },
   );

@@ -11,7 +11,7 @@ import { describeRecords, fingerprint, writeRecord } from "../records.ts";
 import { EXPERIMENTS, registerExperiment } from "../registry.ts";
 import { executeJob } from "./execute.ts";
 import { expandSpecs, jobDone, jobId, jobRecordPath, loadSpecs, SweepSpec, type Job } from "./jobs.ts";
-import { staleRecords } from "./sweep.ts";
+import { runSweep, staleRecords } from "./sweep.ts";
 import { runLocal, tsxExecArgv } from "./localPool.ts";
 import { comparable, throwingJob, tinyE1Jobs, tinyE1Spec } from "./testSpecs.ts";
 
@@ -122,6 +122,36 @@ describe("sweep jobs", () => {
     expect(record.backend.kind).toBe("cpu");
     // Same jobs again: nothing left to do but the failing one.
     expect(tinyE1Jobs(dir).every((j) => jobDone(j))).toBe(true);
+  }, 60_000);
+
+  it("--only runs the named runs and leaves the others waiting; a name the sweep lacks is refused in one line", async () => {
+    const dir = join(root, "only");
+    const spec = tinyE1Spec(dir);
+    const jobs = tinyE1Jobs(dir);
+    const named = jobs[1]!.run;
+    const lines: string[] = [];
+    const opts = { workers: 1, backend: "cpu", summary: false, log: (l: string) => lines.push(l) } as const;
+    await expect(runSweep([spec], { ...opts, only: [named, "toy-seed9"] })).rejects.toThrow(
+      /^sweep --only: no run named toy-seed9 in this sweep \(its runs: [^\n]+\)$/,
+    );
+    expect(existsSync(dir)).toBe(false); // refused before anything was written
+    // The same from the command line: one line, exit code 1.
+    const specPath = join(root, "only.json");
+    writeFileSync(specPath, JSON.stringify(spec));
+    const cli = startSweep(specPath, "--only", named, "--only", "toy-seed9");
+    expect(await cli.exited).toBe(1);
+    expect(cli.output().trim()).toMatch(/^error: sweep --only: no run named toy-seed9 in this sweep [^\n]+$/);
+    expect(existsSync(dir)).toBe(false);
+    const first = await runSweep([spec], { ...opts, only: [named] });
+    expect(first.done.map((j) => j.run)).toEqual([named]);
+    expect(jobs.filter((j) => jobDone(j)).map((j) => j.run)).toEqual([named]);
+    expect(lines.find((l) => l.includes(" to run "))).toMatch(
+      new RegExp(`0 have records, 1 to run on 1 local worker\\(s\\) \\(--only; ${jobs.length - 1} others wait\\)$`),
+    );
+    // Without it, the same sweep runs the rest.
+    const rest = await runSweep([spec], opts);
+    expect(rest.skipped).toBe(1);
+    expect(rest.done.length).toBe(jobs.length - 1);
   }, 60_000);
 
   it("Ctrl-C stops the sweep with whole records only; the same command resumes and completes", async () => {

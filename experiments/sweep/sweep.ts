@@ -22,6 +22,11 @@ export interface SweepOptions {
   /** How long to wait for that Redis to answer before giving up (default 30 s). */
   queueTimeoutMs?: number;
   summary?: boolean;
+  /**
+   * Run only the runs of these names (--status's, e.g. Breakout-v0-agent-seed3): the others wait,
+   * their records and checkpoints untouched. A name the sweep does not hold is an error.
+   */
+  only?: readonly string[];
   /** Abort to stop: no new jobs; running agent runs end at their next step with a checkpoint. */
   signal?: AbortSignal;
   /** Abort to quit at once (local pool: its workers are killed). */
@@ -35,8 +40,9 @@ export async function runSweep(
 ): Promise<SweepReport & { skipped: number }> {
   const log = opts.log ?? console.log;
   const parts = expandSpecs(specs);
-  for (const spec of specs) writeManifest(spec); // what `npm run sweep -- <it>` reproduces
   const all = parts.flatMap((p) => p.jobs);
+  if (opts.only) refuseUnknown(all, opts.only); // before anything is written
+  for (const spec of specs) writeManifest(spec); // what `npm run sweep -- <it>` reproduces
   // A job is its config's hash: the same run in several grid points (a baseline the grid does not
   // touch) runs once, and its record is copied to the others.
   const copyTwins = () => {
@@ -56,13 +62,14 @@ export async function runSweep(
   const shared = copyTwins();
   const pending = all.filter((j) => !jobDone(j));
   for (const line of staleRecords(all.filter((j) => !pending.includes(j)))) log(line);
-  const todo = pending.filter((j, i) => pending.findIndex((k) => k.id === j.id) === i);
-  if (pending.length > todo.length || shared)
+  const distinct = pending.filter((j, i) => pending.findIndex((k) => k.id === j.id) === i);
+  if (pending.length > distinct.length || shared)
     log(
-      `sweep: ${pending.length - todo.length + shared} jobs repeat another grid point's config: run once, record copied`,
+      `sweep: ${pending.length - distinct.length + shared} jobs repeat another grid point's config: run once, record copied`,
     );
+  const todo = distinct.filter((j) => !opts.only || opts.only.includes(j.run));
   log(
-    `sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - pending.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}`,
+    `sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - pending.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}${todo.length < distinct.length ? ` (--only; ${distinct.length - todo.length} others wait)` : ""}`,
   );
   const progress = opts.log ? undefined : new Progress("sweep", todo.length);
   let finished = 0;
@@ -143,6 +150,17 @@ export async function runSweepCommand(
     `sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped} skipped (records existed)${report.interrupted ? `, ${report.left.length} left` : ""}`,
   );
   process.exitCode = report.failed.length > 0 || report.interrupted ? 1 : 0;
+}
+
+/** Throws at a name (--only's) that no job of the sweep, `all`, has. */
+function refuseUnknown(all: Job[], names: readonly string[]): void {
+  const known = new Set(all.map((j) => j.run));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length === 0) return;
+  const some = [...known].slice(0, 6).join(", ");
+  throw new Error(
+    `sweep --only: no run named ${unknown.join(", ")} in this sweep (its runs: ${some}${known.size > 6 ? `, and ${known.size - 6} more` : ""})`,
+  );
 }
 
 /**
