@@ -41,6 +41,9 @@ describe("npm run zoom", () => {
     expect(stdout).toContain(`drawn in ${join(out, "zoom.png")}`);
     expect(readFileSync(join(out, "zoom.png")).subarray(1, 4).toString()).toBe("PNG");
     expect(readFileSync(join(out, "zoom.svg"), "utf8")).toContain("evaluations from step 60");
+    expect(stdout).toContain(`layout by layout in ${join(out, "zoom-layouts.png")}`);
+    expect(readFileSync(join(out, "zoom-layouts.png")).subarray(1, 4).toString()).toBe("PNG");
+    expect(readFileSync(join(out, "zoom-layouts.svg"), "utf8")).toContain("each evaluation episode's return");
     // Nothing the user wrote is overwritten: a folder that holds files is refused in one line.
     const refused = await zoom("--to", "120", "--every", "20", "--out", out).catch(
       (e: { code: number; stderr: string }) => e,

@@ -2,9 +2,9 @@
 // from one of its kept checkpoints (keepCheckpoints, keepAround) with evaluations every n steps, and
 // with --online both ways (averaged and online weights; evalAverage runs). Evaluations leave training
 // alone, so the stretch trains as the run did (its step-N evaluation comes out the same) and shows
-// what happened between two of the run's evaluations. Writes <dir>/evaluations.json, its picture
-// <dir>/zoom.png and .svg (zoomPlot.ts) and the stretch's checkpoints under <dir>/checkpoint;
-// refuses a <dir> that holds anything.
+// what happened between two of the run's evaluations. Writes <dir>/evaluations.json, its pictures
+// <dir>/zoom.png and zoom-layouts.png (and .svg; zoomPlot.ts) and the stretch's checkpoints under
+// <dir>/checkpoint; refuses a <dir> that holds anything.
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -15,7 +15,7 @@ import { initBackend } from "../backend/init.ts";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
 import { positiveInt, runCli } from "./cli.ts";
 import { renderPlot } from "./plots.ts";
-import { zoomSpec } from "./zoomPlot.ts";
+import { layoutSpec, zoomSpec } from "./zoomPlot.ts";
 
 interface Options {
   to: number;
@@ -44,7 +44,7 @@ const program = new Command()
   .option("--online", "evaluate with the online weights too, beside the averaged ones (a run with evalAverage)")
   .requiredOption(
     "--out <dir>",
-    "write here: evaluations.json, its picture zoom.png and the stretch's checkpoints (must be new or empty)",
+    "write here: evaluations.json, its pictures zoom.png and zoom-layouts.png and the stretch's checkpoints (must be new or empty)",
   )
   .option("--all-checkpoints", "keep every evaluation's checkpoint of the stretch, not only the last")
   .action(async (from: string, o: Options) => {
@@ -94,8 +94,9 @@ const program = new Command()
       fromStep: state.step,
     };
     const [, png] = await renderPlot(zoomSpec(drawn, picture), join(o.out, "zoom"));
+    const [, layouts] = await renderPlot(layoutSpec(drawn, picture), join(o.out, "zoom-layouts"));
     console.log(
-      `zoom: ${evaluations.length} evaluations from step ${state.step} to ${result.envSteps} in ${join(o.out, "evaluations.json")}, drawn in ${png}`,
+      `zoom: ${evaluations.length} evaluations from step ${state.step} to ${result.envSteps} in ${join(o.out, "evaluations.json")}, drawn in ${png}, layout by layout in ${layouts}`,
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EvalPoint } from "../agent/train.ts";
-import { zoomRows } from "./zoomPlot.ts";
+import { layoutRows, layoutSpec, zoomRows } from "./zoomPlot.ts";
 
 const point = (step: number, returns: number[], success: number, online?: EvalPoint["online"]): EvalPoint => ({
   step,
@@ -39,5 +39,34 @@ describe("zoomRows", () => {
     expect(rows[0]).toMatchObject({ step: 1000, weights: "evaluation", value: 4 });
     expect(rows[0]!.lo).toBeCloseTo(4 - half, 6);
     expect(rows[0]!.hi).toBeCloseTo(4 + half, 6);
+  });
+});
+
+describe("layoutRows", () => {
+  it("gives every episode of every evaluation its own cell, by weights, in the episodes' order", () => {
+    const online = { return: 0.5, success: 0.5, returns: [0, 1] };
+    const rows = layoutRows([point(100, [1, 0], 0.5), point(200, [0.5, 0.25], 1, online)], true);
+    expect(rows.map((r) => [r.step, r.weights, r.layout, r.value])).toEqual([
+      [100, "averaged weights", "episode 0", 1],
+      [100, "averaged weights", "episode 1", 0],
+      [200, "averaged weights", "episode 0", 0.5],
+      [200, "averaged weights", "episode 1", 0.25],
+      [200, "online weights", "episode 0", 0],
+      [200, "online weights", "episode 1", 1],
+    ]);
+    expect(layoutRows([point(100, [2], 0)], false)[0]!.weights).toBe("evaluation");
+  });
+
+  it("names the layouts' env seeds and marks the episodes that returned nothing", () => {
+    const spec = layoutSpec([point(100, [1, 0, 0.5], 2 / 3)], {
+      env: "GridDoorKey-v0",
+      envOptions: { size: 8 },
+      seed: 3,
+      averaged: false,
+      fromStep: 100,
+    }) as unknown as { title: { text: string; subtitle: string[] }; spec: { layer: { transform?: unknown }[] } };
+    expect(spec.title.text).toBe("GridDoorKey-v0 (size 8), seed 3: each evaluation episode's return from step 100");
+    expect(spec.title.subtitle[0]).toContain("env seeds 1000000-1000002");
+    expect(spec.spec.layer[1]!.transform).toEqual([{ filter: "datum.value <= 0" }]);
   });
 });

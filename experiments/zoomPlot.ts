@@ -1,7 +1,9 @@
-// The picture `npm run zoom` draws: each evaluation of the stretch with its 95% interval over its
-// own episodes (Wilson's for a success rate, Student's t for a mean return). One evaluation of 10
-// episodes is a small sample; the band shows how small, next to the swings between evaluations.
+// The pictures `npm run zoom` draws: each evaluation of the stretch with its 95% interval over its
+// own episodes (Wilson's for a success rate, Student's t for a mean return): one evaluation of 10
+// episodes is a small sample, and the band shows how small, next to the swings between
+// evaluations. And each episode's return, layout by layout: which layouts those swings won and lost.
 import type { TopLevelSpec } from "vega-lite";
+import { evaluationSeeds } from "../agent/evaluate.ts";
 import type { EvalPoint } from "../agent/train.ts";
 import { lineWithBand, type Row } from "./plots.ts";
 import { ci95, mean, wilsonCi } from "./stats.ts";
@@ -57,4 +59,61 @@ export function zoomSpec(
 function options(envOptions: Record<string, unknown> | undefined): string {
   const set = Object.entries(envOptions ?? {});
   return set.length ? ` (${set.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")})` : "";
+}
+
+/**
+ * One row per evaluation, weights and episode: its return. Every evaluation plays the same layouts
+ * (its episodes' seeds, evaluationSeeds), so a layout's row across steps shows what the weights
+ * gained and lost between evaluations, where the success rate shows only how many.
+ */
+export function layoutRows(points: readonly EvalPoint[], averaged: boolean): Row[] {
+  const rows = (step: number, weights: string, returns: readonly number[]): Row[] =>
+    returns.map((value, e) => ({ step, weights, layout: `episode ${e}`, order: e, value }));
+  return points.flatMap((p) => [
+    ...rows(p.step, averaged ? "averaged weights" : "evaluation", p.returns),
+    ...(p.online ? rows(p.step, "online weights", p.online.returns) : []),
+  ]);
+}
+
+/** layoutRows as a grid: a cell per evaluation (columns) and episode (rows), coloured by its return; a panel per weights. */
+export function layoutSpec(
+  points: readonly EvalPoint[],
+  o: { env: string; envOptions?: Record<string, unknown>; seed: number; averaged: boolean; fromStep: number },
+): TopLevelSpec {
+  const rows = layoutRows(points, o.averaged);
+  const steps = [...new Set(rows.map((r) => r.step as number))];
+  const seeds = evaluationSeeds(points[0]?.returns.length ?? 0);
+  return {
+    title: {
+      text: `${o.env}${options(o.envOptions)}, seed ${o.seed}: each evaluation episode's return from step ${o.fromStep}`,
+      subtitle: [
+        `every evaluation plays the same layouts (env seeds ${seeds[0]}-${seeds.at(-1)}), greedily: a row is one layout`,
+        "x: an episode that returned nothing (0 or less)",
+      ],
+    },
+    data: { values: rows },
+    facet: { row: { field: "weights", type: "nominal", title: null } },
+    spec: {
+      width: Math.max(220, 22 * steps.length),
+      height: 16 * seeds.length,
+      layer: [
+        {
+          mark: { type: "rect", stroke: "white", strokeWidth: 1 },
+          encoding: {
+            x: { field: "step", type: "ordinal", title: "env step" },
+            y: { field: "layout", type: "ordinal", sort: { field: "order" }, title: null },
+            color: { field: "value", type: "quantitative", title: "return", scale: { scheme: "viridis" } },
+          },
+        },
+        {
+          transform: [{ filter: "datum.value <= 0" }],
+          mark: { type: "text", text: "x", color: "white", fontSize: 11 },
+          encoding: {
+            x: { field: "step", type: "ordinal" },
+            y: { field: "layout", type: "ordinal", sort: { field: "order" } },
+          },
+        },
+      ],
+    },
+  } as TopLevelSpec;
 }
