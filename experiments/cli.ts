@@ -85,6 +85,11 @@ export const ONLY_OPTION = [
   "run only this run, named as --status names it (e.g. Breakout-v0-agent-seed3; repeatable): the others wait, their records and checkpoints untouched",
 ] as const;
 
+/** --status runs nothing, so --only (the runs to run) has nothing to choose there: one line says so. */
+export function refuseStatusWithOnly(o: { status: boolean; only?: string[] }): void {
+  if (o.status && o.only) throw new Error("--only chooses the runs to run and --status runs none: give one of them");
+}
+
 /** exp's and sweep's option that runs nothing and says where each run stands. */
 export const STATUS_OPTION = [
   "--status",

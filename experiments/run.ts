@@ -6,6 +6,7 @@ import { BACKENDS, type BackendChoice } from "../backend/init.ts";
 import {
   IMPORT_OPTION,
   ONLY_OPTION,
+  refuseStatusWithOnly,
   STATUS_OPTION,
   addCheckpointOptions,
   applyCheckpointOptions,
@@ -59,6 +60,7 @@ for (const def of Object.values(EXPERIMENTS)) {
     .action(async (o: ExpOptions & { import: string[] }) => {
       const imports = await importUserModules(o.import);
       applyCheckpointOptions(o);
+      refuseStatusWithOnly(o);
       const fromFile = o.config ? readJsonObject(o.config) : {};
       const spec = confineResults(
         SweepSpec.parse({

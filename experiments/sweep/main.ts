@@ -8,6 +8,7 @@ import { BACKENDS, type BackendChoice } from "../../backend/init.ts";
 import {
   IMPORT_OPTION,
   ONLY_OPTION,
+  refuseStatusWithOnly,
   STATUS_OPTION,
   addCheckpointOptions,
   applyCheckpointOptions,
@@ -64,6 +65,7 @@ const program = addCheckpointOptions(new Command())
     ) => {
       const imports = await importUserModules(o.import);
       applyCheckpointOptions(o);
+      refuseStatusWithOnly(o);
       const specs = loadSpecs(spec, o.quick, o.allowOutsideResults);
       if (o.status) return void console.log(sweepStatus(specs).join("\n"));
       await runSweepCommand(specs, {

@@ -141,6 +141,11 @@ describe("sweep jobs", () => {
     const cli = startSweep(specPath, "--only", named, "--only", "toy-seed9");
     expect(await cli.exited).toBe(1);
     expect(cli.output().trim()).toMatch(/^error: sweep --only: no run named toy-seed9 in this sweep [^\n]+$/);
+    const status = startSweep(specPath, "--status", "--only", named);
+    expect(await status.exited).toBe(1);
+    expect(status.output().trim()).toBe(
+      "error: --only chooses the runs to run and --status runs none: give one of them",
+    );
     expect(existsSync(dir)).toBe(false);
     const first = await runSweep([spec], { ...opts, only: [named] });
     expect(first.done.map((j) => j.run)).toEqual([named]);
