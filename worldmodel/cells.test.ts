@@ -205,6 +205,14 @@ describe("WorldModel with encoder 'cells'", () => {
     const wide = new WorldModel(cells({ encoder: { type: "cells", presence: true, radius: 2 } }), shape(), 3);
     stepsAsHeads(wide, seeds);
     wide.dispose();
+    // The events heads without the flags (encoder.presenceInEvents false): the stepper's rows too.
+    const local = new WorldModel(
+      cells({ encoder: { type: "cells", presence: true, presenceInEvents: false } }),
+      shape(),
+      3,
+    );
+    stepsAsHeads(local, seeds);
+    local.dispose();
   });
 
   it("CellActionSet holds (key, action) pairs, each once, read per key as flags over the actions", () => {
@@ -264,6 +272,13 @@ describe("WorldModel with encoder 'cells'", () => {
     const wide = new WorldModel(cells({ encoder: { type: "cells", radius: 2 } }), shape(), 3);
     noGradAsHeads(wide);
     wide.dispose();
+    const local = new WorldModel(
+      cells({ encoder: { type: "cells", presence: true, presenceInEvents: false } }),
+      shape(),
+      3,
+    );
+    noGradAsHeads(local);
+    local.dispose();
   });
 
   it("encoder.presence and encoder.radius are refused for another encoder type, with one line", () => {
@@ -272,6 +287,9 @@ describe("WorldModel with encoder 'cells'", () => {
     );
     expect(() => new WorldModel(cells({ encoder: { type: "mlp", radius: 2 }, latents: 8 }), shape(), 0)).toThrow(
       /encoder.radius is for encoder type 'cells', not 'mlp'/,
+    );
+    expect(() => new WorldModel(cells({ encoder: { type: "cells", presenceInEvents: false } }), shape(), 0)).toThrow(
+      /^WorldModel: encoder.presenceInEvents false keeps presence flags out of the events heads: it needs encoder.presence$/,
     );
   });
 

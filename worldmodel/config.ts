@@ -42,6 +42,14 @@ export const WorldModelConfig = z
          */
         presence: z.boolean().optional(),
         /**
+         * "cells" with `presence`: false keeps the flags out of the events heads' inputs (the dynamics
+         * still read them). A goal's reward and ending are local, but through the flags a goal cell's
+         * head reads the agent's heading and the key carried wherever the agent stands, and can call
+         * the goal reached from across the grid (DoorKey-8x8, docs/efficiency-investigations.md).
+         * Unset: the events heads read them too.
+         */
+        presenceInEvents: z.boolean().optional(),
+        /**
          * "cells": how far each cell's neighbourhood reaches, a square of side 2 radius + 1. Unset: 1
          * (3x3). Breakout's ball moves diagonally with its trail one cell behind it, so the cell it
          * enters sees the trail only at radius 2.

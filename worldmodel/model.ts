@@ -119,7 +119,7 @@ export class WorldModel {
       throw new Error(
         `WorldModel: encoder type 'cnn' needs [H, W, C] observations, got shape [${shape.obsShape.join(", ")}] (use 'mlp')`,
       );
-    for (const option of ["presence", "eventHeads", "radius"] as const)
+    for (const option of ["presence", "eventHeads", "radius", "presenceInEvents"] as const)
       if (config.encoder[option] && type !== "cells")
         throw new Error(`WorldModel: encoder.${option} is for encoder type 'cells', not '${type}'`);
     const cells = type === "cells" ? this.checkCells(shape.obsShape, config.latents) : undefined;
@@ -152,7 +152,13 @@ export class WorldModel {
     this.dynamics = cells
       ? new Mlp([input, ...config.dynamicsHidden, this.fsq.size], rng.childSeed(), "relu", "dynamics", "he")
       : new Mlp([input, ...config.dynamicsHidden, config.latents * this.fsq.size], rng.childSeed(), "elu", "dynamics");
-    this.events = cells && eventsHeads(input, config.headHidden, config.latents, rng.childSeed());
+    if (config.encoder.presenceInEvents === false && !this.presence)
+      throw new Error(
+        "WorldModel: encoder.presenceInEvents false keeps presence flags out of the events heads: it needs encoder.presence",
+      );
+    // Without the flags the events heads read the inputs' first columns (the flags end every row).
+    const eventsInput = this.presence && config.encoder.presenceInEvents === false ? input - this.fsq.size : input;
+    this.events = cells && eventsHeads(eventsInput, config.headHidden, config.latents, rng.childSeed());
     this.rewardHead = cells ? undefined : new Mlp([input, ...config.headHidden, 1], rng.childSeed(), "elu", "reward");
     this.terminationHead = cells
       ? undefined

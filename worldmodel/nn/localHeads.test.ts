@@ -4,6 +4,7 @@ import { initBackend } from "../../backend/init.ts";
 import { Rng } from "../../common/rng.ts";
 import {
   anyCellLogit,
+  cellOutputs,
   eventsHeads,
   gridPresence,
   localInputs,
@@ -152,6 +153,31 @@ describe("local heads (each cell from its 3x3 neighbourhood)", () => {
     for (const [i, row] of rows.entries())
       expect(row.slice(-7)).toEqual(i < 4 ? [1, 0, 0, 1, 0, 1, 0] : [0, 0, 1, 0, 0, 0, 1]);
     neighbours.dispose();
+  });
+
+  it("an events MLP narrower than the rows reads them without their presence flags (presenceInEvents false)", () => {
+    const [width, codes] = [10, 4];
+    const dynamics = new Mlp([width, 8, codes], 1, "relu", "dynamics", "he");
+    const events = new Mlp([width - codes, 8, 3], 2, "relu", "events", "he");
+    const rng = new Rng(3);
+    const x = Array.from({ length: 2 * width }, () => rng.normal());
+    // The same rows with other presence flags (their last |C| columns).
+    const flagged = x.map((v, i) => (i % width >= width - codes ? 1 - v : v));
+    const [a, b] = [x, flagged].map((rows) =>
+      tf.tidy(() => {
+        const out = cellOutputs(dynamics, events, tf.tensor2d(rows, [2, width]));
+        return [out.logits.arraySync(), out.events.arraySync()];
+      }),
+    );
+    expect(b![1]).toEqual(a![1]); // the events: the flags are not read
+    expect(b![0]).not.toEqual(a![0]); // the dynamics read them
+    // What the events read: the rows' first columns, as an MLP given only those computes them.
+    const first = tf.tidy(() =>
+      events.apply(tf.tensor2d(x, [2, width]).slice([0, 0], [-1, width - codes]) as tf.Tensor2D).arraySync(),
+    );
+    expect(a![1]).toEqual(first);
+    dynamics.dispose();
+    events.dispose();
   });
 
   it("starts quiet: reward 0 and the episode's ending about 5% likely, whatever the cells", () => {

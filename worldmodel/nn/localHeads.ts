@@ -129,9 +129,15 @@ export function anyCellLogit(cellLogits: tf.Tensor2D, keepGradient = false): tf.
 /** Where anyCellLogit's series takes over (its next term, S^2 / 24, is then below 5e-8). */
 const SERIES_BELOW = 1e-3;
 
-/** Per cell rows [M, in] -> next-code logits [M, |C|] and events [M, 3] (reward gate, reward value, termination). */
+/**
+ * Per cell rows [M, in] -> next-code logits [M, |C|] and events [M, 3] (reward gate, reward value,
+ * termination). An events MLP narrower than the rows reads their first columns only: the rows
+ * without their presence flags, which end them (encoder.presenceInEvents false).
+ */
 export function cellOutputs(dynamics: Mlp, events: Mlp, x: tf.Tensor2D): { logits: tf.Tensor2D; events: tf.Tensor2D } {
-  return { logits: dynamics.apply(x), events: events.apply(stopGradient(x) as tf.Tensor2D) };
+  const read = events.sizes[0]!;
+  const seen = read < x.shape[1] ? tf.slice(x, [0, 0], [-1, read]) : x;
+  return { logits: dynamics.apply(x), events: events.apply(stopGradient(seen) as tf.Tensor2D) };
 }
 
 /**
