@@ -23,7 +23,7 @@ import type { Stepwise } from "../common/stepwise.ts";
 import { relabeledSample, withRows } from "./hindsight.ts";
 import { goalRelabelerOf, type GoalRelabeler } from "../envs/grid/goalRelabel.ts";
 import { newVariable } from "../worldmodel/nn/mlp.ts";
-import { type IndexStepper, SearchMemo, searchCodes } from "./codeSearch.ts";
+import { type IndexStepper, SearchMemo, codeKey, searchCodes } from "./codeSearch.ts";
 import { TakenSteps } from "./takenSteps.ts";
 import { turnableSide, turnedSample } from "./turnAugment.ts";
 import { issuesLine } from "../common/issues.ts";
@@ -50,6 +50,8 @@ export class ImaginationAgent implements Learner {
   static evalStepperPairs = 1 << 20;
   /** The codes an evaluation's search memo may hold before it starts afresh (a code's rows take about 2 kB). */
   static evalMemoCodes = 1 << 15;
+  /** The start codes an evaluation keeps the Q of (evalRoots; a few dozen bytes each). */
+  static evalRootCodes = 1 << 16;
   readonly model: WorldModel;
   readonly trainer: WorldModelTrainer;
   readonly value: ValueLearner;
@@ -75,6 +77,16 @@ export class ImaginationAgent implements Learner {
   private evalStepper: IndexStepper | undefined;
   /** Inside evaluating(): what its searches share beside the stepper, each code's rows and value (SearchMemo). */
   private evalMemo: SearchMemo | undefined;
+  /**
+   * Inside evaluating(): each searched start code's Q. Under fixed weights a search is a function of
+   * its start code (the options and the steps shown stay fixed), so a code met again, in a loop or in
+   * an episode that starts where an earlier one did (Breakout's ten resets hold two first frames), is
+   * answered without searching; ties are still broken by a fresh draw, so the actions are those of a
+   * search run afresh. Kept apart from evalMemo, which starts afresh every few dozen searches.
+   */
+  private evalRoots: Map<string, Float64Array> | undefined;
+  /** Searches an evaluation answered from evalRoots. */
+  searchesReused = 0;
 
   constructor(
     readonly config: AgentConfig,
@@ -272,8 +284,32 @@ export class ImaginationAgent implements Learner {
    * sampling planner's are.
    */
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
-    const { depth, maxNodes, rewardOnEnding, untried, branch, quiet } = this.config.planner.search!;
     const n = (this.spec as { n: number }).n;
+    const root = this.evalRoots && this.rootKey(z0);
+    const q = (root !== undefined && this.evalRoots!.get(root)) || this.search(z0, n);
+    if (root !== undefined) {
+      if (this.evalRoots!.has(root)) this.searchesReused++;
+      else if (this.evalRoots!.size < ImaginationAgent.evalRootCodes) this.evalRoots!.set(root, q);
+    }
+    const all = Array.from({ length: n }, (_, a) => a);
+    const allowed = all.filter((a) => !forbidFirst?.has(a));
+    const candidates = allowed.length > 0 ? allowed : all;
+    const best = Math.max(...candidates.map((a) => q[a]!));
+    const ties = candidates.filter((a) => q[a]! >= best - 1e-6 * Math.max(1, Math.abs(best)));
+    return ties[ties.length > 1 ? this.noiseRng.int(ties.length) : 0]!;
+  }
+
+  /** The start code z0 [1, L, d]'s key (its code indices, codeKey's). */
+  private rootKey(z0: tf.Tensor): string {
+    const ids = tf.tidy(() => this.model.indices(z0));
+    const key = codeKey(ids.dataSync() as Int32Array, 0, ids.shape[1]);
+    ids.dispose();
+    return key;
+  }
+
+  /** Q(z0, a) for each of the n actions by search over the model's codes (config.planner.search). */
+  private search(z0: tf.Tensor, n: number): Float64Array {
+    const { depth, maxNodes, rewardOnEnding, untried, branch, quiet } = this.config.planner.search!;
     if (
       (this.evalStepper?.size ?? 0) > ImaginationAgent.evalStepperPairs ||
       (this.evalMemo?.size ?? 0) > ImaginationAgent.evalMemoCodes
@@ -281,7 +317,7 @@ export class ImaginationAgent implements Learner {
       this.evalStepper = this.model.indexStepper();
       this.evalMemo = new SearchMemo();
     }
-    const { q } = searchCodes(this.model, z0, n, {
+    return searchCodes(this.model, z0, n, {
       depth,
       maxNodes,
       rewardOnEnding,
@@ -293,13 +329,7 @@ export class ImaginationAgent implements Learner {
       ...(this.taken?.shown && { shown: this.taken.shown, quiet }),
       // Optimism is for training: evaluations exploit.
       ...(this.explore && this.untriedNow ? { untried: { seen: this.taken!.seen, bonus: untried! } } : {}),
-    });
-    const all = Array.from({ length: n }, (_, a) => a);
-    const allowed = all.filter((a) => !forbidFirst?.has(a));
-    const candidates = allowed.length > 0 ? allowed : all;
-    const best = Math.max(...candidates.map((a) => q[a]!));
-    const ties = candidates.filter((a) => q[a]! >= best - 1e-6 * Math.max(1, Math.abs(best)));
-    return ties[ties.length > 1 ? this.noiseRng.int(ties.length) : 0]!;
+    }).q;
   }
 
   /**
@@ -388,6 +418,7 @@ export class ImaginationAgent implements Learner {
     const leave = () => {
       this.evalStepper = undefined;
       this.evalMemo = undefined;
+      this.evalRoots = undefined;
       back?.();
       this.episode = training.episode;
       this.planner.restore(training.planner);
@@ -398,6 +429,7 @@ export class ImaginationAgent implements Learner {
       // Built on the weights it evaluates with (a stepper reads them once).
       this.evalStepper = this.config.planner.search ? this.model.indexStepper() : undefined;
       this.evalMemo = this.evalStepper ? new SearchMemo() : undefined;
+      this.evalRoots = this.config.planner.search ? new Map() : undefined;
     } catch (err) {
       leave();
       throw err;

@@ -307,6 +307,48 @@ describe("ImaginationAgent with planner.search", () => {
     }
   });
 
+  it("answers an evaluation's repeated start codes without searching: an episode played twice takes the same actions", () => {
+    const env = make("GridFourRooms-v0", { size: 7 });
+    const cfg = parseAgentConfig({
+      env: "GridFourRooms-v0",
+      envOptions: { size: 7 },
+      worldModel: { encoder: { type: "cells" }, latents: 49, levels: [2, 2, 2, 2], dynamicsHidden: [32] },
+      planner: { search: { depth: 8, maxNodes: 300 } },
+    });
+    const agent = new ImaginationAgent(cfg, env, 5);
+    // Weights that tell actions apart (at initialisation every Q is about 0: ties, drawn at random).
+    const weights = [...agent.model.variables, ...agent.value.critics.variables];
+    for (const [i, v] of weights.entries()) v.assign(tf.randomNormal(v.shape, 0, 0.5, "float32", i));
+    const made = vi.spyOn(agent.model, "indexStepper");
+    const seen = new Set<string>();
+    const play = () => {
+      let [obs] = env.reset({ seed: 1 });
+      agent.reset();
+      return [0, 1, 2, 3, 4, 5].map(() => {
+        seen.add(obs.join(","));
+        const [a] = agent.act(obs);
+        [obs] = env.step(a!);
+        return a!;
+      });
+    };
+    const alone = play(); // outside an evaluation: every act searches
+    expect(agent.searchesReused).toBe(0);
+    const before = tf.memory().numTensors;
+    const [first, again] = agent.evaluating(() => [play(), play()]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(first).toEqual(alone);
+    expect(again).toEqual(alone);
+    // One search per distinct observation (this one turns on the spot, so the first episode repeats
+    // some already), every other act answered from what the evaluation searched.
+    expect(seen.size).toBeLessThan(6);
+    expect(agent.searchesReused).toBe(12 - seen.size);
+    // The next evaluation (new weights, perhaps) searches afresh.
+    agent.evaluating(play);
+    expect(agent.searchesReused).toBe(2 * (12 - seen.size) - 6);
+    expect(made).toHaveBeenCalledTimes(6 + 2); // a stepper per search outside, one per evaluation
+    agent.dispose();
+  });
+
   it("acts by search without leaking tensors, the same way from the same seed; Box actions are refused", () => {
     const env = make("GridEmpty-v0", { size: 6 });
     const cfg = parseAgentConfig({ env: "GridEmpty-v0", planner: { search: { depth: 6, maxNodes: 200 } } });

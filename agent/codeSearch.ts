@@ -101,17 +101,21 @@ export interface SearchResult {
 /** Fresh codes valued per batch once an expansion on code indices ends. */
 const VALUE_BATCH = 2048;
 
+/**
+ * A code's key: row `row` of code indices [rows, latents] as one character per index (fast to build
+ * and hash), as text past 16 bits. fromCharCode.apply reads the typed array directly (a spread
+ * iterates it, 4x slower).
+ */
+export function codeKey(ids: Int32Array, row: number, latents: number): string {
+  const part = ids.subarray(row * latents, (row + 1) * latents);
+  for (let i = 0; i < latents; i++) if (part[i]! >= 0xffff) return part.join(",");
+  return String.fromCharCode.apply(null, part as unknown as number[]);
+}
+
 /** Searches from one start code z0 [1, L, d] over `actions` Discrete actions. */
 export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, opts: SearchOptions): SearchResult {
   if (z0.shape[0] !== 1) throw new RangeError(`searchCodes: one start code expected, got ${z0.shape[0]}`);
   const { depth, maxNodes, gamma } = opts;
-  // A node's key: its code indices as one character each (fast to build and hash), as text past 16
-  // bits. fromCharCode.apply reads the typed array directly (a spread iterates it, 4x slower).
-  const keyOf = (ids: Int32Array, row: number, latents: number) => {
-    const part = ids.subarray(row * latents, (row + 1) * latents);
-    for (let i = 0; i < latents; i++) if (part[i]! >= 0xffff) return part.join(",");
-    return String.fromCharCode.apply(null, part as unknown as number[]);
-  };
   const nodeOf = new Map<string, number>();
   const keys: string[] = []; // node -> its key
   const values: number[] = [];
@@ -137,7 +141,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
   const latents = rootIds.shape[1]!;
   let frontierIds = Int32Array.from(rootIds.dataSync());
   rootIds.dispose();
-  keys.push(keyOf(frontierIds, 0, latents));
+  keys.push(codeKey(frontierIds, 0, latents));
   nodeOf.set(keys[0]!, 0);
   values.push(valuesAt(z0)[0]!);
   const { memo } = opts;
@@ -222,7 +226,7 @@ export function searchCodes(model: SearchModel, z0: tf.Tensor, actions: number, 
       const freshRows: number[] = [];
       const freshNodes: number[] = [];
       for (let k = 0; k < rows + source.length; k++) {
-        const key = keyOf(ids, k, latents);
+        const key = codeKey(ids, k, latents);
         let node = nodeOf.get(key);
         if (node === undefined) {
           node = values.length;
