@@ -3,6 +3,7 @@ import { runMain } from "../experiments/cli.ts";
 import { benchAgent } from "./agent.ts";
 import { benchBackend } from "./backend.ts";
 import { benchEnvs } from "./envs.ts";
+import { benchEvaluation } from "./evaluation.ts";
 import { benchImagined } from "./imagined.ts";
 import { benchKernels } from "./kernels.ts";
 import { benchSearch } from "./search.ts";
@@ -44,6 +45,11 @@ const BENCHES: Record<string, { run: (args: string[]) => void | Promise<void>; a
     run: benchSearch,
     about:
       "the code search on DoorKey-8x8 with grid cells as codes: through the heads on every cell against on code indices, each neighbourhood once [--quick] [--checkpoint=DIR]",
+  },
+  evaluation: {
+    run: benchEvaluation,
+    about:
+      "a searching agent's evaluation: start codes met again answered from their first search's Q against a search every act, alternated, actions checked equal [--quick] [--checkpoint=DIR] [--rounds=N] [--episodes=N]",
   },
   versions: {
     run: benchVersions,

@@ -80,6 +80,8 @@ describe("bad input: one line on stderr naming the problem, exit code 1, on ever
     ["experiments/inspectMain.ts", ["ckpt", "--reset", "x"], /--reset must be a non-negative integer, got 'x'/],
     ["bench/run.ts", ["nope"], /unknown benchmark 'nope' \(known: backend, worldmodel, agent, envs/],
     ["bench/run.ts", ["versions", "--checkpoint=x"], /bench versions: give --baseline=DIR \(another tree/],
+    ["bench/run.ts", ["evaluation", "--rounds=0"], /bench evaluation: --rounds must be a whole number >= 1/],
+    ["bench/run.ts", ["evaluation", `--checkpoint=${join(dir, "none")}`], /loadAgent: .*none/],
     [
       "bench/run.ts",
       ["versions", `--baseline=${dir}`, "--checkpoint=x"],
