@@ -258,6 +258,13 @@ describe("efficiency: summary", () => {
     expect(md).not.toContain("Evaluated both ways"); // no run here evaluated with its online weights too
     // Areas: agent 1, 0.6, -1 against DQN 0.2, -0.2, -0.2: the agent wins 6 of 9 pairs.
     expect(md).toMatch(/\| 0\.67 \[0\.\d\d, 1\.00\] \|/);
+    // The stability picture: a row per learning run, a cell per evaluation (oracle runs left out).
+    expect(md).toContain("`efficiency-stability.png`");
+    expect(readFileSync(`${outPrefix}-stability.png`).subarray(1, 4).toString()).toBe("PNG");
+    const svg = readFileSync(`${outPrefix}-stability.svg`, "utf8");
+    for (const text of ["agent seed 2", "DQN seed 0", "below the floor (a fall)", "each run's evaluations"])
+      expect(svg).toContain(text);
+    expect(svg).not.toContain("oracle seed");
   });
 
   it("reads runs evaluated both ways (evalOnline) with the averaged and the online weights", () => {

@@ -24,6 +24,7 @@ import {
   whatThisShows,
 } from "../suiteAggregate.ts";
 import { csv, fmt3, markdownTable } from "../tables.ts";
+import { evaluationStates, stabilitySpec } from "./stabilityPlot.ts";
 
 const Threshold = z
   .object({
@@ -525,6 +526,7 @@ export async function summariseEfficiency(
   const table: Row[] = [];
   const curves: Row[] = [];
   const stepRows: Row[] = [];
+  const stateRows: Row[] = [];
   const references: ReferenceLine[] = [];
   let halved = 0;
   let notWorse = 0;
@@ -568,6 +570,14 @@ export async function summariseEfficiency(
         min_return_after_threshold: o?.minReturnAfter !== undefined ? +o.minReturnAfter.toFixed(4) : "",
       });
       if (!o) continue;
+      const states = evaluationStates(
+        r.metrics.evals.map(metricOf(threshold.metric)),
+        target,
+        stabilityFloor(target, stability),
+      );
+      const run = `${r.config.method === "dqn" ? "DQN" : r.config.method} seed ${r.config.seed}`;
+      const order = (r.config.method === "agent" ? 0 : 1000) + r.config.seed;
+      r.metrics.evals.forEach((e, i) => stateRows.push({ task, run, order, step: e.step, state: states[i]! }));
       const m = perMethod.get(r.config.method) ?? { steps: [], reached: 0, stable: 0, runs: 0 };
       m.runs++;
       m.steps.push(o.stepsToThreshold ?? budget);
@@ -663,7 +673,7 @@ export async function summariseEfficiency(
           ]
         : []),
       ...aggregateSection(normalised, "dqn"),
-      "Plots: `efficiency-curves.png` (evaluation return vs env steps: mean, band from the lowest to the highest seed; dashed: oracle MPC and random), `efficiency-steps.png` (steps to threshold per run; budget where never reached).",
+      `Plots: \`efficiency-curves.png\` (evaluation return vs env steps: mean, band from the lowest to the highest seed; dashed: oracle MPC and random), \`efficiency-steps.png\` (steps to threshold per run; budget where never reached), \`efficiency-stability.png\` (each run's evaluations against its threshold: not reached yet, at or above it, below it since, below ${stability} x threshold).`,
       ...whatThisShows(normalised, "dqn", "each task's budget"),
       ...runTimeSection(records),
     ].join("\n"),
@@ -716,6 +726,15 @@ export async function summariseEfficiency(
       )),
     );
   }
+  if (stateRows.length)
+    files.push(
+      ...(await renderPlot(
+        stabilitySpec(stateRows, {
+          subtitle: `${seedsNote(seeds)}; a cell per evaluation; the floor is ${stability} x threshold (target 3: no cell below it once a run got there)`,
+        }),
+        `${outPrefix}-stability`,
+      )),
+    );
   files.push(...(await aggregatePlots(normalised, outPrefix, "Efficiency", "dqn")));
   return files;
 }
