@@ -264,14 +264,19 @@ describe("searchCodes valuing a wide graph's codes", () => {
 });
 
 describe("ImaginationAgent with planner.search", () => {
-  it("shares one index stepper among an evaluation's searches: the same actions, each neighbourhood computed once", () => {
-    const env = make("GridFourRooms-v0", { size: 7 });
-    const cfg = parseAgentConfig({
+  /** A 7x7 FourRooms with grid cells as codes and a short search. */
+  const searchingFourRooms = () => ({
+    env: make("GridFourRooms-v0", { size: 7 }),
+    cfg: parseAgentConfig({
       env: "GridFourRooms-v0",
       envOptions: { size: 7 },
       worldModel: { encoder: { type: "cells" }, latents: 49, levels: [2, 2, 2, 2], dynamicsHidden: [32] },
       planner: { search: { depth: 8, maxNodes: 300 } },
-    });
+    }),
+  });
+
+  it("shares one index stepper among an evaluation's searches: the same actions, each neighbourhood computed once", () => {
+    const { env, cfg } = searchingFourRooms();
     // An episode's first 6 acts from one seed, each search with a new stepper or all inside evaluating().
     const episode = (shared: boolean) => {
       const agent = new ImaginationAgent(cfg, env, 5);
@@ -308,13 +313,7 @@ describe("ImaginationAgent with planner.search", () => {
   });
 
   it("answers an evaluation's repeated start codes without searching: an episode played twice takes the same actions", () => {
-    const env = make("GridFourRooms-v0", { size: 7 });
-    const cfg = parseAgentConfig({
-      env: "GridFourRooms-v0",
-      envOptions: { size: 7 },
-      worldModel: { encoder: { type: "cells" }, latents: 49, levels: [2, 2, 2, 2], dynamicsHidden: [32] },
-      planner: { search: { depth: 8, maxNodes: 300 } },
-    });
+    const { env, cfg } = searchingFourRooms();
     const agent = new ImaginationAgent(cfg, env, 5);
     // Weights that tell actions apart (at initialisation every Q is about 0: ties, drawn at random).
     const weights = [...agent.model.variables, ...agent.value.critics.variables];
