@@ -1,5 +1,6 @@
 // npm run bench -- evaluation [--checkpoint=DIR] [--rounds=N] [--episodes=N] [--quick]: one evaluation
-// (evaluateAgent, as training makes it) of a searching agent, answering the start codes it has
+// (evaluateAgent, as training makes it, with the weights the run evaluates with; evalOnline's second
+// pass left out) of a searching agent, answering the start codes it has
 // searched already from their Q (the agent's evalRoots) against a search on every act. Rounds
 // alternate which goes first; every round's actions must be the same. Without a checkpoint: a fresh
 // agent with DoorKey-8x8's settings, whose greedy plan at its initial weights walks the grid to the
@@ -32,6 +33,7 @@ export async function benchEvaluation(args: string[]): Promise<void> {
     throw new Error(`bench evaluation: ${checkpoint} is not a searching imagination agent's (planner.search)`);
   }
   if (episodes !== undefined) config.evalEpisodes = episodes;
+  config.evalOnline = false;
   const bound = ImaginationAgent.evalRootCodes;
   const variants = [
     { name: "a search every act", roots: 0, ms: [] as number[], acts: 0, reused: 0 },
