@@ -285,11 +285,13 @@ export class ImaginationAgent implements Learner {
    */
   private searchAction(z0: tf.Tensor, forbidFirst: ReadonlySet<number> | undefined): number {
     const n = (this.spec as { n: number }).n;
-    const root = this.evalRoots && this.rootKey(z0);
-    const q = (root !== undefined && this.evalRoots!.get(root)) || this.search(z0, n);
-    if (root !== undefined) {
-      if (this.evalRoots!.has(root)) this.searchesReused++;
-      else if (this.evalRoots!.size < ImaginationAgent.evalRootCodes) this.evalRoots!.set(root, q);
+    const roots = this.evalRoots;
+    const root = roots && this.rootKey(z0);
+    let q = root === undefined ? undefined : roots!.get(root);
+    if (q) this.searchesReused++;
+    else {
+      q = this.search(z0, n);
+      if (root !== undefined && roots!.size < ImaginationAgent.evalRootCodes) roots!.set(root, q);
     }
     const all = Array.from({ length: n }, (_, a) => a);
     const allowed = all.filter((a) => !forbidFirst?.has(a));
