@@ -1,10 +1,10 @@
 // npm run bench -- evaluation [--checkpoint=DIR] [--rounds=N] [--episodes=N] [--quick]: one evaluation
 // (evaluateAgent, as training makes it, with the weights the run evaluates with; evalOnline's second
-// pass left out) of a searching agent, answering the start codes it has
-// searched already from their Q (the agent's evalRoots) against a search on every act. Rounds
-// alternate which goes first; every round's actions must be the same. Without a checkpoint: a fresh
-// agent with DoorKey-8x8's settings, whose greedy plan at its initial weights walks the grid to the
-// step limit, as a young agent's failed evaluation episodes do.
+// pass left out) of a searching agent, answering the start codes it has searched already from their
+// Q (the agent's evalRoots) against a search on every act. Rounds alternate which goes first; every
+// round's actions must be the same. Without a checkpoint: a fresh agent with DoorKey-8x8's
+// settings, whose greedy plan at its initial weights walks the grid to the step limit, as a young
+// agent's failed evaluation episodes do.
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { ImaginationAgent } from "../agent/agent.ts";
