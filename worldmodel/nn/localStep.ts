@@ -166,9 +166,6 @@ export class LocalStep {
   private actions: number | undefined;
   /** The codebook's size |C|. */
   readonly codes: number;
-  /** Each cell's key and entry in the grid stepped last (step's lookups skip a key that stayed). */
-  private readonly lastKeys: Key[] = [];
-  private readonly lastMets: Met[] = [];
 
   /**
    * `codebook` [|C| * d]: each code's vector; `neighbours` [L * K] (neighbourIndices), `window` the
@@ -229,10 +226,8 @@ export class LocalStep {
     }
     const lookups = this.lookups;
     // Keyed by this stepper's own numbers where the sets' keys are text (made once per key met).
-    const { lastKeys, lastMets } = this;
     const visit = (g: number, c: number, key: Key, held: number) => {
-      // A cell keeps the key it had in the grid before (most do): no lookup.
-      let met = key === lastKeys[c] ? lastMets[c] : this.met[this.ids.idOf(key)];
+      let met = this.met[this.ids.idOf(key)];
       if (met === undefined) {
         const setKey = this.chunked ? textKey(held, ids, g, c, this.neighbours, this.window) : key;
         met = { key: setKey, outputs: undefined, seen: undefined, shown: undefined, lookups: -1 };
@@ -246,8 +241,6 @@ export class LocalStep {
         met.lookups = lookups;
       }
       found[g * cells + c] = met;
-      lastKeys[c] = key;
-      lastMets[c] = met;
       if (novel) {
         const taken = met.seen;
         for (let a = 0; a < actions; a++) if (!taken?.[a]) novel[g * actions + a] = 1;
@@ -512,15 +505,6 @@ class ChunkedKeys {
   private readonly scales: Float64Array;
   /** A grid's value of each distinct chunk (its codes + 1 in base `base`, 0 outside). */
   private readonly values: Float64Array;
-  /**
-   * The grid written last: its chunk values, context and keys. Grids come in families (a frontier's
-   * grids under each action, one level after another) that differ in a few cells, and a key is a
-   * function of its context and chunk values, so a cell whose chunks and context did not change
-   * keeps its key without a lookup.
-   */
-  private readonly last: { values: Float64Array; keys: Float64Array; context: number };
-  /** Per distinct chunk, whether its value differs from the last grid's. */
-  private readonly changed: Uint8Array;
 
   constructor(
     private readonly base: number,
@@ -556,13 +540,11 @@ class ChunkedKeys {
     this.lengths = Int32Array.from(lengths);
     this.scales = Float64Array.from(lengths, (n) => base ** n);
     this.values = new Float64Array(lengths.length);
-    this.changed = new Uint8Array(lengths.length);
-    this.last = { values: new Float64Array(lengths.length), keys: new Float64Array(cells), context: -1 };
   }
 
   /** Grid g's cells' keys, with context `context`, into `out` [L] (`ids` holds grids of L cells). */
   write(ids: Int32Array, g: number, context: number, out: Float64Array): void {
-    const { base, size, numbered, parts, strips, lengths, scales, values, changed, last } = this;
+    const { base, size, numbered, parts, strips, lengths, scales, values } = this;
     const cells = out.length;
     for (let s = 0; s < lengths.length; s++) {
       let value = 0;
@@ -571,19 +553,9 @@ class ChunkedKeys {
         value = value * base + (n < 0 ? 0 : ids[g * cells + n]! + 1);
       }
       values[s] = value;
-      changed[s] = value === last.values[s] ? 0 : 1;
     }
     const chunks = parts.length / cells;
-    const sameContext = context === last.context;
     for (let c = 0; c < cells; c++) {
-      if (sameContext) {
-        let same = true;
-        for (let j = 0; j < chunks && same; j++) same = changed[parts[c * chunks + j]!] === 0;
-        if (same) {
-          out[c] = last.keys[c]!;
-          continue;
-        }
-      }
       let key = context;
       for (let j = 0; j < chunks; j++) {
         // The number so far, renumbered small, before the next chunk multiplies it.
@@ -593,9 +565,6 @@ class ChunkedKeys {
       }
       out[c] = key;
     }
-    last.values.set(values);
-    last.keys.set(out);
-    last.context = context;
   }
 }
 
