@@ -247,7 +247,12 @@ export async function trainAgent(
       ...(online ? { online: { return: online.return, success: online.success, returns: online.returns } } : {}),
     };
     state.evals.push(point);
-    trainingLog?.evaluation(point.step, point.return, point.success);
+    trainingLog?.evaluation(
+      point.step,
+      point.return,
+      point.success,
+      online && { return: online.return, success: online.success },
+    );
     log(
       `step ${state.step}: eval return ${e.return.toFixed(3)} success ${e.success.toFixed(2)}${online ? ` (online weights: return ${online.return.toFixed(3)} success ${online.success.toFixed(2)})` : ""} (${state.updates} updates, ${point.wallSeconds.toFixed(0)} s)`,
     );

@@ -4,7 +4,8 @@
 //     every `every` env steps: the means since the previous line (world-model loss and its parts,
 //     gradient norm, code usage and perplexity, TD loss), updates/s and planning ms per action;
 //   {"type":"episode","step":..,"return":..,"length":..}   at the end of every training episode;
-//   {"type":"eval","step":..,"return":..,"success":..}     at every evaluation.
+//   {"type":"eval","step":..,"return":..,"success":..}     at every evaluation (with evalOnline,
+//     "online":{"return":..,"success":..}: the same evaluation with the online weights).
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
@@ -97,7 +98,7 @@ export class TrainingLog {
     this.write({ type: "episode", step, return: ret, length });
   }
 
-  evaluation(step: number, ret: number, success: number): void {
-    this.write({ type: "eval", step, return: ret, success });
+  evaluation(step: number, ret: number, success: number, online?: { return: number; success: number }): void {
+    this.write({ type: "eval", step, return: ret, success, ...(online && { online }) });
   }
 }

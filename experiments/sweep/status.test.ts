@@ -37,7 +37,8 @@ describe("sweepStatus", () => {
       [300, 1, 1, 5],
     ] as const) {
       scalars(step, ups);
-      log.evaluation(step, ret, success);
+      // The last evaluation was also made with the online weights (evalOnline).
+      log.evaluation(step, ret, success, step === 300 ? { return: 0.5, success: 0.4 } : undefined);
     }
     log.episode(310, 1, 9);
     appendFileSync(logFile!, '{"type":"scal'); // a line cut short by a kill
@@ -51,7 +52,7 @@ describe("sweepStatus", () => {
     expect(sweepStatus([spec], now)).toEqual([
       `efficiency (${join(root, "r")}): 2 jobs, 0 with records, 1 on their way, 1 not started`,
       expect.stringMatching(
-        /^ {2}Catch-v0-agent-seed0: step 310 of 600 in its log, written (89|90|91) s ago \(about 44 s to go at the pace of its last 200 steps\); checkpoint at step 300; evaluations 100: return -0.5, success 0.2; 200: return 0.25, success 0.6; 300: return 1, success 1; success >= 0\.9 first at step 300; lowest since 1 \(floor 0\.72\): stable so far$/,
+        /^ {2}Catch-v0-agent-seed0: step 310 of 600 in its log, written (89|90|91) s ago \(about 44 s to go at the pace of its last 200 steps\); checkpoint at step 300; evaluations 100: return -0.5, success 0.2; 200: return 0.25, success 0.6; 300: return 1, success 1 \(online weights: return 0\.5, success 0\.4\); success >= 0\.9 first at step 300; lowest since 1 \(floor 0\.72\): stable so far$/,
       ),
       "  not started: Catch-v0-agent-seed1",
     ]);

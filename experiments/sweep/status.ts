@@ -20,6 +20,16 @@ interface Evaluation {
   step: number;
   return: number;
   success: number;
+  /** With evalOnline: the online weights' evaluation (the one above is the averaged weights'). */
+  online?: { return: number; success: number };
+}
+
+/** A log line's `online` part, where it has one that reads. */
+function onlinePart(value: unknown): Evaluation["online"] {
+  const o = value as { return?: unknown; success?: unknown } | undefined;
+  return typeof o?.return === "number" && typeof o.success === "number"
+    ? { return: o.return, success: o.success }
+    : undefined;
 }
 
 /** What a run's files say of it: undefined when it left none (not started, or an experiment without them). */
@@ -44,8 +54,15 @@ export function runProgress(job: Job, now = Date.now()): string | undefined {
       }
       if (typeof entry.step !== "number") continue;
       step = entry.step;
-      if (entry.type === "eval" && typeof entry.return === "number" && typeof entry.success === "number")
-        evals.set(entry.step, { step: entry.step, return: entry.return, success: entry.success });
+      if (entry.type === "eval" && typeof entry.return === "number" && typeof entry.success === "number") {
+        const online = onlinePart(entry.online);
+        evals.set(entry.step, {
+          step: entry.step,
+          return: entry.return,
+          success: entry.success,
+          ...(online && { online }),
+        });
+      }
       if (entry.type === "scalars" && typeof entry.updates === "number") {
         // A scalars line's updates_per_s covers the time since the line before (evaluations included).
         const ups = entry.updates_per_s;
@@ -64,7 +81,7 @@ export function runProgress(job: Job, now = Date.now()): string | undefined {
   const shown = sorted.slice(-SHOWN);
   if (shown.length)
     parts.push(
-      `evaluations ${shown.map((e) => `${e.step}: return ${fmt3(e.return)}, success ${fmt3(e.success)}`).join("; ")}`,
+      `evaluations ${shown.map((e) => `${e.step}: return ${fmt3(e.return)}, success ${fmt3(e.success)}${e.online ? ` (online weights: return ${fmt3(e.online.return)}, success ${fmt3(e.online.success)})` : ""}`).join("; ")}`,
     );
   const said = experiment(job.experiment).progress(job.config, sorted, job.resultsDir);
   if (said) parts.push(said);
