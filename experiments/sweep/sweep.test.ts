@@ -1,7 +1,7 @@
 // Sweeps on the local process pool: job ids, grids, skipping finished runs, a failing job among
 // good ones, Ctrl-C and resume, and kill -9 mid-sweep leaving only whole records.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { describeRecords, fingerprint, writeRecord } from "../records.ts";
 import { EXPERIMENTS, registerExperiment } from "../registry.ts";
 import { executeJob } from "./execute.ts";
 import { expandSpecs, jobDone, jobId, jobRecordPath, loadSpecs, SweepSpec, type Job } from "./jobs.ts";
-import { runSweep, staleRecords } from "./sweep.ts";
+import { runSweep, staleRecords, startedFirst } from "./sweep.ts";
 import { runLocal, tsxExecArgv } from "./localPool.ts";
 import { comparable, throwingJob, tinyE1Jobs, tinyE1Spec } from "./testSpecs.ts";
 
@@ -123,6 +123,21 @@ describe("sweep jobs", () => {
     // Same jobs again: nothing left to do but the failing one.
     expect(tinyE1Jobs(dir).every((j) => jobDone(j))).toBe(true);
   }, 60_000);
+
+  it("takes the runs that left a checkpoint first, then the others, each in the sweep's order", () => {
+    const { dir, specPath } = catchAgentSpec("started-first", 400);
+    const spec = loadSpecs(specPath, false, true)[0]!;
+    const jobs = expandSpecs([{ ...spec, config: { ...spec.config, seeds: 4 } }])[0]!.jobs;
+    const runs = (js: Job[]) => js.map((j) => j.run.replace("Catch-v0-agent-", ""));
+    expect(runs(startedFirst(jobs))).toEqual(["seed0", "seed1", "seed2", "seed3"]);
+    for (const seed of [3, 1]) {
+      const at = join(dir, "efficiency-checkpoints", `Catch-v0-agent-seed${seed}`);
+      mkdirSync(at, { recursive: true });
+      writeFileSync(join(at, "latest.json"), JSON.stringify({ checkpoint: "ckpt-100", step: 100 }));
+    }
+    mkdirSync(join(dir, "efficiency-checkpoints", "Catch-v0-agent-seed2"), { recursive: true }); // no checkpoint in it
+    expect(runs(startedFirst(jobs))).toEqual(["seed1", "seed3", "seed0", "seed2"]);
+  });
 
   it("--only runs the named runs and leaves the others waiting; a name the sweep lacks is refused in one line", async () => {
     const dir = join(root, "only");

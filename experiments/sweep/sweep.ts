@@ -1,11 +1,12 @@
 // A sweep from start to end: expand the specs, skip jobs whose records exist, run the rest (local
 // pool or Redis queue), regenerate each touched experiment's tables and plots, and report failures.
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { BackendChoice } from "../../backend/init.ts";
 import { Progress } from "../progress.ts";
 import type { RunRecord } from "../records.ts";
 import { experiment } from "../registry.ts";
+import { runFiles } from "../runFiles.ts";
 import type { JobOutcome } from "./execute.ts";
 import { reproduceCommand, writeComparison, writeManifest } from "./compare.ts";
 import { expandSpecs, jobDone, jobRecordPath, type Job, type SweepSpec } from "./jobs.ts";
@@ -67,7 +68,7 @@ export async function runSweep(
     log(
       `sweep: ${pending.length - distinct.length + shared} jobs repeat another grid point's config: run once, record copied`,
     );
-  const todo = distinct.filter((j) => !opts.only || opts.only.includes(j.run));
+  const todo = startedFirst(distinct.filter((j) => !opts.only || opts.only.includes(j.run)));
   log(
     `sweep: ${all.length} jobs in ${parts.length} part(s); ${all.length - pending.length} have records, ${todo.length} to run ${opts.queue ? `through ${opts.queue}` : `on ${opts.workers ?? "all"} local worker(s)`}${todo.length < distinct.length ? ` (--only; ${distinct.length - todo.length} others wait)` : ""}`,
   );
@@ -150,6 +151,18 @@ export async function runSweepCommand(
     `sweep: ${report.done.length} done, ${report.failed.length} failed, ${report.skipped} skipped (records existed)${report.interrupted ? `, ${report.left.length} left` : ""}`,
   );
   process.exitCode = report.failed.length > 0 || report.interrupted ? 1 : 0;
+}
+
+/**
+ * The runs that left a checkpoint (a sweep stopped before) ahead of those not started, each in the
+ * sweep's order: a resumed sweep finishes the runs it began before it begins others.
+ */
+export function startedFirst(jobs: Job[]): Job[] {
+  const started = jobs.filter((j) => {
+    const { checkpointDir } = runFiles(j.resultsDir, j.experiment, j.run);
+    return checkpointDir !== undefined && existsSync(join(checkpointDir, "latest.json"));
+  });
+  return [...started, ...jobs.filter((j) => !started.includes(j))];
 }
 
 /** Throws at a name (--only's) that no job of the sweep, `all`, has. */
