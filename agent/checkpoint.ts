@@ -59,7 +59,7 @@ export async function saveAgentCheckpoint(
   };
   writeFileAtomic(join(dir, "state.json"), JSON.stringify(json, null, 1) + "\n");
   verifyCheckpoint(dir); // read back before the older checkpoints go
-  writeFileAtomic(join(root, "latest.json"), JSON.stringify({ checkpoint: name, step: state.step }) + "\n");
+  writeFileAtomic(latestPointer(root), JSON.stringify({ checkpoint: name, step: state.step }) + "\n");
   if (keepOlder === true) return dir;
   const spared = new Set(keepOlder || []);
   for (const f of readdirSync(root))
@@ -103,9 +103,19 @@ export function verifyCheckpoint(dir: string): StateJson {
   return json;
 }
 
+/** The file under a run's checkpoint folder that names its newest checkpoint. */
+export function latestPointer(root: string): string {
+  return join(root, "latest.json");
+}
+
+/** Whether a run's checkpoint folder holds a checkpoint (its latest.json was written). */
+export function hasCheckpoint(root: string): boolean {
+  return existsSync(latestPointer(root));
+}
+
 /** The newest complete checkpoint under `root`, if any. */
 export function latestCheckpoint(root: string): string | undefined {
-  const pointer = join(root, "latest.json");
+  const pointer = latestPointer(root);
   if (!existsSync(pointer)) return undefined;
   let checkpoint: unknown;
   try {
@@ -128,7 +138,7 @@ export function latestCheckpoint(root: string): string | undefined {
  * latest, a ckpt-N folder itself; `who` starts the error where there is none.
  */
 export function checkpointAt(dir: string, who: string): string {
-  const ckpt = existsSync(join(dir, "latest.json")) ? latestCheckpoint(dir) : dir;
+  const ckpt = hasCheckpoint(dir) ? latestCheckpoint(dir) : dir;
   if (!ckpt || !existsSync(join(ckpt, "state.json")))
     throw new AgentCheckpointError(`${who}: no agent checkpoint in ${dir}`);
   return ckpt;

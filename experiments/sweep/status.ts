@@ -5,7 +5,7 @@
 // Long sweeps (hours per run) are watched with it; it reads the files the runs write as they go.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { latestCheckpoint } from "../../agent/checkpoint.ts";
+import { latestCheckpoint, latestPointer } from "../../agent/checkpoint.ts";
 import { runFiles } from "../runFiles.ts";
 import { experiment } from "../registry.ts";
 import { fmt3 } from "../tables.ts";
@@ -35,7 +35,7 @@ function onlinePart(value: unknown): Evaluation["online"] {
 /** What a run's files say of it: undefined when it left none (not started, or an experiment without them). */
 export function runProgress(job: Job, now = Date.now()): string | undefined {
   const { logFile, checkpointDir } = runFiles(job.resultsDir, job.experiment, job.run);
-  const pointer = checkpointDir ? join(checkpointDir, "latest.json") : undefined;
+  const pointer = checkpointDir ? latestPointer(checkpointDir) : undefined;
   const hasLog = logFile !== undefined && existsSync(logFile);
   if (!hasLog && !(pointer && existsSync(pointer))) return undefined;
   const parts: string[] = [];

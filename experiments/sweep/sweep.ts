@@ -1,7 +1,8 @@
 // A sweep from start to end: expand the specs, skip jobs whose records exist, run the rest (local
 // pool or Redis queue), regenerate each touched experiment's tables and plots, and report failures.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { hasCheckpoint } from "../../agent/checkpoint.ts";
 import type { BackendChoice } from "../../backend/init.ts";
 import { Progress } from "../progress.ts";
 import type { RunRecord } from "../records.ts";
@@ -160,7 +161,7 @@ export async function runSweepCommand(
 export function startedFirst(jobs: Job[]): Job[] {
   const started = jobs.filter((j) => {
     const { checkpointDir } = runFiles(j.resultsDir, j.experiment, j.run);
-    return checkpointDir !== undefined && existsSync(join(checkpointDir, "latest.json"));
+    return checkpointDir !== undefined && hasCheckpoint(checkpointDir);
   });
   return [...started, ...jobs.filter((j) => !started.includes(j))];
 }
