@@ -60,6 +60,12 @@ const TASKS: Record<string, z.input<typeof Task>> = {
   "PointMass-v0": { env: "PointMass-v0", budget: 50000, threshold: oracle },
 };
 
+/**
+ * The grid-cells world model of FourRooms-11, DoorKey-8x8 and Breakout (PER_TASK below): each entry
+ * adds its encoder options and its latents, one per cell.
+ */
+const CELLS_MODEL = { levels: [2, 2, 2, 2], dynamicsHidden: [64, 64], inverseDynamicsWeight: 0, horizon: 2, batch: 32 };
+
 /** PointMass's encoder, for the agent and DQN alike (why: PER_TASK below). */
 const POINT_MASS_ENCODER = { encoder: { type: "keypoints", keypoints: 8 }, normalization: "channel" };
 
@@ -106,11 +112,7 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
     worldModel: {
       encoder: { type: "cells", presence: true, radius: 2, eventHeads: "classified" },
       latents: 100,
-      levels: [2, 2, 2, 2],
-      dynamicsHidden: [64, 64],
-      inverseDynamicsWeight: 0,
-      horizon: 2,
-      batch: 32,
+      ...CELLS_MODEL,
     },
     planner: { search: { depth: 40, maxNodes: 1500, observed: true } },
     value: { nStep: 10, gamma: 0.99, returnCap: true },
@@ -145,11 +147,7 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
     worldModel: {
       encoder: { type: "cells" },
       latents: 121,
-      levels: [2, 2, 2, 2],
-      dynamicsHidden: [64, 64],
-      inverseDynamicsWeight: 0,
-      horizon: 2,
-      batch: 32,
+      ...CELLS_MODEL,
     },
     planner: { search: { depth: 100, maxNodes: 1500, rewardOnEnding: true } },
   },
@@ -171,11 +169,7 @@ export const PER_TASK: Record<string, Record<string, unknown>> = {
     worldModel: {
       encoder: { type: "cells", presence: true, eventHeads: "classified" },
       latents: 64,
-      levels: [2, 2, 2, 2],
-      dynamicsHidden: [64, 64],
-      inverseDynamicsWeight: 0,
-      horizon: 2,
-      batch: 32,
+      ...CELLS_MODEL,
     },
     planner: {
       search: { depth: 60, maxNodes: 1500, rewardOnEnding: true, untried: 0.1, exploitEvery: 2, observed: true },
