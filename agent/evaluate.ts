@@ -31,6 +31,9 @@ export interface EvalResult {
   successes: boolean[];
 }
 
+/** An evaluation's two figures, as logs, records and status read them. */
+export type EvalScore = Pick<EvalResult, "return" | "success">;
+
 /**
  * Success: the episode terminated on a positive reward (grid goal reached, Catch's ball caught), or,
  * on tasks that never terminate (PointMass), the last reward was the full reward 1 (inside the target).

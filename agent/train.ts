@@ -24,7 +24,7 @@ import {
   type StateJson,
 } from "./checkpoint.ts";
 import { parseAgentConfig, type AgentConfig } from "./config.ts";
-import { actionArg, policyEvaluation, type EvalResult } from "./evaluate.ts";
+import { actionArg, policyEvaluation, type EvalResult, type EvalScore } from "./evaluate.ts";
 import { drain, type Stepwise } from "../common/stepwise.ts";
 import { issuesLine } from "../common/issues.ts";
 
@@ -36,7 +36,7 @@ export interface EvalPoint {
   returns: number[];
   wallSeconds: number;
   /** With config.evalOnline: the same evaluation with the online weights. */
-  online?: { return: number; success: number; returns: number[] };
+  online?: EvalScore & { returns: number[] };
 }
 
 export interface TrainResult {

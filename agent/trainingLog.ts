@@ -9,6 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../common/atomicWrite.ts";
+import type { EvalScore } from "./evaluate.ts";
 
 /** Nested numeric statistics flattened to `parent_child` keys. */
 function flatten(
@@ -98,7 +99,7 @@ export class TrainingLog {
     this.write({ type: "episode", step, return: ret, length });
   }
 
-  evaluation(step: number, ret: number, success: number, online?: { return: number; success: number }): void {
+  evaluation(step: number, ret: number, success: number, online?: EvalScore): void {
     this.write({ type: "eval", step, return: ret, success, ...(online && { online }) });
   }
 }

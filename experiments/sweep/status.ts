@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { latestCheckpoint, latestPointer } from "../../agent/checkpoint.ts";
+import type { EvalScore } from "../../agent/evaluate.ts";
 import { runFiles } from "../runFiles.ts";
 import { experiment } from "../registry.ts";
 import { fmt3 } from "../tables.ts";
@@ -21,7 +22,7 @@ interface Evaluation {
   return: number;
   success: number;
   /** With evalOnline: the online weights' evaluation (the one above is the averaged weights'). */
-  online?: { return: number; success: number };
+  online?: EvalScore;
 }
 
 /** A log line's `online` part, where it has one that reads. */
