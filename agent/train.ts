@@ -28,11 +28,9 @@ import { actionArg, policyEvaluation, type EvalResult, type EvalScore } from "./
 import { drain, type Stepwise } from "../common/stepwise.ts";
 import { issuesLine } from "../common/issues.ts";
 
-export interface EvalPoint {
+export interface EvalPoint extends EvalScore {
   step: number;
   updates: number;
-  return: number;
-  success: number;
   returns: number[];
   wallSeconds: number;
   /** With config.evalOnline: the same evaluation with the online weights. */

@@ -17,10 +17,8 @@ const SHOWN = 4;
 /** The log's last windows (between scalars lines: 100 env steps by default) that give a run's pace. */
 const PACE_WINDOWS = 10;
 
-interface Evaluation {
+interface Evaluation extends EvalScore {
   step: number;
-  return: number;
-  success: number;
   /** With evalOnline: the online weights' evaluation (the one above is the averaged weights'). */
   online?: EvalScore;
 }
