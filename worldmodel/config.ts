@@ -113,6 +113,18 @@ export const WorldModelConfig = z
      */
     encoderLrScale: z.number().positive().max(1).default(1),
     /**
+     * Every learning rate x `scale` from update `after` on. Once the model predicts its replay
+     * nearly always right, its gradients are tiny and so are Adam's second moments; the first batch
+     * with an error then steps every weight it reaches by about 3 lr at once. At the agent's lr 3e-3
+     * one such step took FourRooms-11's cells model (seed 1, update 6903) from 0.998 of a batch's
+     * cells right to 0.615, at 1e-3 the same step kept 0.999 (efficiency-investigations.md).
+     * Unset: lr throughout; optional for the defaults' fingerprint.
+     */
+    lrDrop: z
+      .object({ after: z.number().int().min(0), scale: z.number().positive().max(1) })
+      .strict()
+      .optional(),
+    /**
      * Stop training the encoder after this many updates: codes that no longer move give the dynamics
      * a constant target and the value constant inputs (Dedieu et al. 2025: code words that never move
      * once created). null: the encoder trains throughout. On GridEmpty random walks (agent's

@@ -173,6 +173,40 @@ describe("training", () => {
     copy.dispose();
     model.dispose();
   });
+  it("lrDrop: from update `after` on every step is `scale` times as long, also after a restore", async () => {
+    const buf = collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
+    const shape = envShapeOf(makeBare("GridEmpty-v0"));
+    const flat = (m: WorldModel) => m.variables.flatMap((v) => Array.from(v.dataSync()));
+    const run = (extra: Record<string, unknown>) => {
+      const model = new WorldModel(small({ lr: 1e-2, encoderLrScale: 0.3, ...extra }), shape, 0);
+      model.fitNormalization(buf.observations());
+      const r = { model, trainer: new WorldModelTrainer(model, 1), rng: new Rng(0) };
+      for (let i = 0; i < 3; i++) r.trainer.stepOnBuffer(buf, r.rng);
+      return r;
+    };
+    const plain = run({});
+    const dropped = run({ lrDrop: { after: 3, scale: 0.25 } });
+    const before = flat(plain.model);
+    expect(flat(dropped.model)).toEqual(before); // the same three steps
+    // The same three steps again, then a new trainer restored from the optimiser state takes the fourth.
+    const resumed = run({ lrDrop: { after: 3, scale: 0.25 } });
+    const copy = new WorldModelTrainer(resumed.model, 2);
+    await copy.setOptimizerWeights(await resumed.trainer.optimizerWeights());
+    copy.noiseState = resumed.trainer.noiseState;
+    // The fourth step: the same gradient and moments, so the same direction, a quarter as far (encoder included).
+    for (const r of [plain, dropped]) r.trainer.stepOnBuffer(buf, r.rng);
+    copy.stepOnBuffer(buf, resumed.rng);
+    const full = flat(plain.model).map((x, i) => x - before[i]!);
+    const quarter = flat(dropped.model).map((x, i) => x - before[i]!);
+    expect(full.filter((d) => Math.abs(d) > 1e-3).length).toBeGreaterThan(100);
+    full.forEach((d, i) => expect(quarter[i]!).toBeCloseTo(d / 4, 6));
+    expect(flat(resumed.model)).toEqual(flat(dropped.model));
+    copy.dispose();
+    for (const r of [plain, dropped, resumed]) {
+      r.trainer.dispose();
+      r.model.dispose();
+    }
+  });
 });
 
 describe("auxiliary losses", () => {

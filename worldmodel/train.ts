@@ -27,6 +27,8 @@ export class WorldModelTrainer {
   /** Which of model.variables belong to the encoder. */
   private readonly isEncoder: boolean[];
   private encoderFrozen = false;
+  /** Past config.lrDrop's update: every rate scaled. */
+  private lrDropped = false;
   /** A frozen encoder's codes per replay slot. */
   private readonly frozenCodes: FrozenCodes;
   steps = 0;
@@ -64,6 +66,7 @@ export class WorldModelTrainer {
 
   step(sample: SequenceBatch): TrainStats {
     this.freezeEncoderWhenDue();
+    this.dropLrWhenDue();
     let result: TrainStats | undefined;
     tf.tidy(() => {
       // A frozen encoder's gradient is zero, so it leaves the clipping norm too (it would shrink every other step).
@@ -84,9 +87,25 @@ export class WorldModelTrainer {
   private freezeEncoderWhenDue(): void {
     const after = this.model.config.encoderFreezeAfter;
     if (this.encoderFrozen || after === null || this.optimizer.iterations < after) return;
-    const { lr } = this.model.config;
-    this.optimizer.setLearningRates(this.isEncoder.map((e) => (e ? 0 : lr)));
     this.encoderFrozen = true;
+    this.setRates();
+  }
+
+  /** Scales every rate once the optimiser has taken `lrDrop.after` steps (restored checkpoints included). */
+  private dropLrWhenDue(): void {
+    const drop = this.model.config.lrDrop;
+    if (this.lrDropped || drop === undefined || this.optimizer.iterations < drop.after) return;
+    this.lrDropped = true;
+    this.setRates();
+  }
+
+  /** The optimiser's rates for where training stands: the encoder's slower or frozen, all scaled once dropped. */
+  private setRates(): void {
+    const { lr, encoderLrScale, lrDrop } = this.model.config;
+    const scale = this.lrDropped ? lrDrop!.scale : 1;
+    this.optimizer.setLearningRates(
+      this.isEncoder.map((e) => (e ? (this.encoderFrozen ? 0 : lr * encoderLrScale) : lr) * scale),
+    );
   }
 
   /**
