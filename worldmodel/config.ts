@@ -125,6 +125,15 @@ export const WorldModelConfig = z
       .strict()
       .optional(),
     /**
+     * Adam's update clipping (StableAdamW, Wortsman et al. 2023; worldmodel/nn/flatAdam.ts): each
+     * variable's step divided by max(1, sqrt(mean(g^2 / v_hat))), which exceeds 1 only where a
+     * gradient outruns what the second moments have seen. Taken again from FourRooms-11 seed 1's
+     * update 6903 it kept 0.999 of the batch's cells right where the plain step left 0.615, without
+     * lowering lr elsewhere (efficiency-investigations.md). Unset (as false): optional for the
+     * defaults' fingerprint.
+     */
+    updateClip: z.boolean().optional(),
+    /**
      * Stop training the encoder after this many updates: codes that no longer move give the dynamics
      * a constant target and the value constant inputs (Dedieu et al. 2025: code words that never move
      * once created). null: the encoder trains throughout. On GridEmpty random walks (agent's

@@ -173,6 +173,28 @@ describe("training", () => {
     copy.dispose();
     model.dispose();
   });
+  it("updateClip reaches the optimiser: from the same start the same steps come out otherwise once a gradient outruns the moments", () => {
+    const buf = collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
+    const shape = envShapeOf(makeBare("GridEmpty-v0"));
+    const weights = (extra: Record<string, unknown>) => {
+      const model = new WorldModel(small({ lr: 1e-2, ...extra }), shape, 0);
+      model.fitNormalization(buf.observations());
+      const trainer = new WorldModelTrainer(model, 1);
+      const rng = new Rng(0);
+      const out: number[][] = [];
+      for (let i = 0; i < 30; i++) {
+        trainer.stepOnBuffer(buf, rng);
+        out.push(model.variables.flatMap((v) => Array.from(v.dataSync())));
+      }
+      trainer.dispose();
+      model.dispose();
+      return out;
+    };
+    const plain = weights({});
+    const clipped = weights({ updateClip: true });
+    expect(clipped[0]).toEqual(plain[0]); // the first step: v_hat = g^2, nothing to clip
+    expect(clipped[29]).not.toEqual(plain[29]);
+  });
   it("lrDrop: from update `after` on every step is `scale` times as long, also after a restore", async () => {
     const buf = collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
     const shape = envShapeOf(makeBare("GridEmpty-v0"));

@@ -46,12 +46,13 @@ export class WorldModelTrainer {
     readonly model: WorldModel,
     noiseSeed: number,
   ) {
-    const { lr, encoderLrScale, weightDecay } = model.config;
+    const { lr, encoderLrScale, weightDecay, updateClip } = model.config;
     const encoder = new Set(model.encoder.variables);
     this.isEncoder = model.variables.map((v) => encoder.has(v));
     this.optimizer = new FlatAdam(model.variables, {
       lr: this.isEncoder.map((e) => (e ? lr * encoderLrScale : lr)),
       weightDecay,
+      updateClip,
     });
     this.noise = new Noise(noiseSeed);
     this.frozenCodes = new FrozenCodes(model);

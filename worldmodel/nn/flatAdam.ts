@@ -3,7 +3,10 @@
 // vector, and the step is split back into the variables. The arithmetic is tfjs's Adam's:
 //   m <- b1 m + (1 - b1) s g,  v <- b2 v + (1 - b2) (s g)^2        (s: the clipping factor)
 //   x <- x - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),  then x <- x (1 - lr wd)  (decoupled decay)
-// with a learning rate per variable (the world model's slower encoder).
+// with a learning rate per variable (the world model's slower encoder). With updateClip, each
+// variable's lr is divided by max(1, sqrt(mean(g^2 / v_hat))) over its elements (StableAdamW's update
+// clipping, Wortsman et al. 2023): a gradient far above what the second moments have seen (tiny
+// gradients for a long time, then an error) would otherwise step every weight by up to 3 lr at once.
 import * as tf from "@tensorflow/tfjs";
 import { newVariable } from "./mlp.ts";
 
@@ -16,6 +19,8 @@ export interface FlatAdamOptions {
   beta1?: number;
   beta2?: number;
   weightDecay?: number;
+  /** Update clipping (StableAdamW): each variable's step shortened where g^2 outruns its second moments. */
+  updateClip?: boolean;
 }
 
 export class FlatAdam {
@@ -29,6 +34,8 @@ export class FlatAdam {
   private readonly beta2: number;
   private readonly eps: number;
   private readonly weightDecay: number;
+  /** With updateClip: each element's variable index, and the variables' sizes. */
+  private readonly segments: { ids: tf.Tensor1D; sizes: tf.Tensor1D } | undefined;
   /** Steps taken (Adam's t). */
   iterations = 0;
 
@@ -48,6 +55,14 @@ export class FlatAdam {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = tf.backend().epsilon();
     this.weightDecay = options.weightDecay ?? 0;
+    this.segments = options.updateClip
+      ? {
+          ids: tf.keep(
+            tf.tensor1d(Int32Array.from(this.sizes.flatMap((s, i) => new Array<number>(s).fill(i))), "int32"),
+          ),
+          sizes: tf.keep(tf.tensor1d(this.sizes)),
+        }
+      : undefined;
   }
 
   /** Per-element learning rates, when they differ between variables. */
@@ -87,15 +102,29 @@ export class FlatAdam {
       const v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), (1 - b2) * scale * scale));
       this.m.assign(m);
       this.v.assign(v);
-      const direction = tf.div(m, tf.add(tf.sqrt(tf.div(v, 1 - b2 ** t)), this.eps));
+      const vHat = tf.div(v, 1 - b2 ** t);
+      const damp = this.segments && this.staleness(tf.mul(g, scale), vHat, this.segments);
+      const direction = tf.div(m, tf.add(tf.sqrt(vHat), this.eps));
       const lr0 = this.lr[0]! / (1 - b1 ** t);
-      const step = this.lrVector ? tf.mul(direction, tf.div(this.lrVector, 1 - b1 ** t)) : tf.mul(direction, lr0);
+      const plain = this.lrVector ? tf.mul(direction, tf.div(this.lrVector, 1 - b1 ** t)) : tf.mul(direction, lr0);
+      const step = damp ? tf.div(plain, damp) : plain;
       const parts = tf.split(step, this.sizes);
+      const damps = damp && tf.split(damp, this.sizes);
       this.variables.forEach((x, i) => {
         const updated = tf.sub(x, tf.reshape(parts[i]!, x.shape));
-        x.assign(this.weightDecay > 0 ? tf.mul(updated, 1 - this.lr[i]! * this.weightDecay) : updated);
+        if (this.weightDecay <= 0) x.assign(updated);
+        else if (!damps) x.assign(tf.mul(updated, 1 - this.lr[i]! * this.weightDecay));
+        else
+          x.assign(tf.mul(updated, tf.reshape(tf.sub(1, tf.div(this.lr[i]! * this.weightDecay, damps[i]!)), x.shape)));
       });
     });
+  }
+
+  /** Per element, its variable's max(1, sqrt(mean(g^2 / v_hat))) (updateClip). */
+  private staleness(g: tf.Tensor1D, vHat: tf.Tensor, segments: { ids: tf.Tensor1D; sizes: tf.Tensor1D }): tf.Tensor1D {
+    const ratio = tf.div(tf.square(g), tf.maximum(vHat, this.eps * this.eps));
+    const mean = tf.div(tf.unsortedSegmentSum(ratio, segments.ids, this.sizes.length), segments.sizes);
+    return tf.gather(tf.maximum(tf.sqrt(mean), 1), segments.ids) as tf.Tensor1D;
   }
 
   /** Step count and moments, for checkpoints. */
@@ -120,6 +149,11 @@ export class FlatAdam {
   }
 
   dispose(): void {
-    tf.dispose([this.m, this.v, ...(this.lrVector ? [this.lrVector] : [])]);
+    tf.dispose([
+      this.m,
+      this.v,
+      ...(this.lrVector ? [this.lrVector] : []),
+      ...(this.segments ? [this.segments.ids, this.segments.sizes] : []),
+    ]);
   }
 }

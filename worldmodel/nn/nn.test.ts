@@ -132,4 +132,46 @@ describe("FlatAdam", () => {
     restored.dispose();
     tf.dispose([...a, ...b]);
   });
+
+  it("updateClip: Adam's step where the second moments keep up; divided by sqrt(mean(g^2 / v_hat)) per variable where a gradient outruns them", () => {
+    const b2 = 0.999;
+    const lr = [0.01, 0.003];
+    const start = [randn([3, 4]), randn([4])];
+    const run = (updateClip: boolean) => {
+      const vs = start.map((t) => tf.variable(t.clone()));
+      return { vs, opt: new FlatAdam(vs, { lr, weightDecay: 0.1, updateClip }) };
+    };
+    const plain = run(false);
+    const clipped = run(true);
+    // 200 steps of one tiny gradient: v_hat = g^2 exactly, so the ratio is 1 and nothing is clipped.
+    const tiny = [tf.fill([3, 4], 1e-4), tf.fill([4], -2e-4)];
+    for (let i = 0; i < 200; i++) for (const r of [plain, clipped]) r.opt.apply(tiny);
+    expectClose(values(clipped.vs), values(plain.vs), 1e-6);
+    const before = values(plain.vs);
+    // Then an error: a gradient 1e4 times as large, against second moments that saw only the tiny ones.
+    const big = [randn([3, 4]), randn([4])];
+    for (const r of [plain, clipped]) r.opt.apply(big);
+    const t = 201;
+    big.forEach((g, i) => {
+      const c = i === 0 ? 1e-4 : 2e-4;
+      const gs = Array.from(g.dataSync());
+      const vHat = gs.map((x) => (b2 * (1 - b2 ** 200) * c * c + (1 - b2) * x * x) / (1 - b2 ** t));
+      const damp = Math.max(1, Math.sqrt(gs.reduce((sum, x, k) => sum + (x * x) / vHat[k]!, 0) / gs.length));
+      expect(damp).toBeGreaterThan(10);
+      const p = Array.from(plain.vs[i]!.dataSync());
+      const q = Array.from(clipped.vs[i]!.dataSync());
+      before[i]!.forEach((x0, k) => {
+        const decayed = 1 - lr[i]! * 0.1;
+        const plainStep = x0 - p[k]! / decayed; // the plain step, before its decay
+        const clippedStep = x0 - q[k]! / (1 - (lr[i]! * 0.1) / damp);
+        // float32 weights near 1: a few ulps (1.2e-7 each) of slack
+        expect(Math.abs(clippedStep - plainStep / damp)).toBeLessThanOrEqual(1e-3 * Math.abs(plainStep / damp) + 3e-7);
+      });
+    });
+    for (const r of [plain, clipped]) {
+      r.opt.dispose();
+      tf.dispose(r.vs);
+    }
+    tf.dispose([...tiny, ...big, ...start]);
+  });
 });
