@@ -128,9 +128,9 @@ export const WorldModelConfig = z
      * Adam's update clipping (StableAdamW, Wortsman et al. 2023; worldmodel/nn/flatAdam.ts): each
      * variable's step divided by max(1, sqrt(mean(g^2 / v_hat))), which exceeds 1 only where a
      * gradient outruns what the second moments have seen. Taken again from FourRooms-11 seed 1's
-     * update 6903 it kept 0.999 of the batch's cells right where the plain step left 0.615, without
-     * lowering lr elsewhere (efficiency-investigations.md). Unset (as false): optional for the
-     * defaults' fingerprint.
+     * update 6903 it kept 0.999 of the batch's cells right where the plain step left 0.615, yet a run
+     * of that seed with it broke at another update (step 8800; efficiency-investigations.md). Unset
+     * (as false): optional for the defaults' fingerprint.
      */
     updateClip: z.boolean().optional(),
     /**
