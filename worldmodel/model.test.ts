@@ -95,6 +95,15 @@ describe("gradients through the rollout", () => {
 });
 
 describe("training", () => {
+  /** 400 random GridEmpty steps (seed 0), and a small model fitted to them (lr 1e-2 unless `extra` says). */
+  const randomSteps = () => collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
+  const fittedModel = (buf: ReturnType<typeof randomSteps>, extra: Record<string, unknown>) => {
+    const model = new WorldModel(small({ lr: 1e-2, ...extra }), envShapeOf(makeBare("GridEmpty-v0")), 0);
+    model.fitNormalization(buf.observations());
+    return model;
+  };
+  const flatWeights = (m: WorldModel) => m.variables.flatMap((v) => Array.from(v.dataSync()));
+
   it("does not leak tensors over 50 steps", () => {
     const model = new WorldModel(small(), envShapeOf(makeBare("Catch-v0")), 0);
     const trainer = new WorldModelTrainer(model, 1);
@@ -143,9 +152,8 @@ describe("training", () => {
     copy.dispose();
   });
   it("encoderFreezeAfter: the codes stop moving after that many updates, also after a restore, while the dynamics keep learning", async () => {
-    const buf = collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
-    const model = new WorldModel(small({ encoderFreezeAfter: 5, lr: 1e-2 }), envShapeOf(makeBare("GridEmpty-v0")), 0);
-    model.fitNormalization(buf.observations());
+    const buf = randomSteps();
+    const model = fittedModel(buf, { encoderFreezeAfter: 5 });
     const probe = buf.sample(64, 1, new Rng(9)).obs;
     const embedding = () => Array.from(tf.tidy(() => model.embed(model.preprocess(probe, 128))).dataSync());
     const weights = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
@@ -174,17 +182,15 @@ describe("training", () => {
     model.dispose();
   });
   it("updateClip reaches the optimiser: from the same start the same steps come out otherwise once a gradient outruns the moments", () => {
-    const buf = collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
-    const shape = envShapeOf(makeBare("GridEmpty-v0"));
+    const buf = randomSteps();
     const weights = (extra: Record<string, unknown>) => {
-      const model = new WorldModel(small({ lr: 1e-2, ...extra }), shape, 0);
-      model.fitNormalization(buf.observations());
+      const model = fittedModel(buf, extra);
       const trainer = new WorldModelTrainer(model, 1);
       const rng = new Rng(0);
       const out: number[][] = [];
       for (let i = 0; i < 30; i++) {
         trainer.stepOnBuffer(buf, rng);
-        out.push(model.variables.flatMap((v) => Array.from(v.dataSync())));
+        out.push(flatWeights(model));
       }
       trainer.dispose();
       model.dispose();
@@ -196,20 +202,17 @@ describe("training", () => {
     expect(clipped[29]).not.toEqual(plain[29]);
   });
   it("lrDrop: from update `after` on every step is `scale` times as long, also after a restore", async () => {
-    const buf = collect({ envId: "GridEmpty-v0", steps: 400, numEnvs: 2, seed: 0 });
-    const shape = envShapeOf(makeBare("GridEmpty-v0"));
-    const flat = (m: WorldModel) => m.variables.flatMap((v) => Array.from(v.dataSync()));
+    const buf = randomSteps();
     const run = (extra: Record<string, unknown>) => {
-      const model = new WorldModel(small({ lr: 1e-2, encoderLrScale: 0.3, ...extra }), shape, 0);
-      model.fitNormalization(buf.observations());
+      const model = fittedModel(buf, { encoderLrScale: 0.3, ...extra });
       const r = { model, trainer: new WorldModelTrainer(model, 1), rng: new Rng(0) };
       for (let i = 0; i < 3; i++) r.trainer.stepOnBuffer(buf, r.rng);
       return r;
     };
     const plain = run({});
     const dropped = run({ lrDrop: { after: 3, scale: 0.25 } });
-    const before = flat(plain.model);
-    expect(flat(dropped.model)).toEqual(before); // the same three steps
+    const before = flatWeights(plain.model);
+    expect(flatWeights(dropped.model)).toEqual(before); // the same three steps
     // The same three steps again, then a new trainer restored from the optimiser state takes the fourth.
     const resumed = run({ lrDrop: { after: 3, scale: 0.25 } });
     const copy = new WorldModelTrainer(resumed.model, 2);
@@ -218,11 +221,11 @@ describe("training", () => {
     // The fourth step: the same gradient and moments, so the same direction, a quarter as far (encoder included).
     for (const r of [plain, dropped]) r.trainer.stepOnBuffer(buf, r.rng);
     copy.stepOnBuffer(buf, resumed.rng);
-    const full = flat(plain.model).map((x, i) => x - before[i]!);
-    const quarter = flat(dropped.model).map((x, i) => x - before[i]!);
+    const full = flatWeights(plain.model).map((x, i) => x - before[i]!);
+    const quarter = flatWeights(dropped.model).map((x, i) => x - before[i]!);
     expect(full.filter((d) => Math.abs(d) > 1e-3).length).toBeGreaterThan(100);
     full.forEach((d, i) => expect(quarter[i]!).toBeCloseTo(d / 4, 6));
-    expect(flat(resumed.model)).toEqual(flat(dropped.model));
+    expect(flatWeights(resumed.model)).toEqual(flatWeights(dropped.model));
     copy.dispose();
     for (const r of [plain, dropped, resumed]) {
       r.trainer.dispose();
